@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test: unit tests, then the integration binary, which starts
+# its own PostgreSQL and ClickHouse (scripts/pg-local.sh, scripts/ch-local.sh) on free ports.
+#
+#   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -L unit, scripts/test.sh -R Config
+# BUILD_DIR overrides the build directory (default: build/ in the source tree).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD_DIR:-$ROOT/build}
+
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPG2CH_WERROR=ON
+cmake --build "$BUILD"
+cd "$BUILD"
+# --timeout bounds tests without their own TIMEOUT (the unit tests), so a hang fails in minutes.
+ctest --output-on-failure --timeout 300 -j "$(nproc)" "$@"

@@ -1,0 +1,35 @@
+#pragma once
+// The logical capture end to end: `setup`, `run` (initial snapshot if needed, then stream),
+// `status` and `teardown`.
+//
+// Design note — the snapshot state machine (persisted in the state store under "logical."):
+//
+//   (none) --run--> SNAPSHOT --copy done--> STREAMING
+//      ^               |
+//      +--- crash -----+   a SNAPSHOT state found at start means a copy was cut short: its slot
+//                          is dropped, the targets are truncated and the copy starts over with a
+//                          new slot (an exported snapshot dies with its connection, so a copy
+//                          cannot be resumed consistently).
+//
+// STREAMING resumes from the slot's confirmed_flush_lsn, which only ever holds positions the
+// ClickHouse sink reported durable. A missing slot in STREAMING state is an error (changes
+// would have been lost); a missing target table means the snapshot is taken again.
+#include <atomic>
+#include <string>
+
+#include "config/config.h"
+
+namespace pg2ch::capture::logical {
+
+struct RunOptions {
+  // Stop once everything up to the server's WAL position at start-up is durable (tests, bench).
+  bool stop_when_caught_up = false;
+};
+
+void setup(const config::Config& cfg);
+void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options = {});
+// Human-readable status on stdout; returns false when something needs attention.
+bool status(const config::Config& cfg);
+void teardown(const config::Config& cfg, bool drop_targets);
+
+}  // namespace pg2ch::capture::logical

@@ -1,0 +1,238 @@
+#include "capture/logical/logical_stream.h"
+
+#include <poll.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "pg/replication_protocol.h"
+
+namespace pg2ch::capture::logical {
+
+namespace pgo = pg::pgoutput;
+using pipeline::ValueRef;
+
+LogicalStream::LogicalStream(pg::Connection& replication_conn,
+                             std::unordered_map<std::uint32_t, const pipeline::TableSchema*> tables,
+                             pipeline::ChangeSink& sink, StreamOptions options)
+    : conn_(replication_conn), tables_(std::move(tables)), sink_(sink), options_(std::move(options)) {}
+
+void LogicalStream::start() {
+  // Starting at 0/0 lets the server resume from the slot's confirmed_flush_lsn.
+  const std::string sql = fmt::format(
+      "START_REPLICATION SLOT {} LOGICAL 0/0 (proto_version '1', publication_names {}, binary 'true')",
+      conn_.quote_identifier(options_.slot), conn_.quote_literal(conn_.quote_identifier(options_.publication)));
+  pg::Result r(PQexec(conn_.get(), sql.c_str()));
+  if (r.status() != PGRES_COPY_BOTH) {
+    if (r.sqlstate() == "55006") {
+      throw Error(ErrorKind::Config, fmt::format("replication slot {} is already active", options_.slot),
+                  "another pg2ch process streams from this slot; stop it first");
+    }
+    if (r.sqlstate() == "42704") {
+      throw Error(ErrorKind::Schema, fmt::format("replication slot {} does not exist", options_.slot),
+                  "remove the state file (state.path) so `pg2ch run` takes a fresh snapshot");
+    }
+    throw pg::error_from_result(r, "starting replication from slot " + options_.slot);
+  }
+  spdlog::info("streaming from slot {} (publication {})", options_.slot, options_.publication);
+  last_status_ = Clock::now();
+}
+
+void LogicalStream::run(const std::atomic<bool>& stop) {
+  start();
+  PGconn* c = conn_.get();
+  while (!stop.load(std::memory_order_relaxed)) {
+    char* buf = nullptr;
+    const int n = PQgetCopyData(c, &buf, /*async=*/1);
+    if (n > 0) {
+      std::unique_ptr<char, decltype(&PQfreemem)> owned(buf, &PQfreemem);
+      handle_copy_data({buf, static_cast<std::size_t>(n)});
+      // Keep age-based flushes and status updates flowing under a continuous stream too.
+      if ((stats_.changes & 1023) == 0) {
+        sink_.poll();
+        maybe_send_status(false);
+      }
+      if (options_.stop_at != kInvalidLsn && sink_.durable_position().value_or(0) >= options_.stop_at) break;
+      continue;
+    }
+    if (n == 0) {
+      const auto next_flush = sink_.poll();
+      maybe_send_status(false);
+      if (options_.stop_at != kInvalidLsn && sink_.durable_position().value_or(0) >= options_.stop_at) break;
+      auto timeout = options_.status_interval - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    Clock::now() - last_status_);
+      if (next_flush) timeout = std::min(timeout, *next_flush);
+      timeout = std::clamp(timeout, std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+      wait_for_input(timeout);
+      continue;
+    }
+    if (n == -1) {
+      pg::Result r(PQgetResult(c));
+      throw pg::error_from_result(r, "streaming from slot " + options_.slot + " (server ended the stream)");
+    }
+    throw pg::error_from_connection(c, "streaming from slot " + options_.slot);
+  }
+  // Orderly stop: everything received becomes durable, then the server learns about it.
+  if (!in_transaction_) sink_.flush();
+  maybe_send_status(true);
+}
+
+void LogicalStream::wait_for_input(std::chrono::milliseconds timeout) {
+  pollfd pfd{PQsocket(conn_.get()), POLLIN, 0};
+  const int rc = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  if (rc < 0 && errno != EINTR) {
+    throw Error(ErrorKind::Connection, fmt::format("waiting for the replication stream: {}", std::strerror(errno)), {},
+                true);
+  }
+  if (rc > 0 && PQconsumeInput(conn_.get()) == 0) {
+    throw pg::error_from_connection(conn_.get(), "reading the replication stream from slot " + options_.slot);
+  }
+}
+
+void LogicalStream::handle_copy_data(std::string_view data) {
+  if (data.empty()) throw ProtocolError("empty CopyData message in the replication stream");
+  switch (static_cast<pg::ReplicationMessageType>(data[0])) {
+    case pg::ReplicationMessageType::XLogData: {
+      const pg::XLogData x = pg::decode_xlog_data(data);
+      stats_.received = std::max(stats_.received, x.wal_end);
+      handle_pgoutput(x.payload, x.data_start);
+      return;
+    }
+    case pg::ReplicationMessageType::PrimaryKeepalive: {
+      const pg::PrimaryKeepalive k = pg::decode_primary_keepalive(data);
+      stats_.received = std::max(stats_.received, k.wal_end);
+      if (!in_transaction_) sink_.source_idle(k.wal_end);
+      if (k.reply_requested) {
+        send_status(false);
+      } else {
+        maybe_send_status(false);
+      }
+      return;
+    }
+    default:
+      throw ProtocolError(fmt::format("unexpected replication message type 0x{:02x}", static_cast<unsigned char>(data[0])));
+  }
+}
+
+const pipeline::TableSchema* LogicalStream::table_for(std::uint32_t oid) const {
+  auto it = tables_.find(oid);
+  return it == tables_.end() ? nullptr : it->second;
+}
+
+void LogicalStream::check_relation(const pgo::Relation& rel) {
+  const pipeline::TableSchema* t = table_for(rel.oid);
+  if (!t) return;  // published but not configured: its changes are skipped below
+  bool same = rel.columns.size() == t->source_columns.size();
+  for (std::size_t i = 0; same && i < rel.columns.size(); ++i) same = rel.columns[i].name == t->source_columns[i].name;
+  if (!same) {
+    throw Error(ErrorKind::Schema,
+                fmt::format("the columns of {} changed while streaming (now {} columns)", t->qualified_source(),
+                            rel.columns.size()),
+                "run `pg2ch setup` to update the target table, then `pg2ch run` again; nothing after the change "
+                "was acknowledged");
+  }
+}
+
+std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& table, const pgo::Tuple& tuple,
+                                                 std::vector<ValueRef>& scratch) {
+  if (tuple.size() != table.source_columns.size()) {
+    throw ProtocolError(fmt::format("tuple for {} has {} columns, expected {}", table.qualified_source(), tuple.size(),
+                                    table.source_columns.size()));
+  }
+  scratch.resize(tuple.size());
+  for (std::size_t i = 0; i < tuple.size(); ++i) {
+    switch (tuple[i].kind) {
+      case pgo::ValueKind::Binary: scratch[i] = ValueRef::binary(tuple[i].data); break;
+      case pgo::ValueKind::Null: scratch[i] = ValueRef::null(); break;
+      case pgo::ValueKind::UnchangedToast: scratch[i] = ValueRef::unchanged(); break;
+      case pgo::ValueKind::Text:
+        if (table.source_columns[i].target_index < 0) {
+          scratch[i] = ValueRef::null();  // excluded column: value not needed
+          break;
+        }
+        throw Error(ErrorKind::Schema,
+                    fmt::format("column {} of {} (type {}) arrived in text format", table.source_columns[i].name,
+                                table.qualified_source(), table.source_columns[i].type.name),
+                    "the type has no binary send function; exclude the column in the table's config");
+    }
+  }
+  return scratch;
+}
+
+void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
+  switch (decoder_.decode(payload)) {
+    case pgo::MessageType::Begin:
+      in_transaction_ = true;
+      sink_.begin_transaction();
+      return;
+    case pgo::MessageType::Commit:
+      in_transaction_ = false;
+      ++stats_.transactions;
+      sink_.commit_transaction(decoder_.commit().end_lsn);
+      return;
+    case pgo::MessageType::Relation: check_relation(decoder_.relation()); return;
+    case pgo::MessageType::Insert: {
+      const auto& m = decoder_.insert();
+      const auto* t = table_for(m.relation_oid);
+      if (!t) return;
+      ++stats_.changes;
+      sink_.insert(*t, convert(*t, m.new_tuple, new_values_), data_start);
+      return;
+    }
+    case pgo::MessageType::Update: {
+      const auto& m = decoder_.update();
+      const auto* t = table_for(m.relation_oid);
+      if (!t) return;
+      ++stats_.changes;
+      std::span<const ValueRef> old_row;
+      if (m.has_old()) old_row = convert(*t, m.old_tuple, old_values_);
+      sink_.update(*t, old_row, convert(*t, m.new_tuple, new_values_), data_start);
+      return;
+    }
+    case pgo::MessageType::Delete: {
+      const auto& m = decoder_.remove();
+      const auto* t = table_for(m.relation_oid);
+      if (!t) return;
+      ++stats_.changes;
+      sink_.remove(*t, convert(*t, m.old_tuple, old_values_), data_start);
+      return;
+    }
+    case pgo::MessageType::Truncate:
+      for (std::uint32_t oid : decoder_.truncate().relation_oids) {
+        if (const auto* t = table_for(oid)) {
+          ++stats_.changes;
+          sink_.truncate(*t);
+        }
+      }
+      return;
+    case pgo::MessageType::Type:
+    case pgo::MessageType::Origin:
+    case pgo::MessageType::Message: return;
+  }
+}
+
+void LogicalStream::maybe_send_status(bool force) {
+  const Lsn durable = sink_.durable_position().value_or(kInvalidLsn);
+  const bool moved = durable > last_sent_flush_;
+  const bool due = Clock::now() - last_status_ >= options_.status_interval;
+  if (force || moved || due) send_status(false);
+}
+
+void LogicalStream::send_status(bool reply_requested) {
+  pg::StandbyStatusUpdate s;
+  const Lsn durable = sink_.durable_position().value_or(kInvalidLsn);
+  s.write = stats_.received;
+  s.flush = durable;
+  s.apply = durable;
+  s.client_time = pg::pg_now_micros();
+  s.reply_requested = reply_requested;
+  const std::string msg = pg::encode_standby_status_update(s);
+  if (PQputCopyData(conn_.get(), msg.data(), static_cast<int>(msg.size())) != 1 || PQflush(conn_.get()) != 0) {
+    throw pg::error_from_connection(conn_.get(), "sending a status update for slot " + options_.slot);
+  }
+  last_sent_flush_ = std::max(last_sent_flush_, durable);
+  stats_.confirmed = last_sent_flush_;
+  last_status_ = Clock::now();
+}
+
+}  // namespace pg2ch::capture::logical

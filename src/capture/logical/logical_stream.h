@@ -1,0 +1,83 @@
+#pragma once
+// The streaming half of the logical capture: START_REPLICATION with pgoutput, decode, hand
+// changes to the ChangeSink, and report progress back to the server.
+//
+// Design note (after pg_recvlogical.c and supabase/etl's apply loop):
+//  * The loop reads CopyData asynchronously and, between messages, gives the sink its chance to
+//    flush by age; when idle it waits on the socket until the next flush or status deadline.
+//  * Standby status updates carry write = highest WAL position received and flush = apply = the
+//    sink's durable position — never more. The slot's confirmed_flush_lsn therefore only moves
+//    past a transaction once ClickHouse accepted all of its rows.
+//  * A keepalive between transactions means the server has sent every transaction committed
+//    before its wal_end, so that position is handed to the sink as idle; once everything
+//    buffered is durable, the slot advances even if no published table changes (otherwise an
+//    idle pipeline would pin WAL forever). Keepalives inside a transaction are not positions.
+//  * Status updates go out when the durable position moves, every status_interval, and at once
+//    when the server asks (reply_requested), which keeps wal_sender_timeout from firing.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/lsn.h"
+#include "pg/connection.h"
+#include "pg/pgoutput_decoder.h"
+#include "pipeline/change_sink.h"
+
+namespace pg2ch::capture::logical {
+
+struct StreamOptions {
+  std::string slot;
+  std::string publication;
+  std::chrono::milliseconds status_interval{10000};
+  // Stop after this position was made durable (tests and benchmarks); 0 = run until stopped.
+  Lsn stop_at = kInvalidLsn;
+};
+
+struct StreamStats {
+  std::uint64_t transactions = 0;
+  std::uint64_t changes = 0;
+  Lsn received = kInvalidLsn;
+  Lsn confirmed = kInvalidLsn;
+};
+
+class LogicalStream {
+ public:
+  LogicalStream(pg::Connection& replication_conn, std::unordered_map<std::uint32_t, const pipeline::TableSchema*> tables,
+                pipeline::ChangeSink& sink, StreamOptions options);
+
+  // Streams until `stop` becomes true (then flushes and confirms what is durable) or an error.
+  void run(const std::atomic<bool>& stop);
+
+  const StreamStats& stats() const { return stats_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void start();
+  void handle_copy_data(std::string_view data);
+  void handle_pgoutput(std::string_view payload, Lsn data_start);
+  void check_relation(const pg::pgoutput::Relation& rel);
+  const pipeline::TableSchema* table_for(std::uint32_t oid) const;
+  std::span<const pipeline::ValueRef> convert(const pipeline::TableSchema& table, const pg::pgoutput::Tuple& tuple,
+                                              std::vector<pipeline::ValueRef>& scratch);
+  void maybe_send_status(bool force);
+  void send_status(bool reply_requested);
+  void wait_for_input(std::chrono::milliseconds timeout);
+
+  pg::Connection& conn_;
+  std::unordered_map<std::uint32_t, const pipeline::TableSchema*> tables_;
+  pipeline::ChangeSink& sink_;
+  StreamOptions options_;
+  pg::PgoutputDecoder decoder_;
+  std::vector<pipeline::ValueRef> old_values_;
+  std::vector<pipeline::ValueRef> new_values_;
+  bool in_transaction_ = false;
+  Lsn last_sent_flush_ = kInvalidLsn;
+  Clock::time_point last_status_{};
+  StreamStats stats_;
+};
+
+}  // namespace pg2ch::capture::logical

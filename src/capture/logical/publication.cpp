@@ -1,0 +1,41 @@
+#include "capture/logical/publication.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace pg2ch::capture::logical {
+
+void ensure_publication(pg::Connection& conn, const std::string& publication, const std::vector<pg::TableRef>& tables) {
+  std::string list;
+  for (const auto& t : tables) {
+    if (!list.empty()) list += ", ";
+    list += conn.quote_identifier(t.schema) + "." + conn.quote_identifier(t.name);
+  }
+  const std::string pub = conn.quote_identifier(publication);
+  pg::Result exists = conn.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {publication});
+  try {
+    if (exists.rows() == 0) {
+      conn.exec(fmt::format("CREATE PUBLICATION {} FOR TABLE {} WITH (publish = 'insert, update, delete, truncate')",
+                            pub, list));
+      spdlog::info("created publication {} for {} table(s)", publication, tables.size());
+    } else {
+      conn.exec(fmt::format("ALTER PUBLICATION {} SET TABLE {}", pub, list));
+      conn.exec(fmt::format("ALTER PUBLICATION {} SET (publish = 'insert, update, delete, truncate')", pub));
+      spdlog::info("publication {} now covers {} table(s)", publication, tables.size());
+    }
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Permission) {
+      throw Error(ErrorKind::Permission, fmt::format("cannot create or alter publication {}: {}", publication, e.what()),
+                  "publications need ownership of the tables (or superuser); run `pg2ch setup` as the "
+                  "table owner once, or create the publication yourself: CREATE PUBLICATION " + pub +
+                      " FOR TABLE " + list);
+    }
+    rethrow_with_context(e, "creating publication " + publication);
+  }
+}
+
+void drop_publication(pg::Connection& conn, const std::string& publication) {
+  conn.exec(fmt::format("DROP PUBLICATION IF EXISTS {}", conn.quote_identifier(publication)));
+}
+
+}  // namespace pg2ch::capture::logical

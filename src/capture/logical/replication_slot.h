@@ -1,0 +1,37 @@
+#pragma once
+// The logical replication slot: created (with an exported snapshot for the initial copy) on a
+// replication connection, inspected and dropped over a normal one.
+#include <optional>
+#include <string>
+
+#include "common/lsn.h"
+#include "pg/connection.h"
+
+namespace pg2ch::capture::logical {
+
+struct CreatedSlot {
+  std::string name;
+  Lsn consistent_point = kInvalidLsn;
+  std::string snapshot_name;  // valid until the next command on the creating connection
+};
+
+struct SlotInfo {
+  std::string name;
+  std::string plugin;
+  bool active = false;
+  Lsn restart_lsn = kInvalidLsn;
+  Lsn confirmed_flush_lsn = kInvalidLsn;
+  Lsn current_wal_lsn = kInvalidLsn;
+  std::int64_t lag_bytes = 0;         // current WAL position - confirmed flush
+  std::int64_t retained_bytes = 0;    // current WAL position - restart_lsn (WAL kept for the slot)
+};
+
+// On a `replication=database` connection: CREATE_REPLICATION_SLOT ... LOGICAL pgoutput
+// (SNAPSHOT 'export').
+CreatedSlot create_slot_with_snapshot(pg::Connection& replication_conn, const std::string& slot);
+
+std::optional<SlotInfo> find_slot(pg::Connection& conn, const std::string& slot);
+// Drops the slot if it exists; an active slot is an Error (another pg2ch is streaming from it).
+void drop_slot(pg::Connection& conn, const std::string& slot);
+
+}  // namespace pg2ch::capture::logical

@@ -1,0 +1,42 @@
+#pragma once
+// The initial copy: every configured table read under the replication slot's exported
+// snapshot, so the copy and the stream meet exactly at the slot's consistent point.
+//
+// Design note: tables are cut into block ranges (`ctid >= '(a,0)' AND ctid < '(b,0)'`, a TID
+// range scan since PostgreSQL 14) and a pool of N workers takes ranges from a shared list. Each
+// worker opens its own connection, imports the snapshot (REPEATABLE READ + SET TRANSACTION
+// SNAPSHOT) and turns each range into one streaming INSERT: `COPY (SELECT cols ...) TO STDOUT
+// (FORMAT binary)` is parsed and re-encoded as RowBinary chunk by chunk while curl sends it, so
+// memory stays at one chunk per worker however large the table. Rows carry version 0 (see
+// kSnapshotVersion). A failed range is not resumable: the caller restarts the whole snapshot
+// (with a new slot) — re-inserting rows is harmless because ReplacingMergeTree collapses them.
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "pipeline/table_schema.h"
+
+namespace pg2ch::capture::logical {
+
+struct SnapshotResult {
+  std::uint64_t rows = 0;
+  std::uint64_t bytes = 0;
+  double seconds = 0;
+};
+
+class SnapshotCopier {
+ public:
+  SnapshotCopier(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables, std::string snapshot_name);
+
+  // Runs the copy with `workers` threads (0 = number of cores). Throws the first worker error.
+  SnapshotResult run(int workers, const std::atomic<bool>& stop);
+
+ private:
+  const config::Config& cfg_;
+  std::vector<const pipeline::TableSchema*> tables_;
+  std::string snapshot_name_;
+};
+
+}  // namespace pg2ch::capture::logical

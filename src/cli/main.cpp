@@ -1,0 +1,88 @@
+// pg2ch command line: setup | run | status | teardown, one pipeline per config.
+// Exit codes: 0 success, 1 runtime failure, 2 configuration error, 3 status needs attention.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "capture/logical/logical_pipeline.h"
+#include "common/error.h"
+#include "common/logging.h"
+#include "config/config.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true); }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"pg2ch: stream PostgreSQL tables into ClickHouse"};
+  app.set_version_flag("--version", std::string("pg2ch ") + PG2CH_VERSION);
+  app.require_subcommand(1);
+
+  pg2ch::config::LoadOptions load;
+  std::string config_path, env_file;
+  std::vector<std::string> sets;
+  std::string log_level;
+  app.add_option("-c,--config", config_path, "TOML config file");
+  app.add_option("--env-file", env_file, ".env file (default: ./.env when present)");
+  app.add_option("--set", sets, "override a setting: section.key=value (repeatable)");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
+
+  auto* setup_cmd = app.add_subcommand("setup", "check the source, create publication and ClickHouse tables");
+  auto* run_cmd = app.add_subcommand("run", "initial snapshot if needed, then stream changes until stopped");
+  bool until_caught_up = false;
+  run_cmd->add_flag("--until-caught-up", until_caught_up,
+                    "stop once every change committed before start-up is in ClickHouse");
+  auto* status_cmd = app.add_subcommand("status", "slot lag, confirmed LSN, per-table row counts");
+  auto* teardown_cmd = app.add_subcommand("teardown", "drop the replication slot and publication");
+  bool drop_targets = false;
+  teardown_cmd->add_flag("--drop-target", drop_targets, "also drop the ClickHouse tables and views");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (!config_path.empty()) load.config_path = config_path;
+    if (!env_file.empty()) load.env_file = env_file;
+    load.environment = pg2ch::config::process_environment();
+    for (const auto& s : sets) {
+      const auto eq = s.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw pg2ch::Error(pg2ch::ErrorKind::Config, "--set " + s + " is not section.key=value");
+      }
+      load.cli_overrides[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    if (!log_level.empty()) load.cli_overrides["log.level"] = log_level;
+    const pg2ch::config::Config cfg = pg2ch::config::load(load);
+    pg2ch::setup_logging(cfg.log.level, cfg.log.format);
+    install_signal_handlers();
+
+    if (*setup_cmd) pg2ch::capture::logical::setup(cfg);
+    if (*run_cmd) {
+      pg2ch::capture::logical::RunOptions opts;
+      opts.stop_when_caught_up = until_caught_up;
+      pg2ch::capture::logical::run(cfg, g_stop, opts);
+    }
+    if (*status_cmd && !pg2ch::capture::logical::status(cfg)) return 3;
+    if (*teardown_cmd) pg2ch::capture::logical::teardown(cfg, drop_targets);
+    return 0;
+  } catch (const pg2ch::Error& e) {
+    std::cerr << "pg2ch: error: " << e.one_line() << "\n";
+    return e.kind() == pg2ch::ErrorKind::Config ? 2 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "pg2ch: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,80 @@
+#include "clickhouse/target_table.h"
+
+#include <fmt/format.h>
+
+#include "clickhouse/http_client.h"
+
+namespace pg2ch::clickhouse {
+
+namespace {
+
+std::string qualified(std::string_view database, std::string_view table) {
+  return quote_identifier(database) + "." + quote_identifier(table);
+}
+
+std::string column_list(const pipeline::TableSchema& table) {
+  std::string cols;
+  for (const auto& c : table.target_columns) {
+    cols += quote_identifier(c.name);
+    cols += ", ";
+  }
+  cols += pipeline::kVersionColumn;
+  cols += ", ";
+  cols += pipeline::kDeletedColumn;
+  return cols;
+}
+
+}  // namespace
+
+std::string create_table_statement(std::string_view database, const pipeline::TableSchema& table,
+                                   const ServerCapabilities& caps) {
+  std::string cols;
+  for (const auto& c : table.target_columns) {
+    cols += fmt::format("    {} {},\n", quote_identifier(c.name), c.mapping.clickhouse_type);
+  }
+  cols += fmt::format("    {} UInt64,\n    {} UInt8", pipeline::kVersionColumn, pipeline::kDeletedColumn);
+  std::string key;
+  for (std::size_t i = 0; i < table.key_target_indexes.size(); ++i) {
+    if (i) key += ", ";
+    key += quote_identifier(table.target_columns[static_cast<std::size_t>(table.key_target_indexes[i])].name);
+  }
+  const std::string engine = caps.replacing_is_deleted
+                                 ? fmt::format("ReplacingMergeTree({}, {})", pipeline::kVersionColumn,
+                                               pipeline::kDeletedColumn)
+                                 : fmt::format("ReplacingMergeTree({})", pipeline::kVersionColumn);
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} (\n{}\n) ENGINE = {}\nORDER BY ({})",
+                     qualified(database, table.target_name), cols, engine, key);
+}
+
+std::string current_view_name(const pipeline::TableSchema& table) { return table.target_name + "__current"; }
+
+std::vector<std::string> create_view_statements(std::string_view database, const pipeline::TableSchema& table,
+                                                const ServerCapabilities& caps) {
+  std::string cols;
+  for (std::size_t i = 0; i < table.target_columns.size(); ++i) {
+    if (i) cols += ", ";
+    cols += quote_identifier(table.target_columns[i].name);
+  }
+  const std::string view = qualified(database, current_view_name(table));
+  const std::string select = fmt::format("SELECT {} FROM {} FINAL WHERE {} = 0", cols,
+                                         qualified(database, table.target_name), pipeline::kDeletedColumn);
+  if (caps.create_or_replace_view) return {fmt::format("CREATE OR REPLACE VIEW {} AS {}", view, select)};
+  return {fmt::format("DROP TABLE IF EXISTS {}", view), fmt::format("CREATE VIEW {} AS {}", view, select)};
+}
+
+std::string insert_statement(std::string_view database, const pipeline::TableSchema& table) {
+  return fmt::format("INSERT INTO {} ({}) FORMAT RowBinary", qualified(database, table.target_name),
+                     column_list(table));
+}
+
+std::string truncate_statement(std::string_view database, const pipeline::TableSchema& table) {
+  return fmt::format("TRUNCATE TABLE {}", qualified(database, table.target_name));
+}
+
+std::string column_signature(const pipeline::TableSchema& table) {
+  std::string sig;
+  for (const auto& c : table.target_columns) sig += c.name + " " + c.mapping.clickhouse_type + "\n";
+  return sig;
+}
+
+}  // namespace pg2ch::clickhouse

@@ -1,0 +1,103 @@
+#pragma once
+// pg2ch configuration: one pipeline per config file (one systemd unit per pipeline).
+//
+// Sources, lowest to highest precedence:
+//   built-in defaults < TOML file (--config) < .env file < process environment < CLI flags
+// The .env file is `--env-file PATH` or, if not given, `.env` in the working directory when present.
+// Environment names are the seed's: PG_HOST PG_PORT PG_DB PG_USER PG_PASSWORD CH_HOST CH_PORT
+// CH_USER CH_PASSWORD CH_DATABASE, plus PG2CH_<SECTION>_<KEY> for every other setting
+// (e.g. PG2CH_BATCH_MAX_ROWS, PG2CH_LOGICAL_SLOT).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pg2ch::config {
+
+struct PostgresConfig {
+  std::string host = "127.0.0.1";
+  int port = 5432;
+  std::string database = "postgres";
+  std::string user = "postgres";
+  std::string password;                 // secret: never logged
+  std::string sslmode = "prefer";
+  int connect_timeout_s = 10;
+  // libpq keyword/value connection string; `replication=database` added for the stream.
+  // The password is included: the result must never be logged (use describe() for logs).
+  std::string conninfo(bool replication = false) const;
+  std::string describe() const;         // "user@host:port/db" — safe for logs
+};
+
+struct ClickHouseConfig {
+  std::string host = "127.0.0.1";
+  int port = 8123;                      // HTTP interface
+  std::string user = "default";
+  std::string password;                 // secret: never logged
+  std::string database = "default";
+  bool secure = false;                  // https
+  std::string compression = "auto";     // auto | none | gzip | zstd (auto: none on loopback, gzip otherwise)
+  int timeout_s = 300;
+  std::string describe() const;         // "user@host:port/db"
+};
+
+struct TableSelector {
+  std::string pattern;                  // "schema.table" or "schema.*"
+  std::string target;                   // ClickHouse table name; empty = same as source table name
+  std::vector<std::string> include;     // columns to keep (empty = all)
+  std::vector<std::string> exclude;     // columns to drop
+};
+
+struct BatchConfig {
+  std::size_t max_rows = 100000;
+  std::size_t max_bytes = 32u << 20;
+  std::chrono::milliseconds max_delay{1000};
+};
+
+struct LogicalConfig {
+  std::string slot = "pg2ch";
+  std::string publication = "pg2ch";
+  int snapshot_workers = 0;             // 0 = number of cores
+  std::chrono::milliseconds status_interval{10000};
+};
+
+struct StateConfig {
+  std::string path = "pg2ch.state";     // local state file (atomic replace + fsync)
+};
+
+struct LogConfig {
+  std::string level = "info";           // trace|debug|info|warn|error
+  std::string format = "text";          // text | json
+};
+
+struct Config {
+  std::string name = "pg2ch";           // pipeline name, used in logs and state keys
+  std::string mode = "logical";         // logical (poll | notify | outbox come later)
+  PostgresConfig postgres;
+  ClickHouseConfig clickhouse;
+  std::vector<TableSelector> tables;
+  BatchConfig batch;
+  LogicalConfig logical;
+  StateConfig state;
+  LogConfig log;
+};
+
+struct LoadOptions {
+  std::optional<std::string> config_path;               // TOML file; optional
+  std::optional<std::string> env_file;                  // explicit .env path (must exist)
+  bool read_default_env_file = true;                    // read ./.env when env_file not given
+  std::map<std::string, std::string> environment;       // usually a snapshot of ::environ
+  std::map<std::string, std::string> cli_overrides;     // "section.key" -> value, from --set / flags
+};
+
+// Throws pg2ch::Error(ErrorKind::Config) naming the setting and source on any bad value.
+Config load(const LoadOptions& options);
+
+// Snapshot of the process environment.
+std::map<std::string, std::string> process_environment();
+
+// Parses a .env file: KEY=VALUE lines, optional `export `, '#' comments, single/double quotes.
+std::map<std::string, std::string> parse_dotenv(const std::string& text, const std::string& origin);
+
+}  // namespace pg2ch::config

@@ -1,0 +1,221 @@
+#include "config/settings.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+#include "config/strings.h"
+#include "config/validators.h"
+
+namespace pg2ch::config::detail {
+namespace {
+
+using Type = ValueType;
+constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
+
+const std::string& str(const Value& v) { return std::get<std::string>(v); }
+std::int64_t num(const Value& v) { return std::get<std::int64_t>(v); }
+bool flag(const Value& v) { return std::get<bool>(v); }
+
+int port(const Value& v, std::string_view example) {
+  return static_cast<int>(
+      in_range(num(v), 1, 65535, "set the TCP port the server listens on, e.g. " + std::string(example)));
+}
+
+std::size_t positive_size(const Value& v, std::string_view remedy) {
+  return static_cast<std::size_t>(in_range(num(v), 1, kMaxInt, remedy));
+}
+
+std::chrono::milliseconds millis(const Value& v, std::int64_t min, std::int64_t max, std::string_view remedy) {
+  return std::chrono::milliseconds(in_range(num(v), min, max, remedy));
+}
+
+// New modes (poll, notify, outbox) are added to this list when they exist.
+std::string mode(const Value& v) { return one_of(str(v), {"logical"}); }
+
+const std::vector<Setting> kSettings = {
+    {"name", Type::String, false, [](Config& c, const Value& v) { c.name = pipeline_name(str(v)); }},
+    {"mode", Type::String, false, [](Config& c, const Value& v) { c.mode = mode(v); }},
+
+    {"postgres.host", Type::String, false,
+     [](Config& c, const Value& v) { c.postgres.host = non_empty(str(v), "set the PostgreSQL host name or address"); }},
+    {"postgres.port", Type::Integer, false, [](Config& c, const Value& v) { c.postgres.port = port(v, "5432"); }},
+    {"postgres.database", Type::String, false,
+     [](Config& c, const Value& v) {
+       c.postgres.database = non_empty(str(v), "set the database that holds the tables to copy");
+     }},
+    {"postgres.user", Type::String, false,
+     [](Config& c, const Value& v) { c.postgres.user = non_empty(str(v), "set the PostgreSQL role to log in as"); }},
+    {"postgres.password", Type::String, true, [](Config& c, const Value& v) { c.postgres.password = str(v); }},
+    {"postgres.sslmode", Type::String, false,
+     [](Config& c, const Value& v) {
+       c.postgres.sslmode = one_of(str(v), {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});
+     }},
+    {"postgres.connect_timeout", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.postgres.connect_timeout_s =
+           static_cast<int>(in_range(num(v), 0, 3600, "set seconds to wait for a connection (0 waits forever)"));
+     }},
+
+    {"clickhouse.host", Type::String, false,
+     [](Config& c, const Value& v) {
+       c.clickhouse.host = non_empty(str(v), "set the ClickHouse host name or address");
+     }},
+    {"clickhouse.port", Type::Integer, false,
+     [](Config& c, const Value& v) { c.clickhouse.port = port(v, "8123 (the HTTP interface)"); }},
+    {"clickhouse.user", Type::String, false,
+     [](Config& c, const Value& v) { c.clickhouse.user = non_empty(str(v), "set the ClickHouse user, e.g. default"); }},
+    {"clickhouse.password", Type::String, true, [](Config& c, const Value& v) { c.clickhouse.password = str(v); }},
+    {"clickhouse.database", Type::String, false,
+     [](Config& c, const Value& v) {
+       c.clickhouse.database = non_empty(str(v), "set the ClickHouse database to write to");
+     }},
+    {"clickhouse.secure", Type::Boolean, false, [](Config& c, const Value& v) { c.clickhouse.secure = flag(v); }},
+    {"clickhouse.compression", Type::String, false,
+     [](Config& c, const Value& v) { c.clickhouse.compression = one_of(str(v), {"auto", "none", "gzip", "zstd"}); }},
+    {"clickhouse.timeout", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.clickhouse.timeout_s =
+           static_cast<int>(in_range(num(v), 1, 86400, "set seconds one ClickHouse request may take, e.g. 300"));
+     }},
+
+    {"batch.max_rows", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.batch.max_rows = positive_size(v, "set the most rows one ClickHouse insert may carry, e.g. 100000");
+     }},
+    {"batch.max_bytes", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.batch.max_bytes = positive_size(v, "set the most bytes one ClickHouse insert may carry, e.g. 33554432");
+     }},
+    {"batch.max_delay_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.batch.max_delay =
+           millis(v, 1, 3600000, "set how long a change may wait for its batch, in milliseconds, e.g. 1000");
+     }},
+
+    {"logical.slot", Type::String, false, [](Config& c, const Value& v) { c.logical.slot = pg_identifier(str(v)); }},
+    {"logical.publication", Type::String, false,
+     [](Config& c, const Value& v) { c.logical.publication = pg_identifier(str(v)); }},
+    {"logical.snapshot_workers", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.logical.snapshot_workers =
+           static_cast<int>(in_range(num(v), 0, 256, "set parallel snapshot connections; 0 means one per CPU core"));
+     }},
+    {"logical.status_interval_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.logical.status_interval = millis(
+           v, 100, 3600000, "set milliseconds between standby status updates, below wal_sender_timeout, e.g. 10000");
+     }},
+
+    {"state.path", Type::String, false,
+     [](Config& c, const Value& v) { c.state.path = non_empty(str(v), "set a file path for pg2ch's local state"); }},
+
+    {"log.level", Type::String, false,
+     [](Config& c, const Value& v) { c.log.level = one_of(str(v), {"trace", "debug", "info", "warn", "error"}); }},
+    {"log.format", Type::String, false,
+     [](Config& c, const Value& v) { c.log.format = one_of(str(v), {"text", "json"}); }},
+};
+
+const std::vector<std::string_view> kSections = {"postgres", "clickhouse", "batch", "logical", "state", "log"};
+
+Value parse_text(ValueType type, std::string_view text) {
+  switch (type) {
+    case ValueType::String:
+      return std::string(text);
+    case ValueType::Integer: {
+      auto t = trim(text);
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+      if (t.empty() || ec != std::errc() || end != t.data() + t.size())
+        throw Invalid{"is not a whole number", "write digits only, without units, e.g. 5432"};
+      return n;
+    }
+    case ValueType::Boolean: {
+      auto t = lowercase(trim(text));
+      if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+      if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+      throw Invalid{"is not a boolean", "write true or false"};
+    }
+  }
+  throw Invalid{"has an unknown type", "report this as a bug"};
+}
+
+std::string_view type_remedy(ValueType type) {
+  switch (type) {
+    case ValueType::String: return "put the value in double quotes";
+    case ValueType::Integer: return "write a number without quotes or units";
+    case ValueType::Boolean: return "write true or false without quotes";
+  }
+  return "";
+}
+
+std::string show(const Value& v) {
+  if (auto s = std::get_if<std::string>(&v)) return "\"" + *s + "\"";
+  if (auto n = std::get_if<std::int64_t>(&v)) return std::to_string(*n);
+  return std::get<bool>(v) ? "true" : "false";
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& sections() { return kSections; }
+const std::vector<Setting>& settings() { return kSettings; }
+
+const Setting* find_setting(std::string_view key) {
+  auto it = std::find_if(kSettings.begin(), kSettings.end(), [&](const Setting& s) { return s.key == key; });
+  return it == kSettings.end() ? nullptr : &*it;
+}
+
+std::string keys_of_section(std::string_view section) {
+  std::string prefix = std::string(section) + ".";
+  std::string keys;
+  for (const auto& s : kSettings) {
+    if (!s.key.starts_with(prefix)) continue;
+    if (!keys.empty()) keys += ", ";
+    keys += s.key.substr(prefix.size());
+  }
+  return keys;
+}
+
+std::string_view type_name(ValueType type) {
+  switch (type) {
+    case ValueType::String: return "a string";
+    case ValueType::Integer: return "an integer";
+    case ValueType::Boolean: return "a boolean";
+  }
+  return "a value";
+}
+
+Error setting_error(std::string_view key, std::string_view source, const std::optional<std::string>& shown,
+                    const Invalid& invalid) {
+  std::string message = "setting " + std::string(key) + " (from " + std::string(source) + ")";
+  if (shown) message += " = " + *shown;
+  message += ": " + invalid.problem;
+  return Error(ErrorKind::Config, std::move(message), invalid.remedy);
+}
+
+void apply_value(Config& config, const Setting& setting, const Value& value, std::string_view source) {
+  auto shown = setting.secret ? std::nullopt : std::optional(show(value));
+  auto actual = static_cast<ValueType>(value.index());
+  if (actual != setting.type)
+    throw setting_error(setting.key, source, shown,
+                        {"must be " + std::string(type_name(setting.type)) + ", not " + std::string(type_name(actual)),
+                         std::string(type_remedy(setting.type))});
+  try {
+    setting.apply(config, value);
+  } catch (const Invalid& invalid) {
+    throw setting_error(setting.key, source, shown, invalid);
+  }
+}
+
+void apply_text(Config& config, const Setting& setting, std::string_view text, std::string_view source) {
+  Value value;
+  try {
+    value = parse_text(setting.type, text);
+  } catch (const Invalid& invalid) {
+    auto shown = setting.secret ? std::nullopt : std::optional("\"" + std::string(text) + "\"");
+    throw setting_error(setting.key, source, shown, invalid);
+  }
+  apply_value(config, setting, value, source);
+}
+
+}  // namespace pg2ch::config::detail

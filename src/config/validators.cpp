@@ -1,0 +1,44 @@
+#include "config/validators.h"
+
+#include <algorithm>
+
+namespace pg2ch::config::detail {
+
+std::int64_t in_range(std::int64_t value, std::int64_t min, std::int64_t max, std::string_view remedy) {
+  if (value >= min && value <= max) return value;
+  throw Invalid{"must be between " + std::to_string(min) + " and " + std::to_string(max), std::string(remedy)};
+}
+
+std::string one_of(std::string value, std::initializer_list<std::string_view> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return value;
+  std::string list;
+  for (auto a : allowed) {
+    if (!list.empty()) list += ", ";
+    list += a;
+  }
+  throw Invalid{"must be one of: " + list, "use one of the listed values (lowercase)"};
+}
+
+std::string non_empty(std::string value, std::string_view remedy) {
+  if (!value.empty()) return value;
+  throw Invalid{"must not be empty", std::string(remedy)};
+}
+
+std::string pg_identifier(std::string value) {
+  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; };
+  if (!value.empty() && value.size() <= 63 && std::all_of(value.begin(), value.end(), ok)) return value;
+  throw Invalid{"must be 1 to 63 characters from a-z, 0-9 and _",
+                "pick a lowercase name such as pg2ch_orders (PostgreSQL slot/publication name rules)"};
+}
+
+std::string pipeline_name(std::string value) {
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+  };
+  if (!value.empty() && value.size() <= 63 && std::all_of(value.begin(), value.end(), ok)) return value;
+  throw Invalid{"must be 1 to 63 characters from A-Z, a-z, 0-9, '_', '-' and '.'",
+                "name the pipeline after what it copies, e.g. orders-to-ch"};
+}
+
+}  // namespace pg2ch::config::detail

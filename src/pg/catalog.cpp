@@ -1,0 +1,207 @@
+#include "pg/catalog.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <set>
+
+namespace pg2ch::pg {
+
+namespace {
+
+std::pair<std::string, std::string> split_pattern(const std::string& pattern) {
+  const auto dot = pattern.find('.');
+  if (dot == std::string::npos) return {"public", pattern};
+  return {pattern.substr(0, dot), pattern.substr(dot + 1)};
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Domains are resolved to their base type (walking domain-over-domain chains); arrays report
+// their element type, also domain-resolved. The typmod of a domain column lives on the domain.
+constexpr const char* kColumnsSql = R"SQL(
+WITH RECURSIVE cols AS (
+  SELECT a.attnum, a.attname, a.attnotnull, a.atttypid AS typid, a.atttypmod AS typmod, a.attndims,
+         0 AS depth
+    FROM pg_attribute a
+   WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+  UNION ALL
+  SELECT c.attnum, c.attname, c.attnotnull, t.typbasetype,
+         CASE WHEN c.typmod = -1 THEN t.typtypmod ELSE c.typmod END, c.attndims, c.depth + 1
+    FROM cols c JOIN pg_type t ON t.oid = c.typid
+   WHERE t.typtype = 'd'
+)
+SELECT c.attnum, c.attname, c.attnotnull, t.oid, format_type(t.oid, c.typmod), t.typtype, c.typmod,
+       CASE WHEN t.typcategory = 'A' THEN COALESCE(NULLIF(et.typbasetype, 0), et.oid) ELSE 0 END,
+       CASE WHEN t.typcategory = 'A' THEN COALESCE(ebt.typtype, et.typtype) ELSE 'b' END,
+       c.attndims
+  FROM cols c
+  JOIN pg_type t ON t.oid = c.typid
+  LEFT JOIN pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem
+  LEFT JOIN pg_type ebt ON et.typtype = 'd' AND ebt.oid = et.typbasetype
+ WHERE t.typtype <> 'd'
+ ORDER BY c.attnum
+)SQL";
+
+// The key ReplacingMergeTree orders by: the replica identity index when one is set, else the
+// primary key. Columns in index order.
+constexpr const char* kKeySql = R"SQL(
+SELECT k.attnum, c.relreplident, c.relkind
+  FROM pg_class c
+  LEFT JOIN LATERAL (
+    SELECT i.indexrelid, i.indkey FROM pg_index i
+     WHERE i.indrelid = c.oid AND (i.indisreplident OR (i.indisprimary AND c.relreplident <> 'i'))
+     ORDER BY i.indisreplident DESC LIMIT 1) ix ON true
+  LEFT JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) ON true
+ WHERE c.oid = $1::oid
+ ORDER BY k.ord
+)SQL";
+
+}  // namespace
+
+std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors) {
+  std::vector<TableRef> out;
+  std::set<std::uint32_t> seen;
+  for (const auto& sel : selectors) {
+    auto [schema, name] = split_pattern(sel.pattern);
+    const bool wildcard = name == "*";
+    Result r = wildcard
+                   ? conn.query("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON "
+                                "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r','p') "
+                                "AND NOT c.relispartition ORDER BY c.relname",
+                                {schema})
+                   : conn.query("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON "
+                                "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+                                {schema, name});
+    if (r.rows() == 0) {
+      throw Error(ErrorKind::Schema,
+                  wildcard ? fmt::format("no tables match \"{}\" in the source database", sel.pattern)
+                           : fmt::format("table {}.{} does not exist in the source database", schema, name),
+                  "check the [[tables]] name in the config (schema-qualified, case-sensitive)");
+    }
+    for (int i = 0; i < r.rows(); ++i) {
+      const auto oid = static_cast<std::uint32_t>(r.int64(i, 0));
+      if (!seen.insert(oid).second) continue;
+      out.push_back({oid, r.text(i, 1), r.text(i, 2), &sel});
+    }
+  }
+  return out;
+}
+
+pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, const clickhouse::ServerCapabilities& caps) {
+  pipeline::TableSchema t;
+  t.relation_oid = ref.oid;
+  t.source_schema = ref.schema;
+  t.source_name = ref.name;
+  const config::TableSelector empty_selector;
+  const config::TableSelector& sel = ref.selector ? *ref.selector : empty_selector;
+  t.target_name = sel.target.empty() || sel.pattern.ends_with(".*") ? ref.name : sel.target;
+
+  const std::string oid_text = std::to_string(ref.oid);
+  Result key = conn.query(kKeySql, {oid_text});
+  if (key.rows() == 0) throw Error(ErrorKind::Schema, fmt::format("table {} disappeared", ref.qualified()));
+  const std::string relkind = key.text(0, 2);
+  t.replica_identity = key.text(0, 1).empty() ? 'd' : key.text(0, 1)[0];
+  if (relkind == "p") {
+    throw Error(ErrorKind::Schema, fmt::format("{} is a partitioned table", ref.qualified()),
+                "list its partitions in [[tables]] instead (partition roots are not supported yet)");
+  }
+  if (relkind != "r") {
+    throw Error(ErrorKind::Schema, fmt::format("{} is not an ordinary table (relkind '{}')", ref.qualified(), relkind),
+                "only tables can be replicated; remove it from [[tables]]");
+  }
+  std::vector<int> key_attnums;
+  for (int i = 0; i < key.rows(); ++i) {
+    if (!key.is_null(i, 0)) key_attnums.push_back(static_cast<int>(key.int64(i, 0)));
+  }
+  if (key_attnums.empty()) {
+    throw Error(ErrorKind::Schema,
+                fmt::format("table {} has no primary key (replica identity '{}')", ref.qualified(), t.replica_identity),
+                fmt::format("add one: ALTER TABLE {} ADD PRIMARY KEY (...); or pick a unique index on NOT NULL "
+                            "columns: ALTER TABLE {} REPLICA IDENTITY USING INDEX <index>",
+                            ref.qualified(), ref.qualified()));
+  }
+
+  Result cols = conn.query(kColumnsSql, {oid_text});
+  std::vector<int> attnums;
+  for (int i = 0; i < cols.rows(); ++i) {
+    pipeline::SourceColumn c;
+    attnums.push_back(static_cast<int>(cols.int64(i, 0)));
+    c.name = cols.text(i, 1);
+    c.not_null = cols.boolean(i, 2);
+    c.type.oid = static_cast<std::uint32_t>(cols.int64(i, 3));
+    c.type.name = cols.text(i, 4);
+    c.type.typtype = cols.text(i, 5).empty() ? 'b' : cols.text(i, 5)[0];
+    c.type.typmod = static_cast<std::int32_t>(cols.int64(i, 6));
+    c.type.element_oid = static_cast<std::uint32_t>(cols.int64(i, 7));
+    c.type.element_typtype = cols.text(i, 8).empty() ? 'b' : cols.text(i, 8)[0];
+    c.type.array_ndims = static_cast<std::int32_t>(cols.int64(i, 9));
+    c.is_key = std::find(key_attnums.begin(), key_attnums.end(), attnums.back()) != key_attnums.end();
+    t.source_columns.push_back(std::move(c));
+  }
+
+  for (const auto& name : sel.include) {
+    if (std::none_of(t.source_columns.begin(), t.source_columns.end(), [&](auto& c) { return c.name == name; })) {
+      throw Error(ErrorKind::Config, fmt::format("include lists column \"{}\" which {} does not have", name, ref.qualified()),
+                  "fix the table's include list in the config");
+    }
+  }
+  for (const auto& name : sel.exclude) {
+    if (std::none_of(t.source_columns.begin(), t.source_columns.end(), [&](auto& c) { return c.name == name; })) {
+      throw Error(ErrorKind::Config, fmt::format("exclude lists column \"{}\" which {} does not have", name, ref.qualified()),
+                  "fix the table's exclude list in the config");
+    }
+  }
+
+  for (std::size_t i = 0; i < t.source_columns.size(); ++i) {
+    auto& c = t.source_columns[i];
+    const bool wanted = (sel.include.empty() || contains(sel.include, c.name)) && !contains(sel.exclude, c.name);
+    if (!wanted) {
+      if (c.is_key) {
+        throw Error(ErrorKind::Config,
+                    fmt::format("column {} of {} is part of the key and cannot be excluded", c.name, ref.qualified()),
+                    "remove it from the table's exclude list (or add it to include)");
+      }
+      continue;
+    }
+    pipeline::TargetColumn tc;
+    tc.name = c.name;
+    tc.source_index = static_cast<int>(i);
+    tc.is_key = c.is_key;
+    tc.mapping = types::map_column(c.type, c.not_null || c.is_key, caps, ref.qualified(), c.name);
+    c.target_index = static_cast<int>(t.target_columns.size());
+    t.target_columns.push_back(std::move(tc));
+  }
+  for (int attnum : key_attnums) {
+    const auto pos = std::find(attnums.begin(), attnums.end(), attnum) - attnums.begin();
+    t.key_target_indexes.push_back(t.source_columns[static_cast<std::size_t>(pos)].target_index);
+  }
+  return t;
+}
+
+void check_logical_prerequisites(Connection& conn, const std::vector<TableRef>& tables) {
+  Result r = conn.query(
+      "SELECT current_setting('wal_level'), r.rolreplication OR r.rolsuper, current_user, current_database() "
+      "FROM pg_roles r WHERE r.rolname = current_user");
+  const std::string wal_level = r.text(0, 0);
+  const std::string user = r.text(0, 2);
+  if (wal_level != "logical") {
+    throw Error(ErrorKind::Config, fmt::format("source PostgreSQL has wal_level = {}; logical replication needs logical", wal_level),
+                "run ALTER SYSTEM SET wal_level = logical; and restart PostgreSQL (or use mode = \"poll\")");
+  }
+  if (!r.boolean(0, 1)) {
+    throw Error(ErrorKind::Permission, fmt::format("role {} may not start replication", user),
+                fmt::format("ALTER ROLE {} REPLICATION; (needs a superuser)", conn.quote_identifier(user)));
+  }
+  for (const auto& t : tables) {
+    Result p = conn.query("SELECT has_table_privilege($1::oid, 'SELECT')", {std::to_string(t.oid)});
+    if (!p.boolean(0, 0)) {
+      throw Error(ErrorKind::Permission, fmt::format("role {} cannot SELECT from {}", user, t.qualified()),
+                  fmt::format("GRANT SELECT ON {}.{} TO {};", conn.quote_identifier(t.schema),
+                              conn.quote_identifier(t.name), conn.quote_identifier(user)));
+    }
+  }
+}
+
+}  // namespace pg2ch::pg

@@ -1,0 +1,50 @@
+#pragma once
+// The seam between captures and destinations.
+//
+// Every capture mode (logical today; poll, notify, outbox, kafka-in later) turns what it reads
+// into calls on a ChangeSink, one source transaction at a time; every destination (ClickHouse
+// today; Kafka later) implements it. The sink owns batching and durability. It reports, through
+// durable_position(), the highest source position whose changes it has *durably* written; the
+// capture acknowledges exactly that to its source (slot LSN, watermark, outbox delete, offset)
+// and never more.
+//
+// Values are in PostgreSQL binary format and indexed by source column (TableSchema::source_columns).
+// Versions order changes of one key: the change's LSN for the logical capture.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "pipeline/table_schema.h"
+#include "pipeline/value.h"
+
+namespace pg2ch::pipeline {
+
+using Position = std::uint64_t;
+
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+
+  virtual void begin_transaction() = 0;
+  virtual void insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) = 0;
+  // old_row is empty when the source did not send the old tuple (key unchanged, default identity).
+  virtual void update(const TableSchema& table, std::span<const ValueRef> old_row, std::span<const ValueRef> new_row,
+                      std::uint64_t version) = 0;
+  virtual void remove(const TableSchema& table, std::span<const ValueRef> old_row, std::uint64_t version) = 0;
+  // Everything before the truncate is written first, then the target is emptied.
+  virtual void truncate(const TableSchema& table) = 0;
+  // The transaction is complete; `position` becomes durable once its rows are.
+  virtual void commit_transaction(Position position) = 0;
+  // Nothing is pending at the source up to `position` (idle keepalive): durable as soon as
+  // everything already received is.
+  virtual void source_idle(Position position) = 0;
+
+  // Flushes what is due by time. Returns the time until the next flush is due, if anything waits.
+  virtual std::optional<std::chrono::milliseconds> poll() = 0;
+  // Flushes everything now (shutdown, before truncate).
+  virtual void flush() = 0;
+  virtual std::optional<Position> durable_position() const = 0;
+};
+
+}  // namespace pg2ch::pipeline

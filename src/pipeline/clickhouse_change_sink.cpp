@@ -1,0 +1,197 @@
+#include "pipeline/clickhouse_change_sink.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "clickhouse/target_table.h"
+
+namespace pg2ch::pipeline {
+
+namespace {
+
+bool has_unchanged_toast(std::span<const ValueRef> row) {
+  for (const auto& v : row) {
+    if (v.kind == ValueRef::Kind::UnchangedToast) return true;
+  }
+  return false;
+}
+
+bool same_key(const TableSchema& t, std::span<const ValueRef> a, std::span<const ValueRef> b) {
+  for (int ti : t.key_target_indexes) {
+    const auto si = static_cast<std::size_t>(t.target_columns[static_cast<std::size_t>(ti)].source_index);
+    if (a[si].kind != b[si].kind || a[si].data != b[si].data) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ClickHouseChangeSink::ClickHouseChangeSink(clickhouse::HttpClient& client, std::string database,
+                                           config::BatchConfig batch, CurrentRowFetcher* toast_fetcher,
+                                           RetryPolicy retry)
+    : client_(client), database_(std::move(database)), limits_(batch), toast_fetcher_(toast_fetcher), retry_(retry) {}
+
+ClickHouseChangeSink::Batch& ClickHouseChangeSink::batch_for(const TableSchema& table) {
+  auto it = batches_.find(&table);
+  if (it != batches_.end()) return *it->second;
+  auto b = std::make_unique<Batch>(table);
+  b->insert_prefix = clickhouse::insert_statement(database_, table);
+  b->body.reserve(std::min<std::size_t>(limits_.max_bytes + (1u << 16), 64u << 20));
+  return *batches_.emplace(&table, std::move(b)).first->second;
+}
+
+void ClickHouseChangeSink::begin_transaction() { acks_.begin(); }
+
+void ClickHouseChangeSink::note_appended(Batch& b) {
+  if (b.first_seq == AckTracker::kNothingPending) {
+    b.first_seq = acks_.current_seq();
+    b.first_at = Clock::now();
+  }
+  ++b.rows;
+  if (b.rows >= limits_.max_rows || b.body.size() >= limits_.max_bytes) {
+    flush_batch(b);
+    advance_acks();
+  }
+}
+
+void ClickHouseChangeSink::insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) {
+  Batch& b = batch_for(table);
+  b.encoder.encode_row(row, version, b.body);
+  note_appended(b);
+}
+
+void ClickHouseChangeSink::update(const TableSchema& table, std::span<const ValueRef> old_row,
+                                  std::span<const ValueRef> new_row, std::uint64_t version) {
+  Batch& b = batch_for(table);
+  // A changed key moves the row: the old key must disappear at this version.
+  if (!old_row.empty() && !same_key(table, old_row, new_row)) {
+    b.encoder.encode_delete(old_row, version, b.body);
+    note_appended(b);
+  }
+  if (!has_unchanged_toast(new_row)) {
+    b.encoder.encode_row(new_row, version, b.body);
+    note_appended(b);
+    return;
+  }
+  // REPLICA IDENTITY FULL sends the whole old row, detoasted: take the values from it. (With a
+  // key-only old tuple the non-key columns are NULL placeholders, not values.)
+  OwnedRow owned = OwnedRow::copy_of(new_row);
+  const bool old_is_full = table.replica_identity == 'f' && !old_row.empty();
+  bool resolved = true;
+  for (std::size_t i = 0; i < owned.values.size(); ++i) {
+    if (owned.values[i].kind != ValueRef::Kind::UnchangedToast) continue;
+    if (old_is_full && i < old_row.size() && old_row[i].kind != ValueRef::Kind::UnchangedToast) {
+      owned.values[i] = {old_row[i].kind, std::string(old_row[i].data)};
+    } else {
+      resolved = false;
+    }
+  }
+  if (resolved) {
+    auto refs = owned.refs();
+    b.encoder.encode_row(refs, version, b.body);
+  } else {
+    b.toast_rows.push_back({std::move(owned), version});
+  }
+  note_appended(b);
+}
+
+void ClickHouseChangeSink::remove(const TableSchema& table, std::span<const ValueRef> old_row, std::uint64_t version) {
+  Batch& b = batch_for(table);
+  b.encoder.encode_delete(old_row, version, b.body);
+  note_appended(b);
+}
+
+void ClickHouseChangeSink::truncate(const TableSchema& table) {
+  flush();
+  with_retries(retry_, "truncate " + table.target_name,
+               [&] { client_.execute(clickhouse::truncate_statement(database_, table)); });
+  spdlog::info("truncated ClickHouse table {}.{} (TRUNCATE of {})", database_, table.target_name,
+               table.qualified_source());
+}
+
+void ClickHouseChangeSink::commit_transaction(Position position) {
+  acks_.commit(position);
+  advance_acks();
+}
+
+void ClickHouseChangeSink::source_idle(Position position) {
+  acks_.idle(position);
+  advance_acks();
+}
+
+std::optional<std::chrono::milliseconds> ClickHouseChangeSink::poll() {
+  const auto now = Clock::now();
+  std::optional<Clock::time_point> oldest;
+  for (const auto& [_, b] : batches_) {
+    if (b->rows == 0) continue;
+    if (!oldest || b->first_at < *oldest) oldest = b->first_at;
+  }
+  if (!oldest) return std::nullopt;
+  if (now - *oldest >= limits_.max_delay) {
+    flush();
+    return std::nullopt;
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*oldest + limits_.max_delay - now);
+}
+
+void ClickHouseChangeSink::flush() {
+  for (auto& [_, b] : batches_) {
+    if (b->rows) flush_batch(*b);
+  }
+  advance_acks();
+}
+
+void ClickHouseChangeSink::resolve_toast(Batch& b) {
+  if (!toast_fetcher_) {
+    throw Error(ErrorKind::Internal, fmt::format("unchanged TOAST values in {} but no source connection to fetch them",
+                                                 b.schema->qualified_source()));
+  }
+  std::vector<OwnedRow> keys;
+  keys.reserve(b.toast_rows.size());
+  for (const auto& t : b.toast_rows) keys.push_back(t.row);
+  std::vector<OwnedRow> current = toast_fetcher_->fetch(*b.schema, keys);
+  for (std::size_t r = 0; r < b.toast_rows.size(); ++r) {
+    OwnedRow& row = b.toast_rows[r].row;
+    const OwnedRow& now = current[r];
+    if (now.values.empty()) {
+      // The row is gone at the source, so a later DELETE of this key is still ahead in the
+      // stream with a higher version; a key-only marker at this version is superseded by it.
+      auto refs = row.refs();
+      b.encoder.encode_delete(refs, b.toast_rows[r].version, b.body);
+      continue;
+    }
+    for (std::size_t i = 0; i < row.values.size(); ++i) {
+      if (row.values[i].kind == ValueRef::Kind::UnchangedToast) row.values[i] = now.values[i];
+    }
+    auto refs = row.refs();
+    b.encoder.encode_row(refs, b.toast_rows[r].version, b.body);
+  }
+  b.toast_rows.clear();
+}
+
+void ClickHouseChangeSink::flush_batch(Batch& b) {
+  if (!b.toast_rows.empty()) resolve_toast(b);
+  const std::string what = fmt::format("insert of {} rows into {}.{}", b.rows, database_, b.schema->target_name);
+  with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view()); });
+  stats_.rows_written += b.rows;
+  stats_.bytes_written += b.body.size();
+  ++stats_.inserts;
+  spdlog::debug("flushed {} rows ({} bytes) into {}", b.rows, b.body.size(), b.schema->target_name);
+  b.body.clear();
+  b.rows = 0;
+  b.first_seq = AckTracker::kNothingPending;
+}
+
+void ClickHouseChangeSink::advance_acks() {
+  std::uint64_t oldest = AckTracker::kNothingPending;
+  for (const auto& [_, b] : batches_) oldest = std::min(oldest, b->first_seq);
+  acks_.advance(oldest);
+}
+
+std::size_t ClickHouseChangeSink::buffered_bytes() const {
+  std::size_t n = 0;
+  for (const auto& [_, b] : batches_) n += b->body.size();
+  return n;
+}
+
+}  // namespace pg2ch::pipeline

@@ -1,0 +1,92 @@
+#pragma once
+// ChangeSink that writes to ClickHouse: per-table RowBinary batches, flushed by rows, bytes or
+// age, each flush one INSERT; durable positions tracked by AckTracker.
+//
+// Memory stays bounded for any transaction size: a batch is flushed when it reaches
+// max_rows/max_bytes even mid-transaction (the rows are committed at the source already —
+// pgoutput only sends committed transactions — and re-delivery after a crash rewrites the same
+// (key, version) pairs, which ReplacingMergeTree collapses).
+//
+// Unchanged TOAST columns in an UPDATE are filled at flush time from the source's current row
+// (CurrentRowFetcher). If the current row is newer than the change, a later change of the same
+// key is still ahead in the stream and will supersede this version; so the final state is
+// exact, and only superseded intermediate versions may carry the newer value.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "clickhouse/http_client.h"
+#include "common/byte_buffer.h"
+#include "config/config.h"
+#include "pipeline/ack_tracker.h"
+#include "pipeline/change_sink.h"
+#include "pipeline/owned_row.h"
+#include "pipeline/retry.h"
+#include "pipeline/row_encoder.h"
+
+namespace pg2ch::pipeline {
+
+struct SinkStats {
+  std::uint64_t rows_written = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint64_t inserts = 0;
+};
+
+class ClickHouseChangeSink final : public ChangeSink {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  ClickHouseChangeSink(clickhouse::HttpClient& client, std::string database, config::BatchConfig batch,
+                       CurrentRowFetcher* toast_fetcher, RetryPolicy retry = {});
+
+  void begin_transaction() override;
+  void insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) override;
+  void update(const TableSchema& table, std::span<const ValueRef> old_row, std::span<const ValueRef> new_row,
+              std::uint64_t version) override;
+  void remove(const TableSchema& table, std::span<const ValueRef> old_row, std::uint64_t version) override;
+  void truncate(const TableSchema& table) override;
+  void commit_transaction(Position position) override;
+  void source_idle(Position position) override;
+  std::optional<std::chrono::milliseconds> poll() override;
+  void flush() override;
+  std::optional<Position> durable_position() const override { return acks_.durable(); }
+
+  const SinkStats& stats() const { return stats_; }
+  std::size_t buffered_bytes() const;
+
+ private:
+  struct Batch {
+    explicit Batch(const TableSchema& s) : schema(&s), encoder(s) {}
+    const TableSchema* schema;
+    RowEncoder encoder;
+    std::string insert_prefix;
+    ByteBuffer body;
+    std::size_t rows = 0;
+    std::uint64_t first_seq = AckTracker::kNothingPending;
+    Clock::time_point first_at{};
+    struct ToastRow {
+      OwnedRow row;
+      std::uint64_t version;
+    };
+    std::vector<ToastRow> toast_rows;
+  };
+
+  Batch& batch_for(const TableSchema& table);
+  void note_appended(Batch& b);
+  void flush_batch(Batch& b);
+  void resolve_toast(Batch& b);
+  void advance_acks();
+
+  clickhouse::HttpClient& client_;
+  std::string database_;
+  config::BatchConfig limits_;
+  CurrentRowFetcher* toast_fetcher_;
+  RetryPolicy retry_;
+  std::unordered_map<const TableSchema*, std::unique_ptr<Batch>> batches_;
+  AckTracker acks_;
+  SinkStats stats_;
+};
+
+}  // namespace pg2ch::pipeline

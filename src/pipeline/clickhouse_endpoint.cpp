@@ -1,0 +1,19 @@
+#include "pipeline/clickhouse_endpoint.h"
+
+namespace pg2ch::pipeline {
+
+clickhouse::Endpoint clickhouse_endpoint(const config::Config& cfg) {
+  clickhouse::Endpoint e;
+  e.host = cfg.clickhouse.host;
+  e.port = cfg.clickhouse.port;
+  e.secure = cfg.clickhouse.secure;
+  e.user = cfg.clickhouse.user;
+  e.password = cfg.clickhouse.password;
+  e.database = cfg.clickhouse.database;
+  e.timeout_s = cfg.clickhouse.timeout_s;
+  // zstd is checked against the server later (HttpClient::capabilities); pass no caps here.
+  e.compression = clickhouse::choose_compression(cfg.clickhouse.compression, cfg.clickhouse.host, nullptr);
+  return e;
+}
+
+}  // namespace pg2ch::pipeline

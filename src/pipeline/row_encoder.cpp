@@ -1,0 +1,96 @@
+#include "pipeline/row_encoder.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace pg2ch::pipeline {
+
+void RowEncoder::encode_value(const TargetColumn& col, const ValueRef& v, clickhouse::RowBinaryWriter& w) const {
+  switch (v.kind) {
+    case ValueRef::Kind::Binary:
+      if (col.mapping.nullable) w.null_flag(false);
+      col.mapping.codec->encode_binary(v.data, w);
+      return;
+    case ValueRef::Kind::Null:
+      if (!col.mapping.nullable) {
+        throw Error(ErrorKind::Data, fmt::format("NULL in column {} of {}, which PostgreSQL reports as NOT NULL",
+                                                 col.name, schema_.qualified_source()),
+                    "the table definition changed; run `pg2ch setup` to refresh the target");
+      }
+      w.null_flag(true);
+      return;
+    case ValueRef::Kind::UnchangedToast:
+      throw Error(ErrorKind::Internal, fmt::format("unresolved unchanged TOAST value in column {} of {}", col.name,
+                                                   schema_.qualified_source()));
+  }
+}
+
+void RowEncoder::encode_default(const TargetColumn& col, clickhouse::RowBinaryWriter& w) const {
+  if (col.mapping.nullable) {
+    w.null_flag(true);
+  } else {
+    col.mapping.codec->encode_default(w);
+  }
+}
+
+void RowEncoder::fail(const TargetColumn& col, const std::exception& e) const {
+  const auto* err = dynamic_cast<const Error*>(&e);
+  throw Error(err ? err->kind() : ErrorKind::Data,
+              fmt::format("column {} ({}) of {}: {}", col.name, col.mapping.clickhouse_type, schema_.qualified_source(),
+                          e.what()),
+              err ? err->hint() : std::string{});
+}
+
+void RowEncoder::encode_row(std::span<const ValueRef> values, std::uint64_t version, ByteBuffer& out) const {
+  const std::size_t rollback = out.size();
+  clickhouse::RowBinaryWriter w(out);
+  for (const auto& col : schema_.target_columns) {
+    try {
+      encode_value(col, values[static_cast<std::size_t>(col.source_index)], w);
+    } catch (const std::exception& e) {
+      out.truncate(rollback);
+      fail(col, e);
+    }
+  }
+  w.fixed<std::uint64_t>(version);
+  w.u8(0);
+}
+
+void RowEncoder::encode_target_row(std::span<const ValueRef> target_values, std::uint64_t version,
+                                   ByteBuffer& out) const {
+  const std::size_t rollback = out.size();
+  clickhouse::RowBinaryWriter w(out);
+  const auto& cols = schema_.target_columns;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    try {
+      encode_value(cols[i], target_values[i], w);
+    } catch (const std::exception& e) {
+      out.truncate(rollback);
+      fail(cols[i], e);
+    }
+  }
+  w.fixed<std::uint64_t>(version);
+  w.u8(0);
+}
+
+void RowEncoder::encode_delete(std::span<const ValueRef> values, std::uint64_t version, ByteBuffer& out) const {
+  const std::size_t rollback = out.size();
+  clickhouse::RowBinaryWriter w(out);
+  for (const auto& col : schema_.target_columns) {
+    try {
+      if (col.is_key) {
+        encode_value(col, values[static_cast<std::size_t>(col.source_index)], w);
+      } else {
+        encode_default(col, w);
+      }
+    } catch (const std::exception& e) {
+      out.truncate(rollback);
+      fail(col, e);
+    }
+  }
+  w.fixed<std::uint64_t>(version);
+  w.u8(1);
+}
+
+}  // namespace pg2ch::pipeline

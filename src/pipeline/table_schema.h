@@ -1,0 +1,52 @@
+#pragma once
+// The shape of one replicated table on both sides: the PostgreSQL columns as the catalog (and
+// pgoutput's Relation message) lists them, which of them are replicated, and how each maps to a
+// ClickHouse column. Built once per table by pg/catalog + types/map_column and shared by the
+// snapshot, the stream and the DDL, so all three always agree on column order and types.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "types/pg_type.h"
+#include "types/value_codec.h"
+
+namespace pg2ch::pipeline {
+
+struct SourceColumn {
+  std::string name;
+  types::PgTypeDesc type;
+  bool not_null = false;
+  bool is_key = false;          // part of the primary key / replica identity index
+  int target_index = -1;        // position among replicated columns, -1 when excluded
+};
+
+struct TargetColumn {
+  std::string name;
+  int source_index = 0;         // position among SourceColumn (= pgoutput Relation column order)
+  bool is_key = false;
+  types::ColumnMapping mapping;
+};
+
+struct TableSchema {
+  std::uint32_t relation_oid = 0;
+  std::string source_schema;
+  std::string source_name;
+  std::string target_name;      // ClickHouse table (in the configured database)
+  char replica_identity = 'd';  // d default(pk), f full, i index, n nothing
+  std::vector<SourceColumn> source_columns;   // every live column, attnum order
+  std::vector<TargetColumn> target_columns;   // replicated columns, source order
+  std::vector<int> key_target_indexes;        // ORDER BY key, in key order
+
+  std::string qualified_source() const { return source_schema + "." + source_name; }
+};
+
+// Names of the bookkeeping columns every target table carries.
+inline constexpr const char* kVersionColumn = "_version";
+inline constexpr const char* kDeletedColumn = "_deleted";
+// Snapshot rows carry version 0: every streamed change is newer than the snapshot, including
+// changes of transactions that were in flight when the slot's snapshot was taken (their earlier
+// changes have LSNs *below* the slot's consistent point, so using that LSN would let stale
+// snapshot rows win).
+inline constexpr std::uint64_t kSnapshotVersion = 0;
+
+}  // namespace pg2ch::pipeline

@@ -1,0 +1,92 @@
+#include "state/file_state_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "common/error.h"
+
+namespace pg2ch::state {
+
+namespace {
+
+[[noreturn]] void io_error(const std::string& what, const std::string& path) {
+  throw Error(ErrorKind::Config, fmt::format("cannot {} state file {}: {}", what, path, std::strerror(errno)),
+              "check that the directory of state.path exists and is writable by the pg2ch user");
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_error("write", path);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) {
+  if (!std::filesystem::exists(path_)) return;
+  try {
+    toml::table t = toml::parse_file(path_);
+    for (auto&& [k, v] : t) {
+      if (auto s = v.value<std::string>()) values_[std::string(k.str())] = *s;
+    }
+  } catch (const toml::parse_error& e) {
+    throw Error(ErrorKind::Config, fmt::format("state file {} is corrupt: {}", path_, e.description()),
+                "move it away to start over (the initial snapshot will be taken again)");
+  }
+}
+
+std::optional<std::string> FileStateStore::get(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+void FileStateStore::put(const std::map<std::string, std::string>& updates) {
+  for (const auto& [k, v] : updates) values_[k] = v;
+  save();
+}
+
+void FileStateStore::erase(const std::string& key) {
+  if (values_.erase(key)) save();
+}
+
+void FileStateStore::save() const {
+  toml::table t;
+  for (const auto& [k, v] : values_) t.insert(k, v);
+  std::ostringstream text;
+  text << "# pg2ch state: written atomically by pg2ch, do not edit while it runs\n" << t << "\n";
+
+  const std::string tmp = path_ + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) io_error("create", tmp);
+  try {
+    write_all(fd, text.str(), tmp);
+    if (::fsync(fd) != 0) io_error("fsync", tmp);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) io_error("replace", path_);
+  const auto dir = std::filesystem::absolute(path_).parent_path();
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace pg2ch::state

@@ -1,0 +1,64 @@
+#pragma once
+// A child process (usually the pg2ch binary) with its stdout and stderr captured to files.
+// RAII: the destructor SIGKILLs it if it still runs and reaps it, so a failing test never leaves
+// a pg2ch behind holding a replication slot.
+#include <sys/types.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pg2ch::test {
+
+struct SpawnOptions {
+  std::vector<std::string> args;                 // arguments after the program
+  std::map<std::string, std::string> env;        // added to (or replacing in) the test's environment
+  std::filesystem::path dir;                     // working dir and home of stdout.log / stderr.log
+                                                 // (empty: a fresh directory under run_dir())
+  std::string log_prefix = "pg2ch";              // files are <dir>/<prefix>.stdout.log / .stderr.log
+};
+
+class ChildProcess {
+ public:
+  static ChildProcess spawn(const std::string& program, SpawnOptions options);
+  // The pg2ch binary built with the tests (PG2CH_BINARY).
+  static ChildProcess spawn_pg2ch(SpawnOptions options);
+
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  bool running();                                // false once it exited (reaps it)
+  void signal(int sig);                          // no-op when it already exited
+  // Waits for the exit; returns the exit code (128 + signal when killed), or nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // SIGTERM (or `sig`), wait up to `grace`, then SIGKILL; returns the exit code.
+  int stop(int sig = SIGTERM, std::chrono::milliseconds grace = std::chrono::seconds(30));
+  int kill() { return stop(SIGKILL); }
+  std::optional<int> exit_code() const { return exit_code_; }
+
+  const std::filesystem::path& stdout_path() const { return stdout_path_; }
+  const std::filesystem::path& stderr_path() const { return stderr_path_; }
+  std::string stdout_text() const;
+  std::string stderr_text() const;
+  // "exit 2; stderr: ..." — for assertion messages.
+  std::string describe() const;
+
+ private:
+  ChildProcess() = default;
+  bool reap(bool block);
+
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::filesystem::path stdout_path_;
+  std::filesystem::path stderr_path_;
+};
+
+}  // namespace pg2ch::test

@@ -1,0 +1,50 @@
+#include "support/local_server.h"
+
+#include <sstream>
+#include <stdexcept>
+
+#include "support/command.h"
+
+namespace pg2ch::test {
+namespace {
+
+// Reads the `export NAME=value` lines the scripts print (values are plain: ports, names).
+std::map<std::string, std::string> parse_exports(const std::string& text) {
+  std::map<std::string, std::string> vars;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("export ")) continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    vars[line.substr(7, eq - 7)] = line.substr(eq + 1);
+  }
+  return vars;
+}
+
+}  // namespace
+
+LocalServer::LocalServer(std::string script, std::filesystem::path dir)
+    : script_path_(std::string(PG2CH_SOURCE_DIR) + "/scripts/" + script), dir_(std::move(dir)) {}
+
+std::vector<std::string> LocalServer::command(const std::string& verb) const {
+  return {"/bin/bash", script_path_, verb, dir_.string()};
+}
+
+std::vector<std::string> LocalServer::stop_command() const { return command("stop"); }
+
+std::map<std::string, std::string> LocalServer::start() {
+  auto started = run_command(command("start"));
+  if (started.exit_code != 0)
+    throw std::runtime_error(script_path_ + " start " + dir_.string() + " failed:\n" + started.output);
+  auto env = run_command(command("env"));
+  if (env.exit_code != 0) throw std::runtime_error(script_path_ + " env failed:\n" + env.output);
+  return parse_exports(env.output);
+}
+
+std::string LocalServer::stop() {
+  auto stopped = run_command(stop_command());
+  return stopped.exit_code == 0 ? std::string() : stopped.output;
+}
+
+}  // namespace pg2ch::test

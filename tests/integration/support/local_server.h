@@ -1,0 +1,29 @@
+#pragma once
+// One server started by a scripts/*-local.sh script in its own directory.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pg2ch::test {
+
+class LocalServer {
+ public:
+  // `script` is e.g. "pg-local.sh", found in PG2CH_SOURCE_DIR/scripts.
+  LocalServer(std::string script, std::filesystem::path dir);
+
+  // Starts the server and returns the variables its `env` command prints (PG_PORT, CH_PORT, ...).
+  // Throws std::runtime_error with the script's output when it fails.
+  std::map<std::string, std::string> start();
+  // Stops the server; returns the script's output when it failed, "" on success.
+  std::string stop();
+  std::vector<std::string> stop_command() const;
+
+ private:
+  std::vector<std::string> command(const std::string& verb) const;
+
+  std::string script_path_;
+  std::filesystem::path dir_;
+};
+
+}  // namespace pg2ch::test

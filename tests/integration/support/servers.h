@@ -1,0 +1,44 @@
+#pragma once
+// The PostgreSQL and ClickHouse servers shared by every integration test of one run.
+//
+// By default ServerEnvironment starts both with scripts/pg-local.sh and scripts/ch-local.sh in a
+// temp directory on free ports. To use servers that already run instead, set
+// PG2CH_TEST_PG_PORT (and optionally PG2CH_TEST_PG_HOST / _USER / _PASSWORD) and/or
+// PG2CH_TEST_CH_PORT (and optionally PG2CH_TEST_CH_HOST / _USER / _PASSWORD); those are never
+// stopped. PG2CH_TEST_KEEP=1 keeps the run directory (logs, data) even after a successful run.
+#include <filesystem>
+#include <string>
+
+namespace pg2ch::test {
+
+struct PgServer {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string user = "postgres";  // superuser
+  std::string password = "postgres";
+  // LOGIN REPLICATION, not superuser, password enforced (scram-sha-256); created by pg-local.sh
+  // for auth-failure and missing-privilege tests. May not exist on external servers.
+  std::string limited_user = "pg2ch_test";
+  std::string limited_password = "pg2ch_test";
+  bool external = false;  // started by someone else: not ours to stop
+};
+
+struct ChServer {
+  std::string host = "127.0.0.1";
+  int port = 0;  // HTTP interface
+  std::string user = "default";
+  std::string password;
+  // A user that needs a password, created by ch-local.sh for auth tests. May not exist on
+  // external servers.
+  std::string password_user = "pg2ch";
+  std::string password_user_password = "pg2ch_secret";
+  bool external = false;
+};
+
+// Valid inside tests (between ServerEnvironment::SetUp and TearDown).
+const PgServer& pg_server();
+const ChServer& ch_server();
+// This run's scratch directory: server data (when started here) and per-test directories.
+const std::filesystem::path& run_dir();
+
+}  // namespace pg2ch::test

@@ -1,0 +1,172 @@
+#include "support/test_database.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <thread>
+
+#include "support/servers.h"
+#include "support/test_config.h"
+#include "support/wait.h"
+
+namespace pg2ch::test {
+namespace {
+
+std::string sanitize(std::string_view raw) {
+  std::string out;
+  for (char c : raw) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (c >= 'A' && c <= 'Z') {
+      out += static_cast<char>(c - 'A' + 'a');
+    } else if (alnum) {
+      out += c;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+pg::Connection admin_connection() {
+  auto admin = pg::Connection::connect(postgres_config("postgres").conninfo(), "test PostgreSQL (admin)");
+  // "database ... does not exist, skipping" on every fresh database is noise in the test log.
+  PQsetNoticeProcessor(admin.get(), [](void*, const char*) {}, nullptr);
+  return admin;
+}
+
+// Slots pin their database: a left-over one (from an earlier run against external servers, or a
+// crashed pg2ch) must go before DROP DATABASE can.
+void drop_slots(pg::Connection& admin, const std::string& database) {
+  admin.query(
+      "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+      "WHERE database = $1 AND active_pid IS NOT NULL",
+      {database});
+  bool dropped = wait_until(
+      [&] {
+        admin.query(
+            "SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots "
+            "WHERE database = $1 AND NOT active",
+            {database});
+        return admin.query("SELECT count(*) FROM pg_replication_slots WHERE database = $1", {database})
+                   .int64(0, 0) == 0;
+      },
+      std::chrono::seconds(10));
+  if (!dropped) throw std::runtime_error("replication slots of " + database + " stay active");
+}
+
+void recreate_in_postgres(const std::string& name) {
+  auto admin = admin_connection();
+  drop_slots(admin, name);
+  auto quoted = admin.quote_identifier(name);
+  admin.exec("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)");
+  admin.exec("CREATE DATABASE " + quoted);
+}
+
+void recreate_in_clickhouse(const std::string& name) {
+  clickhouse::HttpClient admin(clickhouse_endpoint("default"));
+  admin.execute("DROP DATABASE IF EXISTS " + clickhouse::quote_identifier(name));
+  admin.execute("CREATE DATABASE " + clickhouse::quote_identifier(name));
+}
+
+// ClickHouse TabSeparated escapes; "\N" (NULL) is kept as the two characters.
+std::string unescape_tsv(std::string_view field) {
+  if (field == kNull) return kNull;
+  std::string out;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '\\' || i + 1 == field.size()) {
+      out += field[i];
+      continue;
+    }
+    switch (char e = field[++i]) {
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case '0': out += '\0'; break;
+      default: out += e;  // \\ \' and anything else escaped literally
+    }
+  }
+  return out;
+}
+
+Rows parse_tsv(std::string_view body) {
+  Rows rows;
+  while (!body.empty()) {
+    auto eol = body.find('\n');
+    auto line = body.substr(0, eol);
+    body = eol == std::string_view::npos ? std::string_view() : body.substr(eol + 1);
+    std::vector<std::string> row;
+    for (;;) {
+      auto tab = line.find('\t');
+      row.push_back(unescape_tsv(line.substr(0, tab)));
+      if (tab == std::string_view::npos) break;
+      line = line.substr(tab + 1);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::string database_name_for_current_test(std::string_view suffix) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string full = info ? std::string(info->test_suite_name()) + "." + info->name() : "no_test";
+  if (!suffix.empty()) full += "." + std::string(suffix);
+  auto name = sanitize(full);
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) name = "t_" + name;
+  if (name.size() > 63) {
+    char hash[9];
+    std::snprintf(hash, sizeof hash, "%08zx", std::hash<std::string>{}(full) & 0xffffffffu);
+    name = name.substr(0, 54) + "_" + hash;
+  }
+  return name;
+}
+
+TestDatabase make_test_database(std::string_view name) {
+  auto db_name = database_name_for_current_test(name);
+  recreate_in_postgres(db_name);
+  recreate_in_clickhouse(db_name);
+  return TestDatabase(db_name);
+}
+
+TestDatabase::TestDatabase(std::string name) : name_(std::move(name)), dir_(run_dir() / "tests" / name_) {
+  std::filesystem::create_directories(dir_);
+}
+TestDatabase::TestDatabase(TestDatabase&&) noexcept = default;
+TestDatabase& TestDatabase::operator=(TestDatabase&&) noexcept = default;
+TestDatabase::~TestDatabase() = default;
+
+pg::Connection TestDatabase::pg_connect() const {
+  return pg::Connection::connect(postgres_config(name_).conninfo(), "test PostgreSQL " + name_);
+}
+
+pg::Connection& TestDatabase::pg() {
+  if (!pg_) pg_ = std::make_unique<pg::Connection>(pg_connect());
+  return *pg_;
+}
+
+clickhouse::HttpClient& TestDatabase::ch() {
+  if (!ch_) ch_ = std::make_unique<clickhouse::HttpClient>(clickhouse_endpoint(name_));
+  return *ch_;
+}
+
+Rows TestDatabase::pg_rows(std::string_view sql) {
+  auto result = pg().query(sql);
+  Rows rows;
+  for (int r = 0; r < result.rows(); ++r) {
+    auto& row = rows.emplace_back();
+    for (int c = 0; c < result.cols(); ++c) row.push_back(result.is_null(r, c) ? kNull : result.text(r, c));
+  }
+  return rows;
+}
+
+Rows TestDatabase::ch_rows(std::string_view sql) {
+  return parse_tsv(ch().query(std::string(sql) + " FORMAT TabSeparated"));
+}
+
+}  // namespace pg2ch::test

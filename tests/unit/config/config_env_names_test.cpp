@@ -1,0 +1,96 @@
+// Environment names: the seed's PG_* / CH_* and PG2CH_<SECTION>_<KEY>.
+#include <gtest/gtest.h>
+
+#include "config_test_util.h"
+
+namespace pg2ch::config {
+namespace {
+
+Config load_env(std::map<std::string, std::string> env) {
+  auto options = testing::isolated_options();
+  if (env.contains("PG2CH_TABLES")) options.cli_overrides.clear();
+  options.environment = std::move(env);
+  return load(options);
+}
+
+TEST(ConfigEnvNames, SeedNames) {
+  auto c = load_env({{"PG_HOST", "pg.example"},
+                     {"PG_PORT", "6543"},
+                     {"PG_DB", "shop"},
+                     {"PG_USER", "reader"},
+                     {"PG_PASSWORD", "pg-secret"},
+                     {"CH_HOST", "ch.example"},
+                     {"CH_PORT", "18123"},
+                     {"CH_USER", "writer"},
+                     {"CH_PASSWORD", "ch-secret"},
+                     {"CH_DATABASE", "analytics"}});
+  EXPECT_EQ(c.postgres.host, "pg.example");
+  EXPECT_EQ(c.postgres.port, 6543);
+  EXPECT_EQ(c.postgres.database, "shop");
+  EXPECT_EQ(c.postgres.user, "reader");
+  EXPECT_EQ(c.postgres.password, "pg-secret");
+  EXPECT_EQ(c.clickhouse.host, "ch.example");
+  EXPECT_EQ(c.clickhouse.port, 18123);
+  EXPECT_EQ(c.clickhouse.user, "writer");
+  EXPECT_EQ(c.clickhouse.password, "ch-secret");
+  EXPECT_EQ(c.clickhouse.database, "analytics");
+}
+
+TEST(ConfigEnvNames, GenericNames) {
+  auto c = load_env({{"PG2CH_NAME", "orders-to-ch"},
+                     {"PG2CH_MODE", "logical"},
+                     {"PG2CH_POSTGRES_SSLMODE", "require"},
+                     {"PG2CH_POSTGRES_CONNECT_TIMEOUT", "3"},
+                     {"PG2CH_CLICKHOUSE_SECURE", "yes"},
+                     {"PG2CH_CLICKHOUSE_COMPRESSION", "zstd"},
+                     {"PG2CH_CLICKHOUSE_TIMEOUT", "60"},
+                     {"PG2CH_BATCH_MAX_ROWS", "500"},
+                     {"PG2CH_BATCH_MAX_BYTES", "1048576"},
+                     {"PG2CH_BATCH_MAX_DELAY_MS", "250"},
+                     {"PG2CH_LOGICAL_SLOT", "orders_slot"},
+                     {"PG2CH_LOGICAL_PUBLICATION", "orders_pub"},
+                     {"PG2CH_LOGICAL_SNAPSHOT_WORKERS", "4"},
+                     {"PG2CH_LOGICAL_STATUS_INTERVAL_MS", "5000"},
+                     {"PG2CH_STATE_PATH", "/var/lib/pg2ch/orders.state"},
+                     {"PG2CH_LOG_LEVEL", "debug"},
+                     {"PG2CH_LOG_FORMAT", "json"},
+                     {"PG2CH_TABLES", " public.orders , sales.* ,"}});
+  EXPECT_EQ(c.name, "orders-to-ch");
+  EXPECT_EQ(c.postgres.sslmode, "require");
+  EXPECT_EQ(c.postgres.connect_timeout_s, 3);
+  EXPECT_TRUE(c.clickhouse.secure);
+  EXPECT_EQ(c.clickhouse.compression, "zstd");
+  EXPECT_EQ(c.clickhouse.timeout_s, 60);
+  EXPECT_EQ(c.batch.max_rows, 500u);
+  EXPECT_EQ(c.batch.max_bytes, 1048576u);
+  EXPECT_EQ(c.batch.max_delay, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.logical.slot, "orders_slot");
+  EXPECT_EQ(c.logical.publication, "orders_pub");
+  EXPECT_EQ(c.logical.snapshot_workers, 4);
+  EXPECT_EQ(c.logical.status_interval, std::chrono::milliseconds(5000));
+  EXPECT_EQ(c.state.path, "/var/lib/pg2ch/orders.state");
+  EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.log.format, "json");
+  ASSERT_EQ(c.tables.size(), 2u);
+  EXPECT_EQ(c.tables[0].pattern, "public.orders");
+  EXPECT_EQ(c.tables[1].pattern, "sales.*");
+}
+
+TEST(ConfigEnvNames, OtherProgramsVariablesAreIgnored) {
+  auto c = load_env({{"HOME", "/root"}, {"PG2CH_TEST_PG_PORT", "1234"}, {"PGPORT", "9999"}});
+  EXPECT_EQ(c.postgres.port, 5432);
+}
+
+TEST(ConfigEnvNames, TypoInKnownSectionIsRejected) {
+  auto e = testing::config_error([] { load_env({{"PG2CH_BATCH_MAX_ROW", "10"}}); });
+  EXPECT_NE(std::string(e.what()).find("PG2CH_BATCH_MAX_ROW"), std::string::npos) << e.what();
+  EXPECT_NE(e.hint().find("PG2CH_BATCH_MAX_ROWS"), std::string::npos) << e.hint();
+}
+
+TEST(ConfigEnvNames, LogSectionDoesNotSwallowLogical) {
+  auto e = testing::config_error([] { load_env({{"PG2CH_LOGICAL_SLOTNAME", "x"}}); });
+  EXPECT_NE(e.hint().find("[logical]"), std::string::npos) << e.hint();
+}
+
+}  // namespace
+}  // namespace pg2ch::config
