@@ -44,7 +44,7 @@ class ArrayCodec final : public ValueCodec {
                   "array value has " + std::to_string(ndim) + " dimension(s) but the ClickHouse column has " +
                       std::to_string(dims_),
                   "declare the array's dimensions on the PostgreSQL column (e.g. integer[][]) so it maps to nested "
-                  "Arrays, or exclude the column with `exclude = [\"col\"]` in the table's config");
+                  "Arrays, or exclude the column with `exclude = [\"<column>\"]` in the table's config");
     write_level(in, out, lengths, 0);
     in.expect_end();
   }

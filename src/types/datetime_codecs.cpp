@@ -12,14 +12,15 @@ namespace {
 constexpr std::int32_t kPgEpochDays = 10957;                    // 2000-01-01 - 1970-01-01
 constexpr std::int64_t kPgEpochMicros = 946684800LL * 1000000;  // same, in microseconds
 
+// Codecs do not know their column; the caller's context names it in the message.
 constexpr char kInfinityHint[] =
-    "ClickHouse has no infinite dates: replace 'infinity' in PostgreSQL or exclude the column with "
-    "`exclude = [\"col\"]` in the table's config";
+    "ClickHouse has no infinite dates: replace 'infinity' in PostgreSQL, or exclude the column with "
+    "`exclude = [\"<column>\"]` in the table's config";
 
 [[noreturn]] void throw_out_of_range(const std::string& what, const std::string& target, const std::string& range) {
   throw Error(ErrorKind::Data, what + " outside the range of ClickHouse " + target + " (" + range + ")",
-              "exclude the column with `exclude = [\"col\"]` in the table's config, or upgrade ClickHouse "
-              "(newer versions accept a wider range)");
+              "ClickHouse cannot show this value correctly: change it in PostgreSQL, or exclude the column with "
+              "`exclude = [\"<column>\"]` in the table's config");
 }
 
 class DateCodec final : public ValueCodec {

@@ -46,7 +46,7 @@ ScalarMapping map_timestamp(bool with_tz, const clickhouse::ServerCapabilities& 
   // server's time zone.
   if (caps.datetime64)
     return plain("DateTime64(6, 'UTC')", make_timestamp_codec(datetime64_range(caps), "DateTime64"));
-  return plain("Int64", make_timestamp_codec({INT64_MIN, INT64_MAX, "Int64"}, "Int64"),
+  return plain("Int64", make_timestamp_codec({INT64_MIN, INT64_MAX, "64-bit microseconds since 1970-01-01"}, "Int64"),
                std::string(with_tz ? "timestamptz" : "timestamp") +
                    " is stored as Int64 microseconds since 1970-01-01 00:00:00 UTC (DateTime64 needs ClickHouse 20.1)");
 }
