@@ -13,6 +13,10 @@ void RowEncoder::encode_value(const TargetColumn& col, const ValueRef& v, clickh
       col.mapping.codec->encode_binary(v.data, w);
       return;
     case ValueRef::Kind::Null:
+      if (col.mapping.null_as_default) {  // e.g. a NULL array: ClickHouse has no Nullable(Array)
+        col.mapping.codec->encode_default(w);
+        return;
+      }
       if (!col.mapping.nullable) {
         throw Error(ErrorKind::Data, fmt::format("NULL in column {} of {}, which PostgreSQL reports as NOT NULL",
                                                  col.name, schema_.qualified_source()),

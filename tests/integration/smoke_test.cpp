@@ -2,10 +2,7 @@
 // and the child-process helper.
 #include <gtest/gtest.h>
 
-#include "support/child_process.h"
-#include "support/test_config.h"
-#include "support/test_database.h"
-#include "support/wait.h"
+#include "support/fixture.h"
 
 namespace pg2ch::test {
 namespace {
@@ -47,7 +44,7 @@ TEST(Smoke, WaitUntilPollsAndTimesOut) {
 TEST(Smoke, Pg2chBinaryRunsWithTestConfig) {
   auto db = make_test_database();
   auto config = write_config_file(make_test_config(db, {"public.items"}), db.dir() / "pg2ch.toml");
-  auto version = ChildProcess::spawn_pg2ch({.args = {"--version"}, .env = {}, .dir = db.dir()});
+  auto version = ChildProcess::spawn_pg2ch({.args = {"--version"}, .dir = db.dir()});
   ASSERT_EQ(version.wait(30s), 0) << version.describe();
   EXPECT_NE(version.stdout_text().find("pg2ch"), std::string::npos);
 
@@ -58,11 +55,19 @@ TEST(Smoke, Pg2chBinaryRunsWithTestConfig) {
   EXPECT_NE(bad.stderr_text().find("batch.max_rows"), std::string::npos) << bad.describe();
 }
 
-TEST(Smoke, ChildProcessIsKilledBySignal) {
-  auto sleeper = ChildProcess::spawn("/bin/sleep", {.args = {"60"}, .env = {}, .dir = {}});
+TEST(Smoke, ChildProcessEnvironmentOutputAndSignals) {
+  auto echo = ChildProcess::spawn("/bin/sh", {.args = {"-c", "echo \"$GREETING\"; echo oops >&2; exit 3"},
+                                              .env = {{"GREETING", "hello"}}});
+  EXPECT_EQ(echo.wait(10s), 3);
+  EXPECT_EQ(echo.stdout_text(), "hello\n");
+  EXPECT_EQ(echo.stderr_text(), "oops\n");
+
+  auto sleeper = ChildProcess::spawn("/bin/sleep", {.args = {"60"}});
   EXPECT_TRUE(sleeper.running());
   EXPECT_EQ(sleeper.stop(SIGTERM, 10s), 128 + SIGTERM);
   EXPECT_FALSE(sleeper.running());
+
+  EXPECT_THROW(ChildProcess::spawn("/nonexistent/program", {}), std::runtime_error);
 }
 
 }  // namespace

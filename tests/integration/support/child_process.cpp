@@ -56,6 +56,7 @@ ChildProcess ChildProcess::spawn(const std::string& program, SpawnOptions option
   spec.working_dir = options.dir.string();
   spec.stdout_fd = out;
   spec.stderr_fd = err;
+  spec.die_with_parent = true;
   try {
     child.pid_ = detail::spawn(spec);
   } catch (...) {

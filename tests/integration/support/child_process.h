@@ -1,7 +1,8 @@
 #pragma once
 // A child process (usually the pg2ch binary) with its stdout and stderr captured to files.
 // RAII: the destructor SIGKILLs it if it still runs and reaps it, so a failing test never leaves
-// a pg2ch behind holding a replication slot.
+// a pg2ch behind holding a replication slot; if the test binary itself dies, the kernel kills the
+// child (PR_SET_PDEATHSIG). Spawn from the test's thread: that thread's end counts as the death.
 #include <sys/types.h>
 
 #include <chrono>
@@ -14,12 +15,13 @@
 
 namespace pg2ch::test {
 
+// Every field has a default, so callers name only what they need: {.args = {"run"}, .dir = d}.
 struct SpawnOptions {
-  std::vector<std::string> args;                 // arguments after the program
-  std::map<std::string, std::string> env;        // added to (or replacing in) the test's environment
-  std::filesystem::path dir;                     // working dir and home of stdout.log / stderr.log
-                                                 // (empty: a fresh directory under run_dir())
-  std::string log_prefix = "pg2ch";              // files are <dir>/<prefix>.stdout.log / .stderr.log
+  std::vector<std::string> args = {};           // arguments after the program
+  std::map<std::string, std::string> env = {};  // added to (or replacing in) the test's environment
+  std::filesystem::path dir = {};               // working dir, and where the output files go
+                                                // (empty: a fresh directory under run_dir())
+  std::string log_prefix = "pg2ch";             // files are <dir>/<prefix>.stdout.log / .stderr.log
 };
 
 class ChildProcess {

@@ -1,7 +1,7 @@
 #include "support/spawn.h"
 
 #include <fcntl.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,48 +35,68 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-void check(int rc, const char* what) {
-  if (rc != 0) throw std::runtime_error(std::string("spawn: ") + what + ": " + std::strerror(rc));
+// Between fork and exec only async-signal-safe calls are allowed (other threads may have held
+// malloc's lock at fork time): everything below is a plain system call.
+[[noreturn]] void exec_child(const SpawnSpec& spec, pid_t parent, int error_fd, char** argv, char** envp) {
+  auto fail = [&](int err) {
+    [[maybe_unused]] auto n = ::write(error_fd, &err, sizeof err);
+    ::_exit(127);
+  };
+  if (spec.new_session && ::setsid() < 0) fail(errno);
+  if (spec.die_with_parent) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+  }
+  int targets[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
+  for (int target = 0; target < 3; ++target) {
+    int fd = targets[target];
+    if (fd < 0) fd = ::open("/dev/null", target == 0 ? O_RDONLY : O_WRONLY);
+    if (fd < 0 || ::dup2(fd, target) < 0) fail(errno);
+  }
+  if (spec.working_dir && ::chdir(spec.working_dir->c_str()) != 0) fail(errno);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for KILL/STOP
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Nothing but 0-2 and the exec-error pipe (close-on-exec) may reach the program.
+  ::close_range(3, error_fd - 1, 0);
+  ::close_range(error_fd + 1, ~0u, 0);
+  ::execve(argv[0], argv, envp);
+  fail(errno);
 }
 
 }  // namespace
 
 pid_t spawn(const SpawnSpec& spec) {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  check(posix_spawn_file_actions_init(&actions), "file actions");
-  check(posix_spawnattr_init(&attr), "attributes");
-
-  auto redirect = [&](int fd, int target, int open_flags) {
-    if (fd >= 0)
-      check(posix_spawn_file_actions_adddup2(&actions, fd, target), "dup2");
-    else
-      check(posix_spawn_file_actions_addopen(&actions, target, "/dev/null", open_flags, 0), "open /dev/null");
-  };
-  redirect(spec.stdin_fd, 0, O_RDONLY);
-  redirect(spec.stdout_fd, 1, O_WRONLY);
-  redirect(spec.stderr_fd, 2, O_WRONLY);
-  check(posix_spawn_file_actions_addclosefrom_np(&actions, 3), "closefrom");
-  if (spec.working_dir) check(posix_spawn_file_actions_addchdir_np(&actions, spec.working_dir->c_str()), "chdir");
-
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
-  if (spec.new_session) flags |= POSIX_SPAWN_SETSID;
-  check(posix_spawnattr_setflags(&attr, flags), "flags");
-  check(posix_spawnattr_setsigdefault(&attr, &all), "signal defaults");
-  check(posix_spawnattr_setsigmask(&attr, &none), "signal mask");
-
+  if (spec.argv.empty()) throw std::invalid_argument("spawn: empty argv");
   auto argv = spec.argv;
   auto env = merged_environment(spec.extra_env);
   auto argv_p = pointers(argv);
   auto env_p = pointers(env);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv_p[0], &actions, &attr, argv_p.data(), env_p.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::runtime_error("cannot start " + spec.argv.at(0) + ": " + std::strerror(rc));
+
+  // The child reports a failed exec through this pipe; a successful exec closes it silently.
+  int error_pipe[2];
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw std::runtime_error("spawn: pipe2 failed");
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) exec_child(spec, parent, error_pipe[1], argv_p.data(), env_p.data());
+  ::close(error_pipe[1]);
+  if (pid < 0) {
+    ::close(error_pipe[0]);
+    throw std::runtime_error("spawn: fork failed: " + std::string(std::strerror(errno)));
+  }
+  int child_errno = 0;
+  ssize_t n;
+  while ((n = ::read(error_pipe[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
+  }
+  ::close(error_pipe[0]);
+  if (n > 0) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    throw std::runtime_error("cannot start " + spec.argv[0] + ": " + std::strerror(child_errno));
+  }
   return pid;
 }
 

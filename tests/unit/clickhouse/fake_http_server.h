@@ -1,14 +1,20 @@
 #pragma once
-// A minimal HTTP/1.1 server on 127.0.0.1 for client tests: serves one connection at a time,
-// keeps connections alive, decodes Content-Length and chunked bodies, records every request and
-// answers with whatever the test's handler returns.
+// A scripted HTTP/1.1 server on 127.0.0.1 for client tests, built on cpp-httplib (Debian's
+// libcpp-httplib-dev): keeps connections alive, records every complete request exactly as it
+// arrived (target undecoded, body de-chunked but still compressed) and answers with whatever the
+// test's handler returns.
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+namespace httplib {
+class Server;
+}
 
 namespace pg2ch::clickhouse::test {
 
@@ -34,18 +40,15 @@ class FakeHttpServer {
   ~FakeHttpServer();
 
   int port() const { return port_; }
-  int connections() const { return connections_; }
+  // TCP connections accepted so far.
+  int connections() const { return *connections_; }
   std::vector<RecordedRequest> requests() const;
 
  private:
-  void run();
-  bool serve(int fd, std::string& buf);  // false once the connection is closed
-
   Handler handler_;
-  int listen_fd_ = -1;
+  std::unique_ptr<httplib::Server> server_;
   int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> connections_{0};
+  std::shared_ptr<std::atomic<int>> connections_;
   mutable std::mutex mutex_;
   std::vector<RecordedRequest> requests_;
   std::thread thread_;

@@ -41,6 +41,7 @@ TEST(ConfigDotenv, CrlfLineEndingsAndLastAssignmentWins) {
 TEST(ConfigDotenv, ExportAsAVariableName) { EXPECT_EQ(parse("export=1\n"), (Vars{{"export", "1"}})); }
 
 struct MalformedCase {
+  const char* name;
   const char* text;
   const char* location;
 };
@@ -55,14 +56,16 @@ TEST_P(ConfigDotenvMalformed, ErrorNamesFileAndLineButNotTheContent) {
   EXPECT_FALSE(e.hint().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Lines, ConfigDotenvMalformed,
-                         ::testing::Values(MalformedCase{"A=1\nPG_PASSWORD hunter2\n", "/srv/.env:2"},
-                                           MalformedCase{"1A=hunter2\n", "/srv/.env:1"},
-                                           MalformedCase{"A=1\n\nPG_PASSWORD='hunter2\n", "/srv/.env:3"},
-                                           MalformedCase{"PG_PASSWORD=\"hunter2\n", "/srv/.env:1"},
-                                           MalformedCase{"PG_PASSWORD=\"hunter2\" trailing\n", "/srv/.env:1"},
-                                           MalformedCase{"export PG_PASSWORD\n", "/srv/.env:1"},
-                                           MalformedCase{"=hunter2\n", "/srv/.env:1"}));
+INSTANTIATE_TEST_SUITE_P(
+    ConfigLines, ConfigDotenvMalformed,
+    ::testing::Values(MalformedCase{"missing_equals", "A=1\nPG_PASSWORD hunter2\n", "/srv/.env:2"},
+                      MalformedCase{"key_starts_with_digit", "1A=hunter2\n", "/srv/.env:1"},
+                      MalformedCase{"open_single_quote", "A=1\n\nPG_PASSWORD='hunter2\n", "/srv/.env:3"},
+                      MalformedCase{"open_double_quote", "PG_PASSWORD=\"hunter2\n", "/srv/.env:1"},
+                      MalformedCase{"text_after_quote", "PG_PASSWORD=\"hunter2\" trailing\n", "/srv/.env:1"},
+                      MalformedCase{"export_without_value", "export PG_PASSWORD\n", "/srv/.env:1"},
+                      MalformedCase{"no_key", "=hunter2\n", "/srv/.env:1"}),
+    [](const ::testing::TestParamInfo<MalformedCase>& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace pg2ch::config

@@ -80,8 +80,16 @@ TEST_P(ConfigBadValue, MessageNamesSettingSourceAndProblem) {
   EXPECT_FALSE(e.hint().empty()) << message;
 }
 
+// Readable, stable test names: "postgres_port_2" rather than the bytes of the struct.
+std::string bad_value_name(const ::testing::TestParamInfo<BadValue>& info) {
+  std::string name = info.param.key;
+  for (auto& c : name)
+    if (c == '.') c = '_';
+  return name + "_" + std::to_string(info.index);
+}
+
 INSTANTIATE_TEST_SUITE_P(
-    Values, ConfigBadValue,
+    ConfigSettings, ConfigBadValue,
     ::testing::Values(BadValue{"postgres.port", "70000", "between 1 and 65535"},
                       BadValue{"postgres.port", "0", "between 1 and 65535"},
                       BadValue{"postgres.port", "54x", "not a whole number"},
@@ -96,7 +104,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"logical.publication", kTooLongName.c_str(), "1 to 63"},
                       BadValue{"log.level", "loud", "must be one of"},
                       BadValue{"postgres.host", "", "must not be empty"},
-                      BadValue{"name", "my pipeline", "1 to 63 characters"}));
+                      BadValue{"name", "my pipeline", "1 to 63 characters"}),
+    bad_value_name);
 
 TEST(ConfigValidation, BadValueFromEnvironmentNamesTheVariable) {
   auto options = testing::isolated_options();

@@ -1,0 +1,115 @@
+// Operator errors: each ends pg2ch with a non-zero exit and one line naming the object and the
+// fix, never with a secret in it, and without touching the source's replication state.
+#include <gtest/gtest.h>
+
+#include "support/child_process.h"
+#include "support/servers.h"
+#include "support/test_config.h"
+#include "support/test_database.h"
+
+namespace pg2ch::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Outcome {
+  int exit_code;
+  std::string stderr_text;
+};
+
+Outcome run_setup(const TestDatabase& db, const config::Config& cfg, std::map<std::string, std::string> env = {}) {
+  const auto file = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  auto p = ChildProcess::spawn_pg2ch({.args = {"--config", file.string(), "setup"}, .env = std::move(env), .dir = db.dir()});
+  const auto code = p.wait(60s);
+  return {code.value_or(-1), p.stderr_text()};
+}
+
+void expect_one_line_error(const Outcome& o, const std::vector<std::string>& needles) {
+  EXPECT_NE(o.exit_code, 0) << o.stderr_text;
+  const auto pos = o.stderr_text.find("pg2ch: error: ");
+  ASSERT_NE(pos, std::string::npos) << o.stderr_text;
+  const std::string line = o.stderr_text.substr(pos, o.stderr_text.find('\n', pos) - pos);
+  for (const auto& n : needles) EXPECT_NE(line.find(n), std::string::npos) << "missing '" << n << "' in: " << line;
+}
+
+TEST(LogicalErrors, UnreachablePostgres) {
+  auto db = make_test_database();
+  auto cfg = make_test_config(db);
+  cfg.postgres.port = 1;
+  cfg.postgres.connect_timeout_s = 3;
+  expect_one_line_error(run_setup(db, cfg), {"PostgreSQL", "127.0.0.1:1", "hint"});
+}
+
+TEST(LogicalErrors, UnreachableClickHouse) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY)");
+  auto cfg = make_test_config(db);
+  cfg.clickhouse.port = 1;
+  expect_one_line_error(run_setup(db, cfg), {"ClickHouse", "CH_HOST"});
+}
+
+TEST(LogicalErrors, WrongPasswordIsNamedButNeverPrinted) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY)");
+  auto cfg = make_test_config(db);
+  cfg.postgres.user = pg_server().limited_user;
+  cfg.postgres.password = "Wr0ngSecret!";
+  const auto o = run_setup(db, cfg);
+  expect_one_line_error(o, {"password", "PG_PASSWORD"});
+  EXPECT_EQ(o.stderr_text.find("Wr0ngSecret!"), std::string::npos) << "secret leaked: " << o.stderr_text;
+
+  auto ch_cfg = make_test_config(db);
+  ch_cfg.clickhouse.user = ch_server().password_user;
+  ch_cfg.clickhouse.password = "An0therSecret";
+  const auto ch = run_setup(db, ch_cfg);
+  expect_one_line_error(ch, {"ClickHouse"});
+  EXPECT_EQ(ch.stderr_text.find("An0therSecret"), std::string::npos) << "secret leaked: " << ch.stderr_text;
+}
+
+TEST(LogicalErrors, MissingTable) {
+  auto db = make_test_database();
+  auto cfg = make_test_config(db, {"public.no_such_table"});
+  expect_one_line_error(run_setup(db, cfg), {"public.no_such_table", "does not exist", "[[tables]]"});
+}
+
+TEST(LogicalErrors, TableWithoutPrimaryKey) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE heap_only (a int, b text)");
+  auto cfg = make_test_config(db, {"public.heap_only"});
+  expect_one_line_error(run_setup(db, cfg), {"public.heap_only", "no primary key", "ADD PRIMARY KEY", "REPLICA IDENTITY"});
+}
+
+TEST(LogicalErrors, MissingSelectPrivilege) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE guarded (id int PRIMARY KEY)");
+  auto cfg = make_test_config(db, {"public.guarded"});
+  cfg.postgres.user = pg_server().limited_user;
+  cfg.postgres.password = pg_server().limited_password;
+  expect_one_line_error(run_setup(db, cfg), {"cannot SELECT", "public.guarded", "GRANT SELECT"});
+}
+
+TEST(LogicalErrors, MissingReplicationPrivilege) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY)");
+  db.pg_exec("DROP ROLE IF EXISTS no_repl_" + db.name().substr(0, 20));
+  const std::string role = "no_repl_" + db.name().substr(0, 20);
+  db.pg_exec("CREATE ROLE " + role + " LOGIN PASSWORD 'pw' NOREPLICATION");
+  db.pg_exec("GRANT SELECT ON t TO " + role);
+  auto cfg = make_test_config(db, {"public.t"});
+  cfg.postgres.user = role;
+  cfg.postgres.password = "pw";
+  const auto o = run_setup(db, cfg);
+  db.pg_exec("DROP OWNED BY " + role);
+  db.pg_exec("DROP ROLE " + role);
+  expect_one_line_error(o, {"may not start replication", "REPLICATION"});
+}
+
+TEST(LogicalErrors, UnsupportedColumnTypeNamesTheColumn) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE shapes (id int PRIMARY KEY, box_col box)");
+  auto cfg = make_test_config(db, {"public.shapes"});
+  expect_one_line_error(run_setup(db, cfg), {"public.shapes", "box_col", "exclude"});
+}
+
+}  // namespace
+}  // namespace pg2ch::test
