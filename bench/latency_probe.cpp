@@ -7,6 +7,8 @@
 // a transaction's rows in order, each batch one INSERT). The visibility time is taken when the
 // poll's answer arrived, so the figures include up to one poll round trip.
 //
+// The writer's session uses synchronous_commit = on by default (see main()).
+//
 // Prints one JSON object on stdout: {"transactions":..,"p50_ms":..,"p99_ms":..,"max_ms":..,...}.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -38,6 +40,7 @@ struct Options {
   double duration_s = 20;
   int poll_ms = 2;
   double drain_timeout_s = 30;
+  std::string synchronous_commit = "on";
 };
 
 struct Sample {
@@ -82,10 +85,17 @@ int main(int argc, char** argv) {
   app.add_option("--duration", o.duration_s, "seconds to write");
   app.add_option("--poll-ms", o.poll_ms, "ClickHouse poll interval");
   app.add_option("--drain-timeout", o.drain_timeout_s, "seconds to wait for the last transaction");
+  app.add_option("--synchronous-commit", o.synchronous_commit,
+                 "synchronous_commit for the writer's session (default on: see below)");
   CLI11_PARSE(app, argc, argv);
 
   try {
     auto pg = pg2ch::pg::Connection::connect(o.pg_conninfo, "source PostgreSQL");
+    // A walsender only decodes WAL that is flushed. With synchronous_commit = off (the bench
+    // server's default, as on many test setups) a commit waits for the WAL writer, i.e. up to
+    // wal_writer_delay (200 ms) before any replication client can see it; that is the server's
+    // latency, not pg2ch's, so the writer commits synchronously unless told otherwise.
+    pg.exec("SET synchronous_commit = " + pg.quote_literal(o.synchronous_commit));
     const std::int64_t first_id = pg.query(fmt::format("SELECT coalesce(max(id), 0) + 1 FROM {}", o.table)).int64(0, 0);
     const std::string insert =
         fmt::format("INSERT INTO {} (id, payload) SELECT g, 'payload-' || g FROM generate_series($1::bigint, $2::bigint) g",

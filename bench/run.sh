@@ -84,11 +84,11 @@ cleanup() {
   "$ROOT/scripts/pg-local.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
   "$ROOT/scripts/ch-local.sh" stop "$WORK/ch" >/dev/null 2>&1 || true
   if [ "$KEEP_WORK" = 1 ]; then
-    log "kept $WORK"
+    log "servers stopped; kept $WORK"
   else
     rm -rf "$WORK"
   fi
-  [ $rc -eq 0 ] || log "exit status $rc (servers stopped, temp dir removed)"
+  [ $rc -eq 0 ] || log "exit status $rc"
   exit $rc
 }
 trap cleanup EXIT
@@ -335,7 +335,7 @@ B_RATE_WALL=$(rate "$CDC_ROWS" "$B_WALL")
 printf '\\set id random(1, %s)\nUPDATE source_table SET value = value + 1 WHERE id = :id;\n' "$ROWS" >"$WORK/update.sql"
 LOAD_C=$(loadavg)
 t0=$(now)
-"$PG_BIN/pgbench" -n -q -f "$WORK/update.sql" -c "$PGBENCH_CLIENTS" -j 2 -t $((SMALL_TX / PGBENCH_CLIENTS)) \
+"$PG_BIN/pgbench" -n -f "$WORK/update.sql" -c "$PGBENCH_CLIENTS" -j 2 -t $((SMALL_TX / PGBENCH_CLIENTS)) \
   "$PGDATABASE" >"$WORK/pgbench.log" 2>&1 || die "pgbench failed: $(tail -n 5 "$WORK/pgbench.log")"
 C_PGBENCH_SECONDS=$(calc 't1 - t0' -v t0="$t0" -v t1="$(now)")
 C_TX=$((SMALL_TX / PGBENCH_CLIENTS * PGBENCH_CLIENTS))
@@ -466,7 +466,7 @@ cat >"$RESULTS/latest.json" <<EOF
   },
   "latency": {
     "loadavg_at_start": $LOAD_D,
-    "rows_per_second_target": 10000,
+    "rows_per_second_target": 10000, "writer_synchronous_commit": "on",
     "default_batching": $(cat "$WORK/lat-default.json"),
     "max_delay_100ms": $(cat "$WORK/lat-100.json")
   }
@@ -494,7 +494,7 @@ EOF
   echo "- (a) pipe = \`psql -c 'COPY source_table (id,name,value) TO STDOUT' | curl --data-binary @- ...FORMAT TabSeparated\` into a plain MergeTree table; curl reads all of stdin before it sends, so (a') also compares with \`curl -T -\`, which streams. pg2ch time is its \"initial snapshot done\" line; whole processes took $(fmt2 "${BEST[snap_w1_wall]}") s (1 worker) and $(fmt2 "${BEST[snap_w2_wall]}") s (2 workers). Best of $REPEAT runs each (all runs in latest.json)."
   echo "- (b)/(c) pg2ch rate uses the time from its \"streaming from slot\" to its \"stopped:\" log line. Whole \`run --until-caught-up\` processes took $(fmt2 "$B_WALL") s and $(fmt2 "$C_WALL") s; an idle run (nothing to catch up) takes $(fmt2 "$STARTUP_SECONDS") s, which gives ratios $(fmt2 "$R_B_NET") and $(fmt2 "$R_C_NET") when subtracted. pg_recvlogical times are whole processes."
   echo "- (c) pgbench itself ran at $(fmt0 "$C_PGBENCH_TPS") tx/s with $PGBENCH_CLIENTS clients. pg2ch peak RSS in (c): $(fmt0 "$C_RSS") MB."
-  echo "- (d) \`bench/latency_probe\`: 100 rows per transaction every 10 ms for $LAT_SECONDS s; visibility polled with \`SELECT max(id)\` every 2 ms (latency includes up to one poll round trip)."
+  echo "- (d) \`bench/latency_probe\`: 100 rows per transaction every 10 ms for $LAT_SECONDS s; visibility polled with \`SELECT max(id)\` every 2 ms (latency includes up to one poll round trip). The writer commits with synchronous_commit = on: with the bench server's default (off) a walsender sees a commit only after the WAL writer's next flush, up to 200 ms later."
   echo "- Load average (1 min) at the start of (a)/(b)/(c)/(d): $LOAD_A / $LOAD_B / $LOAD_C / $LOAD_D on $(nproc) CPUs."
 } >"$RESULTS/latest.md"
 

@@ -49,8 +49,11 @@ TEST(Smoke, Pg2chBinaryRunsWithTestConfig) {
   EXPECT_NE(version.stdout_text().find("pg2ch"), std::string::npos);
 
   // A config error is exit code 2 and names the setting: proves args, env and stderr capture.
+  // The developer's shell may export PG_PORT for another server; pg2ch children must not see it.
+  ::setenv("PG_PORT", "not-a-port", 1);
   auto bad = ChildProcess::spawn_pg2ch(
       {.args = {"--config", config.string(), "status"}, .env = {{"PG2CH_BATCH_MAX_ROWS", "0"}}, .dir = db.dir()});
+  ::unsetenv("PG_PORT");
   ASSERT_EQ(bad.wait(30s), 2) << bad.describe();
   EXPECT_NE(bad.stderr_text().find("batch.max_rows"), std::string::npos) << bad.describe();
 }

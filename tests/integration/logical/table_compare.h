@@ -1,5 +1,7 @@
 #pragma once
 // Row-level comparison of a source table and its ClickHouse current state.
+#include <gtest/gtest.h>
+
 #include <string>
 
 #include "common/error.h"
@@ -21,18 +23,40 @@ inline TableQuery same_columns(const std::string& table, const std::string& colu
           "SELECT " + columns + " FROM " + table + " FINAL WHERE _deleted = 0 ORDER BY " + order_by};
 }
 
-// Waits until both sides agree (the pipeline is asynchronous); returns true when they do.
-inline bool wait_equal(TestDatabase& db, const TableQuery& q, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
-  return wait_until(
+// Waits until both sides agree (the pipeline is asynchronous). On timeout the result shows the
+// first rows that differ, so a failing test says what is wrong rather than just "false".
+inline ::testing::AssertionResult wait_equal(TestDatabase& db, const TableQuery& q,
+                                             std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  Rows pg, ch;
+  const bool equal = wait_until(
       [&] {
         try {
-          return db.pg_rows(q.pg_sql) == db.ch_rows(q.ch_sql);
+          pg = db.pg_rows(q.pg_sql);
+          ch = db.ch_rows(q.ch_sql);
+          return pg == ch;
         } catch (const Error& e) {
           if (e.kind() == ErrorKind::Schema) return false;  // the pipeline has not created the target yet
           throw;
         }
       },
       timeout, std::chrono::milliseconds(100));
+  if (equal) return ::testing::AssertionSuccess();
+  auto out = ::testing::AssertionFailure();
+  out << "PostgreSQL has " << pg.size() << " rows, ClickHouse " << ch.size() << ".";
+  int shown = 0;
+  for (std::size_t i = 0; i < std::max(pg.size(), ch.size()) && shown < 5; ++i) {
+    const auto* a = i < pg.size() ? &pg[i] : nullptr;
+    const auto* b = i < ch.size() ? &ch[i] : nullptr;
+    if (a && b && *a == *b) continue;
+    ++shown;
+    out << "\n  row " << i << ":";
+    for (std::size_t c = 0; c < std::max(a ? a->size() : 0, b ? b->size() : 0); ++c) {
+      const std::string x = a && c < a->size() ? (*a)[c] : "<none>";
+      const std::string y = b && c < b->size() ? (*b)[c] : "<none>";
+      if (x != y) out << " col " << c << " pg=[" << x << "] ch=[" << y << "]";
+    }
+  }
+  return out;
 }
 
 }  // namespace pg2ch::test

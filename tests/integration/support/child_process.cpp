@@ -42,6 +42,15 @@ std::string read_all(const std::filesystem::path& path) {
 }  // namespace
 
 ChildProcess ChildProcess::spawn(const std::string& program, SpawnOptions options) {
+  return start(program, std::move(options), {});
+}
+
+ChildProcess ChildProcess::spawn_pg2ch(SpawnOptions options) {
+  return start(PG2CH_BINARY, std::move(options), {"PG_", "CH_", "PG2CH_"});
+}
+
+ChildProcess ChildProcess::start(const std::string& program, SpawnOptions options,
+                                 std::vector<std::string> drop_env_prefixes) {
   if (options.dir.empty()) options.dir = fresh_dir();
   std::filesystem::create_directories(options.dir);
   ChildProcess child;
@@ -53,6 +62,7 @@ ChildProcess ChildProcess::spawn(const std::string& program, SpawnOptions option
   spec.argv.push_back(program);
   spec.argv.insert(spec.argv.end(), options.args.begin(), options.args.end());
   spec.extra_env = std::move(options.env);
+  spec.drop_env_prefixes = std::move(drop_env_prefixes);
   spec.working_dir = options.dir.string();
   spec.stdout_fd = out;
   spec.stderr_fd = err;
@@ -68,8 +78,6 @@ ChildProcess ChildProcess::spawn(const std::string& program, SpawnOptions option
   ::close(err);
   return child;
 }
-
-ChildProcess ChildProcess::spawn_pg2ch(SpawnOptions options) { return spawn(PG2CH_BINARY, std::move(options)); }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),

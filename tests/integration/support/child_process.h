@@ -27,7 +27,10 @@ struct SpawnOptions {
 class ChildProcess {
  public:
   static ChildProcess spawn(const std::string& program, SpawnOptions options);
-  // The pg2ch binary built with the tests (PG2CH_BINARY).
+  // The pg2ch binary built with the tests (PG2CH_BINARY). It does not inherit PG_*, CH_* or
+  // PG2CH_* variables: the environment outranks --config, so a developer's
+  // `eval "$(scripts/pg-local.sh env ...)"` would otherwise point it at the wrong server.
+  // Pass such variables in options.env when a test wants them.
   static ChildProcess spawn_pg2ch(SpawnOptions options);
 
   ChildProcess(ChildProcess&& other) noexcept;
@@ -55,6 +58,8 @@ class ChildProcess {
 
  private:
   ChildProcess() = default;
+  static ChildProcess start(const std::string& program, SpawnOptions options,
+                            std::vector<std::string> drop_env_prefixes);
   bool reap(bool block);
 
   pid_t pid_ = -1;

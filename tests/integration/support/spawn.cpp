@@ -15,14 +15,17 @@ extern char** environ;
 namespace pg2ch::test::detail {
 namespace {
 
-std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
+std::vector<std::string> merged_environment(const SpawnSpec& spec) {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry(*e);
     auto eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    if (eq == std::string::npos) continue;
+    bool dropped = false;
+    for (const auto& prefix : spec.drop_env_prefixes) dropped = dropped || entry.starts_with(prefix);
+    if (!dropped) env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
-  for (const auto& [k, v] : extra) env[k] = v;
+  for (const auto& [k, v] : spec.extra_env) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
   return out;
@@ -37,11 +40,13 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 
 // Between fork and exec only async-signal-safe calls are allowed (other threads may have held
 // malloc's lock at fork time): everything below is a plain system call.
+[[noreturn]] void report_and_exit(int error_fd, int err) {
+  [[maybe_unused]] auto n = ::write(error_fd, &err, sizeof err);
+  ::_exit(127);
+}
+
 [[noreturn]] void exec_child(const SpawnSpec& spec, pid_t parent, int error_fd, char** argv, char** envp) {
-  auto fail = [&](int err) {
-    [[maybe_unused]] auto n = ::write(error_fd, &err, sizeof err);
-    ::_exit(127);
-  };
+  auto fail = [&](int err) { report_and_exit(error_fd, err); };
   if (spec.new_session && ::setsid() < 0) fail(errno);
   if (spec.die_with_parent) {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
@@ -64,7 +69,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   ::close_range(3, error_fd - 1, 0);
   ::close_range(error_fd + 1, ~0u, 0);
   ::execve(argv[0], argv, envp);
-  fail(errno);
+  report_and_exit(error_fd, errno);
 }
 
 }  // namespace
@@ -72,7 +77,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 pid_t spawn(const SpawnSpec& spec) {
   if (spec.argv.empty()) throw std::invalid_argument("spawn: empty argv");
   auto argv = spec.argv;
-  auto env = merged_environment(spec.extra_env);
+  auto env = merged_environment(spec);
   auto argv_p = pointers(argv);
   auto env_p = pointers(env);
 

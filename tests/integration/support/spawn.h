@@ -14,6 +14,7 @@ namespace pg2ch::test::detail {
 struct SpawnSpec {
   std::vector<std::string> argv;                         // argv[0] is the program path
   std::map<std::string, std::string> extra_env;         // added to / replacing this process's environment
+  std::vector<std::string> drop_env_prefixes;           // inherited variables starting so are left out
   std::optional<std::string> working_dir;
   int stdin_fd = -1;                                     // -1: /dev/null
   int stdout_fd = -1;                                    // -1: /dev/null
