@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.h"
+#include "support/command.h"
 #include "support/servers.h"
 #include "support/test_config.h"
 #include "support/test_database.h"
@@ -109,6 +110,36 @@ TEST(LogicalErrors, UnsupportedColumnTypeNamesTheColumn) {
   db.pg_exec("CREATE TABLE shapes (id int PRIMARY KEY, box_col box)");
   auto cfg = make_test_config(db, {"public.shapes"});
   expect_one_line_error(run_setup(db, cfg), {"public.shapes", "box_col", "exclude"});
+}
+
+}  // namespace
+}  // namespace pg2ch::test
+
+namespace pg2ch::test {
+namespace {
+
+// Needs its own server: the shared one runs with wal_level=logical for every other test.
+TEST(LogicalErrors, WalLevelNotLogical) {
+  auto db = make_test_database();
+  const std::string script = std::string(PG2CH_SOURCE_DIR) + "/scripts/pg-local.sh";
+  const std::string dir = (db.dir() / "replica-pg").string();
+  ASSERT_EQ(run_command({"/bin/bash", script, "start", dir}).exit_code, 0);
+  struct Stop {
+    std::string script, dir;
+    ~Stop() { run_command({"/bin/bash", script, "stop", dir}); }
+  } stop{script, dir};
+  const int port = std::stoi(run_command({"/bin/cat", dir + "/port"}).output);
+  auto cfg = make_test_config(db, {"public.t"});
+  cfg.postgres.port = port;
+  cfg.postgres.database = "postgres";
+  {
+    auto conn = pg::Connection::connect(cfg.postgres.conninfo(), "replica-level test server");
+    conn.exec("CREATE TABLE t (id int PRIMARY KEY)");
+    conn.exec("ALTER SYSTEM SET wal_level = replica");
+  }
+  ASSERT_EQ(run_command({"/bin/bash", script, "stop", dir}).exit_code, 0);
+  ASSERT_EQ(run_command({"/bin/bash", script, "start", dir, std::to_string(port)}).exit_code, 0);
+  expect_one_line_error(run_setup(db, cfg), {"wal_level = replica", "wal_level = logical", "restart"});
 }
 
 }  // namespace
