@@ -55,6 +55,7 @@ calc() {
 }
 fmt0() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
 fmt2() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+fmt3() { awk -v x="$1" 'BEGIN { printf "%.3f", x }'; }
 
 # ---------------------------------------------------------------------------------------------
 # Build, servers, cleanup
@@ -616,12 +617,12 @@ EOF
   echo
   echo "| Measurement | Baseline | pg2ch | pg2ch / baseline | Target | Met |"
   echo "|---|---|---|---|---|---|"
-  echo "| (a) snapshot $ROWS rows, 1 worker | pipe $(fmt0 "$A_PIPE_POST") rows/s | $(fmt0 "$A_W1") rows/s | $(fmt2 "$R_W1") | >= 0.9 | $(verdict "$R_W1" 0.9 ">=") |"
-  echo "| (a) snapshot $ROWS rows, 2 workers | pipe $(fmt0 "$A_PIPE_POST") rows/s | $(fmt0 "$A_W2") rows/s | $(fmt2 "$R_W2") | > 1.0 | $(verdict "$R_W2" 1.0 ">") |"
-  echo "| (a') same vs streaming pipe (\`curl -T -\`), 1 / 2 workers | pipe $(fmt0 "$A_PIPE_PUT") rows/s | $(fmt0 "$A_W1") / $(fmt0 "$A_W2") rows/s | $(fmt2 "$R_W1_PUT") / $(fmt2 "$R_W2_PUT") | (0.9 / 1.0) | $(verdict "$R_W1_PUT" 0.9 ">=") / $(verdict "$R_W2_PUT" 1.0 ">") |"
-  echo "| (b) 1 transaction, $CDC_ROWS changes | pg_recvlogical $(fmt0 "$B_RECV_RATE") changes/s | $(fmt0 "$B_RATE") changes/s | $(fmt2 "$R_B") | >= 0.8 | $(verdict "$R_B" 0.8 ">=") |"
+  echo "| (a) snapshot $ROWS rows, 1 worker | pipe $(fmt0 "$A_PIPE_POST") rows/s | $(fmt0 "$A_W1") rows/s | $(fmt3 "$R_W1") | >= 0.9 | $(verdict "$R_W1" 0.9 ">=") |"
+  echo "| (a) snapshot $ROWS rows, 2 workers | pipe $(fmt0 "$A_PIPE_POST") rows/s | $(fmt0 "$A_W2") rows/s | $(fmt3 "$R_W2") | > 1.0 | $(verdict "$R_W2" 1.0 ">") |"
+  echo "| (a') same vs streaming pipe (\`curl -T -\`), 1 / 2 workers | pipe $(fmt0 "$A_PIPE_PUT") rows/s | $(fmt0 "$A_W1") / $(fmt0 "$A_W2") rows/s | $(fmt3 "$R_W1_PUT") / $(fmt3 "$R_W2_PUT") | (0.9 / 1.0) | $(verdict "$R_W1_PUT" 0.9 ">=") / $(verdict "$R_W2_PUT" 1.0 ">") |"
+  echo "| (b) 1 transaction, $CDC_ROWS changes | pg_recvlogical $(fmt0 "$B_RECV_RATE") changes/s | $(fmt0 "$B_RATE") changes/s | $(fmt3 "$R_B") | >= 0.8 | $(verdict "$R_B" 0.8 ">=") |"
   echo "| (b) pg2ch peak RSS | | $(fmt0 "$B_RSS") MB | | < 256 MB | $(verdict "$B_RSS" 256 "<") |"
-  echo "| (c) $C_TX single-row transactions | pg_recvlogical $(fmt0 "$C_RECV_RATE") tx/s | $(fmt0 "$C_RATE") tx/s | $(fmt2 "$R_C") | >= 0.8 | $(verdict "$R_C" 0.8 ">=") |"
+  echo "| (c) $C_TX single-row transactions | pg_recvlogical $(fmt0 "$C_RECV_RATE") tx/s | $(fmt0 "$C_RATE") tx/s | $(fmt3 "$R_C") | >= 0.8 | $(verdict "$R_C" 0.8 ">=") |"
   echo "| (d) latency at 10k rows/s, default batching | | p50 $LD_P50 / p99 $LD_P99 / max $LD_MAX ms | | | |"
   echo "| (d) latency at 10k rows/s, batch.max_delay_ms=100 | | p50 $L1_P50 / p99 $L1_P99 / max $L1_MAX ms | | p99 < 250 ms | $(verdict "$L1_P99" 250 "<") |"
   echo

@@ -46,29 +46,14 @@ void RowEncoder::fail(const TargetColumn& col, const std::exception& e) const {
               err ? err->hint() : std::string{});
 }
 
-void RowEncoder::encode_row(std::span<const ValueRef> values, std::uint64_t version, ByteBuffer& out) const {
-  const std::size_t rollback = out.size();
-  clickhouse::RowBinaryWriter w(out);
-  for (const auto& col : schema_.target_columns) {
-    try {
-      encode_value(col, values[static_cast<std::size_t>(col.source_index)], w);
-    } catch (const std::exception& e) {
-      out.truncate(rollback);
-      fail(col, e);
-    }
-  }
-  w.fixed<std::uint64_t>(version);
-  w.u8(0);
-}
-
-void RowEncoder::encode_target_row(std::span<const ValueRef> target_values, std::uint64_t version,
-                                   ByteBuffer& out) const {
+void RowEncoder::encode_live(std::span<const ValueRef> values, bool by_source_index, std::uint64_t version,
+                             ByteBuffer& out) const {
   const std::size_t rollback = out.size();
   clickhouse::RowBinaryWriter w(out);
   const auto& cols = schema_.target_columns;
   for (std::size_t i = 0; i < cols.size(); ++i) {
     try {
-      encode_value(cols[i], target_values[i], w);
+      encode_value(cols[i], values[by_source_index ? static_cast<std::size_t>(cols[i].source_index) : i], w);
     } catch (const std::exception& e) {
       out.truncate(rollback);
       fail(cols[i], e);

@@ -21,10 +21,14 @@ class RowEncoder {
   // A full row. `values[i]` is the value of source column i. Must not contain UnchangedToast
   // (callers resolve those first). Throws Error(Data) naming table and column on a bad value;
   // the buffer is rolled back to its previous size in that case.
-  void encode_row(std::span<const ValueRef> values, std::uint64_t version, ByteBuffer& out) const;
+  void encode_row(std::span<const ValueRef> values, std::uint64_t version, ByteBuffer& out) const {
+    encode_live(values, /*by_source_index=*/true, version, out);
+  }
 
   // Same for rows listing only replicated columns in target order (the snapshot's COPY output).
-  void encode_target_row(std::span<const ValueRef> target_values, std::uint64_t version, ByteBuffer& out) const;
+  void encode_target_row(std::span<const ValueRef> target_values, std::uint64_t version, ByteBuffer& out) const {
+    encode_live(target_values, /*by_source_index=*/false, version, out);
+  }
 
   // A delete marker: key columns from `values` (source order), every other column its zero
   // value or NULL, _deleted = 1.
@@ -33,6 +37,7 @@ class RowEncoder {
   const TableSchema& schema() const { return schema_; }
 
  private:
+  void encode_live(std::span<const ValueRef> values, bool by_source_index, std::uint64_t version, ByteBuffer& out) const;
   void encode_value(const TargetColumn& col, const ValueRef& v, clickhouse::RowBinaryWriter& w) const;
   void encode_default(const TargetColumn& col, clickhouse::RowBinaryWriter& w) const;
   [[noreturn]] void fail(const TargetColumn& col, const std::exception& e) const;
