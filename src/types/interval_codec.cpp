@@ -16,7 +16,8 @@ constexpr std::int64_t kMicrosPerHour = 60 * kMicrosPerMinute;
 // "<value><unit>", skipped when zero (PostgreSQL's AddISO8601IntPart does the same).
 char* put_part(char* p, char* end, std::int64_t value, char unit) {
   if (value == 0) return p;
-  p = std::to_chars(p, end, value).ptr;
+  // Leave room for the unit: to_chars then never returns `end`, so the unit write stays in bounds.
+  p = std::to_chars(p, end - 1, value).ptr;
   *p++ = unit;
   return p;
 }
