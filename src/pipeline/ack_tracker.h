@@ -5,6 +5,7 @@
 // table batch remembers the oldest sequence among its buffered rows. The commit position of
 // transaction s is durable once no batch holds rows of any transaction <= s. Transactions that
 // touched nothing we buffer become durable as soon as everything before them is.
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -27,7 +28,7 @@ class AckTracker {
   std::optional<std::uint64_t> advance(std::uint64_t oldest_pending_seq) {
     std::optional<std::uint64_t> moved;
     while (!committed_.empty() && committed_.front().seq < oldest_pending_seq) {
-      if (committed_.front().position > durable_.value_or(0) || !durable_) durable_ = committed_.front().position;
+      durable_ = std::max(durable_.value_or(0), committed_.front().position);
       moved = durable_;
       committed_.pop_front();
     }

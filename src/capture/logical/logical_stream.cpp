@@ -48,7 +48,7 @@ void LogicalStream::run(const std::atomic<bool>& stop) {
       std::unique_ptr<char, decltype(&PQfreemem)> owned(buf, &PQfreemem);
       handle_copy_data({buf, static_cast<std::size_t>(n)});
       // Keep age-based flushes and status updates flowing under a continuous stream too.
-      if ((stats_.changes & 1023) == 0) {
+      if ((++messages_ & 1023) == 0) {
         sink_.poll();
         maybe_send_status(false);
       }

@@ -75,6 +75,7 @@ class LogicalStream {
   std::vector<pipeline::ValueRef> old_values_;
   std::vector<pipeline::ValueRef> new_values_;
   bool in_transaction_ = false;
+  std::uint64_t messages_ = 0;
   Lsn last_sent_flush_ = kInvalidLsn;
   Clock::time_point last_status_{};
   StreamStats stats_;
