@@ -153,8 +153,8 @@ compare() {
   [ "$pgv" = "$chv" ] || { eq=NO; ok=0; }
   printf '%-14s %-44s %-44s %s\n' "$table" "$pgv" "$chv" "$eq"
 }
-compare source_table "count(*), sum(id), round(sum(value)::numeric, 2), sum(length(name))" \
-  "count(), sum(id), round(sum(value), 2), sum(length(name))"
+compare source_table "count(*), sum(id), sum(floor(value * 100))::bigint, sum(length(name))" \
+  "count(), sum(id), toInt64(sum(floor(value * 100))), sum(length(name))"
 compare customers "count(*), sum(id), sum(cardinality(tags)), sum(length(profile::text))" \
   "count(), sum(id), sum(length(tags)), sum(length(profile))"
 compare orders "count(*), sum(id), sum(amount), sum(CASE status WHEN 'paid' THEN 1 ELSE 0 END)" \
