@@ -4,6 +4,7 @@
 #include <exception>
 #include <fmt/format.h>
 #include <mutex>
+#include <readerwriterqueue/readerwritercircularbuffer.h>
 #include <spdlog/spdlog.h>
 #include <thread>
 
@@ -46,10 +47,10 @@ std::string copy_statement(pg::Connection& conn, const Range& r) {
   return sql;
 }
 
-// Feeds parsed COPY rows into the RowBinary buffer.
+// Feeds parsed COPY rows into the RowBinary buffer currently being filled.
 struct EncodingSink {
   const pipeline::RowEncoder& encoder;
-  ByteBuffer& out;
+  ByteBuffer* out = nullptr;
   std::vector<pipeline::ValueRef> values;
   std::uint64_t rows = 0;
 
@@ -58,9 +59,57 @@ struct EncodingSink {
     for (std::size_t i = 0; i < fields.size(); ++i) {
       values[i] = fields[i].is_null() ? pipeline::ValueRef::null() : pipeline::ValueRef::binary(fields[i].view());
     }
-    encoder.encode_target_row(values, pipeline::kSnapshotVersion, out);
+    encoder.encode_target_row(values, pipeline::kSnapshotVersion, *out);
     ++rows;
   }
+};
+
+// Reading COPY and sending the INSERT overlap: a reader thread fills RowBinary chunks from
+// PostgreSQL while curl sends the previous ones, so neither server waits for the other. A fixed
+// set of buffers circulates between a `free` and a `full` queue, which bounds memory at
+// kBuffers chunks per worker. A null entry in `full` ends the body (after an error, too).
+class ChunkPipe {
+ public:
+  static constexpr std::size_t kBuffers = 4;
+  using Queue = moodycamel::BlockingReaderWriterCircularBuffer<std::unique_ptr<ByteBuffer>>;
+
+  ChunkPipe() : free_(kBuffers), full_(kBuffers + 1) {
+    for (std::size_t i = 0; i < kBuffers; ++i) free_.try_enqueue(std::make_unique<ByteBuffer>(kChunkBytes + (64u << 10)));
+  }
+
+  // Reader side. Returns nullptr when the consumer gave up.
+  std::unique_ptr<ByteBuffer> take_free() {
+    std::unique_ptr<ByteBuffer> b;
+    while (!free_.wait_dequeue_timed(b, std::chrono::milliseconds(100))) {
+      if (cancelled_) return nullptr;
+    }
+    b->clear();
+    return b;
+  }
+  void push_full(std::unique_ptr<ByteBuffer> b) { full_.try_enqueue(std::move(b)); }
+  void finish(std::exception_ptr error) {
+    error_ = std::move(error);
+    full_.try_enqueue(nullptr);
+  }
+
+  // Consumer side (curl's read callback): the previous chunk is done with once the next is asked for.
+  std::string_view next() {
+    if (current_) free_.try_enqueue(std::move(current_));
+    full_.wait_dequeue(current_);
+    if (!current_) {
+      if (error_) std::rethrow_exception(error_);
+      return {};
+    }
+    return current_->view();
+  }
+  void cancel() { cancelled_ = true; }
+
+ private:
+  Queue free_;
+  Queue full_;
+  std::unique_ptr<ByteBuffer> current_;
+  std::exception_ptr error_;
+  std::atomic<bool> cancelled_{false};
 };
 
 class Worker {
@@ -72,38 +121,61 @@ class Worker {
   }
 
   std::uint64_t copy(const Range& r, std::uint64_t& bytes) {
-    pipeline::RowEncoder encoder(*r.table);
-    ByteBuffer buf(kChunkBytes + (64u << 10));
-    EncodingSink sink{encoder, buf, {}, 0};
-    pg::CopyBinaryParser parser(static_cast<int>(r.table->target_columns.size()));
     const std::string sql = copy_statement(pg_, r);
     pg::Result started(PQexec(pg_.get(), sql.c_str()));
     if (started.status() != PGRES_COPY_OUT) throw pg::error_from_result(started, "starting COPY of " + r.table->qualified_source());
 
-    bool done = false;
-    auto next_chunk = [&]() -> std::string_view {
-      buf.clear();
-      while (!done && buf.size() < kChunkBytes) {
-        char* data = nullptr;
-        const int n = PQgetCopyData(pg_.get(), &data, 0);
-        if (n > 0) {
-          std::unique_ptr<char, decltype(&PQfreemem)> owned(data, &PQfreemem);
-          parser.feed({data, static_cast<std::size_t>(n)}, sink);
-        } else if (n == -1) {
-          parser.finish();
-          pg::Result end(PQgetResult(pg_.get()));
-          if (!end.ok()) throw pg::error_from_result(end, "copying " + r.table->qualified_source());
-          while (PGresult* extra = PQgetResult(pg_.get())) PQclear(extra);
-          done = true;
-        } else {
-          throw pg::error_from_connection(pg_.get(), "copying " + r.table->qualified_source());
-        }
+    pipeline::RowEncoder encoder(*r.table);
+    EncodingSink sink{encoder, nullptr, {}, 0};
+    ChunkPipe pipe;
+    std::thread reader([&] {
+      try {
+        read_copy(r, pipe, sink, bytes);
+        pipe.finish(nullptr);
+      } catch (...) {
+        pipe.finish(std::current_exception());
       }
-      bytes += buf.size();
-      return buf.view();
-    };
-    ch_.insert_stream(clickhouse::insert_statement(cfg_.clickhouse.database, *r.table), next_chunk);
+    });
+    try {
+      ch_.insert_stream(clickhouse::insert_statement(cfg_.clickhouse.database, *r.table), [&] { return pipe.next(); });
+    } catch (...) {
+      pipe.cancel();
+      reader.join();
+      throw;
+    }
+    reader.join();
     return sink.rows;
+  }
+
+ private:
+  void read_copy(const Range& r, ChunkPipe& pipe, EncodingSink& sink, std::uint64_t& bytes) {
+    pg::CopyBinaryParser parser(static_cast<int>(r.table->target_columns.size()));
+    std::unique_ptr<ByteBuffer> buf = pipe.take_free();
+    while (buf) {
+      sink.out = buf.get();
+      char* data = nullptr;
+      const int n = PQgetCopyData(pg_.get(), &data, 0);
+      if (n > 0) {
+        std::unique_ptr<char, decltype(&PQfreemem)> owned(data, &PQfreemem);
+        parser.feed({data, static_cast<std::size_t>(n)}, sink);
+        if (buf->size() >= kChunkBytes) {
+          bytes += buf->size();
+          pipe.push_full(std::move(buf));
+          buf = pipe.take_free();
+        }
+      } else if (n == -1) {
+        parser.finish();
+        pg::Result end(PQgetResult(pg_.get()));
+        if (!end.ok()) throw pg::error_from_result(end, "copying " + r.table->qualified_source());
+        while (PGresult* extra = PQgetResult(pg_.get())) PQclear(extra);
+        bytes += buf->size();
+        if (!buf->empty()) pipe.push_full(std::move(buf));
+        return;
+      } else {
+        throw pg::error_from_connection(pg_.get(), "copying " + r.table->qualified_source());
+      }
+    }
+    throw Error(ErrorKind::Internal, "snapshot copy of " + r.table->qualified_source() + " cancelled");
   }
 
  private:
