@@ -92,6 +92,11 @@ const std::vector<Setting> kSettings = {
        c.batch.max_delay =
            millis(v, 1, 3600000, "set how long a change may wait for its batch, in milliseconds, e.g. 1000");
      }},
+    {"batch.idle_flush_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.batch.idle_flush = millis(
+           v, 1, 3600000, "set how long a batch waits once the source has nothing more to send, in ms, e.g. 200");
+     }},
 
     {"logical.slot", Type::String, false, [](Config& c, const Value& v) { c.logical.slot = pg_identifier(str(v)); }},
     {"logical.publication", Type::String, false,

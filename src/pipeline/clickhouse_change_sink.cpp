@@ -115,6 +115,7 @@ void ClickHouseChangeSink::commit_transaction(Position position) {
 }
 
 void ClickHouseChangeSink::source_idle(Position position) {
+  last_idle_ = Clock::now();
   acks_.idle(position);
   advance_acks();
 }
@@ -127,11 +128,12 @@ std::optional<std::chrono::milliseconds> ClickHouseChangeSink::poll() {
     if (!oldest || b->first_at < *oldest) oldest = b->first_at;
   }
   if (!oldest) return std::nullopt;
-  if (now - *oldest >= limits_.max_delay) {
+  const auto delay = last_idle_ >= *oldest ? std::min(limits_.max_delay, limits_.idle_flush) : limits_.max_delay;
+  if (now - *oldest >= delay) {
     flush();
     return std::nullopt;
   }
-  return std::chrono::duration_cast<std::chrono::milliseconds>(*oldest + limits_.max_delay - now);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*oldest + delay - now);
 }
 
 void ClickHouseChangeSink::flush() {

@@ -85,6 +85,10 @@ class ClickHouseChangeSink final : public ChangeSink {
   CurrentRowFetcher* toast_fetcher_;
   RetryPolicy retry_;
   std::unordered_map<const TableSchema*, std::unique_ptr<Batch>> batches_;
+  // When the source last said it had nothing more to send. A batch whose first row is older than
+  // that waits only idle_flush: the source caught up after it began, so waiting longer only adds
+  // latency. Under continuous load the source never idles and max_delay/rows/bytes apply.
+  Clock::time_point last_idle_{};
   AckTracker acks_;
   SinkStats stats_;
 };
