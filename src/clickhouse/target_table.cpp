@@ -71,10 +71,4 @@ std::string truncate_statement(std::string_view database, const pipeline::TableS
   return fmt::format("TRUNCATE TABLE {}", qualified(database, table.target_name));
 }
 
-std::string column_signature(const pipeline::TableSchema& table) {
-  std::string sig;
-  for (const auto& c : table.target_columns) sig += c.name + " " + c.mapping.clickhouse_type + "\n";
-  return sig;
-}
-
 }  // namespace pg2ch::clickhouse

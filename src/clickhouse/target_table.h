@@ -21,7 +21,5 @@ std::vector<std::string> create_view_statements(std::string_view database, const
                                                 const ServerCapabilities& caps);
 std::string insert_statement(std::string_view database, const pipeline::TableSchema& table);
 std::string truncate_statement(std::string_view database, const pipeline::TableSchema& table);
-// Column list "name type" as ClickHouse reports it for the target (for drift checks).
-std::string column_signature(const pipeline::TableSchema& table);
 
 }  // namespace pg2ch::clickhouse

@@ -190,10 +190,4 @@ void ClickHouseChangeSink::advance_acks() {
   acks_.advance(oldest);
 }
 
-std::size_t ClickHouseChangeSink::buffered_bytes() const {
-  std::size_t n = 0;
-  for (const auto& [_, b] : batches_) n += b->body.size();
-  return n;
-}
-
 }  // namespace pg2ch::pipeline

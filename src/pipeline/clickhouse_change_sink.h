@@ -54,7 +54,6 @@ class ClickHouseChangeSink final : public ChangeSink {
   std::optional<Position> durable_position() const override { return acks_.durable(); }
 
   const SinkStats& stats() const { return stats_; }
-  std::size_t buffered_bytes() const;
 
  private:
   struct Batch {
