@@ -5,7 +5,7 @@
 #include <iostream>
 #include <spdlog/spdlog.h>
 
-#include "capture/logical/logical_pipeline.h"
+#include "capture/capture_mode.h"
 #include "common/error.h"
 #include "common/logging.h"
 #include "config/config.h"
@@ -69,14 +69,15 @@ int main(int argc, char** argv) {
     pg2ch::setup_logging(cfg.log.level, cfg.log.format);
     install_signal_handlers();
 
-    if (*setup_cmd) pg2ch::capture::logical::setup(cfg);
+    const auto& mode = pg2ch::capture::capture_mode(cfg.mode);
+    if (*setup_cmd) mode.setup(cfg);
     if (*run_cmd) {
-      pg2ch::capture::logical::RunOptions opts;
+      pg2ch::capture::RunOptions opts;
       opts.stop_when_caught_up = until_caught_up;
-      pg2ch::capture::logical::run(cfg, g_stop, opts);
+      mode.run(cfg, g_stop, opts);
     }
-    if (*status_cmd && !pg2ch::capture::logical::status(cfg)) return 3;
-    if (*teardown_cmd) pg2ch::capture::logical::teardown(cfg, drop_targets);
+    if (*status_cmd && !mode.status(cfg)) return 3;
+    if (*teardown_cmd) mode.teardown(cfg, drop_targets);
     return 0;
   } catch (const pg2ch::Error& e) {
     std::cerr << "pg2ch: error: " << e.one_line() << "\n";

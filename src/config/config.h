@@ -47,6 +47,7 @@ struct TableSelector {
   std::string target;                   // ClickHouse table name; empty = same as source table name
   std::vector<std::string> include;     // columns to keep (empty = all)
   std::vector<std::string> exclude;     // columns to drop
+  std::string watermark;                // poll/notify: watermark column; empty = poll.watermark
 };
 
 struct BatchConfig {
@@ -66,7 +67,45 @@ struct LogicalConfig {
   std::chrono::milliseconds status_interval{10000};
 };
 
+// poll and notify: keyset-paginated `WHERE watermark > last` reads (seed routes 1 and 3).
+struct PollConfig {
+  std::string watermark = "id";         // default watermark column; [[tables]] watermark overrides
+  std::size_t batch_size = 10000;       // rows per SELECT page
+  std::chrono::milliseconds interval{1000};  // sleep after catching up (poll) / fallback poll (notify)
+};
+
+struct NotifyConfig {
+  std::string channel = "pg2ch";        // LISTEN channel the setup trigger notifies
+  std::string trigger_schema = "pg2ch"; // where the trigger function lives
+  std::chrono::milliseconds coalesce{50};    // after a wake-up, wait this long for more notifications
+};
+
+// outbox: row changes captured by triggers into an events table, drained in id order.
+struct OutboxConfig {
+  std::string schema = "pg2ch";         // holds the events table, trigger functions and progress
+  std::string table = "events";
+  std::string payload = "key";          // key (fetch current row) | row (to_jsonb(NEW/OLD) in the event)
+  std::size_t batch_size = 10000;       // events claimed per drain transaction
+  std::chrono::milliseconds interval{200};   // sleep when the events table is empty
+};
+
+// Where changes go. ClickHouse directly, Kafka, or both.
+struct KafkaConfig {
+  std::string brokers;                  // bootstrap.servers, e.g. "127.0.0.1:9092"
+  std::string topic_prefix = "pg2ch";   // topic per table: <prefix>.<schema>.<table>
+  std::string topic;                    // when set: one topic for every table (seed: pg-events)
+  std::string format = "debezium";      // debezium | key
+  std::string group_id = "pg2ch";       // consumer (source = "kafka")
+  std::string auto_offset_reset = "earliest";
+  std::string dead_letter_topic;        // empty = stop on a bad message
+  std::string security_protocol = "plaintext";
+  std::string sasl_mechanism;
+  std::string sasl_username;
+  std::string sasl_password;            // secret: never logged
+};
+
 struct StateConfig {
+  std::string store = "file";           // file | postgres (table <outbox.schema>.state in the source)
   std::string path = "pg2ch.state";     // local state file (atomic replace + fsync)
 };
 
@@ -77,12 +116,17 @@ struct LogConfig {
 
 struct Config {
   std::string name = "pg2ch";           // pipeline name, used in logs and state keys
-  std::string mode = "logical";         // logical (poll | notify | outbox come later)
+  std::string mode = "logical";         // capture: logical | poll | notify | outbox | kafka (consume)
+  std::string sink = "clickhouse";      // clickhouse | kafka | both
   PostgresConfig postgres;
   ClickHouseConfig clickhouse;
   std::vector<TableSelector> tables;
   BatchConfig batch;
   LogicalConfig logical;
+  PollConfig poll;
+  NotifyConfig notify;
+  OutboxConfig outbox;
+  KafkaConfig kafka;
   StateConfig state;
   LogConfig log;
 };

@@ -30,12 +30,14 @@ std::chrono::milliseconds millis(const Value& v, std::int64_t min, std::int64_t 
   return std::chrono::milliseconds(in_range(num(v), min, max, remedy));
 }
 
-// New modes (poll, notify, outbox) are added to this list when they exist.
-std::string mode(const Value& v) { return one_of(str(v), {"logical"}); }
+// "kafka" as a mode is the consumer: it reads the topics another pipeline (sink = kafka) wrote.
+std::string mode(const Value& v) { return one_of(str(v), {"logical", "poll", "notify", "outbox", "kafka"}); }
 
 const std::vector<Setting> kSettings = {
     {"name", Type::String, false, [](Config& c, const Value& v) { c.name = pipeline_name(str(v)); }},
     {"mode", Type::String, false, [](Config& c, const Value& v) { c.mode = mode(v); }},
+    {"sink", Type::String, false,
+     [](Config& c, const Value& v) { c.sink = one_of(str(v), {"clickhouse", "kafka", "both"}); }},
 
     {"postgres.host", Type::String, false,
      [](Config& c, const Value& v) { c.postgres.host = non_empty(str(v), "set the PostgreSQL host name or address"); }},
@@ -112,6 +114,66 @@ const std::vector<Setting> kSettings = {
            v, 100, 3600000, "set milliseconds between standby status updates, below wal_sender_timeout, e.g. 10000");
      }},
 
+    {"poll.watermark", Type::String, false,
+     [](Config& c, const Value& v) {
+       c.poll.watermark = non_empty(str(v), "name the column that grows with every change, e.g. id or updated_at");
+     }},
+    {"poll.batch_size", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.poll.batch_size = positive_size(v, "set how many rows one poll query may return, e.g. 10000");
+     }},
+    {"poll.interval_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.poll.interval = millis(v, 1, 86400000, "set milliseconds between polls once caught up, e.g. 1000");
+     }},
+
+    {"notify.channel", Type::String, false,
+     [](Config& c, const Value& v) { c.notify.channel = pg_identifier(str(v)); }},
+    {"notify.trigger_schema", Type::String, false,
+     [](Config& c, const Value& v) { c.notify.trigger_schema = pg_identifier(str(v)); }},
+    {"notify.coalesce_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.notify.coalesce = millis(v, 0, 60000, "set milliseconds to gather a burst of notifications, e.g. 50");
+     }},
+
+    {"outbox.schema", Type::String, false, [](Config& c, const Value& v) { c.outbox.schema = pg_identifier(str(v)); }},
+    {"outbox.table", Type::String, false, [](Config& c, const Value& v) { c.outbox.table = pg_identifier(str(v)); }},
+    {"outbox.payload", Type::String, false,
+     [](Config& c, const Value& v) { c.outbox.payload = one_of(str(v), {"key", "row"}); }},
+    {"outbox.batch_size", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.outbox.batch_size = positive_size(v, "set how many events one drain transaction may claim, e.g. 10000");
+     }},
+    {"outbox.interval_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.outbox.interval = millis(v, 1, 86400000, "set milliseconds to wait when no events are queued, e.g. 200");
+     }},
+
+    {"kafka.brokers", Type::String, false,
+     [](Config& c, const Value& v) {
+       c.kafka.brokers = non_empty(str(v), "list bootstrap brokers as host:port[,host:port], e.g. 127.0.0.1:9092");
+     }},
+    {"kafka.topic_prefix", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.topic_prefix = non_empty(str(v), "set a topic prefix, e.g. pg2ch"); }},
+    {"kafka.topic", Type::String, false, [](Config& c, const Value& v) { c.kafka.topic = str(v); }},
+    {"kafka.format", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.format = one_of(str(v), {"debezium", "key"}); }},
+    {"kafka.group_id", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.group_id = non_empty(str(v), "set the consumer group id, e.g. pg2ch"); }},
+    {"kafka.auto_offset_reset", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.auto_offset_reset = one_of(str(v), {"earliest", "latest"}); }},
+    {"kafka.dead_letter_topic", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.dead_letter_topic = str(v); }},
+    {"kafka.security_protocol", Type::String, false,
+     [](Config& c, const Value& v) {
+       c.kafka.security_protocol = one_of(str(v), {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"});
+     }},
+    {"kafka.sasl_mechanism", Type::String, false, [](Config& c, const Value& v) { c.kafka.sasl_mechanism = str(v); }},
+    {"kafka.sasl_username", Type::String, false, [](Config& c, const Value& v) { c.kafka.sasl_username = str(v); }},
+    {"kafka.sasl_password", Type::String, true, [](Config& c, const Value& v) { c.kafka.sasl_password = str(v); }},
+
+    {"state.store", Type::String, false,
+     [](Config& c, const Value& v) { c.state.store = one_of(str(v), {"file", "postgres"}); }},
     {"state.path", Type::String, false,
      [](Config& c, const Value& v) { c.state.path = non_empty(str(v), "set a file path for pg2ch's local state"); }},
 
@@ -121,7 +183,8 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.log.format = one_of(str(v), {"text", "json"}); }},
 };
 
-const std::vector<std::string_view> kSections = {"postgres", "clickhouse", "batch", "logical", "state", "log"};
+const std::vector<std::string_view> kSections = {"postgres", "clickhouse", "batch", "logical", "poll",
+                                                 "notify",   "outbox",     "kafka", "state",   "log"};
 
 Value parse_text(ValueType type, std::string_view text) {
   switch (type) {

@@ -84,8 +84,8 @@ class TomlFile {
   void apply_scalar(Config& config, const std::string& key, const toml::node& node) const {
     const Setting* setting = find_setting(key);
     if (!setting || key.find('.') != std::string::npos)
-      unknown_key(key, node, "top-level keys are name, mode and tables; sections are [postgres], [clickhouse], "
-                             "[batch], [logical], [state], [log]");
+      unknown_key(key, node, "top-level keys are name, mode, sink and tables; sections are [postgres], "
+                             "[clickhouse], [batch], [logical], [poll], [notify], [outbox], [kafka], [state], [log]");
     apply_value(config, *setting, scalar(key, node, *setting), source(node));
   }
 
@@ -129,8 +129,10 @@ class TomlFile {
         t.include = strings(full, value);
       } else if (field == "exclude") {
         t.exclude = strings(full, value);
+      } else if (field == "watermark") {
+        t.watermark = text(full, value);
       } else {
-        unknown_key(full, value, "keys of [[tables]] are: name, target, include, exclude");
+        unknown_key(full, value, "keys of [[tables]] are: name, target, include, exclude, watermark");
       }
     }
     if (!named)

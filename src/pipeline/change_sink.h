@@ -22,6 +22,12 @@ namespace pg2ch::pipeline {
 
 using Position = std::uint64_t;
 
+struct SinkStats {
+  std::uint64_t rows_written = 0;   // rows (or messages) the destination accepted
+  std::uint64_t bytes_written = 0;
+  std::uint64_t inserts = 0;        // requests (ClickHouse INSERTs, Kafka produce batches)
+};
+
 class ChangeSink {
  public:
   virtual ~ChangeSink() = default;
@@ -45,6 +51,7 @@ class ChangeSink {
   // Flushes everything now (shutdown, before truncate).
   virtual void flush() = 0;
   virtual std::optional<Position> durable_position() const = 0;
+  virtual SinkStats stats() const = 0;
 };
 
 }  // namespace pg2ch::pipeline

@@ -28,12 +28,6 @@
 
 namespace pg2ch::pipeline {
 
-struct SinkStats {
-  std::uint64_t rows_written = 0;
-  std::uint64_t bytes_written = 0;
-  std::uint64_t inserts = 0;
-};
-
 class ClickHouseChangeSink final : public ChangeSink {
  public:
   using Clock = std::chrono::steady_clock;
@@ -53,7 +47,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   void flush() override;
   std::optional<Position> durable_position() const override { return acks_.durable(); }
 
-  const SinkStats& stats() const { return stats_; }
+  SinkStats stats() const override { return stats_; }
 
  private:
   struct Batch {

@@ -17,17 +17,15 @@
 #include <atomic>
 #include <string>
 
+#include "capture/capture_mode.h"
 #include "config/config.h"
 
 namespace pg2ch::capture::logical {
 
-struct RunOptions {
-  // Stop once everything up to the server's WAL position at start-up is durable (tests, bench).
-  bool stop_when_caught_up = false;
-};
+using capture::RunOptions;
 
 void setup(const config::Config& cfg);
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options = {});
+void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
 // Human-readable status on stdout; returns false when something needs attention.
 bool status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);

@@ -2,8 +2,8 @@
 // slot confirms it only after the last batch is in ClickHouse.
 #include <gtest/gtest.h>
 
-#include "logical/pipeline_runner.h"
-#include "logical/table_compare.h"
+#include "support/pipeline_runner.h"
+#include "support/table_compare.h"
 #include "support/test_config.h"
 
 namespace pg2ch::test {

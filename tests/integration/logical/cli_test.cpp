@@ -1,7 +1,7 @@
 // The pg2ch binary's setup → run → status → teardown cycle as an operator uses it.
 #include <gtest/gtest.h>
 
-#include "logical/table_compare.h"
+#include "support/table_compare.h"
 #include "support/child_process.h"
 #include "support/test_config.h"
 

@@ -8,7 +8,7 @@
 #include <random>
 #include <thread>
 
-#include "logical/table_compare.h"
+#include "support/table_compare.h"
 #include "support/child_process.h"
 #include "support/test_config.h"
 

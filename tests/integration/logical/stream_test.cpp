@@ -2,8 +2,8 @@
 // the ClickHouse current state (FINAL, _deleted = 0) equal to the source, row by row.
 #include <gtest/gtest.h>
 
-#include "logical/pipeline_runner.h"
-#include "logical/table_compare.h"
+#include "support/pipeline_runner.h"
+#include "support/table_compare.h"
 #include "support/test_config.h"
 
 namespace pg2ch::test {
@@ -99,7 +99,7 @@ TEST(LogicalStream, ColumnIncludeExcludeAndTargetName) {
   db.pg_exec("CREATE TABLE people (id int PRIMARY KEY, name text, secret text, age int)");
   db.pg_exec("INSERT INTO people VALUES (1, 'ann', 's1', 30), (2, 'bob', 's2', 40)");
   auto cfg = make_test_config(db, {});
-  cfg.tables = {config::TableSelector{"public.people", "people_ch", {}, {"secret"}}};
+  cfg.tables = {config::TableSelector{"public.people", "people_ch", {}, {"secret"}, {}}};
   PipelineRunner runner(cfg);
   const TableQuery q{"SELECT id, name, age FROM people ORDER BY id",
                      "SELECT id, name, age FROM people_ch FINAL WHERE _deleted = 0 ORDER BY id"};

@@ -3,8 +3,8 @@
 // (ClickHouse 18.16 stores timestamps as Int64 microseconds; modern servers as DateTime64).
 #include <gtest/gtest.h>
 
-#include "logical/pipeline_runner.h"
-#include "logical/table_compare.h"
+#include "support/pipeline_runner.h"
+#include "support/table_compare.h"
 #include "support/test_config.h"
 
 namespace pg2ch::test {

@@ -22,6 +22,7 @@ toml::table table_entry(const config::TableSelector& t) {
   if (!t.target.empty()) entry.insert("target", t.target);
   if (!t.include.empty()) entry.insert("include", string_array(t.include));
   if (!t.exclude.empty()) entry.insert("exclude", string_array(t.exclude));
+  if (!t.watermark.empty()) entry.insert("watermark", t.watermark);
   return entry;
 }
 
@@ -81,12 +82,33 @@ config::Config make_test_config(const TestDatabase& db, std::vector<std::string>
   return c;
 }
 
+// Empty strings are left out: several kafka settings reject an empty value.
+static toml::table kafka_section(const config::KafkaConfig& k) {
+  toml::table t;
+  auto put = [&t](const char* key, const std::string& value) {
+    if (!value.empty()) t.insert(key, value);
+  };
+  put("brokers", k.brokers);
+  put("topic_prefix", k.topic_prefix);
+  put("topic", k.topic);
+  put("format", k.format);
+  put("group_id", k.group_id);
+  put("auto_offset_reset", k.auto_offset_reset);
+  put("dead_letter_topic", k.dead_letter_topic);
+  put("security_protocol", k.security_protocol);
+  put("sasl_mechanism", k.sasl_mechanism);
+  put("sasl_username", k.sasl_username);
+  put("sasl_password", k.sasl_password);
+  return t;
+}
+
 std::filesystem::path write_config_file(const config::Config& c, const std::filesystem::path& path) {
   toml::array tables;
   for (const auto& t : c.tables) tables.push_back(table_entry(t));
   toml::table root{
       {"name", c.name},
       {"mode", c.mode},
+      {"sink", c.sink},
       {"postgres", toml::table{{"host", c.postgres.host},
                                {"port", c.postgres.port},
                                {"database", c.postgres.database},
@@ -104,12 +126,25 @@ std::filesystem::path write_config_file(const config::Config& c, const std::file
                                  {"timeout", c.clickhouse.timeout_s}}},
       {"batch", toml::table{{"max_rows", static_cast<std::int64_t>(c.batch.max_rows)},
                             {"max_bytes", static_cast<std::int64_t>(c.batch.max_bytes)},
-                            {"max_delay_ms", static_cast<std::int64_t>(c.batch.max_delay.count())}}},
+                            {"max_delay_ms", static_cast<std::int64_t>(c.batch.max_delay.count())},
+                            {"idle_flush_ms", static_cast<std::int64_t>(c.batch.idle_flush.count())}}},
       {"logical", toml::table{{"slot", c.logical.slot},
                               {"publication", c.logical.publication},
                               {"snapshot_workers", c.logical.snapshot_workers},
                               {"status_interval_ms", static_cast<std::int64_t>(c.logical.status_interval.count())}}},
-      {"state", toml::table{{"path", c.state.path}}},
+      {"poll", toml::table{{"watermark", c.poll.watermark},
+                           {"batch_size", static_cast<std::int64_t>(c.poll.batch_size)},
+                           {"interval_ms", static_cast<std::int64_t>(c.poll.interval.count())}}},
+      {"notify", toml::table{{"channel", c.notify.channel},
+                             {"trigger_schema", c.notify.trigger_schema},
+                             {"coalesce_ms", static_cast<std::int64_t>(c.notify.coalesce.count())}}},
+      {"outbox", toml::table{{"schema", c.outbox.schema},
+                             {"table", c.outbox.table},
+                             {"payload", c.outbox.payload},
+                             {"batch_size", static_cast<std::int64_t>(c.outbox.batch_size)},
+                             {"interval_ms", static_cast<std::int64_t>(c.outbox.interval.count())}}},
+      {"kafka", kafka_section(c.kafka)},
+      {"state", toml::table{{"store", c.state.store}, {"path", c.state.path}}},
       {"log", toml::table{{"level", c.log.level}, {"format", c.log.format}}},
       {"tables", tables},
   };

@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"clickhouse.port", "-1", "between 1 and 65535"},
                       BadValue{"batch.max_rows", "0", "between 1 and"},
                       BadValue{"batch.max_bytes", "-5", "between 1 and"},
-                      BadValue{"mode", "poll", "must be one of: logical"},
+                      BadValue{"mode", "cdc", "must be one of: logical, poll, notify, outbox, kafka"},
                       BadValue{"clickhouse.compression", "lz4", "auto, none, gzip, zstd"},
                       BadValue{"clickhouse.secure", "maybe", "not a boolean"},
                       BadValue{"postgres.sslmode", "sometimes", "verify-full"},

@@ -1,11 +1,11 @@
 #pragma once
-// Runs the logical pipeline (`pg2ch run`) in-process on a thread, for tests that do not need to
+// Runs the configured capture mode (`pg2ch run`) in-process on a thread, for tests that do not need to
 // kill a separate process. stop() asks it to finish like SIGTERM does and rethrows its error.
 #include <atomic>
 #include <exception>
 #include <thread>
 
-#include "capture/logical/logical_pipeline.h"
+#include "capture/capture_mode.h"
 #include "config/config.h"
 
 namespace pg2ch::test {
@@ -15,7 +15,7 @@ class PipelineRunner {
   explicit PipelineRunner(config::Config cfg) : cfg_(std::move(cfg)) {
     thread_ = std::thread([this] {
       try {
-        capture::logical::run(cfg_, stop_);
+        capture::capture_mode(cfg_.mode).run(cfg_, stop_, {});
       } catch (...) {
         error_ = std::current_exception();
         failed_ = true;

@@ -1,0 +1,32 @@
+#pragma once
+// The four commands every capture mode implements, and the lookup from `mode` in the config.
+// Modes register in capture_mode.cpp; the CLI knows nothing about any particular mode.
+#include <atomic>
+#include <string>
+
+#include "config/config.h"
+
+namespace pg2ch::capture {
+
+struct RunOptions {
+  // Stop once everything the source had committed at start-up is durable in the sink
+  // (tests, benchmarks, one-shot batch jobs).
+  bool stop_when_caught_up = false;
+};
+
+struct CaptureMode {
+  // Checks the source, creates what the mode needs there (publication, triggers, events table)
+  // and the ClickHouse targets. Idempotent.
+  void (*setup)(const config::Config& cfg);
+  // Captures until `stop` is set (or caught up, per options). Throws pg2ch::Error on failure.
+  void (*run)(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+  // Human-readable status on stdout; false when something needs attention.
+  bool (*status)(const config::Config& cfg);
+  // Removes what setup created at the source; with drop_targets also the ClickHouse tables.
+  void (*teardown)(const config::Config& cfg, bool drop_targets);
+};
+
+// Throws Error(Config) for a mode this build does not provide.
+const CaptureMode& capture_mode(const std::string& mode);
+
+}  // namespace pg2ch::capture
