@@ -17,7 +17,8 @@ const std::vector<std::pair<std::string_view, std::string_view>> kSeedNames = {
     {"PG_HOST", "postgres.host"},     {"PG_PORT", "postgres.port"},         {"PG_DB", "postgres.database"},
     {"PG_USER", "postgres.user"},     {"PG_PASSWORD", "postgres.password"}, {"CH_HOST", "clickhouse.host"},
     {"CH_PORT", "clickhouse.port"},   {"CH_USER", "clickhouse.user"},       {"CH_PASSWORD", "clickhouse.password"},
-    {"CH_DATABASE", "clickhouse.database"},
+    {"CH_DATABASE", "clickhouse.database"}, {"KAFKA_BOOTSTRAP", "kafka.brokers"}, {"KAFKA_TOPIC", "kafka.topic"},
+    {"KAFKA_GROUP", "kafka.group_id"},
 };
 
 constexpr std::string_view kPrefix = "PG2CH_";

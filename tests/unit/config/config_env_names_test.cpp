@@ -36,6 +36,39 @@ TEST(ConfigEnvNames, SeedNames) {
   EXPECT_EQ(c.clickhouse.database, "analytics");
 }
 
+TEST(ConfigEnvNames, SeedKafkaNames) {
+  auto c = load_env({{"KAFKA_BOOTSTRAP", "k1:9092,k2:9092"}, {"KAFKA_TOPIC", "pg-events"},
+                     {"KAFKA_GROUP", "pg2click-consumer"}});
+  EXPECT_EQ(c.kafka.brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(c.kafka.topic, "pg-events");
+  EXPECT_EQ(c.kafka.group_id, "pg2click-consumer");
+}
+
+TEST(ConfigEnvNames, CaptureModeSections) {
+  auto c = load_env({{"PG2CH_MODE", "outbox"},
+                     {"PG2CH_SINK", "both"},
+                     {"PG2CH_POLL_WATERMARK", "updated_at"},
+                     {"PG2CH_POLL_BATCH_SIZE", "500"},
+                     {"PG2CH_POLL_INTERVAL_MS", "250"},
+                     {"PG2CH_NOTIFY_CHANNEL", "orders_changed"},
+                     {"PG2CH_NOTIFY_COALESCE_MS", "20"},
+                     {"PG2CH_OUTBOX_PAYLOAD", "row"},
+                     {"PG2CH_OUTBOX_BATCH_SIZE", "2000"},
+                     {"PG2CH_KAFKA_FORMAT", "key"},
+                     {"PG2CH_STATE_STORE", "postgres"}});
+  EXPECT_EQ(c.mode, "outbox");
+  EXPECT_EQ(c.sink, "both");
+  EXPECT_EQ(c.poll.watermark, "updated_at");
+  EXPECT_EQ(c.poll.batch_size, 500u);
+  EXPECT_EQ(c.poll.interval.count(), 250);
+  EXPECT_EQ(c.notify.channel, "orders_changed");
+  EXPECT_EQ(c.notify.coalesce.count(), 20);
+  EXPECT_EQ(c.outbox.payload, "row");
+  EXPECT_EQ(c.outbox.batch_size, 2000u);
+  EXPECT_EQ(c.kafka.format, "key");
+  EXPECT_EQ(c.state.store, "postgres");
+}
+
 TEST(ConfigEnvNames, GenericNames) {
   auto c = load_env({{"PG2CH_NAME", "orders-to-ch"},
                      {"PG2CH_MODE", "logical"},

@@ -148,12 +148,15 @@ TEST(ConfigValidation, TomlTablesAreRead) {
   options.config_path = dir.write("p.toml",
                                   "[[tables]]\nname = \"public.orders\"\ntarget = \"orders_v2\"\n"
                                   "include = [\"id\", \"total\"]\n"
-                                  "[[tables]]\nname = \"audit.*\"\nexclude = [\"payload\"]\n");
+                                  "[[tables]]\nname = \"audit.*\"\nexclude = [\"payload\"]\n"
+                                  "watermark = \"changed_at\"\n");
   auto c = load(options);
   ASSERT_EQ(c.tables.size(), 2u);
   EXPECT_EQ(c.tables[0].target, "orders_v2");
   EXPECT_EQ(c.tables[0].include, (std::vector<std::string>{"id", "total"}));
   EXPECT_EQ(c.tables[1].exclude, (std::vector<std::string>{"payload"}));
+  EXPECT_EQ(c.tables[0].watermark, "");
+  EXPECT_EQ(c.tables[1].watermark, "changed_at");
 }
 
 TEST(ConfigValidation, NoTablesIsAnErrorWithHint) {
