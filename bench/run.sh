@@ -37,78 +37,14 @@ REPEAT=${REPEAT:-2}
 PERF=${PERF:-0}
 SKIP_BUILD=${SKIP_BUILD:-0}
 KEEP_WORK=${KEEP_WORK:-0}
-RESULTS=$ROOT/bench/results
+RESULTS=${RESULTS:-$ROOT/bench/results}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 CH_DB=db
 
-log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() {
-  log "FAILED: $*"
-  exit 1
-}
-now() { date +%s.%N; }
-# awk arithmetic: calc 'a / b' with variables passed as name=value.
-calc() {
-  local expr=$1
-  shift
-  awk "$@" "BEGIN { printf \"%.10g\", $expr }"
-}
-fmt0() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
-fmt2() { awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
-fmt3() { awk -v x="$1" 'BEGIN { printf "%.3f", x }'; }
-
-# ---------------------------------------------------------------------------------------------
-# Build, servers, cleanup
-
-if [ "$SKIP_BUILD" != 1 ]; then
-  log "building Release in $BUILD_DIR"
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD_DIR" --target pg2ch pg2ch_latency_probe >/dev/null
-fi
-PG2CH=$BUILD_DIR/pg2ch
-PROBE=$BUILD_DIR/bench/pg2ch_latency_probe
-[ -x "$PG2CH" ] && [ -x "$PROBE" ] || die "binaries missing in $BUILD_DIR (build failed?)"
-
-mkdir -p "$RESULTS"
-
-# tmpfs: the VM's disk makes every commit slow, which would measure the disk, not pg2ch.
-WORK=$(mktemp -d /dev/shm/pg2ch-bench.XXXXXX)
-chmod 755 "$WORK"
-mkfifo "$WORK/sampler.fifo"
-BG_PID=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
-    kill -TERM "$BG_PID" 2>/dev/null || true
-    wait "$BG_PID" 2>/dev/null || true
-  fi
-  "$ROOT/scripts/pg-local.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
-  "$ROOT/scripts/ch-local.sh" stop "$WORK/ch" >/dev/null 2>&1 || true
-  if [ "$KEEP_WORK" = 1 ]; then
-    log "servers stopped; kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-  [ $rc -eq 0 ] || log "exit status $rc"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log "starting PostgreSQL and ClickHouse in $WORK"
-"$ROOT/scripts/pg-local.sh" start "$WORK/pg" >/dev/null
-"$ROOT/scripts/ch-local.sh" start "$WORK/ch" >/dev/null
-eval "$("$ROOT/scripts/pg-local.sh" env "$WORK/pg")"
-eval "$("$ROOT/scripts/ch-local.sh" env "$WORK/ch")"
-export CH_DATABASE=$CH_DB
-export PG_HOST PG_PORT PG_DB PG_USER PG_PASSWORD PGHOST PGPORT PGDATABASE PGUSER CH_HOST CH_PORT CH_USER CH_PASSWORD
-CH_URL="http://$CH_HOST:$CH_PORT/"
-
-psql_q() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-chq() { curl -sS --fail-with-body "$CH_URL" --data-binary "$1"; }
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_build
+bench_start_servers
 
 # ---------------------------------------------------------------------------------------------
 # pg2ch helpers
@@ -525,7 +461,6 @@ latency_run() {  # OUTFILE extra pg2ch args...; writes the probe's JSON to OUTFI
   BG_PID=""
   pg2ch_cmd "$LAT_CFG" "$WORK/lat-$LAT_RUN.state" "$WORK/teardown.log" teardown --drop-target >/dev/null
 }
-json_field() { sed -E "s/.*\"$2\":([0-9.]+).*/\\1/" "$1"; }
 
 LOAD_D=$(loadavg)
 latency_run "$WORK/lat-default.json"

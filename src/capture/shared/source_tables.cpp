@@ -31,8 +31,12 @@ SourceTables open_source_tables(const config::Config& cfg) {
   SourceTables p;
   p.source = connect_source(cfg);
   p.refs = pg::resolve_tables(p.source, cfg.tables);
-  p.target = std::make_unique<clickhouse::HttpClient>(pipeline::clickhouse_endpoint(cfg));
-  const auto& caps = p.target->capabilities();
+  const auto endpoint = pipeline::clickhouse_endpoint(cfg);
+  p.target = std::make_unique<clickhouse::HttpClient>(endpoint);
+  // Server capabilities come through "default": the configured database may not exist before setup.
+  auto bootstrap = endpoint;
+  bootstrap.database = "default";
+  const auto caps = clickhouse::HttpClient(bootstrap).capabilities();
   for (const auto& ref : p.refs) {
     p.tables.push_back(std::make_unique<pipeline::TableSchema>(pg::describe_table(p.source, ref, caps)));
   }

@@ -48,5 +48,20 @@ TEST(LogicalCli, SetupRunStatusTeardown) {
   EXPECT_EQ(db.ch_rows("EXISTS TABLE source_table"), (Rows{{"0"}}));
 }
 
+// Setup on a fresh ClickHouse creates the configured database (the operator should not have to).
+TEST(LogicalCli, SetupCreatesTheClickHouseDatabase) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text)");
+  auto cfg = make_test_config(db);
+  cfg.clickhouse.database = db.name() + "_fresh";
+  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  db.ch_exec("DROP DATABASE IF EXISTS " + cfg.clickhouse.database);
+
+  auto setup = pg2ch(db, config, {"setup"}, "setup");
+  ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
+  EXPECT_EQ(db.ch_rows("EXISTS TABLE " + cfg.clickhouse.database + ".source_table"), (Rows{{"1"}}));
+  db.ch_exec("DROP DATABASE " + cfg.clickhouse.database);
+}
+
 }  // namespace
 }  // namespace pg2ch::test
