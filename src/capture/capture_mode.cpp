@@ -1,6 +1,8 @@
 #include "capture/capture_mode.h"
 
 #include "capture/logical/logical_pipeline.h"
+#include "capture/notify/notify_pipeline.h"
+#include "capture/poll/poll_pipeline.h"
 #include "common/error.h"
 
 namespace pg2ch::capture {
@@ -8,8 +10,12 @@ namespace pg2ch::capture {
 const CaptureMode& capture_mode(const std::string& mode) {
   static const CaptureMode logical_mode{logical::setup, logical::run, logical::status, logical::teardown};
   if (mode == "logical") return logical_mode;
+  static const CaptureMode poll_mode{poll::setup, poll::run, poll::status, poll::teardown};
+  if (mode == "poll") return poll_mode;
+  static const CaptureMode notify_mode{notify::setup, notify::run, notify::status, notify::teardown};
+  if (mode == "notify") return notify_mode;
   throw Error(ErrorKind::Config, "mode = \"" + mode + "\" is not available in this build yet",
-              "use mode = \"logical\"");
+              "use mode = \"logical\", \"poll\" or \"notify\"");
 }
 
 }  // namespace pg2ch::capture

@@ -1,0 +1,19 @@
+#pragma once
+// mode = "notify": the seed's route 3. The poll capture (capture/poll/) woken by LISTEN/NOTIFY
+// instead of a timer: a statement-level trigger notifies "schema.table" on every write, the
+// listener wakes, gathers the burst for notify.coalesce, and the notified tables are polled.
+// poll.interval is the fallback: every table is polled that often anyway, so a lost
+// notification (e.g. during a reconnect) costs latency, never rows. Deletes are not captured.
+#include <atomic>
+
+#include "capture/capture_mode.h"
+#include "config/config.h"
+
+namespace pg2ch::capture::notify {
+
+void setup(const config::Config& cfg);
+void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+bool status(const config::Config& cfg);
+void teardown(const config::Config& cfg, bool drop_targets);
+
+}  // namespace pg2ch::capture::notify

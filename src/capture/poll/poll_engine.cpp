@@ -1,0 +1,190 @@
+#include "capture/poll/poll_engine.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "capture/poll/page_reader.h"
+#include "capture/poll/pg_snapshot.h"
+
+namespace pg2ch::capture::poll {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kBlockedWarningEvery = std::chrono::seconds(60);
+
+}  // namespace
+
+std::string watermark_column(const config::Config& cfg, const pg::TableRef& ref) {
+  if (ref.selector && !ref.selector->watermark.empty()) return ref.selector->watermark;
+  return cfg.poll.watermark;
+}
+
+std::string checkpoint_key(const pipeline::TableSchema& t) { return "watermark." + t.qualified_source(); }
+
+PollEngine::PollEngine(const config::Config& cfg, pg::Connection& source,
+                       const std::vector<const pipeline::TableSchema*>& tables, std::vector<Keyset> keysets,
+                       pipeline::ChangeSink& sink, state::StateStore& state)
+    : cfg_(cfg), source_(source), sink_(sink), state_(state), horizon_(source) {
+  // Cursors are stored as text and sent back as text: pin the date format so a checkpoint written
+  // under one DateStyle is read back the same under another (role or database defaults change).
+  source_.exec("SET DateStyle = 'ISO, YMD'; SET application_name = 'pg2ch poll'");
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    auto t = std::make_unique<PollTable>();
+    t->schema = tables[i];
+    t->keyset = std::move(keysets[i]);
+    t->state_key = checkpoint_key(*t->schema);
+    if (auto stored = state_.get(t->state_key)) {
+      auto c = decode_checkpoint(*stored);
+      if (c && c->column == t->keyset.order.front().name && c->cursor.keys.size() + 1 == t->keyset.order.size()) {
+        t->cursor = c->cursor;
+        t->checkpoint = c->cursor;
+        spdlog::info("{}: resuming after its checkpoint (watermark {})", t->schema->qualified_source(), c->column);
+      } else {
+        spdlog::warn("{}: the stored checkpoint is for another watermark column or key; reading from the first row",
+                     t->schema->qualified_source());
+      }
+    }
+    tables_.push_back(std::move(t));
+  }
+}
+
+std::optional<std::size_t> PollEngine::table_index(const std::string& qualified) const {
+  for (std::size_t i = 0; i < tables_.size(); ++i) {
+    if (tables_[i]->schema->qualified_source() == qualified) return i;
+  }
+  return std::nullopt;
+}
+
+std::size_t PollEngine::read_fresh_page(PollTable& t) {
+  const std::string name = t.schema->qualified_source();
+  const Query q = fresh_page_query(t.keyset, t.cursor, cfg_.poll.batch_size);
+  const SnapshotPage page = read_page_in_snapshot(source_, q, name);
+  const pipeline::Position position = next_position();
+  const PageResult r = deliver(page, *t.schema, t.keyset, sink_, versions_.next(page.read_time_us), position);
+  t.caught_up = r.rows < cfg_.poll.batch_size;
+  if (r.rows == 0) return 0;
+  // The cursor moves on at once so fresh rows keep flowing; the range just passed stays open as a
+  // window until every transaction that could still commit into it has ended.
+  t.windows.push(Window{t.cursor, *r.last, page.snapshot, page.read_time_us, position});
+  t.cursor = r.last;
+  rows_read_ += r.rows;
+  spdlog::debug("{}: read {} row(s)", name, r.rows);
+  return r.rows;
+}
+
+void PollEngine::rescan(PollTable& t, const Window& w, const std::atomic<bool>& stop, pipeline::Position& position) {
+  const std::string name = t.schema->qualified_source();
+  const auto snapshot = parse_pg_snapshot(w.snapshot);
+  if (!snapshot) throw ProtocolError(fmt::format("{}: cannot parse snapshot \"{}\"", name, w.snapshot));
+  const RescanRange range{&w.lo, &w.hi, &w.snapshot, snapshot->xmax};
+  std::optional<Cursor> after;
+  while (!stop.load()) {
+    const Query q = rescan_page_query(t.keyset, range, after, cfg_.poll.batch_size);
+    const SnapshotPage page = read_page(source_, q, name);
+    if (page.rows.rows() == 0) return;
+    position = next_position();
+    const PageResult r = deliver(page, *t.schema, t.keyset, sink_, versions_.next(page.read_time_us), position);
+    late_rows_ += r.rows;
+    rows_read_ += r.rows;
+    spdlog::debug("{}: {} row(s) committed out of order delivered by the window rescan", name, r.rows);
+    if (r.rows < cfg_.poll.batch_size) return;
+    after = r.last;
+  }
+}
+
+void PollEngine::close_windows(PollTable& t, const std::atomic<bool>& stop) {
+  while (t.windows.has_pending() && !stop.load()) {
+    const Window& w = t.windows.front();
+    if (!horizon_.can_close(w)) {
+      const auto now = Clock::now();
+      if (t.blocked_since == Clock::time_point{}) t.blocked_since = now;
+      if (now - t.blocked_since >= kBlockedWarningEvery && now - t.last_block_warning >= kBlockedWarningEvery) {
+        t.last_block_warning = now;
+        spdlog::warn("{}: {} window(s) wait for transaction(s) open since before a read {} s ago; the checkpoint "
+                     "stays put until they end (look for long transactions in pg_stat_activity)",
+                     t.schema->qualified_source(), t.windows.pending_count(),
+                     std::chrono::duration_cast<std::chrono::seconds>(now - t.blocked_since).count());
+      }
+      return;
+    }
+    pipeline::Position position = w.position;
+    rescan(t, w, stop, position);
+    if (stop.load()) return;  // a partial rescan: the window stays open and is redone next run
+    t.windows.close_front(position);
+    t.blocked_since = {};
+  }
+}
+
+void PollEngine::persist_checkpoints() {
+  const auto durable = sink_.durable_position();
+  std::map<std::string, std::string> updates;
+  for (auto& t : tables_) {
+    auto c = t->windows.take_checkpoint(durable);
+    if (!c || c == t->checkpoint) continue;
+    t->checkpoint = c;
+    updates[t->state_key] = encode_checkpoint(t->keyset.order.front().name, *c);
+  }
+  if (!updates.empty()) state_.put(updates);
+}
+
+void PollEngine::maintain(const std::atomic<bool>& stop) {
+  for (auto& t : tables_) close_windows(*t, stop);
+  sink_.poll();
+  persist_checkpoints();
+}
+
+std::size_t PollEngine::catch_up(const std::vector<std::size_t>& which, const std::atomic<bool>& stop) {
+  std::vector<PollTable*> selected;
+  if (which.empty()) {
+    for (auto& t : tables_) selected.push_back(t.get());
+  } else {
+    for (auto i : which) selected.push_back(tables_.at(i).get());
+  }
+  for (auto* t : selected) t->caught_up = false;
+  std::size_t rows = 0;
+  bool more = true;
+  // One page per table per round, so a large table does not hold the others back.
+  while (more && !stop.load()) {
+    more = false;
+    for (auto* t : selected) {
+      if (t->caught_up || stop.load()) continue;
+      rows += read_fresh_page(*t);
+      more = more || !t->caught_up;
+    }
+    maintain(stop);
+  }
+  // Nothing more at the source for now: the sink may flush on its short idle delay.
+  if (!stop.load()) sink_.source_idle(position_);
+  return rows;
+}
+
+bool PollEngine::windows_pending() const {
+  for (const auto& t : tables_) {
+    if (t->windows.has_pending()) return true;
+  }
+  return false;
+}
+
+bool PollEngine::finished() const {
+  for (const auto& t : tables_) {
+    if (!t->caught_up || t->windows.has_pending() || t->windows.has_closed()) return false;
+  }
+  const auto durable = sink_.durable_position();
+  return position_ == 0 || (durable && *durable >= position_);
+}
+
+std::optional<std::chrono::milliseconds> PollEngine::sink_poll() {
+  auto next = sink_.poll();
+  persist_checkpoints();
+  return next;
+}
+
+void PollEngine::flush() {
+  sink_.flush();
+  persist_checkpoints();
+}
+
+}  // namespace pg2ch::capture::poll

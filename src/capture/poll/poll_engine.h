@@ -1,0 +1,89 @@
+#pragma once
+// The watermark capture shared by mode = "poll" and mode = "notify": per table a cursor, a queue
+// of visibility-horizon windows and a persisted checkpoint; one source connection, one sink.
+// The modes differ only in *when* they call catch_up() (a timer, or notifications).
+//
+// Persisted (state store, key "watermark.<schema>.<table>"): the hi of the newest window that is
+// closed (late rows rescanned) and durable in the sink. Rows after it may be delivered again
+// after a restart; ReplacingMergeTree collapses them by key and _version.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capture/poll/horizon_probe.h"
+#include "capture/poll/keyset.h"
+#include "capture/poll/version_clock.h"
+#include "capture/poll/window_queue.h"
+#include "config/config.h"
+#include "pg/catalog.h"
+#include "pg/connection.h"
+#include "pipeline/change_sink.h"
+#include "state/state_store.h"
+
+namespace pg2ch::capture::poll {
+
+struct PollTable {
+  const pipeline::TableSchema* schema = nullptr;
+  Keyset keyset;
+  std::string state_key;
+  std::optional<Cursor> cursor;       // the next fresh page starts after it
+  std::optional<Cursor> checkpoint;   // as persisted
+  WindowQueue windows;
+  bool caught_up = false;             // the last fresh page came back short
+  std::chrono::steady_clock::time_point blocked_since{};  // front window first found still open
+  std::chrono::steady_clock::time_point last_block_warning{};
+};
+
+// The watermark column configured for `ref` ([[tables]] watermark, else poll.watermark).
+std::string watermark_column(const config::Config& cfg, const pg::TableRef& ref);
+// State store key of a table's checkpoint.
+std::string checkpoint_key(const pipeline::TableSchema& t);
+
+class PollEngine {
+ public:
+  // Loads each table's checkpoint; `keysets` parallel to `tables`.
+  PollEngine(const config::Config& cfg, pg::Connection& source, const std::vector<const pipeline::TableSchema*>& tables,
+             std::vector<Keyset> keysets, pipeline::ChangeSink& sink, state::StateStore& state);
+
+  // Reads fresh pages of the tables in `which` (every table when empty) until each comes back
+  // short, closing windows, flushing and checkpointing on the way. Returns the rows read.
+  std::size_t catch_up(const std::vector<std::size_t>& which, const std::atomic<bool>& stop);
+  // Closes (rescans) every front window whose horizon has passed; then checkpoints.
+  void maintain(const std::atomic<bool>& stop);
+
+  bool windows_pending() const;
+  // Every table caught up, no window open or awaiting durability, the sink durable.
+  bool finished() const;
+  // The time until the sink wants poll() again, if it buffers anything.
+  std::optional<std::chrono::milliseconds> sink_poll();
+  // Flushes the sink and stores what became durable (shutdown, or before stopping when caught up).
+  void flush();
+
+  std::optional<std::size_t> table_index(const std::string& qualified) const;
+  std::size_t table_count() const { return tables_.size(); }
+  std::uint64_t rows_read() const { return rows_read_; }
+  std::uint64_t late_rows() const { return late_rows_; }
+
+ private:
+  std::size_t read_fresh_page(PollTable& t);
+  void close_windows(PollTable& t, const std::atomic<bool>& stop);
+  void rescan(PollTable& t, const Window& w, const std::atomic<bool>& stop, pipeline::Position& position);
+  void persist_checkpoints();
+  pipeline::Position next_position() { return ++position_; }
+
+  const config::Config& cfg_;
+  pg::Connection& source_;
+  pipeline::ChangeSink& sink_;
+  state::StateStore& state_;
+  HorizonProbe horizon_;
+  VersionClock versions_;
+  std::vector<std::unique_ptr<PollTable>> tables_;
+  pipeline::Position position_ = 0;
+  std::uint64_t rows_read_ = 0;
+  std::uint64_t late_rows_ = 0;
+};
+
+}  // namespace pg2ch::capture::poll

@@ -1,0 +1,34 @@
+#pragma once
+// Shared by the poll and notify integration tests: a table whose updated_at follows every write
+// (the usual trigger), and configs for the watermark modes with short intervals.
+#include <string>
+
+#include "support/test_config.h"
+#include "support/test_database.h"
+
+namespace pg2ch::test {
+
+// CREATE TABLE <name> (id bigserial PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now())
+// with a BEFORE UPDATE trigger setting updated_at = now(), and an index on (updated_at, id).
+inline void create_updated_at_table(TestDatabase& db, const std::string& name) {
+  db.pg_exec("CREATE TABLE " + name +
+             " (id bigserial PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now())");
+  db.pg_exec("CREATE OR REPLACE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS "
+             "$$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$");
+  db.pg_exec("CREATE TRIGGER " + name + "_touch BEFORE UPDATE ON " + name +
+             " FOR EACH ROW EXECUTE FUNCTION touch_updated_at()");
+  db.pg_exec("CREATE INDEX ON " + name + " (updated_at, id)");
+}
+
+inline config::Config watermark_config(const TestDatabase& db, const std::string& mode, const std::string& table,
+                                       const std::string& watermark) {
+  auto cfg = make_test_config(db, {"public." + table});
+  cfg.mode = mode;
+  cfg.poll.watermark = watermark;
+  cfg.poll.interval = std::chrono::milliseconds(100);
+  cfg.poll.batch_size = 1000;
+  cfg.notify.channel = db.name();
+  return cfg;
+}
+
+}  // namespace pg2ch::test
