@@ -3,6 +3,7 @@
 #include "capture/logical/logical_pipeline.h"
 #include "capture/notify/notify_pipeline.h"
 #include "capture/poll/poll_pipeline.h"
+#include "capture/outbox/outbox_pipeline.h"
 #include "common/error.h"
 
 namespace pg2ch::capture {
@@ -14,8 +15,10 @@ const CaptureMode& capture_mode(const std::string& mode) {
   if (mode == "poll") return poll_mode;
   static const CaptureMode notify_mode{notify::setup, notify::run, notify::status, notify::teardown};
   if (mode == "notify") return notify_mode;
+  static const CaptureMode outbox_mode{outbox::setup, outbox::run, outbox::status, outbox::teardown};
+  if (mode == "outbox") return outbox_mode;
   throw Error(ErrorKind::Config, "mode = \"" + mode + "\" is not available in this build yet",
-              "use mode = \"logical\", \"poll\" or \"notify\"");
+              "use mode = \"logical\", \"poll\", \"notify\" or \"outbox\"");
 }
 
 }  // namespace pg2ch::capture

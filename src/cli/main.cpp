@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/logging.h"
 #include "config/config.h"
+#include "kafka/dev_broker.h"
 
 namespace {
 
@@ -51,9 +52,23 @@ int main(int argc, char** argv) {
   bool drop_targets = false;
   teardown_cmd->add_flag("--drop-target", drop_targets, "also drop the ClickHouse tables and views");
 
+  auto* dev_cmd = app.add_subcommand("dev", "helpers for trying pg2ch locally (not for production)");
+  dev_cmd->require_subcommand(1);
+  auto* dev_kafka_cmd = dev_cmd->add_subcommand("kafka", "run an in-memory TEST Kafka broker in the foreground");
+  pg2ch::kafka::DevBrokerOptions dev_kafka;
+  dev_kafka_cmd->add_option("--port", dev_kafka.port, "bootstrap port on 127.0.0.1 (default: a free port)");
+  dev_kafka_cmd->add_option("--partitions", dev_kafka.partitions, "partitions of the --topics (default 1)");
+  dev_kafka_cmd->add_option("--topics", dev_kafka.topics, "topics to create up front")->delimiter(',');
+
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (*dev_kafka_cmd) {  // needs no pipeline config
+      pg2ch::setup_logging(log_level.empty() ? "warn" : log_level, "text");
+      install_signal_handlers();
+      pg2ch::kafka::run_dev_broker(dev_kafka, g_stop, std::cout);
+      return 0;
+    }
     if (!config_path.empty()) load.config_path = config_path;
     if (!env_file.empty()) load.env_file = env_file;
     load.environment = pg2ch::config::process_environment();

@@ -2,6 +2,7 @@
 
 #include "clickhouse/http_client.h"
 #include "common/error.h"
+#include "kafka/kafka_change_sink.h"
 #include "pipeline/clickhouse_change_sink.h"
 #include "pipeline/clickhouse_endpoint.h"
 
@@ -39,12 +40,79 @@ class OwningClickHouseSink final : public ChangeSink {
   ClickHouseChangeSink sink_;
 };
 
+// sink = "both": every change goes to ClickHouse and to Kafka. A position is durable only when
+// both have it, so the source is acknowledged at the minimum of the two.
+class FanOutSink final : public ChangeSink {
+ public:
+  FanOutSink(std::unique_ptr<ChangeSink> a, std::unique_ptr<ChangeSink> b) : a_(std::move(a)), b_(std::move(b)) {}
+
+  void begin_transaction() override {
+    a_->begin_transaction();
+    b_->begin_transaction();
+  }
+  void insert(const TableSchema& t, std::span<const ValueRef> row, std::uint64_t version) override {
+    a_->insert(t, row, version);
+    b_->insert(t, row, version);
+  }
+  void update(const TableSchema& t, std::span<const ValueRef> old_row, std::span<const ValueRef> new_row,
+              std::uint64_t version) override {
+    a_->update(t, old_row, new_row, version);
+    b_->update(t, old_row, new_row, version);
+  }
+  void remove(const TableSchema& t, std::span<const ValueRef> old_row, std::uint64_t version) override {
+    a_->remove(t, old_row, version);
+    b_->remove(t, old_row, version);
+  }
+  void truncate(const TableSchema& t) override {
+    a_->truncate(t);
+    b_->truncate(t);
+  }
+  void commit_transaction(Position position) override {
+    a_->commit_transaction(position);
+    b_->commit_transaction(position);
+  }
+  void source_idle(Position position) override {
+    a_->source_idle(position);
+    b_->source_idle(position);
+  }
+  std::optional<std::chrono::milliseconds> poll() override {
+    const auto x = a_->poll();
+    const auto y = b_->poll();
+    if (x && y) return std::min(*x, *y);
+    return x ? x : y;
+  }
+  void flush() override {
+    a_->flush();
+    b_->flush();
+  }
+  std::optional<Position> durable_position() const override {
+    const auto x = a_->durable_position();
+    const auto y = b_->durable_position();
+    if (!x || !y) return std::nullopt;
+    return std::min(*x, *y);
+  }
+  SinkStats stats() const override {
+    const SinkStats x = a_->stats(), y = b_->stats();
+    return {x.rows_written + y.rows_written, x.bytes_written + y.bytes_written, x.inserts + y.inserts};
+  }
+
+ private:
+  std::unique_ptr<ChangeSink> a_, b_;
+};
+
+std::unique_ptr<ChangeSink> make_kafka_sink(const config::Config& cfg) {
+  return std::make_unique<kafka::KafkaChangeSink>(cfg.kafka, kafka::EnvelopeContext{cfg.name, cfg.postgres.database});
+}
+
 }  // namespace
 
 std::unique_ptr<ChangeSink> make_change_sink(const config::Config& cfg, CurrentRowFetcher* toast_fetcher) {
   if (cfg.sink == "clickhouse") return std::make_unique<OwningClickHouseSink>(cfg, toast_fetcher);
-  throw Error(ErrorKind::Config, "sink = \"" + cfg.sink + "\" is not available in this build yet",
-              "use sink = \"clickhouse\"");
+  if (cfg.sink == "kafka") return make_kafka_sink(cfg);
+  if (cfg.sink == "both") {
+    return std::make_unique<FanOutSink>(std::make_unique<OwningClickHouseSink>(cfg, toast_fetcher), make_kafka_sink(cfg));
+  }
+  throw Error(ErrorKind::Config, "sink = \"" + cfg.sink + "\" is not known", "use clickhouse, kafka or both");
 }
 
 }  // namespace pg2ch::pipeline

@@ -1,0 +1,130 @@
+#include "capture/outbox/outbox_objects.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <utility>
+
+#include "capture/outbox/source_transaction.h"
+
+namespace pg2ch::capture::outbox {
+
+namespace {
+
+// The installed source of this table's trigger function for `op`, if a trigger of ours calls it.
+std::optional<std::string> installed_source(pg::Connection& conn, const OutboxNames& names,
+                                            const pipeline::TableSchema& t, TriggerOp op) {
+  pg::Result r = conn.query(
+      "SELECT p.prosrc FROM pg_trigger tg JOIN pg_proc p ON p.oid = tg.tgfoid "
+      "JOIN pg_namespace ns ON ns.oid = p.pronamespace "
+      "WHERE tg.tgrelid = $1::oid AND tg.tgname = $2 AND ns.nspname = $3 AND p.proname = $4",
+      {std::to_string(t.relation_oid), names.trigger_name(op), names.schema, names.function_name(t.relation_oid, op)});
+  if (r.rows() == 0) return std::nullopt;
+  return r.text(0, 0);
+}
+
+// This pipeline's trigger functions, found by name: (name, regprocedure text).
+std::vector<std::pair<std::string, std::string>> our_functions(pg::Connection& conn, const OutboxNames& names) {
+  // The tag is [a-z0-9_] (object_tag), so it is safe inside the pattern.
+  pg::Result r = conn.query(
+      "SELECT p.proname, p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace "
+      "WHERE ns.nspname = $1 AND p.proname ~ ('^' || $2 || '_[0-9]+_(ins|upd|del|trunc)$')",
+      {names.schema, names.tag});
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
+  return out;
+}
+
+}  // namespace
+
+void install(pg::Connection& conn, const OutboxNames& names, const std::vector<const pipeline::TableSchema*>& tables,
+             Payload payload) {
+  SourceTransaction tx(conn);
+  try {
+    for (const auto& sql : queue_ddl(names)) conn.exec(sql);
+  } catch (const Error& e) {
+    rethrow_with_context(e, fmt::format("creating the outbox events table {}", names.events_table()));
+  }
+  std::set<std::string> wanted;
+  for (const auto* t : tables) {
+    if (t->source_schema == names.schema && (t->source_name == names.events || t->source_name == names.progress)) {
+      // Its trigger would fire on its own inserts, recursively.
+      throw Error(ErrorKind::Config, fmt::format("[[tables]] selects the outbox's own table {}", t->qualified_source()),
+                  "exclude it: select the application's tables by name or keep outbox.schema out of the patterns");
+    }
+    try {
+      for (const auto& sql : trigger_ddl(names, *t, payload)) conn.exec(sql);
+    } catch (const Error& e) {
+      rethrow_with_context(
+          e, fmt::format("installing the outbox triggers on {} (needs ownership of the table)", t->qualified_source()));
+    }
+    for (TriggerOp op : kTriggerOps) wanted.insert(names.function_name(t->relation_oid, op));
+  }
+  // A table that left the config (or was dropped and re-created) must stop queueing events this
+  // pipeline would refuse to drain.
+  for (const auto& [name, signature] : our_functions(conn, names)) {
+    if (wanted.contains(name)) continue;
+    spdlog::info("dropping outbox trigger function {} with its trigger: its table is no longer captured", signature);
+    conn.exec("DROP FUNCTION IF EXISTS " + signature + " CASCADE");
+  }
+  tx.commit();
+}
+
+void verify_installed(pg::Connection& conn, const OutboxNames& names,
+                      const std::vector<const pipeline::TableSchema*>& tables, Payload payload) {
+  const std::string setup_hint = "run `pg2ch setup` with this config (it is idempotent)";
+  pg::Result queue = conn.query("SELECT to_regclass($1) IS NOT NULL", {names.events_table()});
+  if (!queue.boolean(0, 0)) {
+    throw Error(ErrorKind::Config, fmt::format("the outbox events table {} does not exist", names.events_table()),
+                setup_hint);
+  }
+  for (const auto* t : tables) {
+    for (TriggerOp op : kTriggerOps) {
+      const auto source = installed_source(conn, names, *t, op);
+      if (!source) {
+        throw Error(ErrorKind::Config,
+                    fmt::format("{} has no outbox trigger {} for pipeline {}", t->qualified_source(),
+                                names.trigger_name(op), names.pipeline),
+                    setup_hint);
+      }
+      if (*source != function_source(trigger_body(names, *t, payload, op))) {
+        throw Error(ErrorKind::Config,
+                    fmt::format("the outbox triggers on {} were installed for another outbox.payload, key or column "
+                                "list than this config has",
+                                t->qualified_source()),
+                    "drain the events with the old config first, then " + setup_hint);
+      }
+    }
+  }
+}
+
+RemoveResult remove(pg::Connection& conn, const OutboxNames& names) {
+  RemoveResult out;
+  {
+    SourceTransaction tx(conn);
+    for (const auto& [name, signature] : our_functions(conn, names)) {
+      // CASCADE: a trigger depends on its function, and nothing else can.
+      conn.exec("DROP FUNCTION IF EXISTS " + signature + " CASCADE");
+      ++out.functions;
+    }
+    const std::string marker = names.writes_marker();
+    pg::Result others = conn.query(
+        "SELECT count(*) FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace "
+        "WHERE ns.nspname = $1 AND right(coalesce(obj_description(p.oid, 'pg_proc'), ''), length($2)) = $2",
+        {names.schema, marker});
+    if (others.int64(0, 0) == 0) {
+      conn.exec("DROP TABLE IF EXISTS " + names.progress_table());
+      conn.exec("DROP TABLE IF EXISTS " + names.events_table());
+      out.dropped_queue = true;
+    }
+    tx.commit();
+  }
+  if (out.dropped_queue && names.schema != "public") {
+    // Only an empty schema goes (RESTRICT): other pipelines or the postgres state store may use it.
+    conn.try_query("DROP SCHEMA IF EXISTS " + quote_ident(names.schema));
+  }
+  return out;
+}
+
+}  // namespace pg2ch::capture::outbox

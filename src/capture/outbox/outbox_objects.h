@@ -1,0 +1,33 @@
+#pragma once
+// The outbox's objects at the source: the events queue, the progress table, and per captured
+// table its trigger functions and statement triggers (names and SQL in outbox_sql.h).
+#include <string>
+#include <vector>
+
+#include "capture/outbox/outbox_sql.h"
+#include "pg/connection.h"
+#include "pipeline/table_schema.h"
+
+namespace pg2ch::capture::outbox {
+
+// Creates (or replaces) everything, in one transaction so a failed setup leaves nothing half
+// installed, and drops this pipeline's triggers on tables `tables` no longer lists. Idempotent.
+void install(pg::Connection& conn, const OutboxNames& names, const std::vector<const pipeline::TableSchema*>& tables,
+             Payload payload);
+
+// Throws Error(Config) naming the first table whose triggers are missing or were generated for
+// another payload / key / column list: `run` must not drain events it would misread.
+void verify_installed(pg::Connection& conn, const OutboxNames& names,
+                      const std::vector<const pipeline::TableSchema*>& tables, Payload payload);
+
+struct RemoveResult {
+  int functions = 0;           // trigger functions dropped (their triggers go with them)
+  bool dropped_queue = false;  // events and progress tables dropped
+};
+
+// Drops this pipeline's trigger functions with their triggers (found by name, so tables that
+// were dropped or left the config are cleaned too). The events and progress tables go as well
+// unless another pipeline's triggers still write into them; the schema goes when empty.
+RemoveResult remove(pg::Connection& conn, const OutboxNames& names);
+
+}  // namespace pg2ch::capture::outbox

@@ -1,0 +1,159 @@
+#include "capture/outbox/outbox_pipeline.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <initializer_list>
+#include <iostream>
+#include <thread>
+
+#include "capture/outbox/outbox_drainer.h"
+#include "capture/outbox/outbox_objects.h"
+#include "capture/outbox/outbox_sql.h"
+#include "capture/shared/source_tables.h"
+#include "clickhouse/target_table.h"
+#include "pipeline/make_change_sink.h"
+
+namespace pg2ch::capture::outbox {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kProgressLogEvery = std::chrono::seconds(30);
+
+// Sleeps `d` in short slices so SIGTERM is honoured promptly.
+void sleep_unless_stopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  const auto until = Clock::now() + d;
+  while (!stop.load() && Clock::now() < until) {
+    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50), until - Clock::now()));
+  }
+}
+
+bool all_targets_exist(const config::Config& cfg, SourceTables& p) {
+  return std::all_of(p.tables.begin(), p.tables.end(),
+                     [&](const auto& t) { return target_exists(*p.target, cfg.clickhouse.database, t->target_name); });
+}
+
+// Checked before the tables are described: the events table's own columns (xid8) would
+// otherwise fail first with a message that hides the real mistake.
+void refuse_capturing_the_queue(const config::Config& cfg, const OutboxNames& names) {
+  for (const auto& sel : cfg.tables) {
+    for (const auto& own : {names.events, names.progress}) {
+      if (sel.pattern != names.schema + ".*" && sel.pattern != names.schema + "." + own) continue;
+      throw Error(
+          ErrorKind::Config,
+          fmt::format("[[tables]] name = \"{}\" selects the outbox's own table {}.{}", sel.pattern, names.schema, own),
+          "list the application's tables instead: a trigger on the events table would fire on its own "
+          "inserts");
+    }
+  }
+}
+
+}  // namespace
+
+void setup(const config::Config& cfg) {
+  const OutboxNames names = outbox_names(cfg);
+  refuse_capturing_the_queue(cfg, names);
+  SourceTables p = open_source_tables(cfg);
+  create_targets(cfg, p);
+  install(p.source, names, p.table_ptrs(), payload_of(cfg.outbox));
+  std::cout << fmt::format("pg2ch setup: {} table(s) captured into {} (payload {}), ClickHouse database {}\n",
+                           p.tables.size(), names.events_table(), cfg.outbox.payload, cfg.clickhouse.database);
+  for (const auto& t : p.tables) {
+    std::cout << fmt::format("  {} -> {}.{} (view {}), triggers pg2ch_{}_*\n", t->qualified_source(),
+                             cfg.clickhouse.database, t->target_name, clickhouse::current_view_name(*t), names.tag);
+  }
+  std::cout << "Changes from now on are queued; rows that already exist are not (see docs/outbox.md).\n";
+}
+
+void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
+  const OutboxNames names = outbox_names(cfg);
+  refuse_capturing_the_queue(cfg, names);
+  SourceTables p = open_source_tables(cfg);
+  const Payload payload = payload_of(cfg.outbox);
+  verify_installed(p.source, names, p.table_ptrs(), payload);
+  // Only when something is missing: several drainers may start together, and re-creating views
+  // (DROP + CREATE on old ClickHouse servers) under a running drainer would race.
+  if (!all_targets_exist(cfg, p)) {
+    spdlog::warn("a ClickHouse target table is missing: creating it (rows already drained before are not restored)");
+    create_targets(cfg, p);
+  }
+  auto sink = pipeline::make_change_sink(cfg, nullptr);
+  OutboxDrainer drainer(p.source, names, payload, p.table_ptrs(), *sink, cfg.outbox.batch_size);
+  spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),
+               cfg.clickhouse.database, p.tables.size(), cfg.outbox.batch_size);
+
+  auto last_log = Clock::now();
+  std::uint64_t logged_events = 0;
+  while (!stop.load()) {
+    const auto outcome = drainer.drain_once();
+    if (Clock::now() - last_log >= kProgressLogEvery && drainer.stats().events != logged_events) {
+      spdlog::info("outbox: {} events drained in {} batches", drainer.stats().events, drainer.stats().batches);
+      logged_events = drainer.stats().events;
+      last_log = Clock::now();
+    }
+    if (outcome == OutboxDrainer::Outcome::Drained) continue;
+    if (outcome == OutboxDrainer::Outcome::Empty && options.stop_when_caught_up) break;
+    sleep_unless_stopped(cfg.outbox.interval, stop);
+  }
+  sink->flush();
+  const auto& s = drainer.stats();
+  spdlog::info(
+      "stopped: {} events in {} batches ({} truncates, {} claims yielded to another drainer); {} rows in {} "
+      "inserts",
+      s.events, s.batches, s.truncates, s.blocked, sink->stats().rows_written, sink->stats().inserts);
+}
+
+bool status(const config::Config& cfg) {
+  SourceTables p = open_source_tables(cfg);
+  const OutboxNames names = outbox_names(cfg);
+  bool healthy = true;
+  std::cout << fmt::format("pipeline {} (mode outbox, payload {})\n", cfg.name, cfg.outbox.payload);
+  std::cout << fmt::format("  source  {}\n  target  {} database {}\n", cfg.postgres.describe(),
+                           cfg.clickhouse.describe(), cfg.clickhouse.database);
+  try {
+    verify_installed(p.source, names, p.table_ptrs(), payload_of(cfg.outbox));
+    std::cout << fmt::format("  triggers installed on {} table(s)\n", p.tables.size());
+  } catch (const Error& e) {
+    std::cout << "  triggers NOT READY: " << e.one_line() << "\n";
+    healthy = false;
+  }
+  if (p.source.query("SELECT to_regclass($1) IS NOT NULL", {names.events_table()}).boolean(0, 0)) {
+    pg::Result q = p.source.query(
+        fmt::format("SELECT count(*), coalesce(round(extract(epoch FROM now() - min(created_at)))::bigint, 0) FROM {}",
+                    names.events_table()));
+    std::cout << fmt::format("  events  {} waiting in {}, oldest {} s\n", q.text(0, 0), names.events_table(),
+                             q.text(0, 1));
+    pg::Result pr =
+        p.source.query(fmt::format("SELECT last_event_id, events_drained, updated_at FROM {} WHERE pipeline = $1",
+                                   names.progress_table()),
+                       {cfg.name});
+    if (pr.rows() > 0) {
+      std::cout << fmt::format("  drained {} events, last id {}, at {}\n", pr.text(0, 1), pr.text(0, 0), pr.text(0, 2));
+    } else {
+      std::cout << "  drained nothing yet\n";
+    }
+  }
+  if (!print_table_counts(cfg, p)) healthy = false;
+  return healthy;
+}
+
+void teardown(const config::Config& cfg, bool drop_targets) {
+  pg::Connection source = connect_source(cfg);
+  const OutboxNames names = outbox_names(cfg);
+  const RemoveResult r = remove(source, names);
+  std::cout << fmt::format("dropped {} outbox trigger function(s) of pipeline {} with their triggers\n", r.functions,
+                           cfg.name);
+  if (r.dropped_queue) {
+    std::cout << fmt::format("dropped {} and {}\n", names.events_table(), names.progress_table());
+  } else {
+    std::cout << fmt::format("kept {}: another pipeline's triggers still write into it\n", names.events_table());
+  }
+  if (!drop_targets) return;
+  SourceTables p = open_source_tables(cfg);
+  capture::drop_targets(cfg, p);
+}
+
+}  // namespace pg2ch::capture::outbox

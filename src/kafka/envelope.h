@@ -1,0 +1,58 @@
+#pragma once
+// The bytes of one Kafka message: key and value JSON for a change.
+//
+// Key: the row's primary key (replica identity) columns as a JSON object, {"id":42}. When every
+// table shares one topic (kafka.topic) the key also carries
+// "__dbz__physicalTableIdentifier": "<prefix>.<schema>.<table>", as Debezium's topic router does,
+// so keys of different tables never collide (log compaction, partitioning).
+//
+// Value, format "debezium": Debezium's change event envelope without schema (JsonConverter with
+// schemas.enable=false):
+//   {"before":{..}|null, "after":{..}|null,
+//    "source":{"version","connector":"postgresql","name","ts_ms","snapshot","db","sequence":null,
+//              "schema","table","txId":null,"lsn","xmin":null},
+//    "op":"c"|"u"|"d"|"r"|"t", "ts_ms", "transaction":null}
+// source.lsn is the change's version (its WAL position; 0 for snapshot rows, see
+// pipeline::kSnapshotVersion): a consumer keeps, per key, the event with the highest lsn.
+//
+// Value, format "key" (the seed's key-only event): the key columns plus "__op", "__schema",
+// "__table" and "__lsn" (the field names of Debezium's ExtractNewRecordState add.fields), e.g.
+//   {"id":42,"__op":"u","__schema":"public","__table":"orders","__lsn":22817720}
+// The consumer fetches the current row for the key (or deletes it when it no longer exists).
+//
+// Column values are encoded by write_json_value(). An unchanged TOAST value (pgoutput does not
+// resend large values an UPDATE did not touch) is Debezium's placeholder
+// "__debezium_unavailable_value".
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "pipeline/table_schema.h"
+#include "pipeline/value.h"
+
+namespace pg2ch::kafka {
+
+inline constexpr std::string_view kUnavailableValue = "__debezium_unavailable_value";
+
+struct EnvelopeContext {
+  std::string connector_name;  // source.name: the pipeline name (Debezium's topic.prefix)
+  std::string database;        // source.db
+};
+
+// {"id":42}; `table_identifier` non-empty adds "__dbz__physicalTableIdentifier".
+std::string message_key(const pipeline::TableSchema& table, std::span<const pipeline::ValueRef> row,
+                        std::string_view table_identifier);
+
+// `op` is 'c', 'u', 'd' or 'r'. An empty span is null (before of an insert, after of a delete).
+std::string debezium_value(const EnvelopeContext& ctx, const pipeline::TableSchema& table, char op,
+                           std::span<const pipeline::ValueRef> before, std::span<const pipeline::ValueRef> after,
+                           std::uint64_t version, std::int64_t ts_ms);
+// op "t": before and after null; source.lsn null (the seam gives truncates no position).
+std::string debezium_truncate(const EnvelopeContext& ctx, const pipeline::TableSchema& table, std::int64_t ts_ms);
+
+// `row` holds the key values (either image of the row). op 't' writes no key columns.
+std::string key_event(const pipeline::TableSchema& table, char op, std::span<const pipeline::ValueRef> row,
+                      std::uint64_t version);
+
+}  // namespace pg2ch::kafka

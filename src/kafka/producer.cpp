@@ -1,0 +1,107 @@
+#include "kafka/producer.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "kafka/client_config.h"
+
+namespace pg2ch::kafka {
+
+Producer::Producer(const config::KafkaConfig& cfg, const std::string& client_id, DeliveryHandler& handler)
+    : handler_(handler) {
+  ConfPtr conf = make_producer_conf(cfg, client_id);
+  std::string err;
+  if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err) != RdKafka::Conf::CONF_OK) {
+    throw Error(ErrorKind::Internal, "setting the Kafka delivery report callback: " + err);
+  }
+  producer_.reset(RdKafka::Producer::create(conf.get(), err));
+  if (!producer_) {
+    throw Error(ErrorKind::Config, fmt::format("cannot create the Kafka producer for {}: {}", cfg.brokers, err),
+                "check the [kafka] settings");
+  }
+}
+
+Producer::~Producer() {
+  if (producer_->outq_len() > 0) producer_->flush(2000);
+  if (const int left = producer_->outq_len(); left > 0) {
+    spdlog::warn("Kafka producer closed with {} message(s) not delivered; they were not acknowledged to the source "
+                 "and will be sent again",
+                 left);
+  }
+}
+
+void Producer::dr_cb(RdKafka::Message& msg) {
+  DeliveryReport r;
+  r.tag = reinterpret_cast<std::uintptr_t>(msg.msg_opaque());
+  const std::string topic = msg.topic_name();
+  r.topic = topic;
+  r.bytes = msg.len() + msg.key_len();
+  r.ok = msg.err() == RdKafka::ERR_NO_ERROR;
+  const std::string reason = r.ok ? std::string() : msg.errstr();
+  r.error = reason;
+  handler_.on_delivery(r);
+}
+
+void Producer::produce(const std::string& topic, int partition, std::optional<std::string_view> key,
+                       std::optional<std::string_view> value, std::uint64_t tag) {
+  static_assert(sizeof(std::uintptr_t) >= sizeof(std::uint64_t), "tags travel as the message's opaque pointer");
+  void* payload = value ? const_cast<char*>(value->data()) : nullptr;
+  const std::size_t payload_len = value ? value->size() : 0;
+  const void* key_ptr = key ? key->data() : nullptr;
+  const std::size_t key_len = key ? key->size() : 0;
+  void* opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag));
+  const std::int32_t part = partition < 0 ? RdKafka::Topic::PARTITION_UA : partition;
+  for (;;) {
+    const RdKafka::ErrorCode err = producer_->produce(topic, part, RdKafka::Producer::RK_MSG_COPY, payload, payload_len,
+                                                      key_ptr, key_len, 0, opaque);
+    if (err == RdKafka::ERR_NO_ERROR) return;
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      // Back-pressure: the broker is slower than the source (or away). Serve reports until
+      // librdkafka has room again.
+      producer_->poll(100);
+      continue;
+    }
+    throw Error(ErrorKind::Server, fmt::format("producing to Kafka topic {}: {}", topic, RdKafka::err2str(err)),
+                err == RdKafka::ERR__FATAL ? "the idempotent producer hit a fatal error; restart pg2ch"
+                                           : "check the topic name and the broker");
+  }
+}
+
+void Producer::poll(std::chrono::milliseconds timeout) { producer_->poll(static_cast<int>(timeout.count())); }
+
+bool Producer::flush(std::chrono::milliseconds timeout) {
+  return producer_->flush(static_cast<int>(timeout.count())) == RdKafka::ERR_NO_ERROR;
+}
+
+int Producer::outstanding() const { return producer_->outq_len(); }
+
+int Producer::partition_count(const std::string& topic, std::chrono::milliseconds timeout) {
+  if (auto it = partitions_.find(topic); it != partitions_.end()) return it->second;
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> rkt(RdKafka::Topic::create(producer_.get(), topic, nullptr, err));
+  if (!rkt) throw Error(ErrorKind::Config, fmt::format("Kafka topic {}: {}", topic, err));
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode rc = producer_->metadata(false, rkt.get(), &raw, static_cast<int>(timeout.count()));
+  std::unique_ptr<RdKafka::Metadata> md(raw);
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    throw Error(ErrorKind::Connection, fmt::format("reading metadata of Kafka topic {}: {}", topic, RdKafka::err2str(rc)),
+                "check that the brokers are reachable", true);
+  }
+  int count = 0;
+  RdKafka::ErrorCode topic_err = RdKafka::ERR_NO_ERROR;
+  for (const RdKafka::TopicMetadata* t : *md->topics()) {
+    if (t->topic() != topic) continue;
+    count = static_cast<int>(t->partitions()->size());
+    topic_err = t->err();
+  }
+  if (count <= 0) {
+    throw Error(ErrorKind::Connection,
+                fmt::format("Kafka topic {} has no partitions yet ({})", topic, RdKafka::err2str(topic_err)),
+                "create the topic, or enable auto.create.topics.enable on the brokers", true);
+  }
+  partitions_[topic] = count;
+  return count;
+}
+
+}  // namespace pg2ch::kafka

@@ -1,0 +1,148 @@
+// The outbox's objects at the source through the pg2ch binary: setup is idempotent, status
+// reports the queue, teardown leaves no trigger or function behind, and operator mistakes
+// (no primary key, run before setup, a payload change) stop with a one-line fix.
+#include <gtest/gtest.h>
+
+#include "outbox/outbox_support.h"
+#include "support/child_process.h"
+#include "support/pipeline_runner.h"
+#include "support/table_compare.h"
+
+namespace pg2ch::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+ChildProcess pg2ch(const TestDatabase& db, const std::filesystem::path& config, std::vector<std::string> args,
+                   const std::string& tag) {
+  args.insert(args.begin(), {"--config", config.string()});
+  return ChildProcess::spawn_pg2ch({.args = std::move(args), .env = {}, .dir = db.dir(), .log_prefix = tag});
+}
+
+std::string count(TestDatabase& db, const std::string& sql) { return db.pg_rows(sql)[0][0]; }
+
+constexpr const char* kOurTriggers =
+    "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%' AND NOT tgisinternal";
+constexpr const char* kOurFunctions =
+    "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'pg2ch'";
+
+TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  db.pg_exec("CREATE TABLE b (k1 text, k2 int, v text, PRIMARY KEY (k1, k2))");
+  const auto cfg = outbox_config(db, {"public.a", "public.b"});
+  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+
+  for (const char* tag : {"setup1", "setup2"}) {
+    auto setup = pg2ch(db, config, {"setup"}, tag);
+    ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
+  }
+  EXPECT_EQ(count(db, kOurTriggers), "8") << "4 statement triggers per table, not duplicated by the second setup";
+  EXPECT_EQ(count(db, kOurFunctions), "8");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%' AND tgtype & 1 = 1"), "0")
+      << "no row-level triggers";
+
+  db.pg_exec("INSERT INTO a SELECT g, 'v' FROM generate_series(1, 10) g");
+  db.pg_exec("INSERT INTO b VALUES ('x', 1, 'one')");
+  auto status_before = pg2ch(db, config, {"status"}, "status_before");
+  ASSERT_EQ(status_before.wait(60s), 0) << status_before.describe();
+  EXPECT_NE(status_before.stdout_text().find("11 waiting"), std::string::npos) << status_before.stdout_text();
+
+  auto run = pg2ch(db, config, {"run"}, "run");
+  ASSERT_TRUE(wait_equal(db, same_columns("a", "id, v", "id"))) << run.describe();
+  ASSERT_TRUE(wait_equal(db, same_columns("b", "k1, k2, v", "k1, k2"))) << run.describe();
+  auto status = pg2ch(db, config, {"status"}, "status");
+  ASSERT_EQ(status.wait(60s), 0) << status.describe();
+  const std::string out = status.stdout_text();
+  EXPECT_NE(out.find("0 waiting"), std::string::npos) << out;
+  EXPECT_NE(out.find("drained 11 events"), std::string::npos) << out;
+  EXPECT_NE(out.find("public.a"), std::string::npos) << out;
+  EXPECT_EQ(run.stop(SIGTERM), 0) << run.describe();
+
+  auto teardown = pg2ch(db, config, {"teardown", "--drop-target"}, "teardown");
+  ASSERT_EQ(teardown.wait(60s), 0) << teardown.describe();
+  EXPECT_EQ(count(db, kOurTriggers), "0");
+  EXPECT_EQ(count(db, kOurFunctions), "0");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pg2ch'"), "0") << "the empty schema goes";
+  EXPECT_EQ(db.ch_rows("EXISTS TABLE a"), (Rows{{"0"}}));
+  db.pg_exec("INSERT INTO a VALUES (100, 'after teardown')");  // writes work without the triggers
+}
+
+TEST(OutboxSetup, TeardownKeepsAnotherPipelinesQueue) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  auto first = outbox_config(db, {"public.a"});
+  auto second = first;
+  second.name = first.name + "-other";
+  outbox_setup(first);
+  outbox_setup(second);
+  EXPECT_EQ(count(db, kOurTriggers), "8") << "each pipeline has its own triggers on the same table";
+  capture::capture_mode("outbox").teardown(first, false);
+  EXPECT_EQ(count(db, kOurTriggers), "4");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'pg2ch' AND tablename = 'events'"), "1")
+      << "the other pipeline still writes into the events table";
+  capture::capture_mode("outbox").teardown(second, false);
+  EXPECT_EQ(count(db, kOurTriggers), "0");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'pg2ch'"), "0");
+}
+
+TEST(OutboxSetup, SetupWithoutATableRemovesItsTriggers) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  db.pg_exec("CREATE TABLE b (id int PRIMARY KEY, v text)");
+  outbox_setup(outbox_config(db, {"public.a", "public.b"}));
+  EXPECT_EQ(count(db, kOurTriggers), "8");
+  outbox_setup(outbox_config(db, {"public.a"}));
+  EXPECT_EQ(count(db, kOurTriggers), "4");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'b'::regclass AND NOT tgisinternal"), "0")
+      << "b left the config: its changes would be events this pipeline refuses to drain";
+}
+
+TEST(OutboxSetup, CapturingTheEventsTableItselfIsRefused) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  outbox_setup(outbox_config(db, {"public.a"}));
+  try {
+    outbox_setup(outbox_config(db, {"public.a", "pg2ch.*"}));
+    FAIL() << "a trigger on the events table would fire on its own inserts";
+  } catch (const Error& e) {
+    EXPECT_NE(e.one_line().find("selects the outbox's own table pg2ch.events"), std::string::npos) << e.one_line();
+  }
+  EXPECT_EQ(count(db, kOurTriggers), "4") << "the failed setup changed nothing";
+}
+
+TEST(OutboxSetup, TableWithoutPrimaryKeyIsRefusedWithAFix) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE loose (id int, v text)");
+  const auto config = write_config_file(outbox_config(db, {"public.loose"}), db.dir() / "pg2ch.toml");
+  auto setup = pg2ch(db, config, {"setup"}, "setup");
+  ASSERT_NE(setup.wait(60s), 0) << setup.describe();
+  EXPECT_NE(setup.stderr_text().find("public.loose has no primary key"), std::string::npos) << setup.describe();
+  EXPECT_NE(setup.stderr_text().find("ADD PRIMARY KEY"), std::string::npos) << setup.describe();
+  EXPECT_EQ(count(db, kOurTriggers), "0");
+}
+
+TEST(OutboxSetup, RunBeforeSetupOrWithAnotherPayloadSaysWhatToDo) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  auto cfg = outbox_config(db, {"public.a"});
+  std::atomic<bool> stop{false};
+  try {
+    capture::capture_mode("outbox").run(cfg, stop, {});
+    FAIL() << "run without setup must fail";
+  } catch (const Error& e) {
+    EXPECT_NE(e.one_line().find("pg2ch setup"), std::string::npos) << e.one_line();
+  }
+  outbox_setup(cfg);
+  cfg.outbox.payload = "row";
+  try {
+    capture::capture_mode("outbox").run(cfg, stop, {});
+    FAIL() << "run with another payload than setup must fail";
+  } catch (const Error& e) {
+    EXPECT_NE(e.one_line().find("another outbox.payload"), std::string::npos) << e.one_line();
+    EXPECT_NE(e.one_line().find("public.a"), std::string::npos) << e.one_line();
+  }
+}
+
+}  // namespace
+}  // namespace pg2ch::test

@@ -1,0 +1,121 @@
+// Changes through the outbox triggers and the drainer, with both payload styles: the ClickHouse
+// current state (FINAL, _deleted = 0) must equal the source row by row, and the queue must empty.
+#include <gtest/gtest.h>
+
+#include "outbox/outbox_support.h"
+#include "support/pipeline_runner.h"
+#include "support/table_compare.h"
+
+namespace pg2ch::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class OutboxStream : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OutboxStream, InsertsUpdatesDeletesAndTruncate) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  const auto cfg = outbox_config(db, {"public.source_table"}, GetParam());
+  outbox_setup(cfg);
+  db.pg_exec("INSERT INTO source_table SELECT g, 'name ' || g, g * 0.5 FROM generate_series(1, 1000) g");
+  PipelineRunner runner(cfg);
+  const auto q = same_columns("source_table", "id, name, value", "id");
+  ASSERT_TRUE(wait_equal(db, q)) << "inserts";
+
+  db.pg_exec("INSERT INTO source_table SELECT g, 'new ' || g, NULL FROM generate_series(1001, 1500) g");
+  db.pg_exec("UPDATE source_table SET value = value + 1, name = name || '!' WHERE id % 3 = 0");
+  db.pg_exec("DELETE FROM source_table WHERE id % 7 = 0");
+  db.pg_exec(
+      "BEGIN; UPDATE source_table SET value = 1 WHERE id = 1; UPDATE source_table SET value = 2 WHERE id = 1; "
+      "DELETE FROM source_table WHERE id = 2; INSERT INTO source_table VALUES (2, 'reborn', 3); COMMIT");
+  db.pg_exec("INSERT INTO source_table VALUES (3, 'upserted', 9) ON CONFLICT (id) DO UPDATE SET name = 'upserted'");
+  ASSERT_TRUE(wait_equal(db, q)) << "changes";
+  EXPECT_EQ(db.ch_rows("SELECT value FROM source_table FINAL WHERE id = 1"), (Rows{{"2"}}));
+
+  db.pg_exec("TRUNCATE source_table");
+  db.pg_exec("INSERT INTO source_table VALUES (5, 'after truncate', 5)");
+  ASSERT_TRUE(wait_equal(db, q)) << "truncate";
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM source_table"), (Rows{{"1"}})) << "truncate empties the target";
+  ASSERT_TRUE(wait_until([&] { return events_waiting(db, cfg) == "0"; }, 30s)) << "the queue drains";
+  runner.stop();
+  EXPECT_EQ(db.pg_rows("SELECT pipeline, last_event_id > 0, events_drained > 0 FROM pg2ch.events_progress"),
+            (Rows{{cfg.name, "t", "t"}}));
+}
+
+TEST_P(OutboxStream, CompositeKeyUpdatesThatMoveTheKey) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE pairs (tenant int, id bigint, label text, PRIMARY KEY (tenant, id))");
+  const auto cfg = outbox_config(db, {"public.pairs"}, GetParam());
+  outbox_setup(cfg);
+  db.pg_exec("INSERT INTO pairs SELECT g % 5, g, 'l' || g FROM generate_series(1, 200) g");
+  PipelineRunner runner(cfg);
+  const auto q = same_columns("pairs", "tenant, id, label", "tenant, id");
+  ASSERT_TRUE(wait_equal(db, q));
+
+  db.pg_exec("UPDATE pairs SET tenant = tenant + 10 WHERE id % 4 = 0");  // key moves
+  db.pg_exec("UPDATE pairs SET id = id + 1000, label = 'moved' WHERE id % 5 = 1");
+  db.pg_exec("UPDATE pairs SET id = id + 1 WHERE tenant = 2");  // every key of a tenant moves at once
+  db.pg_exec("DELETE FROM pairs WHERE id % 6 = 0");
+  db.pg_exec(
+      "BEGIN; UPDATE pairs SET id = 5000 WHERE tenant = 3 AND id = 3; "
+      "INSERT INTO pairs VALUES (3, 3, 'reused key'); COMMIT");  // old key reused
+  ASSERT_TRUE(wait_equal(db, q));
+  runner.stop();
+}
+
+TEST_P(OutboxStream, ExcludedColumnsStayOutOfTheQueueAndTheTarget) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE people (id int PRIMARY KEY, name text, secret text, age int)");
+  auto cfg = outbox_config(db, {}, GetParam());
+  cfg.tables = {config::TableSelector{"public.people", "people_ch", {}, {"secret"}, {}}};
+  outbox_setup(cfg);
+  db.pg_exec("INSERT INTO people VALUES (1, 'ann', 's1', 30), (2, 'bob', 's2', 40)");
+  EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg2ch.events WHERE \"row\" ? 'secret'"), (Rows{{"0"}}))
+      << "an excluded column may be a secret: it must not be copied into the events table";
+  PipelineRunner runner(cfg);
+  const TableQuery q{"SELECT id, name, age FROM people ORDER BY id",
+                     "SELECT id, name, age FROM people_ch FINAL WHERE _deleted = 0 ORDER BY id"};
+  ASSERT_TRUE(wait_equal(db, q));
+  db.pg_exec("UPDATE people SET secret = 'changed', age = 41 WHERE id = 2");
+  ASSERT_TRUE(wait_equal(db, q));
+  runner.stop();
+}
+
+TEST_P(OutboxStream, TablesOfDifferentShapesShareABatch) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE nums (id int PRIMARY KEY, v int)");
+  db.pg_exec("CREATE TABLE words (id text PRIMARY KEY, v text)");  // same column names, other types
+  const auto cfg = outbox_config(db, {"public.nums", "public.words"}, GetParam());
+  outbox_setup(cfg);
+  db.pg_exec(
+      "BEGIN; INSERT INTO nums VALUES (1, 10), (2, 20); INSERT INTO words VALUES ('x', 'ten'), ('y', 'twenty'); "
+      "UPDATE nums SET v = 11 WHERE id = 1; DELETE FROM words WHERE id = 'y'; COMMIT");
+  PipelineRunner runner(cfg);
+  EXPECT_TRUE(wait_equal(db, same_columns("nums", "id, v", "id")));
+  EXPECT_TRUE(wait_equal(db, same_columns("words", "id, v", "id")));
+  runner.stop();
+}
+
+TEST_P(OutboxStream, StopWhenCaughtUpReturnsOnceTheQueueIsDrained) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  auto cfg = outbox_config(db, {"public.t"}, GetParam());
+  cfg.outbox.batch_size = 7;  // many small batches
+  outbox_setup(cfg);
+  db.pg_exec("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g");
+  db.pg_exec("UPDATE t SET v = 'w' WHERE id <= 50");
+  std::atomic<bool> stop{false};
+  capture::RunOptions options;
+  options.stop_when_caught_up = true;
+  capture::capture_mode("outbox").run(cfg, stop, options);
+  EXPECT_EQ(events_waiting(db, cfg), "0");
+  const auto q = same_columns("t", "id, v", "id");
+  EXPECT_EQ(db.ch_rows(q.ch_sql), db.pg_rows(q.pg_sql));
+}
+
+INSTANTIATE_TEST_SUITE_P(OutboxPayload, OutboxStream, ::testing::Values("key", "row"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace pg2ch::test

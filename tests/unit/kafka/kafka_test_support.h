@@ -1,0 +1,76 @@
+#pragma once
+// Helpers for the Kafka unit tests: PostgreSQL binary values from hex, a small table schema.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/table_schema.h"
+#include "types/pg_type.h"
+
+namespace pg2ch::kafka::test {
+
+// Spaces are allowed between bytes for readability.
+inline std::string unhex(std::string_view hex) {
+  std::string digits;
+  for (char c : hex)
+    if (c != ' ') digits.push_back(c);
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  std::string out;
+  for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
+    out.push_back(static_cast<char>(nibble(digits[i]) << 4 | nibble(digits[i + 1])));
+  return out;
+}
+
+inline types::PgTypeDesc pg_type(std::uint32_t oid, std::int32_t typmod = -1, char typtype = 'b') {
+  types::PgTypeDesc d;
+  d.oid = oid;
+  d.name = "t" + std::to_string(oid);
+  d.typmod = typmod;
+  d.typtype = typtype;
+  return d;
+}
+
+inline types::PgTypeDesc array_of(std::uint32_t element_oid) {
+  types::PgTypeDesc d;
+  d.oid = 1007;
+  d.name = "array";
+  d.element_oid = element_oid;
+  d.array_ndims = 1;
+  return d;
+}
+
+struct ColumnSpec {
+  std::string name;
+  std::uint32_t oid;
+  bool is_key = false;
+  bool excluded = false;
+};
+
+// A table whose replicated columns are those not `excluded`; keys in the given order.
+inline pipeline::TableSchema make_table(const std::string& schema, const std::string& name,
+                                        const std::vector<ColumnSpec>& cols) {
+  pipeline::TableSchema t;
+  t.source_schema = schema;
+  t.source_name = name;
+  t.target_name = name;
+  for (const auto& c : cols) {
+    pipeline::SourceColumn sc;
+    sc.name = c.name;
+    sc.type = pg_type(c.oid);
+    sc.is_key = c.is_key;
+    if (!c.excluded) {
+      sc.target_index = static_cast<int>(t.target_columns.size());
+      pipeline::TargetColumn tc;
+      tc.name = c.name;
+      tc.source_index = static_cast<int>(t.source_columns.size());
+      tc.is_key = c.is_key;
+      if (c.is_key) t.key_target_indexes.push_back(sc.target_index);
+      t.target_columns.push_back(std::move(tc));
+    }
+    t.source_columns.push_back(std::move(sc));
+  }
+  return t;
+}
+
+}  // namespace pg2ch::kafka::test
