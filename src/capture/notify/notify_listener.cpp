@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <thread>
 
+#include "capture/notify/follow_up.h"
 #include "capture/poll/interruptible_sleep.h"
 
 namespace pg2ch::capture::notify {
@@ -71,7 +72,9 @@ bool NotifyListener::wait_readable(std::chrono::milliseconds timeout) {
 bool NotifyListener::drain(Wake& w) {
   if (PQconsumeInput(conn_.get()) == 0 || PQstatus(conn_.get()) == CONNECTION_BAD) return false;
   while (PGnotify* n = PQnotifies(conn_.get())) {
-    w.tables.insert(n->extra ? n->extra : "");
+    Payload p = parse_payload(n->extra ? n->extra : "");
+    auto& newest = w.tables[p.table];
+    if (p.bucket_end_us && (!newest || *newest < *p.bucket_end_us)) newest = p.bucket_end_us;
     ++w.notifications;
     PQfreemem(n);
   }

@@ -2,8 +2,8 @@
 // The LISTEN side of mode = "notify": a dedicated connection, waited on with poll(2) on its
 // socket, that survives losing the server.
 //
-// A notification says "table X changed" and nothing more, so notifications are sets of table
-// names; a burst (many statements committing in quick succession) is gathered for
+// A notification says "table X changed in the bucket ending at E" (follow_up.h) and nothing
+// more, so notifications are a map of table names to the newest bucket end; a burst (many statements committing in quick succession) is gathered for
 // notify.coalesce before the poll runs once for all of them.
 //
 // Connection loss (server restart, pg_terminate_backend, network): reconnect with backoff
@@ -12,7 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <set>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "config/config.h"
@@ -21,7 +22,9 @@
 namespace pg2ch::capture::notify {
 
 struct Wake {
-  std::set<std::string> tables;      // "schema.table" payloads received
+  // "schema.table" -> the latest bucket end received (nullopt: only triggers of an older pg2ch,
+  // which notify every statement, so no follow-up is needed)
+  std::map<std::string, std::optional<std::int64_t>> tables;
   std::size_t notifications = 0;     // as delivered (after PostgreSQL's per-transaction folding)
   bool reconnected = false;          // the connection was lost: notifications may be missing
 };

@@ -1,7 +1,9 @@
 #pragma once
 // mode = "notify": the seed's route 3. The poll capture (capture/poll/) woken by LISTEN/NOTIFY
-// instead of a timer: a statement-level trigger notifies "schema.table" on every write, the
-// listener wakes, gathers the burst for notify.coalesce, and the notified tables are polled.
+// instead of a timer: a statement-level trigger notifies "schema.table:<bucket end>" at most once
+// per table per notify.coalesce, the listener wakes, gathers the burst for notify.coalesce, the
+// notified tables are polled, and polled again each bucket until the transactions that skipped
+// their notification are read (follow_up.h).
 // poll.interval is the fallback: every table is polled that often anyway, so a lost
 // notification (e.g. during a reconnect) costs latency, never rows. Deletes are not captured.
 #include <atomic>

@@ -33,11 +33,14 @@ bool HorizonProbe::can_close(const Window& w) {
   pg::Result r = conn_.query(
       "SELECT NOT EXISTS (SELECT 1 FROM pg_snapshot_xip($1::pg_snapshot) x"
       "                   WHERE pg_xact_status(x) = 'in progress')"
+      "   AND NOT EXISTS (SELECT 1 FROM (SELECT backend_xid FROM pg_stat_activity"
+      "                                  UNION ALL SELECT transaction FROM pg_prepared_xacts) t(x)"
+      "                   WHERE x::text = ANY($3::text[]))"
       "   AND NOT EXISTS (SELECT 1 FROM pg_stat_activity"
       "                   WHERE datname = current_database() AND pid <> pg_backend_pid()"
       "                     AND backend_type = 'client backend'"
       "                     AND xact_start < 'epoch'::timestamptz + $2::int8 * interval '1 microsecond')",
-      {w.snapshot, std::to_string(w.read_time_us)});
+      {w.snapshot, std::to_string(w.read_time_us), w.running_xids});
   return r.boolean(0, 0);
 }
 

@@ -2,8 +2,9 @@
 // Decides when a window can close: when no transaction that could still commit a row into its
 // range is running (the README's "visibility horizon").
 //
-// Always checked: every transaction in progress at the page's snapshot (pg_snapshot_xip(S)) has
-// ended. That misses transactions that had no xid yet at S but had already taken their
+// Always checked: every transaction in progress at the page's snapshot (pg_snapshot_xip(S)), and
+// every xid a backend held at the read (S's xip lists only xids below the latest completed one),
+// has ended. That misses transactions that had no xid yet at S but had already taken their
 // watermark value (nextval(), now()) — they write a value inside the range later. Those are
 // covered by a second check, no other client backend of this database with xact_start before
 // the page's read time, which needs to see other sessions' xact_start: superuser or a member of

@@ -29,12 +29,21 @@ SnapshotPage read_page_in_snapshot(pg::Connection& conn, const Query& q, const s
   SnapshotPage page;
   // The first statement of a REPEATABLE READ transaction fixes its snapshot, so the page below
   // sees exactly the snapshot reported here; clock_timestamp() runs after it was taken.
+  //
+  // Since PostgreSQL 14 a snapshot's xmax is the latest *completed* xid + 1, so a transaction
+  // that was running with a newer xid is not in pg_snapshot_xip(S). The xids every backend (and
+  // every prepared transaction) holds at the read are recorded too; backend_xid needs no
+  // pg_read_all_stats.
   pg::Result s = conn.query(fmt::format("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                                        "SELECT pg_current_snapshot()::text, {}",
+                                        "SELECT pg_current_snapshot()::text, {}, "
+                                        "(SELECT coalesce(array_agg(x::text), '{{}}')::text FROM "
+                                        "  (SELECT backend_xid FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+                                        "   UNION ALL SELECT transaction FROM pg_prepared_xacts) t(x))",
                                         kNowMicros));
   try {
     page.snapshot = s.text(0, 0);
     page.read_time_us = s.int64(0, 1);
+    page.running_xids = s.text(0, 2);
     page.rows = exec_binary(conn, q, table);
     conn.exec("COMMIT");
   } catch (...) {

@@ -23,6 +23,7 @@ struct SnapshotPage {
   pg::Result rows;
   std::string snapshot;
   std::int64_t read_time_us = 0;
+  std::string running_xids;  // text[] literal: xids held by any backend or prepared transaction
 };
 
 // BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; snapshot + clock_timestamp(); the page; COMMIT.

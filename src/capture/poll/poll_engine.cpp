@@ -68,7 +68,7 @@ std::size_t PollEngine::read_fresh_page(PollTable& t) {
   if (r.rows == 0) return 0;
   // The cursor moves on at once so fresh rows keep flowing; the range just passed stays open as a
   // window until every transaction that could still commit into it has ended.
-  t.windows.push(Window{t.cursor, *r.last, page.snapshot, page.read_time_us, position});
+  t.windows.push(Window{t.cursor, *r.last, page.snapshot, page.read_time_us, page.running_xids, position});
   t.cursor = r.last;
   rows_read_ += r.rows;
   spdlog::debug("{}: read {} row(s)", name, r.rows);

@@ -25,6 +25,7 @@ struct Window {
   Cursor hi;                    // the page's last row
   std::string snapshot;         // pg_current_snapshot() the page was read in (text form)
   std::int64_t read_time_us = 0;  // clock_timestamp() at the page's start, µs since 1970
+  std::string running_xids;       // text[] of the xids held by backends at the read
   std::uint64_t position = 0;   // sink position of the page's rows (then of its rescan)
 };
 

@@ -3,6 +3,7 @@
 
 #include "support/table_compare.h"
 #include "support/child_process.h"
+#include "support/pg2ch_cli.h"
 #include "support/test_config.h"
 
 namespace pg2ch::test {
@@ -10,29 +11,23 @@ namespace {
 
 using namespace std::chrono_literals;
 
-ChildProcess pg2ch(const TestDatabase& db, const std::filesystem::path& config, std::vector<std::string> args,
-                   const std::string& tag) {
-  args.insert(args.begin(), {"--config", config.string()});
-  return ChildProcess::spawn_pg2ch({.args = std::move(args), .env = {}, .dir = db.dir(), .log_prefix = tag});
-}
-
 TEST(LogicalCli, SetupRunStatusTeardown) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text, value double precision)");
   db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series(1, 300) g");
   const auto config = write_config_file(make_test_config(db), db.dir() / "pg2ch.toml");
 
-  auto setup = pg2ch(db, config, {"setup"}, "setup");
+  auto setup = pg2ch_cli(db, config, {"setup"}, "setup");
   ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
   EXPECT_NE(setup.stdout_text().find("source_table__current"), std::string::npos) << setup.describe();
   EXPECT_EQ(db.ch_rows("EXISTS TABLE source_table"), (Rows{{"1"}}));
 
-  auto run = pg2ch(db, config, {"run"}, "run");
+  auto run = pg2ch_cli(db, config, {"run"}, "run");
   ASSERT_TRUE(wait_equal(db, same_columns("source_table", "id, name, value", "id"))) << run.describe();
   db.pg_exec("DELETE FROM source_table WHERE id > 100");
   ASSERT_TRUE(wait_equal(db, same_columns("source_table", "id, name, value", "id"))) << run.describe();
 
-  auto status = pg2ch(db, config, {"status"}, "status");
+  auto status = pg2ch_cli(db, config, {"status"}, "status");
   ASSERT_EQ(status.wait(60s), 0) << status.describe();
   const std::string out = status.stdout_text();
   EXPECT_NE(out.find("streaming"), std::string::npos) << out;
@@ -41,7 +36,7 @@ TEST(LogicalCli, SetupRunStatusTeardown) {
   EXPECT_NE(out.find("100            100"), std::string::npos) << "row counts on both sides:\n" << out;
 
   EXPECT_EQ(run.stop(SIGTERM), 0) << run.describe();
-  auto teardown = pg2ch(db, config, {"teardown", "--drop-target"}, "teardown");
+  auto teardown = pg2ch_cli(db, config, {"teardown", "--drop-target"}, "teardown");
   ASSERT_EQ(teardown.wait(60s), 0) << teardown.describe();
   EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + db.name() + "'"), (Rows{{"0"}}));
   EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg_publication WHERE pubname = '" + db.name() + "'"), (Rows{{"0"}}));
@@ -57,7 +52,7 @@ TEST(LogicalCli, SetupCreatesTheClickHouseDatabase) {
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   db.ch_exec("DROP DATABASE IF EXISTS " + cfg.clickhouse.database);
 
-  auto setup = pg2ch(db, config, {"setup"}, "setup");
+  auto setup = pg2ch_cli(db, config, {"setup"}, "setup");
   ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
   EXPECT_EQ(db.ch_rows("EXISTS TABLE " + cfg.clickhouse.database + ".source_table"), (Rows{{"1"}}));
   db.ch_exec("DROP DATABASE " + cfg.clickhouse.database);

@@ -6,6 +6,7 @@
 #include "capture/capture_mode.h"
 #include "poll/poll_support.h"
 #include "support/child_process.h"
+#include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
 
@@ -13,12 +14,6 @@ namespace pg2ch::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-ChildProcess pg2ch(const TestDatabase& db, const std::filesystem::path& config, std::vector<std::string> args,
-                   const std::string& tag) {
-  args.insert(args.begin(), {"--config", config.string()});
-  return ChildProcess::spawn_pg2ch({.args = std::move(args), .env = {}, .dir = db.dir(), .log_prefix = tag});
-}
 
 // A large fallback interval: rows that arrive quickly were fetched because a notification woke
 // pg2ch, not because the timer did.
@@ -60,13 +55,13 @@ TEST(NotifyCapture, HundredThousandRowInsertSendsOneNotification) {
   create_updated_at_table(db, "bulk");
   const auto cfg = notify_config(db, "bulk");
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
-  auto setup = pg2ch(db, config, {"setup"}, "setup");
+  auto setup = pg2ch_cli(db, config, {"setup"}, "setup");
   ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
 
   // Our own listener counts what the trigger sends.
   auto listener = db.pg_connect();
   listener.exec("LISTEN " + listener.quote_identifier(cfg.notify.channel));
-  auto run = pg2ch(db, config, {"run"}, "run");
+  auto run = pg2ch_cli(db, config, {"run"}, "run");
   ASSERT_TRUE(wait_until([&] { return run.stderr_text().find("listening on channel") != std::string::npos; }, 30s))
       << run.describe();
 
@@ -78,7 +73,7 @@ TEST(NotifyCapture, HundredThousandRowInsertSendsOneNotification) {
   int received = 0;
   PQconsumeInput(listener.get());
   while (PGnotify* n = PQnotifies(listener.get())) {
-    EXPECT_STREQ(n->extra, "public.bulk");
+    EXPECT_EQ(std::string(n->extra).rfind("public.bulk:", 0), 0u) << n->extra;  // ":<bucket end>" follows
     ++received;
     PQfreemem(n);
   }
@@ -93,9 +88,9 @@ TEST(NotifyCapture, ReconnectsAndCatchesUpRowsWrittenWhileAway) {
   db.pg_exec("INSERT INTO items (v) SELECT 'v' || g FROM generate_series(1, 10) g");
   const auto cfg = notify_config(db, "items");
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
-  auto setup = pg2ch(db, config, {"setup"}, "setup");
+  auto setup = pg2ch_cli(db, config, {"setup"}, "setup");
   ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
-  auto run = pg2ch(db, config, {"run"}, "run");
+  auto run = pg2ch_cli(db, config, {"run"}, "run");
   const auto q = same_columns("items", "id, v", "id");
   ASSERT_TRUE(wait_equal(db, q, 30s)) << run.describe();
 
@@ -135,23 +130,26 @@ TEST(NotifySetup, SetupInstallsAndTeardownRemovesTriggers) {
   cfg.tables.back().pattern = "public.b";
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
 
-  auto setup = pg2ch(db, config, {"setup"}, "setup");
+  auto setup = pg2ch_cli(db, config, {"setup"}, "setup");
   ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
   EXPECT_EQ(trigger_count(db), (Rows{{"2"}}));
   EXPECT_EQ(db.pg_rows("SELECT tgtype & 1 FROM pg_trigger WHERE tgname LIKE 'pg2ch_notify%' LIMIT 1"), (Rows{{"0"}}))
       << "statement-level, not row-level";
-  auto again = pg2ch(db, config, {"setup"}, "setup2");
+  const std::string sequences = "SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname LIKE 'notified_%'";
+  EXPECT_EQ(db.pg_rows(sequences), (Rows{{"2"}})) << "one last-notified-bucket sequence per table";
+  auto again = pg2ch_cli(db, config, {"setup"}, "setup2");
   ASSERT_EQ(again.wait(60s), 0) << again.describe();
   EXPECT_EQ(trigger_count(db), (Rows{{"2"}})) << "setup is idempotent";
 
-  auto status = pg2ch(db, config, {"status"}, "status");
+  auto status = pg2ch_cli(db, config, {"status"}, "status");
   ASSERT_EQ(status.wait(60s), 0) << status.describe();
   EXPECT_NE(status.stdout_text().find("deletes NOT captured"), std::string::npos) << status.stdout_text();
 
-  auto teardown = pg2ch(db, config, {"teardown", "--drop-target"}, "teardown");
+  auto teardown = pg2ch_cli(db, config, {"teardown", "--drop-target"}, "teardown");
   ASSERT_EQ(teardown.wait(60s), 0) << teardown.describe();
   EXPECT_EQ(trigger_count(db), (Rows{{"0"}}));
   EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg_proc WHERE proname = 'pg2ch_notify'"), (Rows{{"0"}}));
+  EXPECT_EQ(db.pg_rows(sequences), (Rows{{"0"}}));
   EXPECT_EQ(db.ch_rows("EXISTS TABLE a"), (Rows{{"0"}}));
 }
 

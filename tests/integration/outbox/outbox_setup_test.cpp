@@ -5,6 +5,7 @@
 
 #include "outbox/outbox_support.h"
 #include "support/child_process.h"
+#include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
 
@@ -12,12 +13,6 @@ namespace pg2ch::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-ChildProcess pg2ch(const TestDatabase& db, const std::filesystem::path& config, std::vector<std::string> args,
-                   const std::string& tag) {
-  args.insert(args.begin(), {"--config", config.string()});
-  return ChildProcess::spawn_pg2ch({.args = std::move(args), .env = {}, .dir = db.dir(), .log_prefix = tag});
-}
 
 std::string count(TestDatabase& db, const std::string& sql) { return db.pg_rows(sql)[0][0]; }
 
@@ -34,7 +29,7 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
 
   for (const char* tag : {"setup1", "setup2"}) {
-    auto setup = pg2ch(db, config, {"setup"}, tag);
+    auto setup = pg2ch_cli(db, config, {"setup"}, tag);
     ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
   }
   EXPECT_EQ(count(db, kOurTriggers), "8") << "4 statement triggers per table, not duplicated by the second setup";
@@ -44,14 +39,14 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
 
   db.pg_exec("INSERT INTO a SELECT g, 'v' FROM generate_series(1, 10) g");
   db.pg_exec("INSERT INTO b VALUES ('x', 1, 'one')");
-  auto status_before = pg2ch(db, config, {"status"}, "status_before");
+  auto status_before = pg2ch_cli(db, config, {"status"}, "status_before");
   ASSERT_EQ(status_before.wait(60s), 0) << status_before.describe();
   EXPECT_NE(status_before.stdout_text().find("11 waiting"), std::string::npos) << status_before.stdout_text();
 
-  auto run = pg2ch(db, config, {"run"}, "run");
+  auto run = pg2ch_cli(db, config, {"run"}, "run");
   ASSERT_TRUE(wait_equal(db, same_columns("a", "id, v", "id"))) << run.describe();
   ASSERT_TRUE(wait_equal(db, same_columns("b", "k1, k2, v", "k1, k2"))) << run.describe();
-  auto status = pg2ch(db, config, {"status"}, "status");
+  auto status = pg2ch_cli(db, config, {"status"}, "status");
   ASSERT_EQ(status.wait(60s), 0) << status.describe();
   const std::string out = status.stdout_text();
   EXPECT_NE(out.find("0 waiting"), std::string::npos) << out;
@@ -59,7 +54,7 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
   EXPECT_NE(out.find("public.a"), std::string::npos) << out;
   EXPECT_EQ(run.stop(SIGTERM), 0) << run.describe();
 
-  auto teardown = pg2ch(db, config, {"teardown", "--drop-target"}, "teardown");
+  auto teardown = pg2ch_cli(db, config, {"teardown", "--drop-target"}, "teardown");
   ASSERT_EQ(teardown.wait(60s), 0) << teardown.describe();
   EXPECT_EQ(count(db, kOurTriggers), "0");
   EXPECT_EQ(count(db, kOurFunctions), "0");
@@ -115,7 +110,7 @@ TEST(OutboxSetup, TableWithoutPrimaryKeyIsRefusedWithAFix) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE loose (id int, v text)");
   const auto config = write_config_file(outbox_config(db, {"public.loose"}), db.dir() / "pg2ch.toml");
-  auto setup = pg2ch(db, config, {"setup"}, "setup");
+  auto setup = pg2ch_cli(db, config, {"setup"}, "setup");
   ASSERT_NE(setup.wait(60s), 0) << setup.describe();
   EXPECT_NE(setup.stderr_text().find("public.loose has no primary key"), std::string::npos) << setup.describe();
   EXPECT_NE(setup.stderr_text().find("ADD PRIMARY KEY"), std::string::npos) << setup.describe();

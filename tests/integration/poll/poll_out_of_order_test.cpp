@@ -151,5 +151,33 @@ TEST(PollOutOfOrder, WithoutReadAllStatsXidHoldersAreStillWaitedFor) {
   runner.stop();
 }
 
+// Since PostgreSQL 14 a snapshot lists as in progress only xids below the latest *completed* one:
+// a writer whose xid is newer than every committed transaction's is running but absent from
+// pg_snapshot_xip(). Here writer A takes id 2, B takes id 3 and commits, and only then does A
+// write (so its xid is above B's); the page that reads 3 must still wait for A.
+TEST(PollOutOfOrder, WithoutReadAllStatsWriterNewerThanTheLastCommitIsWaitedFor) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id bigserial PRIMARY KEY, v text)");
+  db.pg_exec("INSERT INTO t (v) VALUES ('seed')");
+  db.pg_exec("GRANT SELECT ON t TO " + pg_server().limited_user);
+  auto cfg = watermark_config(db, "poll", "t", "id");
+  cfg.postgres.user = pg_server().limited_user;
+  cfg.postgres.password = pg_server().limited_password;
+
+  PipelineRunner runner(cfg);
+  const auto q = same_columns("t", "id, v", "id");
+  ASSERT_TRUE(wait_equal(db, q));
+  auto a = db.pg_connect();
+  a.exec("BEGIN");
+  const std::string a_id = a.query("SELECT nextval('t_id_seq')").text(0, 0);  // no xid yet
+  db.pg_exec("INSERT INTO t (v) VALUES ('b')");                                  // commits first
+  a.exec("INSERT INTO t (id, v) VALUES (" + a_id + ", 'a')");                    // xid above b's
+  ASSERT_TRUE(wait_until([&] { return ch_has(db, "t", "b"); }, 30s));
+  std::this_thread::sleep_for(500ms);  // several polls and window checks while A is open
+  a.exec("COMMIT");
+  EXPECT_TRUE(wait_equal(db, q, 30s));
+  runner.stop();
+}
+
 }  // namespace
 }  // namespace pg2ch::test
