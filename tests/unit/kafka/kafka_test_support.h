@@ -5,22 +5,14 @@
 #include <string_view>
 #include <vector>
 
+#include "../types/types_test_support.h"
 #include "pipeline/table_schema.h"
 #include "types/pg_type.h"
 
 namespace pg2ch::kafka::test {
 
-// Spaces are allowed between bytes for readability.
-inline std::string unhex(std::string_view hex) {
-  std::string digits;
-  for (char c : hex)
-    if (c != ' ') digits.push_back(c);
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  std::string out;
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
-    out.push_back(static_cast<char>(nibble(digits[i]) << 4 | nibble(digits[i + 1])));
-  return out;
-}
+// PostgreSQL binary values written as hex, as in the types tests.
+using types::test::unhex;
 
 inline types::PgTypeDesc pg_type(std::uint32_t oid, std::int32_t typmod = -1, char typtype = 'b') {
   types::PgTypeDesc d;
