@@ -1,5 +1,6 @@
 #include "capture/capture_mode.h"
 
+#include "capture/kafka_consumer/kafka_consumer_pipeline.h"
 #include "capture/logical/logical_pipeline.h"
 #include "capture/notify/notify_pipeline.h"
 #include "capture/poll/poll_pipeline.h"
@@ -17,8 +18,11 @@ const CaptureMode& capture_mode(const std::string& mode) {
   if (mode == "notify") return notify_mode;
   static const CaptureMode outbox_mode{outbox::setup, outbox::run, outbox::status, outbox::teardown};
   if (mode == "outbox") return outbox_mode;
-  throw Error(ErrorKind::Config, "mode = \"" + mode + "\" is not available in this build yet",
-              "use mode = \"logical\", \"poll\", \"notify\" or \"outbox\"");
+  static const CaptureMode kafka_mode{kafka_consumer::setup, kafka_consumer::run, kafka_consumer::status,
+                                      kafka_consumer::teardown};
+  if (mode == "kafka") return kafka_mode;
+  throw Error(ErrorKind::Config, "mode = \"" + mode + "\" is not known",
+              "use mode = \"logical\", \"poll\", \"notify\", \"outbox\" or \"kafka\"");
 }
 
 }  // namespace pg2ch::capture

@@ -12,6 +12,9 @@ struct RunOptions {
   // Stop once everything the source had committed at start-up is durable in the sink
   // (tests, benchmarks, one-shot batch jobs).
   bool stop_when_caught_up = false;
+  // mode = "kafka" only (`pg2ch replay --from`): where to start reading instead of the group's
+  // committed offsets. Empty: the committed offsets.
+  std::string replay_from;
 };
 
 struct CaptureMode {

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/logging.h"
 #include "config/config.h"
+#include "cli/ddl_command.h"
 #include "kafka/dev_broker.h"
 
 namespace {
@@ -47,6 +48,11 @@ int main(int argc, char** argv) {
   bool until_caught_up = false;
   run_cmd->add_flag("--until-caught-up", until_caught_up,
                     "stop once every change committed before start-up is in ClickHouse");
+  auto* replay_cmd = app.add_subcommand("replay", "mode = kafka: re-read the topics from a chosen position");
+  std::string replay_from;
+  replay_cmd->add_option("--from", replay_from, "beginning | end | offset:N | time:ISO8601")->required();
+  replay_cmd->add_flag("--until-caught-up", until_caught_up,
+                       "stop once everything in the topics at start-up is in ClickHouse");
   auto* status_cmd = app.add_subcommand("status", "slot lag, confirmed LSN, per-table row counts");
   auto* teardown_cmd = app.add_subcommand("teardown", "drop the replication slot and publication");
   bool drop_targets = false;
@@ -59,6 +65,14 @@ int main(int argc, char** argv) {
   dev_kafka_cmd->add_option("--port", dev_kafka.port, "bootstrap port on 127.0.0.1 (default: a free port)");
   dev_kafka_cmd->add_option("--partitions", dev_kafka.partitions, "partitions of the --topics (default 1)");
   dev_kafka_cmd->add_option("--topics", dev_kafka.topics, "topics to create up front")->delimiter(',');
+
+  auto* ddl_cmd = app.add_subcommand("ddl", "print SQL for the ClickHouse side of a route");
+  ddl_cmd->require_subcommand(1);
+  auto* ddl_kafka_cmd = ddl_cmd->add_subcommand("kafka-engine", "Kafka engine table + materialized view + target per table");
+  pg2ch::cli::KafkaEngineDdlOptions ddl_kafka;
+  ddl_kafka_cmd->add_option("--table", ddl_kafka.tables, "schema.table (repeatable; default: every configured table)");
+  ddl_kafka_cmd->add_option("--clickhouse-version", ddl_kafka.clickhouse_version,
+                            "generate for this ClickHouse version without connecting to ClickHouse");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -84,11 +98,25 @@ int main(int argc, char** argv) {
     pg2ch::setup_logging(cfg.log.level, cfg.log.format);
     install_signal_handlers();
 
+    if (*ddl_kafka_cmd) {  // prints SQL only; works whatever the capture mode
+      pg2ch::cli::print_kafka_engine_ddl(cfg, ddl_kafka, std::cout);
+      return 0;
+    }
     const auto& mode = pg2ch::capture::capture_mode(cfg.mode);
     if (*setup_cmd) mode.setup(cfg);
     if (*run_cmd) {
       pg2ch::capture::RunOptions opts;
       opts.stop_when_caught_up = until_caught_up;
+      mode.run(cfg, g_stop, opts);
+    }
+    if (*replay_cmd) {
+      if (cfg.mode != "kafka") {
+        throw pg2ch::Error(pg2ch::ErrorKind::Config, "replay needs mode = \"kafka\" (mode is \"" + cfg.mode + "\")",
+                           "run replay with the consumer's config");
+      }
+      pg2ch::capture::RunOptions opts;
+      opts.stop_when_caught_up = until_caught_up;
+      opts.replay_from = replay_from;
       mode.run(cfg, g_stop, opts);
     }
     if (*status_cmd && !mode.status(cfg)) return 3;

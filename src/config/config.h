@@ -97,7 +97,15 @@ struct KafkaConfig {
   std::string format = "debezium";      // debezium | key
   std::string group_id = "pg2ch";       // consumer (source = "kafka")
   std::string auto_offset_reset = "earliest";
+  // Format debezium: a null-value message after each delete, for log compaction (Debezium's
+  // tombstones.on.delete). ClickHouse 18.16's Kafka engine crashes on them: turn off for it.
+  bool tombstones = true;
   std::string dead_letter_topic;        // empty = stop on a bad message
+  // Consumer: a member silent this long is dropped from the group and its partitions reassigned.
+  std::chrono::milliseconds session_timeout{45000};
+  // Producer: how long librdkafka retries a message before its delivery fails (pg2ch then stops,
+  // unacknowledged, and re-sends after a restart).
+  std::chrono::milliseconds message_timeout{300000};
   std::string security_protocol = "plaintext";
   std::string sasl_mechanism;
   std::string sasl_username;

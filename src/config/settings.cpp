@@ -162,6 +162,17 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.kafka.group_id = non_empty(str(v), "set the consumer group id, e.g. pg2ch"); }},
     {"kafka.auto_offset_reset", Type::String, false,
      [](Config& c, const Value& v) { c.kafka.auto_offset_reset = one_of(str(v), {"earliest", "latest"}); }},
+    {"kafka.tombstones", Type::Boolean, false, [](Config& c, const Value& v) { c.kafka.tombstones = flag(v); }},
+    {"kafka.session_timeout_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.kafka.session_timeout = millis(v, 1000, 3600000,
+                                        "set how long the group waits for a silent consumer, in milliseconds, e.g. 45000");
+     }},
+    {"kafka.message_timeout_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.kafka.message_timeout = millis(v, 1000, 86400000,
+                                        "set how long a message may wait for the brokers, in milliseconds, e.g. 300000");
+     }},
     {"kafka.dead_letter_topic", Type::String, false,
      [](Config& c, const Value& v) { c.kafka.dead_letter_topic = str(v); }},
     {"kafka.security_protocol", Type::String, false,

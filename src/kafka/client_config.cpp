@@ -96,6 +96,7 @@ ConfPtr make_producer_conf(const config::KafkaConfig& cfg, const std::string& cl
   // busy streams still get large batches.
   set_property(c, "linger.ms", "5", "kafka (producer)");
   set_property(c, "compression.type", "lz4", "kafka (producer)");
+  set_property(c, "message.timeout.ms", std::to_string(cfg.message_timeout.count()), "kafka.message_timeout_ms");
   return conf;
 }
 

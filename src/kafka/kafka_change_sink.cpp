@@ -85,7 +85,7 @@ void KafkaChangeSink::send_change(const TableSchema& table, char op, std::span<c
                                       : key_event(table, op, key_row, version);
   send(t.topic, -1, key, value);
   // Debezium follows a delete with a tombstone so a compacted topic can drop the key.
-  if (debezium_ && op == 'd') send(t.topic, -1, key, std::nullopt);
+  if (debezium_ && op == 'd' && cfg_.tombstones) send(t.topic, -1, key, std::nullopt);
 }
 
 void KafkaChangeSink::begin_transaction() {

@@ -43,8 +43,20 @@ void Producer::dr_cb(RdKafka::Message& msg) {
   handler_.on_delivery(r);
 }
 
+namespace {
+
+// Ownership passes to librdkafka only when produce() succeeds.
+std::unique_ptr<RdKafka::Headers> make_headers(const Producer::Headers& headers) {
+  if (headers.empty()) return nullptr;
+  std::unique_ptr<RdKafka::Headers> h(RdKafka::Headers::create());
+  for (const auto& [name, value] : headers) h->add(name, value);
+  return h;
+}
+
+}  // namespace
+
 void Producer::produce(const std::string& topic, int partition, std::optional<std::string_view> key,
-                       std::optional<std::string_view> value, std::uint64_t tag) {
+                       std::optional<std::string_view> value, std::uint64_t tag, const Headers& headers) {
   static_assert(sizeof(std::uintptr_t) >= sizeof(std::uint64_t), "tags travel as the message's opaque pointer");
   void* payload = value ? const_cast<char*>(value->data()) : nullptr;
   const std::size_t payload_len = value ? value->size() : 0;
@@ -53,9 +65,13 @@ void Producer::produce(const std::string& topic, int partition, std::optional<st
   void* opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag));
   const std::int32_t part = partition < 0 ? RdKafka::Topic::PARTITION_UA : partition;
   for (;;) {
+    std::unique_ptr<RdKafka::Headers> hdrs = make_headers(headers);
     const RdKafka::ErrorCode err = producer_->produce(topic, part, RdKafka::Producer::RK_MSG_COPY, payload, payload_len,
-                                                      key_ptr, key_len, 0, opaque);
-    if (err == RdKafka::ERR_NO_ERROR) return;
+                                                      key_ptr, key_len, 0, hdrs.get(), opaque);
+    if (err == RdKafka::ERR_NO_ERROR) {
+      (void)hdrs.release();
+      return;
+    }
     if (err == RdKafka::ERR__QUEUE_FULL) {
       // Back-pressure: the broker is slower than the source (or away). Serve reports until
       // librdkafka has room again.

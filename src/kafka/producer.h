@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "config/config.h"
 
@@ -45,8 +47,9 @@ class Producer : private RdKafka::DeliveryReportCb {
 
   // `partition` < 0: chosen from the key (murmur2). A null key is std::nullopt, a tombstone
   // (null value) is std::nullopt too. `tag` comes back in the message's delivery report.
+  using Headers = std::vector<std::pair<std::string, std::string>>;
   void produce(const std::string& topic, int partition, std::optional<std::string_view> key,
-               std::optional<std::string_view> value, std::uint64_t tag);
+               std::optional<std::string_view> value, std::uint64_t tag, const Headers& headers = {});
   // Serves delivery reports; waits up to `timeout` for the first one.
   void poll(std::chrono::milliseconds timeout);
   // Waits until every queued message has a delivery report or `timeout` passes; returns whether

@@ -11,6 +11,7 @@
 #include "capture/logical/publication.h"
 #include "capture/logical/replication_slot.h"
 #include "capture/logical/snapshot_copier.h"
+#include "capture/logical/snapshot_to_sink.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/http_client.h"
 #include "clickhouse/target_table.h"
@@ -40,13 +41,21 @@ Prepared prepare(const config::Config& cfg, bool create_objects) {
 }
 
 void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& replication, state::StateStore& state,
-                   const std::atomic<bool>& stop) {
+                   pipeline::ChangeSink& sink, const std::atomic<bool>& stop) {
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
   drop_slot(p.source, cfg.logical.slot);
   for (const auto& t : p.tables) p.target->execute(clickhouse::truncate_statement(cfg.clickhouse.database, *t));
   const CreatedSlot slot = create_slot_with_snapshot(replication, cfg.logical.slot);
-  SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name);
-  const SnapshotResult r = copier.run(cfg.logical.snapshot_workers, stop);
+  SnapshotResult r;
+  if (cfg.sink == "clickhouse") {
+    SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name);
+    r = copier.run(cfg.logical.snapshot_workers, stop);
+  } else {
+    // Kafka must see the existing rows too (op "r"): through the sink, acknowledged like changes.
+    r = copy_snapshot_to_sink(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop);
+  }
+  // A copy cut short by a stop is not a snapshot: the next run takes it again.
+  if (stop.load()) return;
   spdlog::info("initial snapshot done: {} rows, {:.1f} MB in {:.2f} s ({:.0f} rows/s)", r.rows, r.bytes / 1e6,
                r.seconds, r.seconds > 0 ? r.rows / r.seconds : 0.0);
   state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(slot.consistent_point)}});
@@ -73,12 +82,15 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
                          state.get(kSlotKey) == cfg.logical.slot;
   auto existing = find_slot(p.source, cfg.logical.slot);
   pg::Connection replication = connect_source(cfg, true);
+  pg::PgCurrentRowFetcher fetcher(p.source);
+  auto sink_ptr = pipeline::make_change_sink(cfg, &fetcher);
+  pipeline::ChangeSink& sink = *sink_ptr;
 
   if (!streaming || p.created_target) {
     if (streaming) spdlog::warn("a ClickHouse target table was missing: taking the initial snapshot again");
     if (existing && !streaming) spdlog::warn("replication slot {} is left from an unfinished snapshot: starting over",
                                              cfg.logical.slot);
-    take_snapshot(cfg, p, replication, state, stop);
+    take_snapshot(cfg, p, replication, state, sink, stop);
   } else if (!existing) {
     throw Error(ErrorKind::Schema,
                 fmt::format("replication slot {} is gone although {} says the pipeline was streaming", cfg.logical.slot,
@@ -94,9 +106,6 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   std::unordered_map<std::uint32_t, const pipeline::TableSchema*> by_oid;
   for (const auto& t : p.tables) by_oid.emplace(t->relation_oid, t.get());
 
-  pg::PgCurrentRowFetcher fetcher(p.source);
-  auto sink_ptr = pipeline::make_change_sink(cfg, &fetcher);
-  pipeline::ChangeSink& sink = *sink_ptr;
   StreamOptions so;
   so.slot = cfg.logical.slot;
   so.publication = cfg.logical.publication;

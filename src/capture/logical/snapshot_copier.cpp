@@ -17,6 +17,23 @@
 
 namespace pg2ch::capture::logical {
 
+std::string snapshot_copy_statement(pg::Connection& conn, const pipeline::TableSchema& table, std::int64_t first_block,
+                                    std::int64_t end_block) {
+  std::string cols;
+  for (const auto& c : table.target_columns) {
+    if (!cols.empty()) cols += ", ";
+    cols += conn.quote_identifier(c.name);
+  }
+  std::string sql = fmt::format("COPY (SELECT {} FROM {}.{}", cols, conn.quote_identifier(table.source_schema),
+                                conn.quote_identifier(table.source_name));
+  if (first_block > 0 || end_block >= 0) {
+    sql += fmt::format(" WHERE ctid >= '({},0)'::tid", first_block);
+    if (end_block >= 0) sql += fmt::format(" AND ctid < '({},0)'::tid", end_block);
+  }
+  sql += ") TO STDOUT (FORMAT binary)";
+  return sql;
+}
+
 namespace {
 
 // Bytes of RowBinary handed to curl per read callback: large enough to amortise the call,
@@ -32,19 +49,7 @@ struct Range {
 };
 
 std::string copy_statement(pg::Connection& conn, const Range& r) {
-  std::string cols;
-  for (const auto& c : r.table->target_columns) {
-    if (!cols.empty()) cols += ", ";
-    cols += conn.quote_identifier(c.name);
-  }
-  std::string sql = fmt::format("COPY (SELECT {} FROM {}.{}", cols, conn.quote_identifier(r.table->source_schema),
-                                conn.quote_identifier(r.table->source_name));
-  if (r.first_block > 0 || r.end_block >= 0) {
-    sql += fmt::format(" WHERE ctid >= '({},0)'::tid", r.first_block);
-    if (r.end_block >= 0) sql += fmt::format(" AND ctid < '({},0)'::tid", r.end_block);
-  }
-  sql += ") TO STDOUT (FORMAT binary)";
-  return sql;
+  return snapshot_copy_statement(conn, *r.table, r.first_block, r.end_block);
 }
 
 // Feeds parsed COPY rows into the RowBinary buffer currently being filled.

@@ -16,9 +16,15 @@
 #include <vector>
 
 #include "config/config.h"
+#include "pg/connection.h"
 #include "pipeline/table_schema.h"
 
 namespace pg2ch::capture::logical {
+
+// `COPY (SELECT <replicated columns> FROM t [WHERE ctid range]) TO STDOUT (FORMAT binary)`;
+// end_block -1 = to the end of the table.
+std::string snapshot_copy_statement(pg::Connection& conn, const pipeline::TableSchema& table,
+                                    std::int64_t first_block = 0, std::int64_t end_block = -1);
 
 struct SnapshotResult {
   std::uint64_t rows = 0;

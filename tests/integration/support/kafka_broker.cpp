@@ -2,7 +2,11 @@
 
 #include <rapidjson/document.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -40,12 +44,32 @@ std::vector<KafkaMessage> KafkaBroker::read_all(const std::string& topic) const 
     m.offset = d["offset"].GetInt64();
     m.key = string_or_null(d["key"]);
     m.value = string_or_null(d["payload"]);
+    if (d.HasMember("headers") && d["headers"].IsArray()) {  // kcat: [name, value, name, value, ...]
+      const auto& h = d["headers"];
+      for (rapidjson::SizeType i = 0; i + 1 < h.Size(); i += 2) {
+        m.headers.emplace_back(h[i].GetString(), h[i + 1].IsString() ? h[i + 1].GetString() : "");
+      }
+    }
     out.push_back(std::move(m));
   }
   std::stable_sort(out.begin(), out.end(), [](const KafkaMessage& a, const KafkaMessage& b) {
     return a.partition != b.partition ? a.partition < b.partition : a.offset < b.offset;
   });
   return out;
+}
+
+void KafkaBroker::produce(const std::string& topic, int partition, const std::string& key,
+                          const std::string& value) const {
+  // kcat -P sends each file argument as one message, byte for byte.
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("pg2ch-kcat-" + std::to_string(::getpid()) + "-" + std::to_string(++produced_) + ".msg");
+  std::ofstream(file, std::ios::binary) << value;
+  const CommandResult r = run_command({"/usr/bin/kcat", "-P", "-q", "-b", bootstrap(), "-t", topic, "-p",
+                                       std::to_string(partition), "-k", key, file.string()});
+  std::filesystem::remove(file);
+  if (r.exit_code != 0) {
+    throw std::runtime_error("kcat -P -t " + topic + " exited with " + std::to_string(r.exit_code) + ": " + r.output);
+  }
 }
 
 }  // namespace pg2ch::test

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kafka/mock_cluster.h"
@@ -20,6 +21,7 @@ struct KafkaMessage {
   std::int64_t offset = 0;
   std::optional<std::string> key;    // nullopt: null key
   std::optional<std::string> value;  // nullopt: tombstone
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class KafkaBroker {
@@ -35,9 +37,12 @@ class KafkaBroker {
   // Every message of `topic`, by partition then offset, read with `kcat -C -e -J`. Throws
   // std::runtime_error with kcat's output when it fails.
   std::vector<KafkaMessage> read_all(const std::string& topic) const;
+  // Writes one message with kcat (a client other than pg2ch's own producer), e.g. a malformed one.
+  void produce(const std::string& topic, int partition, const std::string& key, const std::string& value) const;
 
  private:
   kafka::MockCluster cluster_;
+  mutable int produced_ = 0;
 };
 
 }  // namespace pg2ch::test

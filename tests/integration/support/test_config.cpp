@@ -99,6 +99,9 @@ static toml::table kafka_section(const config::KafkaConfig& k) {
   put("sasl_mechanism", k.sasl_mechanism);
   put("sasl_username", k.sasl_username);
   put("sasl_password", k.sasl_password);
+  t.insert("tombstones", k.tombstones);
+  t.insert("session_timeout_ms", static_cast<std::int64_t>(k.session_timeout.count()));
+  t.insert("message_timeout_ms", static_cast<std::int64_t>(k.message_timeout.count()));
   return t;
 }
 

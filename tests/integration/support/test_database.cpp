@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include "support/servers.h"
 #include "support/test_config.h"
@@ -137,9 +138,34 @@ TestDatabase make_test_database(std::string_view name) {
 TestDatabase::TestDatabase(std::string name) : name_(std::move(name)), dir_(run_dir() / "tests" / name_) {
   std::filesystem::create_directories(dir_);
 }
-TestDatabase::TestDatabase(TestDatabase&&) noexcept = default;
-TestDatabase& TestDatabase::operator=(TestDatabase&&) noexcept = default;
-TestDatabase::~TestDatabase() = default;
+TestDatabase::TestDatabase(TestDatabase&& other) noexcept
+    : name_(std::exchange(other.name_, {})),
+      dir_(std::move(other.dir_)),
+      pg_(std::move(other.pg_)),
+      ch_(std::move(other.ch_)) {}
+
+TestDatabase& TestDatabase::operator=(TestDatabase&& other) noexcept {
+  if (this != &other) {
+    TestDatabase gone(std::move(*this));  // our old database's slots go now
+    name_ = std::exchange(other.name_, {});
+    dir_ = std::move(other.dir_);
+    pg_ = std::move(other.pg_);
+    ch_ = std::move(other.ch_);
+  }
+  return *this;
+}
+// A test's replication slots go with it: the server has a fixed number of them, and every slot
+// left behind would pin WAL and make a later test's pipeline fail with "all replication slots are
+// in use". (The databases themselves are kept for inspection until the next run.)
+TestDatabase::~TestDatabase() {
+  if (name_.empty()) return;  // moved from
+  try {
+    auto admin = admin_connection();
+    drop_slots(admin, name_);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "[ cleanup  ] %s: %s\n", name_.c_str(), e.what());
+  }
+}
 
 pg::Connection TestDatabase::pg_connect() const {
   return pg::Connection::connect(postgres_config(name_).conninfo(), "test PostgreSQL " + name_);

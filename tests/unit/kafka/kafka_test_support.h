@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "../types/types_test_support.h"
@@ -13,6 +14,20 @@ namespace pg2ch::kafka::test {
 
 // PostgreSQL binary values written as hex, as in the types tests.
 using types::test::unhex;
+
+// The big-endian bytes of an integer, for binary values built from numbers (timestamps, float
+// bit patterns).
+template <typename T>
+std::string be_bytes(T v) {
+  static_assert(std::is_integral_v<T>);
+  auto u = static_cast<std::make_unsigned_t<T>>(v);
+  std::string out(sizeof(T), '\0');
+  for (std::size_t i = sizeof(T); i-- > 0;) {
+    out[i] = static_cast<char>(u & 0xFF);
+    u = static_cast<decltype(u)>(u >> 8);
+  }
+  return out;
+}
 
 inline types::PgTypeDesc pg_type(std::uint32_t oid, std::int32_t typmod = -1, char typtype = 'b') {
   types::PgTypeDesc d;

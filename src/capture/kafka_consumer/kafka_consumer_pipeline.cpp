@@ -1,0 +1,125 @@
+#include "capture/kafka_consumer/kafka_consumer_pipeline.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "capture/kafka_consumer/topic_consumer.h"
+#include "capture/shared/source_tables.h"
+#include "common/error.h"
+#include "kafka/consumer.h"
+#include "pg/current_row_fetcher.h"
+#include "pipeline/make_change_sink.h"
+
+namespace pg2ch::capture::kafka_consumer {
+namespace {
+
+constexpr auto kStatusTimeout = std::chrono::seconds(10);
+
+void refuse_republishing(const config::Config& cfg) {
+  if (cfg.sink != "clickhouse") {
+    throw Error(ErrorKind::Config, fmt::format("mode = \"kafka\" with sink = \"{}\"", cfg.sink),
+                "the Kafka consumer writes to ClickHouse: set sink = \"clickhouse\" (Kafka to Kafka is a job for "
+                "MirrorMaker)");
+  }
+}
+
+std::int64_t epoch_ms_from_postgres(pg::Connection& source, const std::string& iso) {
+  pg::Result r = source.try_query("SELECT (extract(epoch FROM $1::timestamptz) * 1000)::bigint", {iso});
+  if (!r.ok()) {
+    throw Error(ErrorKind::Config, "--from time:" + iso + " is not a timestamp",
+                "use ISO 8601, e.g. time:2024-05-01T10:00:00Z");
+  }
+  return r.int64(0, 0);
+}
+
+class NoRebalance final : public kafka::RebalanceHandler {
+  void on_assign(std::vector<kafka::PartitionOffset>&) override {}
+  void on_revoke(const std::vector<kafka::PartitionOffset>&) override {}
+};
+
+}  // namespace
+
+void setup(const config::Config& cfg) {
+  refuse_republishing(cfg);
+  SourceTables p = open_source_tables(cfg);
+  create_targets(cfg, p);
+  std::cout << fmt::format("pg2ch setup: {} table(s) to consume from Kafka (group {}) into ClickHouse database {}\n",
+                           p.tables.size(), cfg.kafka.group_id, cfg.clickhouse.database);
+  const auto topics = TopicConsumer::topics_for(cfg, p.table_ptrs());
+  for (std::size_t i = 0; i < p.tables.size(); ++i) {
+    std::cout << fmt::format("  {} <- topic {}\n", p.tables[i]->qualified_source(),
+                             topics.size() == 1 ? topics[0] : topics[i]);
+  }
+}
+
+void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
+  refuse_republishing(cfg);
+  SourceTables p = open_source_tables(cfg);
+  create_targets(cfg, p);
+  std::optional<ReplayStart> replay;
+  if (!options.replay_from.empty()) {
+    replay = parse_replay_start(options.replay_from,
+                                [&](const std::string& iso) { return epoch_ms_from_postgres(p.source, iso); });
+  }
+  // Key-only events and unchanged TOAST values are answered from the source, on a connection of
+  // its own (the catalog connection stays free for the fetcher's prepared queries).
+  pg::Connection rows_conn = connect_source(cfg);
+  pg::PgCurrentRowFetcher fetcher(rows_conn);
+  auto sink = pipeline::make_change_sink(cfg, &fetcher);
+  TopicConsumer consumer(cfg, p.table_ptrs(), *sink, fetcher, replay);
+  spdlog::info("consuming {} table(s) from Kafka {} as group {} into ClickHouse database {}", p.tables.size(),
+               cfg.kafka.brokers, cfg.kafka.group_id, cfg.clickhouse.database);
+  consumer.run(stop, options.stop_when_caught_up);
+  const auto& s = consumer.stats();
+  spdlog::info("stopped: {} messages, {} changes applied ({} key fetches, {} truncates), {} dead-lettered, {} skipped; "
+               "{} rows in {} inserts",
+               s.messages, s.changes, s.key_fetches, s.truncates, s.dead_lettered, s.skipped,
+               sink->stats().rows_written, sink->stats().inserts);
+}
+
+bool status(const config::Config& cfg) {
+  SourceTables p = open_source_tables(cfg);
+  std::cout << fmt::format("pipeline {} (mode kafka, group {})\n", cfg.name, cfg.kafka.group_id);
+  std::cout << fmt::format("  brokers {}\n  target  {} database {}\n", cfg.kafka.brokers, cfg.clickhouse.describe(),
+                           cfg.clickhouse.database);
+  bool healthy = true;
+  try {
+    NoRebalance none;
+    kafka::Consumer probe(cfg.kafka, cfg.name + "-status", none);
+    for (const auto& topic : TopicConsumer::topics_for(cfg, p.table_ptrs())) {
+      const int n = probe.partition_count(topic, kStatusTimeout);
+      if (n == 0) {
+        std::cout << fmt::format("  topic {}: does not exist yet\n", topic);
+        continue;
+      }
+      std::vector<kafka::PartitionOffset> parts;
+      for (int i = 0; i < n; ++i) parts.push_back({topic, i, kafka::PartitionOffset::kStored});
+      const auto committed = probe.committed(parts, kStatusTimeout);
+      std::int64_t lag = 0;
+      for (int i = 0; i < n; ++i) {
+        const auto [low, high] = probe.watermarks(topic, i, kStatusTimeout);
+        lag += high - std::max(low, committed[static_cast<std::size_t>(i)].value_or(low));
+      }
+      std::cout << fmt::format("  topic {}: {} partition(s), {} message(s) not yet consumed by the group\n", topic, n,
+                               lag);
+    }
+  } catch (const Error& e) {
+    std::cout << "  kafka NOT REACHABLE: " << e.one_line() << "\n";
+    healthy = false;
+  }
+  if (!print_table_counts(cfg, p)) healthy = false;
+  return healthy;
+}
+
+void teardown(const config::Config& cfg, bool drop_targets) {
+  std::cout << fmt::format("pipeline {} (mode kafka) created nothing in PostgreSQL or Kafka; the group's offsets "
+                           "expire with the brokers' offsets.retention.minutes\n",
+                           cfg.name);
+  if (!drop_targets) return;
+  SourceTables p = open_source_tables(cfg);
+  capture::drop_targets(cfg, p);
+}
+
+}  // namespace pg2ch::capture::kafka_consumer

@@ -1,0 +1,21 @@
+#pragma once
+// mode = "kafka": the Kafka route's consumer (the seed's consumer.service) as a capture mode.
+// It reads what a producing pipeline (sink = "kafka") published and writes it to ClickHouse.
+// PostgreSQL is still needed: for the tables' catalog description (column types) and for the
+// current rows of key-only events.
+#include <atomic>
+
+#include "capture/capture_mode.h"
+#include "config/config.h"
+
+namespace pg2ch::capture::kafka_consumer {
+
+// Creates the ClickHouse targets; nothing is created in PostgreSQL or Kafka.
+void setup(const config::Config& cfg);
+void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+// Group lag per partition (committed offset vs end of the partition) and table counts.
+bool status(const config::Config& cfg);
+// Nothing to remove at the source; with drop_targets the ClickHouse tables.
+void teardown(const config::Config& cfg, bool drop_targets);
+
+}  // namespace pg2ch::capture::kafka_consumer

@@ -1,0 +1,386 @@
+#include "capture/kafka_consumer/topic_consumer.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "common/error.h"
+#include "kafka/change_event.h"
+#include "kafka/event_row.h"
+
+namespace pg2ch::capture::kafka_consumer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kMetadataTimeout = std::chrono::seconds(10);
+constexpr auto kIdleWait = std::chrono::milliseconds(100);
+constexpr auto kProgressLogEvery = std::chrono::seconds(30);
+
+std::string where(const RdKafka::Message& msg) {
+  return fmt::format("{}[{}] offset {}", msg.topic_name(), msg.partition(), msg.offset());
+}
+
+std::optional<std::string_view> value_of(const RdKafka::Message& msg) {
+  if (msg.payload() == nullptr) return std::nullopt;
+  return std::string_view(static_cast<const char*>(msg.payload()), msg.len());
+}
+
+// Identity of a key within a table, for keeping only the last key-only event of a key per segment.
+std::string key_identity(const pipeline::TableSchema& table, const pipeline::OwnedRow& row) {
+  std::string k = std::to_string(table.relation_oid);
+  for (const auto& v : row.values) {
+    k += static_cast<char>(v.kind);
+    k += std::to_string(v.data.size());
+    k += ':';
+    k += v.data;
+  }
+  return k;
+}
+
+bool has_unchanged(const std::vector<pipeline::ValueRef>& row) {
+  return std::any_of(row.begin(), row.end(),
+                     [](const auto& v) { return v.kind == pipeline::ValueRef::Kind::UnchangedToast; });
+}
+
+}  // namespace
+
+std::vector<std::string> TopicConsumer::topics_for(const config::Config& cfg,
+                                                   const std::vector<const pipeline::TableSchema*>& tables) {
+  if (!cfg.kafka.topic.empty()) return {cfg.kafka.topic};
+  std::vector<std::string> topics;
+  for (const auto* t : tables) {
+    topics.push_back(fmt::format("{}.{}.{}", cfg.kafka.topic_prefix, t->source_schema, t->source_name));
+  }
+  return topics;
+}
+
+TopicConsumer::TopicConsumer(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables,
+                             pipeline::ChangeSink& sink, pipeline::CurrentRowFetcher& fetcher,
+                             std::optional<ReplayStart> replay)
+    : cfg_(cfg), sink_(sink), fetcher_(fetcher), replay_(std::move(replay)) {
+  for (const auto* t : tables) tables_[{t->source_schema, t->source_name}] = t;
+  if (!cfg.kafka.dead_letter_topic.empty()) {
+    dead_letters_ = std::make_unique<kafka::DeadLetterQueue>(cfg.kafka, cfg.name + "-dead-letters");
+  }
+  kafka::RebalanceHandler& rebalance = *this;
+  consumer_ = std::make_unique<kafka::Consumer>(cfg.kafka, cfg.name + "-consumer", rebalance);
+  topics_ = topics_for(cfg, tables);
+  consumer_->subscribe(topics_);
+}
+
+// Leaving the group runs on_revoke, which uses the segment and ledger: close before they die.
+TopicConsumer::~TopicConsumer() {
+  try {
+    consumer_->close();
+  } catch (const std::exception& e) {
+    spdlog::warn("kafka consumer: leaving the group: {}", e.what());
+  }
+}
+
+void TopicConsumer::run(const std::atomic<bool>& stop, bool stop_when_caught_up) {
+  if (stop_when_caught_up) record_targets();
+  auto last_log = Clock::now();
+  while (!stop.load()) {
+    // Wait for the first message only as long as the sink can wait; then take what is ready.
+    auto wait = kIdleWait;
+    if (const auto due = sink_.poll()) wait = std::clamp(*due, std::chrono::milliseconds(0), kIdleWait);
+    for (auto msg = consumer_->consume(wait); msg; msg = consumer_->consume(std::chrono::milliseconds(0))) {
+      handle(std::move(msg));
+      if (segment_.size() >= kMaxSegmentMessages) break;
+    }
+    if (!replay_commit_.empty()) {
+      consumer_->commit(replay_commit_);
+      replay_commit_.clear();
+    }
+    apply_segment();
+    sink_.poll();
+    commit_durable();
+    if (Clock::now() - last_log >= kProgressLogEvery) {
+      spdlog::info("kafka consumer: {} messages, {} changes applied, {} dead-lettered", stats_.messages,
+                   stats_.changes, stats_.dead_lettered);
+      last_log = Clock::now();
+    }
+    if (stop_when_caught_up && caught_up()) break;
+  }
+  apply_segment();
+  sink_.flush();
+  commit_durable();
+  consumer_->close();
+}
+
+void TopicConsumer::record_targets() {
+  for (const auto& topic : topics_) {
+    const int n = partitions_of(topic);
+    for (int p = 0; p < n; ++p) {
+      const auto [low, high] = consumer_->watermarks(topic, p, kMetadataTimeout);
+      if (high > low) targets_[{topic, p}] = high;
+    }
+  }
+}
+
+int TopicConsumer::partitions_of(const std::string& topic) {
+  if (auto it = partition_counts_.find(topic); it != partition_counts_.end()) return it->second;
+  const int n = consumer_->partition_count(topic, kMetadataTimeout);
+  if (n > 0) partition_counts_[topic] = n;
+  return n;
+}
+
+bool TopicConsumer::caught_up() const {
+  if (!segment_.empty() || !barrier_.empty() || !ledger_.settled()) return false;
+  for (const auto& [tp, high] : targets_) {
+    const auto it = positions_.find(tp);
+    if (it == positions_.end() || it->second < high) return false;
+  }
+  return true;
+}
+
+void TopicConsumer::on_assign(std::vector<kafka::PartitionOffset>& partitions) {
+  const auto committed = consumer_->committed(partitions, kMetadataTimeout);
+  for (std::size_t i = 0; i < partitions.size(); ++i) {
+    auto& p = partitions[i];
+    const TopicPartition tp{p.topic, p.partition};
+    assigned_.insert(tp);
+    const auto [low, high] = consumer_->watermarks(p.topic, p.partition, kMetadataTimeout);
+    if (replay_ && !replayed_.contains(tp)) {
+      std::int64_t start = low;
+      switch (replay_->kind) {
+        case ReplayStart::Kind::Beginning: start = low; break;
+        case ReplayStart::Kind::End: start = high; break;
+        case ReplayStart::Kind::Offset: start = std::clamp(replay_->value, low, high); break;
+        case ReplayStart::Kind::Time:
+          start = consumer_->offset_for_time(p.topic, p.partition, replay_->value, kMetadataTimeout);
+          break;
+      }
+      p.offset = start;
+      replayed_.insert(tp);
+      replay_commit_.push_back({p.topic, p.partition, start});
+      spdlog::info("kafka replay: {}[{}] from offset {} ({}; kept {}..{})", p.topic, p.partition, start,
+                   replay_->text, low, high);
+    }
+    // Where reading starts, for knowing when the consumer has caught up.
+    std::int64_t position = p.offset >= 0 ? p.offset : committed[i].value_or(-1);
+    if (position < 0) position = cfg_.kafka.auto_offset_reset == "latest" ? high : low;
+    positions_[tp] = std::max(position, low);
+  }
+  spdlog::info("kafka consumer: assigned {} partition(s)", partitions.size());
+}
+
+void TopicConsumer::on_revoke(const std::vector<kafka::PartitionOffset>& partitions) {
+  // Everything read so far goes to ClickHouse and its offsets to the group before another member
+  // takes over, so it neither loses nor needlessly repeats work.
+  apply_segment();
+  sink_.flush();
+  commit_durable();
+  for (const auto& p : partitions) {
+    const TopicPartition tp{p.topic, p.partition};
+    ledger_.forget(tp);
+    assigned_.erase(tp);
+    positions_.erase(tp);
+  }
+  // Partitions paused at a truncate are given up without their truncate applied: the offsets
+  // committed stop at the truncate message, so its next owner reads it again.
+  barrier_.clear();
+  spdlog::info("kafka consumer: {} partition(s) revoked", partitions.size());
+}
+
+void TopicConsumer::note_offset(const RdKafka::Message& msg, std::int64_t next) {
+  const TopicPartition tp{msg.topic_name(), msg.partition()};
+  segment_offsets_[tp] = next;
+  positions_[tp] = next;
+}
+
+void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
+  // A partition waiting at a truncate: librdkafka may still hand out messages it fetched ahead;
+  // they are read again after the truncate (resume seeks back).
+  if (barrier_.is_paused(msg->topic_name(), msg->partition())) return;
+  ++stats_.messages;
+  std::unique_ptr<kafka::ChangeEvent> ev;
+  try {
+    ev = kafka::decode_change_event(value_of(*msg));
+  } catch (const Error& e) {
+    reject_on_arrival(*msg, e.one_line());
+    return;
+  }
+  if (ev->kind == kafka::ChangeEvent::Kind::Tombstone) {
+    ++stats_.skipped;
+    note_offset(*msg, msg->offset() + 1);
+    return;
+  }
+  const auto it = tables_.find({ev->schema, ev->table});
+  if (it == tables_.end()) {
+    // A shared topic carries tables this pipeline does not replicate: that is configuration,
+    // not an error; say it once per table.
+    if (unknown_tables_logged_.insert({ev->schema, ev->table}).second) {
+      spdlog::info("kafka consumer: skipping events of {}.{} (not in this config's [[tables]])", ev->schema, ev->table);
+    }
+    ++stats_.skipped;
+    note_offset(*msg, msg->offset() + 1);
+    return;
+  }
+  const pipeline::TableSchema& table = *it->second;
+  if (ev->kind == kafka::ChangeEvent::Kind::Truncate) {
+    handle_truncate(table, *msg);
+    return;
+  }
+  PendingChange c;
+  c.table = &table;
+  c.op = ev->op;
+  c.version = ev->version;
+  c.key_only = ev->kind == kafka::ChangeEvent::Kind::KeyOnly;
+  try {
+    const bool whole_row = !c.key_only && c.op != 'd';
+    c.row = kafka::row_from_json(table, whole_row ? *ev->after : c.key_only ? *ev->after : *ev->before,
+                                 whole_row ? kafka::RowPart::Full : kafka::RowPart::KeyOnly);
+  } catch (const Error& e) {
+    reject_on_arrival(*msg, e.one_line());
+    return;
+  }
+  note_offset(*msg, msg->offset() + 1);
+  c.message = std::move(msg);
+  segment_.push_back(std::move(c));
+}
+
+void TopicConsumer::handle_truncate(const pipeline::TableSchema& table, const RdKafka::Message& msg) {
+  const std::string topic = msg.topic_name();
+  const int count = partitions_of(topic);
+  int mine = 0;
+  for (const auto& tp : assigned_) mine += tp.first == topic ? 1 : 0;
+  if (mine < count) {
+    throw Error(ErrorKind::Config,
+                fmt::format("a TRUNCATE of {} arrived on {}, but this consumer reads {} of the topic's {} partitions",
+                            table.qualified_source(), where(msg), mine, count),
+                "a truncate must be applied by the one consumer that reads every partition of its topic: run one "
+                "consumer per topic in this group (see docs/kafka.md)");
+  }
+  // Changes read before the truncate are applied before it; the partition waits at its copy.
+  apply_segment();
+  segment_offsets_[{topic, msg.partition()}] = msg.offset();
+  consumer_->pause(topic, msg.partition());
+  if (!barrier_.arrive(topic, table.qualified_source(), msg.partition(), msg.offset(), count)) return;
+
+  const auto arrivals = barrier_.release(topic, table.qualified_source());
+  sink_.begin_transaction();
+  sink_.truncate(table);
+  ++stats_.truncates;
+  std::map<TopicPartition, std::int64_t> after;
+  for (const auto& a : arrivals) after[{topic, a.partition}] = a.offset + 1;
+  sink_.commit_transaction(++segment_seq_);
+  ledger_.record(segment_seq_, after);
+  for (const auto& a : arrivals) {
+    consumer_->resume(topic, a.partition, a.offset + 1);
+    positions_[{topic, a.partition}] = a.offset + 1;
+  }
+  segment_offsets_.clear();
+}
+
+void TopicConsumer::apply_segment() {
+  if (segment_.empty() && segment_offsets_.empty()) return;
+  sink_.begin_transaction();
+  // Key-only events: the current rows of every key of a table in one query. Only the last event
+  // of a key matters (the fetched row is the key's current state either way).
+  std::unordered_map<const pipeline::TableSchema*, std::vector<std::size_t>> key_events;
+  {
+    std::unordered_set<std::string> seen;
+    for (std::size_t i = segment_.size(); i-- > 0;) {
+      auto& c = segment_[i];
+      if (!c.key_only) continue;
+      if (!seen.insert(key_identity(*c.table, c.row)).second) {
+        c.table = nullptr;  // superseded within the segment
+        continue;
+      }
+      key_events[c.table].push_back(i);
+    }
+  }
+  std::vector<const pipeline::OwnedRow*> fetched(segment_.size(), nullptr);
+  std::vector<std::vector<pipeline::OwnedRow>> results;
+  results.reserve(key_events.size());
+  for (auto& [table, indexes] : key_events) {
+    std::vector<pipeline::OwnedRow> keys;
+    keys.reserve(indexes.size());
+    for (auto i : indexes) keys.push_back(segment_[i].row);
+    results.push_back(fetcher_.fetch(*table, keys));
+    ++stats_.key_fetches;
+    for (std::size_t k = 0; k < indexes.size(); ++k) fetched[indexes[k]] = &results.back()[k];
+  }
+  for (std::size_t i = 0; i < segment_.size(); ++i) {
+    if (segment_[i].table != nullptr) apply(segment_[i], fetched[i]);
+  }
+  // Offsets past a dead-lettered message are committed only once the dead-letter topic has it.
+  if (dead_lettered_in_segment_) dead_letters_->wait_delivered();
+  dead_lettered_in_segment_ = false;
+  sink_.commit_transaction(++segment_seq_);
+  ledger_.record(segment_seq_, std::move(segment_offsets_));
+  segment_offsets_.clear();
+  segment_.clear();
+}
+
+void TopicConsumer::apply(PendingChange& c, const pipeline::OwnedRow* fetched) {
+  const pipeline::TableSchema& t = *c.table;
+  try {
+    if (c.key_only) {
+      // The row as it is now; a key that no longer exists was deleted.
+      if (fetched->values.empty()) {
+        const auto key = c.row.refs();
+        sink_.remove(t, key, c.version);
+      } else {
+        const auto row = fetched->refs();
+        sink_.insert(t, row, c.version);
+      }
+    } else {
+      const auto row = c.row.refs();
+      if (c.op == 'd') {
+        sink_.remove(t, row, c.version);
+      } else if (c.op == 'u' || has_unchanged(row)) {
+        sink_.update(t, {}, row, c.version);
+      } else {
+        sink_.insert(t, row, c.version);
+      }
+    }
+    ++stats_.changes;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Data) throw;
+    reject(*c.message, e.one_line());
+  }
+}
+
+void TopicConsumer::reject_on_arrival(const RdKafka::Message& msg, const std::string& reason) {
+  if (!dead_letters_) {
+    // Stopping here: what was read before the bad message is still written and committed, so
+    // the restart begins exactly at it.
+    apply_segment();
+    sink_.flush();
+    commit_durable();
+  }
+  reject(msg, reason);
+  note_offset(msg, msg.offset() + 1);
+}
+
+void TopicConsumer::reject(const RdKafka::Message& msg, const std::string& reason) {
+  if (!dead_letters_) {
+    throw Error(ErrorKind::Data, fmt::format("Kafka message {}: {}", where(msg), reason),
+                "fix the producer, or set kafka.dead_letter_topic to move such messages aside and go on; the "
+                "consumer resumes at this message after a restart");
+  }
+  dead_letters_->send(msg, reason);
+  dead_lettered_in_segment_ = true;
+  ++stats_.dead_lettered;
+}
+
+void TopicConsumer::commit_durable() {
+  if (const auto durable = sink_.durable_position()) ledger_.durable_up_to(*durable);
+  const auto offsets = ledger_.committable();
+  if (offsets.empty()) return;
+  try {
+    consumer_->commit(offsets);
+    ledger_.committed(offsets);
+  } catch (const Error& e) {
+    if (!e.retriable()) throw;
+    // Brokers away: ClickHouse has the rows; the commit is retried next round (a crash before it
+    // only means those messages are read and written again, which _version makes harmless).
+    spdlog::warn("kafka consumer: {}; retrying", e.one_line());
+  }
+}
+
+}  // namespace pg2ch::capture::kafka_consumer

@@ -1,0 +1,122 @@
+#pragma once
+// The consumer side of the Kafka route (mode = "kafka"): reads change events from the topics a
+// producing pipeline (sink = "kafka") wrote, and writes them to ClickHouse through the same
+// ChangeSink as every capture mode.
+//
+// Flow: messages are gathered into a segment (whatever librdkafka has ready, up to
+// kMaxSegmentMessages) → each is decoded and resolved to its table at once (a bad one goes to
+// the dead-letter topic or stops the consumer) → the segment is applied in message order as
+// one sink transaction, key-only events with ONE current-row query per table → the segment's
+// next offsets are committed once the sink reports that transaction durable (OffsetLedger).
+// Rebalances and shutdown apply, flush and commit first. Truncates wait for every partition
+// (TruncateBarrier).
+//
+// Errors: exceptions (pg2ch::Error) with topic, partition and offset; retriable commit failures
+// (brokers away) are retried on the next round instead.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "capture/kafka_consumer/offset_ledger.h"
+#include "capture/kafka_consumer/replay_start.h"
+#include "capture/kafka_consumer/truncate_barrier.h"
+#include "config/config.h"
+#include "kafka/consumer.h"
+#include "kafka/dead_letter_queue.h"
+#include "pipeline/change_sink.h"
+#include "pipeline/owned_row.h"
+#include "pipeline/table_schema.h"
+
+namespace pg2ch::capture::kafka_consumer {
+
+struct ConsumerStats {
+  std::uint64_t messages = 0;       // read from Kafka
+  std::uint64_t changes = 0;        // applied to the sink
+  std::uint64_t key_fetches = 0;    // current-row queries for key-only events
+  std::uint64_t truncates = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t skipped = 0;        // tombstones and events of tables not in this config
+};
+
+class TopicConsumer final : private kafka::RebalanceHandler {
+ public:
+  static constexpr std::size_t kMaxSegmentMessages = 20000;
+
+  // `tables` are the configured tables (their events are applied; others skipped); `fetcher`
+  // answers key-only events. All must outlive the consumer.
+  TopicConsumer(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables,
+                pipeline::ChangeSink& sink, pipeline::CurrentRowFetcher& fetcher,
+                std::optional<ReplayStart> replay = std::nullopt);
+  ~TopicConsumer() override;
+
+  // The topics this config reads: one per table, or kafka.topic.
+  static std::vector<std::string> topics_for(const config::Config& cfg,
+                                             const std::vector<const pipeline::TableSchema*>& tables);
+
+  // Consumes until `stop`, or, with stop_when_caught_up, until every message that was in the
+  // topics at start-up is durable in ClickHouse and committed.
+  void run(const std::atomic<bool>& stop, bool stop_when_caught_up);
+  const ConsumerStats& stats() const { return stats_; }
+
+ private:
+  using TopicPartition = OffsetLedger::TopicPartition;
+  struct PendingChange {
+    const pipeline::TableSchema* table = nullptr;
+    char op = 0;
+    bool key_only = false;
+    std::uint64_t version = 0;
+    pipeline::OwnedRow row;                      // full row, or key values only
+    std::unique_ptr<RdKafka::Message> message;   // kept for the dead-letter topic
+  };
+
+  void on_assign(std::vector<kafka::PartitionOffset>& partitions) override;
+  void on_revoke(const std::vector<kafka::PartitionOffset>& partitions) override;
+
+  void handle(std::unique_ptr<RdKafka::Message> msg);
+  void handle_truncate(const pipeline::TableSchema& table, const RdKafka::Message& msg);
+  void apply_segment();
+  void apply(PendingChange& c, const pipeline::OwnedRow* fetched);
+  // Dead-letters `msg`, or throws when no dead-letter topic is configured.
+  void reject(const RdKafka::Message& msg, const std::string& reason);
+  // The same for a message that failed before joining the segment (after the segment is
+  // written, when stopping).
+  void reject_on_arrival(const RdKafka::Message& msg, const std::string& reason);
+  void note_offset(const RdKafka::Message& msg, std::int64_t next);
+  void commit_durable();
+  bool caught_up() const;
+  void record_targets();
+  int partitions_of(const std::string& topic);
+
+  const config::Config& cfg_;
+  std::map<std::pair<std::string, std::string>, const pipeline::TableSchema*> tables_;
+  std::vector<std::string> topics_;
+  pipeline::ChangeSink& sink_;
+  pipeline::CurrentRowFetcher& fetcher_;
+  std::optional<ReplayStart> replay_;
+  std::unique_ptr<kafka::DeadLetterQueue> dead_letters_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+
+  std::vector<PendingChange> segment_;
+  std::map<TopicPartition, std::int64_t> segment_offsets_;
+  bool dead_lettered_in_segment_ = false;
+  std::uint64_t segment_seq_ = 0;
+  OffsetLedger ledger_;
+  TruncateBarrier barrier_;
+
+  std::set<TopicPartition> assigned_;
+  std::set<TopicPartition> replayed_;                  // replay start applied (once per partition)
+  std::vector<kafka::PartitionOffset> replay_commit_;  // replay starts to commit after assignment
+  std::map<TopicPartition, std::int64_t> positions_;   // next offset to read, per assigned partition
+  std::map<TopicPartition, std::int64_t> targets_;     // high watermarks at start (stop_when_caught_up)
+  std::unordered_map<std::string, int> partition_counts_;
+  std::set<std::pair<std::string, std::string>> unknown_tables_logged_;
+  ConsumerStats stats_;
+};
+
+}  // namespace pg2ch::capture::kafka_consumer

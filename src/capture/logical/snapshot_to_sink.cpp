@@ -1,0 +1,91 @@
+#include "capture/logical/snapshot_to_sink.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+
+#include "common/error.h"
+#include "pg/connection.h"
+#include "pg/copy_binary_parser.h"
+
+namespace pg2ch::capture::logical {
+namespace {
+
+// COPY lists replicated columns in target order; the sink takes values by source column.
+struct SinkFeeder {
+  const pipeline::TableSchema& table;
+  pipeline::ChangeSink& sink;
+  std::vector<pipeline::ValueRef> values;
+  std::uint64_t rows = 0;
+  std::uint64_t bytes = 0;
+
+  void row(std::span<const pg::FieldView> fields) {
+    values.assign(table.source_columns.size(), pipeline::ValueRef::null());
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto si = static_cast<std::size_t>(table.target_columns[i].source_index);
+      values[si] = fields[i].is_null() ? pipeline::ValueRef::null() : pipeline::ValueRef::binary(fields[i].view());
+      bytes += fields[i].view().size();
+    }
+    sink.insert(table, values, pipeline::kSnapshotVersion);
+    // Lets the sink send and collect delivery reports while the copy runs.
+    if (++rows % 4096 == 0) sink.poll();
+  }
+};
+
+void copy_table(pg::Connection& conn, const pipeline::TableSchema& table, SinkFeeder& feeder) {
+  const std::string sql = snapshot_copy_statement(conn, table);
+  pg::Result started(PQexec(conn.get(), sql.c_str()));
+  if (started.status() != PGRES_COPY_OUT) {
+    throw pg::error_from_result(started, "starting COPY of " + table.qualified_source());
+  }
+  pg::CopyBinaryParser parser(static_cast<int>(table.target_columns.size()));
+  for (;;) {
+    char* data = nullptr;
+    const int n = PQgetCopyData(conn.get(), &data, 0);
+    if (n > 0) {
+      std::unique_ptr<char, decltype(&PQfreemem)> owned(data, &PQfreemem);
+      parser.feed({data, static_cast<std::size_t>(n)}, feeder);
+    } else if (n == -1) {
+      parser.finish();
+      pg::Result end(PQgetResult(conn.get()));
+      if (!end.ok()) throw pg::error_from_result(end, "copying " + table.qualified_source());
+      while (PGresult* extra = PQgetResult(conn.get())) PQclear(extra);
+      return;
+    } else {
+      throw pg::error_from_connection(conn.get(), "copying " + table.qualified_source());
+    }
+  }
+}
+
+}  // namespace
+
+SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
+                                     const std::string& snapshot_name, Lsn consistent_point, pipeline::ChangeSink& sink,
+                                     const std::atomic<bool>& stop) {
+  const auto started = std::chrono::steady_clock::now();
+  auto conn = pg::Connection::connect(cfg.postgres.conninfo(), "source PostgreSQL " + cfg.postgres.describe());
+  conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  conn.exec(fmt::format("SET TRANSACTION SNAPSHOT {}", conn.quote_literal(snapshot_name)));
+  SnapshotResult result;
+  sink.begin_transaction();
+  for (const auto* t : tables) {
+    if (stop.load()) break;
+    SinkFeeder feeder{*t, sink, {}, 0, 0};
+    copy_table(conn, *t, feeder);
+    result.rows += feeder.rows;
+    result.bytes += feeder.bytes;
+  }
+  conn.exec("COMMIT");
+  sink.commit_transaction(consistent_point);
+  sink.flush();
+  const auto durable = sink.durable_position();
+  if (!stop.load() && (!durable || *durable < consistent_point)) {
+    throw Error(ErrorKind::Connection, "the initial snapshot was not fully delivered to the sink",
+                "check that Kafka is reachable; pg2ch takes the snapshot again on restart", true);
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace pg2ch::capture::logical

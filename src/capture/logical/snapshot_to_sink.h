@@ -1,0 +1,24 @@
+#pragma once
+// The initial copy for sinks other than plain ClickHouse (sink = "kafka" | "both"): every row
+// goes through the ChangeSink as an insert with kSnapshotVersion, so Kafka gets it as an op "r"
+// event. One connection, one table after another, under the slot's exported snapshot; slower
+// than SnapshotCopier's parallel streaming INSERTs, which only plain ClickHouse can use.
+//
+// Returns once the sink has *durably* taken every row (Kafka delivery reports); throws
+// Error(Connection, retriable) otherwise, and the caller takes the snapshot again.
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "capture/logical/snapshot_copier.h"
+#include "common/lsn.h"
+#include "config/config.h"
+#include "pipeline/change_sink.h"
+
+namespace pg2ch::capture::logical {
+
+SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
+                                     const std::string& snapshot_name, Lsn consistent_point, pipeline::ChangeSink& sink,
+                                     const std::atomic<bool>& stop);
+
+}  // namespace pg2ch::capture::logical

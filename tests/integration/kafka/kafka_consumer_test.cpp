@@ -1,0 +1,223 @@
+// The whole Kafka route on real servers: PostgreSQL 15 → pg2ch (logical, sink = kafka) → the mock
+// Kafka broker → pg2ch (mode = kafka) → ClickHouse, compared row by row with the source.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+#include "support/all_types.h"
+#include "support/kafka_broker.h"
+#include "support/pg2ch_cli.h"
+#include "support/pipeline_runner.h"
+#include "support/table_compare.h"
+#include "support/test_config.h"
+
+namespace pg2ch::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TableQuery source_table_query() {
+  return {"SELECT id, name, value::text FROM source_table ORDER BY id",
+          "SELECT id, name, toString(value) FROM source_table FINAL WHERE _deleted = 0 ORDER BY id"};
+}
+
+bool slot_streaming(TestDatabase& db) {
+  return db.pg_rows("SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid "
+                    "WHERE s.slot_name = '" + db.name() + "' AND r.state = 'streaming'") == Rows{{"1"}};
+}
+
+std::int64_t ch_count(TestDatabase& db, const std::string& table) {
+  try {
+    return std::stoll(db.ch_rows("SELECT count() FROM " + table + " FINAL WHERE _deleted = 0")[0][0]);
+  } catch (const Error&) {
+    return -1;  // not created yet
+  }
+}
+
+class KafkaRoute : public ::testing::Test {
+ protected:
+  // `format` is the producer's kafka.format; the consumer recognises either.
+  void configure(const std::vector<std::string>& tables, const std::string& format, int partitions) {
+    producer = make_test_config(db, tables);
+    producer.sink = "kafka";
+    producer.kafka.brokers = broker.bootstrap();
+    producer.kafka.format = format;
+    for (const auto& t : tables) broker.create_topic("pg2ch." + t, partitions);
+    consumer = make_test_config(db, tables);
+    consumer.mode = "kafka";
+    consumer.kafka.brokers = broker.bootstrap();
+    consumer.kafka.group_id = db.name();
+    consumer.batch.max_delay = 200ms;
+    // The mock broker holds a rebalance until a departed member's session expires: keep restarts quick.
+    consumer.kafka.session_timeout = 6s;
+  }
+  // The producer's snapshot empties the ClickHouse targets, so it must be done before the
+  // consumer writes there (both pipelines share one ClickHouse database in these tests).
+  std::unique_ptr<PipelineRunner> start_producer() {
+    auto r = std::make_unique<PipelineRunner>(producer);
+    EXPECT_TRUE(wait_until([&] { return slot_streaming(db) || r->failed(); }, 60s));
+    return r;
+  }
+
+  TestDatabase db = make_test_database();
+  KafkaBroker broker;
+  config::Config producer, consumer;
+};
+
+TEST_F(KafkaRoute, EveryTypeArrivesThroughDebeziumEvents) {
+  all_types::create(db);
+  db.pg_exec(all_types::kRows);  // existing rows: the snapshot sends them as op "r"
+  configure({"public.all_types"}, "debezium", 3);
+  auto prod = start_producer();
+  PipelineRunner cons(consumer);
+
+  const auto caps = db.ch().capabilities();
+  const auto q = all_types::query(caps.datetime64, caps.bool_type);
+  db.pg_exec("SET intervalstyle = 'iso_8601'");
+  ASSERT_TRUE(wait_equal(db, q)) << "snapshot rows";
+  db.pg_exec(
+      "INSERT INTO all_types SELECT id + 100, c_int2, c_int8, c_float4, c_float8, c_num, c_num_free, c_text, "
+      "c_char, c_bool, c_date, c_ts, c_tstz, c_time, c_uuid, c_json, c_jsonb, c_bytea, c_mood, c_ints, c_texts, "
+      "c_grid, c_interval, c_inet, c_money, c_domain FROM all_types");
+  db.pg_exec(
+      "UPDATE all_types SET c_text = c_text || '!', c_ints = c_ints || 7, c_num = c_num + 1, "
+      "c_tstz = c_tstz + interval '1 microsecond', c_mood = 'ok', c_jsonb = '[null]' WHERE id IN (1, 101)");
+  db.pg_exec("DELETE FROM all_types WHERE id = 103");
+  db.pg_exec("UPDATE all_types SET id = 1000 WHERE id = 104");  // key change: d + c
+  ASSERT_TRUE(wait_equal(db, q)) << "changes";
+  cons.stop();
+  prod->stop();
+}
+
+TEST_F(KafkaRoute, KeyOnlyEventsAndTruncateAcrossPartitions) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series(1, 500) g");
+  configure({"public.source_table"}, "key", 3);
+  auto prod = start_producer();
+  PipelineRunner cons(consumer);
+  ASSERT_TRUE(wait_equal(db, source_table_query())) << "snapshot";
+
+  db.pg_exec("UPDATE source_table SET value = value * 2, name = name || '!' WHERE id % 3 = 0");
+  db.pg_exec("DELETE FROM source_table WHERE id % 7 = 0");
+  db.pg_exec("BEGIN; DELETE FROM source_table WHERE id = 2; INSERT INTO source_table VALUES (2, 'reborn', 3); COMMIT");
+  ASSERT_TRUE(wait_equal(db, source_table_query())) << "changes";
+
+  // The truncate reaches each of the 3 partitions after that partition's earlier changes; rows
+  // written after it must survive, rows before it must not come back.
+  db.pg_exec("INSERT INTO source_table SELECT g, 'late' || g, g FROM generate_series(1001, 1300) g");
+  db.pg_exec("TRUNCATE source_table");
+  db.pg_exec("INSERT INTO source_table SELECT g, 'after' || g, g FROM generate_series(1, 200) g");
+  ASSERT_TRUE(wait_equal(db, source_table_query())) << "truncate";
+  cons.stop();
+  prod->stop();
+}
+
+TEST_F(KafkaRoute, ConsumerKilledMidBatchAndRestartedLosesNothing) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  configure({"public.source_table"}, "debezium", 2);
+  auto prod = start_producer();
+  for (int i = 0; i < 20; ++i) {
+    db.pg_exec(fmt::format("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series({}, {}) g",
+                           i * 5000 + 1, (i + 1) * 5000));
+  }
+  db.pg_exec("UPDATE source_table SET value = -value WHERE id % 10 = 0");
+  const auto cfg_file = write_config_file(consumer, db.dir() / "consumer.toml");
+  {
+    auto first = pg2ch_cli(db, cfg_file, {"run"}, "consumer1");
+    ASSERT_TRUE(wait_until([&] { return ch_count(db, "source_table") > 0 || !first.running(); }, 60s));
+    ASSERT_TRUE(first.running()) << first.stderr_text();
+    first.kill();
+  }
+  const auto seen = ch_count(db, "source_table");
+  EXPECT_LT(seen, 100000) << "the kill should land mid-stream; make the workload larger if this fails";
+  auto second = pg2ch_cli(db, cfg_file, {"run"}, "consumer2");
+  ASSERT_TRUE(wait_equal(db, source_table_query(), 120s)) << second.stderr_text();
+  EXPECT_EQ(second.stop(), 0) << second.stderr_text();
+  prod->stop();
+}
+
+TEST_F(KafkaRoute, BrokerAwayForAWhileThenEverythingArrives) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  configure({"public.source_table"}, "debezium", 1);
+  auto prod = start_producer();
+  PipelineRunner cons(consumer);
+  db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series(1, 1000) g");
+  ASSERT_TRUE(wait_equal(db, source_table_query()));
+
+  broker.down();
+  db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series(1001, 3000) g");
+  db.pg_exec("DELETE FROM source_table WHERE id <= 100");
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(ch_count(db, "source_table"), 1000) << "nothing can arrive while the broker is down";
+  broker.up();
+  ASSERT_TRUE(wait_equal(db, source_table_query(), 120s));
+  EXPECT_FALSE(cons.failed());
+  cons.stop();
+  prod->stop();
+}
+
+TEST_F(KafkaRoute, ReplayFromTheBeginningRebuildsAnEmptiedTarget) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series(1, 300) g");
+  configure({"public.source_table"}, "debezium", 2);
+  auto prod = start_producer();
+  db.pg_exec("UPDATE source_table SET name = 'u' || id WHERE id % 2 = 0");
+  db.pg_exec("DELETE FROM source_table WHERE id % 5 = 0");
+  const auto cfg_file = write_config_file(consumer, db.dir() / "consumer.toml");
+  {
+    PipelineRunner cons(consumer);
+    ASSERT_TRUE(wait_equal(db, source_table_query()));
+    cons.stop();
+  }
+  db.ch_exec("TRUNCATE TABLE source_table");
+  // The group's offsets are at the end: a plain run would read nothing.
+  auto plain = pg2ch_cli(db, cfg_file, {"run", "--until-caught-up"}, "plain");
+  ASSERT_EQ(plain.wait(120s), 0) << plain.stderr_text();
+  EXPECT_EQ(ch_count(db, "source_table"), 0);
+
+  auto replay = pg2ch_cli(db, cfg_file, {"replay", "--from", "beginning", "--until-caught-up"}, "replay");
+  ASSERT_EQ(replay.wait(120s), 0) << replay.stderr_text();
+  EXPECT_TRUE(wait_equal(db, source_table_query(), 5s));
+  prod->stop();
+}
+
+TEST_F(KafkaRoute, UndecodableMessageGoesToTheDeadLetterTopicOrStopsTheConsumer) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  configure({"public.source_table"}, "debezium", 1);
+  broker.create_topic("pg2ch.dead", 1);
+  auto prod = start_producer();
+  db.pg_exec("INSERT INTO source_table VALUES (1, 'a', 1)");
+  ASSERT_TRUE(wait_until([&] { return broker.read_all("pg2ch.public.source_table").size() == 1; }, 30s));
+  broker.produce("pg2ch.public.source_table", 0, R"({"id":2})", "{not json");
+  broker.produce("pg2ch.public.source_table", 0, R"({"id":3})",
+                 R"({"before":null,"after":{"id":3,"name":"x","value":"not a number"},)"
+                 R"("source":{"schema":"public","table":"source_table","lsn":1},"op":"c"})");
+  db.pg_exec("INSERT INTO source_table VALUES (4, 'b', 2)");
+
+  // Without a dead-letter topic: the consumer stops at the bad message and says where it is.
+  const auto strict_file = write_config_file(consumer, db.dir() / "strict.toml");
+  auto strict = pg2ch_cli(db, strict_file, {"run"}, "strict");
+  ASSERT_EQ(strict.wait(60s), 1) << strict.stderr_text();
+  EXPECT_NE(strict.stderr_text().find("pg2ch.public.source_table[0] offset 1"), std::string::npos)
+      << strict.stderr_text();
+  EXPECT_EQ(ch_count(db, "source_table"), 1) << "the row before the bad message is in, nothing after it";
+
+  consumer.kafka.dead_letter_topic = "pg2ch.dead";
+  PipelineRunner cons(consumer);
+  ASSERT_TRUE(wait_equal(db, source_table_query()));
+  const auto dead = broker.read_all("pg2ch.dead");
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(dead[0].value, "{not json");
+  EXPECT_EQ(dead[0].key, R"({"id":2})");
+  std::map<std::string, std::string> headers(dead[1].headers.begin(), dead[1].headers.end());
+  EXPECT_EQ(headers["pg2ch.source.topic"], "pg2ch.public.source_table");
+  EXPECT_EQ(headers["pg2ch.source.offset"], "2");
+  EXPECT_NE(headers["pg2ch.error"].find("value"), std::string::npos) << headers["pg2ch.error"];
+  cons.stop();
+  prod->stop();
+}
+
+}  // namespace
+}  // namespace pg2ch::test

@@ -1,0 +1,84 @@
+// Reading change events back (the consumer's first step): every shape the producers write, and
+// clear errors for what is not a change event.
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "kafka/change_event.h"
+
+namespace pg2ch::kafka {
+namespace {
+
+using Kind = ChangeEvent::Kind;
+
+TEST(KafkaChangeEvent, DebeziumCreateUpdateDelete) {
+  auto c = decode_change_event(
+      R"({"before":null,"after":{"id":1,"v":"a"},"source":{"schema":"public","table":"t","lsn":42},"op":"c"})");
+  EXPECT_EQ(c->kind, Kind::Row);
+  EXPECT_EQ(c->op, 'c');
+  EXPECT_EQ(c->schema, "public");
+  EXPECT_EQ(c->table, "t");
+  EXPECT_EQ(c->version, 42u);
+  ASSERT_NE(c->after, nullptr);
+  EXPECT_EQ((*c->after)["id"].GetInt(), 1);
+  EXPECT_EQ(c->before, nullptr);
+
+  auto d = decode_change_event(
+      R"({"before":{"id":1,"v":null},"after":null,"source":{"schema":"s","table":"t","lsn":43},"op":"d"})");
+  EXPECT_EQ(d->op, 'd');
+  ASSERT_NE(d->before, nullptr);
+  EXPECT_EQ(d->after, nullptr);
+}
+
+TEST(KafkaChangeEvent, SchemaWrappedEnvelopeAndTombstones) {
+  auto w = decode_change_event(
+      R"({"schema":{"type":"struct"},"payload":{"before":null,"after":{"id":5},)"
+      R"("source":{"schema":"public","table":"t","lsn":7},"op":"r"}})");
+  EXPECT_EQ(w->kind, Kind::Row);
+  EXPECT_EQ(w->op, 'r');
+  EXPECT_EQ((*w->after)["id"].GetInt(), 5);
+  EXPECT_EQ(decode_change_event(std::nullopt)->kind, Kind::Tombstone);
+  EXPECT_EQ(decode_change_event(R"({"schema":{},"payload":null})")->kind, Kind::Tombstone);
+}
+
+TEST(KafkaChangeEvent, KeyOnlyEventsAndTruncates) {
+  auto k = decode_change_event(R"({"id":42,"__op":"u","__schema":"public","__table":"orders","__lsn":99})");
+  EXPECT_EQ(k->kind, Kind::KeyOnly);
+  EXPECT_EQ(k->op, 'u');
+  EXPECT_EQ(k->table, "orders");
+  EXPECT_EQ(k->version, 99u);
+  EXPECT_EQ((*k->after)["id"].GetInt(), 42);
+
+  EXPECT_EQ(decode_change_event(R"({"__op":"t","__schema":"public","__table":"orders","__lsn":null})")->kind,
+            Kind::Truncate);
+  EXPECT_EQ(decode_change_event(
+                R"({"before":null,"after":null,"source":{"schema":"public","table":"t","lsn":null},"op":"t"})")
+                ->kind,
+            Kind::Truncate);
+}
+
+void expect_bad(std::string_view value, const std::string& fragment) {
+  try {
+    decode_change_event(value);
+    ADD_FAILURE() << "accepted: " << value;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Data);
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(KafkaChangeEvent, MalformedMessagesSayWhatIsWrong) {
+  expect_bad("{not json", "invalid JSON at byte 1");
+  expect_bad("[1,2]", "not a JSON object");
+  expect_bad(R"({"after":{"id":1},"source":{"schema":"s","table":"t","lsn":1}})", "\"op\" is missing");
+  expect_bad(R"({"after":{"id":1},"source":{"schema":"s","table":"t","lsn":1},"op":"x"})", "unknown \"op\"");
+  expect_bad(R"({"after":{"id":1},"source":{"schema":"s","lsn":1},"op":"c"})", "source.table");
+  expect_bad(R"({"after":{"id":1},"source":{"schema":"s","table":"t","lsn":-1},"op":"c"})", "source.lsn");
+  expect_bad(R"({"after":{"id":1},"source":{"schema":"s","table":"t"},"op":"c"})", "source.lsn");
+  expect_bad(R"({"after":null,"source":{"schema":"s","table":"t","lsn":1},"op":"c"})", "without \"after\"");
+  expect_bad(R"({"before":null,"source":{"schema":"s","table":"t","lsn":1},"op":"d"})", "without \"before\"");
+  expect_bad(R"({"after":[1],"source":{"schema":"s","table":"t","lsn":1},"op":"c"})", "neither an object nor null");
+  expect_bad(R"({"id":1,"__op":"c","__schema":"s","__table":"t"})", "__lsn");
+}
+
+}  // namespace
+}  // namespace pg2ch::kafka
