@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# What the outbox triggers cost the writing backend, against the seed's row trigger and against
+# candidate trigger designs (issue 3: "pg2ch's outbox and notify triggers must cost the source
+# clearly less than the seed's").
+#
+#   bench/outbox_trigger_cost.sh
+#
+# Throughput on a shared 2-core machine mostly measures the other jobs, so this measures CPU time:
+# one psql session runs the statements and the backend reads its own /proc/self/schedstat (time
+# on CPU, ns) before and after, so only that process's CPU counts, whatever else runs (cache and
+# SMT sharing still add a few percent of noise: hence medians of interleaved rounds). Every
+# variant has its own source table (same shape) with its triggers installed once; rounds run the
+# variants interleaved (A B C A B C ...) and the report gives per-variant medians.
+#
+# Variants:
+#   none            no trigger
+#   seed            the seed's per-row plpgsql trigger: INSERT INTO events_table (id) ON CONFLICT
+#   outbox_key      pg2ch's outbox as `pg2ch setup` installs it, payload = "key"
+#   outbox_row      the same, payload = "row"
+#   cand_*          candidate designs and cost floors, hand-written below (see the comments at
+#                   each); INSERT triggers only, which is all the statements here need
+#
+# Environment knobs (defaults in brackets):
+#   PG2CH [build with BUILD_DIR]  BUILD_DIR [<repo>/build-bench]  SKIP_BUILD [0]
+#   ROUNDS [11]  SINGLE [6000] single-row INSERT transactions per run  MULTI [SINGLE/100]
+#   100-row INSERTs per run  VARIANTS [all]  PERF [0]: 1 = also `perf record -g` each variant's
+#   single-row run once (needs perf) and print the inclusive share of the backend's samples in
+#   the functions a capture trigger adds (trigger call, SPI insert, heap/btree, GUC, sequence)
+#   KEEP_WORK [0]
+#   RESULTS [<repo>/bench/results]: writes outbox-trigger-cost.json and .md there
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
+SKIP_BUILD=${SKIP_BUILD:-0}
+KEEP_WORK=${KEEP_WORK:-0}
+RESULTS=${RESULTS:-$ROOT/bench/results}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+ROUNDS=${ROUNDS:-11}
+SINGLE=${SINGLE:-6000}
+MULTI=${MULTI:-$((SINGLE / 100))}
+PERF=${PERF:-0}
+CH_DB=db
+ALL_VARIANTS="none seed outbox_key outbox_row cand_row_same cand_row_narrow cand_row_narrow_invoker cand_stmt_narrow
+  cand_stmt_lean cand_row_lean cand_row_minimal cand_row_heaponly cand_empty_row cand_empty_stmt"
+VARIANTS=${VARIANTS:-$ALL_VARIANTS}
+
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+if [ -z "${PG2CH:-}" ]; then
+  if [ "$SKIP_BUILD" != 1 ]; then
+    log "building Release pg2ch in $BUILD_DIR"
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$BUILD_DIR" --target pg2ch >/dev/null
+  fi
+  PG2CH=$BUILD_DIR/pg2ch
+fi
+[ -x "$PG2CH" ] || die "no pg2ch binary at $PG2CH"
+mkdir -p "$RESULTS"
+# pg2ch setup creates the ClickHouse targets too, so both servers run.
+bench_start_servers
+
+# ---------------------------------------------------------------------------------------------
+# Tables and triggers
+
+make_table() {  # NAME
+  psql_q -c "CREATE TABLE public.$1 (id bigserial PRIMARY KEY, name text NOT NULL, value int NOT NULL,
+             updated_at timestamptz NOT NULL DEFAULT now())"
+}
+
+install_seed() {
+  psql_q <<'SQL'
+CREATE TABLE events_table (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION seed_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO events_table (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER seed_capture AFTER INSERT OR UPDATE ON src_seed FOR EACH ROW EXECUTE FUNCTION seed_capture();
+SQL
+}
+
+install_pg2ch() {  # PAYLOAD
+  local cfg=$WORK/outbox_$1.toml
+  cat >"$cfg" <<EOF
+name = "cost_$1"
+mode = "outbox"
+[outbox]
+payload = "$1"
+table = "events_$1"
+[state]
+path = "$WORK/outbox_$1.state"
+[[tables]]
+name = "public.src_outbox_$1"
+EOF
+  "$PG2CH" --config "$cfg" setup >>"$WORK/setup.log" 2>&1 || die "pg2ch setup failed: $(tail -n 5 "$WORK/setup.log")"
+}
+
+# Candidates write into cand.<variant>_events. Each reproduces what the outbox needs: an ordered
+# id for the drainer, the table, the op and the key.
+install_candidates() {
+  psql_q <<'SQL'
+CREATE SCHEMA cand;
+-- cand_row_same: pg2ch's current events layout, but a FOR EACH ROW trigger (no transition table).
+CREATE TABLE cand.row_same_events (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, schema_name text NOT NULL, table_name text NOT NULL,
+  op char(1) NOT NULL, pk jsonb, "row" jsonb, txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  created_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX ON cand.row_same_events (id) WHERE op = 'T';
+CREATE FUNCTION cand.row_same() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO cand.row_same_events (schema_name, table_name, op, pk, "row") VALUES ('public', 'src_cand_row_same', 'I', jsonb_build_object('id', NEW."id"), NULL);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_row_same FOR EACH ROW EXECUTE FUNCTION cand.row_same();
+
+-- cand_row_narrow: row trigger, narrow event (relation oid, "char" op, jsonb key), no txid, no
+-- partial index.
+CREATE TABLE cand.row_narrow_events (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, rel oid NOT NULL, op "char" NOT NULL, pk jsonb,
+  "row" jsonb, created_at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION cand.row_narrow() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO cand.row_narrow_events (rel, op, pk) VALUES (TG_RELID, 'I', jsonb_build_object('id', NEW."id"));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_row_narrow FOR EACH ROW EXECUTE FUNCTION cand.row_narrow();
+
+-- cand_row_narrow_invoker: the same without SECURITY DEFINER / SET (what those clauses cost).
+CREATE TABLE cand.row_narrow_invoker_events (LIKE cand.row_narrow_events INCLUDING ALL);
+CREATE FUNCTION cand.row_narrow_invoker() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO cand.row_narrow_invoker_events (rel, op, pk) VALUES (TG_RELID, 'I', jsonb_build_object('id', NEW."id"));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_row_narrow_invoker FOR EACH ROW EXECUTE FUNCTION cand.row_narrow_invoker();
+
+-- cand_stmt_narrow: pg2ch's statement trigger with a transition table, narrow event.
+CREATE TABLE cand.stmt_narrow_events (LIKE cand.row_narrow_events INCLUDING ALL);
+CREATE FUNCTION cand.stmt_narrow() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO cand.stmt_narrow_events (rel, op, pk) SELECT TG_RELID, 'I', jsonb_build_object('id', n."id") FROM new_rows n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_narrow REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_narrow();
+
+-- cand_stmt_lean / cand_row_lean: the leanest event that still has what the drainer needs (id for
+-- order, relation oid, op, key), SECURITY DEFINER kept (writers need no grant) but without the
+-- SET search_path clause (every name in the body is qualified instead), as a statement trigger
+-- with a transition table and as a row trigger.
+CREATE TABLE cand.stmt_lean_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, rel oid NOT NULL,
+  op "char" NOT NULL, pk jsonb, "row" jsonb);
+CREATE FUNCTION cand.stmt_lean() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO cand.stmt_lean_events (rel, op, pk) SELECT TG_RELID, 'I', pg_catalog.jsonb_build_object('id', n."id") FROM new_rows n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_lean REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_lean();
+CREATE TABLE cand.row_lean_events (LIKE cand.stmt_lean_events INCLUDING ALL);
+CREATE FUNCTION cand.row_lean() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO cand.row_lean_events (rel, op, pk) VALUES (TG_RELID, 'I', pg_catalog.jsonb_build_object('id', NEW."id"));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_row_lean FOR EACH ROW EXECUTE FUNCTION cand.row_lean();
+
+-- The floors any "one event row per change" design stands on:
+-- cand_row_minimal: row trigger, invoker, event = identity id + jsonb key only.
+CREATE TABLE cand.row_minimal_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, pk jsonb);
+CREATE FUNCTION cand.row_minimal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO cand.row_minimal_events (pk) VALUES (jsonb_build_object('id', NEW."id"));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_row_minimal FOR EACH ROW EXECUTE FUNCTION cand.row_minimal();
+-- cand_row_heaponly: the same event without id, sequence or index (no drainer could order it).
+CREATE TABLE cand.row_heaponly_events (pk jsonb);
+CREATE FUNCTION cand.row_heaponly() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO cand.row_heaponly_events (pk) VALUES (jsonb_build_object('id', NEW."id"));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_row_heaponly FOR EACH ROW EXECUTE FUNCTION cand.row_heaponly();
+-- cand_empty_row / cand_empty_stmt: the trigger call alone (row trigger; statement trigger with
+-- a transition table), writing nothing.
+CREATE FUNCTION cand.empty() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_empty_row FOR EACH ROW EXECUTE FUNCTION cand.empty();
+CREATE TRIGGER t AFTER INSERT ON src_cand_empty_stmt REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.empty();
+SQL
+}
+
+# The events tables a variant's inserts fill (emptied before each run so every run starts alike).
+events_tables() {  # VARIANT
+  case $1 in
+    none) ;;
+    seed) echo public.events_table ;;
+    outbox_key | outbox_row) echo "pg2ch.events_${1#outbox_}" ;;
+    cand_empty_*) ;;
+    cand_*) echo "cand.${1#cand_}_events" ;;
+  esac
+}
+
+for v in $ALL_VARIANTS; do
+  make_table "src_$v"
+done
+install_seed
+install_pg2ch key
+install_pg2ch row
+install_candidates
+
+# ---------------------------------------------------------------------------------------------
+# Statement files: warm-up (plans, plpgsql compile, caches), then the measured statements between
+# two reads of the backend's own CPU time. psql runs each line as its own transaction.
+
+write_script() {  # VARIANT KIND(single|multi) COUNT FILE
+  local table=src_$1 kind=$2 count=$3 file=$4 stmt
+  if [ "$kind" = single ]; then
+    stmt="INSERT INTO $table (name, value) VALUES ('name', 1);"
+  else
+    stmt="INSERT INTO $table (name, value) SELECT 'name', g FROM generate_series(1, 100) g;"
+  fi
+  # Single-row runs send 20 transactions per query string (psql's `\;`): each is still its own
+  # BEGIN ... COMMIT, but the backend is not woken once per statement, a cost (and noise) that is
+  # no trigger's. SINGLE is rounded down to a multiple of 20.
+  local per_line=1 line
+  [ "$kind" = single ] && per_line=20
+  line="BEGIN \\; ${stmt%;} \\; COMMIT"
+  for ((i = 1; i < per_line; i++)); do line+=" \\; BEGIN \\; ${stmt%;} \\; COMMIT"; done
+  line+=";"
+  {
+    for ((i = 0; i < 200 / per_line; i++)); do echo "$line"; done
+    echo "SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint AS t0 \\gset"
+    for ((i = 0; i < count / per_line; i++)); do echo "$line"; done
+    echo "SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint - :t0;"
+  } >"$file"
+}
+
+SINGLE=$((SINGLE / 20 * 20))
+for v in $VARIANTS; do
+  write_script "$v" single "$SINGLE" "$WORK/$v.single.sql"
+  write_script "$v" multi "$MULTI" "$WORK/$v.multi.sql"
+done
+
+reset_variant() {  # VARIANT
+  local sql="TRUNCATE public.src_$1 RESTART IDENTITY;" t
+  for t in $(events_tables "$1"); do sql+=" TRUNCATE $t;"; done
+  psql_q -c "$sql" -c "CHECKPOINT"
+}
+
+# Nanoseconds of backend CPU per statement for one run.
+run_once() {  # VARIANT KIND COUNT
+  reset_variant "$1"
+  local ns
+  ns=$(psql_q -f "$WORK/$1.$2.sql" | tail -n 1)
+  calc 'ns / c' -v ns="$ns" -v c="$3"
+}
+
+declare -A SAMPLES
+for ((r = 1; r <= ROUNDS; r++)); do
+  for v in $VARIANTS; do
+    SAMPLES[$v.single]+="$(run_once "$v" single "$SINGLE") "
+    SAMPLES[$v.multi]+="$(run_once "$v" multi "$MULTI") "
+  done
+  log "round $r/$ROUNDS done (load $(loadavg))"
+done
+
+minimum() { tr ' ' '\n' | grep -v '^$' | sort -g | head -n 1; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# The median over rounds of variant/seed within the same round: the load on a shared machine
+# drifts over minutes and moves all variants of one round alike, so a ratio taken inside a round
+# is steadier than a ratio of medians.
+paired_ratio() {  # "V1 V2 ..." "SEED1 SEED2 ..."
+  paste -d' ' <(echo "$1" | tr ' ' '\n' | grep -v '^$') <(echo "$2" | tr ' ' '\n' | grep -v '^$') |
+    awk '{ print $1 / $2 }' | tr '\n' ' ' | median
+}
+
+# ---------------------------------------------------------------------------------------------
+# Optional profile: where a variant's single-row statements spend their CPU.
+
+if [ "$PERF" = 1 ]; then
+  for v in $VARIANTS; do
+    reset_variant "$v"
+    coproc PSQL { "$PG_BIN/psql" -X -q -At; }
+    echo "SELECT pg_backend_pid();" >&"${PSQL[1]}"
+    read -r pid <&"${PSQL[0]}"
+    perf record -q -g -p "$pid" -o "$WORK/$v.perf" 2>/dev/null &
+    perf_pid=$!
+    sleep 0.5
+    grep -v '^SELECT' "$WORK/$v.single.sql" >&"${PSQL[1]}"
+    echo "SELECT 'done';" >&"${PSQL[1]}"
+    read -r _ <&"${PSQL[0]}"
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+    psql_in=${PSQL[1]}
+    exec {psql_in}>&- # end of input: psql exits
+    wait "$PSQL_PID" || true
+    # Inclusive share of the backend's samples in the steps a capture trigger adds.
+    log "perf $v: share of samples (inclusive) in trigger-related functions"
+    perf report -q -i "$WORK/$v.perf" --children --sort symbol -g none 2>/dev/null |
+      grep -E '\] (AfterTriggerEndQuery|fmgr_security_definer|plpgsql_exec_trigger|SPI_execute_plan_with_paramlist|heap_insert|ExecInsertIndexTuples|_bt_doinsert|ExecCheckIndexConstraints|nextval_internal|jsonb_build_object|to_jsonb|ProcessGUCArray|AtEOXact_GUC|MakeTransitionCaptureState|tuplestore_begin_heap|standard_ExecutorStart|ExecInitModifyTable|CommitTransactionCommand|__GI___kill) ' |
+      awk '{ print "  " $1 " " $4 }' >&2 || true
+  done
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+declare -A MED1 MED100 MIN1 MIN100
+for v in $VARIANTS; do
+  MIN1[$v]=$(echo "${SAMPLES[$v.single]}" | minimum)
+  MIN100[$v]=$(echo "${SAMPLES[$v.multi]}" | minimum)
+  MED1[$v]=$(echo "${SAMPLES[$v.single]}" | median)
+  MED100[$v]=$(echo "${SAMPLES[$v.multi]}" | median)
+done
+{
+  echo "{"
+  echo "  \"commit\": \"$COMMIT\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\", \"rounds\": $ROUNDS,"
+  echo "  \"single_row_statements\": $SINGLE, \"hundred_row_statements\": $MULTI,"
+  echo "  \"cpu_ns_per_statement\": {"
+  sep=""
+  for v in $VARIANTS; do
+    printf '%s    "%s": {"one_row": %s, "hundred_rows": %s, "one_row_min": %s, "hundred_rows_min": %s}' "$sep" "$v" \
+      "$(fmt0 "${MED1[$v]}")" "$(fmt0 "${MED100[$v]}")" "$(fmt0 "${MIN1[$v]}")" "$(fmt0 "${MIN100[$v]}")"
+    sep=$',\n'
+  done
+  echo
+  echo "  }"
+  echo "}"
+} >"$RESULTS/outbox-trigger-cost.json"
+
+has_seed=0
+case " $VARIANTS " in *" seed "*) has_seed=1 ;; esac
+{
+  echo "Outbox trigger cost, commit $COMMIT, $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL 15 on tmpfs."
+  echo "Writing backend's CPU time (/proc/self/schedstat), median of $ROUNDS interleaved rounds;"
+  echo "$SINGLE single-row INSERT transactions and $MULTI 100-row INSERT transactions per run."
+  echo
+  echo "Medians, minima in brackets; \"vs seed\" is the median of the per-round ratios."
+  echo
+  echo "| variant | 1-row INSERT: µs CPU/stmt | vs seed | (min) | 100-row INSERT: µs CPU/row | vs seed | (min) |"
+  echo "|---|---|---|---|---|---|---|"
+  for v in $VARIANTS; do
+    s1="" s100=""
+    if [ "$has_seed" = 1 ]; then
+      s1="$(fmt2 "$(paired_ratio "${SAMPLES[$v.single]}" "${SAMPLES[seed.single]}")")x"
+      s100="$(fmt2 "$(paired_ratio "${SAMPLES[$v.multi]}" "${SAMPLES[seed.multi]}")")x"
+    fi
+    echo "| $v | $(fmt2 "$(calc 'a / 1000' -v a="${MED1[$v]}")") | $s1 | $(fmt2 "$(calc 'a / 1000' -v a="${MIN1[$v]}")") |" \
+      "$(fmt2 "$(calc 'a / 100000' -v a="${MED100[$v]}")") | $s100 | $(fmt2 "$(calc 'a / 100000' -v a="${MIN100[$v]}")") |"
+  done
+} >"$RESULTS/outbox-trigger-cost.md"
+cat "$RESULTS/outbox-trigger-cost.md"
