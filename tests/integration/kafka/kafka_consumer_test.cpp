@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "outbox/outbox_support.h"
 #include "support/all_types.h"
 #include "support/kafka_broker.h"
 #include "support/pg2ch_cli.h"
@@ -77,14 +78,7 @@ TEST_F(KafkaRoute, EveryTypeArrivesThroughDebeziumEvents) {
   const auto q = all_types::query(caps.datetime64, caps.bool_type);
   db.pg_exec("SET intervalstyle = 'iso_8601'");
   ASSERT_TRUE(wait_equal(db, q)) << "snapshot rows";
-  db.pg_exec(
-      "INSERT INTO all_types SELECT id + 100, c_int2, c_int8, c_float4, c_float8, c_num, c_num_free, c_text, "
-      "c_char, c_bool, c_date, c_ts, c_tstz, c_time, c_uuid, c_json, c_jsonb, c_bytea, c_mood, c_ints, c_texts, "
-      "c_grid, c_interval, c_inet, c_money, c_domain FROM all_types");
-  db.pg_exec(
-      "UPDATE all_types SET c_text = c_text || '!', c_ints = c_ints || 7, c_num = c_num + 1, "
-      "c_tstz = c_tstz + interval '1 microsecond', c_mood = 'ok', c_jsonb = '[null]' WHERE id IN (1, 101)");
-  db.pg_exec("DELETE FROM all_types WHERE id = 103");
+  all_types::copy_update_and_delete(db);
   db.pg_exec("UPDATE all_types SET id = 1000 WHERE id = 104");  // key change: d + c
   ASSERT_TRUE(wait_equal(db, q)) << "changes";
   cons.stop();
@@ -217,6 +211,41 @@ TEST_F(KafkaRoute, UndecodableMessageGoesToTheDeadLetterTopicOrStopsTheConsumer)
   EXPECT_NE(headers["pg2ch.error"].find("value"), std::string::npos) << headers["pg2ch.error"];
   cons.stop();
   prod->stop();
+}
+
+// The trigger-based captures publish through the same sink: outbox (inserts, updates, deletes,
+// key-only fetches on the producer side) and poll (new rows by watermark).
+TEST_F(KafkaRoute, OutboxAndPollCapturesPublishToo) {
+  db.pg_exec("CREATE TABLE queued (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  db.pg_exec("CREATE TABLE polled (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  configure({"public.queued", "public.polled"}, "debezium", 2);
+  auto outbox = outbox_config(db, {"public.queued"});
+  outbox.sink = "kafka";
+  outbox.kafka = producer.kafka;
+  outbox_setup(outbox);
+  auto poll = make_test_config(db, {"public.polled"});
+  poll.mode = "poll";
+  poll.sink = "kafka";
+  poll.kafka = producer.kafka;
+  poll.poll.watermark = "id";
+  poll.poll.interval = 100ms;
+  poll.name = "poll_producer";
+  poll.state.path = (db.dir() / "poll.state").string();
+  PipelineRunner outbox_run(outbox), poll_run(poll), cons(consumer);
+
+  db.pg_exec("INSERT INTO queued SELECT g, 'q' || g, g FROM generate_series(1, 300) g");
+  db.pg_exec("UPDATE queued SET name = name || '!' WHERE id % 4 = 0");
+  db.pg_exec("DELETE FROM queued WHERE id % 9 = 0");
+  db.pg_exec("INSERT INTO polled SELECT g, 'p' || g, g / 2.0 FROM generate_series(1, 300) g");
+  const auto q = [](const std::string& t) {
+    return TableQuery{"SELECT id, name, value::text FROM " + t + " ORDER BY id",
+                      "SELECT id, name, toString(value) FROM " + t + " FINAL WHERE _deleted = 0 ORDER BY id"};
+  };
+  ASSERT_TRUE(wait_equal(db, q("queued"))) << "outbox -> kafka -> consumer";
+  ASSERT_TRUE(wait_equal(db, q("polled"))) << "poll -> kafka -> consumer";
+  cons.stop();
+  poll_run.stop();
+  outbox_run.stop();
 }
 
 }  // namespace

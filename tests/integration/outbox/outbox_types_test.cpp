@@ -36,14 +36,7 @@ TEST_P(OutboxTypes, EveryMappedTypeArrivesExactly) {
   PipelineRunner runner(cfg);
   ASSERT_TRUE(wait_equal(db, q)) << "inserts:\n" << q.pg_sql << "\n" << q.ch_sql;
 
-  db.pg_exec(
-      "INSERT INTO all_types SELECT id + 100, c_int2, c_int8, c_float4, c_float8, c_num, c_num_free, c_text, "
-      "c_char, c_bool, c_date, c_ts, c_tstz, c_time, c_uuid, c_json, c_jsonb, c_bytea, c_mood, c_ints, c_texts, "
-      "c_grid, c_interval, c_inet, c_money, c_domain FROM all_types");
-  db.pg_exec(
-      "UPDATE all_types SET c_text = c_text || '!', c_ints = c_ints || 7, c_num = c_num + 1, "
-      "c_tstz = c_tstz + interval '1 microsecond', c_mood = 'ok', c_jsonb = '[null]' WHERE id IN (1, 101)");
-  db.pg_exec("DELETE FROM all_types WHERE id = 103");
+  all_types::copy_update_and_delete(db);
   ASSERT_TRUE(wait_equal(db, q)) << "copies and updates";
   runner.stop();
 }

@@ -21,7 +21,7 @@ inline void create(TestDatabase& db) {
       c_num numeric(12,3), c_num_free numeric, c_text text, c_char char(2), c_bool boolean,
       c_date date, c_ts timestamp, c_tstz timestamptz, c_time time, c_uuid uuid, c_json json, c_jsonb jsonb,
       c_bytea bytea, c_mood mood, c_ints int[], c_texts text[], c_grid int[][], c_interval interval, c_inet inet,
-      c_money money, c_domain positive_ish))SQL");
+      c_money money, c_domain positive_ish, c_int4 integer, c_varchar varchar(400)))SQL");
 }
 
 struct Column {
@@ -66,6 +66,8 @@ inline TableQuery query(bool datetime64, bool bool_type) {
       {"c_inet", "c_inet"},
       {"(c_money::numeric * 100)::bigint", "c_money"},
       {"c_domain", "c_domain"},
+      {"c_int4", "c_int4"},
+      {"c_varchar", "c_varchar"},
   };
   std::string pg, ch;
   for (const auto& c : cols) {
@@ -82,18 +84,31 @@ INSERT INTO all_types VALUES
   '2020-01-01 00:00:00.123456', '2021-06-30 23:59:59.999999+02', '12:34:56.789012',
   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"b": 1,  "a": [1, 2], "a": 3}', '{"z": null, "a": "x"}', '\x00ff10',
   'happy', '{1,NULL,3}', '{"x","y z",NULL}', '{{1,2},{3,NULL}}', '1 year 2 mons 3 days 04:05:06.789', '2001:db8::1/64',
-  12.34, 42),
+  12.34, 42, 2, 'v'),
  (2, -32768, -9223372036854775808, 'NaN', '-0', -0.001, 'NaN', E'tab\there\nnewline', 'ab', false,
   '1970-01-01', '1999-12-31 23:59:59', '1970-01-01 00:00:00+00', '24:00', '00000000-0000-0000-0000-000000000000',
-  'null', 'null', '\x', 'sad', '{}', '{}', '{}', '-1 days -00:00:01', '10.0.0.0/8', -1, -1),
+  'null', 'null', '\x', 'sad', '{}', '{}', '{}', '-1 days -00:00:01', '10.0.0.0/8', -1, -1, -2147483648, ''),
  (3, 32767, 9223372036854775807, 'Infinity', '-Infinity', 999999999.999, 'Infinity', 'ünïcødé ✓', 'z', NULL,
   '2100-12-31', '2262-04-11 23:47:16', '2200-01-01 00:00:00.5+00', '23:59:59.999999',
   'ffffffff-ffff-ffff-ffff-ffffffffffff', '[1.0, 1e400]', '"str"', '\xdeadbeef', 'ok', '{-1}', '{""}', '{{NULL}}',
-  '0', '1.2.3.4', 0, 0),
+  '0', '1.2.3.4', 0, 0, 2147483647, repeat('x', 300)),
  (4, NULL, NULL, 1e-45, 2.2250738585072014e-308, 0, 12345678901234567890.123456789000, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
  (5, 0, 0, 3.4028235e38, 1.7976931348623157e308, 0, 1e-100, '', ' ', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL)
 )SQL";
+
+// The changes the type tests stream after the first rows: every row again under id + 100, updates
+// of several columns of two rows, one delete.
+inline void copy_update_and_delete(TestDatabase& db) {
+  db.pg_exec(
+      "INSERT INTO all_types SELECT id + 100, c_int2, c_int8, c_float4, c_float8, c_num, c_num_free, c_text, "
+      "c_char, c_bool, c_date, c_ts, c_tstz, c_time, c_uuid, c_json, c_jsonb, c_bytea, c_mood, c_ints, c_texts, "
+      "c_grid, c_interval, c_inet, c_money, c_domain, c_int4, c_varchar FROM all_types");
+  db.pg_exec(
+      "UPDATE all_types SET c_text = c_text || '!', c_ints = c_ints || 7, c_num = c_num + 1, "
+      "c_tstz = c_tstz + interval '1 microsecond', c_mood = 'ok', c_jsonb = '[null]' WHERE id IN (1, 101)");
+  db.pg_exec("DELETE FROM all_types WHERE id = 103");
+}
 
 }  // namespace pg2ch::test::all_types
