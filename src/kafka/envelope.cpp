@@ -55,7 +55,7 @@ void key_columns(JsonWriter& out, const TableSchema& table, std::span<const Valu
 }
 
 void source_block(JsonWriter& out, const EnvelopeContext& ctx, const TableSchema& table, bool snapshot,
-                  const std::uint64_t* lsn, std::int64_t ts_ms) {
+                  const std::uint64_t* lsn, const EventTimes& times) {
   key_name(out, "source");
   out.StartObject();
   key_name(out, "version");
@@ -65,7 +65,7 @@ void source_block(JsonWriter& out, const EnvelopeContext& ctx, const TableSchema
   key_name(out, "name");
   str(out, ctx.connector_name);
   key_name(out, "ts_ms");
-  out.Int64(ts_ms);
+  out.Int64(times.source_ts_ms);
   key_name(out, "snapshot");
   str(out, snapshot ? "true" : "false");
   key_name(out, "db");
@@ -77,7 +77,11 @@ void source_block(JsonWriter& out, const EnvelopeContext& ctx, const TableSchema
   key_name(out, "table");
   str(out, table.source_name);
   key_name(out, "txId");
-  out.Null();
+  if (times.tx_id) {
+    out.Uint(*times.tx_id);
+  } else {
+    out.Null();
+  }
   key_name(out, "lsn");
   if (lsn) {
     out.Uint64(*lsn);
@@ -108,7 +112,7 @@ std::string message_key(const TableSchema& table, std::span<const ValueRef> row,
 
 std::string debezium_value(const EnvelopeContext& ctx, const TableSchema& table, char op,
                            std::span<const ValueRef> before, std::span<const ValueRef> after, std::uint64_t version,
-                           std::int64_t ts_ms) {
+                           const EventTimes& times) {
   rapidjson::StringBuffer buf;
   JsonWriter out(buf);
   out.StartObject();
@@ -116,18 +120,18 @@ std::string debezium_value(const EnvelopeContext& ctx, const TableSchema& table,
   row_object(out, table, before);
   key_name(out, "after");
   row_object(out, table, after);
-  source_block(out, ctx, table, op == 'r', &version, ts_ms);
+  source_block(out, ctx, table, op == 'r', &version, times);
   key_name(out, "op");
   str(out, std::string_view(&op, 1));
   key_name(out, "ts_ms");
-  out.Int64(ts_ms);
+  out.Int64(times.ts_ms);
   key_name(out, "transaction");
   out.Null();
   out.EndObject();
   return take(buf);
 }
 
-std::string debezium_truncate(const EnvelopeContext& ctx, const TableSchema& table, std::int64_t ts_ms) {
+std::string debezium_truncate(const EnvelopeContext& ctx, const TableSchema& table, const EventTimes& times) {
   rapidjson::StringBuffer buf;
   JsonWriter out(buf);
   out.StartObject();
@@ -135,11 +139,11 @@ std::string debezium_truncate(const EnvelopeContext& ctx, const TableSchema& tab
   out.Null();
   key_name(out, "after");
   out.Null();
-  source_block(out, ctx, table, false, nullptr, ts_ms);
+  source_block(out, ctx, table, false, nullptr, times);
   key_name(out, "op");
   str(out, "t");
   key_name(out, "ts_ms");
-  out.Int64(ts_ms);
+  out.Int64(times.ts_ms);
   key_name(out, "transaction");
   out.Null();
   out.EndObject();

@@ -10,7 +10,7 @@
 // schemas.enable=false):
 //   {"before":{..}|null, "after":{..}|null,
 //    "source":{"version","connector":"postgresql","name","ts_ms","snapshot","db","sequence":null,
-//              "schema","table","txId":null,"lsn","xmin":null},
+//              "schema","table","txId","lsn","xmin":null},
 //    "op":"c"|"u"|"d"|"r"|"t", "ts_ms", "transaction":null}
 // source.lsn is the change's version (its WAL position; 0 for snapshot rows, see
 // pipeline::kSnapshotVersion): a consumer keeps, per key, the event with the highest lsn.
@@ -24,6 +24,7 @@
 // resend large values an UPDATE did not touch) is Debezium's placeholder
 // "__debezium_unavailable_value".
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,6 +41,17 @@ struct EnvelopeContext {
   std::string database;        // source.db
 };
 
+// When and where a change happened, for the envelope's time fields.
+struct EventTimes {
+  std::int64_t ts_ms = 0;                // when pg2ch produced the event (top-level ts_ms)
+  std::int64_t source_ts_ms = 0;         // the source transaction's commit time (source.ts_ms)
+  std::optional<std::uint32_t> tx_id;    // source.txId; null when the capture does not know it
+  // Only the production time known (snapshot rows, captures without commit times).
+  EventTimes(std::int64_t now_ms) : ts_ms(now_ms), source_ts_ms(now_ms) {}  // NOLINT(google-explicit-constructor)
+  EventTimes(std::int64_t now_ms, std::int64_t commit_ms, std::optional<std::uint32_t> xid)
+      : ts_ms(now_ms), source_ts_ms(commit_ms), tx_id(xid) {}
+};
+
 // {"id":42}; `table_identifier` non-empty adds "__dbz__physicalTableIdentifier".
 std::string message_key(const pipeline::TableSchema& table, std::span<const pipeline::ValueRef> row,
                         std::string_view table_identifier);
@@ -47,9 +59,9 @@ std::string message_key(const pipeline::TableSchema& table, std::span<const pipe
 // `op` is 'c', 'u', 'd' or 'r'. An empty span is null (before of an insert, after of a delete).
 std::string debezium_value(const EnvelopeContext& ctx, const pipeline::TableSchema& table, char op,
                            std::span<const pipeline::ValueRef> before, std::span<const pipeline::ValueRef> after,
-                           std::uint64_t version, std::int64_t ts_ms);
+                           std::uint64_t version, const EventTimes& times);
 // op "t": before and after null; source.lsn null (the seam gives truncates no position).
-std::string debezium_truncate(const EnvelopeContext& ctx, const pipeline::TableSchema& table, std::int64_t ts_ms);
+std::string debezium_truncate(const EnvelopeContext& ctx, const pipeline::TableSchema& table, const EventTimes& times);
 
 // `row` holds the key values (either image of the row). op 't' writes no key columns.
 std::string key_event(const pipeline::TableSchema& table, char op, std::span<const pipeline::ValueRef> row,

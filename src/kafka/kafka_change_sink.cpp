@@ -81,7 +81,7 @@ void KafkaChangeSink::send_change(const TableSchema& table, char op, std::span<c
   const TableTopic& t = topic_for(table);
   const std::span<const ValueRef> key_row = after.empty() ? before : after;
   const std::string key = message_key(table, key_row, t.identifier);
-  const std::string value = debezium_ ? debezium_value(ctx_, table, op, before, after, version, now_ms())
+  const std::string value = debezium_ ? debezium_value(ctx_, table, op, before, after, version, event_times())
                                       : key_event(table, op, key_row, version);
   send(t.topic, -1, key, value);
   // Debezium follows a delete with a tombstone so a compacted topic can drop the key.
@@ -91,6 +91,12 @@ void KafkaChangeSink::send_change(const TableSchema& table, char op, std::span<c
 void KafkaChangeSink::begin_transaction() {
   throw_if_failed();
   acks_.begin();
+  tx_ = {};
+}
+
+EventTimes KafkaChangeSink::event_times() const {
+  const std::int64_t now = now_ms();
+  return {now, tx_.commit_time_ms.value_or(now), tx_.xid};
 }
 
 void KafkaChangeSink::insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) {
@@ -128,7 +134,7 @@ void KafkaChangeSink::remove(const TableSchema& table, std::span<const ValueRef>
 void KafkaChangeSink::truncate(const TableSchema& table) {
   const TableTopic& t = topic_for(table);
   const int partitions = producer_->partition_count(t.topic, std::chrono::seconds(10));
-  const std::string value = debezium_ ? debezium_truncate(ctx_, table, now_ms()) : key_event(table, 't', {}, 0);
+  const std::string value = debezium_ ? debezium_truncate(ctx_, table, event_times()) : key_event(table, 't', {}, 0);
   for (int p = 0; p < partitions; ++p) send(t.topic, p, std::nullopt, value);
   spdlog::info("TRUNCATE of {}: op t sent to {} partition(s) of {}", table.qualified_source(), partitions, t.topic);
 }

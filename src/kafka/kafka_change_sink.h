@@ -40,6 +40,7 @@ class KafkaChangeSink final : public pipeline::ChangeSink, private DeliveryHandl
   ~KafkaChangeSink() override;
 
   void begin_transaction() override;
+  void transaction_context(const pipeline::TransactionContext& tx) override { tx_ = tx; }
   void insert(const pipeline::TableSchema& table, std::span<const pipeline::ValueRef> row,
               std::uint64_t version) override;
   void update(const pipeline::TableSchema& table, std::span<const pipeline::ValueRef> old_row,
@@ -77,10 +78,12 @@ class KafkaChangeSink final : public pipeline::ChangeSink, private DeliveryHandl
   void send(const std::string& topic, int partition, std::optional<std::string_view> key,
             std::optional<std::string_view> value);
   void throw_if_failed() const;
+  EventTimes event_times() const;
   void advance_acks();
 
   config::KafkaConfig cfg_;
   EnvelopeContext ctx_;
+  pipeline::TransactionContext tx_;  // of the transaction being sent
   bool debezium_;
   std::chrono::milliseconds flush_timeout_{30000};
   std::unordered_map<const pipeline::TableSchema*, TableTopic> topics_;

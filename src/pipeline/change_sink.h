@@ -22,6 +22,14 @@ namespace pg2ch::pipeline {
 
 using Position = std::uint64_t;
 
+// What the source tells about the transaction being delivered, when it knows (the logical
+// capture: pgoutput's Begin). Destinations that publish events (Kafka's envelope: source.txId,
+// source.ts_ms) use it; ClickHouse has no place for it.
+struct TransactionContext {
+  std::optional<std::uint32_t> xid;
+  std::optional<std::int64_t> commit_time_ms;  // Unix epoch milliseconds
+};
+
 struct SinkStats {
   std::uint64_t rows_written = 0;   // rows (or messages) the destination accepted
   std::uint64_t bytes_written = 0;
@@ -33,6 +41,8 @@ class ChangeSink {
   virtual ~ChangeSink() = default;
 
   virtual void begin_transaction() = 0;
+  // Optional, right after begin_transaction(): valid until the next begin_transaction().
+  virtual void transaction_context(const TransactionContext& /*tx*/) {}
   virtual void insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) = 0;
   // old_row is empty when the source did not send the old tuple (key unchanged, default identity).
   virtual void update(const TableSchema& table, std::span<const ValueRef> old_row, std::span<const ValueRef> new_row,

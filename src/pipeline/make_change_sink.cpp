@@ -50,6 +50,10 @@ class FanOutSink final : public ChangeSink {
     a_->begin_transaction();
     b_->begin_transaction();
   }
+  void transaction_context(const TransactionContext& tx) override {
+    a_->transaction_context(tx);
+    b_->transaction_context(tx);
+  }
   void insert(const TableSchema& t, std::span<const ValueRef> row, std::uint64_t version) override {
     a_->insert(t, row, version);
     b_->insert(t, row, version);

@@ -161,10 +161,14 @@ std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& ta
 
 void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
   switch (decoder_.decode(payload)) {
-    case pgo::MessageType::Begin:
+    case pgo::MessageType::Begin: {
       in_transaction_ = true;
       sink_.begin_transaction();
+      const auto& b = decoder_.begin();
+      constexpr std::int64_t kPgEpochUnixMicros = 946'684'800'000'000;  // 2000-01-01 in Unix µs
+      sink_.transaction_context({b.xid, (b.commit_time + kPgEpochUnixMicros) / 1000});
       return;
+    }
     case pgo::MessageType::Commit:
       in_transaction_ = false;
       ++stats_.transactions;

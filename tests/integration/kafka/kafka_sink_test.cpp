@@ -106,6 +106,11 @@ TEST_F(KafkaSink, DebeziumEnvelopeCarriesEveryChange) {
     EXPECT_STREQ(v["source"]["table"].GetString(), "source_table");
     EXPECT_STREQ(v["source"]["db"].GetString(), db.name().c_str());
     EXPECT_GT(v["source"]["lsn"].GetUint64(), 0u);
+    ASSERT_TRUE(v["source"]["txId"].IsUint()) << "the deleting transaction's xid";
+    EXPECT_GT(v["source"]["txId"].GetUint(), 0u);
+    // Committed before pg2ch produced the event, and not long before.
+    EXPECT_LE(v["source"]["ts_ms"].GetInt64(), v["ts_ms"].GetInt64());
+    EXPECT_GT(v["source"]["ts_ms"].GetInt64(), v["ts_ms"].GetInt64() - 60000);
     seen_delete = true;
   }
   EXPECT_TRUE(seen_delete);

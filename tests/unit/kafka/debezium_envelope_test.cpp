@@ -54,6 +54,15 @@ TEST_F(DebeziumEnvelope, CreateHasAfterOnlyAndSkipsExcludedColumns) {
                 R"(,"op":"c","ts_ms":1700000000000,"transaction":null})");
 }
 
+TEST_F(DebeziumEnvelope, SourceCarriesTheTransactionIdAndCommitTime) {
+  // source.ts_ms is when the source committed, the top-level ts_ms when pg2ch produced the event.
+  const std::string v = debezium_value(ctx, table, 'c', {}, row, 22817720, EventTimes(1700000000500, 1700000000000, 748));
+  EXPECT_NE(v.find(R"("source":{"version":"pg2ch-)"), std::string::npos);
+  EXPECT_NE(v.find(R"("name":"shop","ts_ms":1700000000000,)"), std::string::npos) << v;
+  EXPECT_NE(v.find(R"("txId":748,"lsn":22817720)"), std::string::npos) << v;
+  EXPECT_NE(v.find(R"("op":"c","ts_ms":1700000000500,)"), std::string::npos) << v;
+}
+
 TEST_F(DebeziumEnvelope, SnapshotReadCarriesVersionZero) {
   EXPECT_EQ(debezium_value(ctx, table, 'r', {}, row, 0, 1700000000000),
             R"({"before":null,"after":{"id":42,"name":"ann","price":"12.50"},)" + source("0", "true") +
