@@ -213,6 +213,29 @@ TEST_F(KafkaRoute, UndecodableMessageGoesToTheDeadLetterTopicOrStopsTheConsumer)
   prod->stop();
 }
 
+// Two consumers in one group share the partitions; when one leaves, the other takes its
+// partitions over from the offsets it committed (after flushing on revoke) and nothing is lost.
+TEST_F(KafkaRoute, TwoConsumersInOneGroupShareAndHandOverPartitions) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  configure({"public.source_table"}, "debezium", 4);
+  auto prod = start_producer();
+  auto first = std::make_unique<PipelineRunner>(consumer);
+  PipelineRunner second(consumer);
+  for (int i = 0; i < 10; ++i) {
+    db.pg_exec(fmt::format("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series({}, {}) g",
+                           i * 1000 + 1, (i + 1) * 1000));
+  }
+  ASSERT_TRUE(wait_equal(db, source_table_query(), 120s)) << "both members";
+  first->stop();  // leaves the group: its partitions move to the second consumer
+  first.reset();
+  db.pg_exec("UPDATE source_table SET name = 'after handover' WHERE id % 3 = 0");
+  db.pg_exec("DELETE FROM source_table WHERE id % 10 = 0");
+  ASSERT_TRUE(wait_equal(db, source_table_query(), 120s)) << "the remaining member";
+  EXPECT_FALSE(second.failed());
+  second.stop();
+  prod->stop();
+}
+
 // The trigger-based captures publish through the same sink: outbox (inserts, updates, deletes,
 // key-only fetches on the producer side) and poll (new rows by watermark).
 TEST_F(KafkaRoute, OutboxAndPollCapturesPublishToo) {
