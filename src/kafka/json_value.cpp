@@ -49,7 +49,6 @@ const types::ValueCodec& text_codec(std::uint32_t type_oid) {
   static const auto mac6 = types::make_macaddr_codec(6);
   static const auto mac8 = types::make_macaddr_codec(8);
   static const auto jsonb = types::make_jsonb_codec();
-  static const auto chr = types::make_char_codec();
   switch (type_oid) {
     case oid::kNumeric: return *numeric;
     case oid::kInterval: return *interval;
@@ -58,7 +57,7 @@ const types::ValueCodec& text_codec(std::uint32_t type_oid) {
     case oid::kMacaddr: return *mac6;
     case oid::kMacaddr8: return *mac8;
     case oid::kJsonb: return *jsonb;
-    default: return *chr;
+    default: throw Error(ErrorKind::Internal, fmt::format("no text codec for type oid {}", type_oid));
   }
 }
 
@@ -90,6 +89,16 @@ std::string uuid_text(std::string_view v) {
     s += fmt::format("{:02x}", static_cast<unsigned char>(v[static_cast<std::size_t>(i)]));
   }
   return s;
+}
+
+// "char" as PostgreSQL 15's charout prints it: the byte itself, but a high-bit byte as \ooo
+// (raw, it would make the message invalid UTF-8). Empty for the zero byte.
+std::string char_text(std::string_view v) {
+  expect_length(v, 1, "\"char\"");
+  const auto b = static_cast<unsigned char>(v[0]);
+  if (b == 0) return {};
+  if (b < 0x80) return std::string(1, static_cast<char>(b));
+  return fmt::format("\\{:03o}", b);
 }
 
 std::string money_text(std::int64_t cents) {
@@ -220,7 +229,7 @@ void write_scalar(std::uint32_t type_oid, char typtype, std::int32_t typmod, std
     case oid::kTime: expect_length(v, 8, "time"); out.Int64(load_be<std::int64_t>(v.data())); return;
     case oid::kTimestamp: timestamp(out, v, typmod); return;
     case oid::kTimestampTz: timestamptz(out, v); return;
-    case oid::kChar:
+    case oid::kChar: string(out, char_text(v)); return;
     case oid::kJsonb:
     case oid::kNumeric:
     case oid::kInterval:

@@ -64,6 +64,8 @@ TEST(KafkaJsonValue, TextLikeTypes) {
   EXPECT_EQ(json_text(oid::kJson, "{\"a\": 1}"), R"("{\"a\": 1}")") << "io.debezium.data.Json is a string";
   EXPECT_EQ(json(oid::kJsonb, "01 7b7d"), R"("{}")") << "jsonb: version byte dropped";
   EXPECT_EQ(json(oid::kChar, "00"), R"("")");
+  EXPECT_EQ(json(oid::kChar, "61"), R"("a")");
+  EXPECT_EQ(json(oid::kChar, "c3"), R"("\\303")") << "a high-bit byte as PostgreSQL prints it: valid UTF-8";
   EXPECT_EQ(json(pg_type(99999, -1, 'e'), "68617070"), "\"happ\"") << "enum label";
 }
 
