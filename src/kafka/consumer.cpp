@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "kafka/client_config.h"
+#include "kafka/topic_metadata.h"
 
 namespace pg2ch::kafka {
 namespace {
@@ -159,17 +160,7 @@ void Consumer::resume(const std::string& topic, int partition, std::int64_t offs
 }
 
 int Consumer::partition_count(const std::string& topic, std::chrono::milliseconds timeout) {
-  std::string err;
-  std::unique_ptr<RdKafka::Topic> rkt(RdKafka::Topic::create(consumer_.get(), topic, nullptr, err));
-  if (!rkt) throw Error(ErrorKind::Config, fmt::format("Kafka topic {}: {}", topic, err));
-  RdKafka::Metadata* raw = nullptr;
-  const RdKafka::ErrorCode rc = consumer_->metadata(false, rkt.get(), &raw, static_cast<int>(timeout.count()));
-  std::unique_ptr<RdKafka::Metadata> md(raw);
-  if (rc != RdKafka::ERR_NO_ERROR) throw kafka_error("reading metadata of Kafka topic " + topic, rc);
-  for (const RdKafka::TopicMetadata* t : *md->topics()) {
-    if (t->topic() == topic && t->err() == RdKafka::ERR_NO_ERROR) return static_cast<int>(t->partitions()->size());
-  }
-  return 0;
+  return topic_partitions(*consumer_, topic, timeout).count;
 }
 
 std::pair<std::int64_t, std::int64_t> Consumer::watermarks(const std::string& topic, int partition,

@@ -110,9 +110,11 @@ std::string message_key(const TableSchema& table, std::span<const ValueRef> row,
   return take(buf);
 }
 
-std::string debezium_value(const EnvelopeContext& ctx, const TableSchema& table, char op,
-                           std::span<const ValueRef> before, std::span<const ValueRef> after, std::uint64_t version,
-                           const EventTimes& times) {
+namespace {
+
+// The envelope every op shares; `lsn` null for truncates, which the seam gives no position.
+std::string envelope(const EnvelopeContext& ctx, const TableSchema& table, char op, std::span<const ValueRef> before,
+                     std::span<const ValueRef> after, const std::uint64_t* lsn, const EventTimes& times) {
   rapidjson::StringBuffer buf;
   JsonWriter out(buf);
   out.StartObject();
@@ -120,7 +122,7 @@ std::string debezium_value(const EnvelopeContext& ctx, const TableSchema& table,
   row_object(out, table, before);
   key_name(out, "after");
   row_object(out, table, after);
-  source_block(out, ctx, table, op == 'r', &version, times);
+  source_block(out, ctx, table, op == 'r', lsn, times);
   key_name(out, "op");
   str(out, std::string_view(&op, 1));
   key_name(out, "ts_ms");
@@ -131,23 +133,16 @@ std::string debezium_value(const EnvelopeContext& ctx, const TableSchema& table,
   return take(buf);
 }
 
+}  // namespace
+
+std::string debezium_value(const EnvelopeContext& ctx, const TableSchema& table, char op,
+                           std::span<const ValueRef> before, std::span<const ValueRef> after, std::uint64_t version,
+                           const EventTimes& times) {
+  return envelope(ctx, table, op, before, after, &version, times);
+}
+
 std::string debezium_truncate(const EnvelopeContext& ctx, const TableSchema& table, const EventTimes& times) {
-  rapidjson::StringBuffer buf;
-  JsonWriter out(buf);
-  out.StartObject();
-  key_name(out, "before");
-  out.Null();
-  key_name(out, "after");
-  out.Null();
-  source_block(out, ctx, table, false, nullptr, times);
-  key_name(out, "op");
-  str(out, "t");
-  key_name(out, "ts_ms");
-  out.Int64(times.ts_ms);
-  key_name(out, "transaction");
-  out.Null();
-  out.EndObject();
-  return take(buf);
+  return envelope(ctx, table, 't', {}, {}, nullptr, times);
 }
 
 std::string key_event(const TableSchema& table, char op, std::span<const ValueRef> row, std::uint64_t version) {

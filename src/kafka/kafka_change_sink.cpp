@@ -11,14 +11,6 @@ namespace {
 using pipeline::TableSchema;
 using pipeline::ValueRef;
 
-bool same_key(const TableSchema& t, std::span<const ValueRef> a, std::span<const ValueRef> b) {
-  for (int ti : t.key_target_indexes) {
-    const auto si = static_cast<std::size_t>(t.target_columns[static_cast<std::size_t>(ti)].source_index);
-    if (a[si].kind != b[si].kind || a[si].data != b[si].data) return false;
-  }
-  return true;
-}
-
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -105,7 +97,7 @@ void KafkaChangeSink::insert(const TableSchema& table, std::span<const ValueRef>
 
 void KafkaChangeSink::update(const TableSchema& table, std::span<const ValueRef> old_row,
                              std::span<const ValueRef> new_row, std::uint64_t version) {
-  if (!old_row.empty() && !same_key(table, old_row, new_row)) {
+  if (!old_row.empty() && !pipeline::same_key(table, old_row, new_row)) {
     send_change(table, 'd', old_row, {}, version);
     send_change(table, 'c', {}, new_row, version);
     return;

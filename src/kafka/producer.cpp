@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "kafka/client_config.h"
+#include "kafka/topic_metadata.h"
 
 namespace pg2ch::kafka {
 
@@ -94,30 +95,14 @@ int Producer::outstanding() const { return producer_->outq_len(); }
 
 int Producer::partition_count(const std::string& topic, std::chrono::milliseconds timeout) {
   if (auto it = partitions_.find(topic); it != partitions_.end()) return it->second;
-  std::string err;
-  std::unique_ptr<RdKafka::Topic> rkt(RdKafka::Topic::create(producer_.get(), topic, nullptr, err));
-  if (!rkt) throw Error(ErrorKind::Config, fmt::format("Kafka topic {}: {}", topic, err));
-  RdKafka::Metadata* raw = nullptr;
-  const RdKafka::ErrorCode rc = producer_->metadata(false, rkt.get(), &raw, static_cast<int>(timeout.count()));
-  std::unique_ptr<RdKafka::Metadata> md(raw);
-  if (rc != RdKafka::ERR_NO_ERROR) {
-    throw Error(ErrorKind::Connection, fmt::format("reading metadata of Kafka topic {}: {}", topic, RdKafka::err2str(rc)),
-                "check that the brokers are reachable", true);
-  }
-  int count = 0;
-  RdKafka::ErrorCode topic_err = RdKafka::ERR_NO_ERROR;
-  for (const RdKafka::TopicMetadata* t : *md->topics()) {
-    if (t->topic() != topic) continue;
-    count = static_cast<int>(t->partitions()->size());
-    topic_err = t->err();
-  }
-  if (count <= 0) {
+  const TopicPartitions found = topic_partitions(*producer_, topic, timeout);
+  if (found.count <= 0) {
     throw Error(ErrorKind::Connection,
-                fmt::format("Kafka topic {} has no partitions yet ({})", topic, RdKafka::err2str(topic_err)),
+                fmt::format("Kafka topic {} has no partitions yet ({})", topic, RdKafka::err2str(found.error)),
                 "create the topic, or enable auto.create.topics.enable on the brokers", true);
   }
-  partitions_[topic] = count;
-  return count;
+  partitions_[topic] = found.count;
+  return found.count;
 }
 
 }  // namespace pg2ch::kafka

@@ -30,6 +30,16 @@ struct TransactionContext {
   std::optional<std::int64_t> commit_time_ms;  // Unix epoch milliseconds
 };
 
+// Whether an UPDATE keeps the row's key: every sink must turn a key change into a delete of the
+// old key (rows are indexed by source column, key columns from TableSchema::key_target_indexes).
+inline bool same_key(const TableSchema& t, std::span<const ValueRef> a, std::span<const ValueRef> b) {
+  for (int ti : t.key_target_indexes) {
+    const auto si = static_cast<std::size_t>(t.target_columns[static_cast<std::size_t>(ti)].source_index);
+    if (a[si].kind != b[si].kind || a[si].data != b[si].data) return false;
+  }
+  return true;
+}
+
 struct SinkStats {
   std::uint64_t rows_written = 0;   // rows (or messages) the destination accepted
   std::uint64_t bytes_written = 0;

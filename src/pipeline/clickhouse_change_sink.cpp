@@ -7,25 +7,6 @@
 
 namespace pg2ch::pipeline {
 
-namespace {
-
-bool has_unchanged_toast(std::span<const ValueRef> row) {
-  for (const auto& v : row) {
-    if (v.kind == ValueRef::Kind::UnchangedToast) return true;
-  }
-  return false;
-}
-
-bool same_key(const TableSchema& t, std::span<const ValueRef> a, std::span<const ValueRef> b) {
-  for (int ti : t.key_target_indexes) {
-    const auto si = static_cast<std::size_t>(t.target_columns[static_cast<std::size_t>(ti)].source_index);
-    if (a[si].kind != b[si].kind || a[si].data != b[si].data) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 ClickHouseChangeSink::ClickHouseChangeSink(clickhouse::HttpClient& client, std::string database,
                                            config::BatchConfig batch, CurrentRowFetcher* toast_fetcher,
                                            RetryPolicy retry)

@@ -39,11 +39,6 @@ std::string key_identity(const pipeline::TableSchema& table, const pipeline::Own
   return k;
 }
 
-bool has_unchanged(const std::vector<pipeline::ValueRef>& row) {
-  return std::any_of(row.begin(), row.end(),
-                     [](const auto& v) { return v.kind == pipeline::ValueRef::Kind::UnchangedToast; });
-}
-
 }  // namespace
 
 std::vector<std::string> TopicConsumer::topics_for(const config::Config& cfg,
@@ -230,8 +225,10 @@ void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
   c.version = ev->version;
   c.key_only = ev->kind == kafka::ChangeEvent::Kind::KeyOnly;
   try {
-    const bool whole_row = !c.key_only && c.op != 'd';
-    c.row = kafka::row_from_json(table, whole_row ? *ev->after : c.key_only ? *ev->after : *ev->before,
+    // A delete's row is its `before` image; every other event (key-only ones included) has `after`.
+    const bool removed = !c.key_only && c.op == 'd';
+    const bool whole_row = !c.key_only && !removed;
+    c.row = kafka::row_from_json(table, removed ? *ev->before : *ev->after,
                                  whole_row ? kafka::RowPart::Full : kafka::RowPart::KeyOnly);
   } catch (const Error& e) {
     reject_on_arrival(*msg, e.one_line());
@@ -332,7 +329,7 @@ void TopicConsumer::apply(PendingChange& c, const pipeline::OwnedRow* fetched) {
       const auto row = c.row.refs();
       if (c.op == 'd') {
         sink_.remove(t, row, c.version);
-      } else if (c.op == 'u' || has_unchanged(row)) {
+      } else if (c.op == 'u' || pipeline::has_unchanged_toast(row)) {
         sink_.update(t, {}, row, c.version);
       } else {
         sink_.insert(t, row, c.version);

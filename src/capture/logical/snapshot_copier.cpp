@@ -12,6 +12,7 @@
 #include "clickhouse/target_table.h"
 #include "pg/connection.h"
 #include "pg/copy_binary_parser.h"
+#include "pg/copy_out.h"
 #include "pipeline/clickhouse_endpoint.h"
 #include "pipeline/row_encoder.h"
 
@@ -156,31 +157,25 @@ class Worker {
   void read_copy(const Range& r, ChunkPipe& pipe, EncodingSink& sink, std::uint64_t& bytes) {
     pg::CopyBinaryParser parser(static_cast<int>(r.table->target_columns.size()));
     std::unique_ptr<ByteBuffer> buf = pipe.take_free();
-    while (buf) {
-      sink.out = buf.get();
-      char* data = nullptr;
-      const int n = PQgetCopyData(pg_.get(), &data, 0);
-      if (n > 0) {
-        std::unique_ptr<char, decltype(&PQfreemem)> owned(data, &PQfreemem);
-        parser.feed({data, static_cast<std::size_t>(n)}, sink);
-        if (buf->size() >= kChunkBytes) {
+    const auto cancelled = [&] {
+      return Error(ErrorKind::Internal, "snapshot copy of " + r.table->qualified_source() + " cancelled");
+    };
+    if (!buf) throw cancelled();
+    sink.out = buf.get();
+    pg::read_copy_out(
+        pg_.get(), "copying " + r.table->qualified_source(),
+        [&](std::string_view chunk) {
+          parser.feed(chunk, sink);
+          if (buf->size() < kChunkBytes) return;
           bytes += buf->size();
           pipe.push_full(std::move(buf));
           buf = pipe.take_free();
-        }
-      } else if (n == -1) {
-        parser.finish();
-        pg::Result end(PQgetResult(pg_.get()));
-        if (!end.ok()) throw pg::error_from_result(end, "copying " + r.table->qualified_source());
-        while (PGresult* extra = PQgetResult(pg_.get())) PQclear(extra);
-        bytes += buf->size();
-        if (!buf->empty()) pipe.push_full(std::move(buf));
-        return;
-      } else {
-        throw pg::error_from_connection(pg_.get(), "copying " + r.table->qualified_source());
-      }
-    }
-    throw Error(ErrorKind::Internal, "snapshot copy of " + r.table->qualified_source() + " cancelled");
+          if (!buf) throw cancelled();
+          sink.out = buf.get();
+        },
+        [&] { parser.finish(); });
+    bytes += buf->size();
+    if (!buf->empty()) pipe.push_full(std::move(buf));
   }
 
  private:

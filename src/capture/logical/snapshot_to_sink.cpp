@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <memory>
 
 #include "common/error.h"
 #include "pg/connection.h"
 #include "pg/copy_binary_parser.h"
+#include "pg/copy_out.h"
 
 namespace pg2ch::capture::logical {
 namespace {
@@ -40,22 +40,9 @@ void copy_table(pg::Connection& conn, const pipeline::TableSchema& table, SinkFe
     throw pg::error_from_result(started, "starting COPY of " + table.qualified_source());
   }
   pg::CopyBinaryParser parser(static_cast<int>(table.target_columns.size()));
-  for (;;) {
-    char* data = nullptr;
-    const int n = PQgetCopyData(conn.get(), &data, 0);
-    if (n > 0) {
-      std::unique_ptr<char, decltype(&PQfreemem)> owned(data, &PQfreemem);
-      parser.feed({data, static_cast<std::size_t>(n)}, feeder);
-    } else if (n == -1) {
-      parser.finish();
-      pg::Result end(PQgetResult(conn.get()));
-      if (!end.ok()) throw pg::error_from_result(end, "copying " + table.qualified_source());
-      while (PGresult* extra = PQgetResult(conn.get())) PQclear(extra);
-      return;
-    } else {
-      throw pg::error_from_connection(conn.get(), "copying " + table.qualified_source());
-    }
-  }
+  pg::read_copy_out(
+      conn.get(), "copying " + table.qualified_source(), [&](std::string_view chunk) { parser.feed(chunk, feeder); },
+      [&] { parser.finish(); });
 }
 
 }  // namespace
