@@ -26,9 +26,13 @@
 #   100-row INSERTs per run  VARIANTS [all]  PERF [0]: 1 = also `perf record -g` each variant's
 #   single-row run once (needs perf) and print the inclusive share of the backend's samples in
 #   the functions a capture trigger adds (trigger call, SPI insert, heap/btree, GUC, sequence)
+#   TPS_SECONDS [0]: > 0 = also run pgbench (TPS_CLIENTS [4] clients, single-row INSERT
+#   transactions, prepared) for that many seconds per variant per round, the issue's own metric;
+#   throughput shares the machine with everything else, so run it on a quiet machine
 #   KEEP_WORK [0]
 #   RESULTS [<repo>/bench/results]: writes outbox-trigger-cost.json and .md there
 set -euo pipefail
+shopt -s inherit_errexit  # a failed statement inside $(run_once ...) must stop the run, not read as 0 ns
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
@@ -40,9 +44,12 @@ ROUNDS=${ROUNDS:-11}
 SINGLE=${SINGLE:-6000}
 MULTI=${MULTI:-$((SINGLE / 100))}
 PERF=${PERF:-0}
+TPS_SECONDS=${TPS_SECONDS:-0}
+TPS_CLIENTS=${TPS_CLIENTS:-4}
 CH_DB=db
 ALL_VARIANTS="none seed outbox_key outbox_row cand_row_same cand_row_narrow cand_row_narrow_invoker cand_stmt_narrow
-  cand_stmt_lean cand_row_lean cand_row_minimal cand_row_heaponly cand_empty_row cand_empty_stmt"
+  cand_stmt_noset cand_stmt_noset_noidx cand_stmt_slim cand_stmt_lean cand_row_lean cand_row_lsn cand_stmt_lsn cand_row_minimal cand_row_heaponly cand_empty_row
+  cand_empty_stmt"
 VARIANTS=${VARIANTS:-$ALL_VARIANTS}
 
 # shellcheck source=bench/lib.sh
@@ -144,6 +151,35 @@ BEGIN
 END $$;
 CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_narrow REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_narrow();
 
+-- cand_stmt_noset: pg2ch's events layout and statement trigger, SECURITY DEFINER without the SET
+-- search_path clause (names in the body qualified instead): what the SET alone costs.
+CREATE TABLE cand.stmt_noset_events (LIKE cand.row_same_events INCLUDING ALL);
+CREATE FUNCTION cand.stmt_noset() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO cand.stmt_noset_events (schema_name, table_name, op, pk, "row") SELECT 'public', 'src_cand_stmt_noset', 'I', pg_catalog.jsonb_build_object('id', n."id"), NULL FROM new_rows n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_noset REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_noset();
+-- cand_stmt_noset_noidx: as cand_stmt_noset without the partial index of truncates.
+CREATE TABLE cand.stmt_noset_noidx_events (LIKE cand.row_same_events INCLUDING DEFAULTS INCLUDING IDENTITY);
+ALTER TABLE cand.stmt_noset_noidx_events ADD PRIMARY KEY (id);
+CREATE FUNCTION cand.stmt_noset_noidx() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO cand.stmt_noset_noidx_events (schema_name, table_name, op, pk, "row") SELECT 'public', 'src_cand_stmt_noset_noidx', 'I', pg_catalog.jsonb_build_object('id', n."id"), NULL FROM new_rows n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_noset_noidx REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_noset_noidx();
+-- cand_stmt_slim: as cand_stmt_noset, and the event keeps the table's names and created_at but
+-- loses txid and the partial index, its op is a "char".
+CREATE TABLE cand.stmt_slim_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, schema_name text NOT NULL,
+  table_name text NOT NULL, op "char" NOT NULL, pk jsonb, "row" jsonb, created_at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION cand.stmt_slim() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO cand.stmt_slim_events (schema_name, table_name, op, pk, "row") SELECT 'public', 'src_cand_stmt_slim', 'I', pg_catalog.jsonb_build_object('id', n."id"), NULL FROM new_rows n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_slim REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_slim();
+
 -- cand_stmt_lean / cand_row_lean: the leanest event that still has what the drainer needs (id for
 -- order, relation oid, op, key), SECURITY DEFINER kept (writers need no grant) but without the
 -- SET search_path clause (every name in the body is qualified instead), as a statement trigger
@@ -163,6 +199,25 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE TRIGGER t AFTER INSERT ON src_cand_row_lean FOR EACH ROW EXECUTE FUNCTION cand.row_lean();
+
+-- cand_row_lsn / cand_stmt_lsn: no id, no sequence, no index. The event's order is the WAL insert
+-- position read in the trigger: a later change of the same key waited for the earlier one's
+-- commit (row lock), so it reads a larger position; the drainer versions rows by it instead of
+-- reading in id order.
+CREATE TABLE cand.row_lsn_events (lsn pg_lsn NOT NULL, rel oid NOT NULL, op "char" NOT NULL, pk jsonb, "row" jsonb);
+CREATE FUNCTION cand.row_lsn() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO cand.row_lsn_events VALUES (pg_catalog.pg_current_wal_insert_lsn(), TG_RELID, 'I', pg_catalog.jsonb_build_object('id', NEW."id"));
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_row_lsn FOR EACH ROW EXECUTE FUNCTION cand.row_lsn();
+CREATE TABLE cand.stmt_lsn_events (LIKE cand.row_lsn_events);
+CREATE FUNCTION cand.stmt_lsn() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  INSERT INTO cand.stmt_lsn_events SELECT pg_catalog.pg_current_wal_insert_lsn(), TG_RELID, 'I', pg_catalog.jsonb_build_object('id', n."id") FROM new_rows n;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_lsn REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_lsn();
 
 -- The floors any "one event row per change" design stands on:
 -- cand_row_minimal: row trigger, invoker, event = identity id + jsonb key only.
@@ -212,47 +267,74 @@ install_candidates
 # Statement files: warm-up (plans, plpgsql compile, caches), then the measured statements between
 # two reads of the backend's own CPU time. psql runs each line as its own transaction.
 
-write_script() {  # VARIANT KIND(single|multi) COUNT FILE
-  local table=src_$1 kind=$2 count=$3 file=$4 stmt
-  if [ "$kind" = single ]; then
-    stmt="INSERT INTO $table (name, value) VALUES ('name', 1);"
-  else
-    stmt="INSERT INTO $table (name, value) SELECT 'name', g FROM generate_series(1, 100) g;"
-  fi
+write_script() {  # VARIANT KIND(single|multi|update) COUNT FILE
+  local table=src_$1 kind=$2 count=$3 file=$4 stmt per_line=1 next_id=1
+  case $kind in
+    single) stmt="INSERT INTO $table (name, value) VALUES ('name', 1)" ;;
+    multi) stmt="INSERT INTO $table (name, value) SELECT 'name', g FROM generate_series(1, 100) g" ;;
+    # A different row each time (reset_variant loads them): the seed's ON CONFLICT would otherwise
+    # skip its insert for a key already queued.
+    update) stmt="UPDATE $table SET value = value + 1 WHERE id = @ID@" ;;
+  esac
   # Single-row runs send 20 transactions per query string (psql's `\;`): each is still its own
   # BEGIN ... COMMIT, but the backend is not woken once per statement, a cost (and noise) that is
   # no trigger's. SINGLE is rounded down to a multiple of 20.
-  local per_line=1 line
-  [ "$kind" = single ] && per_line=20
-  line="BEGIN \\; ${stmt%;} \\; COMMIT"
-  for ((i = 1; i < per_line; i++)); do line+=" \\; BEGIN \\; ${stmt%;} \\; COMMIT"; done
-  line+=";"
+  [ "$kind" != multi ] && per_line=20
+  lines() {  # N
+    local l i line
+    for ((l = 0; l < $1; l++)); do
+      line=""
+      for ((i = 0; i < per_line; i++)); do
+        [ "$i" -gt 0 ] && line+=" \\; "
+        line+="BEGIN \\; ${stmt//@ID@/$next_id} \\; COMMIT"
+        next_id=$((next_id + 1))
+      done
+      echo "$line;"
+    done
+  }
   {
-    for ((i = 0; i < 200 / per_line; i++)); do echo "$line"; done
+    lines $((200 / per_line))
     echo "SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint AS t0 \\gset"
-    for ((i = 0; i < count / per_line; i++)); do echo "$line"; done
+    lines $((count / per_line))
     echo "SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint - :t0;"
   } >"$file"
 }
+
+# Candidates have INSERT triggers only: their UPDATEs would look free.
+measures_updates() { [[ $1 != cand_* ]]; }
 
 SINGLE=$((SINGLE / 20 * 20))
 for v in $VARIANTS; do
   write_script "$v" single "$SINGLE" "$WORK/$v.single.sql"
   write_script "$v" multi "$MULTI" "$WORK/$v.multi.sql"
+  measures_updates "$v" && write_script "$v" update "$SINGLE" "$WORK/$v.update.sql"
 done
 
-reset_variant() {  # VARIANT
-  local sql="TRUNCATE public.src_$1 RESTART IDENTITY;" t
-  for t in $(events_tables "$1"); do sql+=" TRUNCATE $t;"; done
-  psql_q -c "$sql" -c "CHECKPOINT"
+reset_variant() {  # VARIANT [ROWS to load, whose events are then dropped]
+  local sql="TRUNCATE public.src_$1 RESTART IDENTITY;" t events=""
+  for t in $(events_tables "$1"); do events+=" TRUNCATE $t;"; done
+  [ -n "${2:-}" ] && sql+=" INSERT INTO public.src_$1 (name, value) SELECT 'name', g FROM generate_series(1, $2) g;"
+  psql_q -c "$sql$events" -c "CHECKPOINT"
 }
 
 # Nanoseconds of backend CPU per statement for one run.
 run_once() {  # VARIANT KIND COUNT
-  reset_variant "$1"
+  local rows=""
+  [ "$2" = update ] && rows=$(($3 + 200))
+  reset_variant "$1" $rows
   local ns
   ns=$(psql_q -f "$WORK/$1.$2.sql" | tail -n 1)
   calc 'ns / c' -v ns="$ns" -v c="$3"
+}
+
+# Transactions per second of TPS_CLIENTS pgbench clients inserting single rows.
+tps_once() {  # VARIANT
+  reset_variant "$1"
+  echo "INSERT INTO src_$1 (name, value) VALUES ('name', 1);" >"$WORK/$1.pgbench.sql"
+  local out=$WORK/$1.pgbench.log
+  "$PG_BIN/pgbench" -n -M prepared -f "$WORK/$1.pgbench.sql" -c "$TPS_CLIENTS" -j 2 -T "$TPS_SECONDS" "$PGDATABASE" \
+    >"$out" 2>&1 || die "pgbench failed: $(tail -n 5 "$out")"
+  awk '/^tps = / { print $3 }' "$out"
 }
 
 declare -A SAMPLES
@@ -260,6 +342,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for v in $VARIANTS; do
     SAMPLES[$v.single]+="$(run_once "$v" single "$SINGLE") "
     SAMPLES[$v.multi]+="$(run_once "$v" multi "$MULTI") "
+    measures_updates "$v" && SAMPLES[$v.update]+="$(run_once "$v" update "$SINGLE") "
+    [ "$TPS_SECONDS" -gt 0 ] && SAMPLES[$v.tps]+="$(tps_once "$v") "
   done
   log "round $r/$ROUNDS done (load $(loadavg))"
 done
@@ -321,8 +405,11 @@ done
   echo "  \"cpu_ns_per_statement\": {"
   sep=""
   for v in $VARIANTS; do
-    printf '%s    "%s": {"one_row": %s, "hundred_rows": %s, "one_row_min": %s, "hundred_rows_min": %s}' "$sep" "$v" \
-      "$(fmt0 "${MED1[$v]}")" "$(fmt0 "${MED100[$v]}")" "$(fmt0 "${MIN1[$v]}")" "$(fmt0 "${MIN100[$v]}")"
+    extra_json=""
+    measures_updates "$v" && extra_json+=", \"one_row_update\": $(fmt0 "$(echo "${SAMPLES[$v.update]}" | median)")"
+    [ "$TPS_SECONDS" -gt 0 ] && extra_json=", \"pgbench_tps\": $(fmt0 "$(echo "${SAMPLES[$v.tps]}" | median)")"
+    printf '%s    "%s": {"one_row": %s, "hundred_rows": %s, "one_row_min": %s, "hundred_rows_min": %s%s}' "$sep" "$v" \
+      "$(fmt0 "${MED1[$v]}")" "$(fmt0 "${MED100[$v]}")" "$(fmt0 "${MIN1[$v]}")" "$(fmt0 "${MIN100[$v]}")" "$extra_json"
     sep=$',\n'
   done
   echo
@@ -339,16 +426,34 @@ case " $VARIANTS " in *" seed "*) has_seed=1 ;; esac
   echo
   echo "Medians, minima in brackets; \"vs seed\" is the median of the per-round ratios."
   echo
-  echo "| variant | 1-row INSERT: µs CPU/stmt | vs seed | (min) | 100-row INSERT: µs CPU/row | vs seed | (min) |"
-  echo "|---|---|---|---|---|---|---|"
+  tps_head="" tps_rule=""
+  if [ "$TPS_SECONDS" -gt 0 ]; then
+    tps_head=" pgbench $TPS_CLIENTS clients: tx/s | vs seed |"
+    tps_rule="---|---|"
+  fi
+  echo "| variant | 1-row INSERT: µs CPU/stmt | vs seed | (min) | 100-row INSERT: µs CPU/row | vs seed | (min) |" \
+    "1-row UPDATE: µs CPU/stmt | vs seed |$tps_head"
+  echo "|---|---|---|---|---|---|---|---|---|$tps_rule"
   for v in $VARIANTS; do
-    s1="" s100=""
+    s1="" s100="" stps="" upd="— | — |"
+    if measures_updates "$v"; then
+      upd="$(fmt2 "$(calc 'a / 1000' -v a="$(echo "${SAMPLES[$v.update]}" | median)")") |"
+      if [ "$has_seed" = 1 ]; then
+        upd+=" $(fmt2 "$(paired_ratio "${SAMPLES[$v.update]}" "${SAMPLES[seed.update]}")")x |"
+      else
+        upd+=" |"
+      fi
+    fi
     if [ "$has_seed" = 1 ]; then
       s1="$(fmt2 "$(paired_ratio "${SAMPLES[$v.single]}" "${SAMPLES[seed.single]}")")x"
       s100="$(fmt2 "$(paired_ratio "${SAMPLES[$v.multi]}" "${SAMPLES[seed.multi]}")")x"
+      [ "$TPS_SECONDS" -gt 0 ] && stps="$(fmt2 "$(paired_ratio "${SAMPLES[$v.tps]}" "${SAMPLES[seed.tps]}")")x"
     fi
+    tps_cells=""
+    [ "$TPS_SECONDS" -gt 0 ] && tps_cells=" $(fmt0 "$(echo "${SAMPLES[$v.tps]}" | median)") | $stps |"
     echo "| $v | $(fmt2 "$(calc 'a / 1000' -v a="${MED1[$v]}")") | $s1 | $(fmt2 "$(calc 'a / 1000' -v a="${MIN1[$v]}")") |" \
-      "$(fmt2 "$(calc 'a / 100000' -v a="${MED100[$v]}")") | $s100 | $(fmt2 "$(calc 'a / 100000' -v a="${MIN100[$v]}")") |"
+      "$(fmt2 "$(calc 'a / 100000' -v a="${MED100[$v]}")") | $s100 | $(fmt2 "$(calc 'a / 100000' -v a="${MIN100[$v]}")") |" \
+      "$upd$tps_cells"
   done
 } >"$RESULTS/outbox-trigger-cost.md"
 cat "$RESULTS/outbox-trigger-cost.md"

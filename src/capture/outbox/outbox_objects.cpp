@@ -91,9 +91,10 @@ void verify_installed(pg::Connection& conn, const OutboxNames& names,
       if (*source != function_source(trigger_body(names, *t, payload, op))) {
         throw Error(ErrorKind::Config,
                     fmt::format("the outbox triggers on {} were installed for another outbox.payload, key or column "
-                                "list than this config has",
+                                "list than this config has, or by an older pg2ch",
                                 t->qualified_source()),
-                    "drain the events with the old config first, then " + setup_hint);
+                    "after a pg2ch upgrade alone, " + setup_hint +
+                        "; after a config change, drain the events with the old config first, then run setup");
       }
     }
   }

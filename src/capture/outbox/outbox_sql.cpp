@@ -57,6 +57,12 @@ std::vector<const pipeline::SourceColumn*> key_columns(const pipeline::TableSche
   return keys;
 }
 
+// Trigger bodies run SECURITY DEFINER under the *writer's* search_path (pinning it with a SET
+// clause costs a GUC save and restore on every call, the largest part of the trigger's own cost):
+// every function, operator and type they name is therefore schema-qualified, so that nothing a
+// writer puts on its path can run with the definer's rights. Relations are qualified too, and the
+// transition tables are found before any schema.
+
 // jsonb_build_object('k1', <alias>."k1", ...) over the key columns, in key order.
 std::string key_object(const pipeline::TableSchema& t, std::string_view alias) {
   std::string args;
@@ -64,7 +70,7 @@ std::string key_object(const pipeline::TableSchema& t, std::string_view alias) {
     if (!args.empty()) args += ", ";
     args += fmt::format("{}, {}.{}", quote_literal(c->name), alias, quote_ident(c->name));
   }
-  return "jsonb_build_object(" + args + ")";
+  return "pg_catalog.jsonb_build_object(" + args + ")";
 }
 
 bool is_json(const pipeline::SourceColumn& c) {
@@ -87,20 +93,20 @@ std::string row_object(const pipeline::TableSchema& t, std::string_view alias) {
   std::vector<std::string> as_text;
   for (const auto& c : t.source_columns) {
     if (stored_as_text(c))
-      as_text.push_back(fmt::format("{}, {}.{}::text", quote_literal(c.name), alias, quote_ident(c.name)));
+      as_text.push_back(fmt::format("{}, {}.{}::pg_catalog.text", quote_literal(c.name), alias, quote_ident(c.name)));
     if (c.target_index >= 0) continue;
     if (!excluded.empty()) excluded += ", ";
     excluded += quote_literal(c.name);
   }
-  std::string out = fmt::format("to_jsonb({})", alias);
-  if (!excluded.empty()) out = fmt::format("({} - ARRAY[{}]::text[])", out, excluded);
+  std::string out = fmt::format("pg_catalog.to_jsonb({})", alias);
+  if (!excluded.empty()) out = fmt::format("({} OPERATOR(pg_catalog.-) ARRAY[{}]::pg_catalog.text[])", out, excluded);
   // jsonb_build_object takes at most 100 arguments: 50 columns per call.
   constexpr std::size_t kPairsPerCall = 50;
   for (std::size_t i = 0; i < as_text.size(); i += kPairsPerCall) {
     std::string args;
     for (std::size_t j = i; j < std::min(as_text.size(), i + kPairsPerCall); ++j)
       args += (j > i ? ", " : "") + as_text[j];
-    out += " || jsonb_build_object(" + args + ")";
+    out += " OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(" + args + ")";
   }
   return as_text.empty() ? out : "(" + out + ")";
 }
@@ -126,10 +132,15 @@ std::string key_match(const pipeline::TableSchema& t, std::string_view a, std::s
   return cond;
 }
 
-std::string events_insert(const OutboxNames& n, const pipeline::TableSchema& t, char op, const std::string& pk,
-                          const std::string& row, const std::string& from) {
-  return fmt::format("INSERT INTO {} (schema_name, table_name, op, pk, \"row\")\n  SELECT {}, {}, '{}', {}, {}{};",
-                     n.events_table(), quote_literal(t.source_schema), quote_literal(t.source_name), op, pk, row, from);
+// One SELECT of event rows: `<schema>, <table>, <op>, <pk>, <row> <from>`.
+std::string events_select(const pipeline::TableSchema& t, char op, const std::string& pk, const std::string& row,
+                          const std::string& from) {
+  return fmt::format("SELECT {}, {}, '{}', {}, {}{}", quote_literal(t.source_schema), quote_literal(t.source_name), op,
+                     pk, row, from);
+}
+
+std::string events_insert(const OutboxNames& n, const std::string& select) {
+  return fmt::format("INSERT INTO {} (schema_name, table_name, op, pk, \"row\")\n  {};", n.events_table(), select);
 }
 
 }  // namespace
@@ -217,9 +228,13 @@ std::vector<std::string> queue_ddl(const OutboxNames& n) {
                   "  txid xid8 NOT NULL DEFAULT pg_current_xact_id(),\n"
                   "  created_at timestamptz NOT NULL DEFAULT now())",
                   n.events_table()),
-      // Drainers look for truncates held by one another on every batch; this keeps that cheap.
-      fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (id) WHERE op = 'T'", quote_ident(n.events + "_truncates"),
-                  n.events_table()),
+      // Earlier versions kept a partial index of truncates; every event insert paid for opening
+      // it. Drainers find truncates through the primary key (see foreign_truncate_before_sql).
+      // (A DO block rather than DROP INDEX IF EXISTS, whose notice every fresh setup would print.)
+      fmt::format("DO $pg2ch_migrate$ BEGIN IF to_regclass({0}) IS NOT NULL THEN DROP INDEX {1}; END IF; END "
+                  "$pg2ch_migrate$",
+                  quote_literal(qualified(n.schema, n.events + "_truncates")),
+                  qualified(n.schema, n.events + "_truncates")),
       fmt::format("CREATE TABLE IF NOT EXISTS {} (\n"
                   "  pipeline text PRIMARY KEY,\n"
                   "  last_event_id bigint NOT NULL DEFAULT 0,\n"
@@ -233,17 +248,23 @@ std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, P
   const bool rows = payload == Payload::Row;
   switch (op) {
     case TriggerOp::Insert:
-      return events_insert(n, t, 'I', key_object(t, "n"), rows ? row_object(t, "n") : "NULL", " FROM new_rows n");
+      return events_insert(n, events_select(t, 'I', key_object(t, "n"), rows ? row_object(t, "n") : "NULL",
+                                            " FROM new_rows n"));
     case TriggerOp::Update:
       // A key-changing UPDATE leaves old keys that no new row carries: they are deletes. Old keys
-      // still present are ordinary updates of the same row and need no event of their own.
-      return events_insert(n, t, 'D', key_object(t, "o"), "NULL",
-                           fmt::format(" FROM old_rows o\n  WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE {})",
-                                       key_match(t, "n", "o"))) +
-             "\n  " +
-             events_insert(n, t, 'U', key_object(t, "n"), rows ? row_object(t, "n") : "NULL", " FROM new_rows n");
+      // still present are ordinary updates of the same row and need no event of their own. The
+      // keys are compared as the JSON the events carry (a hashed EXCEPT, no operator of the key's
+      // type to qualify), which is also how ClickHouse tells keys apart: under a case-insensitive
+      // collation 'a' -> 'A' is a move there. One INSERT: each statement the trigger runs costs
+      // an executor start, which is most of a single-row UPDATE's capture cost.
+      return events_insert(
+          n, events_select(t, 'D', "d.pk", "NULL::pg_catalog.jsonb",
+                           fmt::format(" FROM (SELECT {} FROM old_rows o EXCEPT SELECT {} FROM new_rows n) d(pk)",
+                                       key_object(t, "o"), key_object(t, "n"))) +
+                 "\n  UNION ALL " +
+                 events_select(t, 'U', key_object(t, "n"), rows ? row_object(t, "n") : "NULL", " FROM new_rows n"));
     case TriggerOp::Delete:
-      return events_insert(n, t, 'D', key_object(t, "o"), "NULL", " FROM old_rows o");
+      return events_insert(n, events_select(t, 'D', key_object(t, "o"), "NULL", " FROM old_rows o"));
     case TriggerOp::Truncate:
       return fmt::format("INSERT INTO {} (schema_name, table_name, op) VALUES ({}, {}, 'T');", n.events_table(),
                          quote_literal(t.source_schema), quote_literal(t.source_name));
@@ -278,9 +299,9 @@ std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::Table
 std::string function_settings(const pipeline::TableSchema& t, Payload payload) {
   using namespace types::oid;
   // SECURITY DEFINER: the writing roles need no privilege on the events table, so installing the
-  // outbox never breaks an application's writes. The pinned search_path keeps such a function
-  // from resolving anything through a schema a writer controls.
-  std::string out = " SECURITY DEFINER SET search_path = pg_catalog, pg_temp";
+  // outbox never breaks an application's writes. No SET search_path: the bodies qualify every
+  // name instead (see key_object), which saves a GUC save/restore on every writing statement.
+  std::string out = " SECURITY DEFINER";
   // The writer's session settings must not change what the event says: floats print rounded
   // when a client lowered extra_float_digits, and intervals in sql_standard style can be read
   // back differently. Only tables whose events carry such columns pay for the settings.

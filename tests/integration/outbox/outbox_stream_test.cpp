@@ -4,6 +4,7 @@
 
 #include "outbox/outbox_support.h"
 #include "support/pipeline_runner.h"
+#include "support/servers.h"
 #include "support/table_compare.h"
 
 namespace pg2ch::test {
@@ -112,6 +113,52 @@ TEST_P(OutboxStream, StopWhenCaughtUpReturnsOnceTheQueueIsDrained) {
   EXPECT_EQ(events_waiting(db, cfg), "0");
   const auto q = same_columns("t", "id, v", "id");
   EXPECT_EQ(db.ch_rows(q.ch_sql), db.pg_rows(q.pg_sql));
+}
+
+// The trigger functions are SECURITY DEFINER without a pinned search_path (a SET clause costs
+// every writing statement a GUC save/restore): a writer that puts its own functions and
+// operators before pg_catalog, or more specific overloads anywhere on its path, must neither
+// change the events nor get its code run with the owner's rights. The writer here also has no
+// privilege on the events table.
+TEST_P(OutboxStream, WritersSearchPathCannotReachIntoTheTriggers) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text, f float8, doc jsonb, secret text)");
+  auto cfg = outbox_config(db, {}, GetParam());
+  cfg.tables = {config::TableSelector{"public.a", "a", {}, {"secret"}, {}}};
+  outbox_setup(cfg);
+  const std::string writer = pg_server().limited_user;
+  db.pg_exec("GRANT SELECT, INSERT, UPDATE, DELETE ON a TO " + writer);
+  db.pg_exec("CREATE SCHEMA shadow");
+  db.pg_exec("GRANT USAGE ON SCHEMA shadow TO PUBLIC");
+  db.pg_exec("CREATE TABLE shadow.calls (what text)");
+  db.pg_exec("GRANT INSERT ON shadow.calls TO PUBLIC");
+  // Each shadow records that it ran and returns something no real event holds.
+  const char* kFake = R"($$ INSERT INTO shadow.calls VALUES ('called'); SELECT '{"shadowed": true}'::jsonb $$)";
+  db.pg_exec(std::string("CREATE FUNCTION shadow.jsonb_build_object(text, integer) RETURNS jsonb LANGUAGE sql AS ") +
+             kFake);
+  db.pg_exec(std::string("CREATE FUNCTION shadow.to_jsonb(anyelement) RETURNS jsonb LANGUAGE sql AS ") + kFake);
+  db.pg_exec(std::string("CREATE FUNCTION shadow.cat(jsonb, jsonb) RETURNS jsonb LANGUAGE sql AS ") + kFake);
+  db.pg_exec(std::string("CREATE FUNCTION shadow.minus(jsonb, text[]) RETURNS jsonb LANGUAGE sql AS ") + kFake);
+  db.pg_exec("CREATE OPERATOR shadow.|| (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = shadow.cat)");
+  db.pg_exec("CREATE OPERATOR shadow.- (LEFTARG = jsonb, RIGHTARG = text[], FUNCTION = shadow.minus)");
+
+  auto w = db.pg_connect();
+  w.exec("SET search_path = shadow, pg_catalog, public");
+  w.exec("SET ROLE " + writer);
+  w.exec(R"(INSERT INTO a VALUES (1, 'one', 1.5, '{"k": [1, 2]}', 's1'), (2, 'two', -0, 'null', 's2'))");
+  w.exec("UPDATE a SET v = 'uno', f = 2.25 WHERE id = 1");
+  w.exec("UPDATE a SET id = 3 WHERE id = 2");  // a key move: a delete of 2
+  w.exec("INSERT INTO a VALUES (4, 'four', NULL, NULL, 's4')");
+  w.exec("DELETE FROM a WHERE id = 4");
+
+  EXPECT_EQ(db.pg_rows("SELECT count(*) FROM shadow.calls"), (Rows{{"0"}})) << "a shadow ran inside the trigger";
+  EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg2ch.events WHERE pk::text LIKE '%shadowed%' OR "
+                       "\"row\"::text LIKE '%shadowed%'"),
+            (Rows{{"0"}}));
+  PipelineRunner runner(cfg);
+  EXPECT_TRUE(wait_equal(db, {"SELECT id, v, f, doc::text FROM a ORDER BY id",
+                             "SELECT id, v, f, doc FROM a FINAL WHERE _deleted = 0 ORDER BY id"}));
+  runner.stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(OutboxPayload, OutboxStream, ::testing::Values("key", "row"),

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "common/error.h"
 
 namespace pg2ch::capture::outbox {
@@ -85,25 +87,45 @@ TEST(OutboxSql, InsertTriggerBuildsTheKeyFromTheTransitionTable) {
   const auto t = orders();
   const auto key = trigger_body(names(), t, Payload::Key, TriggerOp::Insert);
   EXPECT_TRUE(contains(key,
-                       "'Odd Schema', 'orders', 'I', jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\"), "
-                       "NULL FROM new_rows n"))
+                       "'Odd Schema', 'orders', 'I', pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', "
+                       "n.\"Id\"), NULL FROM new_rows n"))
       << key;
   EXPECT_FALSE(contains(key, "to_jsonb")) << "key payload stores no row";
 
   const auto row = trigger_body(names(), t, Payload::Row, TriggerOp::Insert);
-  EXPECT_TRUE(contains(row, "to_jsonb(n) - ARRAY['secret']::text[]")) << "excluded columns stay out: " << row;
-  EXPECT_TRUE(contains(row, "jsonb_build_object('doc', n.\"doc\"::text, 'score', n.\"score\"::text)"))
+  EXPECT_TRUE(contains(row, "pg_catalog.to_jsonb(n) OPERATOR(pg_catalog.-) ARRAY['secret']::pg_catalog.text[]"))
+      << "excluded columns stay out: " << row;
+  EXPECT_TRUE(contains(row,
+                       "OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('doc', n.\"doc\"::pg_catalog.text, "
+                       "'score', n.\"score\"::pg_catalog.text)"))
       << "json and float columns travel as text: " << row;
 }
 
 TEST(OutboxSql, UpdateTriggerEmitsDeletesForKeysThatMoved) {
   const auto body = trigger_body(names(), orders(), Payload::Key, TriggerOp::Update);
   EXPECT_TRUE(contains(body,
-                       "'D', jsonb_build_object('tenant', o.\"tenant\", 'Id', o.\"Id\"), NULL FROM old_rows o\n"
-                       "  WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.\"tenant\" = o.\"tenant\" AND "
-                       "n.\"Id\" = o.\"Id\")"))
+                       "'D', d.pk, NULL::pg_catalog.jsonb FROM (SELECT pg_catalog.jsonb_build_object('tenant', "
+                       "o.\"tenant\", 'Id', o.\"Id\") FROM old_rows o EXCEPT SELECT "
+                       "pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\") FROM new_rows n) d(pk)"))
       << body;
-  EXPECT_LT(body.find("'D'"), body.find("'U'")) << body;
+  EXPECT_TRUE(contains(body, "\n  UNION ALL SELECT 'Odd Schema', 'orders', 'U', ")) << body;
+  EXPECT_EQ(body.find("INSERT INTO"), body.rfind("INSERT INTO")) << "one statement per trigger call: " << body;
+}
+
+TEST(OutboxSql, TriggerBodiesQualifyEveryNameTheyUse) {
+  // SECURITY DEFINER without a pinned search_path: an unqualified function, operator or type
+  // could resolve to a writer's own object and run with the definer's rights.
+  const std::regex unqualified_call(R"((^|[^.\w])(jsonb_build_object|to_jsonb)\()");
+  const std::regex bare_operator(R"(\) (-|\|\||=) )");
+  const std::regex unqualified_cast(R"(::(text|jsonb)\b)");
+  for (Payload payload : {Payload::Key, Payload::Row}) {
+    for (TriggerOp op : kTriggerOps) {
+      const auto body = trigger_body(names(), orders(), payload, op);
+      EXPECT_FALSE(std::regex_search(body, unqualified_call)) << body;
+      EXPECT_FALSE(std::regex_search(body, bare_operator)) << body;
+      EXPECT_FALSE(std::regex_search(body, unqualified_cast)) << body;
+    }
+  }
 }
 
 TEST(OutboxSql, TriggerDdlIsStatementLevelWithTransitionTables) {
@@ -126,8 +148,7 @@ TEST(OutboxSql, TriggerDdlIsStatementLevelWithTransitionTables) {
 TEST(OutboxSql, FunctionsPinTheSettingsTheirEventsDependOn) {
   const auto t = orders();
   const auto key = function_settings(t, Payload::Key);
-  EXPECT_EQ(key, " SECURITY DEFINER SET search_path = pg_catalog, pg_temp")
-      << "the key holds no float, interval or money: no settings to pay for";
+  EXPECT_EQ(key, " SECURITY DEFINER") << "the key holds no float, interval or money: no settings to pay for";
   const auto row = function_settings(t, Payload::Row);
   EXPECT_TRUE(contains(row, "SET extra_float_digits = 1")) << "the row holds a float8 column: " << row;
   EXPECT_FALSE(contains(row, "intervalstyle")) << row;
