@@ -51,6 +51,10 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
     queries_[t].fetch = fetch_rows_sql(names_, *t, payload);
   }
   conn_.exec(fmt::format("SET lc_monetary = '{}'", kDrainerMonetaryLocale));
+  // A queue's statistics are stale most of the time (autovacuum analyzes it far less often than
+  // it turns over), and then the planner may gather workers for the truncate checks, tens of ms
+  // per batch for a range the primary key answers in a few.
+  conn_.exec("SET max_parallel_workers_per_gather = 0");
   claim_sql_ = claim_sql(names_);
   delete_sql_ = delete_claimed_sql(names_);
   progress_sql_ = record_progress_sql(names_);
