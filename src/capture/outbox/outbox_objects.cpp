@@ -24,12 +24,28 @@ std::optional<std::string> installed_source(pg::Connection& conn, const OutboxNa
   return r.text(0, 0);
 }
 
+// Whether `t` has a BEFORE UPDATE row trigger (ours are all AFTER): it may change the key of a
+// row without the UPDATE setting a key column (see KeyMoveScope).
+bool has_before_update_row_trigger(pg::Connection& conn, const pipeline::TableSchema& t) {
+  constexpr int kRowBeforeUpdate = 1 | 2 | 16;  // TRIGGER_TYPE_ROW | _BEFORE | _UPDATE
+  return conn
+      .query(fmt::format("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::oid AND NOT tgisinternal AND "
+                         "tgtype & {0} = {0})",
+                         kRowBeforeUpdate),
+             {std::to_string(t.relation_oid)})
+      .boolean(0, 0);
+}
+
+KeyMoveScope key_move_scope(pg::Connection& conn, const pipeline::TableSchema& t) {
+  return has_before_update_row_trigger(conn, t) ? KeyMoveScope::EveryUpdate : KeyMoveScope::KeyColumnsSet;
+}
+
 // This pipeline's trigger functions, found by name: (name, regprocedure text).
 std::vector<std::pair<std::string, std::string>> our_functions(pg::Connection& conn, const OutboxNames& names) {
   // The tag is [a-z0-9_] (object_tag), so it is safe inside the pattern.
   pg::Result r = conn.query(
       "SELECT p.proname, p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace "
-      "WHERE ns.nspname = $1 AND p.proname ~ ('^' || $2 || '_[0-9]+_(ins|upd|del|trunc)$')",
+      "WHERE ns.nspname = $1 AND p.proname ~ ('^' || $2 || '_[0-9]+_(ins|upd|mov|del|trunc)$')",
       {names.schema, names.tag});
   std::vector<std::pair<std::string, std::string>> out;
   for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
@@ -54,7 +70,13 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
                   "exclude it: select the application's tables by name or keep outbox.schema out of the patterns");
     }
     try {
-      for (const auto& sql : trigger_ddl(names, *t, payload)) conn.exec(sql);
+      const KeyMoveScope scope = key_move_scope(conn, *t);
+      if (scope == KeyMoveScope::EveryUpdate) {
+        spdlog::info("{} has a BEFORE UPDATE row trigger that may change keys: its key-move trigger checks every "
+                     "updated row",
+                     t->qualified_source());
+      }
+      for (const auto& sql : trigger_ddl(names, *t, payload, scope)) conn.exec(sql);
     } catch (const Error& e) {
       rethrow_with_context(
           e, fmt::format("installing the outbox triggers on {} (needs ownership of the table)", t->qualified_source()));
@@ -96,6 +118,17 @@ void verify_installed(pg::Connection& conn, const OutboxNames& names,
                     "after a pg2ch upgrade alone, " + setup_hint +
                         "; after a config change, drain the events with the old config first, then run setup");
       }
+    }
+    // A BEFORE UPDATE trigger added after setup could move keys the key-move trigger never sees.
+    pg::Result narrowed = conn.query(
+        "SELECT tg.tgattr::text <> '' FROM pg_trigger tg WHERE tg.tgrelid = $1::oid AND tg.tgname = $2",
+        {std::to_string(t->relation_oid), names.trigger_name(TriggerOp::KeyMove)});
+    if (narrowed.rows() > 0 && narrowed.boolean(0, 0) && has_before_update_row_trigger(conn, *t)) {
+      throw Error(ErrorKind::Config,
+                  fmt::format("{} got a BEFORE UPDATE row trigger after `pg2ch setup`; it may change keys that the "
+                              "outbox's key-move trigger (which watches only UPDATEs that set a key column) would miss",
+                              t->qualified_source()),
+                  setup_hint);
     }
   }
 }

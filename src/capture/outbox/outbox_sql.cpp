@@ -20,6 +20,8 @@ const char* op_suffix(TriggerOp op) {
       return "ins";
     case TriggerOp::Update:
       return "upd";
+    case TriggerOp::KeyMove:
+      return "mov";
     case TriggerOp::Delete:
       return "del";
     case TriggerOp::Truncate:
@@ -33,6 +35,7 @@ const char* op_event(TriggerOp op) {
     case TriggerOp::Insert:
       return "INSERT";
     case TriggerOp::Update:
+    case TriggerOp::KeyMove:
       return "UPDATE";
     case TriggerOp::Delete:
       return "DELETE";
@@ -130,6 +133,13 @@ std::string key_match(const pipeline::TableSchema& t, std::string_view a, std::s
     cond += fmt::format("{0}.{2} = {1}.{2}", a, b, quote_ident(c->name));
   }
   return cond;
+}
+
+// The KeyMove trigger's WHEN: the keys differ as the JSON the events carry, which is also how
+// ClickHouse tells keys apart (under a case-insensitive collation 'a' -> 'A' is one key to
+// PostgreSQL and a move to ClickHouse). Evaluated without calling the function.
+std::string key_moved(const pipeline::TableSchema& t) {
+  return key_object(t, "OLD") + " OPERATOR(pg_catalog.<>) " + key_object(t, "NEW");
 }
 
 // One SELECT of event rows: `<schema>, <table>, <op>, <pk>, <row> <from>`.
@@ -251,18 +261,14 @@ std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, P
       return events_insert(n, events_select(t, 'I', key_object(t, "n"), rows ? row_object(t, "n") : "NULL",
                                             " FROM new_rows n"));
     case TriggerOp::Update:
-      // A key-changing UPDATE leaves old keys that no new row carries: they are deletes. Old keys
-      // still present are ordinary updates of the same row and need no event of their own. The
-      // keys are compared as the JSON the events carry (a hashed EXCEPT, no operator of the key's
-      // type to qualify), which is also how ClickHouse tells keys apart: under a case-insensitive
-      // collation 'a' -> 'A' is a move there. One INSERT: each statement the trigger runs costs
-      // an executor start, which is most of a single-row UPDATE's capture cost.
-      return events_insert(
-          n, events_select(t, 'D', "d.pk", "NULL::pg_catalog.jsonb",
-                           fmt::format(" FROM (SELECT {} FROM old_rows o EXCEPT SELECT {} FROM new_rows n) d(pk)",
-                                       key_object(t, "o"), key_object(t, "n"))) +
-                 "\n  UNION ALL " +
-                 events_select(t, 'U', key_object(t, "n"), rows ? row_object(t, "n") : "NULL", " FROM new_rows n"));
+      return events_insert(n, events_select(t, 'U', key_object(t, "n"), rows ? row_object(t, "n") : "NULL",
+                                            " FROM new_rows n"));
+    case TriggerOp::KeyMove:
+      // The old key of a row whose key changed (see key_moved): a delete. AFTER ROW events fire
+      // before AFTER STATEMENT ones, so in a chain of moves (1 -> 2, 2 -> 3) the delete of 2
+      // gets a lower id than the update that writes 2 again, and the update wins.
+      return events_insert(n, fmt::format("VALUES ({}, {}, 'D', {}, NULL)", quote_literal(t.source_schema),
+                                          quote_literal(t.source_name), key_object(t, "OLD")));
     case TriggerOp::Delete:
       return events_insert(n, events_select(t, 'D', key_object(t, "o"), "NULL", " FROM old_rows o"));
     case TriggerOp::Truncate:
@@ -272,7 +278,8 @@ std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, P
   return {};
 }
 
-std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload) {
+std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload,
+                                     KeyMoveScope scope) {
   std::vector<std::string> out;
   for (TriggerOp op : kTriggerOps) {
     const std::string body = trigger_body(n, t, payload, op);
@@ -286,9 +293,18 @@ std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::Table
     out.push_back(fmt::format("COMMENT ON FUNCTION {}() IS {}", function,
                               quote_literal(fmt::format("pg2ch outbox trigger of pipeline {} for {} {}, {}", n.pipeline,
                                                         t.qualified_source(), op_event(op), n.writes_marker()))));
+    if (op == TriggerOp::KeyMove) {
+      std::string columns;
+      if (scope == KeyMoveScope::KeyColumnsSet) {
+        for (const auto* c : key_columns(t)) columns += (columns.empty() ? " OF " : ", ") + quote_ident(c->name);
+      }
+      out.push_back(fmt::format(
+          "CREATE OR REPLACE TRIGGER {} AFTER UPDATE{} ON {} FOR EACH ROW WHEN ({}) EXECUTE FUNCTION {}()",
+          quote_ident(n.trigger_name(op)), columns, source_table(t), key_moved(t), function));
+      continue;
+    }
     std::string referencing;
-    if (op == TriggerOp::Insert) referencing = " REFERENCING NEW TABLE AS new_rows";
-    if (op == TriggerOp::Update) referencing = " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows";
+    if (op == TriggerOp::Insert || op == TriggerOp::Update) referencing = " REFERENCING NEW TABLE AS new_rows";
     if (op == TriggerOp::Delete) referencing = " REFERENCING OLD TABLE AS old_rows";
     out.push_back(fmt::format("CREATE OR REPLACE TRIGGER {} AFTER {} ON {}{} FOR EACH STATEMENT EXECUTE FUNCTION {}()",
                               quote_ident(n.trigger_name(op)), op_event(op), source_table(t), referencing, function));

@@ -32,10 +32,12 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
     auto setup = pg2ch_cli(db, config, {"setup"}, tag);
     ASSERT_EQ(setup.wait(60s), 0) << setup.describe();
   }
-  EXPECT_EQ(count(db, kOurTriggers), "8") << "4 statement triggers per table, not duplicated by the second setup";
-  EXPECT_EQ(count(db, kOurFunctions), "8");
-  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%' AND tgtype & 1 = 1"), "0")
-      << "no row-level triggers";
+  EXPECT_EQ(count(db, kOurTriggers), "10") << "5 triggers per table, not duplicated by the second setup";
+  EXPECT_EQ(count(db, kOurFunctions), "10");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%' AND tgtype & 1 = 1"), "2")
+      << "one row-level trigger per table: the key-move trigger";
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%\\_mov' AND tgattr::text <> ''"), "2")
+      << "it watches only UPDATEs that set a key column";
 
   db.pg_exec("INSERT INTO a SELECT g, 'v' FROM generate_series(1, 10) g");
   db.pg_exec("INSERT INTO b VALUES ('x', 1, 'one')");
@@ -85,6 +87,35 @@ TEST(OutboxSetup, SetupMigratesAnOlderEventsTableAndKeepsItsEvents) {
   runner.stop();
 }
 
+// A BEFORE UPDATE trigger of the table's own can move a key without the UPDATE setting a key
+// column; the key-move trigger must then look at every update, and `run` must notice such a
+// trigger added after setup.
+TEST(OutboxSetup, KeyMovedByTheTablesOwnBeforeTriggerIsCaptured) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  auto cfg = outbox_config(db, {"public.a"});
+  outbox_setup(cfg);
+  db.pg_exec(
+      "CREATE FUNCTION renumber() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.v = 'move' THEN NEW.id := "
+      "NEW.id + 1000; END IF; RETURN NEW; END $$");
+  db.pg_exec("CREATE TRIGGER renumber BEFORE UPDATE ON a FOR EACH ROW EXECUTE FUNCTION renumber()");
+  std::atomic<bool> stop{false};
+  try {
+    capture::capture_mode("outbox").run(cfg, stop, {});
+    FAIL() << "run must notice the BEFORE UPDATE trigger added after setup";
+  } catch (const Error& e) {
+    EXPECT_NE(e.one_line().find("BEFORE UPDATE"), std::string::npos) << e.one_line();
+    EXPECT_NE(e.one_line().find("pg2ch setup"), std::string::npos) << e.one_line();
+  }
+  outbox_setup(cfg);
+  EXPECT_EQ(count(db, "SELECT tgattr::text FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%\\_mov'"), "");
+  db.pg_exec("INSERT INTO a VALUES (1, 'one'), (2, 'two')");
+  db.pg_exec("UPDATE a SET v = 'move' WHERE id = 1");  // id 1 becomes 1001 without the statement setting id
+  PipelineRunner runner(cfg);
+  EXPECT_TRUE(wait_equal(db, same_columns("a", "id, v", "id")));
+  runner.stop();
+}
+
 TEST(OutboxSetup, TeardownKeepsAnotherPipelinesQueue) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
@@ -93,9 +124,9 @@ TEST(OutboxSetup, TeardownKeepsAnotherPipelinesQueue) {
   second.name = first.name + "-other";
   outbox_setup(first);
   outbox_setup(second);
-  EXPECT_EQ(count(db, kOurTriggers), "8") << "each pipeline has its own triggers on the same table";
+  EXPECT_EQ(count(db, kOurTriggers), "10") << "each pipeline has its own triggers on the same table";
   capture::capture_mode("outbox").teardown(first, false);
-  EXPECT_EQ(count(db, kOurTriggers), "4");
+  EXPECT_EQ(count(db, kOurTriggers), "5");
   EXPECT_EQ(count(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'pg2ch' AND tablename = 'events'"), "1")
       << "the other pipeline still writes into the events table";
   capture::capture_mode("outbox").teardown(second, false);
@@ -108,9 +139,9 @@ TEST(OutboxSetup, SetupWithoutATableRemovesItsTriggers) {
   db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
   db.pg_exec("CREATE TABLE b (id int PRIMARY KEY, v text)");
   outbox_setup(outbox_config(db, {"public.a", "public.b"}));
-  EXPECT_EQ(count(db, kOurTriggers), "8");
+  EXPECT_EQ(count(db, kOurTriggers), "10");
   outbox_setup(outbox_config(db, {"public.a"}));
-  EXPECT_EQ(count(db, kOurTriggers), "4");
+  EXPECT_EQ(count(db, kOurTriggers), "5");
   EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'b'::regclass AND NOT tgisinternal"), "0")
       << "b left the config: its changes would be events this pipeline refuses to drain";
 }
@@ -125,7 +156,7 @@ TEST(OutboxSetup, CapturingTheEventsTableItselfIsRefused) {
   } catch (const Error& e) {
     EXPECT_NE(e.one_line().find("selects the outbox's own table pg2ch.events"), std::string::npos) << e.one_line();
   }
-  EXPECT_EQ(count(db, kOurTriggers), "4") << "the failed setup changed nothing";
+  EXPECT_EQ(count(db, kOurTriggers), "5") << "the failed setup changed nothing";
 }
 
 TEST(OutboxSetup, TableWithoutPrimaryKeyIsRefusedWithAFix) {

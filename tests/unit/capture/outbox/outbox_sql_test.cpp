@@ -101,15 +101,28 @@ TEST(OutboxSql, InsertTriggerBuildsTheKeyFromTheTransitionTable) {
       << "json and float columns travel as text: " << row;
 }
 
-TEST(OutboxSql, UpdateTriggerEmitsDeletesForKeysThatMoved) {
-  const auto body = trigger_body(names(), orders(), Payload::Key, TriggerOp::Update);
-  EXPECT_TRUE(contains(body,
-                       "'D', d.pk, NULL::pg_catalog.jsonb FROM (SELECT pg_catalog.jsonb_build_object('tenant', "
-                       "o.\"tenant\", 'Id', o.\"Id\") FROM old_rows o EXCEPT SELECT "
-                       "pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\") FROM new_rows n) d(pk)"))
-      << body;
-  EXPECT_TRUE(contains(body, "\n  UNION ALL SELECT 'Odd Schema', 'orders', 'U', ")) << body;
-  EXPECT_EQ(body.find("INSERT INTO"), body.rfind("INSERT INTO")) << "one statement per trigger call: " << body;
+TEST(OutboxSql, KeyMovesAreDeletesQueuedByARowTriggerOnTheKeyColumns) {
+  const auto update = trigger_body(names(), orders(), Payload::Key, TriggerOp::Update);
+  EXPECT_TRUE(contains(update, "'U', pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\")"))
+      << update;
+  EXPECT_FALSE(contains(update, "old_rows")) << "the statement trigger writes the new rows only: " << update;
+
+  const auto move = trigger_body(names(), orders(), Payload::Row, TriggerOp::KeyMove);
+  EXPECT_TRUE(contains(move, "VALUES ('Odd Schema', 'orders', 'D', pg_catalog.jsonb_build_object('tenant', "
+                             "OLD.\"tenant\", 'Id', OLD.\"Id\"), NULL)"))
+      << move;
+
+  const auto ddl = trigger_ddl(names(), orders(), Payload::Key);
+  const std::string when =
+      " FOR EACH ROW WHEN (pg_catalog.jsonb_build_object('tenant', OLD.\"tenant\", 'Id', OLD.\"Id\") "
+      "OPERATOR(pg_catalog.<>) pg_catalog.jsonb_build_object('tenant', NEW.\"tenant\", 'Id', NEW.\"Id\")) "
+      "EXECUTE FUNCTION \"pg2ch\".\"shop_16384_mov\"()";
+  EXPECT_EQ(ddl[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE OF \"tenant\", \"Id\" ON "
+                    "\"Odd Schema\".\"orders\"" +
+                        when);
+  const auto every = trigger_ddl(names(), orders(), Payload::Key, KeyMoveScope::EveryUpdate);
+  EXPECT_EQ(every[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE ON \"Odd Schema\".\"orders\"" + when)
+      << "a table with a BEFORE UPDATE trigger of its own: every update is looked at";
 }
 
 TEST(OutboxSql, TriggerBodiesQualifyEveryNameTheyUse) {
@@ -130,17 +143,21 @@ TEST(OutboxSql, TriggerBodiesQualifyEveryNameTheyUse) {
 
 TEST(OutboxSql, TriggerDdlIsStatementLevelWithTransitionTables) {
   const auto ddl = trigger_ddl(names(), orders(), Payload::Key);
-  ASSERT_EQ(ddl.size(), 12u);  // function, comment, trigger for 4 operations
+  ASSERT_EQ(ddl.size(), 15u);  // function, comment, trigger for 5 operations
   EXPECT_TRUE(contains(ddl[0], "CREATE OR REPLACE FUNCTION \"pg2ch\".\"shop_16384_ins\"()")) << ddl[0];
   EXPECT_TRUE(contains(ddl[1], "writes pg2ch.events")) << ddl[1];
   EXPECT_EQ(ddl[2],
             "CREATE OR REPLACE TRIGGER \"pg2ch_shop_ins\" AFTER INSERT ON \"Odd Schema\".\"orders\" REFERENCING NEW "
             "TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION \"pg2ch\".\"shop_16384_ins\"()");
-  EXPECT_TRUE(contains(ddl[5], "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT")) << ddl[5];
-  EXPECT_TRUE(contains(ddl[8], "AFTER DELETE ON \"Odd Schema\".\"orders\" REFERENCING OLD TABLE AS old_rows"))
-      << ddl[8];
-  EXPECT_TRUE(contains(ddl[11], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << ddl[11];
-  for (const auto& sql : ddl) EXPECT_FALSE(contains(sql, "FOR EACH ROW")) << sql;
+  EXPECT_TRUE(contains(ddl[5], "AFTER UPDATE ON \"Odd Schema\".\"orders\" REFERENCING NEW TABLE AS new_rows FOR EACH "
+                              "STATEMENT"))
+      << ddl[5];
+  EXPECT_TRUE(contains(ddl[11], "AFTER DELETE ON \"Odd Schema\".\"orders\" REFERENCING OLD TABLE AS old_rows"))
+      << ddl[11];
+  EXPECT_TRUE(contains(ddl[14], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << ddl[14];
+  for (std::size_t i = 0; i < ddl.size(); ++i) {
+    EXPECT_EQ(contains(ddl[i], "FOR EACH ROW"), i == 8) << "only the key-move trigger is per row: " << ddl[i];
+  }
   EXPECT_TRUE(contains(ddl[0], function_source(trigger_body(names(), orders(), Payload::Key, TriggerOp::Insert))))
       << "run compares the installed prosrc with function_source()";
 }
