@@ -7,7 +7,8 @@
 //                       op 'I'|'U'|'D'|'T', pk jsonb, "row" jsonb (payload = row), txid, created_at
 //   <events>_progress   one row per pipeline: last drained id, events drained, updated_at
 //   <tag>_<oid>_<op>    per captured table and operation, a plpgsql trigger function
-// and on each captured table the statement triggers pg2ch_<tag>_<op> that call them.
+// and on each captured table the triggers pg2ch_<tag>_<op> that call them: statement triggers,
+// except the key-move trigger (see TriggerOp::KeyMove).
 // <tag> is the pipeline name made identifier-safe (see object_tag), so two pipelines can
 // capture the same table into different events tables without touching each other's objects.
 #include <cstdint>
