@@ -38,24 +38,28 @@ void install_notify_triggers(pg::Connection& conn, const config::Config& cfg, co
   const std::string trigger = conn.quote_identifier(trigger_name(cfg));
   // TG_ARGV: channel, sequence, bucket length in µs. Kept small: it runs in every writing
   // statement. Integer µs math (extract(epoch) is exact numeric), the same as follow_up.cpp.
-  // SECURITY DEFINER: writers need no privilege on the sequence (setval wants UPDATE), and the
-  // pinned search_path keeps their own operators or functions from running with ours.
+  // SECURITY DEFINER: writers need no privilege on the sequence (setval wants UPDATE). No SET
+  // search_path (a GUC save and restore on every call, about as much as the rest of the body):
+  // every function, operator and type is schema-qualified instead, so nothing on a writer's
+  // path runs with the owner's rights (extract() is grammar that always means pg_catalog's).
   // to_regclass: a dropped sequence degrades to a notification per statement, never to a failing
   // INSERT. Fewer than 3 arguments: a trigger of an older pg2ch sharing this function.
   const std::string body = R"(
 DECLARE
-  b int8;
-  seq regclass;
+  b pg_catalog.int8;
+  seq pg_catalog.regclass;
 BEGIN
-  IF TG_NARGS < 3 THEN
-    PERFORM pg_notify(TG_ARGV[0], TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
+  IF TG_NARGS OPERATOR(pg_catalog.<) 3 THEN
+    PERFORM pg_catalog.pg_notify(TG_ARGV[0], pg_catalog.concat(TG_TABLE_SCHEMA, '.', TG_TABLE_NAME));
     RETURN NULL;
   END IF;
-  b := (extract(epoch FROM clock_timestamp()) * 1000000)::int8 / TG_ARGV[2]::int8;
-  seq := to_regclass(TG_ARGV[1]);
-  IF b > coalesce(pg_sequence_last_value(seq), -1) THEN
-    PERFORM setval(seq, b);
-    PERFORM pg_notify(TG_ARGV[0], TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME || ':' || (b + 1) * TG_ARGV[2]::int8);
+  b := (extract(epoch FROM pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8
+    OPERATOR(pg_catalog./) TG_ARGV[2]::pg_catalog.int8;
+  seq := pg_catalog.to_regclass(TG_ARGV[1]);
+  IF b OPERATOR(pg_catalog.>) coalesce(pg_catalog.pg_sequence_last_value(seq), -1) THEN
+    PERFORM pg_catalog.setval(seq, b);
+    PERFORM pg_catalog.pg_notify(TG_ARGV[0], pg_catalog.concat(TG_TABLE_SCHEMA, '.', TG_TABLE_NAME, ':',
+      (b OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.*) TG_ARGV[2]::pg_catalog.int8));
   END IF;
   RETURN NULL;
 END
@@ -63,8 +67,8 @@ END
   try {
     conn.exec("BEGIN");
     conn.exec(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", conn.quote_identifier(cfg.notify.trigger_schema)));
-    conn.exec(fmt::format("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
-                          "SET search_path = pg_catalog, pg_temp AS $fn${}$fn$",
+    conn.exec(fmt::format("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS "
+                          "$fn${}$fn$",
                           fn, body));
     const std::string bucket = std::to_string(bucket_us(cfg.notify.coalesce.count()));
     for (const auto& t : tables) {

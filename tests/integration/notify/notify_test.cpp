@@ -8,6 +8,7 @@
 #include "support/child_process.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
+#include "support/servers.h"
 #include "support/table_compare.h"
 
 namespace pg2ch::test {
@@ -47,6 +48,49 @@ TEST(NotifyCapture, RowsArriveSoonAfterCommitDespiteLongFallback) {
     std::cout << "[ measured ] notify round " << round << ": commit -> visible in ClickHouse in " << took.count()
               << " ms\n";
   }
+  runner.stop();
+}
+
+// The trigger function is SECURITY DEFINER without a pinned search_path (the SET clause would
+// cost every writing statement a GUC save/restore): a writer whose path puts its own functions
+// and operators first must neither break the notification nor get its code run by the trigger.
+TEST(NotifyCapture, WritersSearchPathCannotReachIntoTheTrigger) {
+  auto db = make_test_database();
+  create_updated_at_table(db, "items");
+  const auto cfg = notify_config(db, "items");
+  capture::capture_mode("notify").setup(cfg);
+  const std::string writer = pg_server().limited_user;
+  db.pg_exec("GRANT SELECT, INSERT, UPDATE ON items TO " + writer);
+  db.pg_exec("GRANT USAGE ON SEQUENCE items_id_seq TO " + writer);
+  db.pg_exec("CREATE SCHEMA shadow");
+  db.pg_exec("GRANT USAGE ON SCHEMA shadow TO PUBLIC");
+  db.pg_exec("CREATE TABLE shadow.calls (what text)");
+  db.pg_exec("GRANT INSERT ON shadow.calls TO PUBLIC");
+  for (const char* fn : {
+           "pg_notify(text, text) RETURNS void LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('pg_notify') $$",
+           "clock_timestamp() RETURNS timestamptz LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('clock'); "
+           "SELECT 'epoch'::timestamptz $$",
+           "to_regclass(text) RETURNS regclass LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('to_regclass'); "
+           "SELECT NULL::regclass $$",
+           "setval(regclass, bigint) RETURNS bigint LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('setval'); "
+           "SELECT 0::bigint $$",
+           "concat(name, text, name, text, bigint) RETURNS text LANGUAGE sql AS $$ INSERT INTO shadow.calls "
+           "VALUES ('concat'); SELECT 'nowhere' $$",
+           "gt(bigint, bigint) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('>'); "
+           "SELECT false $$"}) {
+    db.pg_exec(std::string("CREATE FUNCTION shadow.") + fn);
+  }
+  db.pg_exec("CREATE OPERATOR shadow.> (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = shadow.gt)");
+
+  PipelineRunner runner(cfg);
+  const auto q = same_columns("items", "id, v", "id");
+  ASSERT_TRUE(wait_equal(db, q, 30s));
+  auto w = db.pg_connect();
+  w.exec("SET search_path = shadow, pg_catalog, public");
+  w.exec("SET ROLE " + writer);
+  w.exec("INSERT INTO public.items (v) VALUES ('from a shadowed path')");
+  EXPECT_TRUE(wait_equal(db, q, 20s)) << "the notification must arrive (the fallback poll is 60 s away)";
+  EXPECT_EQ(db.pg_rows("SELECT count(*) FROM shadow.calls"), (Rows{{"0"}})) << "a shadow ran inside the trigger";
   runner.stop();
 }
 
