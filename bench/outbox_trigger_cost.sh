@@ -17,6 +17,9 @@
 #   seed            the seed's per-row plpgsql trigger: INSERT INTO events_table (id) ON CONFLICT
 #   outbox_key      pg2ch's outbox as `pg2ch setup` installs it, payload = "key"
 #   outbox_row      the same, payload = "row"
+#   seed_notify     the seed's per-row trigger: PERFORM pg_notify('new_data', NEW.id::text)
+#   notify          pg2ch's notify trigger as `pg2ch setup` installs it (mode = "notify", default
+#                   coalesce_ms); its "vs seed" ratios are to seed_notify
 #   cand_*          candidate designs and cost floors, hand-written below (see the comments at
 #                   each); INSERT triggers only, which is all the statements here need
 #
@@ -27,8 +30,10 @@
 #   single-row run once (needs perf) and print the inclusive share of the backend's samples in
 #   the functions a capture trigger adds (trigger call, SPI insert, heap/btree, GUC, sequence)
 #   TPS_SECONDS [0]: > 0 = also run pgbench (TPS_CLIENTS [4] clients, single-row INSERT
-#   transactions, prepared) for that many seconds per variant per round, the issue's own metric;
-#   throughput shares the machine with everything else, so run it on a quiet machine
+#   transactions, prepared) for that many seconds per variant, in TPS_ROUNDS [ROUNDS] interleaved
+#   rounds after the CPU rounds (a 10 s burst leaves work behind that would skew the CPU runs
+#   after it), the issue's own metric; throughput shares the machine with everything else, so run
+#   it on a quiet machine
 #   KEEP_WORK [0]
 #   RESULTS [<repo>/bench/results]: writes outbox-trigger-cost.json and .md there
 set -euo pipefail
@@ -46,8 +51,9 @@ MULTI=${MULTI:-$((SINGLE / 100))}
 PERF=${PERF:-0}
 TPS_SECONDS=${TPS_SECONDS:-0}
 TPS_CLIENTS=${TPS_CLIENTS:-4}
+TPS_ROUNDS=${TPS_ROUNDS:-$ROUNDS}
 CH_DB=db
-ALL_VARIANTS="none seed outbox_key outbox_row cand_row_same cand_row_narrow cand_row_narrow_invoker cand_stmt_narrow
+ALL_VARIANTS="none seed outbox_key outbox_row seed_notify notify cand_row_same cand_row_narrow cand_row_narrow_invoker cand_stmt_narrow
   cand_stmt_noset cand_stmt_noset_noidx cand_stmt_slim cand_stmt_lean cand_row_lean cand_row_lsn cand_stmt_lsn cand_row_minimal cand_row_heaponly cand_empty_row
   cand_empty_stmt"
 VARIANTS=${VARIANTS:-$ALL_VARIANTS}
@@ -85,6 +91,34 @@ BEGIN
 END $$;
 CREATE TRIGGER seed_capture AFTER INSERT OR UPDATE ON src_seed FOR EACH ROW EXECUTE FUNCTION seed_capture();
 SQL
+}
+
+install_seed_notify() {
+  psql_q <<'SQL'
+CREATE FUNCTION seed_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('new_data', NEW.id::text);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER seed_notify AFTER INSERT OR UPDATE ON src_seed_notify FOR EACH ROW EXECUTE FUNCTION seed_notify();
+SQL
+}
+
+install_pg2ch_notify() {
+  local cfg=$WORK/notify.toml
+  cat >"$cfg" <<EOF
+name = "cost_notify"
+mode = "notify"
+[poll]
+watermark = "id"
+[notify]
+channel = "cost_notify"
+[state]
+path = "$WORK/notify.state"
+[[tables]]
+name = "public.src_notify"
+EOF
+  "$PG2CH" --config "$cfg" setup >>"$WORK/setup.log" 2>&1 || die "pg2ch setup (notify) failed: $(tail -n 5 "$WORK/setup.log")"
 }
 
 install_pg2ch() {  # PAYLOAD
@@ -259,6 +293,8 @@ for v in $ALL_VARIANTS; do
   make_table "src_$v"
 done
 install_seed
+install_seed_notify
+install_pg2ch_notify
 install_pg2ch key
 install_pg2ch row
 install_candidates
@@ -343,10 +379,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
     SAMPLES[$v.single]+="$(run_once "$v" single "$SINGLE") "
     SAMPLES[$v.multi]+="$(run_once "$v" multi "$MULTI") "
     measures_updates "$v" && SAMPLES[$v.update]+="$(run_once "$v" update "$SINGLE") "
-    [ "$TPS_SECONDS" -gt 0 ] && SAMPLES[$v.tps]+="$(tps_once "$v") "
   done
   log "round $r/$ROUNDS done (load $(loadavg))"
 done
+if [ "$TPS_SECONDS" -gt 0 ]; then
+  for ((r = 1; r <= TPS_ROUNDS; r++)); do
+    for v in $VARIANTS; do SAMPLES[$v.tps]+="$(tps_once "$v") "; done
+    log "pgbench round $r/$TPS_ROUNDS done (load $(loadavg))"
+  done
+fi
 
 minimum() { tr ' ' '\n' | grep -v '^$' | sort -g | head -n 1; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -417,14 +458,20 @@ done
   echo "}"
 } >"$RESULTS/outbox-trigger-cost.json"
 
-has_seed=0
-case " $VARIANTS " in *" seed "*) has_seed=1 ;; esac
+# The notify triggers are compared with the seed's notify trigger, the rest with its events trigger.
+reference_of() { case $1 in notify | seed_notify) echo seed_notify ;; *) echo seed ;; esac; }
+has_reference() { case " $VARIANTS " in *" $(reference_of "$1") "*) return 0 ;; esac; return 1; }
 {
   echo "Outbox trigger cost, commit $COMMIT, $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL 15 on tmpfs."
   echo "Writing backend's CPU time (/proc/self/schedstat), median of $ROUNDS interleaved rounds;"
   echo "$SINGLE single-row INSERT transactions and $MULTI 100-row INSERT transactions per run."
+  if [ "$TPS_SECONDS" -gt 0 ]; then
+    echo "pgbench: $TPS_CLIENTS clients of single-row INSERT transactions, $TPS_SECONDS s per variant, median of"
+    echo "$TPS_ROUNDS interleaved rounds run after the CPU rounds."
+  fi
   echo
-  echo "Medians, minima in brackets; \"vs seed\" is the median of the per-round ratios."
+  echo "Medians, minima in brackets; \"vs seed\" is the median of the per-round ratios to the seed's"
+  echo "events trigger (to the seed's pg_notify trigger for notify and seed_notify)."
   echo
   tps_head="" tps_rule=""
   if [ "$TPS_SECONDS" -gt 0 ]; then
@@ -436,18 +483,19 @@ case " $VARIANTS " in *" seed "*) has_seed=1 ;; esac
   echo "|---|---|---|---|---|---|---|---|---|$tps_rule"
   for v in $VARIANTS; do
     s1="" s100="" stps="" upd="— | — |"
+    ref=$(reference_of "$v")
     if measures_updates "$v"; then
       upd="$(fmt2 "$(calc 'a / 1000' -v a="$(echo "${SAMPLES[$v.update]}" | median)")") |"
-      if [ "$has_seed" = 1 ]; then
-        upd+=" $(fmt2 "$(paired_ratio "${SAMPLES[$v.update]}" "${SAMPLES[seed.update]}")")x |"
+      if has_reference "$v"; then
+        upd+=" $(fmt2 "$(paired_ratio "${SAMPLES[$v.update]}" "${SAMPLES[$ref.update]}")")x |"
       else
         upd+=" |"
       fi
     fi
-    if [ "$has_seed" = 1 ]; then
-      s1="$(fmt2 "$(paired_ratio "${SAMPLES[$v.single]}" "${SAMPLES[seed.single]}")")x"
-      s100="$(fmt2 "$(paired_ratio "${SAMPLES[$v.multi]}" "${SAMPLES[seed.multi]}")")x"
-      [ "$TPS_SECONDS" -gt 0 ] && stps="$(fmt2 "$(paired_ratio "${SAMPLES[$v.tps]}" "${SAMPLES[seed.tps]}")")x"
+    if has_reference "$v"; then
+      s1="$(fmt2 "$(paired_ratio "${SAMPLES[$v.single]}" "${SAMPLES[$ref.single]}")")x"
+      s100="$(fmt2 "$(paired_ratio "${SAMPLES[$v.multi]}" "${SAMPLES[$ref.multi]}")")x"
+      [ "$TPS_SECONDS" -gt 0 ] && stps="$(fmt2 "$(paired_ratio "${SAMPLES[$v.tps]}" "${SAMPLES[$ref.tps]}")")x"
     fi
     tps_cells=""
     [ "$TPS_SECONDS" -gt 0 ] && tps_cells=" $(fmt0 "$(echo "${SAMPLES[$v.tps]}" | median)") | $stps |"
