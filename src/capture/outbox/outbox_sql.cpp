@@ -135,11 +135,22 @@ std::string key_match(const pipeline::TableSchema& t, std::string_view a, std::s
   return cond;
 }
 
-// The KeyMove trigger's WHEN: the keys differ as the JSON the events carry, which is also how
-// ClickHouse tells keys apart (under a case-insensitive collation 'a' -> 'A' is one key to
-// PostgreSQL and a move to ClickHouse). Evaluated without calling the function.
+// The KeyMove trigger's WHEN: the key's bytes changed (record image comparison, as REFRESH
+// MATERIALIZED VIEW CONCURRENTLY uses). Not the type's `=`: under a case-insensitive collation
+// 'a' -> 'A' is one key to PostgreSQL but a move to ClickHouse, and 1.0 -> 1.00 or 0 -> -0 may
+// be too; not the events' JSON either, which a writer's extra_float_digits could round. A move
+// found where ClickHouse sees the same key is harmless: the update's event comes later and wins.
+// Evaluated without calling the function.
 std::string key_moved(const pipeline::TableSchema& t) {
-  return key_object(t, "OLD") + " OPERATOR(pg_catalog.<>) " + key_object(t, "NEW");
+  std::string old_key, new_key;
+  for (const auto* c : key_columns(t)) {
+    const char* sep = old_key.empty() ? "" : ", ";
+    old_key += sep + fmt::format("OLD.{}", quote_ident(c->name));
+    new_key += sep + fmt::format("NEW.{}", quote_ident(c->name));
+  }
+  // The casts keep the parser from splitting a comparison of two ROW()s into one per column.
+  return fmt::format("ROW({})::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW({})::pg_catalog.record", old_key,
+                     new_key);
 }
 
 // One SELECT of event rows: `<schema>, <table>, <op>, <pk>, <row> <from>`.

@@ -83,6 +83,29 @@ TEST_P(OutboxStream, ChainOfKeyMovesInOneStatement) {
   runner.stop();
 }
 
+// A key move is a change of the key's bytes, not of its equality: 'a' -> 'A' under a
+// case-insensitive collation is the same key to PostgreSQL but two keys to ClickHouse, and two
+// floats a writer's low extra_float_digits prints alike are still two keys.
+TEST_P(OutboxStream, KeyMovesAreByteChangesNotEqualityChanges) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)");
+  db.pg_exec("CREATE TABLE words (k text COLLATE ci PRIMARY KEY, v text)");
+  db.pg_exec("CREATE TABLE points (k float8 PRIMARY KEY, v text)");
+  const auto cfg = outbox_config(db, {"public.words", "public.points"}, GetParam());
+  outbox_setup(cfg);
+  db.pg_exec("INSERT INTO words VALUES ('apple', 'fruit'), ('b', 'letter')");
+  db.pg_exec("INSERT INTO points VALUES (0.1, 'tenth'), (2, 'two')");
+  auto w = db.pg_connect();
+  w.exec("UPDATE words SET k = 'APPLE' WHERE k = 'apple'");
+  w.exec("SET extra_float_digits = -3");
+  w.exec("UPDATE points SET k = k + 1e-16 WHERE k = 0.1");  // prints as 0.1 at these settings
+  PipelineRunner runner(cfg);
+  EXPECT_TRUE(wait_equal(db, {"SELECT k, v FROM words ORDER BY k COLLATE \"C\"",
+                              "SELECT k, v FROM words FINAL WHERE _deleted = 0 ORDER BY k"}));
+  EXPECT_TRUE(wait_equal(db, same_columns("points", "k, v", "k")));
+  runner.stop();
+}
+
 TEST_P(OutboxStream, ExcludedColumnsStayOutOfTheQueueAndTheTarget) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE people (id int PRIMARY KEY, name text, secret text, age int)");

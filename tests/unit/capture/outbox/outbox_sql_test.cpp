@@ -114,9 +114,8 @@ TEST(OutboxSql, KeyMovesAreDeletesQueuedByARowTriggerOnTheKeyColumns) {
 
   const auto ddl = trigger_ddl(names(), orders(), Payload::Key);
   const std::string when =
-      " FOR EACH ROW WHEN (pg_catalog.jsonb_build_object('tenant', OLD.\"tenant\", 'Id', OLD.\"Id\") "
-      "OPERATOR(pg_catalog.<>) pg_catalog.jsonb_build_object('tenant', NEW.\"tenant\", 'Id', NEW.\"Id\")) "
-      "EXECUTE FUNCTION \"pg2ch\".\"shop_16384_mov\"()";
+      " FOR EACH ROW WHEN (ROW(OLD.\"tenant\", OLD.\"Id\")::pg_catalog.record OPERATOR(pg_catalog.*<>) "
+      "ROW(NEW.\"tenant\", NEW.\"Id\")::pg_catalog.record) EXECUTE FUNCTION \"pg2ch\".\"shop_16384_mov\"()";
   EXPECT_EQ(ddl[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE OF \"tenant\", \"Id\" ON "
                     "\"Odd Schema\".\"orders\"" +
                         when);
