@@ -104,37 +104,29 @@ CREATE TRIGGER seed_notify AFTER INSERT OR UPDATE ON src_seed_notify FOR EACH RO
 SQL
 }
 
-install_pg2ch_notify() {
-  local cfg=$WORK/notify.toml
+# `pg2ch setup` of pipeline cost_NAME capturing public.src_NAME, with the mode's own settings.
+pg2ch_setup() {  # NAME MODE_TOML
+  local cfg=$WORK/$1.toml
   cat >"$cfg" <<EOF
-name = "cost_notify"
-mode = "notify"
-[poll]
-watermark = "id"
-[notify]
-channel = "cost_notify"
+name = "cost_$1"
+$2
 [state]
-path = "$WORK/notify.state"
+path = "$WORK/$1.state"
 [[tables]]
-name = "public.src_notify"
+name = "public.src_$1"
 EOF
-  "$PG2CH" --config "$cfg" setup >>"$WORK/setup.log" 2>&1 || die "pg2ch setup (notify) failed: $(tail -n 5 "$WORK/setup.log")"
+  "$PG2CH" --config "$cfg" setup >>"$WORK/setup.log" 2>&1 || die "pg2ch setup ($1) failed: $(tail -n 5 "$WORK/setup.log")"
+}
+
+install_pg2ch_notify() {
+  pg2ch_setup notify $'mode = "notify"\n[poll]\nwatermark = "id"\n[notify]\nchannel = "cost_notify"'
 }
 
 install_pg2ch() {  # PAYLOAD
-  local cfg=$WORK/outbox_$1.toml
-  cat >"$cfg" <<EOF
-name = "cost_$1"
-mode = "outbox"
+  pg2ch_setup "outbox_$1" "mode = \"outbox\"
 [outbox]
-payload = "$1"
-table = "events_$1"
-[state]
-path = "$WORK/outbox_$1.state"
-[[tables]]
-name = "public.src_outbox_$1"
-EOF
-  "$PG2CH" --config "$cfg" setup >>"$WORK/setup.log" 2>&1 || die "pg2ch setup failed: $(tail -n 5 "$WORK/setup.log")"
+payload = \"$1\"
+table = \"events_$1\""
 }
 
 # Candidates write into cand.<variant>_events. Each reproduces what the outbox needs: an ordered
@@ -344,6 +336,7 @@ for v in $VARIANTS; do
   write_script "$v" single "$SINGLE" "$WORK/$v.single.sql"
   write_script "$v" multi "$MULTI" "$WORK/$v.multi.sql"
   measures_updates "$v" && write_script "$v" update "$SINGLE" "$WORK/$v.update.sql"
+  echo "INSERT INTO src_$v (name, value) VALUES ('name', 1);" >"$WORK/$v.pgbench.sql"
 done
 
 reset_variant() {  # VARIANT [ROWS to load, whose events are then dropped]
@@ -366,7 +359,6 @@ run_once() {  # VARIANT KIND COUNT
 # Transactions per second of TPS_CLIENTS pgbench clients inserting single rows.
 tps_once() {  # VARIANT
   reset_variant "$1"
-  echo "INSERT INTO src_$1 (name, value) VALUES ('name', 1);" >"$WORK/$1.pgbench.sql"
   local out=$WORK/$1.pgbench.log
   "$PG_BIN/pgbench" -n -M prepared -f "$WORK/$1.pgbench.sql" -c "$TPS_CLIENTS" -j 2 -T "$TPS_SECONDS" "$PGDATABASE" \
     >"$out" 2>&1 || die "pgbench failed: $(tail -n 5 "$out")"

@@ -16,6 +16,18 @@ using namespace std::chrono_literals;
 
 std::string count(TestDatabase& db, const std::string& sql) { return db.pg_rows(sql)[0][0]; }
 
+// The one-line error `run` refuses to start with; a test failure (and "") if it starts.
+std::string run_refusal(const config::Config& cfg, std::string_view why_it_must_refuse) {
+  std::atomic<bool> stop{false};
+  try {
+    capture::capture_mode("outbox").run(cfg, stop, {});
+  } catch (const Error& e) {
+    return e.one_line();
+  }
+  ADD_FAILURE() << "run must refuse: " << why_it_must_refuse;
+  return {};
+}
+
 constexpr const char* kOurTriggers =
     "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%' AND NOT tgisinternal";
 constexpr const char* kOurFunctions =
@@ -99,14 +111,9 @@ TEST(OutboxSetup, KeyMovedByTheTablesOwnBeforeTriggerIsCaptured) {
       "CREATE FUNCTION renumber() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.v = 'move' THEN NEW.id := "
       "NEW.id + 1000; END IF; RETURN NEW; END $$");
   db.pg_exec("CREATE TRIGGER renumber BEFORE UPDATE ON a FOR EACH ROW EXECUTE FUNCTION renumber()");
-  std::atomic<bool> stop{false};
-  try {
-    capture::capture_mode("outbox").run(cfg, stop, {});
-    FAIL() << "run must notice the BEFORE UPDATE trigger added after setup";
-  } catch (const Error& e) {
-    EXPECT_NE(e.one_line().find("BEFORE UPDATE"), std::string::npos) << e.one_line();
-    EXPECT_NE(e.one_line().find("pg2ch setup"), std::string::npos) << e.one_line();
-  }
+  const std::string why = run_refusal(cfg, "a BEFORE UPDATE trigger was added after setup");
+  EXPECT_NE(why.find("BEFORE UPDATE"), std::string::npos) << why;
+  EXPECT_NE(why.find("pg2ch setup"), std::string::npos) << why;
   outbox_setup(cfg);
   EXPECT_EQ(count(db, "SELECT tgattr::text FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%\\_mov'"), "");
   db.pg_exec("INSERT INTO a VALUES (1, 'one'), (2, 'two')");
@@ -174,22 +181,13 @@ TEST(OutboxSetup, RunBeforeSetupOrWithAnotherPayloadSaysWhatToDo) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
   auto cfg = outbox_config(db, {"public.a"});
-  std::atomic<bool> stop{false};
-  try {
-    capture::capture_mode("outbox").run(cfg, stop, {});
-    FAIL() << "run without setup must fail";
-  } catch (const Error& e) {
-    EXPECT_NE(e.one_line().find("pg2ch setup"), std::string::npos) << e.one_line();
-  }
+  const std::string before_setup = run_refusal(cfg, "setup never ran");
+  EXPECT_NE(before_setup.find("pg2ch setup"), std::string::npos) << before_setup;
   outbox_setup(cfg);
   cfg.outbox.payload = "row";
-  try {
-    capture::capture_mode("outbox").run(cfg, stop, {});
-    FAIL() << "run with another payload than setup must fail";
-  } catch (const Error& e) {
-    EXPECT_NE(e.one_line().find("another outbox.payload"), std::string::npos) << e.one_line();
-    EXPECT_NE(e.one_line().find("public.a"), std::string::npos) << e.one_line();
-  }
+  const std::string other_payload = run_refusal(cfg, "the triggers were set up for another payload");
+  EXPECT_NE(other_payload.find("another outbox.payload"), std::string::npos) << other_payload;
+  EXPECT_NE(other_payload.find("public.a"), std::string::npos) << other_payload;
 }
 
 }  // namespace
