@@ -5,7 +5,7 @@
 #   bench/capture_cost.sh
 #
 # Same throwaway servers as bench/run.sh (PostgreSQL on tmpfs, ClickHouse), then:
-#   (e) source write cost: pgbench, PGBENCH_CLIENTS clients of single-row INSERT transactions for
+#   (e) source write cost: pgbench, PGBENCH_CLIENTS clients of single-row INSERT transactions (prepared) for
 #       WRITE_SECONDS each, on a table with no capture; with the seed's row trigger into
 #       events_table; with the seed's per-row pg_notify trigger; with pg2ch's notify and outbox
 #       triggers installed (pg2ch not running: the in-transaction cost alone); and with pg2ch
@@ -114,7 +114,7 @@ COST_ORDER=()
 write_run() {  # NAME
   local name=$1 out=$WORK/pgbench-$1.log
   psql_q -c "TRUNCATE src RESTART IDENTITY" -c "CHECKPOINT"
-  "$PG_BIN/pgbench" -n -f "$WORK/insert.sql" -c "$PGBENCH_CLIENTS" -j 2 -T "$WRITE_SECONDS" "$PGDATABASE" \
+  "$PG_BIN/pgbench" -n -M prepared -f "$WORK/insert.sql" -c "$PGBENCH_CLIENTS" -j 2 -T "$WRITE_SECONDS" "$PGDATABASE" \
     >"$out" 2>&1 || die "pgbench failed: $(tail -n 5 "$out")"
   TPS[$name]=$(awk '/^tps = / { print $3 }' "$out")
   LATMS[$name]=$(awk '/^latency average = / { print $4 }' "$out")

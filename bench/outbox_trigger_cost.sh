@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# What the outbox triggers cost the writing backend, against the seed's row trigger and against
-# candidate trigger designs (issue 3: "pg2ch's outbox and notify triggers must cost the source
-# clearly less than the seed's").
+# What the outbox and notify triggers cost the writing backend in CPU time, against the seed's
+# triggers (issue 3: "pg2ch's outbox and notify triggers must cost the source clearly less than
+# the seed's"), and optionally in pgbench throughput.
 #
 #   bench/outbox_trigger_cost.sh
 #
@@ -15,13 +15,14 @@
 # Variants:
 #   none            no trigger
 #   seed            the seed's per-row plpgsql trigger: INSERT INTO events_table (id) ON CONFLICT
-#   outbox_key      pg2ch's outbox as `pg2ch setup` installs it, payload = "key"
-#   outbox_row      the same, payload = "row"
+#   outbox_key      pg2ch's outbox as `pg2ch setup` installs it, payload = "key", triggers = "row"
+#   outbox_key_stmt the same with triggers = "statement"
+#   outbox_row      payload = "row", triggers = "row"
 #   seed_notify     the seed's per-row trigger: PERFORM pg_notify('new_data', NEW.id::text)
 #   notify          pg2ch's notify trigger as `pg2ch setup` installs it (mode = "notify", default
 #                   coalesce_ms); its "vs seed" ratios are to seed_notify
-#   cand_*          candidate designs and cost floors, hand-written below (see the comments at
-#                   each); INSERT triggers only, which is all the statements here need
+# (bench/trigger_instructions.sh counts the same triggers' CPU instructions: deterministic where
+# these timings drift.)
 #
 # Environment knobs (defaults in brackets):
 #   PG2CH [build with BUILD_DIR]  BUILD_DIR [<repo>/build-bench]  SKIP_BUILD [0]
@@ -53,9 +54,7 @@ TPS_SECONDS=${TPS_SECONDS:-0}
 TPS_CLIENTS=${TPS_CLIENTS:-4}
 TPS_ROUNDS=${TPS_ROUNDS:-$ROUNDS}
 CH_DB=db
-ALL_VARIANTS="none seed outbox_key outbox_row seed_notify notify cand_row_same cand_row_narrow cand_row_narrow_invoker cand_stmt_narrow
-  cand_stmt_noset cand_stmt_noset_noidx cand_stmt_slim cand_stmt_lean cand_row_lean cand_row_lsn cand_stmt_lsn cand_row_minimal cand_row_heaponly cand_empty_row
-  cand_empty_stmt"
+ALL_VARIANTS="none seed outbox_key outbox_key_stmt outbox_row seed_notify notify"
 VARIANTS=${VARIANTS:-$ALL_VARIANTS}
 
 # shellcheck source=bench/lib.sh
@@ -122,152 +121,12 @@ install_pg2ch_notify() {
   pg2ch_setup notify $'mode = "notify"\n[poll]\nwatermark = "id"\n[notify]\nchannel = "cost_notify"'
 }
 
-install_pg2ch() {  # PAYLOAD
-  pg2ch_setup "outbox_$1" "mode = \"outbox\"
+install_pg2ch() {  # VARIANT PAYLOAD TRIGGERS
+  pg2ch_setup "$1" "mode = \"outbox\"
 [outbox]
-payload = \"$1\"
+payload = \"$2\"
+triggers = \"$3\"
 table = \"events_$1\""
-}
-
-# Candidates write into cand.<variant>_events. Each reproduces what the outbox needs: an ordered
-# id for the drainer, the table, the op and the key.
-install_candidates() {
-  psql_q <<'SQL'
-CREATE SCHEMA cand;
--- cand_row_same: pg2ch's current events layout, but a FOR EACH ROW trigger (no transition table).
-CREATE TABLE cand.row_same_events (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, schema_name text NOT NULL, table_name text NOT NULL,
-  op char(1) NOT NULL, pk jsonb, "row" jsonb, txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-  created_at timestamptz NOT NULL DEFAULT now());
-CREATE INDEX ON cand.row_same_events (id) WHERE op = 'T';
-CREATE FUNCTION cand.row_same() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  INSERT INTO cand.row_same_events (schema_name, table_name, op, pk, "row") VALUES ('public', 'src_cand_row_same', 'I', jsonb_build_object('id', NEW."id"), NULL);
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_row_same FOR EACH ROW EXECUTE FUNCTION cand.row_same();
-
--- cand_row_narrow: row trigger, narrow event (relation oid, "char" op, jsonb key), no txid, no
--- partial index.
-CREATE TABLE cand.row_narrow_events (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, rel oid NOT NULL, op "char" NOT NULL, pk jsonb,
-  "row" jsonb, created_at timestamptz NOT NULL DEFAULT now());
-CREATE FUNCTION cand.row_narrow() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  INSERT INTO cand.row_narrow_events (rel, op, pk) VALUES (TG_RELID, 'I', jsonb_build_object('id', NEW."id"));
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_row_narrow FOR EACH ROW EXECUTE FUNCTION cand.row_narrow();
-
--- cand_row_narrow_invoker: the same without SECURITY DEFINER / SET (what those clauses cost).
-CREATE TABLE cand.row_narrow_invoker_events (LIKE cand.row_narrow_events INCLUDING ALL);
-CREATE FUNCTION cand.row_narrow_invoker() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO cand.row_narrow_invoker_events (rel, op, pk) VALUES (TG_RELID, 'I', jsonb_build_object('id', NEW."id"));
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_row_narrow_invoker FOR EACH ROW EXECUTE FUNCTION cand.row_narrow_invoker();
-
--- cand_stmt_narrow: pg2ch's statement trigger with a transition table, narrow event.
-CREATE TABLE cand.stmt_narrow_events (LIKE cand.row_narrow_events INCLUDING ALL);
-CREATE FUNCTION cand.stmt_narrow() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  INSERT INTO cand.stmt_narrow_events (rel, op, pk) SELECT TG_RELID, 'I', jsonb_build_object('id', n."id") FROM new_rows n;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_narrow REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_narrow();
-
--- cand_stmt_noset: pg2ch's events layout and statement trigger, SECURITY DEFINER without the SET
--- search_path clause (names in the body qualified instead): what the SET alone costs.
-CREATE TABLE cand.stmt_noset_events (LIKE cand.row_same_events INCLUDING ALL);
-CREATE FUNCTION cand.stmt_noset() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  INSERT INTO cand.stmt_noset_events (schema_name, table_name, op, pk, "row") SELECT 'public', 'src_cand_stmt_noset', 'I', pg_catalog.jsonb_build_object('id', n."id"), NULL FROM new_rows n;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_noset REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_noset();
--- cand_stmt_noset_noidx: as cand_stmt_noset without the partial index of truncates.
-CREATE TABLE cand.stmt_noset_noidx_events (LIKE cand.row_same_events INCLUDING DEFAULTS INCLUDING IDENTITY);
-ALTER TABLE cand.stmt_noset_noidx_events ADD PRIMARY KEY (id);
-CREATE FUNCTION cand.stmt_noset_noidx() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  INSERT INTO cand.stmt_noset_noidx_events (schema_name, table_name, op, pk, "row") SELECT 'public', 'src_cand_stmt_noset_noidx', 'I', pg_catalog.jsonb_build_object('id', n."id"), NULL FROM new_rows n;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_noset_noidx REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_noset_noidx();
--- cand_stmt_slim: as cand_stmt_noset, and the event keeps the table's names and created_at but
--- loses txid and the partial index, its op is a "char".
-CREATE TABLE cand.stmt_slim_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, schema_name text NOT NULL,
-  table_name text NOT NULL, op "char" NOT NULL, pk jsonb, "row" jsonb, created_at timestamptz NOT NULL DEFAULT now());
-CREATE FUNCTION cand.stmt_slim() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  INSERT INTO cand.stmt_slim_events (schema_name, table_name, op, pk, "row") SELECT 'public', 'src_cand_stmt_slim', 'I', pg_catalog.jsonb_build_object('id', n."id"), NULL FROM new_rows n;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_slim REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_slim();
-
--- cand_stmt_lean / cand_row_lean: the leanest event that still has what the drainer needs (id for
--- order, relation oid, op, key), SECURITY DEFINER kept (writers need no grant) but without the
--- SET search_path clause (every name in the body is qualified instead), as a statement trigger
--- with a transition table and as a row trigger.
-CREATE TABLE cand.stmt_lean_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, rel oid NOT NULL,
-  op "char" NOT NULL, pk jsonb, "row" jsonb);
-CREATE FUNCTION cand.stmt_lean() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  INSERT INTO cand.stmt_lean_events (rel, op, pk) SELECT TG_RELID, 'I', pg_catalog.jsonb_build_object('id', n."id") FROM new_rows n;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_lean REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_lean();
-CREATE TABLE cand.row_lean_events (LIKE cand.stmt_lean_events INCLUDING ALL);
-CREATE FUNCTION cand.row_lean() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  INSERT INTO cand.row_lean_events (rel, op, pk) VALUES (TG_RELID, 'I', pg_catalog.jsonb_build_object('id', NEW."id"));
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_row_lean FOR EACH ROW EXECUTE FUNCTION cand.row_lean();
-
--- cand_row_lsn / cand_stmt_lsn: no id, no sequence, no index. The event's order is the WAL insert
--- position read in the trigger: a later change of the same key waited for the earlier one's
--- commit (row lock), so it reads a larger position; the drainer versions rows by it instead of
--- reading in id order.
-CREATE TABLE cand.row_lsn_events (lsn pg_lsn NOT NULL, rel oid NOT NULL, op "char" NOT NULL, pk jsonb, "row" jsonb);
-CREATE FUNCTION cand.row_lsn() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  INSERT INTO cand.row_lsn_events VALUES (pg_catalog.pg_current_wal_insert_lsn(), TG_RELID, 'I', pg_catalog.jsonb_build_object('id', NEW."id"));
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_row_lsn FOR EACH ROW EXECUTE FUNCTION cand.row_lsn();
-CREATE TABLE cand.stmt_lsn_events (LIKE cand.row_lsn_events);
-CREATE FUNCTION cand.stmt_lsn() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  INSERT INTO cand.stmt_lsn_events SELECT pg_catalog.pg_current_wal_insert_lsn(), TG_RELID, 'I', pg_catalog.jsonb_build_object('id', n."id") FROM new_rows n;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_stmt_lsn REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.stmt_lsn();
-
--- The floors any "one event row per change" design stands on:
--- cand_row_minimal: row trigger, invoker, event = identity id + jsonb key only.
-CREATE TABLE cand.row_minimal_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, pk jsonb);
-CREATE FUNCTION cand.row_minimal() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO cand.row_minimal_events (pk) VALUES (jsonb_build_object('id', NEW."id"));
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_row_minimal FOR EACH ROW EXECUTE FUNCTION cand.row_minimal();
--- cand_row_heaponly: the same event without id, sequence or index (no drainer could order it).
-CREATE TABLE cand.row_heaponly_events (pk jsonb);
-CREATE FUNCTION cand.row_heaponly() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO cand.row_heaponly_events (pk) VALUES (jsonb_build_object('id', NEW."id"));
-  RETURN NULL;
-END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_row_heaponly FOR EACH ROW EXECUTE FUNCTION cand.row_heaponly();
--- cand_empty_row / cand_empty_stmt: the trigger call alone (row trigger; statement trigger with
--- a transition table), writing nothing.
-CREATE FUNCTION cand.empty() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-CREATE TRIGGER t AFTER INSERT ON src_cand_empty_row FOR EACH ROW EXECUTE FUNCTION cand.empty();
-CREATE TRIGGER t AFTER INSERT ON src_cand_empty_stmt REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cand.empty();
-SQL
 }
 
 # The events tables a variant's inserts fill (emptied before each run so every run starts alike).
@@ -275,9 +134,7 @@ events_tables() {  # VARIANT
   case $1 in
     none) ;;
     seed) echo public.events_table ;;
-    outbox_key | outbox_row) echo "pg2ch.events_${1#outbox_}" ;;
-    cand_empty_*) ;;
-    cand_*) echo "cand.${1#cand_}_events" ;;
+    outbox_*) echo "pg2ch.events_$1 pg2ch.events_$1_truncates" ;;
   esac
 }
 
@@ -287,9 +144,9 @@ done
 install_seed
 install_seed_notify
 install_pg2ch_notify
-install_pg2ch key
-install_pg2ch row
-install_candidates
+install_pg2ch outbox_key key row
+install_pg2ch outbox_key_stmt key statement
+install_pg2ch outbox_row row row
 
 # ---------------------------------------------------------------------------------------------
 # Statement files: warm-up (plans, plpgsql compile, caches), then the measured statements between
@@ -328,8 +185,7 @@ write_script() {  # VARIANT KIND(single|multi|update) COUNT FILE
   } >"$file"
 }
 
-# Candidates have INSERT triggers only: their UPDATEs would look free.
-measures_updates() { [[ $1 != cand_* ]]; }
+measures_updates() { true; }
 
 SINGLE=$((SINGLE / 20 * 20))
 for v in $VARIANTS; do

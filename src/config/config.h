@@ -80,11 +80,14 @@ struct NotifyConfig {
   std::chrono::milliseconds coalesce{50};    // after a wake-up, wait this long for more notifications
 };
 
-// outbox: row changes captured by triggers into an events table, drained in id order.
+// outbox: row changes captured by triggers into an events table, drained by version (WAL position).
 struct OutboxConfig {
   std::string schema = "pg2ch";         // holds the events table, trigger functions and progress
   std::string table = "events";
   std::string payload = "key";          // key (fetch current row) | row (to_jsonb(NEW/OLD) in the event)
+  // row: a trigger call per changed row, the cheapest for single-row statements (OLTP);
+  // statement: a call per statement over its transition table, the cheapest for bulk writes.
+  std::string triggers = "row";
   std::size_t batch_size = 10000;       // events claimed per drain transaction
   std::chrono::milliseconds interval{200};   // sleep when the events table is empty
 };

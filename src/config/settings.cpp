@@ -140,6 +140,8 @@ const std::vector<Setting> kSettings = {
     {"outbox.table", Type::String, false, [](Config& c, const Value& v) { c.outbox.table = pg_identifier(str(v)); }},
     {"outbox.payload", Type::String, false,
      [](Config& c, const Value& v) { c.outbox.payload = one_of(str(v), {"key", "row"}); }},
+    {"outbox.triggers", Type::String, false,
+     [](Config& c, const Value& v) { c.outbox.triggers = one_of(str(v), {"row", "statement"}); }},
     {"outbox.batch_size", Type::Integer, false,
      [](Config& c, const Value& v) {
        c.outbox.batch_size = positive_size(v, "set how many events one drain transaction may claim, e.g. 10000");

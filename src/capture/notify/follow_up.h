@@ -2,11 +2,12 @@
 // Why a notification is followed by more polls, and when they may stop. Pure: no server, no
 // clock (unit-tested in tests/unit/capture/notify/).
 //
-// The trigger notifies at most once per table per time bucket of notify.coalesce (server clock):
-// the first statement of a bucket moves the table's sequence to the bucket and notifies; the
-// others of that bucket skip the notification, because every transaction that queues one is
-// serialised at commit by PostgreSQL. A skipped transaction T may commit after the notifier, so
-// the poll the notification causes can miss T. What is known about T: it wrote its row, so it had
+// The trigger notifies at most once per session per table per time bucket of notify.coalesce
+// (server clock): a session's first statement of a bucket records the bucket in a session setting
+// and notifies; its others of that bucket skip the notification, because every transaction that
+// queues one is serialised at commit by PostgreSQL. A skipped transaction T may commit after the
+// notifier (an earlier transaction of T's session: a notifier that aborts takes its setting with
+// it), so the poll the notification causes can miss T. What is known about T: it wrote its row, so it had
 // a transaction id, before its trigger read the clock, i.e. before the end of the notified bucket
 // (the payload carries that end, `ends_us`). Hence, each round a probe then a poll:
 //

@@ -9,14 +9,25 @@ namespace pg2ch::capture::notify {
 
 namespace {
 
-constexpr const char* kFunction = "pg2ch_notify";
+// The function of pg2ch before session coalescing took (channel, sequence, bucket) and kept the
+// last notified bucket in a sequence; its triggers may still call it, so it keeps its name and
+// this one has another.
+constexpr const char* kFunction = "pg2ch_notify_v2";
+constexpr const char* kSequenceFunction = "pg2ch_notify";
 
-std::string function_name(pg::Connection& conn, const config::Config& cfg) {
-  return conn.quote_identifier(cfg.notify.trigger_schema) + "." + kFunction;
+std::string function_name(pg::Connection& conn, const config::Config& cfg, const char* name = kFunction) {
+  return conn.quote_identifier(cfg.notify.trigger_schema) + "." + name;
 }
 
 std::string table_name(pg::Connection& conn, const pg::TableRef& t) {
   return conn.quote_identifier(t.schema) + "." + conn.quote_identifier(t.name);
+}
+
+// The sequence older pg2ch kept a table's last notified bucket in (dropped by setup and teardown).
+std::string legacy_sequence(pg::Connection& conn, const config::Config& cfg, const pg::TableRef& table) {
+  std::string name = fmt::format("notified_{}_{}", table.oid, cfg.notify.channel);
+  if (name.size() > 63) name.resize(63);
+  return conn.quote_identifier(cfg.notify.trigger_schema) + "." + conn.quote_identifier(name);
 }
 
 }  // namespace
@@ -27,39 +38,42 @@ std::string trigger_name(const config::Config& cfg) {
   return name;
 }
 
-std::string notified_sequence(pg::Connection& conn, const config::Config& cfg, const pg::TableRef& table) {
-  std::string name = fmt::format("notified_{}_{}", table.oid, cfg.notify.channel);
-  if (name.size() > 63) name.resize(63);
-  return conn.quote_identifier(cfg.notify.trigger_schema) + "." + conn.quote_identifier(name);
+std::string notified_setting(const config::Config& cfg, const pg::TableRef& table) {
+  std::uint32_t h = 2166136261u;  // FNV-1a of the channel: two pipelines' triggers on one table differ
+  for (char c : cfg.notify.channel) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return fmt::format("pg2ch.notified_{}_{:08x}", table.oid, h);
 }
 
 void install_notify_triggers(pg::Connection& conn, const config::Config& cfg, const std::vector<pg::TableRef>& tables) {
   const std::string fn = function_name(conn, cfg);
   const std::string trigger = conn.quote_identifier(trigger_name(cfg));
-  // TG_ARGV: channel, sequence, bucket length in µs. Kept small: it runs in every writing
-  // statement. Integer µs math (extract(epoch) is exact numeric), the same as follow_up.cpp.
-  // SECURITY DEFINER: writers need no privilege on the sequence (setval wants UPDATE). No SET
-  // search_path (a GUC save and restore on every call, about as much as the rest of the body):
-  // every function, operator and type is schema-qualified instead, so nothing on a writer's
-  // path runs with the owner's rights (extract() is grammar that always means pg_catalog's).
-  // to_regclass: a dropped sequence degrades to a notification per statement, never to a failing
-  // INSERT. Fewer than 3 arguments: a trigger of an older pg2ch sharing this function.
+  // TG_ARGV: channel, setting, bucket length in µs. Kept small: it runs in every writing
+  // statement (about 19k instructions against the seed's per-row pg_notify trigger's 26k, see
+  // bench/trigger_instructions.sh).
+  // - The last notified bucket is a session setting, not shared state: reading it is a hash
+  //   lookup (a sequence costs a relation open and a buffer lock), and it is transactional (a
+  //   notifying transaction that aborts takes its "already notified" with it, where a setval stayed
+  //   and silenced the bucket's other writers). Each session notifies a table at most once per
+  //   bucket; a transaction that skips was preceded in its session by one that notified.
+  // - The clock as a float epoch (date_part): numeric extract() costs three times as much. The
+  //   payload's bucket end gets 1 µs more than the bucket, for the float's rounding (follow_up.h
+  //   relies on every skipper having read the clock before it).
+  // SECURITY DEFINER without a SET clause (a GUC save and restore on every call, and it would undo
+  // the set_config): every function, operator and type is schema-qualified instead, so nothing on
+  // a writer's path runs with the owner's rights (coalesce is grammar, not a function).
   const std::string body = R"(
 DECLARE
   b pg_catalog.int8;
-  seq pg_catalog.regclass;
 BEGIN
-  IF TG_NARGS OPERATOR(pg_catalog.<) 3 THEN
-    PERFORM pg_catalog.pg_notify(TG_ARGV[0], pg_catalog.concat(TG_TABLE_SCHEMA, '.', TG_TABLE_NAME));
-    RETURN NULL;
-  END IF;
-  b := (extract(epoch FROM pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8
-    OPERATOR(pg_catalog./) TG_ARGV[2]::pg_catalog.int8;
-  seq := pg_catalog.to_regclass(TG_ARGV[1]);
-  IF b OPERATOR(pg_catalog.>) coalesce(pg_catalog.pg_sequence_last_value(seq), -1) THEN
-    PERFORM pg_catalog.setval(seq, b);
+  b := (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.*)
+    '1e6'::pg_catalog.float8)::pg_catalog.int8 OPERATOR(pg_catalog./) TG_ARGV[2]::pg_catalog.int8;
+  IF coalesce(pg_catalog.current_setting(TG_ARGV[1], true), '') OPERATOR(pg_catalog.<>) b::pg_catalog.text THEN
+    PERFORM pg_catalog.set_config(TG_ARGV[1], b::pg_catalog.text, false);
     PERFORM pg_catalog.pg_notify(TG_ARGV[0], pg_catalog.concat(TG_TABLE_SCHEMA, '.', TG_TABLE_NAME, ':',
-      (b OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.*) TG_ARGV[2]::pg_catalog.int8));
+      (b OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.*) TG_ARGV[2]::pg_catalog.int8 OPERATOR(pg_catalog.+) 1));
   END IF;
   RETURN NULL;
 END
@@ -72,13 +86,12 @@ END
                           fn, body));
     const std::string bucket = std::to_string(bucket_us(cfg.notify.coalesce.count()));
     for (const auto& t : tables) {
-      const std::string seq = notified_sequence(conn, cfg, t);
-      // Starts uncalled (last value NULL to the trigger): the first statement notifies.
-      conn.exec(fmt::format("CREATE SEQUENCE IF NOT EXISTS {} MINVALUE 0 START 0", seq));
       conn.exec(fmt::format("CREATE OR REPLACE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {} "
                             "FOR EACH STATEMENT EXECUTE FUNCTION {}({}, {}, {})",
                             trigger, table_name(conn, t), fn, conn.quote_literal(cfg.notify.channel),
-                            conn.quote_literal(seq), conn.quote_literal(bucket)));
+                            conn.quote_literal(notified_setting(cfg, t)), conn.quote_literal(bucket)));
+      const std::string seq = legacy_sequence(conn, cfg, t);
+      if (!conn.query("SELECT to_regclass($1) IS NULL", {seq}).boolean(0, 0)) conn.exec("DROP SEQUENCE " + seq);
     }
     conn.exec("COMMIT");
   } catch (const Error& e) {
@@ -90,16 +103,18 @@ END
 void drop_notify_triggers(pg::Connection& conn, const config::Config& cfg, const std::vector<pg::TableRef>& tables) {
   const std::string trigger = conn.quote_identifier(trigger_name(cfg));
   for (const auto& t : tables) {
-    // The trigger first: a trigger whose sequence is gone would notify every statement.
     conn.exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", trigger, table_name(conn, t)));
-    conn.exec(fmt::format("DROP SEQUENCE IF EXISTS {}", notified_sequence(conn, cfg, t)));
+    const std::string seq = legacy_sequence(conn, cfg, t);
+    if (!conn.query("SELECT to_regclass($1) IS NULL", {seq}).boolean(0, 0)) conn.exec("DROP SEQUENCE " + seq);
   }
-  // Other pipelines (other channels) may still use the function: dropping it is best effort.
-  pg::Result r = conn.try_query(fmt::format("DROP FUNCTION IF EXISTS {}()", function_name(conn, cfg)));
-  if (!r.ok() && r.sqlstate() == "2BP01") {
-    spdlog::info("kept function {}.{}(): other pipelines' triggers still use it", cfg.notify.trigger_schema, kFunction);
-  } else if (!r.ok()) {
-    throw pg::error_from_result(r, "dropping the notify trigger function");
+  // Other pipelines (other channels) may still use the functions: dropping them is best effort.
+  for (const char* name : {kFunction, kSequenceFunction}) {
+    pg::Result r = conn.try_query(fmt::format("DROP FUNCTION IF EXISTS {}()", function_name(conn, cfg, name)));
+    if (!r.ok() && r.sqlstate() == "2BP01") {
+      spdlog::info("kept function {}.{}(): other pipelines' triggers still use it", cfg.notify.trigger_schema, name);
+    } else if (!r.ok()) {
+      throw pg::error_from_result(r, "dropping the notify trigger function");
+    }
   }
 }
 

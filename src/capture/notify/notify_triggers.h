@@ -1,13 +1,13 @@
 #pragma once
 // What `pg2ch setup` installs at the source for mode = "notify": one trigger function in
 // notify.trigger_schema, and per table a STATEMENT-level AFTER INSERT OR UPDATE OR DELETE OR
-// TRUNCATE trigger plus a sequence holding the last time bucket notified. Statement level makes a
-// 100k-row INSERT send one notification. The bucket makes a stream of small transactions send one
-// per notify.coalesce: PostgreSQL serialises the commits of every transaction that queued a
-// notification (PreCommit_Notify takes a global lock), so notifying in every one halves the
-// source's single-row transaction rate. setval() is not transactional, so the bucket sticks even
-// when the notifier rolls back. The payload only says *which* table changed and when its bucket
-// ends; the poll reads *what* changed, and follow_up.h says why the listener polls on after it.
+// TRUNCATE trigger. Statement level makes a 100k-row INSERT send one notification. A session
+// setting holding the last time bucket it notified makes a session's stream of small transactions
+// send one per notify.coalesce: PostgreSQL serialises the commits of every transaction that
+// queued a notification (PreCommit_Notify takes a global lock), so notifying in every one costs
+// the source a large share of its single-row transaction rate. The payload only says *which*
+// table changed and when its bucket ends; the poll reads *what* changed, and follow_up.h says why
+// the listener polls on after it.
 #include <string>
 #include <vector>
 
@@ -20,12 +20,13 @@ namespace pg2ch::capture::notify {
 // "pg2ch_notify_<channel>" (at most 63 bytes): one trigger per channel, so pipelines with
 // different channels can capture the same table.
 std::string trigger_name(const config::Config& cfg);
-// "<trigger_schema>.notified_<table oid>_<channel>": the table's last notified bucket, per channel
-// like the trigger (a shared one would let one pipeline's notification silence another's).
-std::string notified_sequence(pg::Connection& conn, const config::Config& cfg, const pg::TableRef& table);
+// "pg2ch.notified_<table oid>_<hash of the channel>": the session setting holding the table's last
+// notified bucket, per channel like the trigger (a shared one would let one pipeline's
+// notification silence another's).
+std::string notified_setting(const config::Config& cfg, const pg::TableRef& table);
 
 void install_notify_triggers(pg::Connection& conn, const config::Config& cfg, const std::vector<pg::TableRef>& tables);
-// Drops the triggers and their sequences; the function too when no other trigger uses it.
+// Drops the triggers (and sequences older pg2ch kept); the function too when no other trigger uses it.
 void drop_notify_triggers(pg::Connection& conn, const config::Config& cfg, const std::vector<pg::TableRef>& tables);
 bool has_notify_trigger(pg::Connection& conn, const config::Config& cfg, const pg::TableRef& table);
 // A trigger of an older pg2ch (channel argument only) notifies every statement.

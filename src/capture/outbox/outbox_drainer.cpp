@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <charconv>
 #include <unordered_map>
 
 #include "capture/outbox/source_transaction.h"
@@ -11,19 +13,40 @@ namespace pg2ch::capture::outbox {
 
 namespace {
 
-std::int64_t be_int64(std::string_view b) {
-  if (b.size() != 8) throw ProtocolError(fmt::format("expected an 8-byte bigint, got {} bytes", b.size()));
-  std::uint64_t v = 0;
-  for (char c : b) v = (v << 8) | static_cast<unsigned char>(c);
-  return static_cast<std::int64_t>(v);
+// "(block,offset)" as PostgreSQL prints a tid.
+std::uint64_t parse_tid_text(std::string_view t) {
+  std::uint32_t block = 0;
+  std::uint16_t offset = 0;
+  const auto comma = t.find(',');
+  if (t.size() < 5 || t.front() != '(' || t.back() != ')' || comma == std::string_view::npos ||
+      std::from_chars(t.data() + 1, t.data() + comma, block).ec != std::errc() ||
+      std::from_chars(t.data() + comma + 1, t.data() + t.size() - 1, offset).ec != std::errc()) {
+    throw ProtocolError(fmt::format("unexpected ctid '{}'", t));
+  }
+  return (std::uint64_t{block} << 16) | offset;
 }
 
-// `{1,2,3}`: a bigint[] parameter in text form.
-std::string id_array(const std::vector<std::int64_t>& ids) {
+// A tid in binary: 4-byte block, 2-byte offset, big-endian.
+std::uint64_t parse_tid_binary(std::string_view b) {
+  if (b.size() != 6) throw ProtocolError(fmt::format("expected a 6-byte tid, got {} bytes", b.size()));
+  std::uint64_t v = 0;
+  for (char c : b) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+Lsn lsn_of(const pg::Result& r, int row, int col) {
+  const auto lsn = parse_lsn(r.value(row, col));
+  if (!lsn) throw ProtocolError(fmt::format("unexpected pg_lsn '{}'", r.value(row, col)));
+  return *lsn;
+}
+
+// `{"(0,1)","(0,2)"}`: a tid[] parameter in text form.
+template <typename Range>
+std::string tid_array(const Range& ctids) {
   std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(ids[i]);
+  for (const std::string& c : ctids) {
+    if (out.size() > 1) out += ',';
+    out += '"' + c + '"';
   }
   return out + "}";
 }
@@ -45,99 +68,146 @@ pg::Result query_binary(pg::Connection& conn, const std::string& sql, const std:
 OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload payload,
                              const std::vector<const pipeline::TableSchema*>& tables, pipeline::ChangeSink& sink,
                              std::size_t batch_size)
-    : conn_(conn), names_(std::move(names)), sink_(sink), batch_size_(std::to_string(batch_size)) {
+    : conn_(conn), names_(std::move(names)), sink_(sink), batch_size_(batch_size) {
   for (const auto* t : tables) {
-    tables_.emplace(std::make_pair(t->source_schema, t->source_name), t);
-    queries_[t].fetch = fetch_rows_sql(names_, *t, payload);
+    tables_.emplace(t->relation_oid, t);
+    fetch_sql_[t] = fetch_rows_sql(names_, *t, payload);
   }
   conn_.exec(fmt::format("SET lc_monetary = '{}'", kDrainerMonetaryLocale));
   // A queue's statistics are stale most of the time (autovacuum analyzes it far less often than
-  // it turns over), and then the planner may gather workers for the truncate checks, tens of ms
-  // per batch for a range the primary key answers in a few.
+  // it turns over), and then the planner may gather workers for a claim that stops after one batch.
   conn_.exec("SET max_parallel_workers_per_gather = 0");
-  claim_sql_ = claim_sql(names_);
+  claim_sql_ = claim_sql(names_, /*wrap=*/false);
+  wrap_sql_ = claim_sql(names_, /*wrap=*/true);
   delete_sql_ = delete_claimed_sql(names_);
   progress_sql_ = record_progress_sql(names_);
-  foreign_truncate_sql_ = foreign_truncate_before_sql(names_);
-  foreign_event_sql_ = foreign_event_before_sql(names_);
+}
+
+const pipeline::TableSchema* OutboxDrainer::table_of(std::string_view rel_oid) const {
+  std::uint32_t oid = 0;
+  std::from_chars(rel_oid.data(), rel_oid.data() + rel_oid.size(), oid);
+  auto it = tables_.find(oid);
+  if (it != tables_.end()) return it->second;
+  pg::Result name = conn_.query("SELECT coalesce($1::oid::regclass::text, 'a dropped table')", {std::string(rel_oid)});
+  throw Error(ErrorKind::Config,
+              fmt::format("outbox {} holds events of {} (oid {}), which pipeline {} does not capture",
+                          names_.events_table(), name.text(0, 0), rel_oid, names_.pipeline),
+              "add the table to [[tables]], or give each pipeline its own outbox.table; events are never dropped "
+              "unread (delete them by hand if the table is gone for good: DELETE FROM " +
+                  names_.events_table() + " WHERE rel = " + std::string(rel_oid) + ")");
+}
+
+// The oldest pending truncate, unless another drainer holds it. Its table's earlier events are
+// locked first: drainers holding some write them to ClickHouse before the target is emptied (the
+// lock waits for their commit) or roll back (then they are discarded here, never written after).
+bool OutboxDrainer::handle_truncate() {
+  pg::Result t = conn_.query(lock_oldest_truncate_sql(names_));
+  if (t.rows() == 0) return false;
+  const std::string ctid = t.text(0, 0);
+  const Lsn lsn = lsn_of(t, 0, 1);
+  const auto* table = table_of(t.value(0, 2));
+  pg::Result before = conn_.query(lock_events_before_sql(names_), {t.text(0, 2), t.text(0, 1)});
+  std::vector<std::string> discarded;
+  for (int i = 0; i < before.rows(); ++i) discarded.push_back(before.text(i, 0));
+
+  sink_.begin_transaction();
+  sink_.truncate(*table);
+  sink_.commit_transaction(++position_);
+  sink_.flush();
+  const auto durable = sink_.durable_position();
+  if (!durable || *durable < position_) {
+    throw Error(ErrorKind::Internal, "the sink did not report the flushed outbox truncate durable");
+  }
+  if (!discarded.empty()) conn_.query(delete_sql_, {tid_array(discarded)});
+  conn_.query(delete_truncate_sql(names_), {ctid});
+  conn_.query(progress_sql_, {names_.pipeline, format_lsn(lsn), std::to_string(discarded.size() + 1)});
+  ++stats_.truncates;
+  spdlog::info("outbox: {} truncated in ClickHouse ({} earlier events superseded)", table->qualified_source(),
+               discarded.size());
+  return true;
+}
+
+void OutboxDrainer::claim_range(std::vector<Event>& out, bool wrap, std::size_t limit) {
+  pg::Result r = conn_.query(wrap ? wrap_sql_ : claim_sql_, {std::to_string(limit), cursor_});
+  for (int i = 0; i < r.rows(); ++i) {
+    Event e;
+    e.ctid = r.text(i, 0);
+    e.tid = parse_tid_text(e.ctid);
+    e.lsn = lsn_of(r, i, 1);
+    e.table = table_of(r.value(i, 2));
+    out.push_back(std::move(e));
+  }
 }
 
 std::vector<OutboxDrainer::Event> OutboxDrainer::claim() {
-  pg::Result r = conn_.query(claim_sql_, {batch_size_});
   std::vector<Event> events;
-  events.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    const auto schema = r.text(i, 1);
-    const auto table = r.text(i, 2);
-    auto it = tables_.find({schema, table});
-    if (it == tables_.end()) {
-      throw Error(ErrorKind::Config,
-                  fmt::format("outbox {} holds events of {}.{}, which pipeline {} does not capture",
-                              names_.events_table(), schema, table, names_.pipeline),
-                  "add the table to [[tables]], or give each pipeline its own outbox.table; events are never "
-                  "dropped unread");
-    }
-    const std::string op = r.text(i, 3);
-    events.push_back({r.int64(i, 0), it->second, op.empty() ? '?' : op[0]});
+  claim_range(events, /*wrap=*/false, batch_size_);
+  std::string next = events.empty() ? cursor_ : events.back().ctid;
+  // The end of the heap gave less than a batch: go on from its start, where vacuumed space is
+  // reused by new events.
+  if (events.size() < batch_size_ && cursor_ != "(0,0)") {
+    const std::size_t before = events.size();
+    claim_range(events, /*wrap=*/true, batch_size_ - before);
+    next = events.size() > before ? events.back().ctid : "(0,0)";
   }
+  cursor_ = next;
   return events;
 }
 
-bool OutboxDrainer::blocked_by_other_drainer(const std::vector<Event>& events, const std::string& ids) {
-  const std::string max_id = std::to_string(events.back().id);
-  if (conn_.query(foreign_truncate_sql_, {ids, max_id}).boolean(0, 0)) return true;
-  for (const auto& e : events) {
-    if (e.op != 'T') continue;
-    pg::Result r =
-        conn_.query(foreign_event_sql_, {ids, std::to_string(e.id), e.table->source_schema, e.table->source_name});
-    if (r.boolean(0, 0)) return true;
+bool OutboxDrainer::must_wait_for_truncate(const std::vector<Event>& events) {
+  pg::Result r = conn_.query(pending_truncates_sql(names_));
+  if (r.rows() == 0) return false;
+  std::unordered_map<const pipeline::TableSchema*, Lsn> first_truncate;
+  for (int i = 0; i < r.rows(); ++i) {
+    const auto* table = table_of(r.value(i, 1));
+    const Lsn lsn = lsn_of(r, i, 0);
+    auto [it, fresh] = first_truncate.emplace(table, lsn);
+    if (!fresh) it->second = std::min(it->second, lsn);
   }
-  return false;
+  return std::any_of(events.begin(), events.end(), [&](const Event& e) {
+    auto it = first_truncate.find(e.table);
+    return it != first_truncate.end() && e.lsn > it->second;
+  });
 }
 
-void OutboxDrainer::deliver(const std::vector<Event>& events, const std::string& ids) {
+void OutboxDrainer::write_batch(const std::vector<Event>& events, const std::string& ctids) {
   // Rows of every table touched by the batch, fetched before any sink call.
   struct Fetched {
     pg::Result result;
-    std::unordered_map<std::int64_t, int> row_of;
+    std::unordered_map<std::uint64_t, int> row_of;
   };
   std::unordered_map<const pipeline::TableSchema*, Fetched> fetched;
   for (const auto& e : events) {
-    if (e.op == 'T' || fetched.contains(e.table)) continue;
+    if (fetched.contains(e.table)) continue;
     Fetched f;
-    f.result = query_binary(conn_, queries_.at(e.table).fetch, ids,
+    f.result = query_binary(conn_, fetch_sql_.at(e.table), ctids,
                             fmt::format("reading outbox events of {}", e.table->qualified_source()));
-    for (int row = 0; row < f.result.rows(); ++row) f.row_of.emplace(be_int64(f.result.value(row, 0)), row);
+    for (int row = 0; row < f.result.rows(); ++row) f.row_of.emplace(parse_tid_binary(f.result.value(row, 0)), row);
     fetched.emplace(e.table, std::move(f));
   }
 
   std::vector<pipeline::ValueRef> values;
   sink_.begin_transaction();
   for (const auto& e : events) {
-    if (e.op == 'T') {
-      sink_.truncate(*e.table);  // flushes everything before it first
-      ++stats_.truncates;
-      continue;
-    }
     const Fetched& f = fetched.at(e.table);
-    auto hit = f.row_of.find(e.id);
+    auto hit = f.row_of.find(e.tid);
     if (hit == f.row_of.end()) {
-      throw Error(ErrorKind::Internal, fmt::format("outbox event {} of {} was claimed but not read back", e.id,
+      throw Error(ErrorKind::Internal, fmt::format("outbox event {} of {} was claimed but not read back", e.ctid,
                                                    e.table->qualified_source()));
     }
     const int row = hit->second;
+    const auto action = static_cast<EventAction>(f.result.value(row, 1).at(0));
+    if (action == EventAction::Skip) continue;
     const auto& columns = e.table->source_columns;
     values.assign(columns.size(), pipeline::ValueRef::null());
     for (std::size_t c = 0; c < columns.size(); ++c) {
       const int col = static_cast<int>(c) + 2;
       if (!f.result.is_null(row, col)) values[c] = pipeline::ValueRef::binary(f.result.value(row, col));
     }
-    const bool found = f.result.value(row, 1) == std::string_view("\x01", 1);
-    const auto version = static_cast<std::uint64_t>(e.id);
-    if (found) {
-      sink_.insert(*e.table, values, version);
+    if (action == EventAction::Write) {
+      sink_.insert(*e.table, values, e.lsn);
     } else {
-      sink_.remove(*e.table, values, version);
+      sink_.remove(*e.table, values, e.lsn);
     }
   }
   sink_.commit_transaction(++position_);
@@ -150,27 +220,32 @@ void OutboxDrainer::deliver(const std::vector<Event>& events, const std::string&
 
 OutboxDrainer::Outcome OutboxDrainer::drain_once() {
   SourceTransaction tx(conn_);
-  const std::vector<Event> events = claim();
+  if (handle_truncate()) {
+    tx.commit();
+    return Outcome::Drained;
+  }
+  std::vector<Event> events = claim();
   if (events.empty()) {
     tx.commit();
     return Outcome::Empty;
   }
-  std::vector<std::int64_t> id_list;
-  id_list.reserve(events.size());
-  for (const auto& e : events) id_list.push_back(e.id);
-  const std::string ids = id_array(id_list);
-
-  if (blocked_by_other_drainer(events, ids)) {
+  if (must_wait_for_truncate(events)) {
     tx.rollback();
     ++stats_.blocked;
-    spdlog::debug("outbox: another drainer holds a truncate next to our events; retrying");
+    spdlog::debug("outbox: a pending truncate precedes some claimed events; retrying");
     return Outcome::Blocked;
   }
-  deliver(events, ids);
-  conn_.query(delete_sql_, {ids});
-  std::int64_t max_id = 0;
-  for (auto id : id_list) max_id = std::max(max_id, id);
-  conn_.query(progress_sql_, {names_.pipeline, std::to_string(max_id), std::to_string(events.size())});
+  // Versions decide the final state whatever the order; in version order, a Kafka topic gets each
+  // key's changes of one batch in the order they were made.
+  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.lsn < b.lsn; });
+  std::vector<std::string> ctid_list;
+  ctid_list.reserve(events.size());
+  for (const auto& e : events) ctid_list.push_back(e.ctid);
+  const std::string ctids = tid_array(ctid_list);
+
+  write_batch(events, ctids);
+  conn_.query(delete_sql_, {ctids});
+  conn_.query(progress_sql_, {names_.pipeline, format_lsn(events.back().lsn), std::to_string(events.size())});
   tx.commit();
   ++stats_.batches;
   stats_.events += events.size();

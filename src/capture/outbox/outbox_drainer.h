@@ -2,39 +2,43 @@
 // The outbox drain loop: one PostgreSQL transaction per batch of events.
 //
 //   BEGIN
-//   claim   SELECT ... ORDER BY id LIMIT batch FOR UPDATE SKIP LOCKED
-//   check   a truncate another drainer holds must not be overtaken (see below) -> ROLLBACK, retry
-//   read    per table, ONE query turning the claimed events into binary rows
-//           (key payload: join to the source table; row payload: jsonb_populate_record)
-//   write   ChangeSink calls in event-id order, then flush; require durable >= this batch
-//   ack     DELETE the claimed ids, record progress
+//   truncate  the oldest pending TRUNCATE, if no other drainer holds it: lock its table's earlier
+//             events (waiting for drainers that hold some), empty the target, drop both -> COMMIT
+//   claim     SELECT ... WHERE ctid >= cursor LIMIT batch FOR UPDATE SKIP LOCKED (heap order,
+//             wrapping to the start of the heap when the end gives less than a batch)
+//   check     an event written after a pending TRUNCATE of its table must not overtake it
+//             -> ROLLBACK, retry after outbox.interval
+//   read      per table, ONE query turning the claimed events into binary rows
+//             (key payload: join to the source table; row payload: jsonb_populate_record)
+//   write     ChangeSink calls in lsn order, then flush; require durable >= this batch
+//   ack       DELETE the claimed ctids, record progress
 //   COMMIT
 //
 // Nothing is deleted before ClickHouse accepted the rows, so a crash anywhere re-delivers the
 // batch; ReplacingMergeTree collapses the repeated (key, _version) pairs.
 //
-// _version is the event id. Per-key order holds because a second writer of a row waits for the
-// first writer's row lock (or, for a key being inserted, its unique-index entry) until that
-// transaction ends; only then can its statement finish and its AFTER trigger take an id from the
-// identity sequence. So events of one key get ids in commit order, even though ids of unrelated
-// rows may commit out of order (which only changes which batch they land in).
+// _version is the event's lsn: the WAL insert position its trigger read. Per key it increases in
+// commit order: a second writer of a row waits for the first writer's row lock (or, for a key
+// being inserted, its unique-index entry) until that transaction ends, and only then does its
+// AFTER trigger read a position, beyond the first one's commit record. The queue has no index
+// (each one would cost every writing statement), so batches follow the heap, not the versions;
+// the final state does not depend on the order in which versions arrive.
 //
-// Key payload fetches the row as it is *now*, which may be newer than the event. That is still
-// exact for the final state: the row's newest change has its own event with a higher id, drained
-// in this batch or a later one with a fetch at least as new, and that version wins.
+// Key payload fetches the row as it is *now*, whatever the op said: the key's newest change has
+// its own event with a higher version, drained in this batch or a later one with a fetch at least
+// as new, and that version wins.
 //
 // Several drainers (processes) may run at once: SKIP LOCKED hands each event to exactly one. The
-// only cross-batch order that matters besides versions is TRUNCATE, which empties the target:
-// a truncate must not run before earlier events of its table reached ClickHouse, and later events
-// must not reach ClickHouse before it. A drainer that would break either rule rolls its claim back
-// and tries again after outbox.interval (TRUNCATE is rare; drainers do not otherwise wait).
+// only cross-batch order besides versions is TRUNCATE, which empties the target: its table's
+// earlier events must reach ClickHouse before it or never (the handler locks and discards them),
+// and later ones only after it.
 #include <cstdint>
 #include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "capture/outbox/outbox_sql.h"
+#include "common/lsn.h"
 #include "pg/connection.h"
 #include "pipeline/change_sink.h"
 
@@ -44,7 +48,7 @@ struct DrainStats {
   std::uint64_t batches = 0;
   std::uint64_t events = 0;
   std::uint64_t truncates = 0;
-  std::uint64_t blocked = 0;  // claims rolled back to respect another drainer's truncate
+  std::uint64_t blocked = 0;  // claims rolled back to let a pending truncate go first
 };
 
 class OutboxDrainer {
@@ -55,33 +59,41 @@ class OutboxDrainer {
                 const std::vector<const pipeline::TableSchema*>& tables, pipeline::ChangeSink& sink,
                 std::size_t batch_size);
 
-  // One claim transaction. Throws pg2ch::Error (the claim is rolled back and the events stay).
+  // One drain transaction. Throws pg2ch::Error (the claim is rolled back and the events stay).
   Outcome drain_once();
   const DrainStats& stats() const { return stats_; }
 
  private:
   struct Event {
-    std::int64_t id;
+    std::string ctid;  // "(block,offset)"
+    std::uint64_t tid; // block << 16 | offset: how the fetch queries' binary ctid is matched
+    Lsn lsn;
     const pipeline::TableSchema* table;
-    char op;
   };
-  struct TableQueries {
-    std::string fetch;
+  struct Truncate {
+    Lsn lsn;
+    const pipeline::TableSchema* table;
   };
 
+  const pipeline::TableSchema* table_of(std::string_view rel_oid) const;
+  bool handle_truncate();
   std::vector<Event> claim();
-  bool blocked_by_other_drainer(const std::vector<Event>& events, const std::string& ids);
-  void deliver(const std::vector<Event>& events, const std::string& ids);
+  void claim_range(std::vector<Event>& out, bool wrap, std::size_t limit);
+  bool must_wait_for_truncate(const std::vector<Event>& events);
+  void write_batch(const std::vector<Event>& events, const std::string& ctids);
 
   pg::Connection& conn_;
   OutboxNames names_;
-  std::map<std::pair<std::string, std::string>, const pipeline::TableSchema*> tables_;
-  std::map<const pipeline::TableSchema*, TableQueries> queries_;
+  std::map<std::uint32_t, const pipeline::TableSchema*> tables_;  // by relation oid
+  std::map<const pipeline::TableSchema*, std::string> fetch_sql_;
   pipeline::ChangeSink& sink_;
-  std::string batch_size_;
-  std::string claim_sql_, delete_sql_, progress_sql_, foreign_truncate_sql_, foreign_event_sql_;
-  // The sink's position is this drainer's batch counter, not an event id: ids of one drainer's
-  // successive batches need not increase (an id taken earlier may commit later).
+  std::size_t batch_size_;
+  std::string claim_sql_, wrap_sql_, delete_sql_, progress_sql_;
+  // Where the next claim starts in the heap: after the previous batch, so a backlog is read once
+  // rather than re-scanning the dead rows of drained batches (until vacuum) on every claim.
+  std::string cursor_ = "(0,0)";
+  // The sink's position is this drainer's batch counter: the versions of successive batches need
+  // not increase.
   pipeline::Position position_ = 0;
   DrainStats stats_;
 };

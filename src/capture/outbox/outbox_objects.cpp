@@ -52,19 +52,61 @@ std::vector<std::pair<std::string, std::string>> our_functions(pg::Connection& c
   return out;
 }
 
+// The events table of pg2ch before the lsn-versioned queue: ordered by an identity id, tables by
+// name, keys as jsonb, truncates inline (and, earlier still, a partial index of them). Its events
+// move into the new queue with their id as version (what the old drainer would have written;
+// every real WAL position is larger), keys re-encoded the way the new triggers write them.
+void migrate_id_ordered_queue(pg::Connection& conn, const OutboxNames& names,
+                              const std::vector<const pipeline::TableSchema*>& tables, Payload payload) {
+  const bool old_layout =
+      conn.query("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'id' "
+                 "AND NOT attisdropped)",
+                 {names.events_table()})
+          .boolean(0, 0);
+  if (!old_layout) return;
+  const std::string old = quote_ident(names.schema) + "." + quote_ident(names.events + "_v1");
+  conn.exec("DROP INDEX IF EXISTS " + names.truncates_table());  // its name is the new truncates table's
+  conn.exec(fmt::format("ALTER TABLE {} RENAME TO {}", names.events_table(), quote_ident(names.events + "_v1")));
+  for (const auto& sql : queue_ddl(names)) conn.exec(sql);
+  const std::string lsn_of_id =
+      "(pg_catalog.to_hex(o.id >> 32) || '/' || pg_catalog.to_hex(o.id & 4294967295))::pg_catalog.pg_lsn";
+  std::int64_t moved = 0;
+  for (const auto* t : tables) {
+    const std::string of_table = fmt::format("o.schema_name = {} AND o.table_name = {}",
+                                             quote_literal(t->source_schema), quote_literal(t->source_name));
+    conn.exec(fmt::format("INSERT INTO {} (lsn, rel, op, pk, \"row\") SELECT {}, {}, o.op::\"char\", {}, o.\"row\" "
+                          "FROM {} o CROSS JOIN LATERAL jsonb_populate_record(NULL::{}.{}, o.pk) k WHERE {} AND "
+                          "o.op <> 'T'",
+                          names.events_table(), lsn_of_id, t->relation_oid, key_text(*t, payload, "k"), old,
+                          quote_ident(t->source_schema), quote_ident(t->source_name), of_table));
+    conn.exec(fmt::format("INSERT INTO {} (lsn, rel) SELECT {}, {} FROM {} o WHERE {} AND o.op = 'T'",
+                          names.truncates_table(), lsn_of_id, t->relation_oid, old, of_table));
+    moved += conn.query(fmt::format("SELECT count(*) FROM {} o WHERE {}", old, of_table)).int64(0, 0);
+  }
+  const std::int64_t all = conn.query("SELECT count(*) FROM " + old).int64(0, 0);
+  if (all > moved) {
+    spdlog::warn("dropped {} events of tables this pipeline does not capture from the old outbox queue", all - moved);
+  }
+  conn.exec("DROP TABLE " + old);
+  spdlog::info("converted the outbox queue {} to the lsn-versioned layout ({} events kept)", names.events_table(),
+               moved);
+}
+
 }  // namespace
 
 void install(pg::Connection& conn, const OutboxNames& names, const std::vector<const pipeline::TableSchema*>& tables,
-             Payload payload) {
+             OutboxLayout layout) {
   SourceTransaction tx(conn);
   try {
+    migrate_id_ordered_queue(conn, names, tables, layout.payload);
     for (const auto& sql : queue_ddl(names)) conn.exec(sql);
   } catch (const Error& e) {
     rethrow_with_context(e, fmt::format("creating the outbox events table {}", names.events_table()));
   }
   std::set<std::string> wanted;
   for (const auto* t : tables) {
-    if (t->source_schema == names.schema && (t->source_name == names.events || t->source_name == names.progress)) {
+    if (t->source_schema == names.schema && (t->source_name == names.events || t->source_name == names.truncates ||
+                                             t->source_name == names.progress)) {
       // Its trigger would fire on its own inserts, recursively.
       throw Error(ErrorKind::Config, fmt::format("[[tables]] selects the outbox's own table {}", t->qualified_source()),
                   "exclude it: select the application's tables by name or keep outbox.schema out of the patterns");
@@ -76,7 +118,7 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
                      "updated row",
                      t->qualified_source());
       }
-      for (const auto& sql : trigger_ddl(names, *t, payload, scope)) conn.exec(sql);
+      for (const auto& sql : trigger_ddl(names, *t, layout, scope)) conn.exec(sql);
     } catch (const Error& e) {
       rethrow_with_context(
           e, fmt::format("installing the outbox triggers on {} (needs ownership of the table)", t->qualified_source()));
@@ -94,7 +136,7 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
 }
 
 void verify_installed(pg::Connection& conn, const OutboxNames& names,
-                      const std::vector<const pipeline::TableSchema*>& tables, Payload payload) {
+                      const std::vector<const pipeline::TableSchema*>& tables, OutboxLayout layout) {
   const std::string setup_hint = "run `pg2ch setup` with this config (it is idempotent)";
   pg::Result queue = conn.query("SELECT to_regclass($1) IS NOT NULL", {names.events_table()});
   if (!queue.boolean(0, 0)) {
@@ -110,10 +152,10 @@ void verify_installed(pg::Connection& conn, const OutboxNames& names,
                                 names.trigger_name(op), names.pipeline),
                     setup_hint);
       }
-      if (*source != function_source(trigger_body(names, *t, payload, op))) {
+      if (*source != function_source(trigger_body(names, *t, layout, op))) {
         throw Error(ErrorKind::Config,
-                    fmt::format("the outbox triggers on {} were installed for another outbox.payload, key or column "
-                                "list than this config has, or by an older pg2ch",
+                    fmt::format("the outbox triggers on {} were installed for another outbox.payload, outbox.triggers, "
+                                "key or column list than this config has, or by an older pg2ch",
                                 t->qualified_source()),
                     "after a pg2ch upgrade alone, " + setup_hint +
                         "; after a config change, drain the events with the old config first, then run setup");
@@ -149,6 +191,7 @@ RemoveResult remove(pg::Connection& conn, const OutboxNames& names) {
         {names.schema, marker});
     if (others.int64(0, 0) == 0) {
       conn.exec("DROP TABLE IF EXISTS " + names.progress_table());
+      conn.exec("DROP TABLE IF EXISTS " + names.truncates_table());
       conn.exec("DROP TABLE IF EXISTS " + names.events_table());
       out.dropped_queue = true;
     }

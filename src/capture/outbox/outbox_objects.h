@@ -12,17 +12,19 @@ namespace pg2ch::capture::outbox {
 
 // Creates (or replaces) everything, in one transaction so a failed setup leaves nothing half
 // installed, and drops this pipeline's triggers on tables `tables` no longer lists. Idempotent.
+// An events table of the id-ordered layout (pg2ch before the lsn-versioned queue) is converted,
+// its queued events kept.
 void install(pg::Connection& conn, const OutboxNames& names, const std::vector<const pipeline::TableSchema*>& tables,
-             Payload payload);
+             OutboxLayout layout);
 
 // Throws Error(Config) naming the first table whose triggers are missing or were generated for
-// another payload / key / column list: `run` must not drain events it would misread.
+// another payload / trigger level / key / column list: `run` must not drain events it would misread.
 void verify_installed(pg::Connection& conn, const OutboxNames& names,
-                      const std::vector<const pipeline::TableSchema*>& tables, Payload payload);
+                      const std::vector<const pipeline::TableSchema*>& tables, OutboxLayout layout);
 
 struct RemoveResult {
   int functions = 0;           // trigger functions dropped (their triggers go with them)
-  bool dropped_queue = false;  // events and progress tables dropped
+  bool dropped_queue = false;  // events, truncates and progress tables dropped
 };
 
 // Drops this pipeline's trigger functions with their triggers (found by name, so tables that

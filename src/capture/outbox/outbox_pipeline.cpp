@@ -31,6 +31,10 @@ void sleep_unless_stopped(std::chrono::milliseconds d, const std::atomic<bool>& 
   }
 }
 
+OutboxLayout layout_of(const config::Config& cfg) {
+  return {payload_of(cfg.outbox), trigger_level_of(cfg.outbox)};
+}
+
 bool all_targets_exist(const config::Config& cfg, SourceTables& p) {
   return std::all_of(p.tables.begin(), p.tables.end(),
                      [&](const auto& t) { return target_exists(*p.target, cfg.clickhouse.database, t->target_name); });
@@ -40,7 +44,7 @@ bool all_targets_exist(const config::Config& cfg, SourceTables& p) {
 // otherwise fail first with a message that hides the real mistake.
 void refuse_capturing_the_queue(const config::Config& cfg, const OutboxNames& names) {
   for (const auto& sel : cfg.tables) {
-    for (const auto& own : {names.events, names.progress}) {
+    for (const auto& own : {names.events, names.truncates, names.progress}) {
       if (sel.pattern != names.schema + ".*" && sel.pattern != names.schema + "." + own) continue;
       throw Error(
           ErrorKind::Config,
@@ -58,9 +62,10 @@ void setup(const config::Config& cfg) {
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
   create_targets(cfg, p);
-  install(p.source, names, p.table_ptrs(), payload_of(cfg.outbox));
-  std::cout << fmt::format("pg2ch setup: {} table(s) captured into {} (payload {}), ClickHouse database {}\n",
-                           p.tables.size(), names.events_table(), cfg.outbox.payload, cfg.clickhouse.database);
+  install(p.source, names, p.table_ptrs(), layout_of(cfg));
+  std::cout << fmt::format("pg2ch setup: {} table(s) captured into {} (payload {}, {} triggers), ClickHouse database {}\n",
+                           p.tables.size(), names.events_table(), cfg.outbox.payload, cfg.outbox.triggers,
+                           cfg.clickhouse.database);
   for (const auto& t : p.tables) {
     std::cout << fmt::format("  {} -> {}.{} (view {}), triggers pg2ch_{}_*\n", t->qualified_source(),
                              cfg.clickhouse.database, t->target_name, clickhouse::current_view_name(*t), names.tag);
@@ -73,7 +78,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
   const Payload payload = payload_of(cfg.outbox);
-  verify_installed(p.source, names, p.table_ptrs(), payload);
+  verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
   // Only when something is missing: several drainers may start together, and re-creating views
   // (DROP + CREATE on old ClickHouse servers) under a running drainer would race.
   if (!all_targets_exist(cfg, p)) {
@@ -110,28 +115,33 @@ bool status(const config::Config& cfg) {
   SourceTables p = open_source_tables(cfg);
   const OutboxNames names = outbox_names(cfg);
   bool healthy = true;
-  std::cout << fmt::format("pipeline {} (mode outbox, payload {})\n", cfg.name, cfg.outbox.payload);
+  std::cout << fmt::format("pipeline {} (mode outbox, payload {}, {} triggers)\n", cfg.name, cfg.outbox.payload,
+                           cfg.outbox.triggers);
   std::cout << fmt::format("  source  {}\n  target  {} database {}\n", cfg.postgres.describe(),
                            cfg.clickhouse.describe(), cfg.clickhouse.database);
   try {
-    verify_installed(p.source, names, p.table_ptrs(), payload_of(cfg.outbox));
+    verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
     std::cout << fmt::format("  triggers installed on {} table(s)\n", p.tables.size());
   } catch (const Error& e) {
     std::cout << "  triggers NOT READY: " << e.one_line() << "\n";
     healthy = false;
   }
   if (p.source.query("SELECT to_regclass($1) IS NOT NULL", {names.events_table()}).boolean(0, 0)) {
+    // Events carry no time (a clock default costs every writing statement): their age is how far
+    // the WAL has moved on since the oldest one.
     pg::Result q = p.source.query(
-        fmt::format("SELECT count(*), coalesce(round(extract(epoch FROM now() - min(created_at)))::bigint, 0) FROM {}",
-                    names.events_table()));
-    std::cout << fmt::format("  events  {} waiting in {}, oldest {} s\n", q.text(0, 0), names.events_table(),
-                             q.text(0, 1));
-    pg::Result pr =
-        p.source.query(fmt::format("SELECT last_event_id, events_drained, updated_at FROM {} WHERE pipeline = $1",
-                                   names.progress_table()),
-                       {cfg.name});
+        fmt::format("SELECT count(*), pg_size_pretty(coalesce(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), min(lsn)), "
+                    "0)), (SELECT count(*) FROM {}) FROM {}",
+                    names.truncates_table(), names.events_table()));
+    std::cout << fmt::format("  events  {} waiting in {} (oldest {} of WAL ago), {} truncate(s)\n", q.text(0, 0),
+                             names.events_table(), q.text(0, 1), q.text(0, 2));
+    pg::Result pr = p.source.query(
+        fmt::format("SELECT coalesce(last_lsn::text, '-'), events_drained, updated_at FROM {} WHERE pipeline = $1",
+                    names.progress_table()),
+        {cfg.name});
     if (pr.rows() > 0) {
-      std::cout << fmt::format("  drained {} events, last id {}, at {}\n", pr.text(0, 1), pr.text(0, 0), pr.text(0, 2));
+      std::cout << fmt::format("  drained {} events, last version (lsn) {}, at {}\n", pr.text(0, 1), pr.text(0, 0),
+                               pr.text(0, 2));
     } else {
       std::cout << "  drained nothing yet\n";
     }
@@ -147,7 +157,8 @@ void teardown(const config::Config& cfg, bool drop_targets) {
   std::cout << fmt::format("dropped {} outbox trigger function(s) of pipeline {} with their triggers\n", r.functions,
                            cfg.name);
   if (r.dropped_queue) {
-    std::cout << fmt::format("dropped {} and {}\n", names.events_table(), names.progress_table());
+    std::cout << fmt::format("dropped {}, {} and {}\n", names.events_table(), names.truncates_table(),
+                             names.progress_table());
   } else {
     std::cout << fmt::format("kept {}: another pipeline's triggers still write into it\n", names.events_table());
   }

@@ -76,6 +76,27 @@ std::string key_object(const pipeline::TableSchema& t, std::string_view alias) {
   return "pg_catalog.jsonb_build_object(" + args + ")";
 }
 
+// Whether a one-column key travels as its bare text: only when no session setting changes that
+// text (dates follow DateStyle, floats extra_float_digits, timestamptz TimeZone, bpchar loses its
+// padding in ::text); other keys travel as JSON.
+bool bare_key(const pipeline::TableSchema& t, Payload payload) {
+  if (payload != Payload::Key) return false;
+  const auto keys = key_columns(t);
+  if (keys.size() != 1 || keys[0]->type.is_array()) return false;
+  switch (keys[0]->type.oid) {
+    case types::oid::kInt2:
+    case types::oid::kInt4:
+    case types::oid::kInt8:
+    case types::oid::kNumeric:
+    case types::oid::kText:
+    case types::oid::kVarchar:
+    case types::oid::kUuid:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_json(const pipeline::SourceColumn& c) {
   return !c.type.is_array() && (c.type.oid == types::oid::kJson || c.type.oid == types::oid::kJsonb);
 }
@@ -126,13 +147,21 @@ bool has_type(const pipeline::TableSchema& t, Payload payload, std::initializer_
   return false;
 }
 
+// The row of `a` whose key has the same bytes as `b`'s: `=` finds it through the key's index,
+// the record image comparison drops what only the type's equality calls equal ('a' and 'A' under a
+// case-insensitive collation, 1.0 and 1.00, 0 and -0), which ClickHouse keeps apart, as
+// key_moved does.
 std::string key_match(const pipeline::TableSchema& t, std::string_view a, std::string_view b) {
-  std::string cond;
+  std::string cond, a_key, b_key;
   for (const auto* c : key_columns(t)) {
+    const char* sep = cond.empty() ? "" : ", ";
     if (!cond.empty()) cond += " AND ";
     cond += fmt::format("{0}.{2} = {1}.{2}", a, b, quote_ident(c->name));
+    a_key += sep + fmt::format("{}.{}", a, quote_ident(c->name));
+    b_key += sep + fmt::format("{}.{}", b, quote_ident(c->name));
   }
-  return cond;
+  return fmt::format("{} AND ROW({})::pg_catalog.record OPERATOR(pg_catalog.*=) ROW({})::pg_catalog.record", cond,
+                     a_key, b_key);
 }
 
 // The KeyMove trigger's WHEN: the key's bytes changed (record image comparison, as REFRESH
@@ -153,15 +182,20 @@ std::string key_moved(const pipeline::TableSchema& t) {
                      new_key);
 }
 
-// One SELECT of event rows: `<schema>, <table>, <op>, <pk>, <row> <from>`.
-std::string events_select(const pipeline::TableSchema& t, char op, const std::string& pk, const std::string& row,
-                          const std::string& from) {
-  return fmt::format("SELECT {}, {}, '{}', {}, {}{}", quote_literal(t.source_schema), quote_literal(t.source_name), op,
-                     pk, row, from);
+constexpr const char* kEventLsn = "pg_catalog.pg_current_wal_insert_lsn()";
+
+std::string relation_oid(const pipeline::TableSchema& t) { return fmt::format("{}::pg_catalog.oid", t.relation_oid); }
+
+// One event per row of `alias`: `VALUES (...)` for a row trigger's NEW/OLD, `SELECT ... FROM
+// <transition table> <alias>` for a statement trigger's.
+std::string event_rows(const pipeline::TableSchema& t, char op, const std::string& pk, const std::string& row,
+                       const std::string& from) {
+  const std::string values = fmt::format("{}, {}, '{}', {}, {}", kEventLsn, relation_oid(t), op, pk, row);
+  return from.empty() ? "VALUES (" + values + ")" : "SELECT " + values + " FROM " + from;
 }
 
-std::string events_insert(const OutboxNames& n, const std::string& select) {
-  return fmt::format("INSERT INTO {} (schema_name, table_name, op, pk, \"row\")\n  {};", n.events_table(), select);
+std::string events_insert(const OutboxNames& n, const std::string& rows) {
+  return fmt::format("INSERT INTO {} (lsn, rel, op, pk, \"row\")\n  {};", n.events_table(), rows);
 }
 
 }  // namespace
@@ -210,6 +244,7 @@ std::string object_tag(std::string_view pipeline_name) {
 }
 
 std::string OutboxNames::events_table() const { return qualified(schema, events); }
+std::string OutboxNames::truncates_table() const { return qualified(schema, truncates); }
 std::string OutboxNames::progress_table() const { return qualified(schema, progress); }
 
 std::string OutboxNames::function_name(std::uint32_t table_oid, TriggerOp op) const {
@@ -224,10 +259,11 @@ OutboxNames outbox_names(const config::Config& cfg) {
   OutboxNames n;
   n.schema = cfg.outbox.schema;
   n.events = cfg.outbox.table;
+  n.truncates = cfg.outbox.table + "_truncates";
   n.progress = cfg.outbox.table + "_progress";
-  if (n.progress.size() > 63) {
+  if (n.truncates.size() > 63) {
     throw Error(ErrorKind::Config, fmt::format("outbox.table = \"{}\" is too long", cfg.outbox.table),
-                "use at most 54 characters (pg2ch adds \"_progress\" for the progress table)");
+                "use at most 53 characters (pg2ch adds \"_truncates\" and \"_progress\" for its other tables)");
   }
   n.tag = object_tag(cfg.name);
   n.pipeline = cfg.name;
@@ -235,72 +271,79 @@ OutboxNames outbox_names(const config::Config& cfg) {
 }
 
 Payload payload_of(const config::OutboxConfig& cfg) { return cfg.payload == "row" ? Payload::Row : Payload::Key; }
+TriggerLevel trigger_level_of(const config::OutboxConfig& cfg) {
+  return cfg.triggers == "statement" ? TriggerLevel::Statement : TriggerLevel::Row;
+}
+
+std::string key_text(const pipeline::TableSchema& t, Payload payload, std::string_view alias) {
+  if (bare_key(t, payload)) return fmt::format("{}.{}::pg_catalog.text", alias, quote_ident(key_columns(t)[0]->name));
+  return key_object(t, alias) + "::pg_catalog.text";
+}
 
 std::vector<std::string> queue_ddl(const OutboxNames& n) {
   return {
       fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(n.schema)),
+      // A heap only: no id, no index, no default to evaluate (see the header).
       fmt::format("CREATE TABLE IF NOT EXISTS {} (\n"
-                  "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
-                  "  schema_name text NOT NULL,\n"
-                  "  table_name text NOT NULL,\n"
-                  "  op char(1) NOT NULL,\n"
-                  "  pk jsonb,\n"
-                  "  \"row\" jsonb,\n"
-                  "  txid xid8 NOT NULL DEFAULT pg_current_xact_id(),\n"
-                  "  created_at timestamptz NOT NULL DEFAULT now())",
+                  "  lsn pg_lsn NOT NULL,\n"
+                  "  rel oid NOT NULL,\n"
+                  "  op \"char\" NOT NULL,\n"
+                  "  pk text,\n"
+                  "  \"row\" jsonb)",
                   n.events_table()),
-      // Earlier versions kept a partial index of truncates; every event insert paid for opening
-      // it. Drainers find truncates through the primary key (see foreign_truncate_before_sql).
-      // (A DO block rather than DROP INDEX IF EXISTS, whose notice every fresh setup would print.)
-      fmt::format("DO $pg2ch_migrate$ BEGIN IF to_regclass({0}) IS NOT NULL THEN DROP INDEX {1}; END IF; END "
-                  "$pg2ch_migrate$",
-                  quote_literal(qualified(n.schema, n.events + "_truncates")),
-                  qualified(n.schema, n.events + "_truncates")),
+      fmt::format("CREATE TABLE IF NOT EXISTS {} (lsn pg_lsn NOT NULL, rel oid NOT NULL)", n.truncates_table()),
       fmt::format("CREATE TABLE IF NOT EXISTS {} (\n"
                   "  pipeline text PRIMARY KEY,\n"
-                  "  last_event_id bigint NOT NULL DEFAULT 0,\n"
+                  "  last_lsn pg_lsn,\n"
                   "  events_drained bigint NOT NULL DEFAULT 0,\n"
                   "  updated_at timestamptz NOT NULL DEFAULT now())",
                   n.progress_table()),
+      // Progress tables of the id-ordered layout. (A DO block rather than ALTER ... IF [NOT]
+      // EXISTS, whose notice every fresh setup would print.)
+      fmt::format("DO $pg2ch_migrate$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+                  "{0}::regclass AND attname = 'last_lsn' AND NOT attisdropped) THEN ALTER TABLE {1} ADD COLUMN "
+                  "last_lsn pg_lsn; ALTER TABLE {1} DROP COLUMN IF EXISTS last_event_id; END IF; END $pg2ch_migrate$",
+                  quote_literal(n.progress_table()), n.progress_table()),
   };
 }
 
-std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload, TriggerOp op) {
-  const bool rows = payload == Payload::Row;
+std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout, TriggerOp op) {
+  const bool rows = layout.payload == Payload::Row;
+  const bool per_row = layout.level == TriggerLevel::Row;
+  // The changed row: NEW/OLD in a row trigger, the transition table's alias in a statement trigger.
+  const std::string new_row = per_row ? "NEW" : "n";
+  const std::string old_row = per_row ? "OLD" : "o";
+  const std::string new_from = per_row ? "" : "new_rows n";
+  const std::string old_from = per_row ? "" : "old_rows o";
   switch (op) {
     case TriggerOp::Insert:
-      return events_insert(n, events_select(t, 'I', key_object(t, "n"), rows ? row_object(t, "n") : "NULL",
-                                            " FROM new_rows n"));
     case TriggerOp::Update:
-      return events_insert(n, events_select(t, 'U', key_object(t, "n"), rows ? row_object(t, "n") : "NULL",
-                                            " FROM new_rows n"));
+      return events_insert(n, event_rows(t, op == TriggerOp::Insert ? 'I' : 'U', key_text(t, layout.payload, new_row),
+                                         rows ? row_object(t, new_row) : "NULL", new_from));
     case TriggerOp::KeyMove:
-      // The old key of a row whose key changed (see key_moved): a delete. AFTER ROW events fire
-      // before AFTER STATEMENT ones, so in a chain of moves (1 -> 2, 2 -> 3) the delete of 2
-      // gets a lower id than the update that writes 2 again, and the update wins.
-      return events_insert(n, fmt::format("VALUES ({}, {}, 'D', {}, NULL)", quote_literal(t.source_schema),
-                                          quote_literal(t.source_name), key_object(t, "OLD")));
+      // The old key of a row whose key changed (see key_moved and TriggerOp::KeyMove).
+      return events_insert(n, event_rows(t, 'M', key_text(t, layout.payload, "OLD"), "NULL", ""));
     case TriggerOp::Delete:
-      return events_insert(n, events_select(t, 'D', key_object(t, "o"), "NULL", " FROM old_rows o"));
+      return events_insert(n, event_rows(t, 'D', key_text(t, layout.payload, old_row), "NULL", old_from));
     case TriggerOp::Truncate:
-      return fmt::format("INSERT INTO {} (schema_name, table_name, op) VALUES ({}, {}, 'T');", n.events_table(),
-                         quote_literal(t.source_schema), quote_literal(t.source_name));
+      return fmt::format("INSERT INTO {} (lsn, rel) VALUES ({}, {});", n.truncates_table(), kEventLsn,
+                         relation_oid(t));
   }
   return {};
 }
 
-std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload,
+std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
                                      KeyMoveScope scope) {
   std::vector<std::string> out;
   for (TriggerOp op : kTriggerOps) {
-    const std::string body = trigger_body(n, t, payload, op);
+    const std::string body = trigger_body(n, t, layout, op);
     if (body.find("$pg2ch$") != std::string::npos) {
       throw Error(ErrorKind::Schema, fmt::format("{} has a name pg2ch cannot quote in a trigger", t.qualified_source()),
                   "rename the table or column containing \"$pg2ch$\"");
     }
     const std::string function = qualified(n.schema, n.function_name(t.relation_oid, op));
     out.push_back(fmt::format("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql{} AS $pg2ch${}$pg2ch$",
-                              function, function_settings(t, payload), function_source(body)));
+                              function, function_settings(t, layout.payload), function_source(body)));
     out.push_back(fmt::format("COMMENT ON FUNCTION {}() IS {}", function,
                               quote_literal(fmt::format("pg2ch outbox trigger of pipeline {} for {} {}, {}", n.pipeline,
                                                         t.qualified_source(), op_event(op), n.writes_marker()))));
@@ -314,11 +357,16 @@ std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::Table
           quote_ident(n.trigger_name(op)), columns, source_table(t), key_moved(t), function));
       continue;
     }
-    std::string referencing;
-    if (op == TriggerOp::Insert || op == TriggerOp::Update) referencing = " REFERENCING NEW TABLE AS new_rows";
-    if (op == TriggerOp::Delete) referencing = " REFERENCING OLD TABLE AS old_rows";
-    out.push_back(fmt::format("CREATE OR REPLACE TRIGGER {} AFTER {} ON {}{} FOR EACH STATEMENT EXECUTE FUNCTION {}()",
-                              quote_ident(n.trigger_name(op)), op_event(op), source_table(t), referencing, function));
+    std::string level = " FOR EACH STATEMENT";
+    if (op != TriggerOp::Truncate && layout.level == TriggerLevel::Row) {
+      level = " FOR EACH ROW";
+    } else if (op == TriggerOp::Insert || op == TriggerOp::Update) {
+      level = " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT";
+    } else if (op == TriggerOp::Delete) {
+      level = " REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT";
+    }
+    out.push_back(fmt::format("CREATE OR REPLACE TRIGGER {} AFTER {} ON {}{} EXECUTE FUNCTION {}()",
+                              quote_ident(n.trigger_name(op)), op_event(op), source_table(t), level, function));
   }
   return out;
 }
@@ -341,9 +389,9 @@ std::string function_settings(const pipeline::TableSchema& t, Payload payload) {
 
 std::string function_source(const std::string& body) { return "\nBEGIN\n  " + body + "\n  RETURN NULL;\nEND\n"; }
 
-std::string claim_sql(const OutboxNames& n) {
-  return fmt::format("SELECT id, schema_name, table_name, op FROM {} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                     n.events_table());
+std::string claim_sql(const OutboxNames& n, bool wrap) {
+  return fmt::format("SELECT ctid, lsn, rel, op FROM {} WHERE ctid {} $2::pg_catalog.tid LIMIT $1 FOR UPDATE SKIP LOCKED",
+                     n.events_table(), wrap ? "<" : ">=");
 }
 
 std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload) {
@@ -363,45 +411,56 @@ std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t,
       cols += (payload == Payload::Key ? "s." : "r.") + name;
     }
   }
-  // Only this table's events: another table's JSON must never be read as this table's row type.
+  // Only this table's events: another table's key must never be read as this table's row type.
   const std::string where =
-      fmt::format("WHERE e.id = ANY($1::bigint[]) AND e.schema_name = {} AND e.table_name = {} AND e.op <> 'T'",
-                  quote_literal(t.source_schema), quote_literal(t.source_name));
+      fmt::format("WHERE e.ctid = ANY($1::pg_catalog.tid[]) AND e.rel = {}", relation_oid(t));
+  const auto* first_key = key_columns(t).at(0);
   if (payload == Payload::Row) {
     // Deletes carry only the key: populating from pk sets the key columns and leaves the rest NULL.
     return fmt::format(
-        "SELECT e.id, e.op <> 'D'{} FROM {} e CROSS JOIN LATERAL jsonb_populate_record(NULL::{}, "
-        "COALESCE(e.\"row\", e.pk)) r {}",
-        cols, n.events_table(), source_table(t), where);
+        "SELECT e.ctid, (CASE e.op WHEN 'D' THEN 'd' WHEN 'M' THEN CASE WHEN EXISTS (SELECT 1 FROM {0} s WHERE {1}) "
+        "THEN 's' ELSE 'd' END ELSE 'w' END)::\"char\"{2} FROM {3} e CROSS JOIN LATERAL "
+        "jsonb_populate_record(NULL::{0}, COALESCE(e.\"row\", e.pk::jsonb)) r {4}",
+        source_table(t), key_match(t, "s", "r"), cols, n.events_table(), where);
   }
-  const auto* first_key = key_columns(t).at(0);
+  // Typed (and collated) as the table's own key column, whichever way the trigger wrote it.
+  const std::string pk_json = bare_key(t, payload)
+                                  ? fmt::format("jsonb_build_object({}, e.pk)", quote_literal(first_key->name))
+                                  : std::string("e.pk::jsonb");
+  const std::string key_row = fmt::format("jsonb_populate_record(NULL::{}, {}) k", source_table(t), pk_json);
   return fmt::format(
-      "SELECT e.id, e.op <> 'D' AND s.{} IS NOT NULL{} FROM {} e CROSS JOIN LATERAL jsonb_populate_record(NULL::{}, "
-      "e.pk) k LEFT JOIN {} s ON {} {}",
-      quote_ident(first_key->name), cols, n.events_table(), source_table(t), source_table(t), key_match(t, "s", "k"),
-      where);
+      "SELECT e.ctid, (CASE WHEN s.{} IS NULL THEN 'd' ELSE 'w' END)::\"char\"{} FROM {} e CROSS JOIN LATERAL {} "
+      "LEFT JOIN {} s ON {} {}",
+      quote_ident(first_key->name), cols, n.events_table(), key_row, source_table(t), key_match(t, "s", "k"), where);
 }
 
-std::string foreign_truncate_before_sql(const OutboxNames& n) {
-  return fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE op = 'T' AND id < $2::bigint AND id <> ALL($1::bigint[]))",
+std::string pending_truncates_sql(const OutboxNames& n) {
+  return fmt::format("SELECT lsn, rel FROM {}", n.truncates_table());
+}
+
+std::string lock_oldest_truncate_sql(const OutboxNames& n) {
+  return fmt::format(
+      "SELECT ctid, lsn, rel FROM {0} WHERE ctid = (SELECT ctid FROM {0} ORDER BY lsn LIMIT 1) FOR UPDATE SKIP LOCKED",
+      n.truncates_table());
+}
+
+std::string lock_events_before_sql(const OutboxNames& n) {
+  return fmt::format("SELECT ctid FROM {} WHERE rel = $1::pg_catalog.oid AND lsn < $2::pg_catalog.pg_lsn FOR UPDATE",
                      n.events_table());
 }
 
-std::string foreign_event_before_sql(const OutboxNames& n) {
-  return fmt::format(
-      "SELECT EXISTS (SELECT 1 FROM {} WHERE id < $2::bigint AND id <> ALL($1::bigint[]) AND schema_name = $3 "
-      "AND table_name = $4)",
-      n.events_table());
+std::string delete_claimed_sql(const OutboxNames& n) {
+  return fmt::format("DELETE FROM {} WHERE ctid = ANY($1::pg_catalog.tid[])", n.events_table());
 }
 
-std::string delete_claimed_sql(const OutboxNames& n) {
-  return fmt::format("DELETE FROM {} WHERE id = ANY($1::bigint[])", n.events_table());
+std::string delete_truncate_sql(const OutboxNames& n) {
+  return fmt::format("DELETE FROM {} WHERE ctid = $1::pg_catalog.tid", n.truncates_table());
 }
 
 std::string record_progress_sql(const OutboxNames& n) {
   return fmt::format(
-      "INSERT INTO {0} AS p (pipeline, last_event_id, events_drained, updated_at) VALUES ($1, $2::bigint, $3::bigint, "
-      "now()) ON CONFLICT (pipeline) DO UPDATE SET last_event_id = GREATEST(p.last_event_id, EXCLUDED.last_event_id), "
+      "INSERT INTO {0} AS p (pipeline, last_lsn, events_drained, updated_at) VALUES ($1, $2::pg_lsn, $3::bigint, "
+      "now()) ON CONFLICT (pipeline) DO UPDATE SET last_lsn = GREATEST(p.last_lsn, EXCLUDED.last_lsn), "
       "events_drained = p.events_drained + EXCLUDED.events_drained, updated_at = now()",
       n.progress_table());
 }

@@ -3,12 +3,21 @@
 // functions (no connection) so the generated triggers and queries are unit-tested as text.
 //
 // Objects at the source, all in `outbox.schema`:
-//   <events>            the queue: id (identity, the _version), schema_name, table_name,
-//                       op 'I'|'U'|'D'|'T', pk jsonb, "row" jsonb (payload = row), txid, created_at
-//   <events>_progress   one row per pipeline: last drained id, events drained, updated_at
+//   <events>            the queue, a heap without index or sequence: lsn (the WAL insert position
+//                       when the change was made, its _version), rel (the table's oid),
+//                       op 'I'|'U'|'D'|'M' (key moved away), pk text, "row" jsonb (payload = row)
+//   <events>_truncates  TRUNCATEs (lsn, rel): rare, kept apart so drainers find them at once
+//   <events>_progress   one row per pipeline: last drained lsn, events drained, updated_at
 //   <tag>_<oid>_<op>    per captured table and operation, a plpgsql trigger function
-// and on each captured table the triggers pg2ch_<tag>_<op> that call them: statement triggers,
-// except the key-move trigger (see TriggerOp::KeyMove).
+// and on each captured table the triggers pg2ch_<tag>_<op> that call them: per row or per
+// statement (outbox.triggers), except the key-move trigger (always per row, see
+// TriggerOp::KeyMove) and the truncate trigger (always per statement).
+//
+// Why no id: an identity column and its index cost a writing statement more than the rest of
+// the event (a sequence buffer lock and a btree insert, about 14k instructions of a ~37k event),
+// and the drainer does not need an order: ClickHouse keeps the highest _version of a key, and
+// pg_current_wal_insert_lsn() read in an AFTER trigger increases along each key's changes (a
+// later change of the key waited for the earlier one's commit, whose WAL lies beyond it).
 // <tag> is the pipeline name made identifier-safe (see object_tag), so two pipelines can
 // capture the same table into different events tables without touching each other's objects.
 #include <cstdint>
@@ -22,10 +31,13 @@
 namespace pg2ch::capture::outbox {
 
 enum class Payload { Key, Row };
-// KeyMove is the one row-level trigger: AFTER UPDATE of the key columns, WHEN the key changed,
-// it queues a delete of the old key. The statement-level UPDATE trigger then only has to write
-// the new rows: finding moved keys between two transition tables costs every single-row UPDATE
-// about 10 µs, the row trigger costs statements that do not set a key column nothing.
+enum class TriggerLevel { Row, Statement };
+// KeyMove is row-level at both levels: AFTER UPDATE of the key columns, WHEN the key changed, it
+// queues an 'M' event for the old key (moved away). The UPDATE trigger then only has to write the
+// new rows: finding moved keys between two transition tables costs every single-row UPDATE about
+// 10 µs, the row trigger costs statements that do not set a key column nothing. An 'M' is not a
+// plain delete: in a chain of moves in one statement (1 -> 2 while 2 -> 3) row-level triggers
+// write 2's 'U' before its 'M', so the drainer deletes an 'M' key only if the key is gone now.
 enum class TriggerOp { Insert, Update, KeyMove, Delete, Truncate };
 inline constexpr TriggerOp kTriggerOps[] = {TriggerOp::Insert, TriggerOp::Update, TriggerOp::KeyMove,
                                             TriggerOp::Delete, TriggerOp::Truncate};
@@ -49,11 +61,13 @@ std::string object_tag(std::string_view pipeline_name);
 struct OutboxNames {
   std::string schema;  // unquoted
   std::string events;
+  std::string truncates;
   std::string progress;
   std::string tag;
   std::string pipeline;  // cfg.name, stored in the progress table
 
   std::string events_table() const;  // quoted, schema-qualified
+  std::string truncates_table() const;
   std::string progress_table() const;
   std::string function_name(std::uint32_t table_oid, TriggerOp op) const;  // unquoted, in `schema`
   std::string trigger_name(TriggerOp op) const;                            // unquoted
@@ -63,20 +77,33 @@ struct OutboxNames {
 
 OutboxNames outbox_names(const config::Config& cfg);
 Payload payload_of(const config::OutboxConfig& cfg);
+TriggerLevel trigger_level_of(const config::OutboxConfig& cfg);
 
-// Schema, events table, its truncate index and the progress table. Idempotent.
+// What a trigger writes and a drainer reads back, fixed per table and payload.
+struct OutboxLayout {
+  Payload payload = Payload::Key;
+  TriggerLevel level = TriggerLevel::Row;
+};
+
+// Schema, events, truncates and progress tables. Idempotent; older layouts are migrated by
+// install() (see outbox_objects.cpp), which needs the tables' schemas.
 std::vector<std::string> queue_ddl(const OutboxNames& n);
 
 // CREATE OR REPLACE FUNCTION + COMMENT + CREATE OR REPLACE TRIGGER for each operation of `t`.
-std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload,
+std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
                                      KeyMoveScope scope = KeyMoveScope::KeyColumnsSet);
 
 // The trigger function body's one statement — exposed for tests.
-std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload, TriggerOp op);
+std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout, TriggerOp op);
 
-// Claims up to $1 events: id, schema_name, table_name, op, in id order, skipping events another
-// drainer holds.
-std::string claim_sql(const OutboxNames& n);
+// The event's pk text for the row `alias` (NEW, OLD, a transition table or a record): the bare
+// value of a one-column key whose text form no session setting changes (integers, numeric, text,
+// varchar, uuid), else the key's jsonb_build_object as text. fetch_rows_sql reads it back.
+std::string key_text(const pipeline::TableSchema& t, Payload payload, std::string_view alias);
+
+// Claims up to $1 events at or after ctid $2 ("from") or before it ("wrap"), in heap order,
+// skipping events another drainer holds: ctid, lsn, rel, op.
+std::string claim_sql(const OutboxNames& n, bool wrap);
 
 // The full prosrc of a trigger function as CREATE FUNCTION stores it: `run` compares it with the
 // installed one to notice a setup made for another payload, key or column list.
@@ -88,20 +115,25 @@ std::string function_settings(const pipeline::TableSchema& t, Payload payload);
 // under the locale it was printed in.
 inline constexpr const char* kDrainerMonetaryLocale = "C";
 
-// One query per table per batch: for the claimed ids in $1 (bigint[]) that are not truncates,
-// returns `id, found, <every source column in source order>` in binary. `found` false means the
-// row no longer exists (key payload) or the event is a delete (row payload); then only the key
-// columns are set. Excluded columns come back NULL.
+// What the drainer does with one fetched event.
+enum class EventAction : char { Write = 'w', Delete = 'd', Skip = 's' };
+
+// One query per table per batch: for the claimed ctids in $1 (tid[]) of this table, returns
+// `ctid, action ("char", EventAction), <every source column in source order>` in binary. Key
+// payload: Write when the row exists now (whatever the op), else Delete with the key columns set.
+// Row payload: I/U Write the event's row, D Delete, M Delete unless the key exists now (Skip).
+// Excluded columns come back NULL.
 std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload);
 
-// True when a truncate event that precedes some of our claimed ids ($1 ids, $2 our max id) is
-// held by another drainer: our events must wait until that truncate reached ClickHouse.
-std::string foreign_truncate_before_sql(const OutboxNames& n);
-// True when an event of the same table ($3 schema, $4 table) before our truncate ($1 ids, $2 our
-// truncate's id) is held by another drainer: our truncate must wait until those reached ClickHouse.
-std::string foreign_event_before_sql(const OutboxNames& n);
+// Truncates: every pending one (lsn, rel), and the oldest one locked for its handler (ctid, lsn,
+// rel; none when another drainer handles it), whose table's earlier events ($1 rel, $2 lsn) the
+// handler then locks, waiting for drainers that hold some.
+std::string pending_truncates_sql(const OutboxNames& n);
+std::string lock_oldest_truncate_sql(const OutboxNames& n);
+std::string lock_events_before_sql(const OutboxNames& n);
 
-std::string delete_claimed_sql(const OutboxNames& n);   // $1 ids
-std::string record_progress_sql(const OutboxNames& n);  // $1 pipeline, $2 last id, $3 count
+std::string delete_claimed_sql(const OutboxNames& n);   // $1 ctids (tid[])
+std::string delete_truncate_sql(const OutboxNames& n);  // $1 ctid
+std::string record_progress_sql(const OutboxNames& n);  // $1 pipeline, $2 last lsn, $3 count
 
 }  // namespace pg2ch::capture::outbox

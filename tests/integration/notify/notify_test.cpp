@@ -70,10 +70,14 @@ TEST(NotifyCapture, WritersSearchPathCannotReachIntoTheTrigger) {
            "pg_notify(text, text) RETURNS void LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('pg_notify') $$",
            "clock_timestamp() RETURNS timestamptz LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('clock'); "
            "SELECT 'epoch'::timestamptz $$",
-           "to_regclass(text) RETURNS regclass LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('to_regclass'); "
-           "SELECT NULL::regclass $$",
-           "setval(regclass, bigint) RETURNS bigint LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('setval'); "
-           "SELECT 0::bigint $$",
+           "date_part(text, timestamptz) RETURNS float8 LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES "
+           "('date_part'); SELECT 0::float8 $$",
+           "current_setting(text, boolean) RETURNS text LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES "
+           "('current_setting'); SELECT 'x' $$",
+           "set_config(text, text, boolean) RETURNS text LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES "
+           "('set_config'); SELECT 'x' $$",
+           "ne(text, text) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('<>'); "
+           "SELECT false $$",
            "concat(name, text, name, text, bigint) RETURNS text LANGUAGE sql AS $$ INSERT INTO shadow.calls "
            "VALUES ('concat'); SELECT 'nowhere' $$",
            "gt(bigint, bigint) RETURNS boolean LANGUAGE sql AS $$ INSERT INTO shadow.calls VALUES ('>'); "
@@ -81,6 +85,7 @@ TEST(NotifyCapture, WritersSearchPathCannotReachIntoTheTrigger) {
     db.pg_exec(std::string("CREATE FUNCTION shadow.") + fn);
   }
   db.pg_exec("CREATE OPERATOR shadow.> (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = shadow.gt)");
+  db.pg_exec("CREATE OPERATOR shadow.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = shadow.ne)");
 
   PipelineRunner runner(cfg);
   const auto q = same_columns("items", "id, v", "id");
@@ -180,7 +185,7 @@ TEST(NotifySetup, SetupInstallsAndTeardownRemovesTriggers) {
   EXPECT_EQ(db.pg_rows("SELECT tgtype & 1 FROM pg_trigger WHERE tgname LIKE 'pg2ch_notify%' LIMIT 1"), (Rows{{"0"}}))
       << "statement-level, not row-level";
   const std::string sequences = "SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relname LIKE 'notified_%'";
-  EXPECT_EQ(db.pg_rows(sequences), (Rows{{"2"}})) << "one last-notified-bucket sequence per table";
+  EXPECT_EQ(db.pg_rows(sequences), (Rows{{"0"}})) << "the last notified bucket is a session setting, not a sequence";
   auto again = pg2ch_cli(db, config, {"setup"}, "setup2");
   ASSERT_EQ(again.wait(60s), 0) << again.describe();
   EXPECT_EQ(trigger_count(db), (Rows{{"2"}})) << "setup is idempotent";
@@ -192,8 +197,7 @@ TEST(NotifySetup, SetupInstallsAndTeardownRemovesTriggers) {
   auto teardown = pg2ch_cli(db, config, {"teardown", "--drop-target"}, "teardown");
   ASSERT_EQ(teardown.wait(60s), 0) << teardown.describe();
   EXPECT_EQ(trigger_count(db), (Rows{{"0"}}));
-  EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg_proc WHERE proname = 'pg2ch_notify'"), (Rows{{"0"}}));
-  EXPECT_EQ(db.pg_rows(sequences), (Rows{{"0"}}));
+  EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg_proc WHERE proname LIKE 'pg2ch_notify%'"), (Rows{{"0"}}));
   EXPECT_EQ(db.ch_rows("EXISTS TABLE a"), (Rows{{"0"}}));
 }
 

@@ -46,8 +46,8 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
   }
   EXPECT_EQ(count(db, kOurTriggers), "10") << "5 triggers per table, not duplicated by the second setup";
   EXPECT_EQ(count(db, kOurFunctions), "10");
-  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%' AND tgtype & 1 = 1"), "2")
-      << "one row-level trigger per table: the key-move trigger";
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%' AND tgtype & 1 = 1"), "8")
+      << "triggers = \"row\" (the default): every trigger but the truncate's is per row";
   EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%\\_mov' AND tgattr::text <> ''"), "2")
       << "it watches only UPDATEs that set a key column";
 
@@ -77,8 +77,9 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
   db.pg_exec("INSERT INTO a VALUES (100, 'after teardown')");  // writes work without the triggers
 }
 
-// An events table made by an older pg2ch (with the partial index of truncates every insert paid
-// for) is migrated in place by setup; the events queued in it are drained, not lost.
+// An events table made by an older pg2ch (ordered by an identity id, with the partial index of
+// truncates every insert paid for) is converted by setup; the events queued in it are drained,
+// not lost, and the truncate stays between the events around it.
 TEST(OutboxSetup, SetupMigratesAnOlderEventsTableAndKeepsItsEvents) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
@@ -88,11 +89,14 @@ TEST(OutboxSetup, SetupMigratesAnOlderEventsTableAndKeepsItsEvents) {
       "schema_name text NOT NULL, table_name text NOT NULL, op char(1) NOT NULL, pk jsonb, \"row\" jsonb, "
       "txid xid8 NOT NULL DEFAULT pg_current_xact_id(), created_at timestamptz NOT NULL DEFAULT now()); "
       "CREATE INDEX events_truncates ON pg2ch.events (id) WHERE op = 'T'; "
-      "INSERT INTO pg2ch.events (schema_name, table_name, op, pk) VALUES ('public', 'a', 'I', '{\"id\": 1}')");
+      "INSERT INTO pg2ch.events (schema_name, table_name, op, pk) VALUES ('public', 'a', 'I', '{\"id\": 7}'), "
+      "('public', 'a', 'T', NULL), ('public', 'a', 'I', '{\"id\": 1}'), ('public', 'gone', 'I', '{\"id\": 1}')");
   const auto cfg = outbox_config(db, {"public.a"});
   outbox_setup(cfg);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_class WHERE relname = 'events_truncates'"), "0");
-  EXPECT_EQ(events_waiting(db, cfg), "1");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_class WHERE relname = 'events_truncates' AND relkind = 'r'"), "1");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_class WHERE relname = 'events_v1'"), "0");
+  EXPECT_EQ(events_waiting(db, cfg), "2") << "the events of a, not of a table the pipeline does not capture";
+  EXPECT_EQ(count(db, "SELECT string_agg(pk, ',' ORDER BY lsn) FROM pg2ch.events"), "7,1");
   db.pg_exec("INSERT INTO a VALUES (2, 'after')");
   PipelineRunner runner(cfg);
   EXPECT_TRUE(wait_equal(db, same_columns("a", "id, v", "id")));

@@ -10,11 +10,14 @@
 
 namespace pg2ch::test {
 
+// `variant`: the payload ("key" | "row"), with "_statement" for statement-level triggers.
 inline config::Config outbox_config(const TestDatabase& db, std::vector<std::string> tables,
-                                    const std::string& payload = "key") {
+                                    const std::string& variant = "key") {
   auto cfg = make_test_config(db, std::move(tables));
   cfg.mode = "outbox";
-  cfg.outbox.payload = payload;
+  const auto sep = variant.find('_');
+  cfg.outbox.payload = variant.substr(0, sep);
+  if (sep != std::string::npos) cfg.outbox.triggers = variant.substr(sep + 1);
   cfg.outbox.interval = std::chrono::milliseconds(50);
   return cfg;
 }

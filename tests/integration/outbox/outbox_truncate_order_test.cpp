@@ -1,8 +1,10 @@
 // TRUNCATE between drainers, made deterministic: a test session locks events the way another
-// drainer's claim would, and one OutboxDrainer must yield instead of truncating ahead of earlier
-// events (which would then resurrect rows) or writing rows ahead of a truncate (which would then
-// wipe them).
+// drainer's claim would, and one OutboxDrainer must wait instead of truncating ahead of earlier
+// events (which would then resurrect rows) or yield instead of writing rows ahead of a truncate
+// (which would then wipe them).
 #include <gtest/gtest.h>
+
+#include <future>
 
 #include "capture/outbox/outbox_drainer.h"
 #include "capture/shared/source_tables.h"
@@ -26,14 +28,16 @@ struct Drainer {
   OutboxDrainer drainer;
 };
 
-// Events: 1..3 insert rows 1..3, 4 truncates, 5 inserts row 10.
+// Events: inserts of rows 1..3, a truncate (in its own table), an insert of row 10.
 void queue_insert_truncate_insert(TestDatabase& db) {
   db.pg_exec("INSERT INTO t VALUES (1, 'a')");
   db.pg_exec("INSERT INTO t VALUES (2, 'b')");
   db.pg_exec("INSERT INTO t VALUES (3, 'c')");
   db.pg_exec("TRUNCATE t");
   db.pg_exec("INSERT INTO t VALUES (10, 'after')");
-  ASSERT_EQ(db.pg_rows("SELECT string_agg(op::text, '' ORDER BY id) FROM pg2ch.events"), (Rows{{"IIITI"}}));
+  ASSERT_EQ(db.pg_rows("SELECT string_agg(op::text, '' ORDER BY lsn) FROM pg2ch.events"), (Rows{{"IIII"}}));
+  ASSERT_EQ(db.pg_rows("SELECT count(*) FROM pg2ch.events e, pg2ch.events_truncates tr WHERE e.lsn < tr.lsn"),
+            (Rows{{"3"}}));
 }
 
 TEST(OutboxTruncateOrder, TruncateWaitsForEarlierEventsAnotherDrainerHolds) {
@@ -44,16 +48,19 @@ TEST(OutboxTruncateOrder, TruncateWaitsForEarlierEventsAnotherDrainerHolds) {
   queue_insert_truncate_insert(db);
   Drainer d(cfg);
 
-  auto other = db.pg_connect();  // "another drainer" holding the first two inserts
+  auto other = db.pg_connect();  // "another drainer" holding two of the earlier inserts
   other.exec("BEGIN");
-  other.exec("SELECT id FROM pg2ch.events ORDER BY id LIMIT 2 FOR UPDATE");
-  EXPECT_EQ(d.drainer.drain_once(), OutboxDrainer::Outcome::Blocked);
-  EXPECT_EQ(events_waiting(db, cfg), "5") << "a blocked claim is rolled back";
+  other.exec("SELECT ctid FROM pg2ch.events ORDER BY lsn LIMIT 2 FOR UPDATE");
+  auto drained = std::async(std::launch::async, [&] { return d.drainer.drain_once(); });
+  EXPECT_EQ(drained.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout)
+      << "the truncate waits for the events another drainer holds";
   EXPECT_EQ(db.ch_rows("SELECT count() FROM t"), (Rows{{"0"}})) << "nothing written ahead of the truncate";
 
-  other.exec("ROLLBACK");
+  other.exec("ROLLBACK");  // that drainer failed: its events are the truncate's to discard
+  EXPECT_EQ(drained.get(), OutboxDrainer::Outcome::Drained);
+  EXPECT_EQ(d.drainer.stats().truncates, 1u);
+  EXPECT_EQ(events_waiting(db, cfg), "1") << "only the insert after the truncate is left";
   EXPECT_EQ(d.drainer.drain_once(), OutboxDrainer::Outcome::Drained);
-  EXPECT_EQ(events_waiting(db, cfg), "0");
   EXPECT_EQ(db.ch_rows("SELECT id, v FROM t FINAL WHERE _deleted = 0"), (Rows{{"10", "after"}}));
   EXPECT_EQ(d.drainer.drain_once(), OutboxDrainer::Outcome::Empty);
 }
@@ -68,7 +75,7 @@ TEST(OutboxTruncateOrder, EventsAfterATruncateWaitForIt) {
 
   auto other = db.pg_connect();  // "another drainer" holding the truncate
   other.exec("BEGIN");
-  other.exec("SELECT id FROM pg2ch.events WHERE op = 'T' FOR UPDATE");
+  other.exec("SELECT ctid FROM pg2ch.events_truncates FOR UPDATE");
   EXPECT_EQ(d.drainer.drain_once(), OutboxDrainer::Outcome::Blocked);
   EXPECT_EQ(d.drainer.stats().blocked, 1u);
   other.exec("ROLLBACK");

@@ -41,7 +41,7 @@ TEST_P(OutboxTypes, EveryMappedTypeArrivesExactly) {
   runner.stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(OutboxPayload, OutboxTypes, ::testing::Values("key", "row"),
+INSTANTIATE_TEST_SUITE_P(OutboxPayload, OutboxTypes, ::testing::Values("key", "row", "row_statement"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

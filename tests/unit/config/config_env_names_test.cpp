@@ -54,6 +54,7 @@ TEST(ConfigEnvNames, CaptureModeSections) {
                      {"PG2CH_NOTIFY_COALESCE_MS", "20"},
                      {"PG2CH_OUTBOX_PAYLOAD", "row"},
                      {"PG2CH_OUTBOX_BATCH_SIZE", "2000"},
+                     {"PG2CH_OUTBOX_TRIGGERS", "statement"},
                      {"PG2CH_KAFKA_FORMAT", "key"},
                      {"PG2CH_STATE_STORE", "postgres"}});
   EXPECT_EQ(c.mode, "outbox");
@@ -65,6 +66,7 @@ TEST(ConfigEnvNames, CaptureModeSections) {
   EXPECT_EQ(c.notify.coalesce.count(), 20);
   EXPECT_EQ(c.outbox.payload, "row");
   EXPECT_EQ(c.outbox.batch_size, 2000u);
+  EXPECT_EQ(c.outbox.triggers, "statement");
   EXPECT_EQ(c.kafka.format, "key");
   EXPECT_EQ(c.state.store, "postgres");
 }

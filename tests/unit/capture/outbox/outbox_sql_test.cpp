@@ -1,5 +1,5 @@
-// The outbox's generated SQL as text: names, quoting, the statement-trigger bodies and the
-// per-table drain queries. Behaviour on a real server is covered by tests/integration/outbox.
+// The outbox's generated SQL as text: names, quoting, the row- and statement-trigger bodies and
+// the per-table drain queries. Behaviour on a real server is covered by tests/integration/outbox.
 #include "capture/outbox/outbox_sql.h"
 
 #include <gtest/gtest.h>
@@ -83,82 +83,158 @@ TEST(OutboxSql, NamesFitPostgresIdentifierLimit) {
   EXPECT_THROW(outbox_names(cfg), Error) << "the progress table name would not fit";
 }
 
-TEST(OutboxSql, InsertTriggerBuildsTheKeyFromTheTransitionTable) {
+constexpr OutboxLayout kKeyRow{Payload::Key, TriggerLevel::Row};
+constexpr OutboxLayout kKeyStatement{Payload::Key, TriggerLevel::Statement};
+constexpr OutboxLayout kRowRow{Payload::Row, TriggerLevel::Row};
+constexpr OutboxLayout kRowStatement{Payload::Row, TriggerLevel::Statement};
+
+// "public"."items" (id bigint, note text), key id.
+pipeline::TableSchema items() {
+  pipeline::TableSchema t;
+  t.relation_oid = 16500;
+  t.source_schema = "public";
+  t.source_name = "items";
+  t.source_columns = {column("id", types::oid::kInt8, true), column("note", types::oid::kText)};
+  for (std::size_t i = 0; i < t.source_columns.size(); ++i) {
+    t.source_columns[i].target_index = static_cast<int>(i);
+    pipeline::TargetColumn tc;
+    tc.name = t.source_columns[i].name;
+    tc.source_index = static_cast<int>(i);
+    tc.is_key = t.source_columns[i].is_key;
+    t.target_columns.push_back(std::move(tc));
+  }
+  t.key_target_indexes = {0};
+  return t;
+}
+
+TEST(OutboxSql, EventsAreAHeapVersionedByTheWalPosition) {
+  const auto ddl = queue_ddl(names());
+  EXPECT_TRUE(contains(ddl[1], "lsn pg_lsn NOT NULL,\n  rel oid NOT NULL,\n  op \"char\" NOT NULL,\n  pk text"))
+      << ddl[1];
+  for (const auto& sql : ddl) {
+    EXPECT_FALSE(contains(sql, "IDENTITY")) << "no sequence: " << sql;
+    EXPECT_FALSE(contains(sql, "DEFAULT now()") && contains(sql, "\"events\" (")) << "no clock default: " << sql;
+  }
+  EXPECT_TRUE(contains(ddl[2], "\"pg2ch\".\"events_truncates\" (lsn pg_lsn NOT NULL, rel oid NOT NULL)")) << ddl[2];
+}
+
+TEST(OutboxSql, RowTriggerWritesOneEventFromNew) {
+  const auto bare = trigger_body(names(), items(), kKeyRow, TriggerOp::Insert);
+  EXPECT_EQ(bare,
+            "INSERT INTO \"pg2ch\".\"events\" (lsn, rel, op, pk, \"row\")\n  VALUES "
+            "(pg_catalog.pg_current_wal_insert_lsn(), 16500::pg_catalog.oid, 'I', NEW.\"id\"::pg_catalog.text, "
+            "NULL);")
+      << "a one-column integer key travels as its bare text";
+  const auto composite = trigger_body(names(), orders(), kKeyRow, TriggerOp::Update);
+  EXPECT_TRUE(contains(composite,
+                       "'U', pg_catalog.jsonb_build_object('tenant', NEW.\"tenant\", 'Id', "
+                       "NEW.\"Id\")::pg_catalog.text, NULL)"))
+      << composite;
+  const auto del = trigger_body(names(), items(), kKeyRow, TriggerOp::Delete);
+  EXPECT_TRUE(contains(del, "'D', OLD.\"id\"::pg_catalog.text, NULL)")) << del;
+}
+
+TEST(OutboxSql, StatementTriggerWritesEventsFromTheTransitionTable) {
   const auto t = orders();
-  const auto key = trigger_body(names(), t, Payload::Key, TriggerOp::Insert);
+  const auto key = trigger_body(names(), t, kKeyStatement, TriggerOp::Insert);
   EXPECT_TRUE(contains(key,
-                       "'Odd Schema', 'orders', 'I', pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', "
-                       "n.\"Id\"), NULL FROM new_rows n"))
+                       "SELECT pg_catalog.pg_current_wal_insert_lsn(), 16384::pg_catalog.oid, 'I', "
+                       "pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\")::pg_catalog.text, NULL "
+                       "FROM new_rows n"))
       << key;
   EXPECT_FALSE(contains(key, "to_jsonb")) << "key payload stores no row";
 
-  const auto row = trigger_body(names(), t, Payload::Row, TriggerOp::Insert);
+  const auto row = trigger_body(names(), t, kRowStatement, TriggerOp::Insert);
   EXPECT_TRUE(contains(row, "pg_catalog.to_jsonb(n) OPERATOR(pg_catalog.-) ARRAY['secret']::pg_catalog.text[]"))
       << "excluded columns stay out: " << row;
   EXPECT_TRUE(contains(row,
                        "OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('doc', n.\"doc\"::pg_catalog.text, "
                        "'score', n.\"score\"::pg_catalog.text)"))
       << "json and float columns travel as text: " << row;
+  EXPECT_TRUE(contains(trigger_body(names(), t, kRowRow, TriggerOp::Insert), "pg_catalog.to_jsonb(NEW)"));
+  const auto rows_key = trigger_body(names(), items(), kRowRow, TriggerOp::Delete);
+  EXPECT_TRUE(contains(rows_key, "pg_catalog.jsonb_build_object('id', OLD.\"id\")::pg_catalog.text"))
+      << "the row payload's key is JSON, which jsonb_populate_record reads: " << rows_key;
 }
 
-TEST(OutboxSql, KeyMovesAreDeletesQueuedByARowTriggerOnTheKeyColumns) {
-  const auto update = trigger_body(names(), orders(), Payload::Key, TriggerOp::Update);
-  EXPECT_TRUE(contains(update, "'U', pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\")"))
-      << update;
+TEST(OutboxSql, KeyMovesAreQueuedByARowTriggerOnTheKeyColumns) {
+  const auto update = trigger_body(names(), orders(), kKeyStatement, TriggerOp::Update);
   EXPECT_FALSE(contains(update, "old_rows")) << "the statement trigger writes the new rows only: " << update;
 
-  const auto move = trigger_body(names(), orders(), Payload::Row, TriggerOp::KeyMove);
-  EXPECT_TRUE(contains(move, "VALUES ('Odd Schema', 'orders', 'D', pg_catalog.jsonb_build_object('tenant', "
-                             "OLD.\"tenant\", 'Id', OLD.\"Id\"), NULL)"))
+  const auto move = trigger_body(names(), orders(), kRowStatement, TriggerOp::KeyMove);
+  EXPECT_TRUE(contains(move, "16384::pg_catalog.oid, 'M', pg_catalog.jsonb_build_object('tenant', OLD.\"tenant\", "
+                             "'Id', OLD.\"Id\")::pg_catalog.text, NULL)"))
       << move;
 
-  const auto ddl = trigger_ddl(names(), orders(), Payload::Key);
-  const std::string when =
-      " FOR EACH ROW WHEN (ROW(OLD.\"tenant\", OLD.\"Id\")::pg_catalog.record OPERATOR(pg_catalog.*<>) "
-      "ROW(NEW.\"tenant\", NEW.\"Id\")::pg_catalog.record) EXECUTE FUNCTION \"pg2ch\".\"shop_16384_mov\"()";
-  EXPECT_EQ(ddl[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE OF \"tenant\", \"Id\" ON "
-                    "\"Odd Schema\".\"orders\"" +
-                        when);
-  const auto every = trigger_ddl(names(), orders(), Payload::Key, KeyMoveScope::EveryUpdate);
-  EXPECT_EQ(every[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE ON \"Odd Schema\".\"orders\"" + when)
-      << "a table with a BEFORE UPDATE trigger of its own: every update is looked at";
+  for (const auto layout : {kKeyRow, kKeyStatement}) {
+    const auto ddl = trigger_ddl(names(), orders(), layout);
+    const std::string when =
+        " FOR EACH ROW WHEN (ROW(OLD.\"tenant\", OLD.\"Id\")::pg_catalog.record OPERATOR(pg_catalog.*<>) "
+        "ROW(NEW.\"tenant\", NEW.\"Id\")::pg_catalog.record) EXECUTE FUNCTION \"pg2ch\".\"shop_16384_mov\"()";
+    EXPECT_EQ(ddl[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE OF \"tenant\", \"Id\" ON "
+                      "\"Odd Schema\".\"orders\"" +
+                          when);
+    const auto every = trigger_ddl(names(), orders(), layout, KeyMoveScope::EveryUpdate);
+    EXPECT_EQ(every[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE ON \"Odd Schema\".\"orders\"" + when)
+        << "a table with a BEFORE UPDATE trigger of its own: every update is looked at";
+  }
 }
 
 TEST(OutboxSql, TriggerBodiesQualifyEveryNameTheyUse) {
   // SECURITY DEFINER without a pinned search_path: an unqualified function, operator or type
   // could resolve to a writer's own object and run with the definer's rights.
-  const std::regex unqualified_call(R"((^|[^.\w])(jsonb_build_object|to_jsonb)\()");
+  const std::regex unqualified_call(R"((^|[^.\w])(jsonb_build_object|to_jsonb|pg_current_wal_insert_lsn)\()");
   const std::regex bare_operator(R"(\) (-|\|\||=) )");
-  const std::regex unqualified_cast(R"(::(text|jsonb)\b)");
-  for (Payload payload : {Payload::Key, Payload::Row}) {
-    for (TriggerOp op : kTriggerOps) {
-      const auto body = trigger_body(names(), orders(), payload, op);
-      EXPECT_FALSE(std::regex_search(body, unqualified_call)) << body;
-      EXPECT_FALSE(std::regex_search(body, bare_operator)) << body;
-      EXPECT_FALSE(std::regex_search(body, unqualified_cast)) << body;
+  const std::regex unqualified_cast(R"(::(text|jsonb|oid)\b)");
+  for (const auto layout : {kKeyRow, kKeyStatement, kRowRow, kRowStatement}) {
+    for (const auto& t : {orders(), items()}) {
+      for (TriggerOp op : kTriggerOps) {
+        const auto body = trigger_body(names(), t, layout, op);
+        EXPECT_FALSE(std::regex_search(body, unqualified_call)) << body;
+        EXPECT_FALSE(std::regex_search(body, bare_operator)) << body;
+        EXPECT_FALSE(std::regex_search(body, unqualified_cast)) << body;
+      }
     }
   }
 }
 
-TEST(OutboxSql, TriggerDdlIsStatementLevelWithTransitionTables) {
-  const auto ddl = trigger_ddl(names(), orders(), Payload::Key);
-  ASSERT_EQ(ddl.size(), 15u);  // function, comment, trigger for 5 operations
-  EXPECT_TRUE(contains(ddl[0], "CREATE OR REPLACE FUNCTION \"pg2ch\".\"shop_16384_ins\"()")) << ddl[0];
-  EXPECT_TRUE(contains(ddl[1], "writes pg2ch.events")) << ddl[1];
-  EXPECT_EQ(ddl[2],
+TEST(OutboxSql, TriggerDdlFollowsTheTriggerLevel) {
+  const auto stmt = trigger_ddl(names(), orders(), kKeyStatement);
+  ASSERT_EQ(stmt.size(), 15u);  // function, comment, trigger for 5 operations
+  EXPECT_TRUE(contains(stmt[0], "CREATE OR REPLACE FUNCTION \"pg2ch\".\"shop_16384_ins\"()")) << stmt[0];
+  EXPECT_TRUE(contains(stmt[1], "writes pg2ch.events")) << stmt[1];
+  EXPECT_EQ(stmt[2],
             "CREATE OR REPLACE TRIGGER \"pg2ch_shop_ins\" AFTER INSERT ON \"Odd Schema\".\"orders\" REFERENCING NEW "
             "TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION \"pg2ch\".\"shop_16384_ins\"()");
-  EXPECT_TRUE(contains(ddl[5], "AFTER UPDATE ON \"Odd Schema\".\"orders\" REFERENCING NEW TABLE AS new_rows FOR EACH "
-                              "STATEMENT"))
-      << ddl[5];
-  EXPECT_TRUE(contains(ddl[11], "AFTER DELETE ON \"Odd Schema\".\"orders\" REFERENCING OLD TABLE AS old_rows"))
-      << ddl[11];
-  EXPECT_TRUE(contains(ddl[14], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << ddl[14];
-  for (std::size_t i = 0; i < ddl.size(); ++i) {
-    EXPECT_EQ(contains(ddl[i], "FOR EACH ROW"), i == 8) << "only the key-move trigger is per row: " << ddl[i];
+  EXPECT_TRUE(contains(stmt[5], "AFTER UPDATE ON \"Odd Schema\".\"orders\" REFERENCING NEW TABLE AS new_rows FOR EACH "
+                                "STATEMENT"))
+      << stmt[5];
+  EXPECT_TRUE(contains(stmt[11], "AFTER DELETE ON \"Odd Schema\".\"orders\" REFERENCING OLD TABLE AS old_rows"))
+      << stmt[11];
+  EXPECT_TRUE(contains(stmt[14], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << stmt[14];
+  for (std::size_t i = 0; i < stmt.size(); ++i) {
+    EXPECT_EQ(contains(stmt[i], "FOR EACH ROW"), i == 8) << "only the key-move trigger is per row: " << stmt[i];
   }
-  EXPECT_TRUE(contains(ddl[0], function_source(trigger_body(names(), orders(), Payload::Key, TriggerOp::Insert))))
+  EXPECT_TRUE(contains(stmt[0], function_source(trigger_body(names(), orders(), kKeyStatement, TriggerOp::Insert))))
       << "run compares the installed prosrc with function_source()";
+
+  const auto row = trigger_ddl(names(), orders(), kKeyRow);
+  EXPECT_EQ(row[2],
+            "CREATE OR REPLACE TRIGGER \"pg2ch_shop_ins\" AFTER INSERT ON \"Odd Schema\".\"orders\" FOR EACH ROW "
+            "EXECUTE FUNCTION \"pg2ch\".\"shop_16384_ins\"()");
+  EXPECT_TRUE(contains(row[14], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << row[14];
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    if (i % 3 == 2) {
+      EXPECT_EQ(contains(row[i], "FOR EACH ROW"), i != 14) << row[i];
+      EXPECT_FALSE(contains(row[i], "REFERENCING")) << row[i];
+    }
+  }
+}
+
+TEST(OutboxSql, TruncatesGoToTheirOwnTable) {
+  EXPECT_EQ(trigger_body(names(), items(), kKeyRow, TriggerOp::Truncate),
+            "INSERT INTO \"pg2ch\".\"events_truncates\" (lsn, rel) VALUES (pg_catalog.pg_current_wal_insert_lsn(), "
+            "16500::pg_catalog.oid);");
 }
 
 TEST(OutboxSql, FunctionsPinTheSettingsTheirEventsDependOn) {
@@ -168,39 +244,48 @@ TEST(OutboxSql, FunctionsPinTheSettingsTheirEventsDependOn) {
   const auto row = function_settings(t, Payload::Row);
   EXPECT_TRUE(contains(row, "SET extra_float_digits = 1")) << "the row holds a float8 column: " << row;
   EXPECT_FALSE(contains(row, "intervalstyle")) << row;
-  EXPECT_TRUE(contains(trigger_ddl(names(), t, Payload::Row)[0], row));
+  EXPECT_TRUE(contains(trigger_ddl(names(), t, kRowStatement)[0], row));
 }
 
 TEST(OutboxSql, KeyPayloadFetchJoinsTheSourceOnTheTypedKey) {
   const auto sql = fetch_rows_sql(names(), orders(), Payload::Key);
   EXPECT_TRUE(contains(sql,
-                       "SELECT e.id, e.op <> 'D' AND s.\"tenant\" IS NOT NULL, COALESCE(s.\"tenant\", "
-                       "k.\"tenant\"), COALESCE(s.\"Id\", k.\"Id\"), s.\"note\", NULL, s.\"doc\", s.\"score\" FROM"))
+                       "SELECT e.ctid, (CASE WHEN s.\"tenant\" IS NULL THEN 'd' ELSE 'w' END)::\"char\", "
+                       "COALESCE(s.\"tenant\", k.\"tenant\"), COALESCE(s.\"Id\", k.\"Id\"), s.\"note\", NULL, "
+                       "s.\"doc\", s.\"score\" FROM"))
       << sql;
   EXPECT_TRUE(contains(sql,
-                       "jsonb_populate_record(NULL::\"Odd Schema\".\"orders\", e.pk) k LEFT JOIN \"Odd "
-                       "Schema\".\"orders\" s ON s.\"tenant\" = k.\"tenant\" AND s.\"Id\" = k.\"Id\""))
-      << sql;
-  EXPECT_TRUE(contains(sql,
-                       "WHERE e.id = ANY($1::bigint[]) AND e.schema_name = 'Odd Schema' AND e.table_name = "
-                       "'orders' AND e.op <> 'T'"))
+                       "jsonb_populate_record(NULL::\"Odd Schema\".\"orders\", e.pk::jsonb) k LEFT JOIN \"Odd "
+                       "Schema\".\"orders\" s ON s.\"tenant\" = k.\"tenant\" AND s.\"Id\" = k.\"Id\" AND "
+                       "ROW(s.\"tenant\", s.\"Id\")::pg_catalog.record OPERATOR(pg_catalog.*=) ROW(k.\"tenant\", "
+                       "k.\"Id\")::pg_catalog.record"))
+      << "the key's index finds the row, its bytes must match too: " << sql;
+  EXPECT_TRUE(contains(sql, "WHERE e.ctid = ANY($1::pg_catalog.tid[]) AND e.rel = 16384::pg_catalog.oid"))
       << "only this table's events are read as its row type: " << sql;
+  const auto bare = fetch_rows_sql(names(), items(), Payload::Key);
+  EXPECT_TRUE(contains(bare, "jsonb_populate_record(NULL::\"public\".\"items\", jsonb_build_object('id', e.pk)) k"))
+      << "a bare key is read as the column's own type and collation: " << bare;
 }
 
 TEST(OutboxSql, RowPayloadFetchPopulatesFromTheEvent) {
   const auto sql = fetch_rows_sql(names(), orders(), Payload::Row);
-  EXPECT_TRUE(contains(sql, "jsonb_populate_record(NULL::\"Odd Schema\".\"orders\", COALESCE(e.\"row\", e.pk)) r"))
+  EXPECT_TRUE(
+      contains(sql, "jsonb_populate_record(NULL::\"Odd Schema\".\"orders\", COALESCE(e.\"row\", e.pk::jsonb)) r"))
       << sql;
   EXPECT_TRUE(contains(sql,
                        "r.\"tenant\", r.\"Id\", r.\"note\", NULL, CASE WHEN e.\"row\" IS NULL THEN r.\"doc\" "
                        "ELSE (e.\"row\" ->> 'doc')::jsonb END, r.\"score\""))
       << sql;
+  EXPECT_TRUE(contains(sql, "WHEN 'M' THEN CASE WHEN EXISTS (SELECT 1 FROM \"Odd Schema\".\"orders\" s WHERE "
+                            "s.\"tenant\" = r.\"tenant\" AND s.\"Id\" = r.\"Id\" AND ROW("))
+      << "a moved-away key is deleted only when it is gone now: " << sql;
 }
 
-TEST(OutboxSql, ClaimSkipsLockedEventsInIdOrder) {
-  EXPECT_EQ(claim_sql(names()),
-            "SELECT id, schema_name, table_name, op FROM \"pg2ch\".\"events\" ORDER BY id LIMIT $1 FOR UPDATE SKIP "
-            "LOCKED");
+TEST(OutboxSql, ClaimSkipsLockedEventsInHeapOrderFromTheCursor) {
+  EXPECT_EQ(claim_sql(names(), false),
+            "SELECT ctid, lsn, rel, op FROM \"pg2ch\".\"events\" WHERE ctid >= $2::pg_catalog.tid LIMIT $1 FOR UPDATE "
+            "SKIP LOCKED");
+  EXPECT_TRUE(contains(claim_sql(names(), true), "WHERE ctid < $2::pg_catalog.tid"));
 }
 
 }  // namespace
