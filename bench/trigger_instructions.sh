@@ -111,6 +111,8 @@ done
 psql_q -c "CHECKPOINT"
 "$ROOT/scripts/pg-local.sh" stop "$WORK/pg" >/dev/null
 DATA=$WORK/pg/data
+mkdir -p "$WORK/cg"
+chown postgres: "$WORK/cg"  # the backend runs as postgres and writes its profile there
 
 statement() {  # VARIANT KIND INDEX
   case $2 in
@@ -122,7 +124,7 @@ statement() {  # VARIANT KIND INDEX
 
 # Instructions of a stand-alone backend running COUNT statements (after 20 warm-up ones).
 instructions() {  # VARIANT KIND COUNT
-  local dir=$WORK/run script=$WORK/run.sql out=$WORK/run.callgrind i
+  local dir=$WORK/run script=$WORK/cg/run.sql out=$WORK/cg/run.callgrind i
   rm -rf "$dir"
   cp -a "$DATA" "$dir"
   {

@@ -1,7 +1,7 @@
 #pragma once
-// What `pg2ch setup` installs at the source for mode = "notify": one trigger function in
-// notify.trigger_schema, and per table a STATEMENT-level AFTER INSERT OR UPDATE OR DELETE OR
-// TRUNCATE trigger. Statement level makes a 100k-row INSERT send one notification. A session
+// What `pg2ch setup` installs at the source for mode = "notify": per table a trigger function in
+// notify.trigger_schema and a STATEMENT-level AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+// trigger that calls it. Statement level makes a 100k-row INSERT send one notification. A session
 // setting holding the last time bucket it notified makes a session's stream of small transactions
 // send one per notify.coalesce: PostgreSQL serialises the commits of every transaction that
 // queued a notification (PreCommit_Notify takes a global lock), so notifying in every one costs
@@ -26,7 +26,7 @@ std::string trigger_name(const config::Config& cfg);
 std::string notified_setting(const config::Config& cfg, const pg::TableRef& table);
 
 void install_notify_triggers(pg::Connection& conn, const config::Config& cfg, const std::vector<pg::TableRef>& tables);
-// Drops the triggers (and sequences older pg2ch kept); the function too when no other trigger uses it.
+// Drops the triggers and their functions (and what older pg2ch installed, when nothing uses it).
 void drop_notify_triggers(pg::Connection& conn, const config::Config& cfg, const std::vector<pg::TableRef>& tables);
 bool has_notify_trigger(pg::Connection& conn, const config::Config& cfg, const pg::TableRef& table);
 // A trigger of an older pg2ch (channel argument only) notifies every statement.
