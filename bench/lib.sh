@@ -75,3 +75,84 @@ bench_start_servers() {
 psql_q() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 chq() { curl -sS --fail-with-body "$CH_URL" --data-binary "$1"; }
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+# Sets PG2CH: the given binary, or a Release build in BUILD_DIR (unless SKIP_BUILD=1).
+bench_pg2ch_binary() {
+  if [ -z "${PG2CH:-}" ]; then
+    if [ "$SKIP_BUILD" != 1 ]; then
+      log "building Release pg2ch in $BUILD_DIR"
+      cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+      cmake --build "$BUILD_DIR" --target pg2ch >/dev/null
+    fi
+    PG2CH=$BUILD_DIR/pg2ch
+  fi
+  [ -x "$PG2CH" ] || die "no pg2ch binary at $PG2CH"
+  mkdir -p "$RESULTS"
+}
+
+# The trigger-cost benchmarks' variants, each on its own table public.src_<variant> of one shape:
+#   none            no trigger
+#   seed            the seed's per-row plpgsql trigger: INSERT INTO events_table (id) ON CONFLICT
+#   outbox_key      pg2ch outbox as `pg2ch setup` installs it: payload = "key", triggers = "row"
+#   outbox_key_stmt the same with triggers = "statement"
+#   outbox_row      payload = "row", triggers = "row"
+#   seed_notify     the seed's per-row trigger: PERFORM pg_notify('new_data', NEW.id::text)
+#   notify          pg2ch's notify trigger as `pg2ch setup` installs it (default coalesce_ms)
+BENCH_TRIGGER_VARIANTS="none seed outbox_key outbox_key_stmt outbox_row seed_notify notify"
+bench_install_variant() {  # VARIANT
+  local v=$1
+  psql_q -c "CREATE TABLE public.src_$v (id bigserial PRIMARY KEY, name text NOT NULL, value int NOT NULL,
+             updated_at timestamptz NOT NULL DEFAULT now())"
+  case $v in
+    none) ;;
+    seed)
+      psql_q <<'SQL'
+CREATE TABLE events_table (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION seed_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO events_table (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER seed_capture AFTER INSERT OR UPDATE ON src_seed FOR EACH ROW EXECUTE FUNCTION seed_capture();
+SQL
+      ;;
+    seed_notify)
+      psql_q <<'SQL'
+CREATE FUNCTION seed_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('new_data', NEW.id::text);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER seed_notify AFTER INSERT OR UPDATE ON src_seed_notify FOR EACH ROW EXECUTE FUNCTION seed_notify();
+SQL
+      ;;
+    outbox_key) bench_variant_setup "$v" $'mode = "outbox"\n[outbox]\npayload = "key"\ntable = "events_key"' ;;
+    outbox_key_stmt)
+      bench_variant_setup "$v" $'mode = "outbox"\n[outbox]\npayload = "key"\ntriggers = "statement"\ntable = "events_stmt"' ;;
+    outbox_row) bench_variant_setup "$v" $'mode = "outbox"\n[outbox]\npayload = "row"\ntable = "events_row"' ;;
+    notify) bench_variant_setup "$v" $'mode = "notify"\n[poll]\nwatermark = "id"\n[notify]\nchannel = "cost_notify"' ;;
+    *) die "unknown variant $v" ;;
+  esac
+}
+# The queue tables a variant's writes fill.
+bench_variant_queues() {  # VARIANT
+  case $1 in
+    seed) echo public.events_table ;;
+    outbox_key) echo pg2ch.events_key pg2ch.events_key_truncates ;;
+    outbox_key_stmt) echo pg2ch.events_stmt pg2ch.events_stmt_truncates ;;
+    outbox_row) echo pg2ch.events_row pg2ch.events_row_truncates ;;
+  esac
+}
+# `pg2ch setup` of pipeline cost_VARIANT capturing public.src_VARIANT, with the mode's own settings.
+bench_variant_setup() {  # VARIANT MODE_TOML
+  cat >"$WORK/$1.toml" <<EOT
+name = "cost_$1"
+$2
+[state]
+path = "$WORK/$1.state"
+[[tables]]
+name = "public.src_$1"
+EOT
+  "$PG2CH" --config "$WORK/$1.toml" setup >>"$WORK/setup.log" 2>&1 ||
+    die "pg2ch setup ($1) failed: $(tail -n 5 "$WORK/setup.log")"
+}

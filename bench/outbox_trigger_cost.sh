@@ -12,15 +12,9 @@
 # variant has its own source table (same shape) with its triggers installed once; rounds run the
 # variants interleaved (A B C A B C ...) and the report gives per-variant medians.
 #
-# Variants:
-#   none            no trigger
-#   seed            the seed's per-row plpgsql trigger: INSERT INTO events_table (id) ON CONFLICT
-#   outbox_key      pg2ch's outbox as `pg2ch setup` installs it, payload = "key", triggers = "row"
-#   outbox_key_stmt the same with triggers = "statement"
-#   outbox_row      payload = "row", triggers = "row"
-#   seed_notify     the seed's per-row trigger: PERFORM pg_notify('new_data', NEW.id::text)
-#   notify          pg2ch's notify trigger as `pg2ch setup` installs it (mode = "notify", default
-#                   coalesce_ms); its "vs seed" ratios are to seed_notify
+# Variants: BENCH_TRIGGER_VARIANTS in bench/lib.sh (no capture, the seed's two triggers, pg2ch's
+# outbox with either payload and trigger level, pg2ch's notify); notify and seed_notify are
+# compared with seed_notify, the rest with seed.
 # (bench/trigger_instructions.sh counts the same triggers' CPU instructions: deterministic where
 # these timings drift.)
 #
@@ -54,99 +48,19 @@ TPS_SECONDS=${TPS_SECONDS:-0}
 TPS_CLIENTS=${TPS_CLIENTS:-4}
 TPS_ROUNDS=${TPS_ROUNDS:-$ROUNDS}
 CH_DB=db
-ALL_VARIANTS="none seed outbox_key outbox_key_stmt outbox_row seed_notify notify"
-VARIANTS=${VARIANTS:-$ALL_VARIANTS}
+
 
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
-if [ -z "${PG2CH:-}" ]; then
-  if [ "$SKIP_BUILD" != 1 ]; then
-    log "building Release pg2ch in $BUILD_DIR"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD_DIR" --target pg2ch >/dev/null
-  fi
-  PG2CH=$BUILD_DIR/pg2ch
-fi
-[ -x "$PG2CH" ] || die "no pg2ch binary at $PG2CH"
-mkdir -p "$RESULTS"
+VARIANTS=${VARIANTS:-$BENCH_TRIGGER_VARIANTS}
+bench_pg2ch_binary
 # pg2ch setup creates the ClickHouse targets too, so both servers run.
 bench_start_servers
 
 # ---------------------------------------------------------------------------------------------
 # Tables and triggers
 
-make_table() {  # NAME
-  psql_q -c "CREATE TABLE public.$1 (id bigserial PRIMARY KEY, name text NOT NULL, value int NOT NULL,
-             updated_at timestamptz NOT NULL DEFAULT now())"
-}
-
-install_seed() {
-  psql_q <<'SQL'
-CREATE TABLE events_table (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
-CREATE FUNCTION seed_capture() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO events_table (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
-  RETURN NEW;
-END $$;
-CREATE TRIGGER seed_capture AFTER INSERT OR UPDATE ON src_seed FOR EACH ROW EXECUTE FUNCTION seed_capture();
-SQL
-}
-
-install_seed_notify() {
-  psql_q <<'SQL'
-CREATE FUNCTION seed_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('new_data', NEW.id::text);
-  RETURN NEW;
-END $$;
-CREATE TRIGGER seed_notify AFTER INSERT OR UPDATE ON src_seed_notify FOR EACH ROW EXECUTE FUNCTION seed_notify();
-SQL
-}
-
-# `pg2ch setup` of pipeline cost_NAME capturing public.src_NAME, with the mode's own settings.
-pg2ch_setup() {  # NAME MODE_TOML
-  local cfg=$WORK/$1.toml
-  cat >"$cfg" <<EOF
-name = "cost_$1"
-$2
-[state]
-path = "$WORK/$1.state"
-[[tables]]
-name = "public.src_$1"
-EOF
-  "$PG2CH" --config "$cfg" setup >>"$WORK/setup.log" 2>&1 || die "pg2ch setup ($1) failed: $(tail -n 5 "$WORK/setup.log")"
-}
-
-install_pg2ch_notify() {
-  pg2ch_setup notify $'mode = "notify"\n[poll]\nwatermark = "id"\n[notify]\nchannel = "cost_notify"'
-}
-
-install_pg2ch() {  # VARIANT PAYLOAD TRIGGERS
-  pg2ch_setup "$1" "mode = \"outbox\"
-[outbox]
-payload = \"$2\"
-triggers = \"$3\"
-table = \"events_$1\""
-}
-
-# The events tables a variant's inserts fill (emptied before each run so every run starts alike).
-events_tables() {  # VARIANT
-  case $1 in
-    none) ;;
-    seed) echo public.events_table ;;
-    outbox_*) echo "pg2ch.events_$1 pg2ch.events_$1_truncates" ;;
-  esac
-}
-
-for v in $ALL_VARIANTS; do
-  make_table "src_$v"
-done
-install_seed
-install_seed_notify
-install_pg2ch_notify
-install_pg2ch outbox_key key row
-install_pg2ch outbox_key_stmt key statement
-install_pg2ch outbox_row row row
+for v in $VARIANTS; do bench_install_variant "$v"; done
 
 # ---------------------------------------------------------------------------------------------
 # Statement files: warm-up (plans, plpgsql compile, caches), then the measured statements between
@@ -185,19 +99,18 @@ write_script() {  # VARIANT KIND(single|multi|update) COUNT FILE
   } >"$file"
 }
 
-measures_updates() { true; }
 
 SINGLE=$((SINGLE / 20 * 20))
 for v in $VARIANTS; do
   write_script "$v" single "$SINGLE" "$WORK/$v.single.sql"
   write_script "$v" multi "$MULTI" "$WORK/$v.multi.sql"
-  measures_updates "$v" && write_script "$v" update "$SINGLE" "$WORK/$v.update.sql"
+  write_script "$v" update "$SINGLE" "$WORK/$v.update.sql"
   echo "INSERT INTO src_$v (name, value) VALUES ('name', 1);" >"$WORK/$v.pgbench.sql"
 done
 
 reset_variant() {  # VARIANT [ROWS to load, whose events are then dropped]
   local sql="TRUNCATE public.src_$1 RESTART IDENTITY;" t events=""
-  for t in $(events_tables "$1"); do events+=" TRUNCATE $t;"; done
+  for t in $(bench_variant_queues "$1"); do events+=" TRUNCATE $t;"; done
   [ -n "${2:-}" ] && sql+=" INSERT INTO public.src_$1 (name, value) SELECT 'name', g FROM generate_series(1, $2) g;"
   psql_q -c "$sql$events" -c "CHECKPOINT"
 }
@@ -226,7 +139,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for v in $VARIANTS; do
     SAMPLES[$v.single]+="$(run_once "$v" single "$SINGLE") "
     SAMPLES[$v.multi]+="$(run_once "$v" multi "$MULTI") "
-    measures_updates "$v" && SAMPLES[$v.update]+="$(run_once "$v" update "$SINGLE") "
+    SAMPLES[$v.update]+="$(run_once "$v" update "$SINGLE") "
   done
   log "round $r/$ROUNDS done (load $(loadavg))"
 done
@@ -295,7 +208,7 @@ done
   sep=""
   for v in $VARIANTS; do
     extra_json=""
-    measures_updates "$v" && extra_json+=", \"one_row_update\": $(fmt0 "$(echo "${SAMPLES[$v.update]}" | median)")"
+    extra_json+=", \"one_row_update\": $(fmt0 "$(echo "${SAMPLES[$v.update]}" | median)")"
     [ "$TPS_SECONDS" -gt 0 ] && extra_json=", \"pgbench_tps\": $(fmt0 "$(echo "${SAMPLES[$v.tps]}" | median)")"
     printf '%s    "%s": {"one_row": %s, "hundred_rows": %s, "one_row_min": %s, "hundred_rows_min": %s%s}' "$sep" "$v" \
       "$(fmt0 "${MED1[$v]}")" "$(fmt0 "${MED100[$v]}")" "$(fmt0 "${MIN1[$v]}")" "$(fmt0 "${MIN100[$v]}")" "$extra_json"
@@ -330,15 +243,13 @@ has_reference() { case " $VARIANTS " in *" $(reference_of "$1") "*) return 0 ;; 
     "1-row UPDATE: µs CPU/stmt | vs seed |$tps_head"
   echo "|---|---|---|---|---|---|---|---|---|$tps_rule"
   for v in $VARIANTS; do
-    s1="" s100="" stps="" upd="— | — |"
+    s1="" s100="" stps=""
     ref=$(reference_of "$v")
-    if measures_updates "$v"; then
-      upd="$(fmt2 "$(calc 'a / 1000' -v a="$(echo "${SAMPLES[$v.update]}" | median)")") |"
-      if has_reference "$v"; then
-        upd+=" $(fmt2 "$(paired_ratio "${SAMPLES[$v.update]}" "${SAMPLES[$ref.update]}")")x |"
-      else
-        upd+=" |"
-      fi
+    upd="$(fmt2 "$(calc 'a / 1000' -v a="$(echo "${SAMPLES[$v.update]}" | median)")") |"
+    if has_reference "$v"; then
+      upd+=" $(fmt2 "$(paired_ratio "${SAMPLES[$v.update]}" "${SAMPLES[$ref.update]}")")x |"
+    else
+      upd+=" |"
     fi
     if has_reference "$v"; then
       s1="$(fmt2 "$(paired_ratio "${SAMPLES[$v.single]}" "${SAMPLES[$ref.single]}")")x"

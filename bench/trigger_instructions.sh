@@ -15,14 +15,8 @@
 # Kinds: single (1-row INSERT), multi (100-row INSERT, per row), update (1-row UPDATE of a
 # different row each time).
 #
-# Variants:
-#   none            no trigger
-#   seed            the seed's per-row plpgsql trigger: INSERT INTO events_table (id) ON CONFLICT
-#   outbox_key      pg2ch outbox, payload = "key", triggers = "row" (the defaults)
-#   outbox_key_stmt pg2ch outbox, payload = "key", triggers = "statement"
-#   outbox_row      pg2ch outbox, payload = "row", triggers = "row"
-#   seed_notify     the seed's per-row trigger: PERFORM pg_notify('new_data', NEW.id::text)
-#   notify          pg2ch's notify trigger (mode = "notify")
+# Variants: BENCH_TRIGGER_VARIANTS in bench/lib.sh (no capture, the seed's two triggers, pg2ch's
+# outbox with either payload and trigger level, pg2ch's notify).
 #
 # Knobs: PG2CH / BUILD_DIR / SKIP_BUILD as in bench/run.sh, VARIANTS [all], KINDS [single multi
 # update], N1 [200] N2 [1200] statements (multi: N1/10, N2/10), RESULTS [<repo>/bench/results]:
@@ -39,70 +33,18 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 N1=${N1:-200}
 N2=${N2:-1200}
 CH_DB=db
-VARIANTS=${VARIANTS:-"none seed outbox_key outbox_key_stmt outbox_row seed_notify notify"}
 KINDS=${KINDS:-"single multi update"}
 UPDATE_ROWS=$((N2 + 100))
 
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
+VARIANTS=${VARIANTS:-$BENCH_TRIGGER_VARIANTS}
 command -v valgrind >/dev/null || die "valgrind is needed (apt-get install valgrind)"
-if [ -z "${PG2CH:-}" ]; then
-  if [ "$SKIP_BUILD" != 1 ]; then
-    log "building Release pg2ch in $BUILD_DIR"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD_DIR" --target pg2ch >/dev/null
-  fi
-  PG2CH=$BUILD_DIR/pg2ch
-fi
-[ -x "$PG2CH" ] || die "no pg2ch binary at $PG2CH"
-mkdir -p "$RESULTS"
+bench_pg2ch_binary
 bench_start_servers
 
-pg2ch_setup() {  # NAME MODE_TOML
-  cat >"$WORK/$1.toml" <<EOF
-name = "cost_$1"
-$2
-[state]
-path = "$WORK/$1.state"
-[[tables]]
-name = "public.src_$1"
-EOF
-  "$PG2CH" --config "$WORK/$1.toml" setup >>"$WORK/setup.log" 2>&1 || die "pg2ch setup ($1) failed: $(tail -n 5 "$WORK/setup.log")"
-}
-
 for v in $VARIANTS; do
-  psql_q -c "CREATE TABLE public.src_$v (id bigserial PRIMARY KEY, name text NOT NULL, value int NOT NULL,
-             updated_at timestamptz NOT NULL DEFAULT now())"
-  case $v in
-    seed)
-      psql_q <<'SQL'
-CREATE TABLE events_table (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
-CREATE FUNCTION seed_capture() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO events_table (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
-  RETURN NEW;
-END $$;
-CREATE TRIGGER seed_capture AFTER INSERT OR UPDATE ON src_seed FOR EACH ROW EXECUTE FUNCTION seed_capture();
-SQL
-      ;;
-    seed_notify)
-      psql_q <<'SQL'
-CREATE FUNCTION seed_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('new_data', NEW.id::text);
-  RETURN NEW;
-END $$;
-CREATE TRIGGER seed_notify AFTER INSERT OR UPDATE ON src_seed_notify FOR EACH ROW EXECUTE FUNCTION seed_notify();
-SQL
-      ;;
-    outbox_key) pg2ch_setup "$v" $'mode = "outbox"\n[outbox]\npayload = "key"\ntable = "events_key"' ;;
-    outbox_key_stmt)
-      pg2ch_setup "$v" $'mode = "outbox"\n[outbox]\npayload = "key"\ntriggers = "statement"\ntable = "events_stmt"' ;;
-    outbox_row) pg2ch_setup "$v" $'mode = "outbox"\n[outbox]\npayload = "row"\ntable = "events_row"' ;;
-    notify) pg2ch_setup "$v" $'mode = "notify"\n[poll]\nwatermark = "id"\n[notify]\nchannel = "cost_notify"' ;;
-    none) ;;
-    *) die "unknown variant $v" ;;
-  esac
+  bench_install_variant "$v"
   # Rows for the UPDATE runs, loaded before any event can be queued for them.
   psql_q -c "ALTER TABLE public.src_$v DISABLE TRIGGER USER" \
     -c "INSERT INTO public.src_$v (name, value) SELECT 'name', g FROM generate_series(1, $UPDATE_ROWS) g" \

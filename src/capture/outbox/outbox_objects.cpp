@@ -67,18 +67,20 @@ void migrate_id_ordered_queue(pg::Connection& conn, const OutboxNames& names,
   const std::string old = quote_ident(names.schema) + "." + quote_ident(names.events + "_v1");
   conn.exec("DROP INDEX IF EXISTS " + names.truncates_table());  // its name is the new truncates table's
   conn.exec(fmt::format("ALTER TABLE {} RENAME TO {}", names.events_table(), quote_ident(names.events + "_v1")));
-  for (const auto& sql : queue_ddl(names)) conn.exec(sql);
+  for (const auto& sql : queue_ddl(names, payload)) conn.exec(sql);
   const std::string lsn_of_id =
       "(pg_catalog.to_hex(o.id >> 32) || '/' || pg_catalog.to_hex(o.id & 4294967295))::pg_catalog.pg_lsn";
   std::int64_t moved = 0;
   for (const auto* t : tables) {
     const std::string of_table = fmt::format("o.schema_name = {} AND o.table_name = {}",
                                              quote_literal(t->source_schema), quote_literal(t->source_name));
-    conn.exec(fmt::format("INSERT INTO {} (lsn, rel, op, pk, \"row\") SELECT {}, {}, o.op::\"char\", {}, o.\"row\" "
+    const bool rows = payload == Payload::Row;
+    conn.exec(fmt::format("INSERT INTO {} (lsn, rel, op, pk{}) SELECT {}, {}, o.op::\"char\", {}{} "
                           "FROM {} o CROSS JOIN LATERAL jsonb_populate_record(NULL::{}.{}, o.pk) k WHERE {} AND "
                           "o.op <> 'T'",
-                          names.events_table(), lsn_of_id, t->relation_oid, key_text(*t, payload, "k"), old,
-                          quote_ident(t->source_schema), quote_ident(t->source_name), of_table));
+                          names.events_table(), rows ? ", \"row\"" : "", lsn_of_id, t->relation_oid,
+                          key_text(*t, payload, "k"), rows ? ", o.\"row\"" : "", old, quote_ident(t->source_schema),
+                          quote_ident(t->source_name), of_table));
     conn.exec(fmt::format("INSERT INTO {} (lsn, rel) SELECT {}, {} FROM {} o WHERE {} AND o.op = 'T'",
                           names.truncates_table(), lsn_of_id, t->relation_oid, old, of_table));
     moved += conn.query(fmt::format("SELECT count(*) FROM {} o WHERE {}", old, of_table)).int64(0, 0);
@@ -99,7 +101,7 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
   SourceTransaction tx(conn);
   try {
     migrate_id_ordered_queue(conn, names, tables, layout.payload);
-    for (const auto& sql : queue_ddl(names)) conn.exec(sql);
+    for (const auto& sql : queue_ddl(names, layout.payload)) conn.exec(sql);
   } catch (const Error& e) {
     rethrow_with_context(e, fmt::format("creating the outbox events table {}", names.events_table()));
   }

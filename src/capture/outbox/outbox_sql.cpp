@@ -190,12 +190,14 @@ std::string relation_oid(const pipeline::TableSchema& t) { return fmt::format("{
 // <transition table> <alias>` for a statement trigger's.
 std::string event_rows(const pipeline::TableSchema& t, char op, const std::string& pk, const std::string& row,
                        const std::string& from) {
-  const std::string values = fmt::format("{}, {}, '{}', {}, {}", kEventLsn, relation_oid(t), op, pk, row);
+  std::string values = fmt::format("{}, {}, '{}', {}", kEventLsn, relation_oid(t), op, pk);
+  if (!row.empty()) values += ", " + row;
   return from.empty() ? "VALUES (" + values + ")" : "SELECT " + values + " FROM " + from;
 }
 
-std::string events_insert(const OutboxNames& n, const std::string& rows) {
-  return fmt::format("INSERT INTO {} (lsn, rel, op, pk, \"row\")\n  {};", n.events_table(), rows);
+std::string events_insert(const OutboxNames& n, Payload payload, const std::string& rows) {
+  return fmt::format("INSERT INTO {} (lsn, rel, op, pk{})\n  {};", n.events_table(),
+                     payload == Payload::Row ? ", \"row\"" : "", rows);
 }
 
 }  // namespace
@@ -280,17 +282,17 @@ std::string key_text(const pipeline::TableSchema& t, Payload payload, std::strin
   return key_object(t, alias) + "::pg_catalog.text";
 }
 
-std::vector<std::string> queue_ddl(const OutboxNames& n) {
-  return {
+std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload) {
+  std::vector<std::string> ddl = {
       fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(n.schema)),
-      // A heap only: no id, no index, no default to evaluate (see the header).
+      // A heap only: no id, no index, no default to evaluate (see the header). The key payload's
+      // table has no "row" column at all: even a NULL one costs every event its projection step.
       fmt::format("CREATE TABLE IF NOT EXISTS {} (\n"
                   "  lsn pg_lsn NOT NULL,\n"
                   "  rel oid NOT NULL,\n"
                   "  op \"char\" NOT NULL,\n"
-                  "  pk text,\n"
-                  "  \"row\" jsonb)",
-                  n.events_table()),
+                  "  pk text{})",
+                  n.events_table(), payload == Payload::Row ? ",\n  \"row\" jsonb" : ""),
       fmt::format("CREATE TABLE IF NOT EXISTS {} (lsn pg_lsn NOT NULL, rel oid NOT NULL)", n.truncates_table()),
       fmt::format("CREATE TABLE IF NOT EXISTS {} (\n"
                   "  pipeline text PRIMARY KEY,\n"
@@ -305,6 +307,9 @@ std::vector<std::string> queue_ddl(const OutboxNames& n) {
                   "last_lsn pg_lsn; ALTER TABLE {1} DROP COLUMN IF EXISTS last_event_id; END IF; END $pg2ch_migrate$",
                   quote_literal(n.progress_table()), n.progress_table()),
   };
+  // A queue set up for the key payload first.
+  if (payload == Payload::Row) ddl.push_back(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS \"row\" jsonb", n.events_table()));
+  return ddl;
 }
 
 std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout, TriggerOp op) {
@@ -315,16 +320,19 @@ std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, O
   const std::string old_row = per_row ? "OLD" : "o";
   const std::string new_from = per_row ? "" : "new_rows n";
   const std::string old_from = per_row ? "" : "old_rows o";
+  const std::string no_row = rows ? "NULL" : "";  // the key payload's table has no "row" column
   switch (op) {
     case TriggerOp::Insert:
     case TriggerOp::Update:
-      return events_insert(n, event_rows(t, op == TriggerOp::Insert ? 'I' : 'U', key_text(t, layout.payload, new_row),
-                                         rows ? row_object(t, new_row) : "NULL", new_from));
+      return events_insert(n, layout.payload,
+                           event_rows(t, op == TriggerOp::Insert ? 'I' : 'U', key_text(t, layout.payload, new_row),
+                                      rows ? row_object(t, new_row) : no_row, new_from));
     case TriggerOp::KeyMove:
       // The old key of a row whose key changed (see key_moved and TriggerOp::KeyMove).
-      return events_insert(n, event_rows(t, 'M', key_text(t, layout.payload, "OLD"), "NULL", ""));
+      return events_insert(n, layout.payload, event_rows(t, 'M', key_text(t, layout.payload, "OLD"), no_row, ""));
     case TriggerOp::Delete:
-      return events_insert(n, event_rows(t, 'D', key_text(t, layout.payload, old_row), "NULL", old_from));
+      return events_insert(n, layout.payload,
+                           event_rows(t, 'D', key_text(t, layout.payload, old_row), no_row, old_from));
     case TriggerOp::Truncate:
       return fmt::format("INSERT INTO {} (lsn, rel) VALUES ({}, {});", n.truncates_table(), kEventLsn,
                          relation_oid(t));

@@ -5,7 +5,8 @@
 // Objects at the source, all in `outbox.schema`:
 //   <events>            the queue, a heap without index or sequence: lsn (the WAL insert position
 //                       when the change was made, its _version), rel (the table's oid),
-//                       op 'I'|'U'|'D'|'M' (key moved away), pk text, "row" jsonb (payload = row)
+//                       op 'I'|'U'|'D'|'M' (key moved away), pk text, "row" jsonb (payload = row
+//                       only)
 //   <events>_truncates  TRUNCATEs (lsn, rel): rare, kept apart so drainers find them at once
 //   <events>_progress   one row per pipeline: last drained lsn, events drained, updated_at
 //   <tag>_<oid>_<op>    per captured table and operation, a plpgsql trigger function
@@ -87,7 +88,7 @@ struct OutboxLayout {
 
 // Schema, events, truncates and progress tables. Idempotent; older layouts are migrated by
 // install() (see outbox_objects.cpp), which needs the tables' schemas.
-std::vector<std::string> queue_ddl(const OutboxNames& n);
+std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload);
 
 // CREATE OR REPLACE FUNCTION + COMMENT + CREATE OR REPLACE TRIGGER for each operation of `t`.
 std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,

@@ -108,9 +108,12 @@ pipeline::TableSchema items() {
 }
 
 TEST(OutboxSql, EventsAreAHeapVersionedByTheWalPosition) {
-  const auto ddl = queue_ddl(names());
-  EXPECT_TRUE(contains(ddl[1], "lsn pg_lsn NOT NULL,\n  rel oid NOT NULL,\n  op \"char\" NOT NULL,\n  pk text"))
-      << ddl[1];
+  const auto ddl = queue_ddl(names(), Payload::Key);
+  EXPECT_TRUE(contains(ddl[1], "lsn pg_lsn NOT NULL,\n  rel oid NOT NULL,\n  op \"char\" NOT NULL,\n  pk text)"))
+      << "the key payload's queue has no row column: " << ddl[1];
+  const auto rows = queue_ddl(names(), Payload::Row);
+  EXPECT_TRUE(contains(rows[1], "pk text,\n  \"row\" jsonb)")) << rows[1];
+  EXPECT_EQ(rows.back(), "ALTER TABLE \"pg2ch\".\"events\" ADD COLUMN IF NOT EXISTS \"row\" jsonb");
   for (const auto& sql : ddl) {
     EXPECT_FALSE(contains(sql, "IDENTITY")) << "no sequence: " << sql;
     EXPECT_FALSE(contains(sql, "DEFAULT now()") && contains(sql, "\"events\" (")) << "no clock default: " << sql;
@@ -121,17 +124,16 @@ TEST(OutboxSql, EventsAreAHeapVersionedByTheWalPosition) {
 TEST(OutboxSql, RowTriggerWritesOneEventFromNew) {
   const auto bare = trigger_body(names(), items(), kKeyRow, TriggerOp::Insert);
   EXPECT_EQ(bare,
-            "INSERT INTO \"pg2ch\".\"events\" (lsn, rel, op, pk, \"row\")\n  VALUES "
-            "(pg_catalog.pg_current_wal_insert_lsn(), 16500::pg_catalog.oid, 'I', NEW.\"id\"::pg_catalog.text, "
-            "NULL);")
+            "INSERT INTO \"pg2ch\".\"events\" (lsn, rel, op, pk)\n  VALUES "
+            "(pg_catalog.pg_current_wal_insert_lsn(), 16500::pg_catalog.oid, 'I', NEW.\"id\"::pg_catalog.text);")
       << "a one-column integer key travels as its bare text";
   const auto composite = trigger_body(names(), orders(), kKeyRow, TriggerOp::Update);
   EXPECT_TRUE(contains(composite,
                        "'U', pg_catalog.jsonb_build_object('tenant', NEW.\"tenant\", 'Id', "
-                       "NEW.\"Id\")::pg_catalog.text, NULL)"))
+                       "NEW.\"Id\")::pg_catalog.text)"))
       << composite;
   const auto del = trigger_body(names(), items(), kKeyRow, TriggerOp::Delete);
-  EXPECT_TRUE(contains(del, "'D', OLD.\"id\"::pg_catalog.text, NULL)")) << del;
+  EXPECT_TRUE(contains(del, "'D', OLD.\"id\"::pg_catalog.text)")) << del;
 }
 
 TEST(OutboxSql, StatementTriggerWritesEventsFromTheTransitionTable) {
@@ -139,7 +141,7 @@ TEST(OutboxSql, StatementTriggerWritesEventsFromTheTransitionTable) {
   const auto key = trigger_body(names(), t, kKeyStatement, TriggerOp::Insert);
   EXPECT_TRUE(contains(key,
                        "SELECT pg_catalog.pg_current_wal_insert_lsn(), 16384::pg_catalog.oid, 'I', "
-                       "pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\")::pg_catalog.text, NULL "
+                       "pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\")::pg_catalog.text "
                        "FROM new_rows n"))
       << key;
   EXPECT_FALSE(contains(key, "to_jsonb")) << "key payload stores no row";
