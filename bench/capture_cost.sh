@@ -15,7 +15,8 @@
 #       for each mode with its default settings, at 1,000 and 10,000 rows/s.
 #
 # Environment knobs (defaults in brackets):
-#   BUILD_DIR [<repo>/build-bench]  PGBENCH_CLIENTS [4]  WRITE_SECONDS [15]  LAT_SECONDS [15]
+#   BUILD_DIR [<repo>/build-bench]  PGBENCH_CLIENTS [4]  WRITE_SECONDS [10]  ROUNDS [3] (medians
+#   of interleaved rounds)  LAT_SECONDS [15]
 #   MODES ["logical poll notify outbox"]  SKIP_BUILD [0]  KEEP_WORK [0]
 #   RESULTS [<repo>/bench/results]: writes capture-cost.json and capture-cost.md there
 set -euo pipefail
@@ -23,8 +24,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
 PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-4}
-WRITE_SECONDS=${WRITE_SECONDS:-15}
+WRITE_SECONDS=${WRITE_SECONDS:-10}
 LAT_SECONDS=${LAT_SECONDS:-15}
+ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-logical poll notify outbox}
 SKIP_BUILD=${SKIP_BUILD:-0}
 KEEP_WORK=${KEEP_WORK:-0}
@@ -109,38 +111,48 @@ END \$\$;
 CREATE TRIGGER seed_notify AFTER INSERT ON src FOR EACH ROW EXECUTE FUNCTION seed_notify();"
 SEED_NOTIFY_DROP="DROP TRIGGER seed_notify ON src; DROP FUNCTION seed_notify();"
 
-declare -A TPS LATMS
+declare -A SAMPLES LATSAMPLES
 COST_ORDER=()
 write_run() {  # NAME
   local name=$1 out=$WORK/pgbench-$1.log
   psql_q -c "TRUNCATE src RESTART IDENTITY" -c "CHECKPOINT"
   "$PG_BIN/pgbench" -n -M prepared -f "$WORK/insert.sql" -c "$PGBENCH_CLIENTS" -j 2 -T "$WRITE_SECONDS" "$PGDATABASE" \
     >"$out" 2>&1 || die "pgbench failed: $(tail -n 5 "$out")"
-  TPS[$name]=$(awk '/^tps = / { print $3 }' "$out")
-  LATMS[$name]=$(awk '/^latency average = / { print $4 }' "$out")
-  COST_ORDER+=("$name")
-  log "(e) $name: $(fmt0 "${TPS[$name]}") tx/s, latency ${LATMS[$name]} ms (load $(loadavg))"
+  SAMPLES[$name]+="$(awk '/^tps = / { print $3 }' "$out") "
+  LATSAMPLES[$name]+="$(awk '/^latency average = / { print $4 }' "$out") "
+  [ "$round" = 1 ] && COST_ORDER+=("$name")
+  log "(e) round $round $name: $(fmt0 "$(awk '/^tps = / { print $3 }' "$out")") tx/s (load $(loadavg))"
 }
 
-write_run none
-psql_q -c "$SEED_EVENTS_SQL"
-write_run seed_row_trigger
-psql_q -c "$SEED_EVENTS_DROP"
-psql_q -c "$SEED_NOTIFY_SQL"
-write_run seed_notify_trigger
-psql_q -c "$SEED_NOTIFY_DROP"
+# Rounds run every configuration once, in the same order: the load of a shared machine drifts
+# over minutes, and a single run per configuration measured mostly the drift.
+for ((round = 1; round <= ROUNDS; round++)); do
+  write_run none
+  psql_q -c "$SEED_EVENTS_SQL"
+  write_run seed_row_trigger
+  psql_q -c "$SEED_EVENTS_DROP"
+  psql_q -c "$SEED_NOTIFY_SQL"
+  write_run seed_notify_trigger
+  psql_q -c "$SEED_NOTIFY_DROP"
 
-for mode in $MODES; do
-  cfg=$WORK/cost-$mode.toml
-  write_config "$cfg" "$mode" public.src
-  if [ "$mode" = notify ] || [ "$mode" = outbox ]; then
-    "$PG2CH" --config "$cfg" setup >>"$WORK/cost-$mode.log" 2>&1 || die "pg2ch setup ($mode) failed"
-    write_run "${mode}_installed"
-    "$PG2CH" --config "$cfg" teardown --drop-target >>"$WORK/cost-$mode.log" 2>&1 || die "teardown ($mode) failed"
-  fi
-  start_pg2ch "$cfg" "$WORK/cost-$mode.log"
-  write_run "${mode}_running"
-  stop_pg2ch "$cfg" "$WORK/cost-$mode.log"
+  for mode in $MODES; do
+    cfg=$WORK/cost-$mode.toml
+    write_config "$cfg" "$mode" public.src
+    if [ "$mode" = notify ] || [ "$mode" = outbox ]; then
+      "$PG2CH" --config "$cfg" setup >>"$WORK/cost-$mode.log" 2>&1 || die "pg2ch setup ($mode) failed"
+      write_run "${mode}_installed"
+      "$PG2CH" --config "$cfg" teardown --drop-target >>"$WORK/cost-$mode.log" 2>&1 || die "teardown ($mode) failed"
+    fi
+    start_pg2ch "$cfg" "$WORK/cost-$mode.log"
+    write_run "${mode}_running"
+    stop_pg2ch "$cfg" "$WORK/cost-$mode.log"
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+declare -A TPS LATMS
+for name in "${COST_ORDER[@]}"; do
+  TPS[$name]=$(echo "${SAMPLES[$name]}" | median)
+  LATMS[$name]=$(echo "${LATSAMPLES[$name]}" | median)
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +185,7 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 {
   echo "{"
   echo "  \"commit\": \"$COMMIT\", \"date\": \"$(date -u +%Y-%m-%dT%H:%MZ)\", \"clients\": $PGBENCH_CLIENTS,"
-  echo "  \"write_seconds\": $WRITE_SECONDS, \"latency_seconds\": $LAT_SECONDS,"
+  echo "  \"write_seconds\": $WRITE_SECONDS, \"rounds\": $ROUNDS, \"latency_seconds\": $LAT_SECONDS,"
   echo "  \"source_cost\": {"
   sep=""
   for name in "${COST_ORDER[@]}"; do
@@ -199,7 +211,8 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 {
   echo "Capture cost, commit $COMMIT, $(date -u +%Y-%m-%d), $(nproc) cores, PostgreSQL on tmpfs."
   echo
-  echo "Source write cost: pgbench, $PGBENCH_CLIENTS clients, single-row INSERT transactions, $WRITE_SECONDS s each."
+  echo "Source write cost: pgbench, $PGBENCH_CLIENTS clients, prepared single-row INSERT transactions, $WRITE_SECONDS s"
+  echo "each, medians of $ROUNDS rounds that run every configuration in turn."
   echo
   echo "| source table has | tx/s | vs no capture | avg latency ms |"
   echo "|---|---|---|---|"

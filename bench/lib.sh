@@ -1,7 +1,15 @@
-# Shared by the bench scripts (source it after setting ROOT, BUILD_DIR, RESULTS, PG_BIN, CH_DB,
-# SKIP_BUILD and KEEP_WORK): logging and arithmetic helpers, the Release build, and throwaway
-# PostgreSQL (data on tmpfs) + ClickHouse servers that are stopped and removed on any exit.
+# Shared by the bench scripts (source it after setting ROOT; BUILD_DIR, RESULTS, PG_BIN, CH_DB,
+# SKIP_BUILD and KEEP_WORK get the defaults below unless the script or the caller set them):
+# logging and arithmetic helpers, the Release build, and throwaway PostgreSQL (data on tmpfs) +
+# ClickHouse servers that are stopped and removed on any exit.
 # shellcheck shell=bash
+
+: "${BUILD_DIR:=$ROOT/build-bench}"
+: "${SKIP_BUILD:=0}"
+: "${KEEP_WORK:=0}"
+: "${RESULTS:=$ROOT/bench/results}"
+: "${PG_BIN:=/usr/lib/postgresql/15/bin}"
+: "${CH_DB:=db}"
 
 log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {

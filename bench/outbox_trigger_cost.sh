@@ -35,11 +35,6 @@ set -euo pipefail
 shopt -s inherit_errexit  # a failed statement inside $(run_once ...) must stop the run, not read as 0 ns
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
-SKIP_BUILD=${SKIP_BUILD:-0}
-KEEP_WORK=${KEEP_WORK:-0}
-RESULTS=${RESULTS:-$ROOT/bench/results}
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 ROUNDS=${ROUNDS:-11}
 SINGLE=${SINGLE:-6000}
 MULTI=${MULTI:-$((SINGLE / 100))}
@@ -47,7 +42,6 @@ PERF=${PERF:-0}
 TPS_SECONDS=${TPS_SECONDS:-0}
 TPS_CLIENTS=${TPS_CLIENTS:-4}
 TPS_ROUNDS=${TPS_ROUNDS:-$ROUNDS}
-CH_DB=db
 
 
 # shellcheck source=bench/lib.sh

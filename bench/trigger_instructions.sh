@@ -25,14 +25,8 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
-SKIP_BUILD=${SKIP_BUILD:-0}
-KEEP_WORK=${KEEP_WORK:-0}
-RESULTS=${RESULTS:-$ROOT/bench/results}
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 N1=${N1:-200}
 N2=${N2:-1200}
-CH_DB=db
 KINDS=${KINDS:-"single multi update"}
 UPDATE_ROWS=$((N2 + 100))
 

@@ -57,9 +57,10 @@ void drop_legacy_sequence(pg::Connection& conn, const config::Config& cfg, const
 //   transaction that aborts takes its "already notified" with it, where a setval stayed and
 //   silenced the bucket's other writers). Each session notifies a table at most once per bucket;
 //   a transaction that skips was preceded in its session by one that notified.
-// - The clock as a float epoch (date_part): numeric extract() costs more. The payload's bucket end
-//   gets 1 µs more than the bucket, for the float's rounding (follow_up.h relies on every skipper
-//   having read the clock before it).
+// - The clock as a float epoch (date_part): numeric extract() costs more. The cast to int8 rounds,
+//   so bucket b holds the clock readings within half a bucket of b * bucket_us; the payload's end,
+//   (b + 1) * bucket_us + 1 µs, lies after every one of them however the float rounded
+//   (follow_up.h relies on every skipper having read the clock before it).
 // - A statement trigger's WHEN would skip the call, but PostgreSQL re-reads the WHEN's node tree
 //   in every statement, which costs more than the whole function.
 // SECURITY DEFINER without a SET clause (a GUC save and restore on every call, and it would undo
