@@ -63,9 +63,9 @@ void setup(const config::Config& cfg) {
   SourceTables p = open_source_tables(cfg);
   create_targets(cfg, p);
   install(p.source, names, p.table_ptrs(), layout_of(cfg));
-  std::cout << fmt::format("pg2ch setup: {} table(s) captured into {} (payload {}, {} triggers), ClickHouse database {}\n",
-                           p.tables.size(), names.events_table(), cfg.outbox.payload, cfg.outbox.triggers,
-                           cfg.clickhouse.database);
+  std::cout << fmt::format(
+      "pg2ch setup: {} table(s) captured into {} (payload {}, {} triggers), ClickHouse database {}\n", p.tables.size(),
+      names.events_table(), cfg.outbox.payload, cfg.outbox.triggers, cfg.clickhouse.database);
   for (const auto& t : p.tables) {
     std::cout << fmt::format("  {} -> {}.{} (view {}), triggers pg2ch_{}_*\n", t->qualified_source(),
                              cfg.clickhouse.database, t->target_name, clickhouse::current_view_name(*t), names.tag);

@@ -308,7 +308,9 @@ std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload) {
                   quote_literal(n.progress_table()), n.progress_table()),
   };
   // A queue set up for the key payload first.
-  if (payload == Payload::Row) ddl.push_back(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS \"row\" jsonb", n.events_table()));
+  if (payload == Payload::Row) {
+    ddl.push_back(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS \"row\" jsonb", n.events_table()));
+  }
   return ddl;
 }
 
@@ -398,8 +400,9 @@ std::string function_settings(const pipeline::TableSchema& t, Payload payload) {
 std::string function_source(const std::string& body) { return "\nBEGIN\n  " + body + "\n  RETURN NULL;\nEND\n"; }
 
 std::string claim_sql(const OutboxNames& n, bool wrap) {
-  return fmt::format("SELECT ctid, lsn, rel, op FROM {} WHERE ctid {} $2::pg_catalog.tid LIMIT $1 FOR UPDATE SKIP LOCKED",
-                     n.events_table(), wrap ? "<" : ">=");
+  return fmt::format(
+      "SELECT ctid, lsn, rel, op FROM {} WHERE ctid {} $2::pg_catalog.tid LIMIT $1 FOR UPDATE SKIP LOCKED",
+      n.events_table(), wrap ? "<" : ">=");
 }
 
 std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload) {

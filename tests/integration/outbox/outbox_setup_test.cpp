@@ -192,6 +192,29 @@ TEST(OutboxSetup, RunBeforeSetupOrWithAnotherPayloadSaysWhatToDo) {
   const std::string other_payload = run_refusal(cfg, "the triggers were set up for another payload");
   EXPECT_NE(other_payload.find("another outbox.payload"), std::string::npos) << other_payload;
   EXPECT_NE(other_payload.find("public.a"), std::string::npos) << other_payload;
+  cfg.outbox.payload = "key";
+  cfg.outbox.triggers = "statement";
+  const std::string other_level = run_refusal(cfg, "the triggers were set up for another trigger level");
+  EXPECT_NE(other_level.find("outbox.triggers"), std::string::npos) << other_level;
+}
+
+// outbox.triggers can change under a queue: the events do not depend on the trigger level, so
+// those queued by the statement triggers are drained with the row triggers' after a new setup.
+TEST(OutboxSetup, TriggerLevelChangesWithEventsQueued) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  auto cfg = outbox_config(db, {"public.a"}, "key_statement");
+  outbox_setup(cfg);
+  db.pg_exec("INSERT INTO a SELECT g, 'statement' FROM generate_series(1, 50) g");
+  cfg.outbox.triggers = "row";
+  outbox_setup(cfg);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pg2ch\\_%' AND tgtype & 1 = 1"), "4");
+  db.pg_exec("UPDATE a SET v = 'row' WHERE id % 2 = 0");
+  db.pg_exec("DELETE FROM a WHERE id % 5 = 0");
+  EXPECT_EQ(events_waiting(db, cfg), "85");
+  PipelineRunner runner(cfg);
+  EXPECT_TRUE(wait_equal(db, same_columns("a", "id, v", "id")));
+  runner.stop();
 }
 
 }  // namespace
