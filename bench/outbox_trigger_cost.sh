@@ -203,7 +203,7 @@ done
   for v in $VARIANTS; do
     extra_json=""
     extra_json+=", \"one_row_update\": $(fmt0 "$(echo "${SAMPLES[$v.update]}" | median)")"
-    [ "$TPS_SECONDS" -gt 0 ] && extra_json=", \"pgbench_tps\": $(fmt0 "$(echo "${SAMPLES[$v.tps]}" | median)")"
+    [ "$TPS_SECONDS" -gt 0 ] && extra_json+=", \"pgbench_tps\": $(fmt0 "$(echo "${SAMPLES[$v.tps]}" | median)")"
     printf '%s    "%s": {"one_row": %s, "hundred_rows": %s, "one_row_min": %s, "hundred_rows_min": %s%s}' "$sep" "$v" \
       "$(fmt0 "${MED1[$v]}")" "$(fmt0 "${MED100[$v]}")" "$(fmt0 "${MIN1[$v]}")" "$(fmt0 "${MIN100[$v]}")" "$extra_json"
     sep=$',\n'
