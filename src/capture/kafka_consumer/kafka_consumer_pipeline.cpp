@@ -57,7 +57,7 @@ void setup(const config::Config& cfg) {
 void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
   refuse_republishing(cfg);
   SourceTables p = open_source_tables(cfg);
-  create_targets(cfg, p);
+  ensure_targets(cfg, p);
   std::optional<ReplayStart> replay;
   if (!options.replay_from.empty()) {
     replay = parse_replay_start(options.replay_from,

@@ -68,7 +68,7 @@ void setup(const config::Config& cfg) {
 
 void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
   poll::WatermarkSource s = poll::open_watermark_source(cfg, true);
-  create_targets(cfg, s.p);
+  ensure_targets(cfg, s.p);
   for (const auto& ref : s.p.refs) {
     if (!has_notify_trigger(s.p.source, cfg, ref)) {
       spdlog::warn("{}: notify trigger {} is missing (run `pg2ch setup`); the table is only polled every {} ms",

@@ -35,11 +35,6 @@ OutboxLayout layout_of(const config::Config& cfg) {
   return {payload_of(cfg.outbox), trigger_level_of(cfg.outbox)};
 }
 
-bool all_targets_exist(const config::Config& cfg, SourceTables& p) {
-  return std::all_of(p.tables.begin(), p.tables.end(),
-                     [&](const auto& t) { return target_exists(*p.target, cfg.clickhouse.database, t->target_name); });
-}
-
 // Checked before the tables are described: the events table's own columns (xid8) would
 // otherwise fail first with a message that hides the real mistake.
 void refuse_capturing_the_queue(const config::Config& cfg, const OutboxNames& names) {
@@ -79,12 +74,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   SourceTables p = open_source_tables(cfg);
   const Payload payload = payload_of(cfg.outbox);
   verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
-  // Only when something is missing: several drainers may start together, and re-creating views
-  // (DROP + CREATE on old ClickHouse servers) under a running drainer would race.
-  if (!all_targets_exist(cfg, p)) {
-    spdlog::warn("a ClickHouse target table is missing: creating it (rows already drained before are not restored)");
-    create_targets(cfg, p);
-  }
+  ensure_targets(cfg, p);
   auto sink = pipeline::make_change_sink(cfg, nullptr);
   OutboxDrainer drainer(p.source, names, payload, p.table_ptrs(), *sink, cfg.outbox.batch_size);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),

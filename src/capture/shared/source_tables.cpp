@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "clickhouse/target_table.h"
@@ -62,6 +63,15 @@ void create_targets(const config::Config& cfg, SourceTables& p) {
       if (!c.mapping.note.empty()) spdlog::info("{}.{}: {}", t->qualified_source(), c.name, c.mapping.note);
     }
   }
+}
+
+void ensure_targets(const config::Config& cfg, SourceTables& p) {
+  const bool all_exist = std::all_of(p.tables.begin(), p.tables.end(), [&](const auto& t) {
+    return target_exists(*p.target, cfg.clickhouse.database, t->target_name);
+  });
+  if (all_exist) return;
+  spdlog::warn("a ClickHouse target table is missing: creating it (rows already delivered before are not restored)");
+  create_targets(cfg, p);
 }
 
 bool print_table_counts(const config::Config& cfg, SourceTables& p) {

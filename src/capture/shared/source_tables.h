@@ -32,6 +32,12 @@ SourceTables open_source_tables(const config::Config& cfg);
 // Creates the ClickHouse database, tables and `<table>__current` views that are missing.
 void create_targets(const config::Config& cfg, SourceTables& p);
 
+// What `run` does instead: create_targets() only when a target table is missing. Several
+// processes (drainers, consumers, a producer and its consumer under systemd) start together, and
+// re-creating the views (DROP + CREATE on old ClickHouse servers) in each of them races: one
+// process's DROP under another's CREATE fails or waits on ClickHouse 18.16.
+void ensure_targets(const config::Config& cfg, SourceTables& p);
+
 bool target_exists(clickhouse::HttpClient& ch, const std::string& database, const std::string& table);
 
 // The per-table "postgresql vs clickhouse row count" lines of `pg2ch status`. Returns false when a
