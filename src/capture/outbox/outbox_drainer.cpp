@@ -41,8 +41,7 @@ Lsn lsn_of(const pg::Result& r, int row, int col) {
 }
 
 // `{"(0,1)","(0,2)"}`: a tid[] parameter in text form.
-template <typename Range>
-std::string tid_array(const Range& ctids) {
+std::string tid_array(const std::vector<std::string>& ctids) {
   std::string out = "{";
   for (const std::string& c : ctids) {
     if (out.size() > 1) out += ',';
@@ -81,6 +80,10 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
   wrap_sql_ = claim_sql(names_, /*wrap=*/true);
   delete_sql_ = delete_claimed_sql(names_);
   progress_sql_ = record_progress_sql(names_);
+  pending_truncates_sql_ = pending_truncates_sql(names_);
+  lock_truncate_sql_ = lock_oldest_truncate_sql(names_);
+  lock_before_sql_ = lock_events_before_sql(names_);
+  delete_truncate_sql_ = delete_truncate_sql(names_);
 }
 
 const pipeline::TableSchema* OutboxDrainer::table_of(std::string_view rel_oid) const {
@@ -97,29 +100,34 @@ const pipeline::TableSchema* OutboxDrainer::table_of(std::string_view rel_oid) c
                   names_.events_table() + " WHERE rel = " + std::string(rel_oid) + ")");
 }
 
+// Nothing is acknowledged at the source before the sink holds it durably.
+void OutboxDrainer::commit_to_sink(std::string_view what) {
+  sink_.commit_transaction(++position_);
+  sink_.flush();
+  const auto durable = sink_.durable_position();
+  if (!durable || *durable < position_) {
+    throw Error(ErrorKind::Internal, fmt::format("the sink did not report the flushed outbox {} durable", what));
+  }
+}
+
 // The oldest pending truncate, unless another drainer holds it. Its table's earlier events are
 // locked first: drainers holding some write them to ClickHouse before the target is emptied (the
 // lock waits for their commit) or roll back (then they are discarded here, never written after).
 bool OutboxDrainer::handle_truncate() {
-  pg::Result t = conn_.query(lock_oldest_truncate_sql(names_));
+  pg::Result t = conn_.query(lock_truncate_sql_);
   if (t.rows() == 0) return false;
   const std::string ctid = t.text(0, 0);
   const Lsn lsn = lsn_of(t, 0, 1);
   const auto* table = table_of(t.value(0, 2));
-  pg::Result before = conn_.query(lock_events_before_sql(names_), {t.text(0, 2), t.text(0, 1)});
+  pg::Result before = conn_.query(lock_before_sql_, {t.text(0, 2), t.text(0, 1)});
   std::vector<std::string> discarded;
   for (int i = 0; i < before.rows(); ++i) discarded.push_back(before.text(i, 0));
 
   sink_.begin_transaction();
   sink_.truncate(*table);
-  sink_.commit_transaction(++position_);
-  sink_.flush();
-  const auto durable = sink_.durable_position();
-  if (!durable || *durable < position_) {
-    throw Error(ErrorKind::Internal, "the sink did not report the flushed outbox truncate durable");
-  }
+  commit_to_sink("truncate");
   if (!discarded.empty()) conn_.query(delete_sql_, {tid_array(discarded)});
-  conn_.query(delete_truncate_sql(names_), {ctid});
+  conn_.query(delete_truncate_sql_, {ctid});
   conn_.query(progress_sql_, {names_.pipeline, format_lsn(lsn), std::to_string(discarded.size() + 1)});
   ++stats_.truncates;
   spdlog::info("outbox: {} truncated in ClickHouse ({} earlier events superseded)", table->qualified_source(),
@@ -155,7 +163,7 @@ std::vector<OutboxDrainer::Event> OutboxDrainer::claim() {
 }
 
 bool OutboxDrainer::must_wait_for_truncate(const std::vector<Event>& events) {
-  pg::Result r = conn_.query(pending_truncates_sql(names_));
+  pg::Result r = conn_.query(pending_truncates_sql_);
   if (r.rows() == 0) return false;
   std::unordered_map<const pipeline::TableSchema*, Lsn> first_truncate;
   for (int i = 0; i < r.rows(); ++i) {
@@ -210,12 +218,7 @@ void OutboxDrainer::write_batch(const std::vector<Event>& events, const std::str
       sink_.remove(*e.table, values, e.lsn);
     }
   }
-  sink_.commit_transaction(++position_);
-  sink_.flush();
-  const auto durable = sink_.durable_position();
-  if (!durable || *durable < position_) {
-    throw Error(ErrorKind::Internal, "the sink did not report the flushed outbox batch durable");
-  }
+  commit_to_sink("batch");
 }
 
 OutboxDrainer::Outcome OutboxDrainer::drain_once() {

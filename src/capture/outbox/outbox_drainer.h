@@ -76,6 +76,7 @@ class OutboxDrainer {
   };
 
   const pipeline::TableSchema* table_of(std::string_view rel_oid) const;
+  void commit_to_sink(std::string_view what);
   bool handle_truncate();
   std::vector<Event> claim();
   void claim_range(std::vector<Event>& out, bool wrap, std::size_t limit);
@@ -89,6 +90,7 @@ class OutboxDrainer {
   pipeline::ChangeSink& sink_;
   std::size_t batch_size_;
   std::string claim_sql_, wrap_sql_, delete_sql_, progress_sql_;
+  std::string pending_truncates_sql_, lock_truncate_sql_, lock_before_sql_, delete_truncate_sql_;
   // Where the next claim starts in the heap: after the previous batch, so a backlog is read once
   // rather than re-scanning the dead rows of drained batches (until vacuum) on every claim.
   std::string cursor_ = "(0,0)";
