@@ -92,23 +92,7 @@ cat >"$WORK/insert.sql" <<'EOF'
 INSERT INTO src (name, value) VALUES ('name', :v);
 EOF
 
-# The seed's two trigger templates, as the seed describes them (route 4 and route 3).
-SEED_EVENTS_SQL="
-CREATE TABLE events_table (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
-CREATE FUNCTION seed_capture() RETURNS trigger LANGUAGE plpgsql AS \$\$
-BEGIN
-  INSERT INTO events_table (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
-  RETURN NEW;
-END \$\$;
-CREATE TRIGGER seed_capture AFTER INSERT OR UPDATE ON src FOR EACH ROW EXECUTE FUNCTION seed_capture();"
 SEED_EVENTS_DROP="DROP TRIGGER seed_capture ON src; DROP FUNCTION seed_capture(); DROP TABLE events_table;"
-SEED_NOTIFY_SQL="
-CREATE FUNCTION seed_notify() RETURNS trigger LANGUAGE plpgsql AS \$\$
-BEGIN
-  PERFORM pg_notify('new_data', NEW.id::text);
-  RETURN NEW;
-END \$\$;
-CREATE TRIGGER seed_notify AFTER INSERT ON src FOR EACH ROW EXECUTE FUNCTION seed_notify();"
 SEED_NOTIFY_DROP="DROP TRIGGER seed_notify ON src; DROP FUNCTION seed_notify();"
 
 declare -A SAMPLES LATSAMPLES
@@ -128,10 +112,10 @@ write_run() {  # NAME
 # over minutes, and a single run per configuration measured mostly the drift.
 for ((round = 1; round <= ROUNDS; round++)); do
   write_run none
-  psql_q -c "$SEED_EVENTS_SQL"
+  bench_seed_events_trigger src
   write_run seed_row_trigger
   psql_q -c "$SEED_EVENTS_DROP"
-  psql_q -c "$SEED_NOTIFY_SQL"
+  bench_seed_notify_trigger src
   write_run seed_notify_trigger
   psql_q -c "$SEED_NOTIFY_DROP"
 
@@ -148,7 +132,6 @@ for ((round = 1; round <= ROUNDS; round++)); do
     stop_pg2ch "$cfg" "$WORK/cost-$mode.log"
   done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -A TPS LATMS
 for name in "${COST_ORDER[@]}"; do
   TPS[$name]=$(echo "${SAMPLES[$name]}" | median)

@@ -98,6 +98,35 @@ bench_pg2ch_binary() {
   mkdir -p "$RESULTS"
 }
 
+# The seed's two trigger templates on TABLE, as the seed describes them (route 4 and route 3).
+bench_seed_events_trigger() {  # TABLE
+  psql_q <<SQL
+CREATE TABLE events_table (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION seed_capture() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+  INSERT INTO events_table (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+  RETURN NEW;
+END \$\$;
+CREATE TRIGGER seed_capture AFTER INSERT OR UPDATE ON $1 FOR EACH ROW EXECUTE FUNCTION seed_capture();
+SQL
+}
+bench_seed_notify_trigger() {  # TABLE
+  psql_q <<SQL
+CREATE FUNCTION seed_notify() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+  PERFORM pg_notify('new_data', NEW.id::text);
+  RETURN NEW;
+END \$\$;
+CREATE TRIGGER seed_notify AFTER INSERT OR UPDATE ON $1 FOR EACH ROW EXECUTE FUNCTION seed_notify();
+SQL
+}
+
+# Median of whitespace-separated numbers on stdin.
+median() {
+  tr ' ' '\n' | grep -v '^$' | sort -g |
+    awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
 # The trigger-cost benchmarks' variants, each on its own table public.src_<variant> of one shape:
 #   none            no trigger
 #   seed            the seed's per-row plpgsql trigger: INSERT INTO events_table (id) ON CONFLICT
@@ -113,27 +142,8 @@ bench_install_variant() {  # VARIANT
              updated_at timestamptz NOT NULL DEFAULT now())"
   case $v in
     none) ;;
-    seed)
-      psql_q <<'SQL'
-CREATE TABLE events_table (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
-CREATE FUNCTION seed_capture() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO events_table (id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
-  RETURN NEW;
-END $$;
-CREATE TRIGGER seed_capture AFTER INSERT OR UPDATE ON src_seed FOR EACH ROW EXECUTE FUNCTION seed_capture();
-SQL
-      ;;
-    seed_notify)
-      psql_q <<'SQL'
-CREATE FUNCTION seed_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('new_data', NEW.id::text);
-  RETURN NEW;
-END $$;
-CREATE TRIGGER seed_notify AFTER INSERT OR UPDATE ON src_seed_notify FOR EACH ROW EXECUTE FUNCTION seed_notify();
-SQL
-      ;;
+    seed) bench_seed_events_trigger "src_$v" ;;
+    seed_notify) bench_seed_notify_trigger "src_$v" ;;
     outbox_key) bench_variant_setup "$v" $'mode = "outbox"\n[outbox]\npayload = "key"\ntable = "events_key"' ;;
     outbox_key_stmt)
       bench_variant_setup "$v" $'mode = "outbox"\n[outbox]\npayload = "key"\ntriggers = "statement"\ntable = "events_stmt"' ;;

@@ -145,7 +145,6 @@ if [ "$TPS_SECONDS" -gt 0 ]; then
 fi
 
 minimum() { tr ' ' '\n' | grep -v '^$' | sort -g | head -n 1; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # The median over rounds of variant/seed within the same round: the load on a shared machine
 # drifts over minutes and moves all variants of one round alike, so a ratio taken inside a round
