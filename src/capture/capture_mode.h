@@ -2,6 +2,7 @@
 // The four commands every capture mode implements, and the lookup from `mode` in the config.
 // Modes register in capture_mode.cpp; the CLI knows nothing about any particular mode.
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "config/config.h"
@@ -15,6 +16,13 @@ struct RunOptions {
   // mode = "kafka" only (`pg2ch replay --from`): where to start reading instead of the group's
   // committed offsets. Empty: the committed offsets.
   std::string replay_from;
+  // Called once when the pipeline has finished starting (targets ensured, initial snapshot taken)
+  // and reads changes: systemd's READY=1, a test's "started".
+  std::function<void()> on_ready;
+
+  void ready() const {
+    if (on_ready) on_ready();
+  }
 };
 
 struct CaptureMode {

@@ -33,4 +33,10 @@ ServerCapabilities ServerCapabilities::from_version(const ServerVersion& v) {
   return c;
 }
 
+ServerCapabilities ServerCapabilities::newest() {
+  ServerVersion v;
+  v.major = 99999;  // text stays empty: no server was asked
+  return from_version(v);
+}
+
 }  // namespace pg2ch::clickhouse

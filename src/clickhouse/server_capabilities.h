@@ -28,6 +28,8 @@ struct ServerCapabilities {
   bool http_zstd = false;         // Content-Encoding: zstd on requests >= 21.1
 
   static ServerCapabilities from_version(const ServerVersion& v);
+  // Everything on: for describing tables when no ClickHouse server is involved (a Kafka sink).
+  static ServerCapabilities newest();
 };
 
 }  // namespace pg2ch::clickhouse

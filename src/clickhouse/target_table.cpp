@@ -48,16 +48,29 @@ std::string create_table_statement(std::string_view database, const pipeline::Ta
 
 std::string current_view_name(const pipeline::TableSchema& table) { return table.target_name + "__current"; }
 
-std::vector<std::string> create_view_statements(std::string_view database, const pipeline::TableSchema& table,
-                                                const ServerCapabilities& caps) {
+namespace {
+
+std::string current_view_select(std::string_view database, const pipeline::TableSchema& table) {
   std::string cols;
   for (std::size_t i = 0; i < table.target_columns.size(); ++i) {
     if (i) cols += ", ";
     cols += quote_identifier(table.target_columns[i].name);
   }
+  return fmt::format("SELECT {} FROM {} FINAL WHERE {} = 0", cols, qualified(database, table.target_name),
+                     pipeline::kDeletedColumn);
+}
+
+}  // namespace
+
+std::string create_view_if_missing_statement(std::string_view database, const pipeline::TableSchema& table) {
+  return fmt::format("CREATE VIEW IF NOT EXISTS {} AS {}", qualified(database, current_view_name(table)),
+                     current_view_select(database, table));
+}
+
+std::vector<std::string> create_view_statements(std::string_view database, const pipeline::TableSchema& table,
+                                                const ServerCapabilities& caps) {
   const std::string view = qualified(database, current_view_name(table));
-  const std::string select = fmt::format("SELECT {} FROM {} FINAL WHERE {} = 0", cols,
-                                         qualified(database, table.target_name), pipeline::kDeletedColumn);
+  const std::string select = current_view_select(database, table);
   if (caps.create_or_replace_view) return {fmt::format("CREATE OR REPLACE VIEW {} AS {}", view, select)};
   return {fmt::format("DROP TABLE IF EXISTS {}", view), fmt::format("CREATE VIEW {} AS {}", view, select)};
 }

@@ -16,6 +16,8 @@ namespace pg2ch::clickhouse {
 std::string create_table_statement(std::string_view database, const pipeline::TableSchema& table,
                                    const ServerCapabilities& caps);
 std::string current_view_name(const pipeline::TableSchema& table);
+// CREATE VIEW IF NOT EXISTS: leaves a view another process made at the same moment alone.
+std::string create_view_if_missing_statement(std::string_view database, const pipeline::TableSchema& table);
 // One or two statements (old servers have no CREATE OR REPLACE VIEW): run in order.
 std::vector<std::string> create_view_statements(std::string_view database, const pipeline::TableSchema& table,
                                                 const ServerCapabilities& caps);

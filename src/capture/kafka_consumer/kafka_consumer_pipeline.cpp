@@ -44,7 +44,7 @@ class NoRebalance final : public kafka::RebalanceHandler {
 void setup(const config::Config& cfg) {
   refuse_republishing(cfg);
   SourceTables p = open_source_tables(cfg);
-  create_targets(cfg, p);
+  ensure_targets(p);
   std::cout << fmt::format("pg2ch setup: {} table(s) to consume from Kafka (group {}) into ClickHouse database {}\n",
                            p.tables.size(), cfg.kafka.group_id, cfg.clickhouse.database);
   const auto topics = TopicConsumer::topics_for(cfg, p.table_ptrs());
@@ -57,7 +57,7 @@ void setup(const config::Config& cfg) {
 void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
   refuse_republishing(cfg);
   SourceTables p = open_source_tables(cfg);
-  ensure_targets(cfg, p);
+  ensure_targets(p);
   std::optional<ReplayStart> replay;
   if (!options.replay_from.empty()) {
     replay = parse_replay_start(options.replay_from,
@@ -71,6 +71,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   TopicConsumer consumer(cfg, p.table_ptrs(), *sink, fetcher, replay);
   spdlog::info("consuming {} table(s) from Kafka {} as group {} into ClickHouse database {}", p.tables.size(),
                cfg.kafka.brokers, cfg.kafka.group_id, cfg.clickhouse.database);
+  options.ready();
   consumer.run(stop, options.stop_when_caught_up);
   const auto& s = consumer.stats();
   spdlog::info("stopped: {} messages, {} changes applied ({} key fetches, {} truncates), {} dead-lettered, {} skipped; "
@@ -109,7 +110,7 @@ bool status(const config::Config& cfg) {
     std::cout << "  kafka NOT REACHABLE: " << e.one_line() << "\n";
     healthy = false;
   }
-  if (!print_table_counts(cfg, p)) healthy = false;
+  if (!print_table_counts(p)) healthy = false;
   return healthy;
 }
 
@@ -119,7 +120,7 @@ void teardown(const config::Config& cfg, bool drop_targets) {
                            cfg.name);
   if (!drop_targets) return;
   SourceTables p = open_source_tables(cfg);
-  capture::drop_targets(cfg, p);
+  capture::drop_targets(p);
 }
 
 }  // namespace pg2ch::capture::kafka_consumer

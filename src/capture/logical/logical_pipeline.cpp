@@ -13,7 +13,6 @@
 #include "capture/logical/snapshot_copier.h"
 #include "capture/logical/snapshot_to_sink.h"
 #include "capture/shared/source_tables.h"
-#include "clickhouse/http_client.h"
 #include "clickhouse/target_table.h"
 #include "pg/catalog.h"
 #include "pg/current_row_fetcher.h"
@@ -29,13 +28,15 @@ constexpr const char* kSlotKey = "logical.slot";
 constexpr const char* kStateSnapshot = "snapshot";
 constexpr const char* kStateStreaming = "streaming";
 
-using Prepared = SourceTables;
+struct Prepared : SourceTables {
+  bool created_target = false;  // some table had no target before this start
+};
 
 Prepared prepare(const config::Config& cfg, bool create_objects) {
-  Prepared p = open_source_tables(cfg);
+  Prepared p{open_source_tables(cfg)};
   pg::check_logical_prerequisites(p.source, p.refs);
   if (!create_objects) return p;
-  create_targets(cfg, p);
+  p.created_target = ensure_targets(p);
   ensure_publication(p.source, cfg.logical.publication, p.refs);
   return p;
 }
@@ -44,14 +45,20 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
                    pipeline::ChangeSink& sink, const std::atomic<bool>& stop) {
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
   drop_slot(p.source, cfg.logical.slot);
-  for (const auto& t : p.tables) p.target->execute(clickhouse::truncate_statement(cfg.clickhouse.database, *t));
   const CreatedSlot slot = create_slot_with_snapshot(replication, cfg.logical.slot);
   SnapshotResult r;
   if (cfg.sink == "clickhouse") {
+    for (const auto& t : p.tables) p.targets->truncate(*t);
     SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name);
     r = copier.run(cfg.logical.snapshot_workers, stop);
   } else {
     // Kafka must see the existing rows too (op "r"): through the sink, acknowledged like changes.
+    // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
+    // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
+    // resync of that table (docs/kafka.md).
+    if (cfg.sink == "both") {
+      for (const auto& t : p.tables) p.targets->truncate(*t);
+    }
     r = copy_snapshot_to_sink(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop);
   }
   // A copy cut short by a stop is not a snapshot: the next run takes it again.
@@ -112,6 +119,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   so.status_interval = cfg.logical.status_interval;
   so.stop_at = stop_at;
   LogicalStream stream(replication, std::move(by_oid), sink, so);
+  options.ready();
   stream.run(stop);
   spdlog::info("stopped: {} transactions, {} changes, {} rows in {} inserts; confirmed {}", stream.stats().transactions,
                stream.stats().changes, sink.stats().rows_written, sink.stats().inserts,
@@ -136,7 +144,7 @@ bool status(const config::Config& cfg) {
     std::cout << fmt::format("  slot    {} does not exist (created by `pg2ch run`)\n", cfg.logical.slot);
     healthy = state.get(kStateKey) != std::string(kStateStreaming);
   }
-  if (!print_table_counts(cfg, p)) healthy = false;
+  if (!print_table_counts(p)) healthy = false;
   return healthy;
 }
 
@@ -151,7 +159,7 @@ void teardown(const config::Config& cfg, bool drop_targets) {
   std::cout << fmt::format("dropped replication slot {} and publication {}\n", cfg.logical.slot, cfg.logical.publication);
   if (!drop_targets) return;
   Prepared p = prepare(cfg, false);
-  capture::drop_targets(cfg, p);
+  capture::drop_targets(p);
 }
 
 }  // namespace pg2ch::capture::logical

@@ -53,7 +53,7 @@ std::chrono::milliseconds until(Clock::time_point t) {
 
 void setup(const config::Config& cfg) {
   poll::WatermarkSource s = poll::open_watermark_source(cfg, true);
-  create_targets(cfg, s.p);
+  ensure_targets(s.p);
   install_notify_triggers(s.p.source, cfg, s.p.refs);
   std::cout << fmt::format(
       "pg2ch setup: {} table(s) ready in ClickHouse database {}; statement-level triggers {} notify channel {}\n",
@@ -68,7 +68,7 @@ void setup(const config::Config& cfg) {
 
 void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
   poll::WatermarkSource s = poll::open_watermark_source(cfg, true);
-  ensure_targets(cfg, s.p);
+  ensure_targets(s.p);
   for (const auto& ref : s.p.refs) {
     if (!has_notify_trigger(s.p.source, cfg, ref)) {
       spdlog::warn("{}: notify trigger {} is missing (run `pg2ch setup`); the table is only polled every {} ms",
@@ -119,6 +119,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
 
   engine.catch_up({}, stop);
   auto last_full = Clock::now();
+  options.ready();
   while (!stop.load()) {
     if (options.stop_when_caught_up && !engine.windows_pending() && following().empty()) {
       engine.flush();
@@ -193,7 +194,7 @@ void teardown(const config::Config& cfg, bool drop_targets) {
   auto state = state::open_state_store(cfg);
   poll::erase_checkpoints(s, *state);
   std::cout << fmt::format("dropped notify triggers {} on {} table(s)\n", trigger_name(cfg), s.p.refs.size());
-  if (drop_targets) capture::drop_targets(cfg, s.p);
+  if (drop_targets) capture::drop_targets(s.p);
 }
 
 }  // namespace pg2ch::capture::notify

@@ -56,7 +56,7 @@ void setup(const config::Config& cfg) {
   const OutboxNames names = outbox_names(cfg);
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
-  create_targets(cfg, p);
+  ensure_targets(p);
   install(p.source, names, p.table_ptrs(), layout_of(cfg));
   std::cout << fmt::format(
       "pg2ch setup: {} table(s) captured into {} (payload {}, {} triggers), ClickHouse database {}\n", p.tables.size(),
@@ -74,7 +74,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   SourceTables p = open_source_tables(cfg);
   const Payload payload = payload_of(cfg.outbox);
   verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
-  ensure_targets(cfg, p);
+  ensure_targets(p);
   auto sink = pipeline::make_change_sink(cfg, nullptr);
   OutboxDrainer drainer(p.source, names, payload, p.table_ptrs(), *sink, cfg.outbox.batch_size);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),
@@ -82,6 +82,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
 
   auto last_log = Clock::now();
   std::uint64_t logged_events = 0;
+  options.ready();
   while (!stop.load()) {
     const auto outcome = drainer.drain_once();
     if (Clock::now() - last_log >= kProgressLogEvery && drainer.stats().events != logged_events) {
@@ -136,7 +137,7 @@ bool status(const config::Config& cfg) {
       std::cout << "  drained nothing yet\n";
     }
   }
-  if (!print_table_counts(cfg, p)) healthy = false;
+  if (!print_table_counts(p)) healthy = false;
   return healthy;
 }
 
@@ -154,7 +155,7 @@ void teardown(const config::Config& cfg, bool drop_targets) {
   }
   if (!drop_targets) return;
   SourceTables p = open_source_tables(cfg);
-  capture::drop_targets(cfg, p);
+  capture::drop_targets(p);
 }
 
 }  // namespace pg2ch::capture::outbox

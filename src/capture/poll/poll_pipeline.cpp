@@ -30,7 +30,7 @@ std::chrono::milliseconds next_wait(const config::Config& cfg, bool windows_pend
 
 void setup(const config::Config& cfg) {
   WatermarkSource s = open_watermark_source(cfg, true);
-  create_targets(cfg, s.p);
+  ensure_targets(s.p);
   std::cout << fmt::format("pg2ch setup: {} table(s) ready in ClickHouse database {} (mode poll)\n",
                            s.p.tables.size(), cfg.clickhouse.database);
   for (std::size_t i = 0; i < s.p.tables.size(); ++i) {
@@ -43,12 +43,13 @@ void setup(const config::Config& cfg) {
 
 void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
   WatermarkSource s = open_watermark_source(cfg, true);
-  create_targets(cfg, s.p);
+  ensure_targets(s.p);
   auto state = state::open_state_store(cfg);
   auto sink = pipeline::make_change_sink(cfg, nullptr);
   PollEngine engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state);
   spdlog::info("polling {} table(s) every {} ms once caught up", engine.table_count(), cfg.poll.interval.count());
   auto last_poll = std::chrono::steady_clock::time_point{};
+  options.ready();
   while (!stop.load()) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_poll >= cfg.poll.interval) {
@@ -79,7 +80,7 @@ void teardown(const config::Config& cfg, bool drop_targets) {
   auto state = state::open_state_store(cfg);
   erase_checkpoints(s, *state);
   std::cout << "forgot the poll checkpoints (nothing was installed at the source)\n";
-  if (drop_targets) capture::drop_targets(cfg, s.p);
+  if (drop_targets) capture::drop_targets(s.p);
 }
 
 }  // namespace pg2ch::capture::poll

@@ -72,7 +72,7 @@ bool print_watermark_status(const config::Config& cfg, WatermarkSource& s, state
     std::cout << fmt::format("  {:<40} watermark {:<16} {}\n", t.qualified_source(), s.keysets[i].order.front().name,
                              where);
   }
-  if (!print_table_counts(cfg, s.p)) healthy = false;
+  if (!print_table_counts(s.p)) healthy = false;
   return healthy;
 }
 

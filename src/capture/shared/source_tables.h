@@ -1,16 +1,16 @@
 #pragma once
 // What every capture mode needs before reading anything: a connection to the source, the
-// configured tables resolved and described, and (for setup/run) their ClickHouse targets.
+// configured tables resolved and described, and their sink's targets (sink/sink_targets.h).
 // Errors are exceptions (pg2ch::Error) naming the table and the fix: this is start-up code.
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "clickhouse/http_client.h"
 #include "config/config.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
 #include "pipeline/table_schema.h"
+#include "sink/sink_targets.h"
 
 namespace pg2ch::capture {
 
@@ -18,33 +18,27 @@ pg::Connection connect_source(const config::Config& cfg, bool replication = fals
 
 struct SourceTables {
   pg::Connection source;
-  std::unique_ptr<clickhouse::HttpClient> target;
+  std::unique_ptr<sink::SinkTargets> targets;
   std::vector<pg::TableRef> refs;
   std::vector<std::unique_ptr<pipeline::TableSchema>> tables;
-  bool created_target = false;  // some target table did not exist before create_targets()
 
   std::vector<const pipeline::TableSchema*> table_ptrs() const;
 };
 
-// Connects to both servers, resolves cfg.tables and describes each table.
+// Connects to the source (and to ClickHouse only when the sink writes there), resolves
+// cfg.tables and describes each table.
 SourceTables open_source_tables(const config::Config& cfg);
 
-// Creates the ClickHouse database, tables and `<table>__current` views that are missing.
-void create_targets(const config::Config& cfg, SourceTables& p);
+// Creates the sink's targets that are missing (setup and run alike: nothing that exists is
+// dropped or re-created, so processes starting together cannot undo each other's work). Returns
+// true when some table had no target before.
+bool ensure_targets(SourceTables& p);
 
-// What `run` does instead: create_targets() only when a target table is missing. Several
-// processes (drainers, consumers, a producer and its consumer under systemd) start together, and
-// re-creating the views (DROP + CREATE on old ClickHouse servers) in each of them races: one
-// process's DROP under another's CREATE fails or waits on ClickHouse 18.16.
-void ensure_targets(const config::Config& cfg, SourceTables& p);
-
-bool target_exists(clickhouse::HttpClient& ch, const std::string& database, const std::string& table);
-
-// The per-table "postgresql vs clickhouse row count" lines of `pg2ch status`. Returns false when a
+// The per-table "postgresql vs target row count" lines of `pg2ch status`. Returns false when a
 // target table is missing.
-bool print_table_counts(const config::Config& cfg, SourceTables& p);
+bool print_table_counts(SourceTables& p);
 
 // Drops the target tables and their views (teardown --drop-target).
-void drop_targets(const config::Config& cfg, SourceTables& p);
+void drop_targets(SourceTables& p);
 
 }  // namespace pg2ch::capture

@@ -186,6 +186,47 @@ TEST_F(KafkaSink, KeyFormatOnOneTopicForAllTables) {
   runner.stop();
 }
 
+// A producer host needs no ClickHouse: with sink = "kafka" nothing connects to it (the targets
+// are the consumer's). Port 1 refuses every connection, so any ClickHouse request would fail.
+TEST_F(KafkaSink, ProducersNeedNoClickHouse) {
+  db.pg_exec("INSERT INTO source_table SELECT g, 'before', g FROM generate_series(1, 20) g");
+  cfg.clickhouse.port = 1;
+  auto poll_cfg = cfg;
+  poll_cfg.mode = "poll";
+  poll_cfg.name = "poll_producer";
+  poll_cfg.poll.watermark = "id";
+  poll_cfg.poll.interval = 100ms;
+  poll_cfg.state.path = (db.dir() / "poll.state").string();
+  poll_cfg.kafka.topic_prefix = "polled";
+  broker.create_topic("polled.public.source_table", 3);
+
+  PipelineRunner logical(cfg);
+  logical.wait_ready();
+  PipelineRunner poll(poll_cfg);
+  poll.wait_ready();
+  db.pg_exec("INSERT INTO source_table SELECT g, 'after', g FROM generate_series(21, 60) g");
+  db.pg_exec("UPDATE source_table SET name = 'changed' WHERE id % 3 = 0");
+  db.pg_exec("DELETE FROM source_table WHERE id % 7 = 0");
+  FoldedTopic f;
+  ASSERT_TRUE(wait_topic_equals_source(db, broker, topic, f)) << "logical, snapshot and stream";
+  EXPECT_EQ(f.ops["r"], 20) << "the snapshot's rows";
+
+  // poll sees new rows only (no deletes, and no updates with an id watermark): every row of the
+  // source must have been published.
+  const auto missing_from_poll = [&] {
+    const auto published = fold(broker.read_all("polled.public.source_table")).rows;
+    std::vector<std::string> missing;
+    for (const auto& row : db.pg_rows("SELECT id FROM source_table ORDER BY id")) {
+      if (!published.contains(R"({"id":)" + row[0] + "}")) missing.push_back(row[0]);
+    }
+    return missing;
+  };
+  ASSERT_TRUE(wait_until([&] { return missing_from_poll().empty(); }, 60s))
+      << missing_from_poll().size() << " rows never published by poll";
+  logical.stop();
+  poll.stop();
+}
+
 TEST_F(KafkaSink, BothWritesClickHouseAndKafka) {
   cfg.sink = "both";
   PipelineRunner runner(cfg);

@@ -136,6 +136,9 @@ TestDatabase make_test_database(std::string_view name) {
 }
 
 TestDatabase::TestDatabase(std::string name) : name_(std::move(name)), dir_(run_dir() / "tests" / name_) {
+  // Fresh like the databases: a state file left by an earlier repeat (--gtest_repeat) of the same
+  // test would make a pipeline resume a checkpoint that no longer matches the recreated tables.
+  std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
 }
 TestDatabase::TestDatabase(TestDatabase&& other) noexcept

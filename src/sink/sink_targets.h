@@ -1,0 +1,51 @@
+#pragma once
+// Where a sink keeps each replicated table, and the lifecycle of those places: created when
+// missing, emptied before an initial copy, counted for `status`, dropped by `teardown`. Each
+// sink owns its own (src/sink/<sink>/): a ClickHouse sink its tables and views, a Kafka sink
+// nothing it must prepare (topics are the producer's), so a Kafka-only pipeline never needs a
+// ClickHouse server.
+//
+// Errors are exceptions (pg2ch::Error): this is start-up and operator-command code.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "clickhouse/server_capabilities.h"
+#include "config/config.h"
+#include "pipeline/table_schema.h"
+
+namespace pg2ch::sink {
+
+class SinkTargets {
+ public:
+  virtual ~SinkTargets() = default;
+
+  // The ClickHouse dialect the tables' columns are mapped for (types/map_column).
+  virtual const pg2ch::clickhouse::ServerCapabilities& type_capabilities() = 0;
+
+  // Creates what is missing and nothing else; returns the tables that had no target before.
+  // Never drops or re-creates what exists and matches, so any number of pg2ch processes may
+  // call it at the same moment (a producer and its consumer starting together, several
+  // drainers) without one undoing another's work.
+  virtual std::vector<const pipeline::TableSchema*> ensure(std::span<const pipeline::TableSchema* const> tables) = 0;
+
+  // Empties a table's target before an initial copy (no-op where the sink has nothing to empty).
+  virtual void truncate(const pipeline::TableSchema& table) = 0;
+
+  // Removes a table's target (teardown --drop-target).
+  virtual void drop(const pipeline::TableSchema& table) = 0;
+
+  // Rows a table's target holds now (its current state), or "missing" / "-" text for status.
+  virtual std::string count_text(const pipeline::TableSchema& table) = 0;
+
+  // "ClickHouse default@127.0.0.1:8123 database shop", for status and setup lines.
+  virtual std::string describe() const = 0;
+};
+
+// The targets of cfg.sink: ClickHouse for "clickhouse" and "both", none for "kafka".
+std::unique_ptr<SinkTargets> make_sink_targets(const config::Config& cfg);
+
+}  // namespace pg2ch::sink
