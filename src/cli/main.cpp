@@ -1,5 +1,9 @@
 // pg2ch command line: setup | run | status | teardown, one pipeline per config.
-// Exit codes: 0 success, 1 runtime failure, 2 configuration error, 3 status needs attention.
+// Exit codes: service/exit_codes.h (0 success, 1 internal, 2 configuration, 3 status needs
+// attention, 4 authentication/permission, 5 source schema, 6 data; 128 + signal for a second
+// SIGTERM/SIGINT, which exits at once).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
@@ -11,12 +15,19 @@
 #include "config/config.h"
 #include "cli/ddl_command.h"
 #include "kafka/dev_broker.h"
+#include "service/exit_codes.h"
+#include "service/run_driver.h"
 
 namespace {
 
 std::atomic<bool> g_stop{false};
 
-void on_signal(int) { g_stop.store(true); }
+// The first signal asks for an orderly stop (flush, acknowledge what is durable, exit 0); a
+// second one exits at once, acknowledging nothing more: what was not written is read again on
+// the next start.
+void on_signal(int sig) {
+  if (g_stop.exchange(true)) ::_exit(128 + sig);
+}
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -107,7 +118,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) {
       pg2ch::capture::RunOptions opts;
       opts.stop_when_caught_up = until_caught_up;
-      mode.run(cfg, g_stop, opts);
+      pg2ch::service::drive(cfg, mode.run, g_stop, opts);
     }
     if (*replay_cmd) {
       if (cfg.mode != "kafka") {
@@ -117,16 +128,16 @@ int main(int argc, char** argv) {
       pg2ch::capture::RunOptions opts;
       opts.stop_when_caught_up = until_caught_up;
       opts.replay_from = replay_from;
-      mode.run(cfg, g_stop, opts);
+      pg2ch::service::drive(cfg, mode.run, g_stop, opts);
     }
-    if (*status_cmd && !mode.status(cfg)) return 3;
+    if (*status_cmd && !mode.status(cfg)) return static_cast<int>(pg2ch::service::ExitCode::NeedsAttention);
     if (*teardown_cmd) mode.teardown(cfg, drop_targets);
     return 0;
   } catch (const pg2ch::Error& e) {
     std::cerr << "pg2ch: error: " << e.one_line() << "\n";
-    return e.kind() == pg2ch::ErrorKind::Config ? 2 : 1;
+    return static_cast<int>(pg2ch::service::exit_code_for(e));
   } catch (const std::exception& e) {
     std::cerr << "pg2ch: error: " << e.what() << "\n";
-    return 1;
+    return static_cast<int>(pg2ch::service::ExitCode::Internal);
   }
 }

@@ -125,6 +125,14 @@ struct LogConfig {
   std::string format = "text";          // text | json
 };
 
+// How the process behaves as a service (src/service/).
+struct ServiceConfig {
+  // A transient error (server away, connection lost) restarts the run after a jittered backoff
+  // that starts at retry_initial and doubles up to retry_max; the process stays up.
+  std::chrono::milliseconds retry_initial{1000};
+  std::chrono::milliseconds retry_max{60000};
+};
+
 struct Config {
   std::string name = "pg2ch";           // pipeline name, used in logs and state keys
   std::string mode = "logical";         // capture: logical | poll | notify | outbox | kafka (consume)
@@ -140,6 +148,7 @@ struct Config {
   KafkaConfig kafka;
   StateConfig state;
   LogConfig log;
+  ServiceConfig service;
 };
 
 struct LoadOptions {

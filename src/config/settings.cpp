@@ -194,10 +194,19 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.log.level = one_of(str(v), {"trace", "debug", "info", "warn", "error"}); }},
     {"log.format", Type::String, false,
      [](Config& c, const Value& v) { c.log.format = one_of(str(v), {"text", "json"}); }},
+
+    {"service.retry_initial_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.service.retry_initial = millis(v, 1, 3600000, "set the first retry delay in milliseconds, e.g. 1000");
+     }},
+    {"service.retry_max_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.service.retry_max = millis(v, 1, 86400000, "set the longest retry delay in milliseconds, e.g. 60000");
+     }},
 };
 
 const std::vector<std::string_view> kSections = {"postgres", "clickhouse", "batch", "logical", "poll",
-                                                 "notify",   "outbox",     "kafka", "state",   "log"};
+                                                 "notify",   "outbox",     "kafka", "state",   "log", "service"};
 
 Value parse_text(ValueType type, std::string_view text) {
   switch (type) {

@@ -81,7 +81,12 @@ void TopicConsumer::run(const std::atomic<bool>& stop, bool stop_when_caught_up)
     // Wait for the first message only as long as the sink can wait; then take what is ready.
     auto wait = kIdleWait;
     if (const auto due = sink_.poll()) wait = std::clamp(*due, std::chrono::milliseconds(0), kIdleWait);
-    for (auto msg = consumer_->consume(wait); msg; msg = consumer_->consume(std::chrono::milliseconds(0))) {
+    bool drained = false;  // the topics had nothing more to give: the source is idle
+    for (auto msg = consumer_->consume(wait);; msg = consumer_->consume(std::chrono::milliseconds(0))) {
+      if (!msg) {
+        drained = true;
+        break;
+      }
       handle(std::move(msg));
       if (segment_.size() >= kMaxSegmentMessages) break;
     }
@@ -90,6 +95,9 @@ void TopicConsumer::run(const std::atomic<bool>& stop, bool stop_when_caught_up)
       replay_commit_.clear();
     }
     apply_segment();
+    // Like a replication keepalive: with nothing more to read, the sink flushes what it holds
+    // after batch.idle_flush_ms instead of waiting out batch.max_delay_ms.
+    if (drained && segment_seq_ > 0) sink_.source_idle(segment_seq_);
     sink_.poll();
     commit_durable();
     if (Clock::now() - last_log >= kProgressLogEvery) {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "capture/notify/follow_up.h"
-#include "capture/poll/interruptible_sleep.h"
+#include "common/interruptible_sleep.h"
 
 namespace pg2ch::capture::notify {
 
@@ -45,7 +45,7 @@ void NotifyListener::reconnect(const std::atomic<bool>& stop, const std::string&
   spdlog::warn("LISTEN connection lost ({}); reconnecting", why);
   auto backoff = kFirstBackoff;
   for (int attempt = 1; !stop.load(); ++attempt) {
-    poll::sleep_unless_stopped(backoff, stop);
+    sleep_unless_stopped(backoff, stop);
     if (stop.load()) return;
     try {
       connect();

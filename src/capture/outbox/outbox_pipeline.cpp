@@ -14,6 +14,7 @@
 #include "capture/outbox/outbox_sql.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/target_table.h"
+#include "common/interruptible_sleep.h"
 #include "pipeline/make_change_sink.h"
 
 namespace pg2ch::capture::outbox {
@@ -22,14 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kProgressLogEvery = std::chrono::seconds(30);
-
-// Sleeps `d` in short slices so SIGTERM is honoured promptly.
-void sleep_unless_stopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  const auto until = Clock::now() + d;
-  while (!stop.load() && Clock::now() < until) {
-    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50), until - Clock::now()));
-  }
-}
 
 OutboxLayout layout_of(const config::Config& cfg) {
   return {payload_of(cfg.outbox), trigger_level_of(cfg.outbox)};

@@ -5,7 +5,7 @@
 
 #include <iostream>
 
-#include "capture/poll/interruptible_sleep.h"
+#include "common/interruptible_sleep.h"
 #include "capture/poll/poll_engine.h"
 #include "capture/poll/watermark_source.h"
 #include "clickhouse/target_table.h"

@@ -1,5 +1,6 @@
-// Operator errors: each ends pg2ch with a non-zero exit and one line naming the object and the
-// fix, never with a secret in it, and without touching the source's replication state.
+// Operator errors: each ends pg2ch with its class's exit code (service/exit_codes.h) and one line
+// naming the object and the fix, never with a secret in it, and without touching the source's
+// replication state.
 #include <gtest/gtest.h>
 
 #include "support/child_process.h"
@@ -25,8 +26,8 @@ Outcome run_setup(const TestDatabase& db, const config::Config& cfg, std::map<st
   return {code.value_or(-1), p.stderr_text()};
 }
 
-void expect_one_line_error(const Outcome& o, const std::vector<std::string>& needles) {
-  EXPECT_NE(o.exit_code, 0) << o.stderr_text;
+void expect_one_line_error(const Outcome& o, const std::vector<std::string>& needles, int exit_code) {
+  EXPECT_EQ(o.exit_code, exit_code) << o.stderr_text;
   const auto pos = o.stderr_text.find("pg2ch: error: ");
   ASSERT_NE(pos, std::string::npos) << o.stderr_text;
   const std::string line = o.stderr_text.substr(pos, o.stderr_text.find('\n', pos) - pos);
@@ -38,7 +39,7 @@ TEST(LogicalErrors, UnreachablePostgres) {
   auto cfg = make_test_config(db);
   cfg.postgres.port = 1;
   cfg.postgres.connect_timeout_s = 3;
-  expect_one_line_error(run_setup(db, cfg), {"PostgreSQL", "127.0.0.1:1", "hint"});
+  expect_one_line_error(run_setup(db, cfg), {"PostgreSQL", "127.0.0.1:1", "hint"}, 1);
 }
 
 TEST(LogicalErrors, UnreachableClickHouse) {
@@ -46,7 +47,7 @@ TEST(LogicalErrors, UnreachableClickHouse) {
   db.pg_exec("CREATE TABLE t (id int PRIMARY KEY)");
   auto cfg = make_test_config(db);
   cfg.clickhouse.port = 1;
-  expect_one_line_error(run_setup(db, cfg), {"ClickHouse", "CH_HOST"});
+  expect_one_line_error(run_setup(db, cfg), {"ClickHouse", "CH_HOST"}, 1);
 }
 
 TEST(LogicalErrors, WrongPasswordIsNamedButNeverPrinted) {
@@ -56,28 +57,28 @@ TEST(LogicalErrors, WrongPasswordIsNamedButNeverPrinted) {
   cfg.postgres.user = pg_server().limited_user;
   cfg.postgres.password = "Wr0ngSecret!";
   const auto o = run_setup(db, cfg);
-  expect_one_line_error(o, {"password", "PG_PASSWORD"});
+  expect_one_line_error(o, {"password", "PG_PASSWORD"}, 4);
   EXPECT_EQ(o.stderr_text.find("Wr0ngSecret!"), std::string::npos) << "secret leaked: " << o.stderr_text;
 
   auto ch_cfg = make_test_config(db);
   ch_cfg.clickhouse.user = ch_server().password_user;
   ch_cfg.clickhouse.password = "An0therSecret";
   const auto ch = run_setup(db, ch_cfg);
-  expect_one_line_error(ch, {"ClickHouse"});
+  expect_one_line_error(ch, {"ClickHouse"}, 4);
   EXPECT_EQ(ch.stderr_text.find("An0therSecret"), std::string::npos) << "secret leaked: " << ch.stderr_text;
 }
 
 TEST(LogicalErrors, MissingTable) {
   auto db = make_test_database();
   auto cfg = make_test_config(db, {"public.no_such_table"});
-  expect_one_line_error(run_setup(db, cfg), {"public.no_such_table", "does not exist", "[[tables]]"});
+  expect_one_line_error(run_setup(db, cfg), {"public.no_such_table", "does not exist", "[[tables]]"}, 5);
 }
 
 TEST(LogicalErrors, TableWithoutPrimaryKey) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE heap_only (a int, b text)");
   auto cfg = make_test_config(db, {"public.heap_only"});
-  expect_one_line_error(run_setup(db, cfg), {"public.heap_only", "no primary key", "ADD PRIMARY KEY", "REPLICA IDENTITY"});
+  expect_one_line_error(run_setup(db, cfg), {"public.heap_only", "no primary key", "ADD PRIMARY KEY", "REPLICA IDENTITY"}, 5);
 }
 
 TEST(LogicalErrors, MissingSelectPrivilege) {
@@ -86,7 +87,7 @@ TEST(LogicalErrors, MissingSelectPrivilege) {
   auto cfg = make_test_config(db, {"public.guarded"});
   cfg.postgres.user = pg_server().limited_user;
   cfg.postgres.password = pg_server().limited_password;
-  expect_one_line_error(run_setup(db, cfg), {"cannot SELECT", "public.guarded", "GRANT SELECT"});
+  expect_one_line_error(run_setup(db, cfg), {"cannot SELECT", "public.guarded", "GRANT SELECT"}, 4);
 }
 
 TEST(LogicalErrors, MissingReplicationPrivilege) {
@@ -102,14 +103,14 @@ TEST(LogicalErrors, MissingReplicationPrivilege) {
   const auto o = run_setup(db, cfg);
   db.pg_exec("DROP OWNED BY " + role);
   db.pg_exec("DROP ROLE " + role);
-  expect_one_line_error(o, {"may not start replication", "REPLICATION"});
+  expect_one_line_error(o, {"may not start replication", "REPLICATION"}, 4);
 }
 
 TEST(LogicalErrors, UnsupportedColumnTypeNamesTheColumn) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE shapes (id int PRIMARY KEY, box_col box)");
   auto cfg = make_test_config(db, {"public.shapes"});
-  expect_one_line_error(run_setup(db, cfg), {"public.shapes", "box_col", "exclude"});
+  expect_one_line_error(run_setup(db, cfg), {"public.shapes", "box_col", "exclude"}, 5);
 }
 
 }  // namespace
@@ -139,7 +140,7 @@ TEST(LogicalErrors, WalLevelNotLogical) {
   }
   ASSERT_EQ(run_command({"/bin/bash", script, "stop", dir}).exit_code, 0);
   ASSERT_EQ(run_command({"/bin/bash", script, "start", dir, std::to_string(port)}).exit_code, 0);
-  expect_one_line_error(run_setup(db, cfg), {"wal_level = replica", "wal_level = logical", "restart"});
+  expect_one_line_error(run_setup(db, cfg), {"wal_level = replica", "wal_level = logical", "restart"}, 2);
 }
 
 }  // namespace

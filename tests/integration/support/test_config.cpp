@@ -149,6 +149,8 @@ std::filesystem::path write_config_file(const config::Config& c, const std::file
       {"kafka", kafka_section(c.kafka)},
       {"state", toml::table{{"store", c.state.store}, {"path", c.state.path}}},
       {"log", toml::table{{"level", c.log.level}, {"format", c.log.format}}},
+      {"service", toml::table{{"retry_initial_ms", static_cast<std::int64_t>(c.service.retry_initial.count())},
+                              {"retry_max_ms", static_cast<std::int64_t>(c.service.retry_max.count())}}},
       {"tables", tables},
   };
   std::ofstream out(path);

@@ -1,11 +1,12 @@
 #pragma once
-// Sleeping in a capture loop that must notice `stop` (SIGTERM) within a tenth of a second.
+// Sleeping in a loop that must notice `stop` (SIGTERM) within a tenth of a second: capture loops
+// waiting for their next poll, the service's retry backoff.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
 
-namespace pg2ch::capture::poll {
+namespace pg2ch {
 
 inline void sleep_unless_stopped(std::chrono::milliseconds duration, const std::atomic<bool>& stop) {
   constexpr std::chrono::milliseconds kSlice{100};
@@ -17,4 +18,4 @@ inline void sleep_unless_stopped(std::chrono::milliseconds duration, const std::
   }
 }
 
-}  // namespace pg2ch::capture::poll
+}  // namespace pg2ch
