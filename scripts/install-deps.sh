@@ -11,7 +11,7 @@ PACKAGES=(
   libsystemd-dev libzstd-dev zlib1g-dev liblz4-dev libreaderwriterqueue-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   clickhouse-server clickhouse-client
-  curl procps time
+  curl procps time systemd
 )
 
 missing=()

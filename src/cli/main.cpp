@@ -17,6 +17,7 @@
 #include "kafka/dev_broker.h"
 #include "service/exit_codes.h"
 #include "service/run_driver.h"
+#include "service/systemd_notify.h"
 
 namespace {
 
@@ -118,7 +119,12 @@ int main(int argc, char** argv) {
     if (*run_cmd) {
       pg2ch::capture::RunOptions opts;
       opts.stop_when_caught_up = until_caught_up;
+      opts.on_ready = [&] {
+        pg2ch::service::notify_ready("streaming (mode " + cfg.mode + ", pipeline " + cfg.name + ")");
+      };
+      pg2ch::service::notify_status("starting: connecting, ensuring targets, initial snapshot if needed");
       pg2ch::service::drive(cfg, mode.run, g_stop, opts);
+      pg2ch::service::notify_stopping();
     }
     if (*replay_cmd) {
       if (cfg.mode != "kafka") {
