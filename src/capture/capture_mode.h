@@ -20,8 +20,16 @@ struct RunOptions {
   // and reads changes: systemd's READY=1, a test's "started".
   std::function<void()> on_ready;
 
+  // Called by the loop that does the work each time it makes progress or waits for input, and by
+  // long operations (snapshot copies, slot creation) as they go: systemd's WATCHDOG=1. Must be
+  // cheap and thread-safe. A loop that stops calling it is considered stuck.
+  std::function<void()> on_alive;
+
   void ready() const {
     if (on_ready) on_ready();
+  }
+  void alive() const {
+    if (on_alive) on_alive();
   }
 };
 

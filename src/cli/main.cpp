@@ -18,6 +18,7 @@
 #include "service/exit_codes.h"
 #include "service/run_driver.h"
 #include "service/systemd_notify.h"
+#include "service/watchdog.h"
 
 namespace {
 
@@ -122,6 +123,8 @@ int main(int argc, char** argv) {
       opts.on_ready = [&] {
         pg2ch::service::notify_ready("streaming (mode " + cfg.mode + ", pipeline " + cfg.name + ")");
       };
+      pg2ch::service::Watchdog watchdog;
+      opts.on_alive = [&watchdog] { watchdog.beat(); };
       pg2ch::service::notify_status("starting: connecting, ensuring targets, initial snapshot if needed");
       pg2ch::service::drive(cfg, mode.run, g_stop, opts);
       pg2ch::service::notify_stopping();
@@ -134,7 +137,9 @@ int main(int argc, char** argv) {
       pg2ch::capture::RunOptions opts;
       opts.stop_when_caught_up = until_caught_up;
       opts.replay_from = replay_from;
-      pg2ch::service::drive(cfg, mode.run, g_stop, opts);
+      // Not retried: a retry would start the replay over (or, from "end", skip what the first
+      // attempt had not committed). A replay that fails exits; the operator runs it again.
+      mode.run(cfg, g_stop, opts);
     }
     if (*status_cmd && !mode.status(cfg)) return static_cast<int>(pg2ch::service::ExitCode::NeedsAttention);
     if (*teardown_cmd) mode.teardown(cfg, drop_targets);

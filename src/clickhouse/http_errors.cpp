@@ -37,6 +37,10 @@ bool is_schema_code(int code) {
          || code == 16;  // NO_SUCH_COLUMN_IN_TABLE
 }
 
+// A target table dropped under a running pipeline: the next run's ensure() creates it again (and
+// the logical mode copies the table again), so the service retries instead of stopping.
+bool is_recreatable_code(int code) { return code == 60; }
+
 // Server-side conditions that clear up by themselves: overload, a replica catching up, a
 // keeper hiccup. Retrying the same insert later is the right move.
 bool is_transient_code(int code) {
@@ -123,7 +127,7 @@ Error server_error(long http_status, int header_code, std::string_view body, std
   if (code == 81)  // UNKNOWN_DATABASE
     return Error(ErrorKind::Config, std::move(message),
                  "create the database in ClickHouse or fix CH_DATABASE (clickhouse.database)");
-  if (is_schema_code(code)) return Error(ErrorKind::Schema, std::move(message));
+  if (is_schema_code(code)) return Error(ErrorKind::Schema, std::move(message), {}, is_recreatable_code(code));
   // No ClickHouse exception in a 5xx body: a proxy or load balancer answered for a server it
   // could not reach.
   if (code == 0 && http_status >= 500) return Error(ErrorKind::Connection, std::move(message), std::string(kConnectionHint), true);

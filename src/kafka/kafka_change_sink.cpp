@@ -31,11 +31,36 @@ KafkaChangeSink::KafkaChangeSink(const config::KafkaConfig& cfg, EnvelopeContext
 
 KafkaChangeSink::~KafkaChangeSink() = default;
 
+// A delivery that failed for a reason a retry cannot fix must not be retried by the service (each
+// retry re-sends the transaction): a message the brokers refuse by size, a topic or cluster this
+// client may not write to, a topic that does not exist. Brokers away or slow stay transient.
+ErrorKind delivery_failure_kind(int code) {
+  switch (static_cast<RdKafka::ErrorCode>(code)) {
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_INVALID_MSG_SIZE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+      return ErrorKind::Data;
+    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RdKafka::ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RdKafka::ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      return ErrorKind::Permission;
+    case RdKafka::ERR_SASL_AUTHENTICATION_FAILED:
+    case RdKafka::ERR__AUTHENTICATION:
+      return ErrorKind::Auth;
+    case RdKafka::ERR__UNKNOWN_TOPIC:
+    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+    case RdKafka::ERR_TOPIC_EXCEPTION:
+      return ErrorKind::Config;
+    default:
+      return ErrorKind::Connection;
+  }
+}
+
 void KafkaChangeSink::on_delivery(const DeliveryReport& r) noexcept {
   if (!r.ok) {
     // Keep the first failure: it is the one the operator has to fix. The message stays
     // outstanding in deliveries_, which pins durable_position() below its transaction.
-    if (!failure_) failure_ = Failure{std::string(r.topic), std::string(r.error)};
+    if (!failure_) failure_ = Failure{std::string(r.topic), std::string(r.error), r.error_code};
     return;
   }
   deliveries_.delivered(r.tag);
@@ -46,7 +71,7 @@ void KafkaChangeSink::on_delivery(const DeliveryReport& r) noexcept {
 
 void KafkaChangeSink::throw_if_failed() const {
   if (!failure_) return;
-  throw Error(ErrorKind::Connection,
+  throw Error(delivery_failure_kind(failure_->code),
               fmt::format("Kafka did not accept a message for topic {}: {}", failure_->topic, failure_->reason),
               "nothing from that transaction on was acknowledged to the source; fix the brokers or the topic and "
               "restart pg2ch, which sends those changes again");

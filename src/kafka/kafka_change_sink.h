@@ -24,6 +24,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/error.h"
 #include "config/config.h"
 #include "kafka/delivery_tracker.h"
 #include "kafka/envelope.h"
@@ -32,6 +33,9 @@
 #include "pipeline/change_sink.h"
 
 namespace pg2ch::kafka {
+
+// The error kind of a failed delivery report (service/exit_codes.h decides what it means).
+ErrorKind delivery_failure_kind(int rdkafka_error_code);
 
 class KafkaChangeSink final : public pipeline::ChangeSink, private DeliveryHandler {
  public:
@@ -69,6 +73,7 @@ class KafkaChangeSink final : public pipeline::ChangeSink, private DeliveryHandl
   struct Failure {
     std::string topic;
     std::string reason;
+    int code = 0;  // RdKafka::ErrorCode
   };
 
   void on_delivery(const DeliveryReport& report) noexcept override;

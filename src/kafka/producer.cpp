@@ -41,6 +41,7 @@ void Producer::dr_cb(RdKafka::Message& msg) {
   r.ok = msg.err() == RdKafka::ERR_NO_ERROR;
   const std::string reason = r.ok ? std::string() : msg.errstr();
   r.error = reason;
+  r.error_code = static_cast<int>(msg.err());
   handler_.on_delivery(r);
 }
 

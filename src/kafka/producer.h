@@ -27,6 +27,7 @@ struct DeliveryReport {
   std::size_t bytes = 0;      // key + value
   bool ok = true;
   std::string_view error;     // librdkafka's reason when !ok
+  int error_code = 0;         // RdKafka::ErrorCode when !ok
 };
 
 class DeliveryHandler {

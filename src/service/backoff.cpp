@@ -14,7 +14,7 @@ std::chrono::milliseconds Backoff::ceiling() const {
 std::chrono::milliseconds Backoff::next() {
   const auto top = ceiling();
   ++attempt_;
-  std::uniform_int_distribution<std::int64_t> pick(0, top.count());
+  std::uniform_int_distribution<std::int64_t> pick(top.count() / 2, top.count());
   return std::max(std::chrono::milliseconds(pick(rng_)), floor);
 }
 

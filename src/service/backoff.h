@@ -1,8 +1,9 @@
 #pragma once
-// Capped exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And
-// Jitter"): attempt n waits a uniformly random time in [0, min(cap, initial * 2^n)], so many
-// pg2ch instances that lost the same server do not come back at the same instant. Never returns
-// less than `floor` so a retry loop cannot spin.
+// Capped exponential backoff with "equal jitter" (AWS architecture blog, "Exponential Backoff And
+// Jitter"): attempt n waits a uniformly random time in [c/2, c] with c = min(cap, initial * 2^n),
+// so many pg2ch instances that lost the same server do not come back at the same instant, and
+// no retry comes sooner than half its step (full jitter's near-zero waits would hammer a server
+// that is restarting). Never returns less than `floor`.
 #include <chrono>
 #include <cstdint>
 #include <random>

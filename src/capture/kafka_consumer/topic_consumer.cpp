@@ -74,19 +74,19 @@ TopicConsumer::~TopicConsumer() {
   }
 }
 
-void TopicConsumer::run(const std::atomic<bool>& stop, bool stop_when_caught_up) {
+void TopicConsumer::run(const std::atomic<bool>& stop, bool stop_when_caught_up, const std::function<void()>& alive) {
   if (stop_when_caught_up) record_targets();
   auto last_log = Clock::now();
   while (!stop.load()) {
+    if (alive) alive();
     // Wait for the first message only as long as the sink can wait; then take what is ready.
     auto wait = kIdleWait;
     if (const auto due = sink_.poll()) wait = std::clamp(*due, std::chrono::milliseconds(0), kIdleWait);
-    bool drained = false;  // the topics had nothing more to give: the source is idle
-    for (auto msg = consumer_->consume(wait);; msg = consumer_->consume(std::chrono::milliseconds(0))) {
-      if (!msg) {
-        drained = true;
-        break;
-      }
+    auto msg = consumer_->consume(wait);
+    // Nothing arrived within the wait: the topics are quiet. (Not when only the non-waiting
+    // reads below come back empty: under steady load the local queue empties between fetches.)
+    const bool idle = !msg;
+    for (; msg; msg = consumer_->consume(std::chrono::milliseconds(0))) {
       handle(std::move(msg));
       if (segment_.size() >= kMaxSegmentMessages) break;
     }
@@ -97,7 +97,7 @@ void TopicConsumer::run(const std::atomic<bool>& stop, bool stop_when_caught_up)
     apply_segment();
     // Like a replication keepalive: with nothing more to read, the sink flushes what it holds
     // after batch.idle_flush_ms instead of waiting out batch.max_delay_ms.
-    if (drained && segment_seq_ > 0) sink_.source_idle(segment_seq_);
+    if (idle && segment_seq_ > 0) sink_.source_idle(segment_seq_);
     sink_.poll();
     commit_durable();
     if (Clock::now() - last_log >= kProgressLogEvery) {

@@ -14,6 +14,7 @@
 // Errors: exceptions (pg2ch::Error) with topic, partition and offset; retriable commit failures
 // (brokers away) are retried on the next round instead.
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -61,7 +62,8 @@ class TopicConsumer final : private kafka::RebalanceHandler {
 
   // Consumes until `stop`, or, with stop_when_caught_up, until every message that was in the
   // topics at start-up is durable in ClickHouse and committed.
-  void run(const std::atomic<bool>& stop, bool stop_when_caught_up);
+  // `alive` (RunOptions::alive) is called once per turn of the loop.
+  void run(const std::atomic<bool>& stop, bool stop_when_caught_up, const std::function<void()>& alive = {});
   const ConsumerStats& stats() const { return stats_; }
 
  private:

@@ -42,15 +42,18 @@ Prepared prepare(const config::Config& cfg, bool create_objects) {
 }
 
 void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& replication, state::StateStore& state,
-                   pipeline::ChangeSink& sink, const std::atomic<bool>& stop) {
+                   pipeline::ChangeSink& sink, const std::atomic<bool>& stop, const RunOptions& options) {
+  const std::function<void()> alive = [&options] { options.alive(); };
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
   drop_slot(p.source, cfg.logical.slot);
-  const CreatedSlot slot = create_slot_with_snapshot(replication, cfg.logical.slot);
+  const auto created = create_slot_with_snapshot(replication, p.source, cfg.logical.slot, stop, alive);
+  if (!created) return;  // stopped while waiting: the state stays "snapshot"
+  const CreatedSlot& slot = *created;
   SnapshotResult r;
   if (cfg.sink == "clickhouse") {
     for (const auto& t : p.tables) p.targets->truncate(*t);
     SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name);
-    r = copier.run(cfg.logical.snapshot_workers, stop);
+    r = copier.run(cfg.logical.snapshot_workers, stop, alive);
   } else {
     // Kafka must see the existing rows too (op "r"): through the sink, acknowledged like changes.
     // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
@@ -59,7 +62,7 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
     if (cfg.sink == "both") {
       for (const auto& t : p.tables) p.targets->truncate(*t);
     }
-    r = copy_snapshot_to_sink(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop);
+    r = copy_snapshot_to_sink(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, alive);
   }
   // A copy cut short by a stop is not a snapshot: the next run takes it again.
   if (stop.load()) return;
@@ -97,7 +100,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
     if (streaming) spdlog::warn("a ClickHouse target table was missing: taking the initial snapshot again");
     if (existing && !streaming) spdlog::warn("replication slot {} is left from an unfinished snapshot: starting over",
                                              cfg.logical.slot);
-    take_snapshot(cfg, p, replication, state, sink, stop);
+    take_snapshot(cfg, p, replication, state, sink, stop, options);
   } else if (!existing) {
     throw Error(ErrorKind::Schema,
                 fmt::format("replication slot {} is gone although {} says the pipeline was streaming", cfg.logical.slot,
@@ -118,6 +121,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   so.publication = cfg.logical.publication;
   so.status_interval = cfg.logical.status_interval;
   so.stop_at = stop_at;
+  so.alive = [&options] { options.alive(); };
   LogicalStream stream(replication, std::move(by_oid), sink, so);
   options.ready();
   stream.run(stop);

@@ -25,8 +25,17 @@ void LogicalStream::start() {
   pg::Result r(PQexec(conn_.get(), sql.c_str()));
   if (r.status() != PGRES_COPY_BOTH) {
     if (r.sqlstate() == "55006") {
+      // Retriable for the same reason as in drop_slot: our own lost session may still hold it.
       throw Error(ErrorKind::Config, fmt::format("replication slot {} is already active", options_.slot),
-                  "another pg2ch process streams from this slot; stop it first");
+                  "another pg2ch process streams from this slot (stop it), or the server has not yet noticed "
+                  "that an earlier connection of this one is gone (wal_sender_timeout)",
+                  true);
+    }
+    if (r.sqlstate() == "55000") {
+      // An invalidated slot (max_slot_wal_keep_size): the WAL it needed is gone for good.
+      throw Error(ErrorKind::Schema, fmt::format("replication slot {} cannot stream: {}", options_.slot, r.error_message()),
+                  "changes were lost at the source: delete the state file (state.path) and run again to take a "
+                  "fresh snapshot");
     }
     if (r.sqlstate() == "42704") {
       throw Error(ErrorKind::Schema, fmt::format("replication slot {} does not exist", options_.slot),
@@ -49,6 +58,7 @@ void LogicalStream::run(const std::atomic<bool>& stop) {
       handle_copy_data({buf, static_cast<std::size_t>(n)});
       // Keep age-based flushes and status updates flowing under a continuous stream too.
       if ((++messages_ & 1023) == 0) {
+        if (options_.alive) options_.alive();
         sink_.poll();
         maybe_send_status(false);
       }
@@ -56,6 +66,7 @@ void LogicalStream::run(const std::atomic<bool>& stop) {
       continue;
     }
     if (n == 0) {
+      if (options_.alive) options_.alive();
       const auto next_flush = sink_.poll();
       maybe_send_status(false);
       if (options_.stop_at != kInvalidLsn && sink_.durable_position().value_or(0) >= options_.stop_at) break;

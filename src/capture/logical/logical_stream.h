@@ -16,6 +16,7 @@
 //    when the server asks (reply_requested), which keeps wal_sender_timeout from firing.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -34,6 +35,7 @@ struct StreamOptions {
   std::chrono::milliseconds status_interval{10000};
   // Stop after this position was made durable (tests and benchmarks); 0 = run until stopped.
   Lsn stop_at = kInvalidLsn;
+  std::function<void()> alive;  // RunOptions::alive(), called as the loop turns
 };
 
 struct StreamStats {

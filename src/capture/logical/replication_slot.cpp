@@ -1,30 +1,114 @@
 #include "capture/logical/replication_slot.h"
 
+#include <poll.h>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
 namespace pg2ch::capture::logical {
 
-CreatedSlot create_slot_with_snapshot(pg::Connection& replication_conn, const std::string& slot) {
-  pg::Result r = replication_conn.try_query(fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')",
-                                                        replication_conn.quote_identifier(slot)));
-  if (!r.ok()) {
-    const std::string state = r.sqlstate();
-    if (state == "42710") {
-      throw Error(ErrorKind::Schema, fmt::format("replication slot {} already exists", slot),
-                  "another pipeline uses this slot name: set logical.slot to a unique name, or drop it with "
-                  "`pg2ch teardown`");
-    }
-    if (state == "53400") {
-      throw Error(ErrorKind::Config, fmt::format("cannot create replication slot {}: {}", slot, r.error_message()),
-                  "raise max_replication_slots in postgresql.conf (restart needed) or drop unused slots");
-    }
-    if (state == "55000") {
-      throw Error(ErrorKind::Config, fmt::format("cannot create replication slot {}: {}", slot, r.error_message()),
-                  "set wal_level = logical and restart PostgreSQL");
-    }
-    throw pg::error_from_result(r, "creating replication slot " + slot);
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kFirstWaitReport = std::chrono::seconds(3);
+constexpr auto kWaitReportEvery = std::chrono::seconds(30);
+
+// What CREATE_REPLICATION_SLOT waits for: transactions with an xid, oldest first, and prepared
+// transactions. No query text: it may hold values.
+std::string describe_blockers(pg::Connection& observer, int own_pid) {
+  std::string out;
+  pg::Result open = observer.query(
+      "SELECT pid, COALESCE(usename, '?'), COALESCE(datname, '?'), COALESCE(state, '?'), "
+      "COALESCE(NULLIF(application_name, ''), '-'), "
+      "COALESCE(extract(epoch FROM now() - xact_start)::bigint, 0) "
+      "FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND pid <> $1 "
+      "ORDER BY xact_start LIMIT 5",
+      {std::to_string(own_pid)});
+  for (int i = 0; i < open.rows(); ++i) {
+    if (!out.empty()) out += "; ";
+    out += fmt::format("pid {} (user {}, database {}, application {}, {}, transaction open {} s)", open.text(i, 0),
+                       open.text(i, 1), open.text(i, 2), open.text(i, 4), open.text(i, 3), open.text(i, 5));
   }
+  pg::Result prepared = observer.query(
+      "SELECT gid, owner, database, extract(epoch FROM now() - prepared)::bigint FROM pg_prepared_xacts "
+      "ORDER BY prepared LIMIT 5");
+  for (int i = 0; i < prepared.rows(); ++i) {
+    if (!out.empty()) out += "; ";
+    out += fmt::format("prepared transaction '{}' (owner {}, database {}, prepared {} s ago: COMMIT PREPARED or "
+                       "ROLLBACK PREPARED it)",
+                       prepared.text(i, 0), prepared.text(i, 1), prepared.text(i, 2), prepared.text(i, 3));
+  }
+  return out.empty() ? "no open transaction visible to this role (pg_stat_activity needs pg_read_all_stats)" : out;
+}
+
+Error slot_error(pg::Result& r, const std::string& slot) {
+  const std::string state = r.sqlstate();
+  if (state == "42710") {
+    return Error(ErrorKind::Schema, fmt::format("replication slot {} already exists", slot),
+                 "another pipeline uses this slot name: set logical.slot to a unique name, or drop it with "
+                 "`pg2ch teardown`");
+  }
+  if (state == "53400") {
+    return Error(ErrorKind::Config, fmt::format("cannot create replication slot {}: {}", slot, r.error_message()),
+                 "raise max_replication_slots in postgresql.conf (restart needed) or drop unused slots");
+  }
+  if (state == "55000") {
+    return Error(ErrorKind::Config, fmt::format("cannot create replication slot {}: {}", slot, r.error_message()),
+                 "set wal_level = logical and restart PostgreSQL");
+  }
+  return pg::error_from_result(r, "creating replication slot " + slot);
+}
+
+// Cancels the running command and reads what is left, so the connection is idle again.
+void cancel_and_drain(PGconn* c) {
+  if (PGcancel* cancel = PQgetCancel(c)) {
+    char err[256];
+    (void)PQcancel(cancel, err, sizeof err);
+    PQfreeCancel(cancel);
+  }
+  while (PGresult* r = PQgetResult(c)) PQclear(r);
+}
+
+}  // namespace
+
+std::optional<CreatedSlot> create_slot_with_snapshot(pg::Connection& replication_conn, pg::Connection& observer,
+                                                     const std::string& slot, const std::atomic<bool>& stop,
+                                                     const std::function<void()>& alive) {
+  PGconn* c = replication_conn.get();
+  const std::string sql =
+      fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')", replication_conn.quote_identifier(slot));
+  if (PQsendQuery(c, sql.c_str()) == 0) throw pg::error_from_connection(c, "creating replication slot " + slot);
+  const auto started = Clock::now();
+  auto next_report = started + kFirstWaitReport;
+  while (PQisBusy(c)) {
+    if (alive) alive();  // waiting on the server, and saying whom for: not stuck
+    if (stop.load()) {
+      cancel_and_drain(c);
+      spdlog::info("stopped while creating replication slot {}: nothing was created", slot);
+      return std::nullopt;
+    }
+    pollfd pfd{PQsocket(c), POLLIN, 0};
+    const int rc = ::poll(&pfd, 1, 200);
+    if (rc < 0 && errno != EINTR) {
+      throw Error(ErrorKind::Connection, fmt::format("waiting for replication slot {}: {}", slot, std::strerror(errno)),
+                  {}, true);
+    }
+    if (rc > 0 && PQconsumeInput(c) == 0) throw pg::error_from_connection(c, "creating replication slot " + slot);
+    if (Clock::now() >= next_report) {
+      next_report = Clock::now() + kWaitReportEvery;
+      spdlog::warn("creating replication slot {} has waited {} s for transactions that were open when it started to "
+                   "end: {}",
+                   slot, std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count(),
+                   describe_blockers(observer, PQbackendPID(c)));
+    }
+  }
+  pg::Result r(PQgetResult(c));
+  while (PGresult* rest = PQgetResult(c)) PQclear(rest);
+  if (!r.ok()) throw slot_error(r, slot);
   CreatedSlot s;
   s.name = r.text(0, 0);
   s.consistent_point = parse_lsn(r.text(0, 1)).value_or(kInvalidLsn);
@@ -58,8 +142,13 @@ void drop_slot(pg::Connection& conn, const std::string& slot) {
   auto info = find_slot(conn, slot);
   if (!info) return;
   if (info->active) {
+    // Retriable: after a lost connection the server may hold the slot for our old session until
+    // it notices (wal_sender_timeout, TCP keepalives). Another process really streaming from it
+    // keeps this retrying with this message in the log.
     throw Error(ErrorKind::Config, fmt::format("replication slot {} is in use by a running client", slot),
-                "stop the pg2ch service streaming from it first");
+                "stop any other pg2ch streaming from it; a connection of this pg2ch that was lost is released "
+                "by the server after wal_sender_timeout",
+                true);
   }
   conn.query("SELECT pg_drop_replication_slot($1)", {slot});
   spdlog::info("dropped replication slot {}", slot);

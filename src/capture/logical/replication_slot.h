@@ -1,6 +1,8 @@
 #pragma once
 // The logical replication slot: created (with an exported snapshot for the initial copy) on a
 // replication connection, inspected and dropped over a normal one.
+#include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -27,8 +29,14 @@ struct SlotInfo {
 };
 
 // On a `replication=database` connection: CREATE_REPLICATION_SLOT ... LOGICAL pgoutput
-// (SNAPSHOT 'export').
-CreatedSlot create_slot_with_snapshot(pg::Connection& replication_conn, const std::string& slot);
+// (SNAPSHOT 'export'). PostgreSQL finishes it only once every transaction that was open when it
+// started has ended, which may take forever (a session idle in transaction, an orphaned prepared
+// transaction). So the wait is watched: after a few seconds, and then every 30 s, it logs which
+// sessions and prepared transactions it waits for (pid, age, state; asked over `observer`, a
+// normal connection), and a stop (SIGTERM) cancels it: nullopt then, nothing created.
+std::optional<CreatedSlot> create_slot_with_snapshot(pg::Connection& replication_conn, pg::Connection& observer,
+                                                     const std::string& slot, const std::atomic<bool>& stop,
+                                                     const std::function<void()>& alive = {});
 
 std::optional<SlotInfo> find_slot(pg::Connection& conn, const std::string& slot);
 // Drops the slot if it exists; an active slot is an Error (another pg2ch is streaming from it).

@@ -118,6 +118,10 @@ class ChunkPipe {
   std::atomic<bool> cancelled_{false};
 };
 
+// Thrown inside a worker when SIGTERM arrives mid-range: the range's INSERT is abandoned (the
+// whole snapshot starts over on the next run, so its partial rows do no harm).
+struct StoppedMidRange {};
+
 class Worker {
  public:
   Worker(const config::Config& cfg, const std::string& snapshot) : cfg_(cfg), ch_(pipeline::clickhouse_endpoint(cfg)) {
@@ -126,7 +130,8 @@ class Worker {
     pg_.exec(fmt::format("SET TRANSACTION SNAPSHOT {}", pg_.quote_literal(snapshot)));
   }
 
-  std::uint64_t copy(const Range& r, std::uint64_t& bytes) {
+  std::uint64_t copy(const Range& r, std::uint64_t& bytes, const std::atomic<bool>& stop,
+                     const std::function<void()>& alive) {
     const std::string sql = copy_statement(pg_, r);
     pg::Result started(PQexec(pg_.get(), sql.c_str()));
     if (started.status() != PGRES_COPY_OUT) throw pg::error_from_result(started, "starting COPY of " + r.table->qualified_source());
@@ -136,7 +141,7 @@ class Worker {
     ChunkPipe pipe;
     std::thread reader([&] {
       try {
-        read_copy(r, pipe, sink, bytes);
+        read_copy(r, pipe, sink, bytes, stop, alive);
         pipe.finish(nullptr);
       } catch (...) {
         pipe.finish(std::current_exception());
@@ -154,7 +159,8 @@ class Worker {
   }
 
  private:
-  void read_copy(const Range& r, ChunkPipe& pipe, EncodingSink& sink, std::uint64_t& bytes) {
+  void read_copy(const Range& r, ChunkPipe& pipe, EncodingSink& sink, std::uint64_t& bytes,
+                 const std::atomic<bool>& stop, const std::function<void()>& alive) {
     pg::CopyBinaryParser parser(static_cast<int>(r.table->target_columns.size()));
     std::unique_ptr<ByteBuffer> buf = pipe.take_free();
     const auto cancelled = [&] {
@@ -167,6 +173,8 @@ class Worker {
         [&](std::string_view chunk) {
           parser.feed(chunk, sink);
           if (buf->size() < kChunkBytes) return;
+          if (stop.load()) throw StoppedMidRange{};
+          if (alive) alive();
           bytes += buf->size();
           pipe.push_full(std::move(buf));
           buf = pipe.take_free();
@@ -215,7 +223,7 @@ SnapshotCopier::SnapshotCopier(const config::Config& cfg, std::vector<const pipe
                                std::string snapshot_name)
     : cfg_(cfg), tables_(std::move(tables)), snapshot_name_(std::move(snapshot_name)) {}
 
-SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop) {
+SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive) {
   if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const auto started = std::chrono::steady_clock::now();
   const std::vector<Range> ranges = plan_ranges(cfg_, tables_, workers);
@@ -235,7 +243,7 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop) {
         for (std::size_t i = next++; i < ranges.size(); i = next++) {
           if (stop.load() || failed.load()) return;
           std::uint64_t b = 0;
-          const std::uint64_t n = worker.copy(ranges[i], b);
+          const std::uint64_t n = worker.copy(ranges[i], b, stop, alive);
           rows += n;
           bytes += b;
           spdlog::info("snapshot: {} rows of {} copied (range {}/{}, {} rows so far)", n,
@@ -249,12 +257,17 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop) {
     });
   }
   for (auto& t : threads) t.join();
-  if (first_error) std::rethrow_exception(first_error);
-  if (stop.load()) throw Error(ErrorKind::Internal, "initial snapshot interrupted by shutdown", "run again: the snapshot restarts");
   SnapshotResult res;
   res.rows = rows;
   res.bytes = bytes;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // A stop is not a failure: the caller leaves the state at "snapshot", and the next run takes
+  // the snapshot again from the start (an exported snapshot cannot be resumed).
+  if (stop.load()) {
+    spdlog::info("initial snapshot stopped after {} rows: the next run takes it again", res.rows);
+    return res;
+  }
+  if (first_error) std::rethrow_exception(first_error);
   return res;
 }
 

@@ -11,6 +11,7 @@
 // kSnapshotVersion). A failed range is not resumable: the caller restarts the whole snapshot
 // (with a new slot) — re-inserting rows is harmless because ReplacingMergeTree collapses them.
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,7 +38,9 @@ class SnapshotCopier {
   SnapshotCopier(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables, std::string snapshot_name);
 
   // Runs the copy with `workers` threads (0 = number of cores). Throws the first worker error.
-  SnapshotResult run(int workers, const std::atomic<bool>& stop);
+  // When `stop` is set it returns soon (within one 1 MB chunk per worker) with what was copied.
+  // `alive` (RunOptions::alive) is called from the workers as chunks go out.
+  SnapshotResult run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive = {});
 
  private:
   const config::Config& cfg_;

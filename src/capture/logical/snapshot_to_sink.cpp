@@ -19,6 +19,7 @@ struct SinkFeeder {
   std::vector<pipeline::ValueRef> values;
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
+  const std::function<void()>* alive = nullptr;
 
   void row(std::span<const pg::FieldView> fields) {
     values.assign(table.source_columns.size(), pipeline::ValueRef::null());
@@ -29,7 +30,10 @@ struct SinkFeeder {
     }
     sink.insert(table, values, pipeline::kSnapshotVersion);
     // Lets the sink send and collect delivery reports while the copy runs.
-    if (++rows % 4096 == 0) sink.poll();
+    if (++rows % 4096 == 0) {
+      sink.poll();
+      if (alive && *alive) (*alive)();
+    }
   }
 };
 
@@ -49,7 +53,7 @@ void copy_table(pg::Connection& conn, const pipeline::TableSchema& table, SinkFe
 
 SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
                                      const std::string& snapshot_name, Lsn consistent_point, pipeline::ChangeSink& sink,
-                                     const std::atomic<bool>& stop) {
+                                     const std::atomic<bool>& stop, const std::function<void()>& alive) {
   const auto started = std::chrono::steady_clock::now();
   auto conn = pg::Connection::connect(cfg.postgres.conninfo(), "source PostgreSQL " + cfg.postgres.describe());
   conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -58,7 +62,7 @@ SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vecto
   sink.begin_transaction();
   for (const auto* t : tables) {
     if (stop.load()) break;
-    SinkFeeder feeder{*t, sink, {}, 0, 0};
+    SinkFeeder feeder{*t, sink, {}, 0, 0, &alive};
     copy_table(conn, *t, feeder);
     result.rows += feeder.rows;
     result.bytes += feeder.bytes;

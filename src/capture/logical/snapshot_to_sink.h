@@ -7,6 +7,7 @@
 // Returns once the sink has *durably* taken every row (Kafka delivery reports); throws
 // Error(Connection, retriable) otherwise, and the caller takes the snapshot again.
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,6 @@ namespace pg2ch::capture::logical {
 
 SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
                                      const std::string& snapshot_name, Lsn consistent_point, pipeline::ChangeSink& sink,
-                                     const std::atomic<bool>& stop);
+                                     const std::atomic<bool>& stop, const std::function<void()>& alive = {});
 
 }  // namespace pg2ch::capture::logical

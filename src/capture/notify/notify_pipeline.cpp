@@ -121,6 +121,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   auto last_full = Clock::now();
   options.ready();
   while (!stop.load()) {
+    options.alive();
     if (options.stop_when_caught_up && !engine.windows_pending() && following().empty()) {
       engine.flush();
       if (engine.finished()) break;

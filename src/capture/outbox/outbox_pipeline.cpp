@@ -77,6 +77,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   std::uint64_t logged_events = 0;
   options.ready();
   while (!stop.load()) {
+    options.alive();
     const auto outcome = drainer.drain_once();
     if (Clock::now() - last_log >= kProgressLogEvery && drainer.stats().events != logged_events) {
       spdlog::info("outbox: {} events drained in {} batches", drainer.stats().events, drainer.stats().batches);

@@ -51,6 +51,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   auto last_poll = std::chrono::steady_clock::time_point{};
   options.ready();
   while (!stop.load()) {
+    options.alive();
     const auto now = std::chrono::steady_clock::now();
     if (now - last_poll >= cfg.poll.interval) {
       last_poll = now;

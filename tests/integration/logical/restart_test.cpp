@@ -68,23 +68,23 @@ TEST(LogicalRestart, KilledMidStreamResumesWithoutLossOrDuplicates) {
   EXPECT_EQ(final_run.stop(SIGTERM), 0) << final_run.describe();
 }
 
-TEST(LogicalRestart, KilledMidSnapshotStartsTheSnapshotOver) {
-  auto db = make_test_database();
+// A 1.5M-row table copied by two workers: long enough to interrupt. Returns once the copy runs.
+ChildProcess start_long_snapshot(TestDatabase& db, config::Config& cfg, std::filesystem::path& config) {
   db.pg_exec("CREATE TABLE wide (id int PRIMARY KEY, v int NOT NULL, pad text NOT NULL)");
   db.pg_exec("INSERT INTO wide SELECT g, g % 1000, repeat('p', 80) FROM generate_series(1, 1500000) g");
-  auto cfg = make_test_config(db);
+  cfg = make_test_config(db);
   cfg.logical.snapshot_workers = 2;
-  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
-
+  config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   auto first = start_run(db, config, "first");
-  ASSERT_TRUE(wait_until([&] { return first.stderr_text().find("initial snapshot:") != std::string::npos; }, 60s))
+  EXPECT_TRUE(wait_until([&] { return first.stderr_text().find("initial snapshot:") != std::string::npos; }, 60s))
       << first.describe();
   std::this_thread::sleep_for(400ms);
-  ASSERT_TRUE(first.running()) << "snapshot finished too fast to interrupt: " << first.describe();
-  first.kill();
-  ASSERT_NE(read_file(cfg.state.path).find("snapshot"), std::string::npos) << "state must record the unfinished copy";
+  EXPECT_TRUE(first.running()) << "snapshot finished too fast to interrupt: " << first.describe();
+  return first;
+}
 
-  // Changes while pg2ch is down, then a clean start.
+// Changes while pg2ch is down, then a clean start that takes the snapshot again and ends equal.
+void changes_then_second_run_copies_again(TestDatabase& db, const std::filesystem::path& config) {
   db.pg_exec("UPDATE wide SET v = v + 1 WHERE id % 100 = 0");
   db.pg_exec("DELETE FROM wide WHERE id % 1000 = 1");
   auto second = start_run(db, config, "second");
@@ -95,6 +95,64 @@ TEST(LogicalRestart, KilledMidSnapshotStartsTheSnapshotOver) {
   // The unfinished copy's rows were truncated before the new copy, and the new snapshot was taken
   // after the deletes: FINAL holds exactly the live rows, no stale keys from the first attempt.
   EXPECT_EQ(db.ch_rows("SELECT count() FROM wide FINAL"), db.pg_rows("SELECT count(*) FROM wide"));
+  EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
+}
+
+TEST(LogicalRestart, KilledMidSnapshotStartsTheSnapshotOver) {
+  auto db = make_test_database();
+  config::Config cfg;
+  std::filesystem::path config;
+  auto first = start_long_snapshot(db, cfg, config);
+  first.kill();
+  ASSERT_NE(read_file(cfg.state.path).find("snapshot"), std::string::npos) << "state must record the unfinished copy";
+  changes_then_second_run_copies_again(db, config);
+}
+
+// SIGTERM mid-copy is a clean stop: exit 0 within a chunk per worker, not after the range (or
+// the whole table) is copied, and not "Internal" as before; the next run copies again.
+TEST(LogicalRestart, SigtermMidSnapshotStopsCleanlyAndTheNextRunCopiesAgain) {
+  auto db = make_test_database();
+  config::Config cfg;
+  std::filesystem::path config;
+  auto first = start_long_snapshot(db, cfg, config);
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(first.stop(SIGTERM, 60s), 0) << first.describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 10s) << "stopped mid-range " << first.describe();
+  EXPECT_NE(first.stderr_text().find("initial snapshot stopped after"), std::string::npos) << first.describe();
+  ASSERT_NE(read_file(cfg.state.path).find("snapshot"), std::string::npos) << "state must record the unfinished copy";
+  changes_then_second_run_copies_again(db, config);
+}
+
+// CREATE_REPLICATION_SLOT waits for every transaction open when it started. An idle-in-transaction
+// session makes that wait last as long as the session does: pg2ch says whom it waits for (pid,
+// age, no query text) and a SIGTERM ends the wait at once with exit 0. Before, SIGTERM was
+// ignored for as long as the transaction stayed open, and nothing was logged.
+TEST(LogicalRestart, SlotCreationWaitingForAnOpenTransactionSaysWhoAndStopsOnSigterm) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  db.pg_exec("INSERT INTO t VALUES (1, 'a')");
+  auto holder = db.pg_connect();
+  holder.exec("BEGIN");
+  holder.exec("INSERT INTO t VALUES (2, 'held open')");  // takes an xid: the slot waits for it
+  const std::string holder_pid = holder.query("SELECT pg_backend_pid()").text(0, 0);
+
+  auto cfg = make_test_config(db);
+  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  auto first = start_run(db, config, "first");
+  ASSERT_TRUE(wait_until([&] { return first.stderr_text().find("pid " + holder_pid) != std::string::npos; }, 60s))
+      << first.describe();
+  EXPECT_NE(first.stderr_text().find("idle in transaction"), std::string::npos) << first.describe();
+  EXPECT_EQ(first.stderr_text().find("held open"), std::string::npos) << "no query text or values in logs";
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_EQ(first.stop(SIGTERM, 30s), 0) << first.describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 10s) << first.describe();
+  EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + cfg.logical.slot + "'"),
+            (Rows{{"0"}}))
+      << "the cancelled creation left no slot";
+
+  holder.exec("COMMIT");
+  auto second = start_run(db, config, "second");
+  EXPECT_TRUE(wait_equal(db, same_columns("t", "id, v", "id"), 60s)) << second.describe();
   EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
 }
 

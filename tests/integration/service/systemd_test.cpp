@@ -1,15 +1,19 @@
 // pg2ch under systemd: the notify protocol spoken to a real NOTIFY_SOCKET datagram listener (as
 // systemd's manager listens), and the shipped unit file checked by systemd-analyze.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/command.h"
+#include "kafka/port_forwarder.h"
 #include "support/fixture.h"
+#include "support/free_port.h"
 #include "support/pg2ch_cli.h"
 #include "support/table_compare.h"
 
@@ -51,6 +55,11 @@ class NotifySocket {
     }
     return messages_;
   }
+  int count(const std::string& needle) {
+    int n = 0;
+    for (const auto& m : messages()) n += m.find(needle) != std::string::npos;
+    return n;
+  }
   bool received(const std::string& needle) {
     for (const auto& m : messages())
       if (m.find(needle) != std::string::npos) return true;
@@ -89,6 +98,60 @@ TEST(Systemd, ReadyOnlyAfterTheSnapshotThenStoppingOnSigterm) {
   int readies = 0;
   for (const auto& m : notify.messages()) readies += m.find("READY=1") != std::string::npos;
   EXPECT_EQ(readies, 1);
+}
+
+// A TCP port that accepts connections (the kernel completes the handshake) and never answers:
+// a ClickHouse that hangs.
+class BlackHole {
+ public:
+  explicit BlackHole(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0)
+      throw std::runtime_error("cannot listen on port " + std::to_string(port));
+  }
+  ~BlackHole() { ::close(fd_); }
+
+ private:
+  int fd_ = -1;
+};
+
+// The watchdog is fed by the working loop only: pings flow while it streams and stop while it
+// hangs in a ClickHouse insert that never returns (systemd would then restart the process).
+TEST(Systemd, WatchdogPingsStopWhenTheLoopIsStuck) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  auto cfg = make_test_config(db, {"public.t"});
+  const int port = free_loopback_port();
+  cfg.clickhouse.port = port;
+  cfg.batch.max_delay = 100ms;
+  auto clickhouse = std::make_unique<kafka::PortForwarder>(port, ch_server().port);
+  const auto file = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  NotifySocket notify(std::filesystem::temp_directory_path() / ("pg2ch-watchdog-" + std::to_string(::getpid())));
+  auto run = ChildProcess::spawn_pg2ch(
+      {.args = {"--config", file.string(), "run"},
+       .env = {{"NOTIFY_SOCKET", notify.path().string()}, {"WATCHDOG_USEC", "600000"}},
+       .dir = db.dir(),
+       .log_prefix = "run"});
+  ASSERT_TRUE(wait_until([&] { return notify.received("READY=1"); }, 60s, 10ms)) << run.describe();
+  ASSERT_TRUE(wait_until([&] { return notify.count("WATCHDOG=1") >= 5; }, 30s, 10ms)) << "pings while streaming";
+  db.pg_exec("INSERT INTO t VALUES (1, 'through')");
+  ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v", "id"))) << run.describe();
+
+  clickhouse.reset();     // the relayed connections close,
+  BlackHole hang(port);   // and the next insert's connection is accepted and never answered
+  db.pg_exec("INSERT INTO t VALUES (2, 'stuck')");
+  std::this_thread::sleep_for(2s);  // the batch's delay passes and the insert starts hanging
+  const int before = notify.count("WATCHDOG=1");
+  std::this_thread::sleep_for(3s);  // five watchdog intervals
+  EXPECT_EQ(notify.count("WATCHDOG=1"), before) << "no ping while the loop is stuck";
+  EXPECT_TRUE(run.running()) << run.describe();
+  run.kill();
 }
 
 TEST(Systemd, TheUnitFileVerifies) {

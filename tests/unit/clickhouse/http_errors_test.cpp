@@ -57,7 +57,7 @@ TEST(ClickHouseServerError, ClassifiesByCode) {
     bool retriable;
   };
   const Case cases[] = {
-      {60, 404, ErrorKind::Schema, false},      {16, 404, ErrorKind::Schema, false},
+      {60, 404, ErrorKind::Schema, true},       {16, 404, ErrorKind::Schema, false},
       {81, 404, ErrorKind::Config, false},      {192, 401, ErrorKind::Auth, false},
       {193, 401, ErrorKind::Auth, false},       {194, 401, ErrorKind::Auth, false},
       {516, 401, ErrorKind::Auth, false},       {497, 403, ErrorKind::Permission, false},

@@ -77,8 +77,8 @@ TEST(RunDriver, AStopDuringTheBackoffEndsCleanly) {
       },
       stop, {});
   stopper.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10)) << "not the whole backoff";
-  EXPECT_GE(calls, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10)) << "not the whole backoff (>= 30 s)";
+  EXPECT_EQ(calls, 1);
 }
 
 }  // namespace
