@@ -72,7 +72,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   spdlog::info("consuming {} table(s) from Kafka {} as group {} into ClickHouse database {}", p.tables.size(),
                cfg.kafka.brokers, cfg.kafka.group_id, cfg.clickhouse.database);
   options.ready();
-  consumer.run(stop, options.stop_when_caught_up, [&options] { options.alive(); });
+  consumer.run(stop, options.stop_when_caught_up, options.on_alive);
   const auto& s = consumer.stats();
   spdlog::info("stopped: {} messages, {} changes applied ({} key fetches, {} truncates), {} dead-lettered, {} skipped; "
                "{} rows in {} inserts",

@@ -43,15 +43,16 @@ Prepared prepare(const config::Config& cfg, bool create_objects) {
 
 void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& replication, state::StateStore& state,
                    pipeline::ChangeSink& sink, const std::atomic<bool>& stop, const RunOptions& options) {
-  const std::function<void()> alive = [&options] { options.alive(); };
+  const std::function<void()>& alive = options.on_alive;
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
   drop_slot(p.source, cfg.logical.slot);
   const auto created = create_slot_with_snapshot(replication, p.source, cfg.logical.slot, stop, alive);
   if (!created) return;  // stopped while waiting: the state stays "snapshot"
   const CreatedSlot& slot = *created;
+  // Empties the ClickHouse targets (sink "clickhouse" or "both"); a Kafka sink has nothing to empty.
+  for (const auto& t : p.tables) p.targets->truncate(*t);
   SnapshotResult r;
   if (cfg.sink == "clickhouse") {
-    for (const auto& t : p.tables) p.targets->truncate(*t);
     SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name);
     r = copier.run(cfg.logical.snapshot_workers, stop, alive);
   } else {
@@ -59,9 +60,6 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
     // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
     // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
     // resync of that table (docs/kafka.md).
-    if (cfg.sink == "both") {
-      for (const auto& t : p.tables) p.targets->truncate(*t);
-    }
     r = copy_snapshot_to_sink(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, alive);
   }
   // A copy cut short by a stop is not a snapshot: the next run takes it again.
@@ -121,7 +119,7 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
   so.publication = cfg.logical.publication;
   so.status_interval = cfg.logical.status_interval;
   so.stop_at = stop_at;
-  so.alive = [&options] { options.alive(); };
+  so.alive = options.on_alive;
   LogicalStream stream(replication, std::move(by_oid), sink, so);
   options.ready();
   stream.run(stop);

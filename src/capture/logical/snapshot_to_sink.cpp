@@ -19,7 +19,7 @@ struct SinkFeeder {
   std::vector<pipeline::ValueRef> values;
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
-  const std::function<void()>* alive = nullptr;
+  const std::function<void()>& alive;
 
   void row(std::span<const pg::FieldView> fields) {
     values.assign(table.source_columns.size(), pipeline::ValueRef::null());
@@ -32,7 +32,7 @@ struct SinkFeeder {
     // Lets the sink send and collect delivery reports while the copy runs.
     if (++rows % 4096 == 0) {
       sink.poll();
-      if (alive && *alive) (*alive)();
+      if (alive) alive();
     }
   }
 };
@@ -62,7 +62,7 @@ SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vecto
   sink.begin_transaction();
   for (const auto* t : tables) {
     if (stop.load()) break;
-    SinkFeeder feeder{*t, sink, {}, 0, 0, &alive};
+    SinkFeeder feeder{*t, sink, {}, 0, 0, alive};
     copy_table(conn, *t, feeder);
     result.rows += feeder.rows;
     result.bytes += feeder.bytes;
