@@ -9,7 +9,8 @@ PACKAGES=(
   libcurl4-openssl-dev librdkafka-dev kcat
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev rapidjson-dev
   libsystemd-dev libzstd-dev zlib1g-dev liblz4-dev libreaderwriterqueue-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev prometheus-cpp-dev
+  prometheus python3-prometheus-client
   clickhouse-server clickhouse-client
   curl procps time systemd
 )

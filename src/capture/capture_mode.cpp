@@ -10,15 +10,15 @@
 namespace pg2ch::capture {
 
 const CaptureMode& capture_mode(const std::string& mode) {
-  static const CaptureMode logical_mode{logical::setup, logical::run, logical::status, logical::teardown};
+  static const CaptureMode logical_mode{logical::setup, logical::open, logical::status, logical::teardown};
   if (mode == "logical") return logical_mode;
-  static const CaptureMode poll_mode{poll::setup, poll::run, poll::status, poll::teardown};
+  static const CaptureMode poll_mode{poll::setup, poll::open, poll::status, poll::teardown};
   if (mode == "poll") return poll_mode;
-  static const CaptureMode notify_mode{notify::setup, notify::run, notify::status, notify::teardown};
+  static const CaptureMode notify_mode{notify::setup, notify::open, notify::status, notify::teardown};
   if (mode == "notify") return notify_mode;
-  static const CaptureMode outbox_mode{outbox::setup, outbox::run, outbox::status, outbox::teardown};
+  static const CaptureMode outbox_mode{outbox::setup, outbox::open, outbox::status, outbox::teardown};
   if (mode == "outbox") return outbox_mode;
-  static const CaptureMode kafka_mode{kafka_consumer::setup, kafka_consumer::run, kafka_consumer::status,
+  static const CaptureMode kafka_mode{kafka_consumer::setup, kafka_consumer::open, kafka_consumer::status,
                                       kafka_consumer::teardown};
   if (mode == "kafka") return kafka_mode;
   throw Error(ErrorKind::Config, "mode = \"" + mode + "\" is not known",

@@ -1,11 +1,14 @@
 #pragma once
-// The four commands every capture mode implements, and the lookup from `mode` in the config.
+// The four operations every capture mode implements, and the lookup from `mode` in the config.
 // Modes register in capture_mode.cpp; the CLI knows nothing about any particular mode.
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "capture/change_source.h"
 #include "config/config.h"
+#include "pipeline/pipeline_observer.h"
 
 namespace pg2ch::capture {
 
@@ -25,6 +28,9 @@ struct RunOptions {
   // cheap and thread-safe. A loop that stops calling it is considered stuck.
   std::function<void()> on_alive;
 
+  // Hears every change, write and lag sample (metrics/pipeline_metrics.h); may be null.
+  pipeline::PipelineObserver* observer = nullptr;
+
   void ready() const {
     if (on_ready) on_ready();
   }
@@ -37,8 +43,11 @@ struct CaptureMode {
   // Checks the source, creates what the mode needs there (publication, triggers, events table)
   // and the ClickHouse targets. Idempotent.
   void (*setup)(const config::Config& cfg);
-  // Captures until `stop` is set (or caught up, per options). Throws pg2ch::Error on failure.
-  void (*run)(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+  // Starts the pipeline: targets ensured, the initial copy taken where one is due, the input
+  // connected. nullptr when `stop` was set during start-up. Throws pg2ch::Error on failure.
+  // service/pipeline_loop.h runs what it returns.
+  std::unique_ptr<ChangeSource> (*open)(const config::Config& cfg, const std::atomic<bool>& stop,
+                                        const RunOptions& options);
   // Human-readable status on stdout; false when something needs attention.
   bool (*status)(const config::Config& cfg);
   // Removes what setup created at the source; with drop_targets also the ClickHouse tables.

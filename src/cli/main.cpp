@@ -16,6 +16,10 @@
 #include "cli/ddl_command.h"
 #include "kafka/dev_broker.h"
 #include "service/exit_codes.h"
+#include "metrics/http_endpoint.h"
+#include "metrics/pipeline_metrics.h"
+#include "service/pipeline_loop.h"
+#include "service/stop_deadline.h"
 #include "service/run_driver.h"
 #include "service/systemd_notify.h"
 #include "service/watchdog.h"
@@ -123,10 +127,24 @@ int main(int argc, char** argv) {
       opts.on_ready = [&] {
         pg2ch::service::notify_ready("streaming (mode " + cfg.mode + ", pipeline " + cfg.name + ")");
       };
+      pg2ch::metrics::PipelineMetrics metrics(cfg);
+      std::unique_ptr<pg2ch::metrics::HttpEndpoint> endpoint;
+      if (!cfg.service.metrics_listen.empty()) {
+        endpoint = std::make_unique<pg2ch::metrics::HttpEndpoint>(cfg.service.metrics_listen, metrics);
+      }
       pg2ch::service::Watchdog watchdog;
-      opts.on_alive = [&watchdog] { watchdog.beat(); };
+      opts.on_alive = [&watchdog, &metrics] {
+        watchdog.beat();
+        metrics.alive();
+      };
+      opts.observer = &metrics;
+      pg2ch::service::StopDeadline deadline(g_stop, cfg.service.stop_timeout);
       pg2ch::service::notify_status("starting: connecting, ensuring targets, initial snapshot if needed");
-      pg2ch::service::drive(cfg, mode.run, g_stop, opts);
+      pg2ch::service::drive(
+          cfg,
+          [&metrics](const pg2ch::config::Config& c, const std::atomic<bool>& stop,
+                     const pg2ch::capture::RunOptions& o) { pg2ch::service::run_pipeline(c, stop, o, &metrics); },
+          g_stop, opts, nullptr, &metrics);
       pg2ch::service::notify_stopping();
     }
     if (*replay_cmd) {
@@ -139,7 +157,7 @@ int main(int argc, char** argv) {
       opts.replay_from = replay_from;
       // Not retried: a retry would start the replay over (or, from "end", skip what the first
       // attempt had not committed). A replay that fails exits; the operator runs it again.
-      mode.run(cfg, g_stop, opts);
+      pg2ch::service::run_pipeline(cfg, g_stop, opts);
     }
     if (*status_cmd && !mode.status(cfg)) return static_cast<int>(pg2ch::service::ExitCode::NeedsAttention);
     if (*teardown_cmd) mode.teardown(cfg, drop_targets);

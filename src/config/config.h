@@ -123,6 +123,8 @@ struct StateConfig {
 struct LogConfig {
   std::string level = "info";           // trace|debug|info|warn|error
   std::string format = "text";          // text | json
+  // A one-line summary at info this often while running (rows/s per table, lag, batches); 0: none.
+  std::chrono::seconds summary_interval{60};
 };
 
 // How the process behaves as a service (src/service/).
@@ -131,6 +133,12 @@ struct ServiceConfig {
   // that starts at retry_initial and doubles up to retry_max; the process stays up.
   std::chrono::milliseconds retry_initial{1000};
   std::chrono::milliseconds retry_max{60000};
+  // host:port of the HTTP listener for /metrics, /healthz and /readyz; empty: no listener.
+  std::string metrics_listen;
+  // After SIGTERM/SIGINT the process writes and acknowledges what it holds; when that takes
+  // longer than this (a hung server), it exits without acknowledging the rest (read again on the
+  // next start).
+  std::chrono::milliseconds stop_timeout{30000};
 };
 
 struct Config {

@@ -194,6 +194,11 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.log.level = one_of(str(v), {"trace", "debug", "info", "warn", "error"}); }},
     {"log.format", Type::String, false,
      [](Config& c, const Value& v) { c.log.format = one_of(str(v), {"text", "json"}); }},
+    {"log.summary_interval_s", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.log.summary_interval = std::chrono::seconds(
+           in_range(num(v), 0, 86400, "set seconds between summary lines, e.g. 60 (0 turns them off)"));
+     }},
 
     {"service.retry_initial_ms", Type::Integer, false,
      [](Config& c, const Value& v) {
@@ -202,6 +207,12 @@ const std::vector<Setting> kSettings = {
     {"service.retry_max_ms", Type::Integer, false,
      [](Config& c, const Value& v) {
        c.service.retry_max = millis(v, 1, 86400000, "set the longest retry delay in milliseconds, e.g. 60000");
+     }},
+    {"service.metrics_listen", Type::String, false,
+     [](Config& c, const Value& v) { c.service.metrics_listen = listen_address(str(v)); }},
+    {"service.stop_timeout_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.service.stop_timeout = millis(v, 100, 3600000, "set the longest orderly stop in milliseconds, e.g. 30000");
      }},
 };
 

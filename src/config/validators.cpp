@@ -42,3 +42,21 @@ std::string pipeline_name(std::string value) {
 }
 
 }  // namespace pg2ch::config::detail
+
+namespace pg2ch::config::detail {
+
+std::string listen_address(std::string value) {
+  if (value.empty()) return value;
+  const auto colon = value.rfind(':');
+  std::int64_t port = 0;
+  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < value.size();
+  for (std::size_t i = colon + 1; ok && i < value.size(); ++i) {
+    ok = value[i] >= '0' && value[i] <= '9';
+    port = port * 10 + (value[i] - '0');
+    ok = ok && port <= 65535;
+  }
+  if (ok && port > 0) return value;
+  throw Invalid{"must be host:port", "listen on e.g. 127.0.0.1:9187 (or 0.0.0.0:9187 for every interface)"};
+}
+
+}  // namespace pg2ch::config::detail

@@ -18,5 +18,7 @@ std::string non_empty(std::string value, std::string_view remedy);
 std::string pg_identifier(std::string value);
 // Pipeline name: it appears in logs, state keys and unit names, so no spaces or slashes.
 std::string pipeline_name(std::string value);
+// host:port for a listener (IPv4 address or name; port 1..65535); empty stays empty (off).
+std::string listen_address(std::string value);
 
 }  // namespace pg2ch::config::detail

@@ -67,6 +67,7 @@ void KafkaChangeSink::on_delivery(const DeliveryReport& r) noexcept {
   ++stats_.rows_written;
   stats_.bytes_written += r.bytes;
   ++delivered_since_poll_;
+  delivered_bytes_since_poll_ += r.bytes;
 }
 
 void KafkaChangeSink::throw_if_failed() const {
@@ -169,7 +170,9 @@ void KafkaChangeSink::source_idle(pipeline::Position position) {
 void KafkaChangeSink::advance_acks() {
   if (delivered_since_poll_ > 0) {
     ++stats_.inserts;
+    if (observer_) observer_->delivered(delivered_since_poll_, delivered_bytes_since_poll_);
     delivered_since_poll_ = 0;
+    delivered_bytes_since_poll_ = 0;
   }
   acks_.advance(deliveries_.oldest_pending());
 }

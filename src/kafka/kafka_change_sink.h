@@ -31,6 +31,7 @@
 #include "kafka/producer.h"
 #include "pipeline/ack_tracker.h"
 #include "pipeline/change_sink.h"
+#include "pipeline/pipeline_observer.h"
 
 namespace pg2ch::kafka {
 
@@ -64,6 +65,8 @@ class KafkaChangeSink final : public pipeline::ChangeSink, private DeliveryHandl
   // Messages produced and not yet confirmed by the brokers.
   std::uint64_t in_flight() const { return deliveries_.in_flight(); }
   void set_flush_timeout(std::chrono::milliseconds t) { flush_timeout_ = t; }
+  // Told how many messages the brokers confirmed, once per poll; may be null.
+  void set_observer(pipeline::PipelineObserver* observer) { observer_ = observer; }
 
  private:
   struct TableTopic {
@@ -96,7 +99,9 @@ class KafkaChangeSink final : public pipeline::ChangeSink, private DeliveryHandl
   DeliveryTracker deliveries_;
   std::optional<Failure> failure_;
   std::uint64_t delivered_since_poll_ = 0;
+  std::uint64_t delivered_bytes_since_poll_ = 0;
   pipeline::SinkStats stats_;
+  pipeline::PipelineObserver* observer_ = nullptr;
   std::unique_ptr<Producer> producer_;  // last: destroyed first, its final reports still land here
 };
 

@@ -155,7 +155,9 @@ void ClickHouseChangeSink::resolve_toast(Batch& b) {
 void ClickHouseChangeSink::flush_batch(Batch& b) {
   if (!b.toast_rows.empty()) resolve_toast(b);
   const std::string what = fmt::format("insert of {} rows into {}.{}", b.rows, database_, b.schema->target_name);
+  const auto started = Clock::now();
   with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view()); });
+  if (observer_) observer_->written(*b.schema, b.rows, b.body.size(), Clock::now() - started);
   stats_.rows_written += b.rows;
   stats_.bytes_written += b.body.size();
   ++stats_.inserts;

@@ -23,6 +23,7 @@
 #include "pipeline/ack_tracker.h"
 #include "pipeline/change_sink.h"
 #include "pipeline/owned_row.h"
+#include "pipeline/pipeline_observer.h"
 #include "pipeline/retry.h"
 #include "pipeline/row_encoder.h"
 
@@ -48,6 +49,8 @@ class ClickHouseChangeSink final : public ChangeSink {
   std::optional<Position> durable_position() const override { return acks_.durable(); }
 
   SinkStats stats() const override { return stats_; }
+  // Told about every INSERT that ClickHouse accepted; may be null.
+  void set_observer(PipelineObserver* observer) { observer_ = observer; }
 
  private:
   struct Batch {
@@ -84,6 +87,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   Clock::time_point last_idle_{};
   AckTracker acks_;
   SinkStats stats_;
+  PipelineObserver* observer_ = nullptr;
 };
 
 }  // namespace pg2ch::pipeline

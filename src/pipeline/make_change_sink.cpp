@@ -5,6 +5,7 @@
 #include "kafka/kafka_change_sink.h"
 #include "pipeline/clickhouse_change_sink.h"
 #include "pipeline/clickhouse_endpoint.h"
+#include "pipeline/observed_sink.h"
 
 namespace pg2ch::pipeline {
 namespace {
@@ -12,9 +13,11 @@ namespace {
 // ClickHouseChangeSink borrows its client (tests hand it one); this keeps the client alive.
 class OwningClickHouseSink final : public ChangeSink {
  public:
-  OwningClickHouseSink(const config::Config& cfg, CurrentRowFetcher* fetcher)
+  OwningClickHouseSink(const config::Config& cfg, CurrentRowFetcher* fetcher, PipelineObserver* observer)
       : client_(std::make_unique<clickhouse::HttpClient>(clickhouse_endpoint(cfg))),
-        sink_(*client_, cfg.clickhouse.database, cfg.batch, fetcher) {}
+        sink_(*client_, cfg.clickhouse.database, cfg.batch, fetcher) {
+    sink_.set_observer(observer);
+  }
 
   void begin_transaction() override { sink_.begin_transaction(); }
   void insert(const TableSchema& t, std::span<const ValueRef> row, std::uint64_t version) override {
@@ -104,19 +107,31 @@ class FanOutSink final : public ChangeSink {
   std::unique_ptr<ChangeSink> a_, b_;
 };
 
-std::unique_ptr<ChangeSink> make_kafka_sink(const config::Config& cfg) {
-  return std::make_unique<kafka::KafkaChangeSink>(cfg.kafka, kafka::EnvelopeContext{cfg.name, cfg.postgres.database});
+std::unique_ptr<ChangeSink> make_kafka_sink(const config::Config& cfg, PipelineObserver* observer) {
+  auto sink =
+      std::make_unique<kafka::KafkaChangeSink>(cfg.kafka, kafka::EnvelopeContext{cfg.name, cfg.postgres.database});
+  sink->set_observer(observer);
+  return sink;
+}
+
+std::unique_ptr<ChangeSink> make_destination(const config::Config& cfg, CurrentRowFetcher* toast_fetcher,
+                                             PipelineObserver* observer) {
+  if (cfg.sink == "clickhouse") return std::make_unique<OwningClickHouseSink>(cfg, toast_fetcher, observer);
+  if (cfg.sink == "kafka") return make_kafka_sink(cfg, observer);
+  if (cfg.sink == "both") {
+    return std::make_unique<FanOutSink>(std::make_unique<OwningClickHouseSink>(cfg, toast_fetcher, observer),
+                                        make_kafka_sink(cfg, observer));
+  }
+  throw Error(ErrorKind::Config, "sink = \"" + cfg.sink + "\" is not known", "use clickhouse, kafka or both");
 }
 
 }  // namespace
 
-std::unique_ptr<ChangeSink> make_change_sink(const config::Config& cfg, CurrentRowFetcher* toast_fetcher) {
-  if (cfg.sink == "clickhouse") return std::make_unique<OwningClickHouseSink>(cfg, toast_fetcher);
-  if (cfg.sink == "kafka") return make_kafka_sink(cfg);
-  if (cfg.sink == "both") {
-    return std::make_unique<FanOutSink>(std::make_unique<OwningClickHouseSink>(cfg, toast_fetcher), make_kafka_sink(cfg));
-  }
-  throw Error(ErrorKind::Config, "sink = \"" + cfg.sink + "\" is not known", "use clickhouse, kafka or both");
+std::unique_ptr<ChangeSink> make_change_sink(const config::Config& cfg, CurrentRowFetcher* toast_fetcher,
+                                             PipelineObserver* observer) {
+  auto sink = make_destination(cfg, toast_fetcher, observer);
+  if (!observer) return sink;
+  return std::make_unique<ObservedSink>(std::move(sink), *observer);
 }
 
 }  // namespace pg2ch::pipeline

@@ -14,6 +14,7 @@
 
 #include "capture/capture_mode.h"
 #include "config/config.h"
+#include "metrics/pipeline_metrics.h"
 
 namespace pg2ch::service {
 
@@ -26,8 +27,9 @@ struct DriverStats {
 using RunFunction = std::function<void(const config::Config&, const std::atomic<bool>&, const capture::RunOptions&)>;
 
 // Returns when the run returned (stopped or caught up); throws the first error that is not
-// transient. `stats`, when given, is updated as it goes.
+// transient. `stats` and `metrics` (state, retries, errors), when given, are updated as it goes.
 void drive(const config::Config& cfg, const RunFunction& run, const std::atomic<bool>& stop,
-           const capture::RunOptions& options, DriverStats* stats = nullptr);
+           const capture::RunOptions& options, DriverStats* stats = nullptr,
+           metrics::PipelineMetrics* metrics = nullptr);
 
 }  // namespace pg2ch::service

@@ -54,7 +54,43 @@ void setup(const config::Config& cfg) {
   }
 }
 
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
+namespace {
+
+// Key-only events and unchanged TOAST values are answered from the source, on a connection of
+// its own (the catalog connection stays free for the fetcher's prepared queries). Built in
+// place: the consumer uses the sink and the fetcher, the fetcher its connection.
+class KafkaSource final : public ChangeSource {
+ public:
+  KafkaSource(const config::Config& cfg, SourceTables tables, std::optional<ReplayStart> replay,
+              const RunOptions& options)
+      : p_(std::move(tables)),
+        rows_conn_(connect_source(cfg)),
+        fetcher_(rows_conn_),
+        sink_(pipeline::make_change_sink(cfg, &fetcher_, options.observer)),
+        consumer_(cfg, p_.table_ptrs(), *sink_, fetcher_, std::move(replay)) {
+    consumer_.start(options.stop_when_caught_up);
+  }
+
+  Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>&) override { return consumer_.turn(max_wait); }
+  void finish() override { consumer_.finish(); }
+  const pipeline::ChangeSink& sink() const override { return *sink_; }
+  std::string progress() const override {
+    const auto& s = consumer_.stats();
+    return fmt::format("{} messages, {} changes applied ({} key fetches, {} truncates), {} dead-lettered, {} skipped",
+                       s.messages, s.changes, s.key_fetches, s.truncates, s.dead_lettered, s.skipped);
+  }
+
+ private:
+  SourceTables p_;
+  pg::Connection rows_conn_;
+  pg::PgCurrentRowFetcher fetcher_;
+  std::unique_ptr<pipeline::ChangeSink> sink_;
+  TopicConsumer consumer_;
+};
+
+}  // namespace
+
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>&, const RunOptions& options) {
   refuse_republishing(cfg);
   SourceTables p = open_source_tables(cfg);
   ensure_targets(p);
@@ -63,21 +99,9 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
     replay = parse_replay_start(options.replay_from,
                                 [&](const std::string& iso) { return epoch_ms_from_postgres(p.source, iso); });
   }
-  // Key-only events and unchanged TOAST values are answered from the source, on a connection of
-  // its own (the catalog connection stays free for the fetcher's prepared queries).
-  pg::Connection rows_conn = connect_source(cfg);
-  pg::PgCurrentRowFetcher fetcher(rows_conn);
-  auto sink = pipeline::make_change_sink(cfg, &fetcher);
-  TopicConsumer consumer(cfg, p.table_ptrs(), *sink, fetcher, replay);
   spdlog::info("consuming {} table(s) from Kafka {} as group {} into ClickHouse database {}", p.tables.size(),
                cfg.kafka.brokers, cfg.kafka.group_id, cfg.clickhouse.database);
-  options.ready();
-  consumer.run(stop, options.stop_when_caught_up, options.on_alive);
-  const auto& s = consumer.stats();
-  spdlog::info("stopped: {} messages, {} changes applied ({} key fetches, {} truncates), {} dead-lettered, {} skipped; "
-               "{} rows in {} inserts",
-               s.messages, s.changes, s.key_fetches, s.truncates, s.dead_lettered, s.skipped,
-               sink->stats().rows_written, sink->stats().inserts);
+  return std::make_unique<KafkaSource>(cfg, std::move(p), std::move(replay), options);
 }
 
 bool status(const config::Config& cfg) {

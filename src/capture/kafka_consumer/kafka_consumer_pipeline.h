@@ -4,6 +4,7 @@
 // PostgreSQL is still needed: for the tables' catalog description (column types) and for the
 // current rows of key-only events.
 #include <atomic>
+#include <memory>
 
 #include "capture/capture_mode.h"
 #include "config/config.h"
@@ -12,7 +13,10 @@ namespace pg2ch::capture::kafka_consumer {
 
 // Creates the ClickHouse targets; nothing is created in PostgreSQL or Kafka.
 void setup(const config::Config& cfg);
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+// Starts the pipeline (targets, initial copy where the mode has one, input connected); nullptr
+// when `stop` was set during start-up. service/pipeline_loop.h turns it.
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
+                                   const RunOptions& options);
 // Group lag per partition (committed offset vs end of the partition) and table counts.
 bool status(const config::Config& cfg);
 // Nothing to remove at the source; with drop_targets the ClickHouse tables.

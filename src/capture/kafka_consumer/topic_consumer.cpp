@@ -16,7 +16,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kMetadataTimeout = std::chrono::seconds(10);
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
-constexpr auto kProgressLogEvery = std::chrono::seconds(30);
 
 std::string where(const RdKafka::Message& msg) {
   return fmt::format("{}[{}] offset {}", msg.topic_name(), msg.partition(), msg.offset());
@@ -74,39 +73,37 @@ TopicConsumer::~TopicConsumer() {
   }
 }
 
-void TopicConsumer::run(const std::atomic<bool>& stop, bool stop_when_caught_up, const std::function<void()>& alive) {
+void TopicConsumer::start(bool stop_when_caught_up) {
+  stop_when_caught_up_ = stop_when_caught_up;
   if (stop_when_caught_up) record_targets();
-  auto last_log = Clock::now();
-  while (!stop.load()) {
-    if (alive) alive();
-    // Wait for the first message only as long as the sink can wait; then take what is ready.
-    auto wait = kIdleWait;
-    if (const auto due = sink_.poll()) wait = std::clamp(*due, std::chrono::milliseconds(0), kIdleWait);
-    auto msg = consumer_->consume(wait);
-    // Nothing arrived within the wait: the topics are quiet. (Not when only the non-waiting
-    // reads below come back empty: under steady load the local queue empties between fetches.)
-    const bool idle = !msg;
-    for (; msg; msg = consumer_->consume(std::chrono::milliseconds(0))) {
-      handle(std::move(msg));
-      if (segment_.size() >= kMaxSegmentMessages) break;
-    }
-    if (!replay_commit_.empty()) {
-      consumer_->commit(replay_commit_);
-      replay_commit_.clear();
-    }
-    apply_segment();
-    // Like a replication keepalive: with nothing more to read, the sink flushes what it holds
-    // after batch.idle_flush_ms instead of waiting out batch.max_delay_ms.
-    if (idle && segment_seq_ > 0) sink_.source_idle(segment_seq_);
-    sink_.poll();
-    commit_durable();
-    if (Clock::now() - last_log >= kProgressLogEvery) {
-      spdlog::info("kafka consumer: {} messages, {} changes applied, {} dead-lettered", stats_.messages,
-                   stats_.changes, stats_.dead_lettered);
-      last_log = Clock::now();
-    }
-    if (stop_when_caught_up && caught_up()) break;
+}
+
+capture::Turn TopicConsumer::turn(std::chrono::milliseconds max_wait) {
+  // Wait for the first message only as long as the sink can wait; then take what is ready.
+  auto wait = std::min(kIdleWait, max_wait);
+  if (const auto due = sink_.poll()) wait = std::clamp(*due, std::chrono::milliseconds(0), wait);
+  auto msg = consumer_->consume(wait);
+  // Nothing arrived within the wait: the topics are quiet. (Not when only the non-waiting
+  // reads below come back empty: under steady load the local queue empties between fetches.)
+  const bool idle = !msg;
+  for (; msg; msg = consumer_->consume(std::chrono::milliseconds(0))) {
+    handle(std::move(msg));
+    if (segment_.size() >= kMaxSegmentMessages) break;
   }
+  if (!replay_commit_.empty()) {
+    consumer_->commit(replay_commit_);
+    replay_commit_.clear();
+  }
+  apply_segment();
+  // Like a replication keepalive: with nothing more to read, the sink flushes what it holds
+  // after batch.idle_flush_ms instead of waiting out batch.max_delay_ms.
+  if (idle && segment_seq_ > 0) sink_.source_idle(segment_seq_);
+  sink_.poll();
+  commit_durable();
+  return stop_when_caught_up_ && caught_up() ? capture::Turn::CaughtUp : capture::Turn::More;
+}
+
+void TopicConsumer::finish() {
   apply_segment();
   sink_.flush();
   commit_durable();

@@ -14,7 +14,6 @@
 // Errors: exceptions (pg2ch::Error) with topic, partition and offset; retriable commit failures
 // (brokers away) are retried on the next round instead.
 #include <atomic>
-#include <functional>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -24,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "capture/change_source.h"
 #include "capture/kafka_consumer/offset_ledger.h"
 #include "capture/kafka_consumer/replay_start.h"
 #include "capture/kafka_consumer/truncate_barrier.h"
@@ -60,10 +60,14 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   static std::vector<std::string> topics_for(const config::Config& cfg,
                                              const std::vector<const pipeline::TableSchema*>& tables);
 
-  // Consumes until `stop`, or, with stop_when_caught_up, until every message that was in the
-  // topics at start-up is durable in ClickHouse and committed.
-  // `alive` (RunOptions::alive) is called once per turn of the loop.
-  void run(const std::atomic<bool>& stop, bool stop_when_caught_up, const std::function<void()>& alive = {});
+  // With stop_when_caught_up, turn() reports CaughtUp once every message that was in the topics
+  // now is durable in ClickHouse and committed.
+  void start(bool stop_when_caught_up);
+  // Reads what librdkafka has ready (waiting at most `max_wait` for the first message), applies
+  // it as one segment, commits what the sink made durable.
+  capture::Turn turn(std::chrono::milliseconds max_wait);
+  // Applies and flushes what was read, commits it, leaves the group.
+  void finish();
   const ConsumerStats& stats() const { return stats_; }
 
  private:
@@ -118,6 +122,7 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   std::map<TopicPartition, std::int64_t> targets_;     // high watermarks at start (stop_when_caught_up)
   std::unordered_map<std::string, int> partition_counts_;
   std::set<std::pair<std::string, std::string>> unknown_tables_logged_;
+  bool stop_when_caught_up_ = false;
   ConsumerStats stats_;
 };
 

@@ -54,7 +54,7 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   SnapshotResult r;
   if (cfg.sink == "clickhouse") {
     SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name);
-    r = copier.run(cfg.logical.snapshot_workers, stop, alive);
+    r = copier.run(cfg.logical.snapshot_workers, stop, alive, options.observer);
   } else {
     // Kafka must see the existing rows too (op "r"): through the sink, acknowledged like changes.
     // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
@@ -82,50 +82,93 @@ void setup(const config::Config& cfg) {
   std::cout << "The replication slot is created by `pg2ch run` together with the initial snapshot.\n";
 }
 
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
-  Prepared p = prepare(cfg, true);
-  auto state_store = state::open_state_store(cfg);
-  state::StateStore& state = *state_store;
+namespace {
+
+// A started pipeline. Members in dependency order: the stream uses the replication connection and
+// the sink, the sink the fetcher, the fetcher the catalog connection (p.source); built in place
+// so none of those references ever points at a moved-from object.
+class LogicalSource final : public ChangeSource {
+ public:
+  LogicalSource(const config::Config& cfg, Prepared prepared, pipeline::PipelineObserver* observer)
+      : p(std::move(prepared)),
+        state(state::open_state_store(cfg)),
+        replication(connect_source(cfg, true)),
+        fetcher(p.source),
+        sink_(pipeline::make_change_sink(cfg, &fetcher, observer)) {}
+
+  void start(StreamOptions so) {
+    slot_name_ = so.slot;
+    std::unordered_map<std::uint32_t, const pipeline::TableSchema*> by_oid;
+    for (const auto& t : p.tables) by_oid.emplace(t->relation_oid, t.get());
+    stream_ = std::make_unique<LogicalStream>(replication, std::move(by_oid), *sink_, std::move(so));
+    stream_->start();
+  }
+
+  Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
+    return stream_->turn(max_wait, stop);
+  }
+  void finish() override { stream_->finish(); }
+  pipeline::LagSample lag() override {
+    pipeline::LagSample s;
+    s.lag_seconds = stream_->lag_seconds();
+    if (auto slot = find_slot(p.source, slot_name_)) {
+      s.lag_bytes = slot->lag_bytes;
+      s.retained_wal_bytes = slot->retained_bytes;
+      s.wal_status = slot->wal_status;
+    }
+    return s;
+  }
+  const pipeline::ChangeSink& sink() const override { return *sink_; }
+  pipeline::ChangeSink& sink() { return *sink_; }
+  std::string progress() const override {
+    const StreamStats& s = stream_->stats();
+    return fmt::format("{} transactions, {} changes; confirmed {}", s.transactions, s.changes, format_lsn(s.confirmed));
+  }
+
+  Prepared p;
+  std::unique_ptr<state::StateStore> state;
+  pg::Connection replication;
+  pg::PgCurrentRowFetcher fetcher;
+
+ private:
+  std::unique_ptr<pipeline::ChangeSink> sink_;
+  std::unique_ptr<LogicalStream> stream_;
+  std::string slot_name_;
+};
+
+}  // namespace
+
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
+                                   const RunOptions& options) {
+  auto source = std::make_unique<LogicalSource>(cfg, prepare(cfg, true), options.observer);
+  Prepared& p = source->p;
+  state::StateStore& state = *source->state;
   const bool streaming = state.get(kStateKey) == std::string(kStateStreaming) &&
                          state.get(kSlotKey) == cfg.logical.slot;
   auto existing = find_slot(p.source, cfg.logical.slot);
-  pg::Connection replication = connect_source(cfg, true);
-  pg::PgCurrentRowFetcher fetcher(p.source);
-  auto sink_ptr = pipeline::make_change_sink(cfg, &fetcher);
-  pipeline::ChangeSink& sink = *sink_ptr;
 
   if (!streaming || p.created_target) {
     if (streaming) spdlog::warn("a ClickHouse target table was missing: taking the initial snapshot again");
     if (existing && !streaming) spdlog::warn("replication slot {} is left from an unfinished snapshot: starting over",
                                              cfg.logical.slot);
-    take_snapshot(cfg, p, replication, state, sink, stop, options);
+    take_snapshot(cfg, p, source->replication, state, source->sink(), stop, options);
   } else if (!existing) {
     throw Error(ErrorKind::Schema,
                 fmt::format("replication slot {} is gone although {} says the pipeline was streaming", cfg.logical.slot,
                             state.describe()),
                 "changes made since may be missing: delete the state file and run again to take a fresh snapshot");
   }
-  if (stop.load()) return;
-
-  Lsn stop_at = kInvalidLsn;
-  if (options.stop_when_caught_up) {
-    stop_at = parse_lsn(p.source.query("SELECT pg_current_wal_lsn()").text(0, 0)).value_or(kInvalidLsn);
-  }
-  std::unordered_map<std::uint32_t, const pipeline::TableSchema*> by_oid;
-  for (const auto& t : p.tables) by_oid.emplace(t->relation_oid, t.get());
+  if (stop.load()) return nullptr;
 
   StreamOptions so;
   so.slot = cfg.logical.slot;
   so.publication = cfg.logical.publication;
   so.status_interval = cfg.logical.status_interval;
-  so.stop_at = stop_at;
-  so.alive = options.on_alive;
-  LogicalStream stream(replication, std::move(by_oid), sink, so);
-  options.ready();
-  stream.run(stop);
-  spdlog::info("stopped: {} transactions, {} changes, {} rows in {} inserts; confirmed {}", stream.stats().transactions,
-               stream.stats().changes, sink.stats().rows_written, sink.stats().inserts,
-               format_lsn(stream.stats().confirmed));
+  if (options.stop_when_caught_up) {
+    so.stop_at = parse_lsn(p.source.query("SELECT pg_current_wal_lsn()").text(0, 0)).value_or(kInvalidLsn);
+  }
+  source->start(std::move(so));
+  return source;
 }
 
 bool status(const config::Config& cfg) {

@@ -1,5 +1,5 @@
 #pragma once
-// The logical capture end to end: `setup`, `run` (initial snapshot if needed, then stream),
+// The logical capture end to end: `setup`, `open` (initial snapshot if needed, then the stream),
 // `status` and `teardown`.
 //
 // Design note — the snapshot state machine (persisted in the state store under "logical."):
@@ -15,6 +15,7 @@
 // ClickHouse sink reported durable. A missing slot in STREAMING state is an error (changes
 // would have been lost); a missing target table means the snapshot is taken again.
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "capture/capture_mode.h"
@@ -25,7 +26,10 @@ namespace pg2ch::capture::logical {
 using capture::RunOptions;
 
 void setup(const config::Config& cfg);
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+// Starts the pipeline (targets, initial copy where the mode has one, input connected); nullptr
+// when `stop` was set during start-up. service/pipeline_loop.h turns it.
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
+                                   const RunOptions& options);
 // Human-readable status on stdout; returns false when something needs attention.
 bool status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);

@@ -10,6 +10,10 @@
 namespace pg2ch::capture::logical {
 
 namespace pgo = pg::pgoutput;
+
+namespace {
+constexpr std::int64_t kPgEpochUnixMicros = 946'684'800'000'000;  // 2000-01-01 in Unix µs
+}  // namespace
 using pipeline::ValueRef;
 
 LogicalStream::LogicalStream(pg::Connection& replication_conn,
@@ -47,35 +51,33 @@ void LogicalStream::start() {
   last_status_ = Clock::now();
 }
 
-void LogicalStream::run(const std::atomic<bool>& stop) {
-  start();
+bool LogicalStream::reached_stop_at() const {
+  return options_.stop_at != kInvalidLsn && sink_.durable_position().value_or(0) >= options_.stop_at;
+}
+
+capture::Turn LogicalStream::turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) {
   PGconn* c = conn_.get();
-  while (!stop.load(std::memory_order_relaxed)) {
+  // A bounded run of messages per turn keeps age-based flushes, status updates and the loop's
+  // own work (watchdog, summary) flowing under a continuous stream.
+  for (int i = 0; i < kMessagesPerTurn && !stop.load(std::memory_order_relaxed); ++i) {
     char* buf = nullptr;
     const int n = PQgetCopyData(c, &buf, /*async=*/1);
     if (n > 0) {
       std::unique_ptr<char, decltype(&PQfreemem)> owned(buf, &PQfreemem);
       handle_copy_data({buf, static_cast<std::size_t>(n)});
-      // Keep age-based flushes and status updates flowing under a continuous stream too.
-      if ((++messages_ & 1023) == 0) {
-        if (options_.alive) options_.alive();
-        sink_.poll();
-        maybe_send_status(false);
-      }
-      if (options_.stop_at != kInvalidLsn && sink_.durable_position().value_or(0) >= options_.stop_at) break;
+      if (reached_stop_at()) return capture::Turn::CaughtUp;
       continue;
     }
     if (n == 0) {
-      if (options_.alive) options_.alive();
       const auto next_flush = sink_.poll();
       maybe_send_status(false);
-      if (options_.stop_at != kInvalidLsn && sink_.durable_position().value_or(0) >= options_.stop_at) break;
+      if (reached_stop_at()) return capture::Turn::CaughtUp;
       auto timeout = options_.status_interval - std::chrono::duration_cast<std::chrono::milliseconds>(
                                                     Clock::now() - last_status_);
       if (next_flush) timeout = std::min(timeout, *next_flush);
-      timeout = std::clamp(timeout, std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+      timeout = std::clamp(timeout, std::chrono::milliseconds(1), std::max(max_wait, std::chrono::milliseconds(1)));
       wait_for_input(timeout);
-      continue;
+      return capture::Turn::More;
     }
     if (n == -1) {
       pg::Result r(PQgetResult(c));
@@ -83,7 +85,22 @@ void LogicalStream::run(const std::atomic<bool>& stop) {
     }
     throw pg::error_from_connection(c, "streaming from slot " + options_.slot);
   }
-  // Orderly stop: everything received becomes durable, then the server learns about it.
+  sink_.poll();
+  maybe_send_status(false);
+  return reached_stop_at() ? capture::Turn::CaughtUp : capture::Turn::More;
+}
+
+std::optional<double> LogicalStream::lag_seconds() {
+  const auto durable = sink_.durable_position().value_or(0);
+  while (!commit_times_.empty() && commit_times_.front().first <= durable) commit_times_.pop_front();
+  if (commit_times_.empty()) return 0.0;
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::max<double>(0.0, (now_us - (commit_times_.front().second + kPgEpochUnixMicros)) / 1e6);
+}
+
+void LogicalStream::finish() {
+  // Everything received becomes durable, then the server learns about it.
   if (!in_transaction_) sink_.flush();
   maybe_send_status(true);
 }
@@ -176,15 +193,22 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       in_transaction_ = true;
       sink_.begin_transaction();
       const auto& b = decoder_.begin();
-      constexpr std::int64_t kPgEpochUnixMicros = 946'684'800'000'000;  // 2000-01-01 in Unix µs
       sink_.transaction_context({b.xid, (b.commit_time + kPgEpochUnixMicros) / 1000});
       return;
     }
-    case pgo::MessageType::Commit:
+    case pgo::MessageType::Commit: {
       in_transaction_ = false;
       ++stats_.transactions;
-      sink_.commit_transaction(decoder_.commit().end_lsn);
+      const auto& c = decoder_.commit();
+      // One sample per 100 ms of commit time is enough for a lag in seconds, and keeps the
+      // queue small while the sink cannot write.
+      constexpr std::int64_t kSampleEveryUs = 100'000;
+      if (commit_times_.empty() || c.commit_time - commit_times_.back().second >= kSampleEveryUs) {
+        commit_times_.emplace_back(c.end_lsn, c.commit_time);
+      }
+      sink_.commit_transaction(c.end_lsn);
       return;
+    }
     case pgo::MessageType::Relation: check_relation(decoder_.relation()); return;
     case pgo::MessageType::Insert: {
       const auto& m = decoder_.insert();

@@ -16,12 +16,14 @@
 //    when the server asks (reply_requested), which keeps wal_sender_timeout from firing.
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "capture/change_source.h"
 #include "common/lsn.h"
 #include "pg/connection.h"
 #include "pg/pgoutput_decoder.h"
@@ -35,7 +37,6 @@ struct StreamOptions {
   std::chrono::milliseconds status_interval{10000};
   // Stop after this position was made durable (tests and benchmarks); 0 = run until stopped.
   Lsn stop_at = kInvalidLsn;
-  std::function<void()> alive;  // RunOptions::alive(), called as the loop turns
 };
 
 struct StreamStats {
@@ -50,15 +51,25 @@ class LogicalStream {
   LogicalStream(pg::Connection& replication_conn, std::unordered_map<std::uint32_t, const pipeline::TableSchema*> tables,
                 pipeline::ChangeSink& sink, StreamOptions options);
 
-  // Streams until `stop` becomes true (then flushes and confirms what is durable) or an error.
-  void run(const std::atomic<bool>& stop);
+  // START_REPLICATION from the slot's confirmed position.
+  void start();
+  // Decodes what has arrived into the sink, or waits up to `max_wait` for more; sends status
+  // updates as due. CaughtUp once StreamOptions::stop_at is durable.
+  capture::Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop);
+  // Orderly stop: flushes and confirms what is durable.
+  void finish();
+  // Seconds since the commit of the oldest transaction received and not yet durable (0 when
+  // everything received is durable), to 100 ms; source and local clocks are assumed in step.
+  std::optional<double> lag_seconds();
 
   const StreamStats& stats() const { return stats_; }
 
  private:
   using Clock = std::chrono::steady_clock;
 
-  void start();
+  static constexpr int kMessagesPerTurn = 1024;
+
+  bool reached_stop_at() const;
   void handle_copy_data(std::string_view data);
   void handle_pgoutput(std::string_view payload, Lsn data_start);
   void check_relation(const pg::pgoutput::Relation& rel);
@@ -77,7 +88,7 @@ class LogicalStream {
   std::vector<pipeline::ValueRef> old_values_;
   std::vector<pipeline::ValueRef> new_values_;
   bool in_transaction_ = false;
-  std::uint64_t messages_ = 0;
+  std::deque<std::pair<Lsn, std::int64_t>> commit_times_;  // (end LSN, commit time in PostgreSQL µs)
   Lsn last_sent_flush_ = kInvalidLsn;
   Clock::time_point last_status_{};
   StreamStats stats_;

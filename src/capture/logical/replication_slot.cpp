@@ -122,7 +122,7 @@ std::optional<SlotInfo> find_slot(pg::Connection& conn, const std::string& slot)
   pg::Result r = conn.query(
       "SELECT slot_name, plugin, active, restart_lsn, confirmed_flush_lsn, pg_current_wal_lsn(), "
       "COALESCE(pg_current_wal_lsn() - confirmed_flush_lsn, 0)::bigint, "
-      "COALESCE(pg_current_wal_lsn() - restart_lsn, 0)::bigint "
+      "COALESCE(pg_current_wal_lsn() - restart_lsn, 0)::bigint, COALESCE(wal_status, '') "
       "FROM pg_replication_slots WHERE slot_name = $1",
       {slot});
   if (r.rows() == 0) return std::nullopt;
@@ -135,6 +135,7 @@ std::optional<SlotInfo> find_slot(pg::Connection& conn, const std::string& slot)
   s.current_wal_lsn = parse_lsn(r.text(0, 5)).value_or(kInvalidLsn);
   s.lag_bytes = r.int64(0, 6);
   s.retained_bytes = r.int64(0, 7);
+  s.wal_status = r.text(0, 8);
   return s;
 }
 

@@ -26,6 +26,7 @@ struct SlotInfo {
   Lsn current_wal_lsn = kInvalidLsn;
   std::int64_t lag_bytes = 0;         // current WAL position - confirmed flush
   std::int64_t retained_bytes = 0;    // current WAL position - restart_lsn (WAL kept for the slot)
+  std::string wal_status;             // reserved | extended | unreserved | lost
 };
 
 // On a `replication=database` connection: CREATE_REPLICATION_SLOT ... LOGICAL pgoutput

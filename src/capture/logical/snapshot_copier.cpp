@@ -131,7 +131,7 @@ class Worker {
   }
 
   std::uint64_t copy(const Range& r, std::uint64_t& bytes, const std::atomic<bool>& stop,
-                     const std::function<void()>& alive) {
+                     const std::function<void()>& alive, pipeline::PipelineObserver* observer) {
     const std::string sql = copy_statement(pg_, r);
     pg::Result started(PQexec(pg_.get(), sql.c_str()));
     if (started.status() != PGRES_COPY_OUT) throw pg::error_from_result(started, "starting COPY of " + r.table->qualified_source());
@@ -141,7 +141,7 @@ class Worker {
     ChunkPipe pipe;
     std::thread reader([&] {
       try {
-        read_copy(r, pipe, sink, bytes, stop, alive);
+        read_copy(r, pipe, sink, bytes, stop, alive, observer);
         pipe.finish(nullptr);
       } catch (...) {
         pipe.finish(std::current_exception());
@@ -160,7 +160,13 @@ class Worker {
 
  private:
   void read_copy(const Range& r, ChunkPipe& pipe, EncodingSink& sink, std::uint64_t& bytes,
-                 const std::atomic<bool>& stop, const std::function<void()>& alive) {
+                 const std::atomic<bool>& stop, const std::function<void()>& alive,
+                 pipeline::PipelineObserver* observer) {
+    std::uint64_t reported = 0;
+    const auto report = [&](std::size_t chunk_bytes) {
+      if (observer) observer->copied(*r.table, sink.rows - reported, chunk_bytes);
+      reported = sink.rows;
+    };
     pg::CopyBinaryParser parser(static_cast<int>(r.table->target_columns.size()));
     std::unique_ptr<ByteBuffer> buf = pipe.take_free();
     const auto cancelled = [&] {
@@ -176,6 +182,7 @@ class Worker {
           if (stop.load()) throw StoppedMidRange{};
           if (alive) alive();
           bytes += buf->size();
+          report(buf->size());
           pipe.push_full(std::move(buf));
           buf = pipe.take_free();
           if (!buf) throw cancelled();
@@ -183,6 +190,7 @@ class Worker {
         },
         [&] { parser.finish(); });
     bytes += buf->size();
+    report(buf->size());
     if (!buf->empty()) pipe.push_full(std::move(buf));
   }
 
@@ -223,7 +231,8 @@ SnapshotCopier::SnapshotCopier(const config::Config& cfg, std::vector<const pipe
                                std::string snapshot_name)
     : cfg_(cfg), tables_(std::move(tables)), snapshot_name_(std::move(snapshot_name)) {}
 
-SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive) {
+SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive,
+                                   pipeline::PipelineObserver* observer) {
   if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const auto started = std::chrono::steady_clock::now();
   const std::vector<Range> ranges = plan_ranges(cfg_, tables_, workers);
@@ -243,7 +252,7 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, c
         for (std::size_t i = next++; i < ranges.size(); i = next++) {
           if (stop.load() || failed.load()) return;
           std::uint64_t b = 0;
-          const std::uint64_t n = worker.copy(ranges[i], b, stop, alive);
+          const std::uint64_t n = worker.copy(ranges[i], b, stop, alive, observer);
           rows += n;
           bytes += b;
           spdlog::info("snapshot: {} rows of {} copied (range {}/{}, {} rows so far)", n,

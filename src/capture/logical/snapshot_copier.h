@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "pg/connection.h"
+#include "pipeline/pipeline_observer.h"
 #include "pipeline/table_schema.h"
 
 namespace pg2ch::capture::logical {
@@ -39,8 +40,10 @@ class SnapshotCopier {
 
   // Runs the copy with `workers` threads (0 = number of cores). Throws the first worker error.
   // When `stop` is set it returns soon (within one 1 MB chunk per worker) with what was copied.
-  // `alive` (RunOptions::alive) is called from the workers as chunks go out.
-  SnapshotResult run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive = {});
+  // `alive` (RunOptions::alive) is called from the workers as chunks go out, and `observer`
+  // (may be null) hears each chunk's rows.
+  SnapshotResult run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive = {},
+                     pipeline::PipelineObserver* observer = nullptr);
 
  private:
   const config::Config& cfg_;

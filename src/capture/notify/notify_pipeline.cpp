@@ -10,9 +10,9 @@
 #include "capture/notify/notify_listener.h"
 #include "capture/notify/notify_triggers.h"
 #include "capture/poll/poll_engine.h"
+#include "capture/poll/watermark_pipeline.h"
 #include "capture/poll/watermark_source.h"
 #include "clickhouse/target_table.h"
-#include "pipeline/make_change_sink.h"
 #include "state/open_state_store.h"
 
 namespace pg2ch::capture::notify {
@@ -66,7 +66,128 @@ void setup(const config::Config& cfg) {
   std::cout << "Deletes are not captured in mode notify; use mode = \"outbox\" to capture them.\n";
 }
 
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
+namespace {
+
+class NotifySource final : public ChangeSource {
+ public:
+  // LISTEN before the first catch-up, so nothing committed in between goes unnoticed.
+  NotifySource(const config::Config& cfg, poll::WatermarkSource s, const RunOptions& options)
+      : cfg_(cfg),
+        w_(cfg, std::move(s), options.observer),
+        listener_(cfg),
+        follow_(w_.engine.table_count()),
+        follow_every_(std::max(cfg.notify.coalesce, std::chrono::milliseconds(1))),
+        stop_when_caught_up_(options.stop_when_caught_up) {}
+
+  std::size_t table_count() const { return w_.engine.table_count(); }
+
+  void first_catch_up(const std::atomic<bool>& stop) {
+    w_.engine.catch_up({}, stop);
+    last_full_ = last_follow_up_ = Clock::now();
+  }
+
+  Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
+    poll::PollEngine& engine = w_.engine;
+    if (stop_when_caught_up_ && !engine.windows_pending() && following().empty()) {
+      engine.flush();
+      if (engine.finished()) return Turn::CaughtUp;
+    }
+    auto timeout = std::min(max_wait, until(last_full_ + cfg_.poll.interval));
+    if (engine.windows_pending()) timeout = std::min(timeout, kWindowRecheck);
+    if (!following().empty()) timeout = std::min(timeout, until(last_follow_up_ + follow_every_));
+    if (auto due = engine.sink_poll()) timeout = std::min(timeout, std::max(*due, std::chrono::milliseconds(1)));
+    const Wake wake = listener_.wait(timeout, stop);
+    if (stop.load()) return Turn::More;
+    notifications_ += wake.notifications;
+    std::vector<std::size_t> which;
+    for (const auto& [name, ends_us] : wake.tables) {
+      const auto i = engine.table_index(name);
+      if (!i) continue;
+      which.push_back(*i);
+      if (ends_us) follow_[*i].notified(*ends_us);
+    }
+    if (wake.reconnected || Clock::now() - last_full_ >= cfg_.poll.interval) {
+      // After a reconnect notifications may be lost; on the fallback timer none may have come.
+      const auto every = all();
+      probe(every);
+      engine.catch_up({}, stop);
+      polled(every);
+      last_full_ = last_follow_up_ = Clock::now();
+      return Turn::More;
+    }
+    if (!wake.tables.empty()) ++wakeups_;
+    // Tables following up a notification are polled with the notified ones, once a bucket.
+    if (Clock::now() - last_follow_up_ >= follow_every_) {
+      for (auto i : following()) {
+        if (std::find(which.begin(), which.end(), i) == which.end()) {
+          which.push_back(i);
+          ++follow_up_polls_;
+        }
+      }
+    }
+    if (which.empty()) {
+      engine.maintain(stop);
+      return Turn::More;
+    }
+    spdlog::debug("polling {} table(s) after {} notification(s)", which.size(), wake.notifications);
+    probe(which);
+    engine.catch_up(which, stop);
+    polled(which);
+    last_follow_up_ = Clock::now();
+    return Turn::More;
+  }
+
+  void finish() override { w_.engine.flush(); }
+  const pipeline::ChangeSink& sink() const override { return *w_.sink; }
+  std::string progress() const override {
+    return fmt::format(
+        "{} notification(s) received, {} wake-up(s), {} follow-up poll(s), {} reconnect(s); {} rows read ({} "
+        "delivered late by window rescans)",
+        notifications_, wakeups_, follow_up_polls_, listener_.reconnects(), w_.engine.rows_read(),
+        w_.engine.late_rows());
+  }
+
+ private:
+  // Before polling tables that follow up a notification: one probe for all of them.
+  void probe(const std::vector<std::size_t>& which) {
+    bool any = false;
+    for (auto i : which) any = any || follow_[i].active();
+    if (!any) return;
+    const RunningXids running = probe_running_xids(w_.s.p.source);
+    for (auto i : which) follow_[i].probed(running.at_us, running.xids);
+  }
+  void polled(const std::vector<std::size_t>& which) {
+    for (auto i : which) follow_[i].polled();
+  }
+  std::vector<std::size_t> all() const {
+    std::vector<std::size_t> which(follow_.size());
+    for (std::size_t i = 0; i < which.size(); ++i) which[i] = i;
+    return which;
+  }
+  std::vector<std::size_t> following() const {
+    std::vector<std::size_t> which;
+    for (std::size_t i = 0; i < follow_.size(); ++i) {
+      if (follow_[i].active()) which.push_back(i);
+    }
+    return which;
+  }
+
+  const config::Config& cfg_;
+  poll::WatermarkPipeline w_;
+  NotifyListener listener_;
+  // Per table (parallel to the engine's): what still has to be polled after a notification.
+  std::vector<FollowUp> follow_;
+  // Follow-up polls run every notify.coalesce (one bucket), at least 1 ms apart.
+  const std::chrono::milliseconds follow_every_;
+  const bool stop_when_caught_up_;
+  Clock::time_point last_full_{}, last_follow_up_{};
+  std::uint64_t notifications_ = 0, wakeups_ = 0, follow_up_polls_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
+                                   const RunOptions& options) {
   poll::WatermarkSource s = poll::open_watermark_source(cfg, true);
   ensure_targets(s.p);
   for (const auto& ref : s.p.refs) {
@@ -79,101 +200,11 @@ void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOpti
                    ref.qualified(), trigger_name(cfg));
     }
   }
-  auto state = state::open_state_store(cfg);
-  auto sink = pipeline::make_change_sink(cfg, nullptr);
-  poll::PollEngine engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state);
-  // LISTEN before the first catch-up, so nothing committed in between goes unnoticed.
-  NotifyListener listener(cfg);
+  auto source = std::make_unique<NotifySource>(cfg, std::move(s), options);
   spdlog::info("listening on channel {} for {} table(s), fallback poll every {} ms", cfg.notify.channel,
-               engine.table_count(), cfg.poll.interval.count());
-
-  std::uint64_t notifications = 0, wakeups = 0, follow_up_polls = 0;
-  // Per table (parallel to the engine's): what still has to be polled after a notification.
-  std::vector<FollowUp> follow(engine.table_count());
-  // Before polling tables that follow up a notification: one probe for all of them.
-  const auto probe = [&](const std::vector<std::size_t>& which) {
-    bool any = false;
-    for (auto i : which) any = any || follow[i].active();
-    if (!any) return;
-    const RunningXids running = probe_running_xids(s.p.source);
-    for (auto i : which) follow[i].probed(running.at_us, running.xids);
-  };
-  const auto polled = [&](const std::vector<std::size_t>& which) {
-    for (auto i : which) follow[i].polled();
-  };
-  const auto all = [&] {
-    std::vector<std::size_t> which(follow.size());
-    for (std::size_t i = 0; i < which.size(); ++i) which[i] = i;
-    return which;
-  };
-  const auto following = [&] {
-    std::vector<std::size_t> which;
-    for (std::size_t i = 0; i < follow.size(); ++i) {
-      if (follow[i].active()) which.push_back(i);
-    }
-    return which;
-  };
-  // Follow-up polls run every notify.coalesce (one bucket), at least 1 ms apart.
-  const auto follow_every = std::max(cfg.notify.coalesce, std::chrono::milliseconds(1));
-  auto last_follow_up = Clock::now();
-
-  engine.catch_up({}, stop);
-  auto last_full = Clock::now();
-  options.ready();
-  while (!stop.load()) {
-    options.alive();
-    if (options.stop_when_caught_up && !engine.windows_pending() && following().empty()) {
-      engine.flush();
-      if (engine.finished()) break;
-    }
-    auto timeout = until(last_full + cfg.poll.interval);
-    if (engine.windows_pending()) timeout = std::min(timeout, kWindowRecheck);
-    if (!following().empty()) timeout = std::min(timeout, until(last_follow_up + follow_every));
-    if (auto due = engine.sink_poll()) timeout = std::min(timeout, std::max(*due, std::chrono::milliseconds(1)));
-    const Wake wake = listener.wait(timeout, stop);
-    if (stop.load()) break;
-    notifications += wake.notifications;
-    std::vector<std::size_t> which;
-    for (const auto& [name, ends_us] : wake.tables) {
-      const auto i = engine.table_index(name);
-      if (!i) continue;
-      which.push_back(*i);
-      if (ends_us) follow[*i].notified(*ends_us);
-    }
-    if (wake.reconnected || Clock::now() - last_full >= cfg.poll.interval) {
-      // After a reconnect notifications may be lost; on the fallback timer none may have come.
-      probe(all());
-      engine.catch_up({}, stop);
-      polled(all());
-      last_full = last_follow_up = Clock::now();
-      continue;
-    }
-    if (!wake.tables.empty()) ++wakeups;
-    // Tables following up a notification are polled with the notified ones, once a bucket.
-    if (Clock::now() - last_follow_up >= follow_every) {
-      for (auto i : following()) {
-        if (std::find(which.begin(), which.end(), i) == which.end()) {
-          which.push_back(i);
-          ++follow_up_polls;
-        }
-      }
-    }
-    if (which.empty()) {
-      engine.maintain(stop);
-      continue;
-    }
-    spdlog::debug("polling {} table(s) after {} notification(s)", which.size(), wake.notifications);
-    probe(which);
-    engine.catch_up(which, stop);
-    polled(which);
-    last_follow_up = Clock::now();
-  }
-  engine.flush();
-  spdlog::info(
-      "stopped: {} notification(s) received, {} wake-up(s), {} follow-up poll(s), {} reconnect(s); {} rows read ({} "
-      "delivered late by window rescans), {} rows in {} inserts",
-      notifications, wakeups, follow_up_polls, listener.reconnects(), engine.rows_read(), engine.late_rows(),
-      sink->stats().rows_written, sink->stats().inserts);
+               source->table_count(), cfg.poll.interval.count());
+  source->first_catch_up(stop);
+  return source;
 }
 
 bool status(const config::Config& cfg) {

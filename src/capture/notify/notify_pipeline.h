@@ -7,6 +7,7 @@
 // poll.interval is the fallback: every table is polled that often anyway, so a lost
 // notification (e.g. during a reconnect) costs latency, never rows. Deletes are not captured.
 #include <atomic>
+#include <memory>
 
 #include "capture/capture_mode.h"
 #include "config/config.h"
@@ -14,7 +15,10 @@
 namespace pg2ch::capture::notify {
 
 void setup(const config::Config& cfg);
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+// Starts the pipeline (targets, initial copy where the mode has one, input connected); nullptr
+// when `stop` was set during start-up. service/pipeline_loop.h turns it.
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
+                                   const RunOptions& options);
 bool status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);
 

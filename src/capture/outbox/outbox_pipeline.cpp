@@ -21,9 +21,6 @@ namespace pg2ch::capture::outbox {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr auto kProgressLogEvery = std::chrono::seconds(30);
-
 OutboxLayout layout_of(const config::Config& cfg) {
   return {payload_of(cfg.outbox), trigger_level_of(cfg.outbox)};
 }
@@ -61,39 +58,51 @@ void setup(const config::Config& cfg) {
   std::cout << "Changes from now on are queued; rows that already exist are not (see docs/outbox.md).\n";
 }
 
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
+namespace {
+
+class OutboxSource final : public ChangeSource {
+ public:
+  OutboxSource(const config::Config& cfg, SourceTables tables, const OutboxNames& names, const RunOptions& options)
+      : cfg_(cfg),
+        p_(std::move(tables)),
+        sink_(pipeline::make_change_sink(cfg, nullptr, options.observer)),
+        drainer_(p_.source, names, payload_of(cfg.outbox), p_.table_ptrs(), *sink_, cfg.outbox.batch_size),
+        stop_when_caught_up_(options.stop_when_caught_up) {}
+
+  Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
+    const auto outcome = drainer_.drain_once();
+    if (outcome == OutboxDrainer::Outcome::Drained) return Turn::More;
+    if (outcome == OutboxDrainer::Outcome::Empty && stop_when_caught_up_) return Turn::CaughtUp;
+    sleep_unless_stopped(std::min(cfg_.outbox.interval, max_wait), stop);
+    return Turn::More;
+  }
+  void finish() override { sink_->flush(); }
+  const pipeline::ChangeSink& sink() const override { return *sink_; }
+  std::string progress() const override {
+    const auto& s = drainer_.stats();
+    return fmt::format("{} events in {} batches ({} truncates, {} claims yielded to another drainer)", s.events,
+                       s.batches, s.truncates, s.blocked);
+  }
+
+ private:
+  const config::Config& cfg_;
+  SourceTables p_;
+  std::unique_ptr<pipeline::ChangeSink> sink_;
+  OutboxDrainer drainer_;
+  const bool stop_when_caught_up_;
+};
+
+}  // namespace
+
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>&, const RunOptions& options) {
   const OutboxNames names = outbox_names(cfg);
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
-  const Payload payload = payload_of(cfg.outbox);
   verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
   ensure_targets(p);
-  auto sink = pipeline::make_change_sink(cfg, nullptr);
-  OutboxDrainer drainer(p.source, names, payload, p.table_ptrs(), *sink, cfg.outbox.batch_size);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),
                cfg.clickhouse.database, p.tables.size(), cfg.outbox.batch_size);
-
-  auto last_log = Clock::now();
-  std::uint64_t logged_events = 0;
-  options.ready();
-  while (!stop.load()) {
-    options.alive();
-    const auto outcome = drainer.drain_once();
-    if (Clock::now() - last_log >= kProgressLogEvery && drainer.stats().events != logged_events) {
-      spdlog::info("outbox: {} events drained in {} batches", drainer.stats().events, drainer.stats().batches);
-      logged_events = drainer.stats().events;
-      last_log = Clock::now();
-    }
-    if (outcome == OutboxDrainer::Outcome::Drained) continue;
-    if (outcome == OutboxDrainer::Outcome::Empty && options.stop_when_caught_up) break;
-    sleep_unless_stopped(cfg.outbox.interval, stop);
-  }
-  sink->flush();
-  const auto& s = drainer.stats();
-  spdlog::info(
-      "stopped: {} events in {} batches ({} truncates, {} claims yielded to another drainer); {} rows in {} "
-      "inserts",
-      s.events, s.batches, s.truncates, s.blocked, sink->stats().rows_written, sink->stats().inserts);
+  return std::make_unique<OutboxSource>(cfg, std::move(p), names, options);
 }
 
 bool status(const config::Config& cfg) {

@@ -4,6 +4,7 @@
 // into the sink. For managed databases without replication slots or wal_level = logical.
 // Design note: src/capture/outbox/README.md; the drain transaction: outbox_drainer.h.
 #include <atomic>
+#include <memory>
 
 #include "capture/capture_mode.h"
 #include "config/config.h"
@@ -15,7 +16,10 @@ namespace pg2ch::capture::outbox {
 void setup(const config::Config& cfg);
 // Drains until `stop` (or, with stop_when_caught_up, until a claim finds nothing and the sink is
 // durable). Requires setup; several `run`s of one pipeline may drain together.
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+// Starts the pipeline (targets, initial copy where the mode has one, input connected); nullptr
+// when `stop` was set during start-up. service/pipeline_loop.h turns it.
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
+                                   const RunOptions& options);
 bool status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);
 

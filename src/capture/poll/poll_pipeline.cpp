@@ -7,6 +7,7 @@
 
 #include "common/interruptible_sleep.h"
 #include "capture/poll/poll_engine.h"
+#include "capture/poll/watermark_pipeline.h"
 #include "capture/poll/watermark_source.h"
 #include "clickhouse/target_table.h"
 #include "pipeline/make_change_sink.h"
@@ -41,33 +42,52 @@ void setup(const config::Config& cfg) {
   std::cout << "Deletes are not captured in mode poll; use mode = \"outbox\" to capture them.\n";
 }
 
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options) {
-  WatermarkSource s = open_watermark_source(cfg, true);
-  ensure_targets(s.p);
-  auto state = state::open_state_store(cfg);
-  auto sink = pipeline::make_change_sink(cfg, nullptr);
-  PollEngine engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state);
-  spdlog::info("polling {} table(s) every {} ms once caught up", engine.table_count(), cfg.poll.interval.count());
-  auto last_poll = std::chrono::steady_clock::time_point{};
-  options.ready();
-  while (!stop.load()) {
-    options.alive();
+namespace {
+
+class PollSource final : public ChangeSource {
+ public:
+  PollSource(const config::Config& cfg, WatermarkSource s, const RunOptions& options)
+      : cfg_(cfg), w_(cfg, std::move(s), options.observer), stop_when_caught_up_(options.stop_when_caught_up) {}
+
+  Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
+    PollEngine& engine = w_.engine;
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_poll >= cfg.poll.interval) {
-      last_poll = now;
+    if (now - last_poll_ >= cfg_.poll.interval) {
+      last_poll_ = now;
       engine.catch_up({}, stop);
     } else {
       engine.maintain(stop);
     }
-    if (options.stop_when_caught_up && !engine.windows_pending()) {
+    if (stop_when_caught_up_ && !engine.windows_pending()) {
       engine.flush();
-      if (engine.finished()) break;
+      if (engine.finished()) return Turn::CaughtUp;
     }
-    sleep_unless_stopped(next_wait(cfg, engine.windows_pending(), engine.sink_poll()), stop);
+    sleep_unless_stopped(std::min(max_wait, next_wait(cfg_, engine.windows_pending(), engine.sink_poll())), stop);
+    return Turn::More;
   }
-  engine.flush();
-  spdlog::info("stopped: {} rows read ({} delivered late by window rescans), {} rows in {} inserts",
-               engine.rows_read(), engine.late_rows(), sink->stats().rows_written, sink->stats().inserts);
+  void finish() override { w_.engine.flush(); }
+  std::size_t table_count() const { return w_.engine.table_count(); }
+  const pipeline::ChangeSink& sink() const override { return *w_.sink; }
+  std::string progress() const override {
+    return fmt::format("{} rows read ({} delivered late by window rescans)", w_.engine.rows_read(),
+                       w_.engine.late_rows());
+  }
+
+ private:
+  const config::Config& cfg_;
+  WatermarkPipeline w_;
+  bool stop_when_caught_up_;
+  std::chrono::steady_clock::time_point last_poll_{};
+};
+
+}  // namespace
+
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>&, const RunOptions& options) {
+  WatermarkSource s = open_watermark_source(cfg, true);
+  ensure_targets(s.p);
+  auto source = std::make_unique<PollSource>(cfg, std::move(s), options);
+  spdlog::info("polling {} table(s) every {} ms once caught up", source->table_count(), cfg.poll.interval.count());
+  return source;
 }
 
 bool status(const config::Config& cfg) {

@@ -4,6 +4,7 @@
 // `setup` checks the watermark columns and creates the ClickHouse targets; nothing is installed
 // at the source. Deletes are not captured (use mode = "outbox").
 #include <atomic>
+#include <memory>
 
 #include "capture/capture_mode.h"
 #include "config/config.h"
@@ -11,7 +12,10 @@
 namespace pg2ch::capture::poll {
 
 void setup(const config::Config& cfg);
-void run(const config::Config& cfg, const std::atomic<bool>& stop, const RunOptions& options);
+// Starts the pipeline (targets, initial copy where the mode has one, input connected); nullptr
+// when `stop` was set during start-up. service/pipeline_loop.h turns it.
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
+                                   const RunOptions& options);
 bool status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);
 

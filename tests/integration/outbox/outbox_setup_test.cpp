@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "outbox/outbox_support.h"
+#include "service/pipeline_loop.h"
 #include "support/child_process.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
@@ -20,7 +21,7 @@ std::string count(TestDatabase& db, const std::string& sql) { return db.pg_rows(
 std::string run_refusal(const config::Config& cfg, std::string_view why_it_must_refuse) {
   std::atomic<bool> stop{false};
   try {
-    capture::capture_mode("outbox").run(cfg, stop, {});
+    service::run_pipeline(cfg, stop, {});
   } catch (const Error& e) {
     return e.one_line();
   }

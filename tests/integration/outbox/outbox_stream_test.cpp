@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "outbox/outbox_support.h"
+#include "service/pipeline_loop.h"
 #include "support/pipeline_runner.h"
 #include "support/servers.h"
 #include "support/table_compare.h"
@@ -193,7 +194,7 @@ TEST_P(OutboxStream, StopWhenCaughtUpReturnsOnceTheQueueIsDrained) {
   std::atomic<bool> stop{false};
   capture::RunOptions options;
   options.stop_when_caught_up = true;
-  capture::capture_mode("outbox").run(cfg, stop, options);
+  service::run_pipeline(cfg, stop, options);
   EXPECT_EQ(events_waiting(db, cfg), "0");
   const auto q = same_columns("t", "id, v", "id");
   EXPECT_EQ(db.ch_rows(q.ch_sql), db.pg_rows(q.pg_sql));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -123,15 +124,31 @@ class BlackHole {
 
 // The watchdog is fed by the working loop only: pings flow while it streams and stop while it
 // hangs in a ClickHouse insert that never returns (systemd would then restart the process).
+// A pipeline of table t whose ClickHouse is reached through a relay on `port`, so a test can cut
+// it and put a BlackHole there instead.
+struct RelayedPipeline {
+  explicit RelayedPipeline(const std::function<void(config::Config&)>& adjust = {})
+      : db(make_test_database()), port(free_loopback_port()) {
+    db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+    auto cfg = make_test_config(db, {"public.t"});
+    cfg.clickhouse.port = port;
+    cfg.batch.max_delay = 100ms;
+    if (adjust) adjust(cfg);
+    clickhouse = std::make_unique<kafka::PortForwarder>(port, ch_server().port);
+    file = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  }
+  TestDatabase db;
+  int port;
+  std::unique_ptr<kafka::PortForwarder> clickhouse;
+  std::filesystem::path file;
+};
+
 TEST(Systemd, WatchdogPingsStopWhenTheLoopIsStuck) {
-  auto db = make_test_database();
-  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
-  auto cfg = make_test_config(db, {"public.t"});
-  const int port = free_loopback_port();
-  cfg.clickhouse.port = port;
-  cfg.batch.max_delay = 100ms;
-  auto clickhouse = std::make_unique<kafka::PortForwarder>(port, ch_server().port);
-  const auto file = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  RelayedPipeline p;
+  auto& db = p.db;
+  auto& clickhouse = p.clickhouse;
+  const int port = p.port;
+  const auto& file = p.file;
   NotifySocket notify(std::filesystem::temp_directory_path() / ("pg2ch-watchdog-" + std::to_string(::getpid())));
   auto run = ChildProcess::spawn_pg2ch(
       {.args = {"--config", file.string(), "run"},
@@ -152,6 +169,36 @@ TEST(Systemd, WatchdogPingsStopWhenTheLoopIsStuck) {
   EXPECT_EQ(notify.count("WATCHDOG=1"), before) << "no ping while the loop is stuck";
   EXPECT_TRUE(run.running()) << run.describe();
   run.kill();
+}
+
+TEST(Systemd, SigtermDuringAHungInsertExitsWithinTheStopTimeout) {
+  RelayedPipeline p([](config::Config& cfg) { cfg.service.stop_timeout = 1500ms; });
+  auto& db = p.db;
+  auto& clickhouse = p.clickhouse;
+  const int port = p.port;
+  const auto& file = p.file;
+  auto run = pg2ch_cli(db, file, {"run"}, "run");
+  db.pg_exec("INSERT INTO t VALUES (1, 'through')");
+  ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v", "id"))) << run.describe();
+
+  clickhouse.reset();
+  // The next insert is accepted and never answered (the HTTP client's timeout: minutes).
+  auto hang = std::make_unique<BlackHole>(port);
+  db.pg_exec("INSERT INTO t VALUES (2, 'stuck')");
+  std::this_thread::sleep_for(1s);
+  const auto signalled = std::chrono::steady_clock::now();
+  run.signal(SIGTERM);
+  const auto code = run.wait(20s);
+  ASSERT_TRUE(code.has_value()) << "still running 20 s after SIGTERM: " << run.describe();
+  EXPECT_EQ(*code, 0) << run.describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 10s);
+  EXPECT_NE(run.stderr_text().find("stop_timeout_ms"), std::string::npos) << run.describe();
+  // Row 2 was never acknowledged: the next start reads it again.
+  hang.reset();
+  clickhouse = std::make_unique<kafka::PortForwarder>(port, ch_server().port);
+  auto again = pg2ch_cli(db, file, {"run"}, "run-again");
+  ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v", "id"))) << again.describe();
+  EXPECT_EQ(again.stop(SIGTERM), 0) << again.describe();
 }
 
 TEST(Systemd, TheUnitFileVerifies) {

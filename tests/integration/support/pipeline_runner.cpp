@@ -24,7 +24,7 @@ PipelineRunner::PipelineRunner(config::Config cfg) : cfg_(std::move(cfg)) {
   options.on_ready = [this] { ready_ = true; };
   thread_ = std::thread([this, options] {
     try {
-      capture::capture_mode(cfg_.mode).run(cfg_, stop_, options);
+      service::run_pipeline(cfg_, stop_, options);
     } catch (const std::exception& e) {
       error_text_ = e.what();
       error_ = std::current_exception();

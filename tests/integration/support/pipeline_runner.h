@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "capture/capture_mode.h"
+#include "service/pipeline_loop.h"
 #include "config/config.h"
 
 namespace pg2ch::test {

@@ -148,9 +148,13 @@ std::filesystem::path write_config_file(const config::Config& c, const std::file
                              {"interval_ms", static_cast<std::int64_t>(c.outbox.interval.count())}}},
       {"kafka", kafka_section(c.kafka)},
       {"state", toml::table{{"store", c.state.store}, {"path", c.state.path}}},
-      {"log", toml::table{{"level", c.log.level}, {"format", c.log.format}}},
+      {"log", toml::table{{"level", c.log.level},
+                          {"format", c.log.format},
+                          {"summary_interval_s", static_cast<std::int64_t>(c.log.summary_interval.count())}}},
       {"service", toml::table{{"retry_initial_ms", static_cast<std::int64_t>(c.service.retry_initial.count())},
-                              {"retry_max_ms", static_cast<std::int64_t>(c.service.retry_max.count())}}},
+                              {"retry_max_ms", static_cast<std::int64_t>(c.service.retry_max.count())},
+                              {"metrics_listen", c.service.metrics_listen},
+                              {"stop_timeout_ms", static_cast<std::int64_t>(c.service.stop_timeout.count())}}},
       {"tables", tables},
   };
   std::ofstream out(path);

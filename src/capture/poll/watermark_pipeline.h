@@ -1,0 +1,31 @@
+#pragma once
+// The parts a started poll or notify pipeline holds, built in place in dependency order: the
+// engine reads through the source connection and writes to the sink and the state store, so
+// none of them may move after it is made.
+#include <memory>
+
+#include "capture/poll/poll_engine.h"
+#include "capture/poll/watermark_source.h"
+#include "config/config.h"
+#include "pipeline/change_sink.h"
+#include "pipeline/make_change_sink.h"
+#include "state/open_state_store.h"
+#include "state/state_store.h"
+
+namespace pg2ch::capture::poll {
+
+struct WatermarkPipeline {
+  // Targets are ensured by the caller before (they may need the source's tables only).
+  WatermarkPipeline(const config::Config& cfg, WatermarkSource source, pipeline::PipelineObserver* observer)
+      : s(std::move(source)),
+        state(state::open_state_store(cfg)),
+        sink(pipeline::make_change_sink(cfg, nullptr, observer)),
+        engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state) {}
+
+  WatermarkSource s;
+  std::unique_ptr<state::StateStore> state;
+  std::unique_ptr<pipeline::ChangeSink> sink;
+  PollEngine engine;
+};
+
+}  // namespace pg2ch::capture::poll
