@@ -91,6 +91,10 @@ publication = "pg2ch_demo"
 max_delay_ms = 200
 [state]
 path = "$DIR/pg2ch.state"
+[service]
+metrics_listen = "127.0.0.1:0"   # any free port; the log names it
+[log]
+summary_interval_s = 10
 [[tables]]
 name = "public.*"
 TOML
@@ -102,6 +106,12 @@ step "pg2ch setup"
 step "pg2ch run (initial snapshot, then streaming) — log in $DIR/pg2ch.log"
 "$PG2CH" --config "$DIR/pg2ch.toml" run >"$DIR/pg2ch.log" 2>&1 &
 PG2CH_PID=$!
+for _ in $(seq 1 120); do
+  grep -q "initial snapshot done" "$DIR/pg2ch.log" && break
+  sleep 0.5
+done
+grep -E "initial (copy|snapshot)" "$DIR/pg2ch.log" | sed 's/^/  /'
+METRICS=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$DIR/pg2ch.log" | head -1)
 
 cat >"$DIR/workload.sql" <<'SQL'
 \set sid random(1, 200000)
@@ -161,6 +171,10 @@ compare orders "count(*), sum(id), sum(amount), sum(CASE status WHEN 'paid' THEN
   "count(), sum(id), sum(amount), countIf(status = 'paid')"
 echo
 "$PG2CH" --config "$DIR/pg2ch.toml" status || true
+if [ -n "$METRICS" ]; then
+  step "curl $METRICS | grep (what Prometheus scrapes)"
+  curl -s "$METRICS" | grep -E '^pg2ch_(changes_total|rows_written_total|replication_lag|slot_retained|state\{state="streaming"\})' || true
+fi
 kill "$PG2CH_PID" && wait "$PG2CH_PID" || true
 PG2CH_PID=""
 if [ "$ok" = 1 ]; then

@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev prometheus-cpp-dev
   prometheus python3-prometheus-client
   clickhouse-server clickhouse-client
-  curl procps time systemd
+  curl procps time systemd help2man dpkg-dev
 )
 
 missing=()

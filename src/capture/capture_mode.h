@@ -7,6 +7,7 @@
 #include <string>
 
 #include "capture/change_source.h"
+#include "capture/status_report.h"
 #include "config/config.h"
 #include "pipeline/pipeline_observer.h"
 
@@ -28,6 +29,12 @@ struct RunOptions {
   // cheap and thread-safe. A loop that stops calling it is considered stuck.
   std::function<void()> on_alive;
 
+  // SIGHUP: set by the signal handler, taken by the loop between turns, which then calls reload()
+  // (re-reads the config into the one the pipeline runs with) and gives the sink the batch
+  // limits. Both may be null.
+  std::atomic<bool>* reload_requested = nullptr;
+  std::function<void()> reload;
+
   // Hears every change, write and lag sample (metrics/pipeline_metrics.h); may be null.
   pipeline::PipelineObserver* observer = nullptr;
 
@@ -48,8 +55,8 @@ struct CaptureMode {
   // service/pipeline_loop.h runs what it returns.
   std::unique_ptr<ChangeSource> (*open)(const config::Config& cfg, const std::atomic<bool>& stop,
                                         const RunOptions& options);
-  // Human-readable status on stdout; false when something needs attention.
-  bool (*status)(const config::Config& cfg);
+  // What `pg2ch status` shows (capture/status_report.h): its attention list is empty when healthy.
+  StatusReport (*status)(const config::Config& cfg);
   // Removes what setup created at the source; with drop_targets also the ClickHouse tables.
   void (*teardown)(const config::Config& cfg, bool drop_targets);
 };

@@ -36,7 +36,7 @@ class ChangeSource {
   // Orderly stop: the sink writes what it holds, the source learns what became durable.
   virtual void finish() = 0;
 
-  virtual const pipeline::ChangeSink& sink() const = 0;
+  virtual pipeline::ChangeSink& sink() = 0;
 
   // How far behind the destination is, measured at the source (queries the server: the loop
   // calls it every few seconds, not every turn). Empty fields: not measurable in this mode.

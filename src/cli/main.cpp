@@ -10,23 +10,26 @@
 #include <spdlog/spdlog.h>
 
 #include "capture/capture_mode.h"
+#include "cli/ddl_command.h"
 #include "common/error.h"
 #include "common/logging.h"
 #include "config/config.h"
-#include "cli/ddl_command.h"
 #include "kafka/dev_broker.h"
-#include "service/exit_codes.h"
 #include "metrics/http_endpoint.h"
 #include "metrics/pipeline_metrics.h"
+#include "service/copy_progress.h"
+#include "service/exit_codes.h"
 #include "service/pipeline_loop.h"
-#include "service/stop_deadline.h"
+#include "service/reload.h"
 #include "service/run_driver.h"
+#include "service/stop_deadline.h"
 #include "service/systemd_notify.h"
 #include "service/watchdog.h"
 
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 // The first signal asks for an orderly stop (flush, acknowledge what is durable, exit 0); a
 // second one exits at once, acknowledging nothing more: what was not written is read again on
@@ -35,13 +38,41 @@ void on_signal(int sig) {
   if (g_stop.exchange(true)) ::_exit(128 + sig);
 }
 
+void on_hangup(int) { g_reload = true; }
+
 void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = on_hangup;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+}
+
+void reload_config(pg2ch::config::Config& cfg, const pg2ch::config::LoadOptions& load) {
+  try {
+    const auto outcome = pg2ch::service::apply_reload(cfg, pg2ch::config::load(load));
+    spdlog::default_logger()->set_level(spdlog::level::from_str(cfg.log.level));
+    const auto joined = [](const std::vector<std::string>& keys) {
+      std::string out;
+      for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+      return out;
+    };
+    if (outcome.applied.empty() && outcome.needs_restart.empty()) {
+      spdlog::info("SIGHUP: configuration read again, nothing changed");
+    }
+    if (!outcome.applied.empty()) spdlog::info("SIGHUP: now in effect: {}", joined(outcome.applied));
+    if (!outcome.needs_restart.empty()) {
+      spdlog::warn("SIGHUP: changed, but read only at start (restart the service to apply): {}",
+                   joined(outcome.needs_restart));
+    }
+  } catch (const pg2ch::Error& e) {
+    spdlog::error("SIGHUP: the configuration does not load, nothing changed: {}", e.one_line());
+  }
 }
 
 }  // namespace
@@ -70,7 +101,9 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--from", replay_from, "beginning | end | offset:N | time:ISO8601")->required();
   replay_cmd->add_flag("--until-caught-up", until_caught_up,
                        "stop once everything in the topics at start-up is in ClickHouse");
-  auto* status_cmd = app.add_subcommand("status", "slot lag, confirmed LSN, per-table row counts");
+  auto* status_cmd = app.add_subcommand("status", "state, lag, acknowledged position, per-table row counts");
+  bool status_json = false;
+  status_cmd->add_flag("--json", status_json, "one JSON object on stdout, for scripts");
   auto* teardown_cmd = app.add_subcommand("teardown", "drop the replication slot and publication");
   bool drop_targets = false;
   teardown_cmd->add_flag("--drop-target", drop_targets, "also drop the ClickHouse tables and views");
@@ -111,7 +144,8 @@ int main(int argc, char** argv) {
       load.cli_overrides[s.substr(0, eq)] = s.substr(eq + 1);
     }
     if (!log_level.empty()) load.cli_overrides["log.level"] = log_level;
-    const pg2ch::config::Config cfg = pg2ch::config::load(load);
+    // Not const: SIGHUP changes its reloadable settings in place (service/reload.h).
+    pg2ch::config::Config cfg = pg2ch::config::load(load);
     pg2ch::setup_logging(cfg.log.level, cfg.log.format);
     install_signal_handlers();
 
@@ -127,6 +161,8 @@ int main(int argc, char** argv) {
       opts.on_ready = [&] {
         pg2ch::service::notify_ready("streaming (mode " + cfg.mode + ", pipeline " + cfg.name + ")");
       };
+      // First, so it is destroyed last: the whole stop, the listener's included, is bounded.
+      pg2ch::service::StopDeadline deadline(g_stop, cfg.service.stop_timeout);
       pg2ch::metrics::PipelineMetrics metrics(cfg);
       std::unique_ptr<pg2ch::metrics::HttpEndpoint> endpoint;
       if (!cfg.service.metrics_listen.empty()) {
@@ -137,8 +173,10 @@ int main(int argc, char** argv) {
         watchdog.beat();
         metrics.alive();
       };
-      opts.observer = &metrics;
-      pg2ch::service::StopDeadline deadline(g_stop, cfg.service.stop_timeout);
+      pg2ch::service::CopyProgress progress(&metrics, ::isatty(STDERR_FILENO) != 0);
+      opts.observer = &progress;
+      opts.reload_requested = &g_reload;
+      opts.reload = [&cfg, &load] { reload_config(cfg, load); };
       pg2ch::service::notify_status("starting: connecting, ensuring targets, initial snapshot if needed");
       pg2ch::service::drive(
           cfg,
@@ -159,7 +197,15 @@ int main(int argc, char** argv) {
       // attempt had not committed). A replay that fails exits; the operator runs it again.
       pg2ch::service::run_pipeline(cfg, g_stop, opts);
     }
-    if (*status_cmd && !mode.status(cfg)) return static_cast<int>(pg2ch::service::ExitCode::NeedsAttention);
+    if (*status_cmd) {
+      const auto report = mode.status(cfg);
+      if (status_json) {
+        pg2ch::capture::print_status_json(report, std::cout);
+      } else {
+        pg2ch::capture::print_status_text(report, std::cout);
+      }
+      if (!report.healthy()) return static_cast<int>(pg2ch::service::ExitCode::NeedsAttention);
+    }
     if (*teardown_cmd) mode.teardown(cfg, drop_targets);
     return 0;
   } catch (const pg2ch::Error& e) {

@@ -1,6 +1,7 @@
 #pragma once
 // Logging setup: spdlog to stderr (journald captures it under systemd), text or one JSON
-// object per line. Row values never reach a log; connection secrets never do either.
+// object per line. Row values never reach a log; connection secrets never do either. A line
+// repeated within a minute is logged once with a count of the skipped repeats.
 #include <string>
 
 namespace pg2ch {

@@ -48,6 +48,8 @@ struct TableSelector {
   std::vector<std::string> include;     // columns to keep (empty = all)
   std::vector<std::string> exclude;     // columns to drop
   std::string watermark;                // poll/notify: watermark column; empty = poll.watermark
+
+  bool operator==(const TableSelector&) const = default;
 };
 
 struct BatchConfig {
@@ -157,6 +159,10 @@ struct Config {
   StateConfig state;
   LogConfig log;
   ServiceConfig service;
+
+  // Every scalar setting given (by any source), as "section.key" -> the value that won; a secret's
+  // value is kept only as a digest. For telling what changed on a reload; never printed.
+  std::map<std::string, std::string> given;
 };
 
 struct LoadOptions {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <limits>
 
 #include "config/strings.h"
@@ -306,6 +307,8 @@ void apply_value(Config& config, const Setting& setting, const Value& value, std
   } catch (const Invalid& invalid) {
     throw setting_error(setting.key, source, shown, invalid);
   }
+  config.given[std::string(setting.key)] =
+      setting.secret ? "digest " + std::to_string(std::hash<std::string>{}(show(value))) : show(value);
 }
 
 void apply_text(Config& config, const Setting& setting, std::string_view text, std::string_view source) {

@@ -55,7 +55,7 @@ std::string listen_address(std::string value) {
     port = port * 10 + (value[i] - '0');
     ok = ok && port <= 65535;
   }
-  if (ok && port > 0) return value;
+  if (ok) return value;  // port 0: any free port (the log says which)
   throw Invalid{"must be host:port", "listen on e.g. 127.0.0.1:9187 (or 0.0.0.0:9187 for every interface)"};
 }
 

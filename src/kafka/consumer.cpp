@@ -172,6 +172,13 @@ std::pair<std::int64_t, std::int64_t> Consumer::watermarks(const std::string& to
   return {low, high};
 }
 
+std::optional<std::int64_t> Consumer::cached_high_watermark(const std::string& topic, int partition) {
+  std::int64_t low = 0, high = 0;
+  const RdKafka::ErrorCode rc = consumer_->get_watermark_offsets(topic, partition, &low, &high);
+  if (rc != RdKafka::ERR_NO_ERROR || high < 0) return std::nullopt;
+  return high;
+}
+
 std::int64_t Consumer::offset_for_time(const std::string& topic, int partition, std::int64_t ms,
                                        std::chrono::milliseconds timeout) {
   PartitionList list({{topic, partition, ms}});

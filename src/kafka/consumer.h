@@ -68,6 +68,9 @@ class Consumer : private RdKafka::RebalanceCb {
   // (low, high): the first offset still kept and the offset the next message will get.
   std::pair<std::int64_t, std::int64_t> watermarks(const std::string& topic, int partition,
                                                    std::chrono::milliseconds timeout);
+  // The high watermark librdkafka learnt from its last fetch of the partition (no request);
+  // nullopt before the first fetch.
+  std::optional<std::int64_t> cached_high_watermark(const std::string& topic, int partition);
   // The earliest offset whose message timestamp is >= `ms` (high watermark when none is).
   std::int64_t offset_for_time(const std::string& topic, int partition, std::int64_t ms,
                                std::chrono::milliseconds timeout);

@@ -112,24 +112,20 @@ PipelineMetrics::PipelineMetrics(const config::Config& cfg)
       lag_bytes_(BuildGauge()
                      .Name("pg2ch_replication_lag_bytes")
                      .Help("WAL between the server's current position and the slot's confirmed flush (logical mode)")
-                     .Register(*registry_)
-                     .Add({})),
+                     .Register(*registry_)),
       lag_seconds_(BuildGauge()
                        .Name("pg2ch_replication_lag_seconds")
                        .Help("Age of the oldest committed change received and not yet durable in the destination "
                              "(logical mode; 0 when all is written)")
-                       .Register(*registry_)
-                       .Add({})),
+                       .Register(*registry_)),
       retained_wal_(BuildGauge()
                         .Name("pg2ch_slot_retained_wal_bytes")
                         .Help("WAL the server keeps for the replication slot (current position - restart_lsn)")
-                        .Register(*registry_)
-                        .Add({})),
+                        .Register(*registry_)),
       pending_messages_(BuildGauge()
                             .Name("pg2ch_kafka_consumer_lag_messages")
-                            .Help("Messages in the consumed topics not yet read by this group (mode = kafka)")
-                            .Register(*registry_)
-                            .Add({})),
+                            .Help("Messages in the assigned partitions not yet read by this consumer (mode = kafka)")
+                            .Register(*registry_)),
       alive_ns_(steady_ns()) {
   BuildGauge()
       .Name("pg2ch_info")
@@ -138,6 +134,15 @@ PipelineMetrics::PipelineMetrics(const config::Config& cfg)
       .Add({{"pipeline", cfg.name}, {"mode", cfg.mode}, {"sink", cfg.sink}, {"version", PG2CH_VERSION}})
       .Set(1);
   set_state(PipelineState::Starting);
+  // "No write since" counts from the start, not from 1970.
+  last_write_.Set(unix_seconds());
+  // Every kind exists from the start, so increase() sees the first error of a kind too.
+  for (ErrorKind k : {ErrorKind::Config, ErrorKind::Connection, ErrorKind::Auth, ErrorKind::Permission,
+                      ErrorKind::Schema, ErrorKind::Data, ErrorKind::Protocol, ErrorKind::Server,
+                      ErrorKind::Internal}) {
+    retries_.Add({{"kind", std::string(pg2ch::to_string(k))}});
+    errors_.Add({{"kind", std::string(pg2ch::to_string(k))}});
+  }
 }
 
 PipelineMetrics::TableSeries& PipelineMetrics::series(const pipeline::TableSchema& table) {
@@ -188,10 +193,10 @@ void PipelineMetrics::copied(const pipeline::TableSchema& table, std::size_t row
 }
 
 void PipelineMetrics::lag(const pipeline::LagSample& sample) {
-  if (sample.lag_bytes) lag_bytes_.Set(static_cast<double>(*sample.lag_bytes));
-  if (sample.lag_seconds) lag_seconds_.Set(*sample.lag_seconds);
-  if (sample.retained_wal_bytes) retained_wal_.Set(static_cast<double>(*sample.retained_wal_bytes));
-  if (sample.pending_messages) pending_messages_.Set(static_cast<double>(*sample.pending_messages));
+  if (sample.lag_bytes) lag_bytes_.Add({}).Set(static_cast<double>(*sample.lag_bytes));
+  if (sample.lag_seconds) lag_seconds_.Add({}).Set(*sample.lag_seconds);
+  if (sample.retained_wal_bytes) retained_wal_.Add({}).Set(static_cast<double>(*sample.retained_wal_bytes));
+  if (sample.pending_messages) pending_messages_.Add({}).Set(static_cast<double>(*sample.pending_messages));
   if (sample.wal_status) {
     for (const char* status : kWalStatuses) wal_status_.Add({{"status", status}}).Set(*sample.wal_status == status);
   }

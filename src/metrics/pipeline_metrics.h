@@ -89,10 +89,12 @@ class PipelineMetrics final : public pipeline::PipelineObserver {
   prometheus::Histogram& batch_rows_;
   prometheus::Gauge& ready_;
   prometheus::Gauge& last_write_;
-  prometheus::Gauge& lag_bytes_;
-  prometheus::Gauge& lag_seconds_;
-  prometheus::Gauge& retained_wal_;
-  prometheus::Gauge& pending_messages_;
+  // Created on the first sample that has them: a mode that cannot measure a lag exports none
+  // (a 0 would read as "caught up" and silence alerts).
+  prometheus::Family<prometheus::Gauge>& lag_bytes_;
+  prometheus::Family<prometheus::Gauge>& lag_seconds_;
+  prometheus::Family<prometheus::Gauge>& retained_wal_;
+  prometheus::Family<prometheus::Gauge>& pending_messages_;
 
   mutable std::mutex mutex_;  // the maps below (snapshot workers and the loop both add tables)
   std::unordered_map<std::string, std::unique_ptr<TableSeries>> by_name_;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 
+#include "config/config.h"
 #include "pipeline/table_schema.h"
 #include "pipeline/value.h"
 
@@ -72,6 +73,8 @@ class ChangeSink {
   virtual void flush() = 0;
   virtual std::optional<Position> durable_position() const = 0;
   virtual SinkStats stats() const = 0;
+  // SIGHUP: new batch limits for what is batched from now on (sinks that batch themselves).
+  virtual void set_batch_limits(const config::BatchConfig& /*limits*/) {}
 };
 
 }  // namespace pg2ch::pipeline

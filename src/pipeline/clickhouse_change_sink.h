@@ -49,6 +49,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   std::optional<Position> durable_position() const override { return acks_.durable(); }
 
   SinkStats stats() const override { return stats_; }
+  void set_batch_limits(const config::BatchConfig& limits) override { limits_ = limits; }
   // Told about every INSERT that ClickHouse accepted; may be null.
   void set_observer(PipelineObserver* observer) { observer_ = observer; }
 

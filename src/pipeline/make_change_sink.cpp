@@ -37,6 +37,7 @@ class OwningClickHouseSink final : public ChangeSink {
   void flush() override { sink_.flush(); }
   std::optional<Position> durable_position() const override { return sink_.durable_position(); }
   SinkStats stats() const override { return sink_.stats(); }
+  void set_batch_limits(const config::BatchConfig& limits) override { sink_.set_batch_limits(limits); }
 
  private:
   std::unique_ptr<clickhouse::HttpClient> client_;
@@ -101,6 +102,10 @@ class FanOutSink final : public ChangeSink {
   SinkStats stats() const override {
     const SinkStats x = a_->stats(), y = b_->stats();
     return {x.rows_written + y.rows_written, x.bytes_written + y.bytes_written, x.inserts + y.inserts};
+  }
+  void set_batch_limits(const config::BatchConfig& limits) override {
+    a_->set_batch_limits(limits);
+    b_->set_batch_limits(limits);
   }
 
  private:

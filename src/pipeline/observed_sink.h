@@ -39,6 +39,7 @@ class ObservedSink final : public ChangeSink {
   void flush() override { inner_->flush(); }
   std::optional<Position> durable_position() const override { return inner_->durable_position(); }
   SinkStats stats() const override { return inner_->stats(); }
+  void set_batch_limits(const config::BatchConfig& limits) override { inner_->set_batch_limits(limits); }
 
  private:
   std::unique_ptr<ChangeSink> inner_;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "pipeline/table_schema.h"
 
@@ -22,7 +24,7 @@ struct LagSample {
   std::optional<std::int64_t> retained_wal_bytes;  // logical: current WAL - restart_lsn
   std::optional<std::string> wal_status;           // logical: pg_replication_slots.wal_status
   std::optional<double> lag_seconds;               // age of the oldest change not yet durable
-  std::optional<std::int64_t> pending_messages;    // kafka: messages in the topics not yet consumed
+  std::optional<std::int64_t> pending_messages;    // kafka: messages in the topics not yet read
 };
 
 class PipelineObserver {
@@ -36,8 +38,13 @@ class PipelineObserver {
                        std::chrono::duration<double> took) = 0;
   // The Kafka brokers confirmed `messages` messages.
   virtual void delivered(std::size_t messages, std::size_t bytes) = 0;
+  // The initial copy starts, with the source's estimate of each table's rows
+  // (pg_class.reltuples; negative when the table was never analysed).
+  virtual void copy_started(const std::vector<std::pair<const TableSchema*, std::int64_t>>& /*estimates*/) {}
   // The initial copy moved `rows` more rows of `table` (thread-safe).
   virtual void copied(const TableSchema& table, std::size_t rows, std::size_t bytes) = 0;
+  // The initial copy ended (done or stopped).
+  virtual void copy_finished() {}
   virtual void lag(const LagSample& sample) = 0;
 };
 

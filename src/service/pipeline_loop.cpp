@@ -29,7 +29,7 @@ std::string format_lag(const pipeline::LagSample& lag) {
   if (lag.lag_bytes) out += fmt::format("; slot lag {:.1f} MB", *lag.lag_bytes / 1e6);
   if (lag.retained_wal_bytes) out += fmt::format(", WAL retained {:.1f} MB", *lag.retained_wal_bytes / 1e6);
   if (lag.wal_status && *lag.wal_status != "reserved") out += fmt::format(" (wal_status {})", *lag.wal_status);
-  if (lag.pending_messages) out += fmt::format("; {} messages not yet consumed", *lag.pending_messages);
+  if (lag.pending_messages) out += fmt::format("; {} messages not yet read", *lag.pending_messages);
   return out;
 }
 
@@ -48,7 +48,7 @@ class SummaryLine {
     return std::clamp(left, std::chrono::milliseconds(0), kMaxTurnWait);
   }
 
-  void maybe_log(const capture::ChangeSource& source, const pipeline::LagSample& lag) {
+  void maybe_log(capture::ChangeSource& source, const pipeline::LagSample& lag) {
     if (cfg_.log.summary_interval.count() == 0 || until_due().count() > 0) return;
     const auto now = Clock::now();
     const pipeline::SinkStats s = source.sink().stats();
@@ -112,7 +112,12 @@ void run_pipeline(const config::Config& cfg, const std::atomic<bool>& stop, cons
       if (options.observer) options.observer->lag(lag);
     }
     summary.maybe_log(*source, lag);
+    if (options.reload_requested && options.reload_requested->exchange(false) && options.reload) {
+      options.reload();
+      source->sink().set_batch_limits(cfg.batch);
+    }
   }
+  if (metrics) metrics->set_state(metrics::PipelineState::Stopping);
   source->finish();
   const pipeline::SinkStats s = source->sink().stats();
   spdlog::info("stopped: {}; {} rows in {} inserts", source->progress(), s.rows_written, s.inserts);

@@ -7,7 +7,9 @@
 //
 // Errors are exceptions (pg2ch::Error): this is start-up and operator-command code.
 #include <cstdint>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,8 +40,12 @@ class SinkTargets {
   // Removes a table's target (teardown --drop-target).
   virtual void drop(const pipeline::TableSchema& table) = 0;
 
-  // Rows a table's target holds now (its current state), or "missing" / "-" text for status.
-  virtual std::string count_text(const pipeline::TableSchema& table) = 0;
+  struct Count {
+    bool missing = false;             // the target does not exist
+    std::optional<std::int64_t> rows; // its current rows; empty for a sink that holds none (Kafka)
+  };
+  // What a table's target holds now (its current state: deleted rows not counted), for status.
+  virtual Count count(const pipeline::TableSchema& table) = 0;
 
   // "ClickHouse default@127.0.0.1:8123 database shop", for status and setup lines.
   virtual std::string describe() const = 0;

@@ -73,7 +73,12 @@ class KafkaSource final : public ChangeSource {
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>&) override { return consumer_.turn(max_wait); }
   void finish() override { consumer_.finish(); }
-  const pipeline::ChangeSink& sink() const override { return *sink_; }
+  pipeline::LagSample lag() override {
+    pipeline::LagSample s;
+    s.pending_messages = consumer_.pending_messages();
+    return s;
+  }
+  pipeline::ChangeSink& sink() override { return *sink_; }
   std::string progress() const override {
     const auto& s = consumer_.stats();
     return fmt::format("{} messages, {} changes applied ({} key fetches, {} truncates), {} dead-lettered, {} skipped",
@@ -104,19 +109,19 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   return std::make_unique<KafkaSource>(cfg, std::move(p), std::move(replay), options);
 }
 
-bool status(const config::Config& cfg) {
+StatusReport status(const config::Config& cfg) {
   SourceTables p = open_source_tables(cfg);
-  std::cout << fmt::format("pipeline {} (mode kafka, group {})\n", cfg.name, cfg.kafka.group_id);
-  std::cout << fmt::format("  brokers {}\n  target  {} database {}\n", cfg.kafka.brokers, cfg.clickhouse.describe(),
-                           cfg.clickhouse.database);
-  bool healthy = true;
+  StatusReport r = status_report(cfg, p);
+  r.state = "consuming";
+  r.add("brokers", cfg.kafka.brokers);
+  r.add("group", cfg.kafka.group_id);
   try {
     NoRebalance none;
     kafka::Consumer probe(cfg.kafka, cfg.name + "-status", none);
     for (const auto& topic : TopicConsumer::topics_for(cfg, p.table_ptrs())) {
       const int n = probe.partition_count(topic, kStatusTimeout);
       if (n == 0) {
-        std::cout << fmt::format("  topic {}: does not exist yet\n", topic);
+        r.add("topic " + topic, "does not exist yet");
         continue;
       }
       std::vector<kafka::PartitionOffset> parts;
@@ -127,15 +132,13 @@ bool status(const config::Config& cfg) {
         const auto [low, high] = probe.watermarks(topic, i, kStatusTimeout);
         lag += high - std::max(low, committed[static_cast<std::size_t>(i)].value_or(low));
       }
-      std::cout << fmt::format("  topic {}: {} partition(s), {} message(s) not yet consumed by the group\n", topic, n,
-                               lag);
+      r.add("topic " + topic, fmt::format("{} partition(s), {} message(s) not yet consumed by the group", n, lag));
     }
   } catch (const Error& e) {
-    std::cout << "  kafka NOT REACHABLE: " << e.one_line() << "\n";
-    healthy = false;
+    r.add("kafka", "NOT REACHABLE");
+    r.attention.push_back("kafka: " + e.one_line());
   }
-  if (!print_table_counts(p)) healthy = false;
-  return healthy;
+  return r;
 }
 
 void teardown(const config::Config& cfg, bool drop_targets) {

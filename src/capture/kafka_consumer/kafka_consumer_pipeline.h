@@ -18,7 +18,7 @@ void setup(const config::Config& cfg);
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
                                    const RunOptions& options);
 // Group lag per partition (committed offset vs end of the partition) and table counts.
-bool status(const config::Config& cfg);
+StatusReport status(const config::Config& cfg);
 // Nothing to remove at the source; with drop_targets the ClickHouse tables.
 void teardown(const config::Config& cfg, bool drop_targets);
 

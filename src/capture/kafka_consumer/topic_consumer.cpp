@@ -110,6 +110,16 @@ void TopicConsumer::finish() {
   consumer_->close();
 }
 
+std::optional<std::int64_t> TopicConsumer::pending_messages() {
+  std::optional<std::int64_t> total;
+  for (const auto& [tp, next] : positions_) {
+    const auto high = consumer_->cached_high_watermark(tp.first, tp.second);
+    if (!high) continue;
+    total = total.value_or(0) + std::max<std::int64_t>(0, *high - next);
+  }
+  return total;
+}
+
 void TopicConsumer::record_targets() {
   for (const auto& topic : topics_) {
     const int n = partitions_of(topic);

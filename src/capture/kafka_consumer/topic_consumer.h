@@ -69,6 +69,9 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   // Applies and flushes what was read, commits it, leaves the group.
   void finish();
   const ConsumerStats& stats() const { return stats_; }
+  // Messages in the assigned partitions not yet read (from librdkafka's cached high watermarks);
+  // nullopt while nothing is assigned or fetched.
+  std::optional<std::int64_t> pending_messages();
 
  private:
   using TopicPartition = OffsetLedger::TopicPartition;

@@ -41,6 +41,17 @@ Prepared prepare(const config::Config& cfg, bool create_objects) {
   return p;
 }
 
+// pg_class.reltuples per table, for the copy's progress (an estimate: -1 when never analysed).
+std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates(Prepared& p) {
+  std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> out;
+  for (const auto& t : p.tables) {
+    pg::Result r = p.source.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1",
+                                  {std::to_string(t->relation_oid)});
+    out.emplace_back(t.get(), r.rows() > 0 ? r.int64(0, 0) : -1);
+  }
+  return out;
+}
+
 void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& replication, state::StateStore& state,
                    pipeline::ChangeSink& sink, const std::atomic<bool>& stop, const RunOptions& options) {
   const std::function<void()>& alive = options.on_alive;
@@ -51,6 +62,13 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   const CreatedSlot& slot = *created;
   // Empties the ClickHouse targets (sink "clickhouse" or "both"); a Kafka sink has nothing to empty.
   for (const auto& t : p.tables) p.targets->truncate(*t);
+  if (options.observer) options.observer->copy_started(row_estimates(p));
+  struct CopyEnded {
+    pipeline::PipelineObserver* observer;
+    ~CopyEnded() {
+      if (observer) observer->copy_finished();
+    }
+  } copy_ended{options.observer};
   SnapshotResult r;
   if (cfg.sink == "clickhouse") {
     SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name);
@@ -60,7 +78,8 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
     // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
     // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
     // resync of that table (docs/kafka.md).
-    r = copy_snapshot_to_sink(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, alive);
+    r = copy_snapshot_to_sink(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, alive,
+                              options.observer);
   }
   // A copy cut short by a stop is not a snapshot: the next run takes it again.
   if (stop.load()) return;
@@ -111,15 +130,20 @@ class LogicalSource final : public ChangeSource {
   pipeline::LagSample lag() override {
     pipeline::LagSample s;
     s.lag_seconds = stream_->lag_seconds();
-    if (auto slot = find_slot(p.source, slot_name_)) {
-      s.lag_bytes = slot->lag_bytes;
-      s.retained_wal_bytes = slot->retained_bytes;
-      s.wal_status = slot->wal_status;
+    // A sample is not worth restarting the stream for: a failed query skips this one (if the
+    // connection is really gone, the next current-row fetch says so).
+    try {
+      if (auto slot = find_slot(p.source, slot_name_)) {
+        s.lag_bytes = slot->lag_bytes;
+        s.retained_wal_bytes = slot->retained_bytes;
+        s.wal_status = slot->wal_status;
+      }
+    } catch (const Error& e) {
+      spdlog::warn("replication slot {}: reading its lag failed: {}", slot_name_, e.one_line());
     }
     return s;
   }
-  const pipeline::ChangeSink& sink() const override { return *sink_; }
-  pipeline::ChangeSink& sink() { return *sink_; }
+  pipeline::ChangeSink& sink() override { return *sink_; }
   std::string progress() const override {
     const StreamStats& s = stream_->stats();
     return fmt::format("{} transactions, {} changes; confirmed {}", s.transactions, s.changes, format_lsn(s.confirmed));
@@ -171,26 +195,33 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   return source;
 }
 
-bool status(const config::Config& cfg) {
+StatusReport status(const config::Config& cfg) {
   Prepared p = prepare(cfg, false);
   auto state_store = state::open_state_store(cfg);
   state::StateStore& state = *state_store;
-  bool healthy = true;
-  std::cout << fmt::format("pipeline {} (mode logical)\n", cfg.name);
-  std::cout << fmt::format("  source  {}\n  target  {} database {}\n", cfg.postgres.describe(),
-                           cfg.clickhouse.describe(), cfg.clickhouse.database);
-  std::cout << fmt::format("  state   {} ({})\n", state.get(kStateKey).value_or("not started"), state.describe());
+  StatusReport r = status_report(cfg, p);
+  r.state = state.get(kStateKey).value_or("not started");
+  r.add("state store", state.describe());
+  r.add("publication", cfg.logical.publication);
   if (auto slot = find_slot(p.source, cfg.logical.slot)) {
-    std::cout << fmt::format(
-        "  slot    {} {} confirmed_flush {} (lag {} bytes, WAL retained {} bytes)\n", slot->name,
-        slot->active ? "active" : "inactive", format_lsn(slot->confirmed_flush_lsn), slot->lag_bytes,
-        slot->retained_bytes);
+    r.add("slot", fmt::format("{} {}", slot->name, slot->active ? "active" : "inactive"));
+    r.add("confirmed_flush_lsn", format_lsn(slot->confirmed_flush_lsn));
+    r.add("lag_bytes", slot->lag_bytes);
+    r.add("wal_retained_bytes", slot->retained_bytes);
+    r.add("wal_status", slot->wal_status);
+    if (slot->wal_status == "lost" || slot->wal_status == "unreserved") {
+      r.attention.push_back(fmt::format("replication slot {} has wal_status {}: the WAL it needs is (about to be) "
+                                        "removed (max_slot_wal_keep_size)",
+                                        slot->name, slot->wal_status));
+    }
   } else {
-    std::cout << fmt::format("  slot    {} does not exist (created by `pg2ch run`)\n", cfg.logical.slot);
-    healthy = state.get(kStateKey) != std::string(kStateStreaming);
+    r.add("slot", fmt::format("{} does not exist (created by `pg2ch run`)", cfg.logical.slot));
+    if (state.get(kStateKey) == std::string(kStateStreaming)) {
+      r.attention.push_back(fmt::format("replication slot {} is gone although the pipeline was streaming",
+                                        cfg.logical.slot));
+    }
   }
-  if (!print_table_counts(p)) healthy = false;
-  return healthy;
+  return r;
 }
 
 void teardown(const config::Config& cfg, bool drop_targets) {

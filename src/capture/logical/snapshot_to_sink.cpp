@@ -20,6 +20,13 @@ struct SinkFeeder {
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
   const std::function<void()>& alive;
+  pipeline::PipelineObserver* observer;
+  std::uint64_t reported = 0;
+
+  void report() {
+    if (observer) observer->copied(table, rows - reported, 0);
+    reported = rows;
+  }
 
   void row(std::span<const pg::FieldView> fields) {
     values.assign(table.source_columns.size(), pipeline::ValueRef::null());
@@ -33,6 +40,7 @@ struct SinkFeeder {
     if (++rows % 4096 == 0) {
       sink.poll();
       if (alive) alive();
+      report();
     }
   }
 };
@@ -53,7 +61,8 @@ void copy_table(pg::Connection& conn, const pipeline::TableSchema& table, SinkFe
 
 SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
                                      const std::string& snapshot_name, Lsn consistent_point, pipeline::ChangeSink& sink,
-                                     const std::atomic<bool>& stop, const std::function<void()>& alive) {
+                                     const std::atomic<bool>& stop, const std::function<void()>& alive,
+                                     pipeline::PipelineObserver* observer) {
   const auto started = std::chrono::steady_clock::now();
   auto conn = pg::Connection::connect(cfg.postgres.conninfo(), "source PostgreSQL " + cfg.postgres.describe());
   conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -62,8 +71,9 @@ SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vecto
   sink.begin_transaction();
   for (const auto* t : tables) {
     if (stop.load()) break;
-    SinkFeeder feeder{*t, sink, {}, 0, 0, alive};
+    SinkFeeder feeder{*t, sink, {}, 0, 0, alive, observer};
     copy_table(conn, *t, feeder);
+    feeder.report();
     result.rows += feeder.rows;
     result.bytes += feeder.bytes;
   }

@@ -15,11 +15,13 @@
 #include "common/lsn.h"
 #include "config/config.h"
 #include "pipeline/change_sink.h"
+#include "pipeline/pipeline_observer.h"
 
 namespace pg2ch::capture::logical {
 
 SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
                                      const std::string& snapshot_name, Lsn consistent_point, pipeline::ChangeSink& sink,
-                                     const std::atomic<bool>& stop, const std::function<void()>& alive = {});
+                                     const std::atomic<bool>& stop, const std::function<void()>& alive = {},
+                                     pipeline::PipelineObserver* observer = nullptr);
 
 }  // namespace pg2ch::capture::logical

@@ -73,7 +73,7 @@ class NotifySource final : public ChangeSource {
   // LISTEN before the first catch-up, so nothing committed in between goes unnoticed.
   NotifySource(const config::Config& cfg, poll::WatermarkSource s, const RunOptions& options)
       : cfg_(cfg),
-        w_(cfg, std::move(s), options.observer),
+        w_(cfg, std::move(s), options),
         listener_(cfg),
         follow_(w_.engine.table_count()),
         follow_every_(std::max(cfg.notify.coalesce, std::chrono::milliseconds(1))),
@@ -138,7 +138,7 @@ class NotifySource final : public ChangeSource {
   }
 
   void finish() override { w_.engine.flush(); }
-  const pipeline::ChangeSink& sink() const override { return *w_.sink; }
+  pipeline::ChangeSink& sink() override { return *w_.sink; }
   std::string progress() const override {
     return fmt::format(
         "{} notification(s) received, {} wake-up(s), {} follow-up poll(s), {} reconnect(s); {} rows read ({} "
@@ -207,17 +207,17 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   return source;
 }
 
-bool status(const config::Config& cfg) {
+StatusReport status(const config::Config& cfg) {
   poll::WatermarkSource s = poll::open_watermark_source(cfg, false);
   auto state = state::open_state_store(cfg);
-  bool healthy = poll::print_watermark_status(cfg, s, *state);
-  for (const auto& ref : s.p.refs) {
-    if (has_notify_trigger(s.p.source, cfg, ref)) continue;
-    std::cout << fmt::format("  {}: notify trigger {} missing (run `pg2ch setup`)\n", ref.qualified(),
-                             trigger_name(cfg));
-    healthy = false;
+  StatusReport r = poll::watermark_status(cfg, s, *state);
+  for (std::size_t i = 0; i < s.p.refs.size(); ++i) {
+    if (has_notify_trigger(s.p.source, cfg, s.p.refs[i])) continue;
+    r.tables[i].state = "no trigger";
+    r.attention.push_back(fmt::format("{}: notify trigger {} missing (run `pg2ch setup`); the table is only polled",
+                                      s.p.refs[i].qualified(), trigger_name(cfg)));
   }
-  return healthy;
+  return r;
 }
 
 void teardown(const config::Config& cfg, bool drop_targets) {

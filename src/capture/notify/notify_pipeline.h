@@ -19,7 +19,7 @@ void setup(const config::Config& cfg);
 // when `stop` was set during start-up. service/pipeline_loop.h turns it.
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
                                    const RunOptions& options);
-bool status(const config::Config& cfg);
+StatusReport status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);
 
 }  // namespace pg2ch::capture::notify

@@ -70,14 +70,21 @@ class OutboxSource final : public ChangeSource {
         stop_when_caught_up_(options.stop_when_caught_up) {}
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
+    // An idle queue is claimed again after outbox.interval, however often the loop turns.
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_drain_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_drain_ - now);
+      sleep_unless_stopped(std::min(left + std::chrono::milliseconds(1), max_wait), stop);
+      return Turn::More;
+    }
     const auto outcome = drainer_.drain_once();
     if (outcome == OutboxDrainer::Outcome::Drained) return Turn::More;
     if (outcome == OutboxDrainer::Outcome::Empty && stop_when_caught_up_) return Turn::CaughtUp;
-    sleep_unless_stopped(std::min(cfg_.outbox.interval, max_wait), stop);
+    next_drain_ = std::chrono::steady_clock::now() + cfg_.outbox.interval;
     return Turn::More;
   }
   void finish() override { sink_->flush(); }
-  const pipeline::ChangeSink& sink() const override { return *sink_; }
+  pipeline::ChangeSink& sink() override { return *sink_; }
   std::string progress() const override {
     const auto& s = drainer_.stats();
     return fmt::format("{} events in {} batches ({} truncates, {} claims yielded to another drainer)", s.events,
@@ -90,6 +97,7 @@ class OutboxSource final : public ChangeSource {
   std::unique_ptr<pipeline::ChangeSink> sink_;
   OutboxDrainer drainer_;
   const bool stop_when_caught_up_;
+  std::chrono::steady_clock::time_point next_drain_{};
 };
 
 }  // namespace
@@ -105,43 +113,43 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   return std::make_unique<OutboxSource>(cfg, std::move(p), names, options);
 }
 
-bool status(const config::Config& cfg) {
+StatusReport status(const config::Config& cfg) {
   SourceTables p = open_source_tables(cfg);
   const OutboxNames names = outbox_names(cfg);
-  bool healthy = true;
-  std::cout << fmt::format("pipeline {} (mode outbox, payload {}, {} triggers)\n", cfg.name, cfg.outbox.payload,
-                           cfg.outbox.triggers);
-  std::cout << fmt::format("  source  {}\n  target  {} database {}\n", cfg.postgres.describe(),
-                           cfg.clickhouse.describe(), cfg.clickhouse.database);
+  StatusReport r = status_report(cfg, p);
+  r.state = "draining";
+  r.add("outbox", fmt::format("payload {}, {} triggers, queue {}", cfg.outbox.payload, cfg.outbox.triggers,
+                              names.events_table()));
   try {
     verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
-    std::cout << fmt::format("  triggers installed on {} table(s)\n", p.tables.size());
+    r.add("triggers", fmt::format("installed on {} table(s)", p.tables.size()));
   } catch (const Error& e) {
-    std::cout << "  triggers NOT READY: " << e.one_line() << "\n";
-    healthy = false;
+    r.add("triggers", "NOT READY");
+    r.attention.push_back("outbox triggers: " + e.one_line());
   }
   if (p.source.query("SELECT to_regclass($1) IS NOT NULL", {names.events_table()}).boolean(0, 0)) {
     // Events carry no time (a clock default costs every writing statement): their age is how far
     // the WAL has moved on since the oldest one.
     pg::Result q = p.source.query(
-        fmt::format("SELECT count(*), pg_size_pretty(coalesce(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), min(lsn)), "
-                    "0)), (SELECT count(*) FROM {}) FROM {}",
+        fmt::format("SELECT count(*), coalesce(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), min(lsn)), 0)::bigint, "
+                    "(SELECT count(*) FROM {}) FROM {}",
                     names.truncates_table(), names.events_table()));
-    std::cout << fmt::format("  events  {} waiting in {} (oldest {} of WAL ago), {} truncate(s)\n", q.text(0, 0),
-                             names.events_table(), q.text(0, 1), q.text(0, 2));
+    r.add("events_waiting", q.int64(0, 0));
+    r.add("oldest_event_wal_bytes_ago", q.int64(0, 1));
+    r.add("truncates_waiting", q.int64(0, 2));
     pg::Result pr = p.source.query(
         fmt::format("SELECT coalesce(last_lsn::text, '-'), events_drained, updated_at FROM {} WHERE pipeline = $1",
                     names.progress_table()),
         {cfg.name});
     if (pr.rows() > 0) {
-      std::cout << fmt::format("  drained {} events, last version (lsn) {}, at {}\n", pr.text(0, 1), pr.text(0, 0),
-                               pr.text(0, 2));
+      r.add("events_drained", pr.int64(0, 1));
+      r.add("last_version_lsn", pr.text(0, 0));
+      r.add("last_drained_at", pr.text(0, 2));
     } else {
-      std::cout << "  drained nothing yet\n";
+      r.add("events_drained", std::int64_t{0});
     }
   }
-  if (!print_table_counts(p)) healthy = false;
-  return healthy;
+  return r;
 }
 
 void teardown(const config::Config& cfg, bool drop_targets) {

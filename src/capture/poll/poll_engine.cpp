@@ -148,6 +148,7 @@ std::size_t PollEngine::catch_up(const std::vector<std::size_t>& which, const st
   bool more = true;
   // One page per table per round, so a large table does not hold the others back.
   while (more && !stop.load()) {
+    if (alive_) alive_();
     more = false;
     for (auto* t : selected) {
       if (t->caught_up || stop.load()) continue;

@@ -8,6 +8,7 @@
 // after a restart; ReplacingMergeTree collapses them by key and _version.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,10 @@ class PollEngine {
   // Flushes the sink and stores what became durable (shutdown, or before stopping when caught up).
   void flush();
 
+  // Called once per round of pages while catching up (RunOptions::alive): a first catch-up over a
+  // large backlog is long, and the loop must not look stuck meanwhile.
+  void set_alive(std::function<void()> alive) { alive_ = std::move(alive); }
+
   std::optional<std::size_t> table_index(const std::string& qualified) const;
   std::size_t table_count() const { return tables_.size(); }
   std::uint64_t rows_read() const { return rows_read_; }
@@ -84,6 +89,7 @@ class PollEngine {
   pipeline::Position position_ = 0;
   std::uint64_t rows_read_ = 0;
   std::uint64_t late_rows_ = 0;
+  std::function<void()> alive_;
 };
 
 }  // namespace pg2ch::capture::poll

@@ -47,7 +47,7 @@ namespace {
 class PollSource final : public ChangeSource {
  public:
   PollSource(const config::Config& cfg, WatermarkSource s, const RunOptions& options)
-      : cfg_(cfg), w_(cfg, std::move(s), options.observer), stop_when_caught_up_(options.stop_when_caught_up) {}
+      : cfg_(cfg), w_(cfg, std::move(s), options), stop_when_caught_up_(options.stop_when_caught_up) {}
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
     PollEngine& engine = w_.engine;
@@ -67,7 +67,7 @@ class PollSource final : public ChangeSource {
   }
   void finish() override { w_.engine.flush(); }
   std::size_t table_count() const { return w_.engine.table_count(); }
-  const pipeline::ChangeSink& sink() const override { return *w_.sink; }
+  pipeline::ChangeSink& sink() override { return *w_.sink; }
   std::string progress() const override {
     return fmt::format("{} rows read ({} delivered late by window rescans)", w_.engine.rows_read(),
                        w_.engine.late_rows());
@@ -90,10 +90,10 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   return source;
 }
 
-bool status(const config::Config& cfg) {
+StatusReport status(const config::Config& cfg) {
   WatermarkSource s = open_watermark_source(cfg, false);
   auto state = state::open_state_store(cfg);
-  return print_watermark_status(cfg, s, *state);
+  return watermark_status(cfg, s, *state);
 }
 
 void teardown(const config::Config& cfg, bool drop_targets) {

@@ -4,6 +4,7 @@
 // none of them may move after it is made.
 #include <memory>
 
+#include "capture/capture_mode.h"
 #include "capture/poll/poll_engine.h"
 #include "capture/poll/watermark_source.h"
 #include "config/config.h"
@@ -16,11 +17,13 @@ namespace pg2ch::capture::poll {
 
 struct WatermarkPipeline {
   // Targets are ensured by the caller before (they may need the source's tables only).
-  WatermarkPipeline(const config::Config& cfg, WatermarkSource source, pipeline::PipelineObserver* observer)
+  WatermarkPipeline(const config::Config& cfg, WatermarkSource source, const RunOptions& options)
       : s(std::move(source)),
         state(state::open_state_store(cfg)),
-        sink(pipeline::make_change_sink(cfg, nullptr, observer)),
-        engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state) {}
+        sink(pipeline::make_change_sink(cfg, nullptr, options.observer)),
+        engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state) {
+    engine.set_alive(options.on_alive);
+  }
 
   WatermarkSource s;
   std::unique_ptr<state::StateStore> state;

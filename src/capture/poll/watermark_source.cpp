@@ -44,36 +44,32 @@ WatermarkSource open_watermark_source(const config::Config& cfg, bool warn_missi
   return s;
 }
 
-bool print_watermark_status(const config::Config& cfg, WatermarkSource& s, state::StateStore& state) {
-  bool healthy = true;
-  std::cout << fmt::format("pipeline {} (mode {})\n", cfg.name, cfg.mode);
-  std::cout << fmt::format("  source  {}\n  target  {} database {}\n", cfg.postgres.describe(),
-                           cfg.clickhouse.describe(), cfg.clickhouse.database);
-  std::cout << fmt::format("  state   {}\n", state.describe());
+StatusReport watermark_status(const config::Config& cfg, WatermarkSource& s, state::StateStore& state) {
+  StatusReport r = status_report(cfg, s.p);
+  r.state = "watermark polling";
+  r.add("state store", state.describe());
   if (cfg.mode == "notify") {
-    std::cout << fmt::format("  capture LISTEN {} (triggers in schema {}), fallback poll every {} ms, {} rows per page\n",
-                             cfg.notify.channel, cfg.notify.trigger_schema, cfg.poll.interval.count(),
-                             cfg.poll.batch_size);
+    r.add("capture", fmt::format("LISTEN {} (triggers in schema {}), fallback poll every {} ms, {} rows per page",
+                                 cfg.notify.channel, cfg.notify.trigger_schema, cfg.poll.interval.count(),
+                                 cfg.poll.batch_size));
   } else {
-    std::cout << fmt::format("  capture poll every {} ms once caught up, {} rows per page\n", cfg.poll.interval.count(),
-                             cfg.poll.batch_size);
+    r.add("capture", fmt::format("poll every {} ms once caught up, {} rows per page", cfg.poll.interval.count(),
+                                 cfg.poll.batch_size));
   }
-  std::cout << "  deletes NOT captured: rows deleted at the source stay in ClickHouse in this mode; "
-               "use mode = \"outbox\" (or \"logical\") to capture deletes\n";
   const bool sees_all = role_sees_all_transactions(s.p.source);
   const std::string user = s.p.source.query("SELECT current_user").text(0, 0);
-  std::cout << fmt::format("  horizon {}\n", HorizonProbe::describe(sees_all, user));
+  r.add("horizon", HorizonProbe::describe(sees_all, user));
+  r.notes.push_back("deletes NOT captured: rows deleted at the source stay in ClickHouse in this mode; use mode = "
+                    "\"outbox\" (or \"logical\") to capture deletes");
   for (std::size_t i = 0; i < s.p.tables.size(); ++i) {
     const auto& t = *s.p.tables[i];
-    std::string where = "not started (reads from the first row)";
+    std::string where = "watermark " + s.keysets[i].order.front().name + ", not started (reads from the first row)";
     if (auto stored = state.get(checkpoint_key(t))) {
       if (auto c = decode_checkpoint(*stored)) where = fmt::format("checkpoint {} = {}", c->column, c->cursor.watermark);
     }
-    std::cout << fmt::format("  {:<40} watermark {:<16} {}\n", t.qualified_source(), s.keysets[i].order.front().name,
-                             where);
+    r.tables[i].position = where;
   }
-  if (!print_table_counts(s.p)) healthy = false;
-  return healthy;
+  return r;
 }
 
 void erase_checkpoints(WatermarkSource& s, state::StateStore& state) {

@@ -20,10 +20,9 @@ struct WatermarkSource {
 // Throws Error(Schema) for a missing or unordered watermark column (the first one found).
 WatermarkSource open_watermark_source(const config::Config& cfg, bool warn_missing_index);
 
-// Lines of `pg2ch status` common to both modes: capture settings, the deletes caveat, the
-// visibility guarantee, per-table watermark and checkpoint, and row counts. False when
-// something needs attention.
-bool print_watermark_status(const config::Config& cfg, WatermarkSource& s, state::StateStore& state);
+// `pg2ch status` of both modes: capture settings, the deletes caveat, the visibility guarantee,
+// per-table watermark checkpoint and row counts.
+StatusReport watermark_status(const config::Config& cfg, WatermarkSource& s, state::StateStore& state);
 
 // Erases the tables' checkpoints (teardown).
 void erase_checkpoints(WatermarkSource& s, state::StateStore& state);

@@ -35,19 +35,30 @@ bool ensure_targets(SourceTables& p) {
   return !p.targets->ensure(tables).empty();
 }
 
-bool print_table_counts(SourceTables& p) {
-  bool healthy = true;
-  std::cout << fmt::format("  {:<40} {:>14} {:>14}\n", "table", "postgresql", "target");
+StatusReport status_report(const config::Config& cfg, SourceTables& p) {
+  StatusReport r;
+  r.pipeline = cfg.name;
+  r.mode = cfg.mode;
+  r.sink = cfg.sink;
+  r.add("source", "PostgreSQL " + cfg.postgres.describe());
+  r.add("target", p.targets->describe());
   for (const auto& t : p.tables) {
-    const auto pg_rows = p.source
-                             .query(fmt::format("SELECT count(*) FROM {}.{}", p.source.quote_identifier(t->source_schema),
-                                                p.source.quote_identifier(t->source_name)))
-                             .text(0, 0);
-    const std::string target_rows = p.targets->count_text(*t);
-    if (target_rows == "missing") healthy = false;
-    std::cout << fmt::format("  {:<40} {:>14} {:>14}\n", t->qualified_source(), pg_rows, target_rows);
+    TableStatus s;
+    s.table = t->qualified_source();
+    s.target = t->target_name;
+    s.source_rows = p.source
+                        .query(fmt::format("SELECT count(*) FROM {}.{}", p.source.quote_identifier(t->source_schema),
+                                           p.source.quote_identifier(t->source_name)))
+                        .int64(0, 0);
+    const auto target = p.targets->count(*t);
+    s.target_rows = target.rows;
+    if (target.missing) {
+      s.state = "target missing";
+      r.attention.push_back(s.table + ": its target " + t->target_name + " does not exist (run `pg2ch setup`)");
+    }
+    r.tables.push_back(std::move(s));
   }
-  return healthy;
+  return r;
 }
 
 void drop_targets(SourceTables& p) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/status_report.h"
 #include "config/config.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -34,9 +35,9 @@ SourceTables open_source_tables(const config::Config& cfg);
 // true when some table had no target before.
 bool ensure_targets(SourceTables& p);
 
-// The per-table "postgresql vs target row count" lines of `pg2ch status`. Returns false when a
-// target table is missing.
-bool print_table_counts(SourceTables& p);
+// The report's header (pipeline, mode, sink, source and target) and one row per table with its
+// row count in PostgreSQL and in the target; a missing target needs attention.
+StatusReport status_report(const config::Config& cfg, SourceTables& p);
 
 // Drops the target tables and their views (teardown --drop-target).
 void drop_targets(SourceTables& p);

@@ -114,11 +114,12 @@ void ClickHouseTargets::drop(const pipeline::TableSchema& table) {
   }
 }
 
-std::string ClickHouseTargets::count_text(const pipeline::TableSchema& table) {
-  if (!exists(table.target_name)) return "missing";
-  return trim_newlines(client_.query(fmt::format("SELECT count() FROM {}.{} FINAL WHERE _deleted = 0",
-                                                 ch::quote_identifier(database_),
-                                                 ch::quote_identifier(table.target_name))));
+SinkTargets::Count ClickHouseTargets::count(const pipeline::TableSchema& table) {
+  if (!exists(table.target_name)) return {.missing = true, .rows = std::nullopt};
+  const std::string n = trim_newlines(client_.query(fmt::format("SELECT count() FROM {}.{} FINAL WHERE _deleted = 0",
+                                                                ch::quote_identifier(database_),
+                                                                ch::quote_identifier(table.target_name))));
+  return {.missing = false, .rows = std::stoll(n)};
 }
 
 }  // namespace pg2ch::sink::clickhouse

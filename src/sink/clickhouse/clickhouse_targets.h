@@ -24,7 +24,7 @@ class ClickHouseTargets final : public SinkTargets {
   std::vector<const pipeline::TableSchema*> ensure(std::span<const pipeline::TableSchema* const> tables) override;
   void truncate(const pipeline::TableSchema& table) override;
   void drop(const pipeline::TableSchema& table) override;
-  std::string count_text(const pipeline::TableSchema& table) override;
+  Count count(const pipeline::TableSchema& table) override;
   std::string describe() const override;
 
  private:

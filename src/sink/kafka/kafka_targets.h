@@ -18,7 +18,7 @@ class KafkaTargets final : public SinkTargets {
   }
   void truncate(const pipeline::TableSchema&) override {}
   void drop(const pipeline::TableSchema&) override {}
-  std::string count_text(const pipeline::TableSchema&) override { return "-"; }
+  Count count(const pipeline::TableSchema&) override { return {}; }
   std::string describe() const override { return "Kafka " + brokers_; }
 
  private:

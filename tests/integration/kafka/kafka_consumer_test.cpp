@@ -7,11 +7,15 @@
 #include <map>
 #include <thread>
 
+#include <httplib.h>
+
 #include "outbox/outbox_support.h"
 #include "support/all_types.h"
 #include "support/kafka_broker.h"
+#include "support/free_port.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
+#include "support/prometheus_page.h"
 #include "support/table_compare.h"
 #include "support/test_config.h"
 
@@ -85,6 +89,54 @@ TEST_F(KafkaRoute, EveryTypeArrivesThroughDebeziumEvents) {
   ASSERT_TRUE(wait_equal(db, q)) << "changes";
   cons.stop();
   prod->stop();
+}
+
+// Both halves of the route report on /metrics: the producer counts what Kafka confirmed, the
+// consumer what it applied and how many messages it has not read yet.
+TEST_F(KafkaRoute, MetricsCountTheMessagesOnBothSidesAndTheConsumerLag) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  configure({"public.source_table"}, "debezium", 2);
+  const int producer_port = free_loopback_port(), consumer_port = free_loopback_port();
+  producer.service.metrics_listen = "127.0.0.1:" + std::to_string(producer_port);
+  consumer.service.metrics_listen = "127.0.0.1:" + std::to_string(consumer_port);
+  producer.state.path = (db.dir() / "producer.state").string();
+  consumer.state.path = (db.dir() / "consumer.state").string();
+  auto prod = pg2ch_cli(db, write_config_file(producer, db.dir() / "producer.toml"), {"run"}, "producer");
+  auto cons = pg2ch_cli(db, write_config_file(consumer, db.dir() / "consumer.toml"), {"run"}, "consumer");
+  // Past its (empty) snapshot, so every row below is streamed, once.
+  ASSERT_TRUE(wait_until([&] { return slot_streaming(db); }, 60s)) << prod.describe();
+  db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series(1, 300) g");
+  db.pg_exec("DELETE FROM source_table WHERE id <= 20");
+  ASSERT_TRUE(wait_equal(db, source_table_query(), 60s)) << prod.describe() << cons.describe();
+
+  const auto page = [](int port) {
+    httplib::Client client("127.0.0.1", port);
+    auto r = client.Get("/metrics");
+    return r && r->status == 200 ? parse_prometheus(r->body) : std::vector<PrometheusSample>{};
+  };
+  const std::map<std::string, std::string> insert = {{"table", "public.source_table"}, {"op", "insert"}};
+  const std::map<std::string, std::string> remove = {{"table", "public.source_table"}, {"op", "delete"}};
+  std::vector<PrometheusSample> p, c;
+  // The lag is sampled every 10 s; deliveries are counted as their reports arrive.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        p = page(producer_port);
+        c = page(consumer_port);
+        return sample_value(c, "pg2ch_kafka_consumer_lag_messages").has_value() &&
+               sample_value(p, "pg2ch_kafka_messages_delivered_total").value_or(0) >= 320;
+      },
+      30s, 200ms))
+      << prod.describe() << cons.describe();
+  EXPECT_EQ(sample_value(p, "pg2ch_changes_total", insert), 300);
+  EXPECT_EQ(sample_value(p, "pg2ch_changes_total", remove), 20);
+  // A delete is its event and a tombstone.
+  EXPECT_EQ(sample_value(p, "pg2ch_kafka_messages_delivered_total"), 340);
+  EXPECT_EQ(sample_value(c, "pg2ch_changes_total", insert), 300);
+  EXPECT_EQ(sample_value(c, "pg2ch_changes_total", remove), 20);
+  EXPECT_EQ(sample_value(c, "pg2ch_kafka_consumer_lag_messages"), 0) << "caught up: nothing left to read";
+  EXPECT_FALSE(sample_value(c, "pg2ch_replication_lag_bytes").has_value()) << "no slot in this mode";
+  EXPECT_EQ(cons.stop(SIGTERM), 0) << cons.describe();
+  EXPECT_EQ(prod.stop(SIGTERM), 0) << prod.describe();
 }
 
 // When the topics go quiet the consumer tells the sink, like a replication keepalive does, so a

@@ -2,6 +2,7 @@
 // reports the queue, teardown leaves no trigger or function behind, and operator mistakes
 // (no primary key, run before setup, a payload change) stop with a one-line fix.
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include "outbox/outbox_support.h"
 #include "service/pipeline_loop.h"
@@ -54,9 +55,12 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
 
   db.pg_exec("INSERT INTO a SELECT g, 'v' FROM generate_series(1, 10) g");
   db.pg_exec("INSERT INTO b VALUES ('x', 1, 'one')");
-  auto status_before = pg2ch_cli(db, config, {"status"}, "status_before");
+  auto status_before = pg2ch_cli(db, config, {"status", "--json"}, "status_before");
   ASSERT_EQ(status_before.wait(60s), 0) << status_before.describe();
-  EXPECT_NE(status_before.stdout_text().find("11 waiting"), std::string::npos) << status_before.stdout_text();
+  rapidjson::Document before;
+  before.Parse(status_before.stdout_text().c_str());
+  ASSERT_FALSE(before.HasParseError()) << status_before.stdout_text();
+  EXPECT_EQ(before["details"]["events_waiting"].GetInt64(), 11);
 
   auto run = pg2ch_cli(db, config, {"run"}, "run");
   ASSERT_TRUE(wait_equal(db, same_columns("a", "id, v", "id"))) << run.describe();
@@ -64,9 +68,15 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
   auto status = pg2ch_cli(db, config, {"status"}, "status");
   ASSERT_EQ(status.wait(60s), 0) << status.describe();
   const std::string out = status.stdout_text();
-  EXPECT_NE(out.find("0 waiting"), std::string::npos) << out;
-  EXPECT_NE(out.find("drained 11 events"), std::string::npos) << out;
+  EXPECT_NE(out.find("events_waiting"), std::string::npos) << out;
   EXPECT_NE(out.find("public.a"), std::string::npos) << out;
+  auto json = pg2ch_cli(db, config, {"status", "--json"}, "status_json");
+  ASSERT_EQ(json.wait(60s), 0) << json.describe();
+  rapidjson::Document after;
+  after.Parse(json.stdout_text().c_str());
+  ASSERT_FALSE(after.HasParseError()) << json.stdout_text();
+  EXPECT_EQ(after["details"]["events_waiting"].GetInt64(), 0);
+  EXPECT_EQ(after["details"]["events_drained"].GetInt64(), 11);
   EXPECT_EQ(run.stop(SIGTERM), 0) << run.describe();
 
   auto teardown = pg2ch_cli(db, config, {"teardown", "--drop-target"}, "teardown");

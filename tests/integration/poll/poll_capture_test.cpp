@@ -97,7 +97,7 @@ TEST(PollCapture, StatusSaysDeletesAreNotCaptured) {
   const std::string out = status.stdout_text();
   EXPECT_NE(out.find("deletes NOT captured"), std::string::npos) << out;
   EXPECT_NE(out.find("mode = \"outbox\""), std::string::npos) << out;
-  EXPECT_NE(out.find("horizon full"), std::string::npos) << out;
+  EXPECT_NE(out.find("full: waits for every transaction"), std::string::npos) << out;
   EXPECT_NE(out.find("checkpoint updated_at = "), std::string::npos) << out;
 }
 

@@ -42,7 +42,7 @@ TEST(PipelineMetrics, PageParsesPassesPromtoolAndCarriesWhatWasReported) {
   m.copied(orders, 1000, 1 << 20);
   m.retried(ErrorKind::Connection);
   m.lag({.lag_bytes = 4096, .retained_wal_bytes = 8192, .wal_status = "extended", .lag_seconds = 1.5,
-         .pending_messages = std::nullopt});
+         .pending_messages = 12});
   m.set_state(PipelineState::Streaming);
 
   const std::string page = m.exposition();
@@ -64,12 +64,23 @@ TEST(PipelineMetrics, PageParsesPassesPromtoolAndCarriesWhatWasReported) {
   EXPECT_EQ(sample_value(samples, "pg2ch_replication_lag_seconds"), 1.5);
   EXPECT_EQ(sample_value(samples, "pg2ch_slot_retained_wal_bytes"), 8192);
   EXPECT_EQ(sample_value(samples, "pg2ch_slot_wal_status", {{"status", "extended"}}), 1);
+  EXPECT_EQ(sample_value(samples, "pg2ch_kafka_consumer_lag_messages"), 12);
   EXPECT_EQ(sample_value(samples, "pg2ch_slot_wal_status", {{"status", "reserved"}}), 0);
   EXPECT_EQ(sample_value(samples, "pg2ch_state", {{"state", "streaming"}}), 1);
   EXPECT_EQ(sample_value(samples, "pg2ch_state", {{"state", "starting"}}), 0);
   EXPECT_EQ(sample_value(samples, "pg2ch_ready"), 1);
   EXPECT_EQ(sample_value(samples, "pg2ch_info", {{"pipeline", "orders-to-ch"}, {"mode", "logical"}}), 1);
   EXPECT_EQ(sample_value(samples, "pg2ch_runs_total"), 1);
+  EXPECT_EQ(sample_value(samples, "pg2ch_errors_total", {{"kind", "auth"}}), 0) << "every kind from the start";
+}
+
+TEST(PipelineMetrics, AModeWithoutALagExportsNoLagRatherThanZero) {
+  PipelineMetrics m(pipeline_config());
+  m.lag({});
+  const auto samples = parse_prometheus(m.exposition());
+  EXPECT_FALSE(sample_value(samples, "pg2ch_replication_lag_seconds").has_value());
+  EXPECT_FALSE(sample_value(samples, "pg2ch_replication_lag_bytes").has_value());
+  EXPECT_GT(sample_value(samples, "pg2ch_last_write_timestamp_seconds").value_or(0), 1.7e9) << "the start time";
 }
 
 TEST(PipelineMetrics, CountersSurviveARestartedRunWithNewSchemaObjects) {
