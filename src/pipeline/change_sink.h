@@ -16,6 +16,7 @@
 #include <span>
 
 #include "config/config.h"
+#include "pipeline/bulk_load.h"
 #include "pipeline/table_schema.h"
 #include "pipeline/value.h"
 
@@ -73,6 +74,9 @@ class ChangeSink {
   virtual void flush() = 0;
   virtual std::optional<Position> durable_position() const = 0;
   virtual SinkStats stats() const = 0;
+  // The sink's bulk-load capability for the initial copy (pipeline/bulk_load.h); null when the
+  // copy must go change by change through the sink. Owned by the sink.
+  virtual BulkLoad* bulk_load() { return nullptr; }
   // SIGHUP: new batch limits for what is batched from now on (sinks that batch themselves).
   virtual void set_batch_limits(const config::BatchConfig& /*limits*/) {}
 };

@@ -1,6 +1,7 @@
 #include "pipeline/make_change_sink.h"
 
 #include "clickhouse/http_client.h"
+#include "clickhouse/target_table.h"
 #include "common/error.h"
 #include "kafka/kafka_change_sink.h"
 #include "pipeline/clickhouse_change_sink.h"
@@ -10,14 +11,42 @@
 namespace pg2ch::pipeline {
 namespace {
 
+// ClickHouse's bulk load: one streaming INSERT ... FORMAT RowBinary per range, on a connection
+// of each writer's own.
+class ClickHouseBulkWriter final : public BulkWriter {
+ public:
+  ClickHouseBulkWriter(const clickhouse::Endpoint& endpoint, const std::string& database)
+      : client_(endpoint), database_(database) {}
+  void write(const TableSchema& table, const std::function<std::string_view()>& next_chunk) override {
+    client_.insert_stream(clickhouse::insert_statement(database_, table), next_chunk);
+  }
+
+ private:
+  clickhouse::HttpClient client_;
+  const std::string& database_;
+};
+
+class ClickHouseBulkLoad final : public BulkLoad {
+ public:
+  ClickHouseBulkLoad(clickhouse::Endpoint endpoint, std::string database)
+      : endpoint_(std::move(endpoint)), database_(std::move(database)) {}
+  std::unique_ptr<BulkWriter> writer() override { return std::make_unique<ClickHouseBulkWriter>(endpoint_, database_); }
+
+ private:
+  clickhouse::Endpoint endpoint_;
+  std::string database_;
+};
+
 // ClickHouseChangeSink borrows its client (tests hand it one); this keeps the client alive.
 class OwningClickHouseSink final : public ChangeSink {
  public:
   OwningClickHouseSink(const config::Config& cfg, CurrentRowFetcher* fetcher, PipelineObserver* observer)
       : client_(std::make_unique<clickhouse::HttpClient>(clickhouse_endpoint(cfg))),
-        sink_(*client_, cfg.clickhouse.database, cfg.batch, fetcher) {
+        sink_(*client_, cfg.clickhouse.database, cfg.batch, fetcher),
+        bulk_(clickhouse_endpoint(cfg), cfg.clickhouse.database) {
     sink_.set_observer(observer);
   }
+  BulkLoad* bulk_load() override { return &bulk_; }
 
   void begin_transaction() override { sink_.begin_transaction(); }
   void insert(const TableSchema& t, std::span<const ValueRef> row, std::uint64_t version) override {
@@ -42,6 +71,7 @@ class OwningClickHouseSink final : public ChangeSink {
  private:
   std::unique_ptr<clickhouse::HttpClient> client_;
   ClickHouseChangeSink sink_;
+  ClickHouseBulkLoad bulk_;
 };
 
 // sink = "both": every change goes to ClickHouse and to Kafka. A position is durable only when

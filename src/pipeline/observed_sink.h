@@ -40,6 +40,7 @@ class ObservedSink final : public ChangeSink {
   std::optional<Position> durable_position() const override { return inner_->durable_position(); }
   SinkStats stats() const override { return inner_->stats(); }
   void set_batch_limits(const config::BatchConfig& limits) override { inner_->set_batch_limits(limits); }
+  BulkLoad* bulk_load() override { return inner_->bulk_load(); }
 
  private:
   std::unique_ptr<ChangeSink> inner_;

@@ -70,11 +70,12 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
     }
   } copy_ended{options.observer};
   SnapshotResult r;
-  if (cfg.sink == "clickhouse") {
-    SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name);
+  if (pipeline::BulkLoad* bulk = sink.bulk_load()) {
+    SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name, *bulk);
     r = copier.run(cfg.logical.snapshot_workers, stop, alive, options.observer);
   } else {
-    // Kafka must see the existing rows too (op "r"): through the sink, acknowledged like changes.
+    // A sink without a bulk load (Kafka, "both") gets the existing rows as changes (Kafka: op
+    // "r"), acknowledged like changes.
     // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
     // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
     // resync of that table (docs/kafka.md).

@@ -8,12 +8,9 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
-#include "clickhouse/http_client.h"
-#include "clickhouse/target_table.h"
 #include "pg/connection.h"
 #include "pg/copy_binary_parser.h"
 #include "pg/copy_out.h"
-#include "pipeline/clickhouse_endpoint.h"
 #include "pipeline/row_encoder.h"
 
 namespace pg2ch::capture::logical {
@@ -124,7 +121,7 @@ struct StoppedMidRange {};
 
 class Worker {
  public:
-  Worker(const config::Config& cfg, const std::string& snapshot) : cfg_(cfg), ch_(pipeline::clickhouse_endpoint(cfg)) {
+  Worker(const config::Config& cfg, const std::string& snapshot, pipeline::BulkLoad& load) : writer_(load.writer()) {
     pg_ = pg::Connection::connect(cfg.postgres.conninfo(), "source PostgreSQL " + cfg.postgres.describe());
     pg_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     pg_.exec(fmt::format("SET TRANSACTION SNAPSHOT {}", pg_.quote_literal(snapshot)));
@@ -148,7 +145,7 @@ class Worker {
       }
     });
     try {
-      ch_.insert_stream(clickhouse::insert_statement(cfg_.clickhouse.database, *r.table), [&] { return pipe.next(); });
+      writer_->write(*r.table, [&] { return pipe.next(); });
     } catch (...) {
       pipe.cancel();
       reader.join();
@@ -195,9 +192,8 @@ class Worker {
   }
 
  private:
-  const config::Config& cfg_;
   pg::Connection pg_;
-  clickhouse::HttpClient ch_;
+  std::unique_ptr<pipeline::BulkWriter> writer_;
 };
 
 std::vector<Range> plan_ranges(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
@@ -228,8 +224,8 @@ std::vector<Range> plan_ranges(const config::Config& cfg, const std::vector<cons
 }  // namespace
 
 SnapshotCopier::SnapshotCopier(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables,
-                               std::string snapshot_name)
-    : cfg_(cfg), tables_(std::move(tables)), snapshot_name_(std::move(snapshot_name)) {}
+                               std::string snapshot_name, pipeline::BulkLoad& load)
+    : cfg_(cfg), tables_(std::move(tables)), snapshot_name_(std::move(snapshot_name)), load_(load) {}
 
 SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive,
                                    pipeline::PipelineObserver* observer) {
@@ -248,7 +244,7 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, c
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&] {
       try {
-        Worker worker(cfg_, snapshot_name_);
+        Worker worker(cfg_, snapshot_name_, load_);
         for (std::size_t i = next++; i < ranges.size(); i = next++) {
           if (stop.load() || failed.load()) return;
           std::uint64_t b = 0;

@@ -5,9 +5,10 @@
 // Design note: tables are cut into block ranges (`ctid >= '(a,0)' AND ctid < '(b,0)'`, a TID
 // range scan since PostgreSQL 14) and a pool of N workers takes ranges from a shared list. Each
 // worker opens its own connection, imports the snapshot (REPEATABLE READ + SET TRANSACTION
-// SNAPSHOT) and turns each range into one streaming INSERT: `COPY (SELECT cols ...) TO STDOUT
-// (FORMAT binary)` is parsed and re-encoded as RowBinary chunk by chunk while curl sends it, so
-// memory stays at one chunk per worker however large the table. Rows carry version 0 (see
+// SNAPSHOT) and turns each range into one request of the sink's bulk load (pipeline/bulk_load.h;
+// for ClickHouse a streaming INSERT): `COPY (SELECT cols ...) TO STDOUT (FORMAT binary)` is
+// parsed and re-encoded as RowBinary chunk by chunk while the sink sends it, so memory stays at
+// one chunk per worker however large the table. Rows carry version 0 (see
 // kSnapshotVersion). A failed range is not resumable: the caller restarts the whole snapshot
 // (with a new slot) — re-inserting rows is harmless because ReplacingMergeTree collapses them.
 #include <atomic>
@@ -18,6 +19,7 @@
 
 #include "config/config.h"
 #include "pg/connection.h"
+#include "pipeline/bulk_load.h"
 #include "pipeline/pipeline_observer.h"
 #include "pipeline/table_schema.h"
 
@@ -36,7 +38,9 @@ struct SnapshotResult {
 
 class SnapshotCopier {
  public:
-  SnapshotCopier(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables, std::string snapshot_name);
+  // `load` is the sink's bulk-load capability (ChangeSink::bulk_load()).
+  SnapshotCopier(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables, std::string snapshot_name,
+                 pipeline::BulkLoad& load);
 
   // Runs the copy with `workers` threads (0 = number of cores). Throws the first worker error.
   // When `stop` is set it returns soon (within one 1 MB chunk per worker) with what was copied.
@@ -49,6 +53,7 @@ class SnapshotCopier {
   const config::Config& cfg_;
   std::vector<const pipeline::TableSchema*> tables_;
   std::string snapshot_name_;
+  pipeline::BulkLoad& load_;
 };
 
 }  // namespace pg2ch::capture::logical

@@ -1,0 +1,30 @@
+#pragma once
+// A sink's bulk-load capability (ChangeSink::bulk_load()): the initial copy streams each table
+// range as one request of RowBinary rows (pipeline/row_encoder.h, version kSnapshotVersion)
+// instead of going change by change through the sink. Sinks without one (Kafka: the copy must
+// become events; "both": Kafka again) return none, and the copy goes through the sink.
+//
+// One writer per copying thread; writers are independent (their own connections).
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "pipeline/table_schema.h"
+
+namespace pg2ch::pipeline {
+
+class BulkWriter {
+ public:
+  virtual ~BulkWriter() = default;
+  // Sends the rows `next_chunk` produces (an empty view ends them) as one request into the target
+  // of `table`. Throws pg2ch::Error; what was sent of a failed request may be partly in the target.
+  virtual void write(const TableSchema& table, const std::function<std::string_view()>& next_chunk) = 0;
+};
+
+class BulkLoad {
+ public:
+  virtual ~BulkLoad() = default;
+  virtual std::unique_ptr<BulkWriter> writer() = 0;  // thread-safe
+};
+
+}  // namespace pg2ch::pipeline
