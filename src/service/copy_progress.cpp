@@ -27,19 +27,18 @@ std::string duration(double seconds) {
 
 }  // namespace
 
-std::string format_copy_progress(const std::vector<CopyTableProgress>& tables, double seconds) {
+std::string format_copy_progress(const std::vector<CopyTableProgress>& tables, double seconds, bool finished) {
   std::uint64_t rows = 0;
   std::int64_t estimate = 0;
   bool all_estimated = true;
-  std::size_t done = 0;
   for (const auto& t : tables) {
     rows += t.rows;
     if (t.estimate < 0) all_estimated = false;
     estimate += std::max<std::int64_t>(t.estimate, 0);
-    if (t.estimate >= 0 && t.rows >= static_cast<std::uint64_t>(t.estimate)) ++done;
   }
   const double rate = seconds > 0 ? rows / seconds : 0;
-  std::string line = fmt::format("initial copy: {} tables", tables.size());
+  std::string line = fmt::format("initial copy{}: {} tables", finished ? " finished" : "", tables.size());
+  if (finished) return line + fmt::format(", {} rows in {}, {:.0f} rows/s", rows, duration(seconds), rate);
   if (all_estimated && estimate > 0) {
     line += fmt::format(", {} ({} of ~{} rows), {:.0f} rows/s", percent(rows, estimate), rows, estimate, rate);
     if (rate > 0 && static_cast<double>(estimate) > rows) line += ", ETA " + duration((estimate - rows) / rate);
@@ -55,8 +54,8 @@ std::string format_copy_progress(const std::vector<CopyTableProgress>& tables, d
     return a->estimate - static_cast<std::int64_t>(a->rows) > b->estimate - static_cast<std::int64_t>(b->rows);
   });
   for (std::size_t i = 0; i < busy.size() && i < kTablesShown; ++i) {
-    line += fmt::format("{} {} {} rows ({})", i == 0 ? "; " : ", ", busy[i]->table, busy[i]->rows,
-                        percent(busy[i]->rows, busy[i]->estimate));
+    line += fmt::format("{}{} {} rows", i == 0 ? "; " : ", ", busy[i]->table, busy[i]->rows);
+    if (busy[i]->estimate > 0) line += " (" + percent(busy[i]->rows, busy[i]->estimate) + ")";
   }
   if (busy.size() > kTablesShown) line += fmt::format(" and {} more", busy.size() - kTablesShown);
   return line;
@@ -137,10 +136,10 @@ void CopyProgress::print(bool final) {
   if (terminal_) {
     // Redrawn in place; the log's lines erase it first (common/logging.cpp) and it comes back on
     // the next tick. The last one stays, as a record of the whole copy.
-    std::fprintf(stderr, "\r\x1b[2K%s%s", format_copy_progress(tables, seconds).c_str(), final ? "\n" : "");
+    std::fprintf(stderr, "\r\x1b[2K%s%s", format_copy_progress(tables, seconds, final).c_str(), final ? "\n" : "");
     std::fflush(stderr);
   } else {
-    spdlog::info("{}", format_copy_progress(tables, seconds));
+    spdlog::info("{}", format_copy_progress(tables, seconds, final));
   }
 }
 

@@ -24,8 +24,9 @@ struct CopyTableProgress {
   std::uint64_t rows = 0;
 };
 
-// One line: "initial copy: 45% (2,300,000 of ~5,000,000 rows), 1,200,000 rows/s, ETA 2 s; public.a 80%, ..."
-std::string format_copy_progress(const std::vector<CopyTableProgress>& tables, double seconds);
+// One line: "initial copy: 2 tables, 45% (2300000 of ~5000000 rows), 1200000 rows/s, ETA 2 s; public.a
+// 800000 rows (80%), ..."; once `finished`, "initial copy finished: ..." without ETA and tables.
+std::string format_copy_progress(const std::vector<CopyTableProgress>& tables, double seconds, bool finished = false);
 
 class CopyProgress final : public pipeline::PipelineObserver {
  public:
