@@ -43,7 +43,7 @@ class OwningClickHouseSink final : public ChangeSink {
   OwningClickHouseSink(const config::Config& cfg, CurrentRowFetcher* fetcher, PipelineObserver* observer)
       : client_(std::make_unique<clickhouse::HttpClient>(clickhouse_endpoint(cfg))),
         sink_(*client_, cfg.clickhouse.database, cfg.batch, fetcher),
-        bulk_(clickhouse_endpoint(cfg), cfg.clickhouse.database) {
+        bulk_(client_->endpoint(), cfg.clickhouse.database) {
     sink_.set_observer(observer);
   }
   BulkLoad* bulk_load() override { return &bulk_; }

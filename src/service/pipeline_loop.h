@@ -17,8 +17,8 @@ namespace pg2ch::service {
 
 // Throws pg2ch::Error from start-up or from a turn; returns after an orderly stop or once
 // caught up (options.stop_when_caught_up).
-// `metrics` (may be null) gets the lag samples and feeds the summary line's per-table rates;
-// options.observer is usually the same object.
+// `metrics` (may be null) gives the summary line its per-table rates and is told when the stop
+// begins; lag samples and every other event go to options.observer (which passes them on to it).
 void run_pipeline(const config::Config& cfg, const std::atomic<bool>& stop, const capture::RunOptions& options,
                   metrics::PipelineMetrics* metrics = nullptr);
 

@@ -1,19 +1,16 @@
 #include "capture/logical/logical_stream.h"
 
-#include <poll.h>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "pg/pg_time.h"
 #include "pg/replication_protocol.h"
+#include "pg/socket_wait.h"
 
 namespace pg2ch::capture::logical {
 
 namespace pgo = pg::pgoutput;
 
-namespace {
-constexpr std::int64_t kPgEpochUnixMicros = 946'684'800'000'000;  // 2000-01-01 in Unix µs
-}  // namespace
 using pipeline::ValueRef;
 
 LogicalStream::LogicalStream(pg::Connection& replication_conn,
@@ -76,7 +73,7 @@ capture::Turn LogicalStream::turn(std::chrono::milliseconds max_wait, const std:
                                                     Clock::now() - last_status_);
       if (next_flush) timeout = std::min(timeout, *next_flush);
       timeout = std::clamp(timeout, std::chrono::milliseconds(1), std::max(max_wait, std::chrono::milliseconds(1)));
-      wait_for_input(timeout);
+      pg::wait_for_input(c, timeout, "reading the replication stream from slot " + options_.slot);
       return capture::Turn::More;
     }
     if (n == -1) {
@@ -94,27 +91,13 @@ std::optional<double> LogicalStream::lag_seconds() {
   const auto durable = sink_.durable_position().value_or(0);
   while (!commit_times_.empty() && commit_times_.front().first <= durable) commit_times_.pop_front();
   if (commit_times_.empty()) return 0.0;
-  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
-  return std::max<double>(0.0, (now_us - (commit_times_.front().second + kPgEpochUnixMicros)) / 1e6);
+  return std::max<double>(0.0, (pg::pg_now_micros() - commit_times_.front().second) / 1e6);
 }
 
 void LogicalStream::finish() {
   // Everything received becomes durable, then the server learns about it.
   if (!in_transaction_) sink_.flush();
   maybe_send_status(true);
-}
-
-void LogicalStream::wait_for_input(std::chrono::milliseconds timeout) {
-  pollfd pfd{PQsocket(conn_.get()), POLLIN, 0};
-  const int rc = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
-  if (rc < 0 && errno != EINTR) {
-    throw Error(ErrorKind::Connection, fmt::format("waiting for the replication stream: {}", std::strerror(errno)), {},
-                true);
-  }
-  if (rc > 0 && PQconsumeInput(conn_.get()) == 0) {
-    throw pg::error_from_connection(conn_.get(), "reading the replication stream from slot " + options_.slot);
-  }
 }
 
 void LogicalStream::handle_copy_data(std::string_view data) {
@@ -193,7 +176,7 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       in_transaction_ = true;
       sink_.begin_transaction();
       const auto& b = decoder_.begin();
-      sink_.transaction_context({b.xid, (b.commit_time + kPgEpochUnixMicros) / 1000});
+      sink_.transaction_context({b.xid, pg::pg_to_unix_micros(b.commit_time) / 1000});
       return;
     }
     case pgo::MessageType::Commit: {

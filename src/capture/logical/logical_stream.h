@@ -78,7 +78,6 @@ class LogicalStream {
                                               std::vector<pipeline::ValueRef>& scratch);
   void maybe_send_status(bool force);
   void send_status(bool reply_requested);
-  void wait_for_input(std::chrono::milliseconds timeout);
 
   pg::Connection& conn_;
   std::unordered_map<std::uint32_t, const pipeline::TableSchema*> tables_;

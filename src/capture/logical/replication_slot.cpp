@@ -1,13 +1,11 @@
 #include "capture/logical/replication_slot.h"
 
-#include <poll.h>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
+
+#include "pg/socket_wait.h"
 
 namespace pg2ch::capture::logical {
 
@@ -91,13 +89,7 @@ std::optional<CreatedSlot> create_slot_with_snapshot(pg::Connection& replication
       spdlog::info("stopped while creating replication slot {}: nothing was created", slot);
       return std::nullopt;
     }
-    pollfd pfd{PQsocket(c), POLLIN, 0};
-    const int rc = ::poll(&pfd, 1, 200);
-    if (rc < 0 && errno != EINTR) {
-      throw Error(ErrorKind::Connection, fmt::format("waiting for replication slot {}: {}", slot, std::strerror(errno)),
-                  {}, true);
-    }
-    if (rc > 0 && PQconsumeInput(c) == 0) throw pg::error_from_connection(c, "creating replication slot " + slot);
+    pg::wait_for_input(c, std::chrono::milliseconds(200), "creating replication slot " + slot);
     if (Clock::now() >= next_report) {
       next_report = Clock::now() + kWaitReportEvery;
       spdlog::warn("creating replication slot {} has waited {} s for transactions that were open when it started to "

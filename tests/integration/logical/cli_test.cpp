@@ -1,6 +1,5 @@
 // The pg2ch binary's setup → run → status → teardown cycle as an operator uses it.
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
 #include "support/table_compare.h"
 #include "support/child_process.h"
@@ -36,11 +35,7 @@ TEST(LogicalCli, SetupRunStatusTeardown) {
   EXPECT_NE(out.find("public.source_table"), std::string::npos) << out;
 
   // The same for scripts: one JSON object.
-  auto json = pg2ch_cli(db, config, {"status", "--json"}, "status-json");
-  ASSERT_EQ(json.wait(60s), 0) << json.describe();
-  rapidjson::Document d;
-  d.Parse(json.stdout_text().c_str());
-  ASSERT_FALSE(d.HasParseError()) << json.stdout_text();
+  const auto d = pg2ch_status_json(db, config, "status-json");
   EXPECT_STREQ(d["state"].GetString(), "streaming");
   EXPECT_TRUE(d["healthy"].GetBool());
   EXPECT_EQ(d["details"]["slot"].GetString(), db.name() + " active");

@@ -2,7 +2,6 @@
 // reports the queue, teardown leaves no trigger or function behind, and operator mistakes
 // (no primary key, run before setup, a payload change) stop with a one-line fix.
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
 #include "outbox/outbox_support.h"
 #include "service/pipeline_loop.h"
@@ -55,11 +54,7 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
 
   db.pg_exec("INSERT INTO a SELECT g, 'v' FROM generate_series(1, 10) g");
   db.pg_exec("INSERT INTO b VALUES ('x', 1, 'one')");
-  auto status_before = pg2ch_cli(db, config, {"status", "--json"}, "status_before");
-  ASSERT_EQ(status_before.wait(60s), 0) << status_before.describe();
-  rapidjson::Document before;
-  before.Parse(status_before.stdout_text().c_str());
-  ASSERT_FALSE(before.HasParseError()) << status_before.stdout_text();
+  const auto before = pg2ch_status_json(db, config, "status_before");
   EXPECT_EQ(before["details"]["events_waiting"].GetInt64(), 11);
 
   auto run = pg2ch_cli(db, config, {"run"}, "run");
@@ -70,11 +65,7 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
   const std::string out = status.stdout_text();
   EXPECT_NE(out.find("events_waiting"), std::string::npos) << out;
   EXPECT_NE(out.find("public.a"), std::string::npos) << out;
-  auto json = pg2ch_cli(db, config, {"status", "--json"}, "status_json");
-  ASSERT_EQ(json.wait(60s), 0) << json.describe();
-  rapidjson::Document after;
-  after.Parse(json.stdout_text().c_str());
-  ASSERT_FALSE(after.HasParseError()) << json.stdout_text();
+  const auto after = pg2ch_status_json(db, config, "status_json");
   EXPECT_EQ(after["details"]["events_waiting"].GetInt64(), 0);
   EXPECT_EQ(after["details"]["events_drained"].GetInt64(), 11);
   EXPECT_EQ(run.stop(SIGTERM), 0) << run.describe();
