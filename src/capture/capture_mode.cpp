@@ -10,7 +10,8 @@
 namespace pg2ch::capture {
 
 const CaptureMode& capture_mode(const std::string& mode) {
-  static const CaptureMode logical_mode{logical::setup, logical::open, logical::status, logical::teardown};
+  static const CaptureMode logical_mode{logical::setup, logical::open, logical::status, logical::teardown,
+                                        logical::resync};
   if (mode == "logical") return logical_mode;
   static const CaptureMode poll_mode{poll::setup, poll::open, poll::status, poll::teardown};
   if (mode == "poll") return poll_mode;

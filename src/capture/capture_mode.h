@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "capture/change_source.h"
 #include "capture/status_report.h"
@@ -59,6 +60,9 @@ struct CaptureMode {
   StatusReport (*status)(const config::Config& cfg);
   // Removes what setup created at the source; with drop_targets also the ClickHouse tables.
   void (*teardown)(const config::Config& cfg, bool drop_targets);
+  // Marks tables (schema.table as `status` lists them) to be copied again at the pipeline's
+  // next start; null where the mode has no per-table copy yet.
+  void (*resync)(const config::Config& cfg, const std::vector<std::string>& tables) = nullptr;
 };
 
 // Throws Error(Config) for a mode this build does not provide.

@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
   bool drop_targets = false;
   teardown_cmd->add_flag("--drop-target", drop_targets, "also drop the ClickHouse tables and views");
 
+  auto* resync_cmd = app.add_subcommand("resync", "copy tables again at the next start while the others stream");
+  std::vector<std::string> resync_tables;
+  resync_cmd->add_option("tables", resync_tables, "schema.table as `pg2ch status` lists it")->required();
+
   auto* dev_cmd = app.add_subcommand("dev", "helpers for trying pg2ch locally (not for production)");
   dev_cmd->require_subcommand(1);
   auto* dev_kafka_cmd = dev_cmd->add_subcommand("kafka", "run an in-memory TEST Kafka broker in the foreground");
@@ -196,6 +200,13 @@ int main(int argc, char** argv) {
       // Not retried: a retry would start the replay over (or, from "end", skip what the first
       // attempt had not committed). A replay that fails exits; the operator runs it again.
       pg2ch::service::run_pipeline(cfg, g_stop, opts);
+    }
+    if (*resync_cmd) {
+      if (!mode.resync) {
+        throw pg2ch::Error(pg2ch::ErrorKind::Config, "resync is not available in mode = \"" + cfg.mode + "\" yet",
+                           "teardown --drop-target and run again to copy everything");
+      }
+      mode.resync(cfg, resync_tables);
     }
     if (*status_cmd) {
       const auto report = mode.status(cfg);

@@ -48,6 +48,9 @@ struct TableSelector {
   std::vector<std::string> include;     // columns to keep (empty = all)
   std::vector<std::string> exclude;     // columns to drop
   std::string watermark;                // poll/notify: watermark column; empty = poll.watermark
+  // Per column, a ClickHouse type instead of the default mapping (`types = { price = "String" }`):
+  // for values the default type cannot hold (a numeric NaN has no Decimal).
+  std::map<std::string, std::string> types;
 
   bool operator==(const TableSelector&) const = default;
 };

@@ -41,6 +41,11 @@ void check_selector(const TableSelector& t, const std::string& key, std::string_
                          "remove target, or list the tables one by one"});
   check_columns(t.include, key + ".include", source);
   check_columns(t.exclude, key + ".exclude", source);
+  for (const auto& [column, type] : t.types) {
+    if (type != "String")
+      throw setting_error(key + ".types." + column, source, "\"" + type + "\"",
+                          {"is not a type pg2ch can map a column to", "use \"String\" (numeric columns)"});
+  }
   if (!t.include.empty() && !t.exclude.empty())
     throw setting_error(key, source, std::nullopt,
                         {"sets both include and exclude", "keep only one of them: the columns to copy or to drop"});

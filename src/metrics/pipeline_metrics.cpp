@@ -73,6 +73,11 @@ PipelineMetrics::PipelineMetrics(const config::Config& cfg)
                       .Name("pg2ch_slot_wal_status")
                       .Help("1 for the replication slot's pg_replication_slots.wal_status (logical mode)")
                       .Register(*registry_)),
+      table_state_(BuildGauge()
+                       .Name("pg2ch_table_state")
+                       .Help("1 for each table's current state: init, copying, catching_up, streaming, stopped "
+                             "(`pg2ch status` says why a table stopped)")
+                       .Register(*registry_)),
       runs_(BuildCounter()
                 .Name("pg2ch_runs_total")
                 .Help("Starts of the pipeline's run in this process (the first and every retry)")
@@ -214,6 +219,15 @@ void PipelineMetrics::set_state(PipelineState s) {
   state_ = s;
   for (PipelineState each : kStates) state_gauge_.Add({{"state", to_string(each)}}).Set(each == s ? 1 : 0);
   ready_.Set(s == PipelineState::Streaming ? 1 : 0);
+}
+
+void PipelineMetrics::table_state(const pipeline::TableSchema& table, std::string_view state) {
+  static constexpr std::string_view kTableStates[] = {"init", "copying", "catching_up", "streaming", "stopped"};
+  const std::string name = table.qualified_source();
+  std::lock_guard lock(mutex_);
+  for (std::string_view each : kTableStates) {
+    table_state_.Add({{"table", name}, {"state", std::string(each)}}).Set(each == state ? 1 : 0);
+  }
 }
 
 void PipelineMetrics::retried(ErrorKind kind) { retries_.Add({{"kind", std::string(pg2ch::to_string(kind))}}).Increment(); }

@@ -41,6 +41,7 @@ class PipelineMetrics final : public pipeline::PipelineObserver {
   void delivered(std::size_t messages, std::size_t bytes) override;
   void copied(const pipeline::TableSchema& table, std::size_t rows, std::size_t bytes) override;
   void lag(const pipeline::LagSample& sample) override;
+  void table_state(const pipeline::TableSchema& table, std::string_view state) override;
 
   // The loop and the error policy.
   void run_started();  // also forgets the previous run's table objects
@@ -82,6 +83,7 @@ class PipelineMetrics final : public pipeline::PipelineObserver {
   prometheus::Family<prometheus::Counter>& errors_;
   prometheus::Family<prometheus::Gauge>& state_gauge_;
   prometheus::Family<prometheus::Gauge>& wal_status_;
+  prometheus::Family<prometheus::Gauge>& table_state_;
   prometheus::Counter& runs_;
   prometheus::Counter& kafka_messages_;
   prometheus::Counter& kafka_bytes_;

@@ -23,19 +23,20 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 constexpr const char* kColumnsSql = R"SQL(
 WITH RECURSIVE cols AS (
   SELECT a.attnum, a.attname, a.attnotnull, a.atttypid AS typid, a.atttypmod AS typmod, a.attndims,
-         0 AS depth
+         0 AS depth, a.atttypid AS decl_typid, a.atttypmod AS decl_typmod
     FROM pg_attribute a
    WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
   UNION ALL
   SELECT c.attnum, c.attname, c.attnotnull, t.typbasetype,
-         CASE WHEN c.typmod = -1 THEN t.typtypmod ELSE c.typmod END, c.attndims, c.depth + 1
+         CASE WHEN c.typmod = -1 THEN t.typtypmod ELSE c.typmod END, c.attndims, c.depth + 1,
+         c.decl_typid, c.decl_typmod
     FROM cols c JOIN pg_type t ON t.oid = c.typid
    WHERE t.typtype = 'd'
 )
 SELECT c.attnum, c.attname, c.attnotnull, t.oid, format_type(t.oid, c.typmod), t.typtype, c.typmod,
        CASE WHEN t.typcategory = 'A' THEN COALESCE(NULLIF(et.typbasetype, 0), et.oid) ELSE 0 END,
        CASE WHEN t.typcategory = 'A' THEN COALESCE(ebt.typtype, et.typtype) ELSE 'b' END,
-       c.attndims
+       c.attndims, c.decl_typid, c.decl_typmod
   FROM cols c
   JOIN pg_type t ON t.oid = c.typid
   LEFT JOIN pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem
@@ -137,6 +138,8 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
     c.type.element_oid = static_cast<std::uint32_t>(cols.int64(i, 7));
     c.type.element_typtype = cols.text(i, 8).empty() ? 'b' : cols.text(i, 8)[0];
     c.type.array_ndims = static_cast<std::int32_t>(cols.int64(i, 9));
+    c.declared_type_oid = static_cast<std::uint32_t>(cols.int64(i, 10));
+    c.declared_typmod = static_cast<std::int32_t>(cols.int64(i, 11));
     c.is_key = std::find(key_attnums.begin(), key_attnums.end(), attnums.back()) != key_attnums.end();
     t.source_columns.push_back(std::move(c));
   }
@@ -145,6 +148,12 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
     if (std::none_of(t.source_columns.begin(), t.source_columns.end(), [&](auto& c) { return c.name == name; })) {
       throw Error(ErrorKind::Config, fmt::format("include lists column \"{}\" which {} does not have", name, ref.qualified()),
                   "fix the table's include list in the config");
+    }
+  }
+  for (const auto& [name, type] : sel.types) {
+    if (std::none_of(t.source_columns.begin(), t.source_columns.end(), [&](auto& c) { return c.name == name; })) {
+      throw Error(ErrorKind::Config, fmt::format("types names column \"{}\" which {} does not have", name, ref.qualified()),
+                  "fix the table's types in the config");
     }
   }
   for (const auto& name : sel.exclude) {
@@ -169,7 +178,10 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
     tc.name = c.name;
     tc.source_index = static_cast<int>(i);
     tc.is_key = c.is_key;
-    tc.mapping = types::map_column(c.type, c.not_null || c.is_key, caps, ref.qualified(), c.name);
+    const auto configured = sel.types.find(c.name);
+    tc.mapping = configured != sel.types.end()
+                     ? types::map_column_as(configured->second, c.type, c.not_null || c.is_key, ref.qualified(), c.name)
+                     : types::map_column(c.type, c.not_null || c.is_key, caps, ref.qualified(), c.name);
     c.target_index = static_cast<int>(t.target_columns.size());
     t.target_columns.push_back(std::move(tc));
   }

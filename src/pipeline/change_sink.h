@@ -68,6 +68,11 @@ class ChangeSink {
   // everything already received is.
   virtual void source_idle(Position position) = 0;
 
+  // A table stopped (capture/table_sync): drop what is buffered for it and never write it; its
+  // target is copied again before the table streams. What it held no longer holds back the
+  // durable position. Sinks that cannot take back what they sent (Kafka) keep it.
+  virtual void discard(const TableSchema& /*table*/) {}
+
   // Flushes what is due by time. Returns the time until the next flush is due, if anything waits.
   virtual std::optional<std::chrono::milliseconds> poll() = 0;
   // Flushes everything now (shutdown, before truncate).

@@ -124,6 +124,17 @@ void ClickHouseChangeSink::flush() {
   advance_acks();
 }
 
+void ClickHouseChangeSink::discard(const TableSchema& table) {
+  auto it = batches_.find(&table);
+  if (it == batches_.end()) return;
+  Batch& b = *it->second;
+  b.body.clear();
+  b.toast_rows.clear();
+  b.rows = 0;
+  b.first_seq = AckTracker::kNothingPending;
+  advance_acks();
+}
+
 void ClickHouseChangeSink::resolve_toast(Batch& b) {
   if (!toast_fetcher_) {
     throw Error(ErrorKind::Internal, fmt::format("unchanged TOAST values in {} but no source connection to fetch them",

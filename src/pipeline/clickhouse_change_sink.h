@@ -45,6 +45,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   void commit_transaction(Position position) override;
   void source_idle(Position position) override;
   std::optional<std::chrono::milliseconds> poll() override;
+  void discard(const TableSchema& table) override;
   void flush() override;
   std::optional<Position> durable_position() const override { return acks_.durable(); }
 

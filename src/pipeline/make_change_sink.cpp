@@ -63,6 +63,7 @@ class OwningClickHouseSink final : public ChangeSink {
   void commit_transaction(Position position) override { sink_.commit_transaction(position); }
   void source_idle(Position position) override { sink_.source_idle(position); }
   std::optional<std::chrono::milliseconds> poll() override { return sink_.poll(); }
+  void discard(const TableSchema& t) override { sink_.discard(t); }
   void flush() override { sink_.flush(); }
   std::optional<Position> durable_position() const override { return sink_.durable_position(); }
   SinkStats stats() const override { return sink_.stats(); }
@@ -118,6 +119,10 @@ class FanOutSink final : public ChangeSink {
     const auto y = b_->poll();
     if (x && y) return std::min(*x, *y);
     return x ? x : y;
+  }
+  void discard(const TableSchema& t) override {
+    a_->discard(t);
+    b_->discard(t);
   }
   void flush() override {
     a_->flush();

@@ -36,6 +36,7 @@ class ObservedSink final : public ChangeSink {
   void commit_transaction(Position position) override { inner_->commit_transaction(position); }
   void source_idle(Position position) override { inner_->source_idle(position); }
   std::optional<std::chrono::milliseconds> poll() override { return inner_->poll(); }
+  void discard(const TableSchema& t) override { inner_->discard(t); }
   void flush() override { inner_->flush(); }
   std::optional<Position> durable_position() const override { return inner_->durable_position(); }
   SinkStats stats() const override { return inner_->stats(); }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,9 @@ class PipelineObserver {
   // The initial copy ended (done or stopped).
   virtual void copy_finished() {}
   virtual void lag(const LagSample& sample) = 0;
+  // A table's state (capture/table_sync/table_state.h: init, copying, catching_up, streaming,
+  // stopped), at start and on every change.
+  virtual void table_state(const TableSchema& /*table*/, std::string_view /*state*/) {}
 };
 
 }  // namespace pg2ch::pipeline

@@ -18,6 +18,10 @@ struct SourceColumn {
   bool not_null = false;
   bool is_key = false;          // part of the primary key / replica identity index
   int target_index = -1;        // position among replicated columns, -1 when excluded
+  // pg_attribute's own atttypid/atttypmod (a domain's oid, not its base type's): what pgoutput's
+  // Relation message names, so a changed column type is seen even when the base type is alike.
+  std::uint32_t declared_type_oid = 0;
+  std::int32_t declared_typmod = -1;
 };
 
 struct TargetColumn {

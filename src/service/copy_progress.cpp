@@ -79,6 +79,10 @@ void CopyProgress::lag(const pipeline::LagSample& sample) {
   if (inner_) inner_->lag(sample);
 }
 
+void CopyProgress::table_state(const pipeline::TableSchema& table, std::string_view state) {
+  if (inner_) inner_->table_state(table, state);
+}
+
 void CopyProgress::copy_started(const std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>>& estimates) {
   if (inner_) inner_->copy_started(estimates);
   stop_reporting();  // a copy taken again after a retry starts its own count

@@ -42,6 +42,7 @@ class CopyProgress final : public pipeline::PipelineObserver {
   void copied(const pipeline::TableSchema& table, std::size_t rows, std::size_t bytes) override;
   void copy_finished() override;
   void lag(const pipeline::LagSample& sample) override;
+  void table_state(const pipeline::TableSchema& table, std::string_view state) override;
 
  private:
   void report_loop();

@@ -35,7 +35,10 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 
 }  // namespace
 
-FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) {
+FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) { load(); }
+
+void FileStateStore::load() {
+  values_.clear();
   if (!std::filesystem::exists(path_)) return;
   try {
     toml::table t = toml::parse_file(path_);
@@ -55,11 +58,13 @@ std::optional<std::string> FileStateStore::get(const std::string& key) const {
 }
 
 void FileStateStore::put(const std::map<std::string, std::string>& updates) {
+  load();
   for (const auto& [k, v] : updates) values_[k] = v;
   save();
 }
 
 void FileStateStore::erase(const std::string& key) {
+  load();
   if (values_.erase(key)) save();
 }
 

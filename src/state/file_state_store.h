@@ -1,6 +1,8 @@
 #pragma once
 // StateStore in a local TOML file. Each put() writes a temporary file, fsyncs it, renames it
 // over the old one and fsyncs the directory, so a crash leaves either the old or the new state.
+// Each put() and erase() reads the file again first, so what another process wrote meanwhile
+// (`pg2ch resync` while the pipeline runs) is kept, not overwritten with an older copy.
 #include <string>
 
 #include "state/state_store.h"
@@ -16,6 +18,7 @@ class FileStateStore final : public StateStore {
   std::string describe() const override { return "state file " + path_; }
 
  private:
+  void load();
   void save() const;
   std::string path_;
   std::map<std::string, std::string> values_;

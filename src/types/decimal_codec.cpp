@@ -80,7 +80,7 @@ class DecimalCodec final : public ValueCodec {
   [[noreturn]] void throw_special(NumericValue::Kind kind) const {
     const char* what = kind == NumericValue::Kind::NaN ? "'NaN'" : "'Infinity'";
     throw Error(ErrorKind::Data, std::string("numeric ") + what + " cannot be stored in ClickHouse " + type_name_,
-                "map the column to String");
+                "map the column to String: types = { <column> = \"String\" } in the table's [[tables]] entry");
   }
 
   int precision_;

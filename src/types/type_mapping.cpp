@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "types/array_codec.h"
+#include "types/numeric_text_codec.h"
 #include "types/scalar_mapping.h"
 #include "types/value_codec.h"
 
@@ -55,6 +56,23 @@ ColumnMapping map_column(const PgTypeDesc& type, bool not_null, const clickhouse
     m.null_as_default = true;
     add_note(m.note, "ClickHouse has no Nullable(Array): a NULL array is stored as []");
   }
+  return m;
+}
+
+ColumnMapping map_column_as(std::string_view clickhouse_type, const PgTypeDesc& type, bool not_null,
+                            std::string_view table, std::string_view column) {
+  if (clickhouse_type != "String" || type.is_array() || type.oid != oid::kNumeric) {
+    throw Error(ErrorKind::Config,
+                "types." + std::string(column) + " = \"" + std::string(clickhouse_type) + "\" for " +
+                    std::string(table) + "." + std::string(column) + " (type " + type.name +
+                    "): pg2ch maps only numeric columns to another type (String)",
+                "remove the entry from the table's types, or exclude the column");
+  }
+  ColumnMapping m;
+  m.nullable = !not_null;
+  m.clickhouse_type = m.nullable ? "Nullable(String)" : "String";
+  m.codec = make_numeric_text_codec();
+  m.note = "numeric stored as String by the table's types setting (exact decimal text, NaN and Infinity too)";
   return m;
 }
 

@@ -41,5 +41,9 @@ struct ColumnMapping {
 // Throws Error(ErrorKind::Schema) naming table.column and the fix for unsupported types.
 ColumnMapping map_column(const PgTypeDesc& type, bool not_null, const clickhouse::ServerCapabilities& caps,
                          std::string_view table, std::string_view column);
+// The same with the column's configured type instead (`[[tables]] types`): "String" for numeric
+// (the exact decimal text; NaN and Infinity too). Throws Error(Config) for another pairing.
+ColumnMapping map_column_as(std::string_view clickhouse_type, const PgTypeDesc& type, bool not_null,
+                            std::string_view table, std::string_view column);
 
 }  // namespace pg2ch::types

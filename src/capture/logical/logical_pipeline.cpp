@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <unordered_map>
@@ -10,9 +11,10 @@
 #include "capture/logical/logical_stream.h"
 #include "capture/logical/publication.h"
 #include "capture/logical/replication_slot.h"
-#include "capture/logical/snapshot_copier.h"
-#include "capture/logical/snapshot_to_sink.h"
+#include "capture/logical/table_copy.h"
+#include "capture/logical/table_gate.h"
 #include "capture/shared/source_tables.h"
+#include "capture/table_sync/table_states.h"
 #include "clickhouse/target_table.h"
 #include "pg/catalog.h"
 #include "pg/current_row_fetcher.h"
@@ -28,65 +30,50 @@ constexpr const char* kSlotKey = "logical.slot";
 constexpr const char* kStateSnapshot = "snapshot";
 constexpr const char* kStateStreaming = "streaming";
 
-struct Prepared : SourceTables {
-  bool created_target = false;  // some table had no target before this start
-};
+using Prepared = SourceTables;
 
 Prepared prepare(const config::Config& cfg, bool create_objects) {
   Prepared p{open_source_tables(cfg)};
   pg::check_logical_prerequisites(p.source, p.refs);
   if (!create_objects) return p;
-  p.created_target = ensure_targets(p);
+  ensure_targets(p);
   ensure_publication(p.source, cfg.logical.publication, p.refs);
   return p;
 }
 
-// pg_class.reltuples per table, for the copy's progress (an estimate: -1 when never analysed).
-std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates(Prepared& p) {
-  std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> out;
-  for (const auto& t : p.tables) {
-    pg::Result r = p.source.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1",
-                                  {std::to_string(t->relation_oid)});
-    out.emplace_back(t.get(), r.rows() > 0 ? r.int64(0, 0) : -1);
-  }
-  return out;
-}
-
 void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& replication, state::StateStore& state,
-                   pipeline::ChangeSink& sink, const std::atomic<bool>& stop, const RunOptions& options) {
-  const std::function<void()>& alive = options.on_alive;
+                   table_sync::TableStates& states, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
+                   const RunOptions& options) {
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
+  states.set(p.table_ptrs(), table_sync::TablePhase::Copying);
   drop_slot(p.source, cfg.logical.slot);
-  const auto created = create_slot_with_snapshot(replication, p.source, cfg.logical.slot, stop, alive);
+  const auto created = create_slot_with_snapshot(replication, p.source, cfg.logical.slot, stop, options.on_alive);
   if (!created) return;  // stopped while waiting: the state stays "snapshot"
   const CreatedSlot& slot = *created;
   // Empties the ClickHouse targets (sink "clickhouse" or "both"); a Kafka sink has nothing to empty.
   for (const auto& t : p.tables) p.targets->truncate(*t);
-  if (options.observer) options.observer->copy_started(row_estimates(p));
-  struct CopyEnded {
-    pipeline::PipelineObserver* observer;
-    ~CopyEnded() {
-      if (observer) observer->copy_finished();
-    }
-  } copy_ended{options.observer};
-  SnapshotResult r;
-  if (pipeline::BulkLoad* bulk = sink.bulk_load()) {
-    SnapshotCopier copier(cfg, p.table_ptrs(), slot.snapshot_name, *bulk);
-    r = copier.run(cfg.logical.snapshot_workers, stop, alive, options.observer);
-  } else {
-    // A sink without a bulk load (Kafka, "both") gets the existing rows as changes (Kafka: op
-    // "r"), acknowledged like changes.
-    // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
-    // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
-    // resync of that table (docs/kafka.md).
-    r = copy_snapshot_to_sink(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, alive,
-                              options.observer);
-  }
+  const SnapshotResult r =
+      copy_tables(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, options);
   // A copy cut short by a stop is not a snapshot: the next run takes it again.
   if (stop.load()) return;
   spdlog::info("initial snapshot done: {} rows, {:.1f} MB in {:.2f} s ({:.0f} rows/s)", r.rows, r.bytes / 1e6,
                r.seconds, r.seconds > 0 ? r.rows / r.seconds : 0.0);
+  states.set(p.table_ptrs(), table_sync::TablePhase::CatchingUp, slot.consistent_point);
   state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(slot.consistent_point)}});
+}
+
+// Tables to copy again at this start: new ones (init), copies cut short (copying), and stopped
+// ones whose config or columns changed since they stopped (the operator fixed the cause).
+std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::TableStates& states) {
+  std::vector<const pipeline::TableSchema*> out;
+  for (const auto* t : states.tables()) {
+    const auto phase = states.phase(*t);
+    if (phase == table_sync::TablePhase::Init || phase == table_sync::TablePhase::Copying ||
+        (phase == table_sync::TablePhase::Stopped && states.changed_since_recorded(*t))) {
+      out.push_back(t);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -112,20 +99,28 @@ class LogicalSource final : public ChangeSource {
   LogicalSource(const config::Config& cfg, Prepared prepared, pipeline::PipelineObserver* observer)
       : p(std::move(prepared)),
         state(state::open_state_store(cfg)),
+        states(*state, p.table_ptrs()),
         replication(connect_source(cfg, true)),
         fetcher(p.source),
-        sink_(pipeline::make_change_sink(cfg, &fetcher, observer)) {}
+        sink_(pipeline::make_change_sink(cfg, &fetcher, observer)) {
+    if (!observer) return;
+    states.on_change([observer](const pipeline::TableSchema& t, table_sync::TablePhase phase) {
+      observer->table_state(t, table_sync::to_string(phase));
+    });
+    for (const auto* t : states.tables()) observer->table_state(*t, table_sync::to_string(states.phase(*t)));
+  }
 
   void start(StreamOptions so) {
     slot_name_ = so.slot;
-    std::unordered_map<std::uint32_t, const pipeline::TableSchema*> by_oid;
-    for (const auto& t : p.tables) by_oid.emplace(t->relation_oid, t.get());
-    stream_ = std::make_unique<LogicalStream>(replication, std::move(by_oid), *sink_, std::move(so));
+    gate_ = std::make_unique<TableGate>(states);
+    stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     stream_->start();
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
-    return stream_->turn(max_wait, stop);
+    const Turn t = stream_->turn(max_wait, stop);
+    if (auto durable = sink_->durable_position()) gate_->on_durable(*durable);
+    return t;
   }
   void finish() override { stream_->finish(); }
   pipeline::LagSample lag() override {
@@ -152,11 +147,13 @@ class LogicalSource final : public ChangeSource {
 
   Prepared p;
   std::unique_ptr<state::StateStore> state;
+  table_sync::TableStates states;
   pg::Connection replication;
   pg::PgCurrentRowFetcher fetcher;
 
  private:
   std::unique_ptr<pipeline::ChangeSink> sink_;
+  std::unique_ptr<TableGate> gate_;
   std::unique_ptr<LogicalStream> stream_;
   std::string slot_name_;
 };
@@ -165,23 +162,46 @@ class LogicalSource final : public ChangeSource {
 
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
                                    const RunOptions& options) {
-  auto source = std::make_unique<LogicalSource>(cfg, prepare(cfg, true), options.observer);
+  auto source = std::make_unique<LogicalSource>(cfg, prepare(cfg, false), options.observer);
   Prepared& p = source->p;
   state::StateStore& state = *source->state;
+  table_sync::TableStates& states = source->states;
   const bool streaming = state.get(kStateKey) == std::string(kStateStreaming) &&
                          state.get(kSlotKey) == cfg.logical.slot;
+  if (streaming && std::all_of(p.tables.begin(), p.tables.end(), [&](const auto& t) {
+        return !state.get(table_sync::table_state_key(*t, "phase"));
+      })) {
+    // A state written before tables had states of their own: they all streamed.
+    states.set(p.table_ptrs(), table_sync::TablePhase::Streaming);
+  }
+  // Tables copied again at this start get their target (re-)created by the copy; a table whose
+  // target went missing is copied again too.
+  const auto again = streaming ? tables_to_copy(states) : std::vector<const pipeline::TableSchema*>{};
+  std::vector<const pipeline::TableSchema*> keep;
+  for (const auto* t : p.table_ptrs()) {
+    if (std::find(again.begin(), again.end(), t) == again.end()) keep.push_back(t);
+  }
+  const auto created = p.targets->ensure(keep);
+  ensure_publication(p.source, cfg.logical.publication, p.refs);
   auto existing = find_slot(p.source, cfg.logical.slot);
 
-  if (!streaming || p.created_target) {
-    if (streaming) spdlog::warn("a ClickHouse target table was missing: taking the initial snapshot again");
-    if (existing && !streaming) spdlog::warn("replication slot {} is left from an unfinished snapshot: starting over",
-                                             cfg.logical.slot);
-    take_snapshot(cfg, p, source->replication, state, source->sink(), stop, options);
+  if (!streaming) {
+    if (existing) spdlog::warn("replication slot {} is left from an unfinished snapshot: starting over",
+                               cfg.logical.slot);
+    take_snapshot(cfg, p, source->replication, state, states, source->sink(), stop, options);
   } else if (!existing) {
     throw Error(ErrorKind::Schema,
                 fmt::format("replication slot {} is gone although {} says the pipeline was streaming", cfg.logical.slot,
                             state.describe()),
                 "changes made since may be missing: delete the state file and run again to take a fresh snapshot");
+  } else {
+    auto copy = again;
+    for (const auto* t : created) {
+      if (states.phase(*t) == table_sync::TablePhase::Stopped) continue;
+      spdlog::warn("the target of {} was missing: copying the table again", t->qualified_source());
+      copy.push_back(t);
+    }
+    copy_tables_again(cfg, p, copy, existing->confirmed_flush_lsn, source->sink(), states, stop, options);
   }
   if (stop.load()) return nullptr;
 
@@ -202,6 +222,7 @@ StatusReport status(const config::Config& cfg) {
   state::StateStore& state = *state_store;
   StatusReport r = status_report(cfg, p);
   r.state = state.get(kStateKey).value_or("not started");
+  table_sync::report_states(table_sync::TableStates(state, p.table_ptrs()), r);
   r.add("state store", state.describe());
   r.add("publication", cfg.logical.publication);
   if (auto slot = find_slot(p.source, cfg.logical.slot)) {
@@ -223,6 +244,27 @@ StatusReport status(const config::Config& cfg) {
     }
   }
   return r;
+}
+
+void resync(const config::Config& cfg, const std::vector<std::string>& names) {
+  Prepared p = prepare(cfg, false);
+  auto state_store = state::open_state_store(cfg);
+  table_sync::TableStates states(*state_store, p.table_ptrs());
+  std::vector<const pipeline::TableSchema*> chosen;
+  for (const auto& name : names) {
+    auto it = std::find_if(p.tables.begin(), p.tables.end(), [&](const auto& t) { return t->qualified_source() == name; });
+    if (it == p.tables.end()) {
+      throw Error(ErrorKind::Config, fmt::format("table {} is not replicated by pipeline {}", name, cfg.name),
+                  "name it as `pg2ch status` lists it (schema.table)");
+    }
+    chosen.push_back(it->get());
+  }
+  states.set(chosen, table_sync::TablePhase::Init);
+  for (const auto* t : chosen) {
+    std::cout << fmt::format("{} will be copied again when pipeline {} starts next (restart it if it runs); the "
+                             "other tables keep their place\n",
+                             t->qualified_source(), cfg.name);
+  }
 }
 
 void teardown(const config::Config& cfg, bool drop_targets) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "capture/capture_mode.h"
 #include "config/config.h"
@@ -32,5 +33,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
                                    const RunOptions& options);
 StatusReport status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);
+// The tables' state becomes init: the next start copies them again while the others stream.
+void resync(const config::Config& cfg, const std::vector<std::string>& tables);
 
 }  // namespace pg2ch::capture::logical

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pg/pg_time.h"
+#include "pipeline/key_text.h"
 #include "pg/replication_protocol.h"
 #include "pg/socket_wait.h"
 
@@ -13,10 +14,9 @@ namespace pgo = pg::pgoutput;
 
 using pipeline::ValueRef;
 
-LogicalStream::LogicalStream(pg::Connection& replication_conn,
-                             std::unordered_map<std::uint32_t, const pipeline::TableSchema*> tables,
-                             pipeline::ChangeSink& sink, StreamOptions options)
-    : conn_(replication_conn), tables_(std::move(tables)), sink_(sink), options_(std::move(options)) {}
+LogicalStream::LogicalStream(pg::Connection& replication_conn, TableGate& gate, pipeline::ChangeSink& sink,
+                             StreamOptions options)
+    : conn_(replication_conn), gate_(gate), sink_(sink), options_(std::move(options)) {}
 
 void LogicalStream::start() {
   // Starting at 0/0 lets the server resume from the slot's confirmed_flush_lsn.
@@ -125,22 +125,18 @@ void LogicalStream::handle_copy_data(std::string_view data) {
   }
 }
 
-const pipeline::TableSchema* LogicalStream::table_for(std::uint32_t oid) const {
-  auto it = tables_.find(oid);
-  return it == tables_.end() ? nullptr : it->second;
-}
-
-void LogicalStream::check_relation(const pgo::Relation& rel) {
-  const pipeline::TableSchema* t = table_for(rel.oid);
-  if (!t) return;  // published but not configured: its changes are skipped below
-  bool same = rel.columns.size() == t->source_columns.size();
-  for (std::size_t i = 0; same && i < rel.columns.size(); ++i) same = rel.columns[i].name == t->source_columns[i].name;
-  if (!same) {
-    throw Error(ErrorKind::Schema,
-                fmt::format("the columns of {} changed while streaming (now {} columns)", t->qualified_source(),
-                            rel.columns.size()),
-                "run `pg2ch setup` to update the target table, then `pg2ch run` again; nothing after the change "
-                "was acknowledged");
+template <typename Apply>
+void LogicalStream::apply_change(const pipeline::TableSchema& table, const std::vector<ValueRef>& key_row,
+                                 Apply&& apply) {
+  ++stats_.changes;
+  try {
+    apply();
+  } catch (const Error& e) {
+    // A value this table's target cannot hold (or cannot be decoded for it): this table's
+    // trouble, not the pipeline's. Anything else (a lost connection, a server error) is.
+    if (e.kind() != ErrorKind::Data && e.kind() != ErrorKind::Schema) throw;
+    gate_.stop_for_bad_change(table, e, pipeline::key_text(table, key_row));
+    sink_.discard(table);
   }
 }
 
@@ -192,36 +188,37 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       sink_.commit_transaction(c.end_lsn);
       return;
     }
-    case pgo::MessageType::Relation: check_relation(decoder_.relation()); return;
+    case pgo::MessageType::Relation:
+      if (const auto* stopped = gate_.on_relation(decoder_.relation(), data_start)) sink_.discard(*stopped);
+      return;
     case pgo::MessageType::Insert: {
       const auto& m = decoder_.insert();
-      const auto* t = table_for(m.relation_oid);
+      const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
-      ++stats_.changes;
-      sink_.insert(*t, convert(*t, m.new_tuple, new_values_), data_start);
+      apply_change(*t, new_values_, [&] { sink_.insert(*t, convert(*t, m.new_tuple, new_values_), data_start); });
       return;
     }
     case pgo::MessageType::Update: {
       const auto& m = decoder_.update();
-      const auto* t = table_for(m.relation_oid);
+      const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
-      ++stats_.changes;
-      std::span<const ValueRef> old_row;
-      if (m.has_old()) old_row = convert(*t, m.old_tuple, old_values_);
-      sink_.update(*t, old_row, convert(*t, m.new_tuple, new_values_), data_start);
+      apply_change(*t, new_values_, [&] {
+        std::span<const ValueRef> old_row;
+        if (m.has_old()) old_row = convert(*t, m.old_tuple, old_values_);
+        sink_.update(*t, old_row, convert(*t, m.new_tuple, new_values_), data_start);
+      });
       return;
     }
     case pgo::MessageType::Delete: {
       const auto& m = decoder_.remove();
-      const auto* t = table_for(m.relation_oid);
+      const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
-      ++stats_.changes;
-      sink_.remove(*t, convert(*t, m.old_tuple, old_values_), data_start);
+      apply_change(*t, old_values_, [&] { sink_.remove(*t, convert(*t, m.old_tuple, old_values_), data_start); });
       return;
     }
     case pgo::MessageType::Truncate:
       for (std::uint32_t oid : decoder_.truncate().relation_oids) {
-        if (const auto* t = table_for(oid)) {
+        if (const auto* t = gate_.applies(oid)) {
           ++stats_.changes;
           sink_.truncate(*t);
         }

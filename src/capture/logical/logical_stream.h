@@ -12,6 +12,9 @@
 //    before its wal_end, so that position is handed to the sink as idle; once everything
 //    buffered is durable, the slot advances even if no published table changes (otherwise an
 //    idle pipeline would pin WAL forever). Keepalives inside a transaction are not positions.
+//  * Which tables' changes are applied is the TableGate's call (table_gate.h): a table that stops
+//    (a bad value, a schema change) stops alone, its buffered rows are discarded, and the others
+//    stream on while the slot advances.
 //  * Status updates go out when the durable position moves, every status_interval, and at once
 //    when the server asks (reply_requested), which keeps wal_sender_timeout from firing.
 #include <atomic>
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "capture/change_source.h"
+#include "capture/logical/table_gate.h"
 #include "common/lsn.h"
 #include "pg/connection.h"
 #include "pg/pgoutput_decoder.h"
@@ -48,8 +52,7 @@ struct StreamStats {
 
 class LogicalStream {
  public:
-  LogicalStream(pg::Connection& replication_conn, std::unordered_map<std::uint32_t, const pipeline::TableSchema*> tables,
-                pipeline::ChangeSink& sink, StreamOptions options);
+  LogicalStream(pg::Connection& replication_conn, TableGate& gate, pipeline::ChangeSink& sink, StreamOptions options);
 
   // START_REPLICATION from the slot's confirmed position.
   void start();
@@ -72,15 +75,17 @@ class LogicalStream {
   bool reached_stop_at() const;
   void handle_copy_data(std::string_view data);
   void handle_pgoutput(std::string_view payload, Lsn data_start);
-  void check_relation(const pg::pgoutput::Relation& rel);
-  const pipeline::TableSchema* table_for(std::uint32_t oid) const;
+  // Hands one change of `table` to the sink; a value the target cannot hold stops the table.
+  // `key_row` is where the change's row is decoded to (for the key in the error).
+  template <typename Apply>
+  void apply_change(const pipeline::TableSchema& table, const std::vector<pipeline::ValueRef>& key_row, Apply&& apply);
   std::span<const pipeline::ValueRef> convert(const pipeline::TableSchema& table, const pg::pgoutput::Tuple& tuple,
                                               std::vector<pipeline::ValueRef>& scratch);
   void maybe_send_status(bool force);
   void send_status(bool reply_requested);
 
   pg::Connection& conn_;
-  std::unordered_map<std::uint32_t, const pipeline::TableSchema*> tables_;
+  TableGate& gate_;
   pipeline::ChangeSink& sink_;
   StreamOptions options_;
   pg::PgoutputDecoder decoder_;

@@ -75,10 +75,10 @@ void cancel_and_drain(PGconn* c) {
 
 std::optional<CreatedSlot> create_slot_with_snapshot(pg::Connection& replication_conn, pg::Connection& observer,
                                                      const std::string& slot, const std::atomic<bool>& stop,
-                                                     const std::function<void()>& alive) {
+                                                     const std::function<void()>& alive, bool temporary) {
   PGconn* c = replication_conn.get();
-  const std::string sql =
-      fmt::format("CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT 'export')", replication_conn.quote_identifier(slot));
+  const std::string sql = fmt::format("CREATE_REPLICATION_SLOT {}{} LOGICAL pgoutput (SNAPSHOT 'export')",
+                                      replication_conn.quote_identifier(slot), temporary ? " TEMPORARY" : "");
   if (PQsendQuery(c, sql.c_str()) == 0) throw pg::error_from_connection(c, "creating replication slot " + slot);
   const auto started = Clock::now();
   auto next_report = started + kFirstWaitReport;

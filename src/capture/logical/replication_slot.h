@@ -35,9 +35,11 @@ struct SlotInfo {
 // transaction). So the wait is watched: after a few seconds, and then every 30 s, it logs which
 // sessions and prepared transactions it waits for (pid, age, state; asked over `observer`, a
 // normal connection), and a stop (SIGTERM) cancels it: nullopt then, nothing created.
+// A TEMPORARY slot (`temporary`) lives only as long as `replication_conn`: a per-table copy
+// needs its snapshot and consistent point, never its stream.
 std::optional<CreatedSlot> create_slot_with_snapshot(pg::Connection& replication_conn, pg::Connection& observer,
                                                      const std::string& slot, const std::atomic<bool>& stop,
-                                                     const std::function<void()>& alive = {});
+                                                     const std::function<void()>& alive = {}, bool temporary = false);
 
 std::optional<SlotInfo> find_slot(pg::Connection& conn, const std::string& slot);
 // Drops the slot if it exists; an active slot is an Error (another pg2ch is streaming from it).

@@ -202,14 +202,6 @@ std::string events_insert(const OutboxNames& n, Payload payload, const std::stri
 
 }  // namespace
 
-std::string quote_ident(std::string_view ident) {
-  std::string out = "\"";
-  for (char c : ident) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string quote_literal(std::string_view value) {
   std::string out = "'";

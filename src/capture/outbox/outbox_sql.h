@@ -21,6 +21,7 @@
 // later change of the key waited for the earlier one's commit, whose WAL lies beyond it).
 // <tag> is the pipeline name made identifier-safe (see object_tag), so two pipelines can
 // capture the same table into different events tables without touching each other's objects.
+#include "pg/quote_ident.h"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -51,7 +52,7 @@ enum class KeyMoveScope { KeyColumnsSet, EveryUpdate };
 
 // PostgreSQL quoting without a connection: identifiers double their '"', literals their '\''
 // (standard_conforming_strings is on in every supported server).
-std::string quote_ident(std::string_view ident);
+using pg::quote_ident;
 std::string quote_literal(std::string_view value);
 
 // The pipeline name as a lowercase identifier fragment of at most 40 characters. Names that are

@@ -30,28 +30,7 @@ TEST(LogicalTypes, EveryMappedTypeThroughSnapshotAndStream) {
   runner.stop();
 }
 
-TEST(LogicalTypes, NumericNaNIntoDecimalStopsWithAClearError) {
-  auto db = make_test_database();
-  db.pg_exec("CREATE TABLE prices (id int PRIMARY KEY, price numeric(10,2))");
-  db.pg_exec("INSERT INTO prices VALUES (1, 1.5)");
-  PipelineRunner runner(make_test_config(db));
-  runner.expect_failure();
-  ASSERT_TRUE(wait_equal(db, {"SELECT id, price FROM prices ORDER BY id",
-                             "SELECT id, toString(price) FROM prices FINAL ORDER BY id"}));
-  db.pg_exec("INSERT INTO prices VALUES (2, 'NaN')");
-  ASSERT_TRUE(wait_until([&] { return runner.failed(); }, 30s)) << "a NaN numeric cannot become a Decimal";
-  try {
-    runner.stop();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    const std::string msg = e.one_line();
-    EXPECT_NE(msg.find("price"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("public.prices"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("String"), std::string::npos) << msg;
-  }
-  // Nothing after the bad row was acknowledged: the slot still holds the transaction.
-  EXPECT_EQ(db.ch_rows("SELECT count() FROM prices FINAL WHERE id = 2"), (Rows{{"0"}}));
-}
+// A NaN into a Decimal stops its table with a clear error: LogicalTableStates.
 
 }  // namespace
 }  // namespace pg2ch::test

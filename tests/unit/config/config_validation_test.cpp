@@ -139,6 +139,9 @@ TEST(ConfigValidation, TableEntries) {
                        "sets both include and exclude"));
   EXPECT_TRUE(contains(toml_error("[[tables]]\ntarget = \"x\"\n").what(), "tables[1].name"));
   EXPECT_TRUE(contains(toml_error("[[tables]]\nname = \"public.a\"\ninclude = \"a\"\n").what(), "an array of strings"));
+  EXPECT_TRUE(contains(toml_error("[[tables]]\nname = \"public.a\"\ntypes = { price = \"Int8\" }\n").what(),
+                       "tables[1].types.price"));
+  EXPECT_TRUE(contains(toml_error("[[tables]]\nname = \"public.a\"\ntypes = \"String\"\n").what(), "a table"));
 }
 
 TEST(ConfigValidation, TomlTablesAreRead) {
@@ -149,7 +152,7 @@ TEST(ConfigValidation, TomlTablesAreRead) {
                                   "[[tables]]\nname = \"public.orders\"\ntarget = \"orders_v2\"\n"
                                   "include = [\"id\", \"total\"]\n"
                                   "[[tables]]\nname = \"audit.*\"\nexclude = [\"payload\"]\n"
-                                  "watermark = \"changed_at\"\n");
+                                  "watermark = \"changed_at\"\ntypes = { price = \"String\" }\n");
   auto c = load(options);
   ASSERT_EQ(c.tables.size(), 2u);
   EXPECT_EQ(c.tables[0].target, "orders_v2");
@@ -157,6 +160,7 @@ TEST(ConfigValidation, TomlTablesAreRead) {
   EXPECT_EQ(c.tables[1].exclude, (std::vector<std::string>{"payload"}));
   EXPECT_EQ(c.tables[0].watermark, "");
   EXPECT_EQ(c.tables[1].watermark, "changed_at");
+  EXPECT_EQ(c.tables[1].types, (std::map<std::string, std::string>{{"price", "String"}}));
 }
 
 TEST(ConfigValidation, NoTablesIsAnErrorWithHint) {

@@ -1,0 +1,105 @@
+#include "capture/logical/table_copy.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "capture/logical/replication_slot.h"
+#include "capture/logical/snapshot_to_sink.h"
+#include "pg/catalog.h"
+
+namespace pg2ch::capture::logical {
+
+using table_sync::TablePhase;
+
+namespace {
+
+// pg_class.reltuples per table, for the copy's progress (an estimate: -1 when never analysed).
+std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates(
+    const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables) {
+  auto conn = pg::Connection::connect(cfg.postgres.conninfo(), "source PostgreSQL " + cfg.postgres.describe());
+  std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> out;
+  for (const auto* t : tables) {
+    pg::Result r = conn.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1", {std::to_string(t->relation_oid)});
+    out.emplace_back(t, r.rows() > 0 ? r.int64(0, 0) : -1);
+  }
+  return out;
+}
+
+}  // namespace
+
+SnapshotResult copy_tables(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
+                           const std::string& snapshot_name, Lsn commit_position, pipeline::ChangeSink& sink,
+                           const std::atomic<bool>& stop, const RunOptions& options) {
+  if (options.observer) options.observer->copy_started(row_estimates(cfg, tables));
+  struct CopyEnded {
+    pipeline::PipelineObserver* observer;
+    ~CopyEnded() {
+      if (observer) observer->copy_finished();
+    }
+  } copy_ended{options.observer};
+  if (pipeline::BulkLoad* bulk = sink.bulk_load()) {
+    SnapshotCopier copier(cfg, tables, snapshot_name, *bulk);
+    return copier.run(cfg.logical.snapshot_workers, stop, options.on_alive, options.observer);
+  }
+  // A sink without a bulk load (Kafka, "both") gets the existing rows as changes (Kafka: op
+  // "r"), acknowledged like changes.
+  // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
+  // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
+  // resync of that table (docs/kafka.md).
+  return copy_snapshot_to_sink(cfg, tables, snapshot_name, commit_position, sink, stop, options.on_alive,
+                               options.observer);
+}
+
+void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
+                       Lsn slot_position, pipeline::ChangeSink& sink, table_sync::TableStates& states,
+                       const std::atomic<bool>& stop, const RunOptions& options) {
+  if (tables.empty()) return;
+  std::string names;
+  for (const auto* t : tables) names += (names.empty() ? "" : ", ") + t->qualified_source();
+  spdlog::info("copying {} table(s) again while the others keep their place: {}", tables.size(), names);
+
+  // A target made for other columns (the table's columns or its config changed) is re-created;
+  // any other is only emptied, keeping what its owner set on it (TTL, settings).
+  std::vector<const pipeline::TableSchema*> recreate;
+  for (const auto* t : tables) {
+    const auto& recorded = states.at(*t).target_digest;
+    if (!recorded.empty() && recorded != table_sync::target_digest(*t)) recreate.push_back(t);
+  }
+  states.set(tables, TablePhase::Copying);
+  for (const auto* t : recreate) {
+    spdlog::info("re-creating the target of {}: its columns changed", t->qualified_source());
+    p.targets->drop(*t);
+  }
+  p.targets->ensure(tables);  // creates the re-created ones and any that went missing
+  for (const auto* t : tables) p.targets->truncate(*t);
+
+  pg::Connection replication = pg::Connection::connect(cfg.postgres.conninfo(true),
+                                                       "source PostgreSQL " + cfg.postgres.describe());
+  // Unique while it lives (named after its own session), short enough for any slot name.
+  const std::string slot = fmt::format("pg2ch_copy_{}", PQbackendPID(replication.get()));
+  const auto created = create_slot_with_snapshot(replication, p.source, slot, stop, options.on_alive, true);
+  if (!created) return;  // stopped: the tables stay copying
+
+  // The copy reads the columns described at start; a table altered since would be copied with
+  // columns its rows no longer have. Start over then (the next start describes it anew).
+  const auto& caps = p.targets->type_capabilities();
+  for (const auto* t : tables) {
+    pg::TableRef ref{t->relation_oid, t->source_schema, t->source_name, nullptr};
+    for (const auto& r : p.refs) {
+      if (r.oid == t->relation_oid) ref = r;
+    }
+    if (table_sync::source_digest(pg::describe_table(p.source, ref, caps)) != table_sync::source_digest(*t)) {
+      throw Error(ErrorKind::Connection,
+                  fmt::format("the columns of {} changed while its copy started", t->qualified_source()),
+                  "pg2ch starts again and copies it with its new columns", true);
+    }
+  }
+
+  const SnapshotResult r = copy_tables(cfg, tables, created->snapshot_name, slot_position, sink, stop, options);
+  if (stop.load()) return;
+  spdlog::info("copied {} table(s) again: {} rows, {:.1f} MB in {:.2f} s; they stream once {} is durable",
+               tables.size(), r.rows, r.bytes / 1e6, r.seconds, format_lsn(created->consistent_point));
+  states.set(tables, TablePhase::CatchingUp, created->consistent_point);
+}
+
+}  // namespace pg2ch::capture::logical

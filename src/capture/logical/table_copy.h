@@ -1,0 +1,42 @@
+#pragma once
+// Copying tables' rows into the sink: all of them for the initial snapshot (under the pipeline
+// slot's snapshot), or some of them again while the pipeline's slot keeps its place (a table
+// new in the config, one whose copy was cut short, one that stopped and whose cause was fixed).
+//
+// A copy again takes a TEMPORARY slot's exported snapshot, like PostgreSQL's tablesync workers:
+// its consistent point C is at or after every position the pipeline's stream has read (the slot
+// is created after the stream stopped reading), so every change the stream skipped for the
+// table is in the copy, and everything after C arrives through the stream (table_gate.h). The
+// temporary slot vanishes with its connection; it never holds WAL beyond the copy.
+//
+// Errors: exceptions (pg2ch::Error); a copy cut short leaves its tables `copying`, and the next
+// start copies them again.
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "capture/capture_mode.h"
+#include "capture/logical/snapshot_copier.h"
+#include "capture/shared/source_tables.h"
+#include "capture/table_sync/table_states.h"
+#include "common/lsn.h"
+#include "config/config.h"
+#include "pipeline/change_sink.h"
+
+namespace pg2ch::capture::logical {
+
+// Copies `tables` under `snapshot_name`: with the sink's bulk load where it has one (parallel
+// streaming INSERTs), else row by row through the sink as one transaction committed at
+// `commit_position` (a position that may be acknowledged once the rows are durable).
+SnapshotResult copy_tables(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
+                           const std::string& snapshot_name, Lsn commit_position, pipeline::ChangeSink& sink,
+                           const std::atomic<bool>& stop, const RunOptions& options);
+
+// Copies `tables` again before the stream starts from `slot_position` (the pipeline slot's
+// confirmed position): targets whose columns changed are re-created, the others emptied; states
+// go copying → catching_up at the copy's consistent point.
+void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
+                       Lsn slot_position, pipeline::ChangeSink& sink, table_sync::TableStates& states,
+                       const std::atomic<bool>& stop, const RunOptions& options);
+
+}  // namespace pg2ch::capture::logical

@@ -1,0 +1,149 @@
+#include "capture/logical/table_gate.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace pg2ch::capture::logical {
+
+namespace pgo = pg::pgoutput;
+using table_sync::TablePhase;
+
+namespace {
+
+// Relation messages name a type by oid only; the common built-in ones by name, for the operator.
+std::string type_text(std::uint32_t oid, std::int32_t typmod) {
+  static constexpr std::pair<std::uint32_t, const char*> kBuiltin[] = {
+      {16, "boolean"},  {17, "bytea"},      {20, "bigint"},  {21, "smallint"},         {23, "integer"},
+      {25, "text"},     {114, "json"},      {700, "real"},   {701, "double precision"}, {1042, "character"},
+      {1043, "character varying"},          {1082, "date"},  {1083, "time"},           {1114, "timestamp"},
+      {1184, "timestamp with time zone"},   {1700, "numeric"}, {2950, "uuid"},        {3802, "jsonb"}};
+  std::string name = fmt::format("type oid {}", oid);
+  for (const auto& [o, n] : kBuiltin) {
+    if (o == oid) name = n;
+  }
+  return typmod < 0 ? name : fmt::format("{} (typmod {})", name, typmod);
+}
+
+bool same_type(const pipeline::SourceColumn& c, const pgo::RelationColumn& r) {
+  return c.declared_type_oid == r.type_oid && c.declared_typmod == r.type_modifier;
+}
+
+}  // namespace
+
+std::string relation_difference(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+  const auto& cols = table.source_columns;
+  auto named = [&](std::string_view name) {
+    return std::find_if(cols.begin(), cols.end(), [&](const auto& c) { return c.name == name; });
+  };
+  std::vector<std::string> changes;
+  for (const auto& r : rel.columns) {
+    auto it = named(r.name);
+    if (it == cols.end()) {
+      changes.push_back(fmt::format("column {} added", r.name));
+    } else if (!same_type(*it, r)) {
+      changes.push_back(fmt::format("column {} changed from {} to {}", r.name, it->type.name,
+                                    type_text(r.type_oid, r.type_modifier)));
+    }
+  }
+  for (const auto& c : cols) {
+    if (std::none_of(rel.columns.begin(), rel.columns.end(), [&](const auto& r) { return r.name == c.name; })) {
+      changes.push_back(fmt::format("column {} dropped or renamed", c.name));
+    }
+  }
+  if (changes.empty()) {
+    // Same names and types: the order may differ (a column dropped and added again), or the key.
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (rel.columns[i].name != cols[i].name) {
+        changes.push_back(fmt::format("column {} moved (dropped and added again)", cols[i].name));
+        break;
+      }
+    }
+  }
+  if (changes.empty() && rel.replica_identity != 'f' && table.replica_identity != 'f') {
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (rel.columns[i].is_key() != cols[i].is_key) {
+        changes.push_back(fmt::format("the replica identity key changed at column {}", cols[i].name));
+        break;
+      }
+    }
+  }
+  std::string out;
+  for (const auto& c : changes) out += (out.empty() ? "" : "; ") + c;
+  return out;
+}
+
+TableGate::TableGate(table_sync::TableStates& states) : states_(states) {
+  for (const auto* t : states_.tables()) {
+    const TablePhase phase = states_.phase(*t);
+    gates_[t->relation_oid] = Gate{t, phase == TablePhase::Streaming || phase == TablePhase::CatchingUp ||
+                                          phase == TablePhase::Copying, false};
+    if (phase == TablePhase::CatchingUp) catching_up_.push_back(t);
+  }
+}
+
+const pipeline::TableSchema* TableGate::table(std::uint32_t oid) const {
+  auto it = gates_.find(oid);
+  return it == gates_.end() ? nullptr : it->second.table;
+}
+
+void TableGate::stop(const pipeline::TableSchema& table, std::string reason, std::string fix) {
+  spdlog::error("table {} stopped: {} (fix: {}); the other tables go on", table.qualified_source(), reason, fix);
+  states_.stop(table, std::move(reason), std::move(fix));
+  gates_[table.relation_oid].apply = false;
+  std::erase(catching_up_, &table);
+}
+
+const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Lsn position) {
+  auto it = gates_.find(rel.oid);
+  if (it == gates_.end()) return nullptr;  // published but not configured: skipped
+  Gate& g = it->second;
+  const pipeline::TableSchema& t = *g.table;
+  if (states_.phase(t) == TablePhase::Stopped) return nullptr;
+  const std::string diff = relation_difference(t, rel);
+  if (diff.empty()) {
+    g.apply = true;
+    return nullptr;
+  }
+  const Lsn copy_point = states_.at(t).copy_point;
+  if (copy_point != kInvalidLsn && position < copy_point && !g.applied) {
+    // Rows of an older shape, before the copy point: the copy (taken with the current columns)
+    // holds their effect, and none of this table's changes was applied yet, so skipping them
+    // keeps the skipped changes a prefix (see the header).
+    if (g.apply) {
+      spdlog::info("table {}: rows with its older columns ({}) before its copy point {} are skipped, the copy has "
+                   "them",
+                   t.qualified_source(), diff, format_lsn(copy_point));
+    }
+    g.apply = false;
+    return nullptr;
+  }
+  stop(t, fmt::format("its columns changed while streaming: {}", diff),
+       "restart pg2ch: a table whose columns changed is copied again with its new columns at the next start");
+  return &t;
+}
+
+void TableGate::stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key) {
+  std::string fix = error.hint().empty() ? std::string("correct the value in PostgreSQL") : error.hint();
+  fix += fmt::format("; then restart pg2ch (a changed table config or column list is copied again), or run "
+                     "`pg2ch resync {}` when only the data was corrected",
+                     table.qualified_source());
+  stop(table, fmt::format("{} (key {})", error.what(), key), std::move(fix));
+}
+
+void TableGate::on_durable(Lsn durable) {
+  if (catching_up_.empty()) return;
+  std::vector<const pipeline::TableSchema*> done;
+  for (const auto* t : catching_up_) {
+    if (states_.at(*t).copy_point <= durable) done.push_back(t);
+  }
+  if (done.empty()) return;
+  states_.set(done, TablePhase::Streaming);
+  for (const auto* t : done) {
+    std::erase(catching_up_, t);
+    spdlog::info("table {} caught up: streaming", t->qualified_source());
+  }
+}
+
+}  // namespace pg2ch::capture::logical

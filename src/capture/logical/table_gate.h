@@ -1,0 +1,72 @@
+#pragma once
+// Which tables' changes the replication stream applies, per table and per table state
+// (capture/table_sync/table_state.h): the stream asks it for every change and tells it about
+// every Relation message and every change that failed.
+//
+// Why a copy and the stream meet exactly. The copy of a table is a snapshot that contains every
+// transaction committed before its consistent point C; its rows carry version 0, below any
+// streamed change. From the moment the stream applies the table's changes again (position X),
+// it applies *all* of them, in commit order. So for each key: if some change after X touched it,
+// the newest such change is the newest change of all and wins by version; if none did, the
+// copied row is the key's current state, because every commit before X ≤ C is in the snapshot.
+// Changes that were skipped are all before X, hence in the snapshot. (Skipping a change *after*
+// applying an earlier one of the same key could leave a stale row, which is why skipping ends
+// for good at X.)
+//
+// A Relation message whose columns differ from the table's schema means the table changed: after
+// the copy point it stops the table (reason and fix in its state); before it, the change is an
+// older shape of rows the copy already holds (the copy used the new columns), so they are
+// skipped until the Relation with the copied columns arrives.
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "capture/table_sync/table_states.h"
+#include "common/error.h"
+#include "common/lsn.h"
+#include "pg/pgoutput_messages.h"
+#include "pipeline/table_schema.h"
+#include "pipeline/value.h"
+
+namespace pg2ch::capture::logical {
+
+// "column v changed type from integer to real", or empty when `rel` matches `table`.
+std::string relation_difference(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
+
+class TableGate {
+ public:
+  TableGate(table_sync::TableStates& states);
+
+  // The table a change of relation `oid` is applied to; null when skipped (not configured,
+  // stopped, or an older shape before its copy point).
+  const pipeline::TableSchema* applies(std::uint32_t oid) {
+    auto it = gates_.find(oid);
+    if (it == gates_.end() || !it->second.apply) return nullptr;
+    it->second.applied = true;
+    return it->second.table;
+  }
+  // A configured table, whatever its state (TRUNCATE of a stopped table still needs nothing).
+  const pipeline::TableSchema* table(std::uint32_t oid) const;
+
+  // A Relation message that arrived at `position`. Returns the table it stopped, if any.
+  const pipeline::TableSchema* on_relation(const pg::pgoutput::Relation& rel, Lsn position);
+  // A change of `table` could not be written (a value the target cannot hold): stops the table.
+  void stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key);
+  // `durable` is durable: tables catching up to a copy point at or below it now stream.
+  void on_durable(Lsn durable);
+
+ private:
+  struct Gate {
+    const pipeline::TableSchema* table = nullptr;
+    bool apply = true;
+    bool applied = false;  // some change of this table was applied in this run
+  };
+  void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
+
+  table_sync::TableStates& states_;
+  std::unordered_map<std::uint32_t, Gate> gates_;
+  std::vector<const pipeline::TableSchema*> catching_up_;
+};
+
+}  // namespace pg2ch::capture::logical

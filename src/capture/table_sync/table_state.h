@@ -1,0 +1,55 @@
+#pragma once
+// Every replicated table's own state, kept durably with the pipeline's state (state/StateStore)
+// and shown by `status` and the metrics. In the spirit of PostgreSQL's tablesync.c
+// (SUBREL_STATE_INIT → DATASYNC → SYNCDONE → READY) and supabase/etl's table sync:
+//
+//   init ──▶ copying ──▶ catching_up ──▶ streaming
+//                ▲                           │
+//                └──────── stopped ◀─────────┘  (reason, fix)
+//
+// * init: the table has no copy yet (new in the config, or its copy must be taken again).
+// * copying: its rows are being copied from a snapshot; changes that arrive meanwhile are
+//   applied too (logical: see capture/logical/table_gate.h for why that is exact).
+// * catching_up: the copy is done; the target equals the source once the stream has made
+//   everything up to the copy's snapshot point durable.
+// * streaming: changes are applied as they come.
+// * stopped: this table's trouble (a value ClickHouse cannot hold, a schema change that cannot
+//   be applied exactly) stopped it, and only it: its changes are skipped while every other
+//   table streams and the source position keeps advancing. It comes back by a new copy (init),
+//   which is exact because the copy is a snapshot of the table taken after the stop and every
+//   change after that snapshot is applied: nothing skipped is needed any more.
+//
+// What is durable at each step, and why a crash anywhere is safe:
+// * a table is marked copying before its target is emptied; a crash during the copy leaves it
+//   copying, and the next start empties the target and copies again;
+// * it becomes streaming only after the copy finished and the source position that the copy
+//   covers was made durable; a crash before that copies again (more work, never a gap);
+// * it is marked stopped before the source position moves past the change that stopped it, so
+//   a crash in between finds the change again and stops again;
+// * the schema and config digests recorded with a stopped table let the next start see that the
+//   operator fixed the cause (changed the config, or the table's columns) and copy it again.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/lsn.h"
+
+namespace pg2ch::capture::table_sync {
+
+enum class TablePhase { Init, Copying, CatchingUp, Streaming, Stopped };
+
+std::string_view to_string(TablePhase phase);
+std::optional<TablePhase> parse_phase(std::string_view text);
+
+struct TableState {
+  TablePhase phase = TablePhase::Init;
+  std::string reason;         // stopped: what happened, one line (table, column, key, value)
+  std::string fix;            // stopped: what the operator does about it
+  std::string source_digest;  // its source columns when the state was set
+  std::string target_digest;  // its target columns as the config mapped them then
+  // copying/catching_up (logical): the source position the copy's snapshot covers; the table
+  // streams once this position is durable.
+  Lsn copy_point = kInvalidLsn;
+};
+
+}  // namespace pg2ch::capture::table_sync

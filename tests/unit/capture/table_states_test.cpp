@@ -1,0 +1,117 @@
+#include "capture/table_sync/table_states.h"
+
+#include <gtest/gtest.h>
+
+#include "capture/logical/table_gate.h"
+
+namespace pg2ch::capture::table_sync {
+namespace {
+
+class MemoryStore final : public state::StateStore {
+ public:
+  std::optional<std::string> get(const std::string& key) const override {
+    auto it = values.find(key);
+    return it == values.end() ? std::nullopt : std::optional(it->second);
+  }
+  void put(const std::map<std::string, std::string>& updates) override {
+    ++puts;
+    for (const auto& [k, v] : updates) values[k] = v;
+  }
+  void erase(const std::string& key) override { values.erase(key); }
+  std::string describe() const override { return "memory"; }
+  std::map<std::string, std::string> values;
+  int puts = 0;
+};
+
+pipeline::TableSchema table(std::string name, std::vector<std::pair<std::string, std::uint32_t>> cols) {
+  pipeline::TableSchema t;
+  t.relation_oid = 1000;
+  t.source_schema = "public";
+  t.source_name = std::move(name);
+  t.target_name = t.source_name;
+  for (const auto& [n, oid] : cols) {
+    pipeline::SourceColumn c;
+    c.name = n;
+    c.type.oid = oid;
+    c.type.name = oid == 23 ? "integer" : "text";
+    c.declared_type_oid = oid;
+    c.is_key = t.source_columns.empty();
+    t.source_columns.push_back(c);
+  }
+  return t;
+}
+
+TEST(TableStates, ATableNeverRecordedIsInitAndStatesSurviveAReload) {
+  MemoryStore store;
+  auto t = table("with space.and\"quote", {{"id", 23}});
+  const pipeline::TableSchema* tables[] = {&t};
+  {
+    TableStates states(store, tables);
+    EXPECT_EQ(states.phase(t), TablePhase::Init);
+    states.set(t, TablePhase::CatchingUp, 0x1000);
+    states.stop(t, "bad value (key id=2)", "map it as String");
+  }
+  TableStates again(store, tables);
+  EXPECT_EQ(again.phase(t), TablePhase::Stopped);
+  EXPECT_EQ(again.at(t).reason, "bad value (key id=2)");
+  EXPECT_EQ(again.at(t).fix, "map it as String");
+  EXPECT_FALSE(again.changed_since_recorded(t));
+  EXPECT_TRUE(store.values.contains(R"(table "public"."with space.and""quote" phase)"));
+}
+
+TEST(TableStates, AStoppedTableIsChangedOnceItsColumnsOrItsConfigChange) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}, {"v", 23}});
+  const pipeline::TableSchema* tables[] = {&t};
+  TableStates states(store, tables);
+  states.stop(t, "r", "f");
+  auto altered = table("t", {{"id", 23}, {"v", 700}});
+  const pipeline::TableSchema* altered_tables[] = {&altered};
+  EXPECT_TRUE(TableStates(store, altered_tables).changed_since_recorded(altered));
+  auto renamed_target = table("t", {{"id", 23}, {"v", 23}});
+  renamed_target.target_name = "t2";
+  const pipeline::TableSchema* renamed_tables[] = {&renamed_target};
+  EXPECT_TRUE(TableStates(store, renamed_tables).changed_since_recorded(renamed_target));
+}
+
+TEST(TableStates, SetRecordsManyTablesInOnePutAndTellsTheObserver) {
+  MemoryStore store;
+  auto a = table("a", {{"id", 23}});
+  auto b = table("b", {{"id", 23}});
+  const pipeline::TableSchema* tables[] = {&a, &b};
+  TableStates states(store, tables);
+  std::vector<std::string> seen;
+  states.on_change([&](const pipeline::TableSchema& t, TablePhase p) {
+    seen.push_back(t.source_name + "=" + std::string(to_string(p)));
+  });
+  states.set(tables, TablePhase::Streaming);
+  EXPECT_EQ(store.puts, 1);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a=streaming", "b=streaming"}));
+  EXPECT_EQ(states.in_phase(TablePhase::Streaming).size(), 2u);
+}
+
+pg::pgoutput::Relation relation(std::vector<std::pair<const char*, std::uint32_t>> cols) {
+  pg::pgoutput::Relation r;
+  r.oid = 1000;
+  bool first = true;
+  for (const auto& [n, oid] : cols) {
+    r.columns.push_back({static_cast<std::uint8_t>(first ? 1 : 0), n, oid, -1});
+    first = false;
+  }
+  return r;
+}
+
+TEST(RelationDifference, NamesEveryKindOfChange) {
+  const auto t = table("t", {{"id", 23}, {"v", 23}, {"w", 25}});
+  EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 23}, {"w", 25}})), "");
+  EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 700}, {"w", 25}})),
+            "column v changed from integer to real");
+  EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}})),
+            "column x added");
+  EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"w", 25}})), "column v dropped or renamed");
+  EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"w", 25}, {"v", 23}})),
+            "column v moved (dropped and added again)");
+}
+
+}  // namespace
+}  // namespace pg2ch::capture::table_sync
