@@ -196,7 +196,9 @@ TEST(LogicalTableStates, ColumnChangesWhileStreamingStopOnlyThatTableAndARestart
   writer.join();
   ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v, w, extra", "id")));
   ASSERT_TRUE(wait_equal(db, other));
-  EXPECT_EQ(table_row(status_of(db, cfg, "status-after"), "public.t").state, "streaming");
+  // Streaming once the position its copy covers is durable (catching_up until then).
+  EXPECT_TRUE(wait_until([&] { return table_row(status_of(db, cfg, "status-after"), "public.t").state == "streaming"; },
+                         60s));
   runner.stop();
 }
 

@@ -86,7 +86,7 @@ TEST(TypesNumeric, NanAndInfinityIntoDecimalAreDataErrors) {
     const Error e = encode_error(decimal(10, 2), c.pg_hex);
     EXPECT_EQ(e.kind(), ErrorKind::Data);
     EXPECT_STREQ(e.what(), c.message);
-    EXPECT_EQ(e.hint(), "map the column to String");
+    EXPECT_EQ(e.hint(), "map the column to String: types = { <column> = \"String\" } in the table's [[tables]] entry");
   }
 }
 
