@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
-#include <unordered_map>
 
 #include "capture/logical/logical_stream.h"
 #include "capture/logical/publication.h"
@@ -53,7 +52,7 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   // Empties the ClickHouse targets (sink "clickhouse" or "both"); a Kafka sink has nothing to empty.
   for (const auto& t : p.tables) p.targets->truncate(*t);
   const SnapshotResult r =
-      copy_tables(cfg, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, options);
+      copy_tables(cfg, p.source, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, options);
   // A copy cut short by a stop is not a snapshot: the next run takes it again.
   if (stop.load()) return;
   spdlog::info("initial snapshot done: {} rows, {:.1f} MB in {:.2f} s ({:.0f} rows/s)", r.rows, r.bytes / 1e6,

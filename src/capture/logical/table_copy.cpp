@@ -15,8 +15,7 @@ namespace {
 
 // pg_class.reltuples per table, for the copy's progress (an estimate: -1 when never analysed).
 std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates(
-    const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables) {
-  auto conn = pg::Connection::connect(cfg.postgres.conninfo(), "source PostgreSQL " + cfg.postgres.describe());
+    pg::Connection& conn, const std::vector<const pipeline::TableSchema*>& tables) {
   std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> out;
   for (const auto* t : tables) {
     pg::Result r = conn.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1", {std::to_string(t->relation_oid)});
@@ -27,10 +26,11 @@ std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates
 
 }  // namespace
 
-SnapshotResult copy_tables(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
-                           const std::string& snapshot_name, Lsn commit_position, pipeline::ChangeSink& sink,
-                           const std::atomic<bool>& stop, const RunOptions& options) {
-  if (options.observer) options.observer->copy_started(row_estimates(cfg, tables));
+SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
+                           const std::vector<const pipeline::TableSchema*>& tables, const std::string& snapshot_name,
+                           Lsn commit_position, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
+                           const RunOptions& options) {
+  if (options.observer) options.observer->copy_started(row_estimates(source, tables));
   struct CopyEnded {
     pipeline::PipelineObserver* observer;
     ~CopyEnded() {
@@ -95,7 +95,7 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
     }
   }
 
-  const SnapshotResult r = copy_tables(cfg, tables, created->snapshot_name, slot_position, sink, stop, options);
+  const SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options);
   if (stop.load()) return;
   spdlog::info("copied {} table(s) again: {} rows, {:.1f} MB in {:.2f} s; they stream once {} is durable",
                tables.size(), r.rows, r.bytes / 1e6, r.seconds, format_lsn(created->consistent_point));

@@ -27,10 +27,12 @@ namespace pg2ch::capture::logical {
 
 // Copies `tables` under `snapshot_name`: with the sink's bulk load where it has one (parallel
 // streaming INSERTs), else row by row through the sink as one transaction committed at
-// `commit_position` (a position that may be acknowledged once the rows are durable).
-SnapshotResult copy_tables(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
-                           const std::string& snapshot_name, Lsn commit_position, pipeline::ChangeSink& sink,
-                           const std::atomic<bool>& stop, const RunOptions& options);
+// `commit_position` (a position that may be acknowledged once the rows are durable). `source`
+// (a normal connection) answers the row estimates for the progress.
+SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
+                           const std::vector<const pipeline::TableSchema*>& tables, const std::string& snapshot_name,
+                           Lsn commit_position, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
+                           const RunOptions& options);
 
 // Copies `tables` again before the stream starts from `slot_position` (the pipeline slot's
 // confirmed position): targets whose columns changed are re-created, the others emptied; states

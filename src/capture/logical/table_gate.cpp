@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "types/pg_type.h"
+
 namespace pg2ch::capture::logical {
 
 namespace pgo = pg::pgoutput;
@@ -14,11 +16,26 @@ namespace {
 
 // Relation messages name a type by oid only; the common built-in ones by name, for the operator.
 std::string type_text(std::uint32_t oid, std::int32_t typmod) {
+  namespace ids = types::oid;
   static constexpr std::pair<std::uint32_t, const char*> kBuiltin[] = {
-      {16, "boolean"},  {17, "bytea"},      {20, "bigint"},  {21, "smallint"},         {23, "integer"},
-      {25, "text"},     {114, "json"},      {700, "real"},   {701, "double precision"}, {1042, "character"},
-      {1043, "character varying"},          {1082, "date"},  {1083, "time"},           {1114, "timestamp"},
-      {1184, "timestamp with time zone"},   {1700, "numeric"}, {2950, "uuid"},        {3802, "jsonb"}};
+      {ids::kBool, "boolean"},
+      {ids::kBytea, "bytea"},
+      {ids::kInt8, "bigint"},
+      {ids::kInt2, "smallint"},
+      {ids::kInt4, "integer"},
+      {ids::kText, "text"},
+      {ids::kJson, "json"},
+      {ids::kFloat4, "real"},
+      {ids::kFloat8, "double precision"},
+      {ids::kBpchar, "character"},
+      {ids::kVarchar, "character varying"},
+      {ids::kDate, "date"},
+      {ids::kTime, "time"},
+      {ids::kTimestamp, "timestamp"},
+      {ids::kTimestampTz, "timestamp with time zone"},
+      {ids::kNumeric, "numeric"},
+      {ids::kUuid, "uuid"},
+      {ids::kJsonb, "jsonb"}};
   std::string name = fmt::format("type oid {}", oid);
   for (const auto& [o, n] : kBuiltin) {
     if (o == oid) name = n;
@@ -81,11 +98,6 @@ TableGate::TableGate(table_sync::TableStates& states) : states_(states) {
                                           phase == TablePhase::Copying, false};
     if (phase == TablePhase::CatchingUp) catching_up_.push_back(t);
   }
-}
-
-const pipeline::TableSchema* TableGate::table(std::uint32_t oid) const {
-  auto it = gates_.find(oid);
-  return it == gates_.end() ? nullptr : it->second.table;
 }
 
 void TableGate::stop(const pipeline::TableSchema& table, std::string reason, std::string fix) {

@@ -46,8 +46,6 @@ class TableGate {
     it->second.applied = true;
     return it->second.table;
   }
-  // A configured table, whatever its state (TRUNCATE of a stopped table still needs nothing).
-  const pipeline::TableSchema* table(std::uint32_t oid) const;
 
   // A Relation message that arrived at `position`. Returns the table it stopped, if any.
   const pipeline::TableSchema* on_relation(const pg::pgoutput::Relation& rel, Lsn position);
