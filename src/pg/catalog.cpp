@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <set>
 
+#include "pg/replica_identity.h"
+
 namespace pg2ch::pg {
 
 namespace {
@@ -45,13 +47,15 @@ SELECT c.attnum, c.attname, c.attnotnull, t.oid, format_type(t.oid, c.typmod), t
 )SQL";
 
 // The key ReplacingMergeTree orders by: the replica identity index when one is set, else the
-// primary key. Columns in index order.
+// primary key (also when REPLICA IDENTITY USING INDEX names an index that was dropped: the
+// logical capture refuses that table anyway, pg/replica_identity.h, with the reason). Columns in
+// index order.
 constexpr const char* kKeySql = R"SQL(
 SELECT k.attnum, c.relreplident, c.relkind
   FROM pg_class c
   LEFT JOIN LATERAL (
     SELECT i.indexrelid, i.indkey FROM pg_index i
-     WHERE i.indrelid = c.oid AND (i.indisreplident OR (i.indisprimary AND c.relreplident <> 'i'))
+     WHERE i.indrelid = c.oid AND (i.indisreplident OR i.indisprimary)
      ORDER BY i.indisreplident DESC LIMIT 1) ix ON true
   LEFT JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) ON true
  WHERE c.oid = $1::oid
@@ -202,6 +206,7 @@ void check_logical_prerequisites(Connection& conn, const std::vector<TableRef>& 
                               conn.quote_identifier(t.name), conn.quote_identifier(user)));
     }
   }
+  check_replica_identities(conn, tables);
 }
 
 }  // namespace pg2ch::pg

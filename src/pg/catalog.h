@@ -30,8 +30,10 @@ std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config:
 // not excluded, include/exclude name existing columns, every replicated type is supported.
 pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, const clickhouse::ServerCapabilities& caps);
 
-// Preconditions of the logical capture: wal_level = logical, the role may replicate, and it can
-// SELECT every table. Throws the first failure.
+// Preconditions of the logical capture: wal_level = logical, the role may replicate, it can
+// SELECT every table, and publishing a table leaves its UPDATEs and DELETEs working
+// (pg/replica_identity.h). Throws the first failure; callers run it before the publication is
+// touched.
 void check_logical_prerequisites(Connection& conn, const std::vector<TableRef>& tables);
 
 }  // namespace pg2ch::pg
