@@ -93,12 +93,13 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
 
 void setup(const config::Config& cfg) {
   Prepared p = prepare(cfg, true);
-  std::cout << fmt::format("pg2ch setup: {} table(s) ready in ClickHouse database {}, publication {}\n", p.tables.size(),
-                           cfg.clickhouse.database, cfg.logical.publication);
+  std::cout << fmt::format("pg2ch setup: {} table(s) ready in {}, publication {}\n", p.tables.size(),
+                           p.targets->describe(), cfg.logical.publication);
   for (const auto& t : p.tables) {
     std::cout << fmt::format("  {} -> {}.{} (view {})\n", t->qualified_source(), cfg.clickhouse.database,
                              t->target_name, clickhouse::current_view_name(*t));
   }
+  print_setup_notes(p, std::cout);
   std::cout << "The replication slot is created by `pg2ch run` together with the initial snapshot.\n";
 }
 

@@ -32,7 +32,18 @@ SourceTables open_source_tables(const config::Config& cfg) {
 
 bool ensure_targets(SourceTables& p) {
   const auto tables = p.table_ptrs();
-  return !p.targets->ensure(tables).empty();
+  auto ensured = p.targets->ensure(tables);
+  p.target_changes = std::move(ensured.changes);
+  return !ensured.created.empty();
+}
+
+void print_setup_notes(const SourceTables& p, std::ostream& out) {
+  if (p.target_changes.empty()) {
+    out << fmt::format("{}: nothing to create or change\n", p.targets->describe());
+    return;
+  }
+  out << p.targets->describe() << ":\n";
+  for (const auto& c : p.target_changes) out << "  " << c << "\n";
 }
 
 StatusReport status_report(const config::Config& cfg, SourceTables& p) {
