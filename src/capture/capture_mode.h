@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "capture/change_source.h"
 #include "capture/status_report.h"
@@ -59,6 +60,10 @@ struct CaptureMode {
   StatusReport (*status)(const config::Config& cfg);
   // Removes what setup created at the source; with drop_targets also the ClickHouse tables.
   void (*teardown)(const config::Config& cfg, bool drop_targets);
+  // Empty when the mode reads GENERATED ALWAYS AS (...) STORED columns with the rest of each row
+  // (its rows come from SELECTs), so they are replicated like any other column. Otherwise why it
+  // cannot, for setup's note on the columns left out and the error when a config includes one.
+  std::string_view generated_columns_unavailable = {};
 };
 
 // Throws Error(Config) for a mode this build does not provide.

@@ -39,8 +39,8 @@ SourceTables open_source_tables(const config::Config& cfg);
 // target before; what was changed goes to p.target_changes.
 bool ensure_targets(SourceTables& p);
 
-// What `setup` prints after its own lines: the targets it created or re-created (or that nothing
-// needed to change).
+// What `setup` prints after its own lines: the tables' notes (columns left out and why), then
+// the targets it created or re-created (or that nothing needed to change).
 void print_setup_notes(const SourceTables& p, std::ostream& out);
 
 // The report's header (pipeline, mode, sink, source and target) and one row per table with its
