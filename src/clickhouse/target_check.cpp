@@ -30,7 +30,8 @@ std::vector<Expected> written_columns(const pipeline::TableSchema& table) {
 }
 
 bool is_integer_literal(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  const auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  return !s.empty() && std::all_of(s.begin(), s.end(), digit);
 }
 
 // Why the engine is not ReplacingMergeTree(_version[, _deleted]); empty when it is.
@@ -55,7 +56,9 @@ std::string engine_problem(const TableShape& found) {
     version = unquote_identifier(args.back());
   }
   if (version == pipeline::kVersionColumn && (is_deleted.empty() || is_deleted == pipeline::kDeletedColumn)) return {};
-  if (version.empty()) return fmt::format("its engine {} has no version column: the last row inserted wins, not the newest change", shown);
+  if (version.empty()) {
+    return fmt::format("its engine {} has no version column: the last row inserted wins, not the newest change", shown);
+  }
   return fmt::format("its engine is {}", shown);
 }
 
@@ -82,13 +85,16 @@ void check_target_table(const TableShape& found, const pipeline::TableSchema& ta
     const bool same_type = normalize_type(have.type) == normalize_type(want.type);
     const bool insertable = have.default_kind.empty() || have.default_kind == "DEFAULT";
     if (same_type && insertable) continue;
-    problems.push_back(same_type ? fmt::format("column {} is {}, but pg2ch writes it", want.name, have.default_kind)
-                                 : fmt::format("column {} has type {}, pg2ch writes {}", want.name, have.type, want.type));
+    problems.push_back(same_type
+                           ? fmt::format("column {} is {}, but pg2ch writes it", want.name, have.default_kind)
+                           : fmt::format("column {} has type {}, pg2ch writes {}", want.name, have.type, want.type));
     // On servers before 23 MODIFY COLUMN with a type alone also drops MATERIALIZED / ALIAS.
-    fixes.push_back(fmt::format("ALTER TABLE {} MODIFY COLUMN {} {}", sql_name, quote_identifier(want.name), want.type));
+    fixes.push_back(
+        fmt::format("ALTER TABLE {} MODIFY COLUMN {} {}", sql_name, quote_identifier(want.name), want.type));
   }
   for (const auto& have : found.columns) {
-    const bool written = std::any_of(expected.begin(), expected.end(), [&](const Expected& e) { return e.name == have.name; });
+    const bool written =
+        std::any_of(expected.begin(), expected.end(), [&](const Expected& e) { return e.name == have.name; });
     if (written || !have.default_kind.empty()) continue;
     problems.push_back(fmt::format("column {} is not written by pg2ch and has no DEFAULT", have.name));
     fixes.push_back(fmt::format("ALTER TABLE {} MODIFY COLUMN {} {} DEFAULT <value> (or DROP COLUMN {})", sql_name,
@@ -108,7 +114,7 @@ void check_target_table(const TableShape& found, const pipeline::TableSchema& ta
     const bool has_version = std::find(sorting.begin(), sorting.end(), pipeline::kVersionColumn) != sorting.end();
     problems.push_back(fmt::format("it is ORDER BY ({}), pg2ch needs ORDER BY ({}) (the source's key){}",
                                    found.sorting_key, fmt::join(key_shown, ", "),
-                                   has_version ? ": with _version in it every version of a row and every deleted row stays"
+                                   has_version ? ": with _version in it every version and every deleted row stays"
                                                : ": ReplacingMergeTree keeps one row per sort key"));
     recreate = true;
   }

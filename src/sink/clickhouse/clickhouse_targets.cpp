@@ -118,7 +118,7 @@ SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSc
     if (found == shapes.end()) {
       throw Error(ErrorKind::Schema, fmt::format("ClickHouse table {}.{} vanished while pg2ch created it", database_,
                                                  t->target_name),
-                  "is another tool dropping it? run `pg2ch setup` again");
+                  "check whether another tool drops it, then run `pg2ch setup` again");
     }
     ch::check_target_table(found->second, *t, database_, caps);
   }
