@@ -10,17 +10,22 @@
 namespace pg2ch::capture {
 
 const CaptureMode& capture_mode(const std::string& mode) {
+  // pgoutput leaves generated columns out of its Relation and row messages (PostgreSQL 18 can
+  // send them with publish_generated_columns = stored, which pg2ch does not ask for).
   static const CaptureMode logical_mode{logical::setup, logical::open, logical::status, logical::teardown,
-                                        logical::resync};
+                                        "logical replication does not carry it before PostgreSQL 18", logical::resync};
   if (mode == "logical") return logical_mode;
   static const CaptureMode poll_mode{poll::setup, poll::open, poll::status, poll::teardown};
   if (mode == "poll") return poll_mode;
   static const CaptureMode notify_mode{notify::setup, notify::open, notify::status, notify::teardown};
   if (mode == "notify") return notify_mode;
-  static const CaptureMode outbox_mode{outbox::setup, outbox::open, outbox::status, outbox::teardown};
+  static const CaptureMode outbox_mode{outbox::setup, outbox::open, outbox::status, outbox::teardown,
+                                       "mode outbox does not replicate generated columns yet"};
   if (mode == "outbox") return outbox_mode;
+  // The consumer cannot know whether its producer read them (a logical one did not).
   static const CaptureMode kafka_mode{kafka_consumer::setup, kafka_consumer::open, kafka_consumer::status,
-                                      kafka_consumer::teardown};
+                                      kafka_consumer::teardown,
+                                      "mode kafka cannot rely on its producer having sent it"};
   if (mode == "kafka") return kafka_mode;
   throw Error(ErrorKind::Config, "mode = \"" + mode + "\" is not known",
               "use mode = \"logical\", \"poll\", \"notify\", \"outbox\" or \"kafka\"");

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capture/change_source.h"
@@ -60,6 +61,10 @@ struct CaptureMode {
   StatusReport (*status)(const config::Config& cfg);
   // Removes what setup created at the source; with drop_targets also the ClickHouse tables.
   void (*teardown)(const config::Config& cfg, bool drop_targets);
+  // Empty when the mode reads GENERATED ALWAYS AS (...) STORED columns with the rest of each row
+  // (its rows come from SELECTs), so they are replicated like any other column. Otherwise why it
+  // cannot, for setup's note on the columns left out and the error when a config includes one.
+  std::string_view generated_columns_unavailable = {};
   // Marks tables (schema.table as `status` lists them) to be copied again at the pipeline's
   // next start; null where the mode has no per-table copy yet.
   void (*resync)(const config::Config& cfg, const std::vector<std::string>& tables) = nullptr;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "capture/capture_mode.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/http_client.h"
 #include "common/error.h"
@@ -43,11 +44,13 @@ void print_kafka_engine_ddl(const config::Config& cfg, const KafkaEngineDdlOptio
       throw Error(ErrorKind::Config, "--table " + w + " is not one of the configured tables",
                   "name a table the config's [[tables]] select, as schema.table");
   }
+  // The envelope has the columns the configured mode's producer reads.
+  const pg::DescribeOptions describe{capture::capture_mode(cfg.mode).generated_columns_unavailable};
   std::vector<std::unique_ptr<pipeline::TableSchema>> tables;
   std::vector<const pipeline::TableSchema*> ptrs;
   for (const auto& ref : refs) {
     if (!selected(ref, options.tables)) continue;
-    tables.push_back(std::make_unique<pipeline::TableSchema>(pg::describe_table(source, ref, caps)));
+    tables.push_back(std::make_unique<pipeline::TableSchema>(pg::describe_table(source, ref, caps, describe)));
     ptrs.push_back(tables.back().get());
   }
   // Built completely before printing: an unsupported column prints nothing half-done.

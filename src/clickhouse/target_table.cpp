@@ -26,24 +26,33 @@ std::string column_list(const pipeline::TableSchema& table) {
 
 }  // namespace
 
+std::string engine_clause(const ServerCapabilities& caps) {
+  return caps.replacing_is_deleted
+             ? fmt::format("ReplacingMergeTree({}, {})", pipeline::kVersionColumn, pipeline::kDeletedColumn)
+             : fmt::format("ReplacingMergeTree({})", pipeline::kVersionColumn);
+}
+
+std::vector<std::string> sorting_key_columns(const pipeline::TableSchema& table) {
+  std::vector<std::string> names;
+  for (int i : table.key_target_indexes) names.push_back(table.target_columns[static_cast<std::size_t>(i)].name);
+  return names;
+}
+
 std::string create_table_statement(std::string_view database, const pipeline::TableSchema& table,
                                    const ServerCapabilities& caps) {
   std::string cols;
   for (const auto& c : table.target_columns) {
     cols += fmt::format("    {} {},\n", quote_identifier(c.name), c.mapping.clickhouse_type);
   }
-  cols += fmt::format("    {} UInt64,\n    {} UInt8", pipeline::kVersionColumn, pipeline::kDeletedColumn);
+  cols += fmt::format("    {} {},\n    {} {}", pipeline::kVersionColumn, kVersionType, pipeline::kDeletedColumn,
+                      kDeletedType);
   std::string key;
-  for (std::size_t i = 0; i < table.key_target_indexes.size(); ++i) {
-    if (i) key += ", ";
-    key += quote_identifier(table.target_columns[static_cast<std::size_t>(table.key_target_indexes[i])].name);
+  for (const auto& name : sorting_key_columns(table)) {
+    if (!key.empty()) key += ", ";
+    key += quote_identifier(name);
   }
-  const std::string engine = caps.replacing_is_deleted
-                                 ? fmt::format("ReplacingMergeTree({}, {})", pipeline::kVersionColumn,
-                                               pipeline::kDeletedColumn)
-                                 : fmt::format("ReplacingMergeTree({})", pipeline::kVersionColumn);
   return fmt::format("CREATE TABLE IF NOT EXISTS {} (\n{}\n) ENGINE = {}\nORDER BY ({})",
-                     qualified(database, table.target_name), cols, engine, key);
+                     qualified(database, table.target_name), cols, engine_clause(caps), key);
 }
 
 std::string current_view_name(const pipeline::TableSchema& table) { return table.target_name + "__current"; }

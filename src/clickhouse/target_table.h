@@ -13,8 +13,16 @@
 
 namespace pg2ch::clickhouse {
 
+// The ClickHouse types of the bookkeeping columns (pipeline::kVersionColumn, kDeletedColumn).
+inline constexpr const char* kVersionType = "UInt64";
+inline constexpr const char* kDeletedType = "UInt8";
+
 std::string create_table_statement(std::string_view database, const pipeline::TableSchema& table,
                                    const ServerCapabilities& caps);
+// "ReplacingMergeTree(_version)", or with `, _deleted` where the server has is_deleted.
+std::string engine_clause(const ServerCapabilities& caps);
+// The ORDER BY columns: the source's key columns, in key order.
+std::vector<std::string> sorting_key_columns(const pipeline::TableSchema& table);
 std::string current_view_name(const pipeline::TableSchema& table);
 // CREATE VIEW IF NOT EXISTS: leaves a view another process made at the same moment alone.
 std::string create_view_if_missing_statement(std::string_view database, const pipeline::TableSchema& table);

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <set>
 
+#include "pg/replica_identity.h"
+
 namespace pg2ch::pg {
 
 namespace {
@@ -23,12 +25,12 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 constexpr const char* kColumnsSql = R"SQL(
 WITH RECURSIVE cols AS (
   SELECT a.attnum, a.attname, a.attnotnull, a.atttypid AS typid, a.atttypmod AS typmod, a.attndims,
-         0 AS depth, a.atttypid AS decl_typid, a.atttypmod AS decl_typmod
+         a.attgenerated, 0 AS depth, a.atttypid AS decl_typid, a.atttypmod AS decl_typmod
     FROM pg_attribute a
-   WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+   WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
   SELECT c.attnum, c.attname, c.attnotnull, t.typbasetype,
-         CASE WHEN c.typmod = -1 THEN t.typtypmod ELSE c.typmod END, c.attndims, c.depth + 1,
+         CASE WHEN c.typmod = -1 THEN t.typtypmod ELSE c.typmod END, c.attndims, c.attgenerated, c.depth + 1,
          c.decl_typid, c.decl_typmod
     FROM cols c JOIN pg_type t ON t.oid = c.typid
    WHERE t.typtype = 'd'
@@ -36,7 +38,7 @@ WITH RECURSIVE cols AS (
 SELECT c.attnum, c.attname, c.attnotnull, t.oid, format_type(t.oid, c.typmod), t.typtype, c.typmod,
        CASE WHEN t.typcategory = 'A' THEN COALESCE(NULLIF(et.typbasetype, 0), et.oid) ELSE 0 END,
        CASE WHEN t.typcategory = 'A' THEN COALESCE(ebt.typtype, et.typtype) ELSE 'b' END,
-       c.attndims, c.decl_typid, c.decl_typmod
+       c.attndims, c.attgenerated <> '', c.decl_typid, c.decl_typmod
   FROM cols c
   JOIN pg_type t ON t.oid = c.typid
   LEFT JOIN pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem
@@ -46,13 +48,15 @@ SELECT c.attnum, c.attname, c.attnotnull, t.oid, format_type(t.oid, c.typmod), t
 )SQL";
 
 // The key ReplacingMergeTree orders by: the replica identity index when one is set, else the
-// primary key. Columns in index order.
+// primary key (also when REPLICA IDENTITY USING INDEX names an index that was dropped: the
+// logical capture refuses that table anyway, pg/replica_identity.h, with the reason). Columns in
+// index order.
 constexpr const char* kKeySql = R"SQL(
 SELECT k.attnum, c.relreplident, c.relkind
   FROM pg_class c
   LEFT JOIN LATERAL (
     SELECT i.indexrelid, i.indkey FROM pg_index i
-     WHERE i.indrelid = c.oid AND (i.indisreplident OR (i.indisprimary AND c.relreplident <> 'i'))
+     WHERE i.indrelid = c.oid AND (i.indisreplident OR i.indisprimary)
      ORDER BY i.indisreplident DESC LIMIT 1) ix ON true
   LEFT JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) ON true
  WHERE c.oid = $1::oid
@@ -90,7 +94,8 @@ std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config:
   return out;
 }
 
-pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, const clickhouse::ServerCapabilities& caps) {
+pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, const clickhouse::ServerCapabilities& caps,
+                                     const DescribeOptions& options) {
   pipeline::TableSchema t;
   t.relation_oid = ref.oid;
   t.source_schema = ref.schema;
@@ -126,10 +131,26 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
 
   Result cols = conn.query(kColumnsSql, {oid_text});
   std::vector<int> attnums;
+  const std::string_view unreadable = options.generated_columns_unavailable;
+  std::vector<std::string> generated_left_out;
   for (int i = 0; i < cols.rows(); ++i) {
     pipeline::SourceColumn c;
-    attnums.push_back(static_cast<int>(cols.int64(i, 0)));
     c.name = cols.text(i, 1);
+    const int attnum = static_cast<int>(cols.int64(i, 0));
+    const bool is_key = std::find(key_attnums.begin(), key_attnums.end(), attnum) != key_attnums.end();
+    if (cols.boolean(i, 10) && !unreadable.empty()) {
+      // Left out like pgoutput leaves it out: source_columns must list what its Relation lists.
+      if (is_key) {
+        throw Error(ErrorKind::Schema,
+                    fmt::format("column {} of {} is part of the key and GENERATED ALWAYS AS (...) STORED: {}", c.name,
+                                ref.qualified(), unreadable),
+                    "key the table on other columns (REPLICA IDENTITY USING INDEX <unique index>), or use mode = "
+                    "\"poll\" or \"notify\", which read it");
+      }
+      generated_left_out.push_back(std::move(c.name));
+      continue;
+    }
+    attnums.push_back(attnum);
     c.not_null = cols.boolean(i, 2);
     c.type.oid = static_cast<std::uint32_t>(cols.int64(i, 3));
     c.type.name = cols.text(i, 4);
@@ -138,12 +159,25 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
     c.type.element_oid = static_cast<std::uint32_t>(cols.int64(i, 7));
     c.type.element_typtype = cols.text(i, 8).empty() ? 'b' : cols.text(i, 8)[0];
     c.type.array_ndims = static_cast<std::int32_t>(cols.int64(i, 9));
-    c.declared_type_oid = static_cast<std::uint32_t>(cols.int64(i, 10));
-    c.declared_typmod = static_cast<std::int32_t>(cols.int64(i, 11));
-    c.is_key = std::find(key_attnums.begin(), key_attnums.end(), attnums.back()) != key_attnums.end();
+    c.declared_type_oid = static_cast<std::uint32_t>(cols.int64(i, 11));
+    c.declared_typmod = static_cast<std::int32_t>(cols.int64(i, 12));
+    c.is_key = is_key;
     t.source_columns.push_back(std::move(c));
   }
 
+  for (const auto& name : generated_left_out) {
+    if (contains(sel.include, name)) {
+      throw Error(ErrorKind::Config,
+                  fmt::format("include lists column \"{}\" of {}, which is GENERATED ALWAYS AS (...) STORED: {}", name,
+                              ref.qualified(), unreadable),
+                  "remove it from the table's include list, or use mode = \"poll\" or \"notify\", which read it");
+    }
+    // Named in exclude: the operator knows, no note.
+    if (contains(sel.exclude, name)) continue;
+    t.notes.push_back(fmt::format("column {} of {} is GENERATED ALWAYS AS (...) STORED: {}; it is left out of the "
+                                  "target (mode = \"poll\" or \"notify\" replicate it)",
+                                  name, ref.qualified(), unreadable));
+  }
   for (const auto& name : sel.include) {
     if (std::none_of(t.source_columns.begin(), t.source_columns.end(), [&](auto& c) { return c.name == name; })) {
       throw Error(ErrorKind::Config, fmt::format("include lists column \"{}\" which {} does not have", name, ref.qualified()),
@@ -157,7 +191,8 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
     }
   }
   for (const auto& name : sel.exclude) {
-    if (std::none_of(t.source_columns.begin(), t.source_columns.end(), [&](auto& c) { return c.name == name; })) {
+    if (std::none_of(t.source_columns.begin(), t.source_columns.end(), [&](auto& c) { return c.name == name; }) &&
+        !contains(generated_left_out, name)) {
       throw Error(ErrorKind::Config, fmt::format("exclude lists column \"{}\" which {} does not have", name, ref.qualified()),
                   "fix the table's exclude list in the config");
     }
@@ -214,6 +249,7 @@ void check_logical_prerequisites(Connection& conn, const std::vector<TableRef>& 
                               conn.quote_identifier(t.name), conn.quote_identifier(user)));
     }
   }
+  check_replica_identities(conn, tables);
 }
 
 }  // namespace pg2ch::pg

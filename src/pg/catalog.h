@@ -4,6 +4,7 @@
 // logical replication (wal_level, REPLICATION privilege, SELECT rights). Every failure is an
 // Error naming the object and the fix.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clickhouse/server_capabilities.h"
@@ -25,13 +26,26 @@ struct TableRef {
 // A named table that does not exist, or a pattern matching nothing, is an Error(Schema).
 std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors);
 
+// What the capture mode can read of a table (capture/capture_mode.h says it per mode).
+struct DescribeOptions {
+  // Empty: GENERATED ALWAYS AS (...) STORED columns are read with the row (a SELECT) and
+  // replicated like any other column. Otherwise why they cannot be: they are left out of
+  // source_columns (as pgoutput's Relation message leaves them out) with a note in
+  // TableSchema::notes, an include naming one is an Error(Config), and a key column that is one
+  // an Error(Schema).
+  std::string_view generated_columns_unavailable;
+};
+
 // Columns, key and type mappings for one table. Checks: it is an ordinary table, it has a key
 // usable for ReplacingMergeTree (primary key, or REPLICA IDENTITY USING INDEX), key columns are
 // not excluded, include/exclude name existing columns, every replicated type is supported.
-pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, const clickhouse::ServerCapabilities& caps);
+pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, const clickhouse::ServerCapabilities& caps,
+                                     const DescribeOptions& options);
 
-// Preconditions of the logical capture: wal_level = logical, the role may replicate, and it can
-// SELECT every table. Throws the first failure.
+// Preconditions of the logical capture: wal_level = logical, the role may replicate, it can
+// SELECT every table, and publishing a table leaves its UPDATEs and DELETEs working
+// (pg/replica_identity.h). Throws the first failure; callers run it before the publication is
+// touched.
 void check_logical_prerequisites(Connection& conn, const std::vector<TableRef>& tables);
 
 }  // namespace pg2ch::pg

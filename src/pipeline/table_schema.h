@@ -37,9 +37,13 @@ struct TableSchema {
   std::string source_name;
   std::string target_name;      // ClickHouse table (in the configured database)
   char replica_identity = 'd';  // d default(pk), f full, i index, n nothing
-  std::vector<SourceColumn> source_columns;   // every live column, attnum order
+  // Every live column the capture reads, attnum order: for the logical capture exactly what
+  // pgoutput's Relation message lists (no generated columns), for captures that SELECT their rows
+  // the generated ones too (pg/catalog.h, DescribeOptions).
+  std::vector<SourceColumn> source_columns;
   std::vector<TargetColumn> target_columns;   // replicated columns, source order
   std::vector<int> key_target_indexes;        // ORDER BY key, in key order
+  std::vector<std::string> notes;             // for setup: columns left out and why
 
   std::string qualified_source() const { return source_schema + "." + source_name; }
 };

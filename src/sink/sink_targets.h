@@ -7,9 +7,7 @@
 //
 // Errors are exceptions (pg2ch::Error): this is start-up and operator-command code.
 #include <cstdint>
-#include <cstdint>
 #include <memory>
-#include <optional>
 #include <optional>
 #include <span>
 #include <string>
@@ -28,11 +26,16 @@ class SinkTargets {
   // The ClickHouse dialect the tables' columns are mapped for (types/map_column).
   virtual const pg2ch::clickhouse::ServerCapabilities& type_capabilities() = 0;
 
-  // Creates what is missing and nothing else; returns the tables that had no target before.
-  // Never drops or re-creates what exists and matches, so any number of pg2ch processes may
-  // call it at the same moment (a producer and its consumer starting together, several
-  // drainers) without one undoing another's work.
-  virtual std::vector<const pipeline::TableSchema*> ensure(std::span<const pipeline::TableSchema* const> tables) = 0;
+  struct Ensured {
+    std::vector<const pipeline::TableSchema*> created;  // the tables that had no target before
+    std::vector<std::string> changes;  // what was done, one line each ("created table shop.orders")
+  };
+  // Creates what is missing and checks what exists: a target that does not match what the sink
+  // writes is an Error(Schema) naming the difference and the fix, thrown before anything
+  // existing is changed. Never drops or re-creates what exists and matches, so any number of
+  // pg2ch processes may call it at the same moment (a producer and its consumer starting
+  // together, several drainers) without one undoing another's work.
+  virtual Ensured ensure(std::span<const pipeline::TableSchema* const> tables) = 0;
 
   // Empties a table's target before an initial copy (no-op where the sink has nothing to empty).
   virtual void truncate(const pipeline::TableSchema& table) = 0;

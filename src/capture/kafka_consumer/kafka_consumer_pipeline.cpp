@@ -52,6 +52,7 @@ void setup(const config::Config& cfg) {
     std::cout << fmt::format("  {} <- topic {}\n", p.tables[i]->qualified_source(),
                              topics.size() == 1 ? topics[0] : topics[i]);
   }
+  print_setup_notes(p, std::cout);
 }
 
 namespace {

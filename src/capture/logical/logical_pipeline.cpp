@@ -61,14 +61,16 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(slot.consistent_point)}});
 }
 
-// Tables to copy again at this start: new ones (init), copies cut short (copying), and stopped
-// ones whose config or columns changed since they stopped (the operator fixed the cause).
+// Tables to copy again at this start: new ones (init), copies cut short (copying), and any whose
+// config or columns changed since its state was recorded: a stopped one whose cause the operator
+// fixed, or one altered while pg2ch was not running (its target no longer fits its columns, and
+// the stream would first deliver rows of the old shape).
 std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::TableStates& states) {
   std::vector<const pipeline::TableSchema*> out;
   for (const auto* t : states.tables()) {
     const auto phase = states.phase(*t);
     if (phase == table_sync::TablePhase::Init || phase == table_sync::TablePhase::Copying ||
-        (phase == table_sync::TablePhase::Stopped && states.changed_since_recorded(*t))) {
+        states.changed_since_recorded(*t)) {
       out.push_back(t);
     }
   }
@@ -79,12 +81,13 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
 
 void setup(const config::Config& cfg) {
   Prepared p = prepare(cfg, true);
-  std::cout << fmt::format("pg2ch setup: {} table(s) ready in ClickHouse database {}, publication {}\n", p.tables.size(),
-                           cfg.clickhouse.database, cfg.logical.publication);
+  std::cout << fmt::format("pg2ch setup: {} table(s) ready in {}, publication {}\n", p.tables.size(),
+                           p.targets->describe(), cfg.logical.publication);
   for (const auto& t : p.tables) {
     std::cout << fmt::format("  {} -> {}.{} (view {})\n", t->qualified_source(), cfg.clickhouse.database,
                              t->target_name, clickhouse::current_view_name(*t));
   }
+  print_setup_notes(p, std::cout);
   std::cout << "The replication slot is created by `pg2ch run` together with the initial snapshot.\n";
 }
 
@@ -180,7 +183,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   for (const auto* t : p.table_ptrs()) {
     if (std::find(again.begin(), again.end(), t) == again.end()) keep.push_back(t);
   }
-  const auto created = p.targets->ensure(keep);
+  const auto created = p.targets->ensure(keep).created;
   ensure_publication(p.source, cfg.logical.publication, p.refs);
   auto existing = find_slot(p.source, cfg.logical.slot);
 

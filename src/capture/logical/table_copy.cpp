@@ -88,7 +88,7 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
     for (const auto& r : p.refs) {
       if (r.oid == t->relation_oid) ref = r;
     }
-    if (table_sync::source_digest(pg::describe_table(p.source, ref, caps)) != table_sync::source_digest(*t)) {
+    if (table_sync::source_digest(pg::describe_table(p.source, ref, caps, p.describe_options)) != table_sync::source_digest(*t)) {
       throw Error(ErrorKind::Connection,
                   fmt::format("the columns of {} changed while its copy started", t->qualified_source()),
                   "pg2ch starts again and copies it with its new columns", true);

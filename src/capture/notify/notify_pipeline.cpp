@@ -63,6 +63,7 @@ void setup(const config::Config& cfg) {
     std::cout << fmt::format("  {} -> {}.{} (view {}), watermark {}\n", t.qualified_source(), cfg.clickhouse.database,
                              t.target_name, clickhouse::current_view_name(t), s.keysets[i].order.front().name);
   }
+  print_setup_notes(s.p, std::cout);
   std::cout << "Deletes are not captured in mode notify; use mode = \"outbox\" to capture them.\n";
 }
 

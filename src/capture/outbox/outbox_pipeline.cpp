@@ -55,6 +55,7 @@ void setup(const config::Config& cfg) {
     std::cout << fmt::format("  {} -> {}.{} (view {}), triggers pg2ch_{}_*\n", t->qualified_source(),
                              cfg.clickhouse.database, t->target_name, clickhouse::current_view_name(*t), names.tag);
   }
+  print_setup_notes(p, std::cout);
   std::cout << "Changes from now on are queued; rows that already exist are not (see docs/outbox.md).\n";
 }
 

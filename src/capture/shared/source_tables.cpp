@@ -5,6 +5,8 @@
 
 #include <iostream>
 
+#include "capture/capture_mode.h"
+
 namespace pg2ch::capture {
 
 pg::Connection connect_source(const config::Config& cfg, bool replication) {
@@ -24,15 +26,31 @@ SourceTables open_source_tables(const config::Config& cfg) {
   p.refs = pg::resolve_tables(p.source, cfg.tables);
   p.targets = sink::make_sink_targets(cfg);
   const auto& caps = p.targets->type_capabilities();
+  p.describe_options = {capture_mode(cfg.mode).generated_columns_unavailable};
   for (const auto& ref : p.refs) {
-    p.tables.push_back(std::make_unique<pipeline::TableSchema>(pg::describe_table(p.source, ref, caps)));
+    p.tables.push_back(
+        std::make_unique<pipeline::TableSchema>(pg::describe_table(p.source, ref, caps, p.describe_options)));
   }
   return p;
 }
 
 bool ensure_targets(SourceTables& p) {
   const auto tables = p.table_ptrs();
-  return !p.targets->ensure(tables).empty();
+  auto ensured = p.targets->ensure(tables);
+  p.target_changes = std::move(ensured.changes);
+  return !ensured.created.empty();
+}
+
+void print_setup_notes(const SourceTables& p, std::ostream& out) {
+  for (const auto& t : p.tables) {
+    for (const auto& note : t->notes) out << "Note: " << note << "\n";
+  }
+  if (p.target_changes.empty()) {
+    out << fmt::format("{}: nothing to create or change\n", p.targets->describe());
+    return;
+  }
+  out << p.targets->describe() << ":\n";
+  for (const auto& c : p.target_changes) out << "  " << c << "\n";
 }
 
 StatusReport status_report(const config::Config& cfg, SourceTables& p) {

@@ -3,6 +3,7 @@
 // configured tables resolved and described, and their sink's targets (sink/sink_targets.h).
 // Errors are exceptions (pg2ch::Error) naming the table and the fix: this is start-up code.
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct SourceTables {
   std::unique_ptr<sink::SinkTargets> targets;
   std::vector<pg::TableRef> refs;
   std::vector<std::unique_ptr<pipeline::TableSchema>> tables;
+  // What the last ensure_targets() did to the sink's targets, one line each (`setup` prints them).
+  std::vector<std::string> target_changes;
+  // How the tables were described (a table described again must be described alike).
+  pg::DescribeOptions describe_options;
 
   std::vector<const pipeline::TableSchema*> table_ptrs() const;
 };
@@ -30,10 +35,15 @@ struct SourceTables {
 // cfg.tables and describes each table.
 SourceTables open_source_tables(const config::Config& cfg);
 
-// Creates the sink's targets that are missing (setup and run alike: nothing that exists is
-// dropped or re-created, so processes starting together cannot undo each other's work). Returns
-// true when some table had no target before.
+// Creates the sink's targets that are missing and checks those that exist (setup and run alike:
+// nothing that exists is dropped or re-created, so processes starting together cannot undo each
+// other's work; a target that does not match is an Error). Returns true when some table had no
+// target before; what was changed goes to p.target_changes.
 bool ensure_targets(SourceTables& p);
+
+// What `setup` prints after its own lines: the tables' notes (columns left out and why), then
+// the targets it created or re-created (or that nothing needed to change).
+void print_setup_notes(const SourceTables& p, std::ostream& out);
 
 // The report's header (pipeline, mode, sink, source and target) and one row per table with its
 // row count in PostgreSQL and in the target; a missing target needs attention.

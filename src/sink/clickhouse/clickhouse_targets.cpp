@@ -1,8 +1,10 @@
 #include "sink/clickhouse/clickhouse_targets.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "clickhouse/target_check.h"
 #include "clickhouse/target_table.h"
 #include "pipeline/clickhouse_endpoint.h"
 
@@ -20,6 +22,12 @@ ch::Endpoint in_database(ch::Endpoint e, std::string database) {
 std::vector<std::string> expected_view_columns(const pipeline::TableSchema& table) {
   std::vector<std::string> names;
   for (const auto& c : table.target_columns) names.push_back(c.name);
+  return names;
+}
+
+std::vector<std::string> column_names(const ch::TableShape& shape) {
+  std::vector<std::string> names;
+  for (const auto& c : shape.columns) names.push_back(c.name);
   return names;
 }
 
@@ -47,60 +55,77 @@ bool ClickHouseTargets::exists(const std::string& name) {
   return !r.empty() && r[0] == '1';
 }
 
-std::optional<std::vector<std::string>> ClickHouseTargets::view_columns(const pipeline::TableSchema& table) {
-  // system.columns lists a view's columns in order on every supported version; no row: no view.
-  const std::string body = client_.query(fmt::format(
-      "SELECT name FROM system.columns WHERE database = {} AND table = {} FORMAT TSVRaw",
-      ch::quote_string(database_), ch::quote_string(ch::current_view_name(table))));
-  if (body.empty()) return std::nullopt;
+ClickHouseTargets::Shapes ClickHouseTargets::read_shapes(std::span<const pipeline::TableSchema* const> tables) {
   std::vector<std::string> names;
-  std::size_t start = 0;
-  while (start < body.size()) {
-    const auto end = body.find('\n', start);
-    names.push_back(body.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
+  for (const auto* t : tables) {
+    names.push_back(t->target_name);
+    names.push_back(ch::current_view_name(*t));
   }
-  return names;
+  return ch::read_table_shapes(client_, database_, names);
 }
 
-void ClickHouseTargets::ensure_view(const pipeline::TableSchema& table) {
-  const auto want = expected_view_columns(table);
-  const auto have = view_columns(table);
-  if (have == want) return;
-  const auto& caps = client_.capabilities();
-  const std::string view = fmt::format("{}.{}", ch::quote_identifier(database_),
-                                       ch::quote_identifier(ch::current_view_name(table)));
-  if (!have) {
+std::optional<std::string> ClickHouseTargets::ensure_view(const pipeline::TableSchema& table, const Shapes& shapes) {
+  const std::string name = ch::current_view_name(table);
+  const std::string shown = fmt::format("{}.{}", database_, name);
+  const auto found = shapes.find(name);
+  if (found == shapes.end()) {
     client_.execute(ch::create_view_if_missing_statement(database_, table));
-    return;
+    return "created view " + shown;
   }
-  spdlog::info("re-creating ClickHouse view {} for the columns of {}", view, table.qualified_source());
+  const ch::TableShape& view = found->second;
+  if (view.engine != "View") {
+    throw Error(ErrorKind::Schema,
+                fmt::format("ClickHouse {} is a {} table, not pg2ch's view of {}.{}", shown, view.engine, database_,
+                            table.target_name),
+                fmt::format("pg2ch keeps the current state of {} in a view of that name: rename or drop {} (pg2ch "
+                            "never drops it), then run `pg2ch setup` again",
+                            table.qualified_source(), shown));
+  }
+  const auto want = expected_view_columns(table);
+  const auto have = column_names(view);
+  if (have == want) return std::nullopt;
+  spdlog::info("re-creating ClickHouse view {} for the columns of {}", shown, table.qualified_source());
   try {
-    for (const auto& sql : ch::create_view_statements(database_, table, caps)) client_.execute(sql);
+    for (const auto& sql : ch::create_view_statements(database_, table, client_.capabilities())) client_.execute(sql);
   } catch (const Error&) {
     // Another process re-created it between our DROP and CREATE: fine if it made this one.
-    if (view_columns(table) != want) throw;
+    const auto now = ch::read_table_shapes(client_, database_, {name});
+    if (!now.contains(name) || column_names(now.at(name)) != want) throw;
   }
+  return fmt::format("re-created view {} (it had the columns {})", shown, fmt::join(have, ", "));
 }
 
-std::vector<const pipeline::TableSchema*> ClickHouseTargets::ensure(
-    std::span<const pipeline::TableSchema* const> tables) {
+SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSchema* const> tables) {
   bootstrap_.execute(fmt::format("CREATE DATABASE IF NOT EXISTS {}", ch::quote_identifier(database_)));
   const auto& caps = client_.capabilities();
-  std::vector<const pipeline::TableSchema*> created;
+  Ensured result;
+  Shapes shapes = read_shapes(tables);
   for (const auto* t : tables) {
-    if (!exists(t->target_name)) {
-      spdlog::info("creating ClickHouse table {}.{} for {}", database_, t->target_name, t->qualified_source());
-      client_.execute(ch::create_table_statement(database_, *t, caps));
-      created.push_back(t);
-      for (const auto& c : t->target_columns) {
-        if (!c.mapping.note.empty()) spdlog::info("{}.{}: {}", t->qualified_source(), c.name, c.mapping.note);
-      }
+    if (shapes.contains(t->target_name)) continue;
+    spdlog::info("creating ClickHouse table {}.{} for {}", database_, t->target_name, t->qualified_source());
+    client_.execute(ch::create_table_statement(database_, *t, caps));
+    result.created.push_back(t);
+    result.changes.push_back(fmt::format("created table {}.{}", database_, t->target_name));
+    for (const auto& c : t->target_columns) {
+      if (!c.mapping.note.empty()) spdlog::info("{}.{}: {}", t->qualified_source(), c.name, c.mapping.note);
     }
-    ensure_view(*t);
   }
-  return created;
+  // Checked after creating (another process may have created a table first), and all of them
+  // before any view is touched: a view is never dropped over a table it cannot be made on.
+  if (!result.created.empty()) shapes = read_shapes(tables);
+  for (const auto* t : tables) {
+    const auto found = shapes.find(t->target_name);
+    if (found == shapes.end()) {
+      throw Error(ErrorKind::Schema, fmt::format("ClickHouse table {}.{} vanished while pg2ch created it", database_,
+                                                 t->target_name),
+                  "check whether another tool drops it, then run `pg2ch setup` again");
+    }
+    ch::check_target_table(found->second, *t, database_, caps);
+  }
+  for (const auto* t : tables) {
+    if (auto change = ensure_view(*t, shapes)) result.changes.push_back(std::move(*change));
+  }
+  return result;
 }
 
 void ClickHouseTargets::truncate(const pipeline::TableSchema& table) {

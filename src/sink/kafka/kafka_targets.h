@@ -13,9 +13,7 @@ class KafkaTargets final : public SinkTargets {
   explicit KafkaTargets(std::string brokers) : brokers_(std::move(brokers)) {}
 
   const pg2ch::clickhouse::ServerCapabilities& type_capabilities() override { return caps_; }
-  std::vector<const pipeline::TableSchema*> ensure(std::span<const pipeline::TableSchema* const>) override {
-    return {};
-  }
+  Ensured ensure(std::span<const pipeline::TableSchema* const>) override { return {}; }
   void truncate(const pipeline::TableSchema&) override {}
   void drop(const pipeline::TableSchema&) override {}
   Count count(const pipeline::TableSchema&) override { return {}; }

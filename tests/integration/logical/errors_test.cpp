@@ -3,36 +3,12 @@
 // replication state.
 #include <gtest/gtest.h>
 
-#include "support/child_process.h"
+#include "support/cli_outcome.h"
 #include "support/command.h"
 #include "support/servers.h"
-#include "support/test_config.h"
-#include "support/test_database.h"
 
 namespace pg2ch::test {
 namespace {
-
-using namespace std::chrono_literals;
-
-struct Outcome {
-  int exit_code;
-  std::string stderr_text;
-};
-
-Outcome run_setup(const TestDatabase& db, const config::Config& cfg, std::map<std::string, std::string> env = {}) {
-  const auto file = write_config_file(cfg, db.dir() / "pg2ch.toml");
-  auto p = ChildProcess::spawn_pg2ch({.args = {"--config", file.string(), "setup"}, .env = std::move(env), .dir = db.dir()});
-  const auto code = p.wait(60s);
-  return {code.value_or(-1), p.stderr_text()};
-}
-
-void expect_one_line_error(const Outcome& o, const std::vector<std::string>& needles, int exit_code) {
-  EXPECT_EQ(o.exit_code, exit_code) << o.stderr_text;
-  const auto pos = o.stderr_text.find("pg2ch: error: ");
-  ASSERT_NE(pos, std::string::npos) << o.stderr_text;
-  const std::string line = o.stderr_text.substr(pos, o.stderr_text.find('\n', pos) - pos);
-  for (const auto& n : needles) EXPECT_NE(line.find(n), std::string::npos) << "missing '" << n << "' in: " << line;
-}
 
 TEST(LogicalErrors, UnreachablePostgres) {
   auto db = make_test_database();

@@ -202,5 +202,34 @@ TEST(LogicalTableStates, ColumnChangesWhileStreamingStopOnlyThatTableAndARestart
   runner.stop();
 }
 
+TEST(LogicalTableStates, AColumnAddedWhilePg2chWasStoppedCopiesThatTableAgainAtStart) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v int)");
+  db.pg_exec("CREATE TABLE other (id int PRIMARY KEY, n int)");
+  db.pg_exec("INSERT INTO t SELECT g, g FROM generate_series(1, 50) g");
+  auto cfg = make_test_config(db);
+  {
+    PipelineRunner runner(cfg);
+    ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v", "id")));
+    runner.stop();
+  }
+  // Rows of the old shape are still ahead in the slot when the table changes.
+  db.pg_exec("INSERT INTO t VALUES (51, 51)");
+  db.pg_exec("UPDATE t SET v = -v WHERE id <= 10");
+  db.pg_exec("ALTER TABLE t ADD COLUMN extra int DEFAULT 7");
+  db.pg_exec("INSERT INTO t VALUES (52, 52, 8)");
+  db.pg_exec("INSERT INTO other VALUES (1, 1)");
+
+  PipelineRunner runner(cfg);
+  runner.wait_ready();  // the target gets its new column during start-up
+  ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v, extra", "id")));
+  ASSERT_TRUE(wait_equal(db, same_columns("other", "id, n", "id")));
+  db.pg_exec("UPDATE t SET extra = 9 WHERE id = 1");
+  ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v, extra", "id")));
+  EXPECT_TRUE(wait_until([&] { return table_row(status_of(db, cfg, "status-after"), "public.t").state == "streaming"; },
+                         60s));
+  runner.stop();
+}
+
 }  // namespace
 }  // namespace pg2ch::test

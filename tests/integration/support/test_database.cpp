@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "clickhouse/tab_separated.h"
 #include "support/servers.h"
 #include "support/test_config.h"
 #include "support/wait.h"
@@ -70,46 +71,6 @@ void recreate_in_clickhouse(const std::string& name) {
   clickhouse::HttpClient admin(clickhouse_endpoint("default"));
   admin.execute("DROP DATABASE IF EXISTS " + clickhouse::quote_identifier(name));
   admin.execute("CREATE DATABASE " + clickhouse::quote_identifier(name));
-}
-
-// ClickHouse TabSeparated escapes; "\N" (NULL) is kept as the two characters.
-std::string unescape_tsv(std::string_view field) {
-  if (field == kNull) return kNull;
-  std::string out;
-  for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] != '\\' || i + 1 == field.size()) {
-      out += field[i];
-      continue;
-    }
-    switch (char e = field[++i]) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case '0': out += '\0'; break;
-      default: out += e;  // \\ \' and anything else escaped literally
-    }
-  }
-  return out;
-}
-
-Rows parse_tsv(std::string_view body) {
-  Rows rows;
-  while (!body.empty()) {
-    auto eol = body.find('\n');
-    auto line = body.substr(0, eol);
-    body = eol == std::string_view::npos ? std::string_view() : body.substr(eol + 1);
-    std::vector<std::string> row;
-    for (;;) {
-      auto tab = line.find('\t');
-      row.push_back(unescape_tsv(line.substr(0, tab)));
-      if (tab == std::string_view::npos) break;
-      line = line.substr(tab + 1);
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
 }
 
 }  // namespace
@@ -195,7 +156,7 @@ Rows TestDatabase::pg_rows(std::string_view sql) {
 }
 
 Rows TestDatabase::ch_rows(std::string_view sql) {
-  return parse_tsv(ch().query(std::string(sql) + " FORMAT TabSeparated"));
+  return clickhouse::parse_tab_separated(ch().query(std::string(sql) + " FORMAT TabSeparated"));
 }
 
 }  // namespace pg2ch::test
