@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: unit tests, then the integration binary, which starts
-# its own PostgreSQL and ClickHouse (scripts/pg-local.sh, scripts/ch-local.sh) on free ports.
+# its own PostgreSQL and ClickHouse (scripts/pg-local.sh, scripts/ch-local.sh) on free ports,
+# twice: against Debian's ClickHouse 18.16 server (ctest label clickhouse_18) and against
+# ClickHouse 26.7's engine behind a test-only HTTP front (scripts/chdb-local.sh, label
+# clickhouse_26). `scripts/test.sh -L clickhouse_26` runs one flavour.
 #
 #   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -L unit, scripts/test.sh -R Config
 # BUILD_DIR overrides the build directory (default: build/ in the source tree).
@@ -9,7 +12,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
 
-cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPG2CH_WERROR=ON
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPG2CH_WERROR=ON -DPG2CH_REQUIRE_CHDB=ON
 cmake --build "$BUILD"
 cd "$BUILD"
 # --timeout bounds tests without their own TIMEOUT (the unit tests), so a hang fails in minutes.

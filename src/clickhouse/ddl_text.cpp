@@ -86,6 +86,13 @@ std::vector<std::string> split_top_level(std::string_view list) {
   return items;
 }
 
+std::vector<std::string> key_items(std::string_view key) {
+  key = trim(key);
+  while (key.size() >= 2 && key.front() == '(' && matching_close(key, 0) == key.size() - 1)
+    key = trim(key.substr(1, key.size() - 2));
+  return split_top_level(key);
+}
+
 std::string unquote_identifier(std::string_view text) {
   const std::string_view t = trim(text);
   if (t.size() >= 2 && (t.front() == '`' || t.front() == '"') && skip_quoted(t, 0) == t.size()) {

@@ -17,6 +17,11 @@ std::string normalize_type(std::string_view type);
 // split), each trimmed. "id, `a,b`, f(x, y)" -> {"id", "`a,b`", "f(x, y)"}; "" -> {}.
 std::vector<std::string> split_top_level(std::string_view list);
 
+// A sort or partition key as system.tables shows it -> its columns or expressions. Servers differ
+// in the parentheses they keep: 18.16 shows `ORDER BY (id)` as "id", 26.7 as "(id)" (and a
+// two-column key as "id, b" on both), so parentheses around the whole key are dropped first.
+std::vector<std::string> key_items(std::string_view key);
+
 // An identifier as ClickHouse prints it (`a b`, "a b" or bare) -> its name. Anything that is not
 // one identifier (an expression such as intHash32(v)) comes back unchanged, so it never equals a
 // column name.

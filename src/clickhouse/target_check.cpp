@@ -109,7 +109,7 @@ void check_target_table(const TableShape& found, const pipeline::TableSchema& ta
   std::vector<std::string> key_shown;
   for (const auto& k : key) key_shown.push_back(identifier_as_shown(k));
   std::vector<std::string> sorting;
-  for (const auto& item : split_top_level(found.sorting_key)) sorting.push_back(unquote_identifier(item));
+  for (const auto& item : key_items(found.sorting_key)) sorting.push_back(unquote_identifier(item));
   if (sorting != key) {
     const bool has_version = std::find(sorting.begin(), sorting.end(), pipeline::kVersionColumn) != sorting.end();
     problems.push_back(fmt::format("it is ORDER BY ({}), pg2ch needs ORDER BY ({}) (the source's key){}",

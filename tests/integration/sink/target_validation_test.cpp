@@ -65,7 +65,7 @@ TEST(TargetValidation, APlainMergeTreeStopsSetupAndItsViewIsKept) {
   // A view of other columns would be re-created over a matching table; over this one it stays.
   db.ch_exec("CREATE VIEW t__current AS SELECT id FROM t");
   expect_one_line_error(run_setup(db, make_test_config(db, {"public.t"})),
-                        {"its engine is MergeTree, pg2ch needs ReplacingMergeTree(_version)", "drop " + db.name() + ".t"},
+                        {"its engine is MergeTree, pg2ch needs ReplacingMergeTree(_version", "drop " + db.name() + ".t"},
                         kSchemaExit);
   EXPECT_EQ(db.ch_rows("SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 't__current'"),
             (Rows{{"id"}}));

@@ -43,7 +43,7 @@ inline TableQuery query(bool datetime64, bool bool_type) {
        "reinterpretAsInt32(reinterpretAsString(c_float4))"},
       {"('x' || encode(float8send(c_float8), 'hex'))::bit(64)::bigint",
        "reinterpretAsInt64(reinterpretAsString(c_float8))"},
-      {"c_num", "toString(c_num)"},
+      {"c_num", "c_num"},
       {"c_num_free", "c_num_free"},
       {"c_text", "c_text"},
       {"c_char", "c_char"},

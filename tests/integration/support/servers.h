@@ -5,7 +5,8 @@
 // temp directory on free ports. To use servers that already run instead, set
 // PG2CH_TEST_PG_PORT (and optionally PG2CH_TEST_PG_HOST / _USER / _PASSWORD) and/or
 // PG2CH_TEST_CH_PORT (and optionally PG2CH_TEST_CH_HOST / _USER / _PASSWORD); those are never
-// stopped. PG2CH_TEST_KEEP=1 keeps the run directory (logs, data) even after a successful run.
+// stopped. PG2CH_TEST_CLICKHOUSE=engine starts the ClickHouse 26.7 engine fixture
+// (scripts/chdb-local.sh) instead of a 18.16 server (scripts/ch-local.sh). PG2CH_TEST_KEEP=1 keeps the run directory (logs, data) even after a successful run.
 #include <filesystem>
 #include <string>
 
@@ -33,11 +34,18 @@ struct ChServer {
   std::string password_user = "pg2ch";
   std::string password_user_password = "pg2ch_secret";
   bool external = false;
+  // PG2CH_TEST_CLICKHOUSE=engine: ClickHouse 26.7's engine (chDB) behind the test-only HTTP front
+  // (tests/fixtures/chdb_http_front, scripts/chdb-local.sh) instead of Debian's 18.16 server.
+  bool engine = false;
+  std::string version;  // SELECT version(), read at start
 };
 
 // Valid inside tests (between ServerEnvironment::SetUp and TearDown).
 const PgServer& pg_server();
 const ChServer& ch_server();
+// For a test that cannot run on the chDB engine: GTEST_SKIP() << reason when it is the target.
+#define PG2CH_SKIP_ON_CLICKHOUSE_ENGINE(reason) \
+  if (::pg2ch::test::ch_server().engine) GTEST_SKIP() << "not on the ClickHouse 26.7 engine fixture: " << reason
 // This run's scratch directory: server data (when started here) and per-test directories.
 const std::filesystem::path& run_dir();
 

@@ -156,7 +156,11 @@ Rows TestDatabase::pg_rows(std::string_view sql) {
 }
 
 Rows TestDatabase::ch_rows(std::string_view sql) {
-  return clickhouse::parse_tab_separated(ch().query(std::string(sql) + " FORMAT TabSeparated"));
+  // Servers since 21.9 print Decimal 1.50 as 1.5 unless told otherwise; tests compare with
+  // PostgreSQL's text, which keeps the scale. 18.16 keeps it and does not know the setting.
+  std::map<std::string, std::string> settings;
+  if (ch().capabilities().version.at_least(21, 9)) settings["output_format_decimal_trailing_zeros"] = "1";
+  return clickhouse::parse_tab_separated(ch().query(std::string(sql) + " FORMAT TabSeparated", settings));
 }
 
 }  // namespace pg2ch::test

@@ -43,6 +43,7 @@ std::filesystem::path make_run_dir() {
 
 // External servers are described by PG2CH_TEST_* variables; missing ones keep the defaults.
 void read_external(PgServer& pg, ChServer& ch) {
+  ch.engine = env("PG2CH_TEST_CLICKHOUSE").value_or("server") == "engine";
   if (auto port = env("PG2CH_TEST_PG_PORT")) {
     pg.external = true;
     pg.port = std::stoi(*port);
@@ -62,7 +63,17 @@ void read_external(PgServer& pg, ChServer& ch) {
 void start_local(Run& run) {
   std::vector<std::vector<std::string>> stops;
   if (!run.pg.external) run.local_pg.emplace("pg-local.sh", run.dir / "postgres");
-  if (!run.ch.external) run.local_ch.emplace("ch-local.sh", run.dir / "clickhouse");
+  if (!run.ch.external) {
+    if (run.ch.engine) {
+#ifdef PG2CH_CHDB_FRONT
+      ::setenv("CHDB_FRONT", PG2CH_CHDB_FRONT, 1);
+#else
+      throw std::runtime_error("PG2CH_TEST_CLICKHOUSE=engine, but this build has no chdb_http_front (libchdb.so "
+                               "was not found at configure time: run scripts/install-deps.sh and cmake again)");
+#endif
+    }
+    run.local_ch.emplace(run.ch.engine ? "chdb-local.sh" : "ch-local.sh", run.dir / "clickhouse");
+  }
   for (auto* server : {&run.local_pg, &run.local_ch})
     if (*server) stops.push_back((*server)->stop_command());
   if (stops.empty()) return;
@@ -78,11 +89,12 @@ void start_local(Run& run) {
 }
 
 // Proves both servers answer with the credentials the tests will use.
-void check_reachable(const Run& run) {
+void check_reachable(Run& run) {
   pg::Connection::connect(postgres_config("postgres").conninfo(), "test PostgreSQL").exec("SELECT 1");
-  clickhouse::HttpClient(clickhouse_endpoint("default")).query("SELECT 1");
-  std::cerr << "[ servers  ] PostgreSQL " << run.pg.host << ":" << run.pg.port << ", ClickHouse " << run.ch.host
-            << ":" << run.ch.port << " (run dir " << run.dir.string() << ")\n";
+  run.ch.version = clickhouse::HttpClient(clickhouse_endpoint("default")).capabilities().version.text;
+  std::cerr << "[ servers  ] PostgreSQL " << run.pg.host << ":" << run.pg.port << ", ClickHouse " << run.ch.version
+            << (run.ch.engine ? " engine (chDB test fixture) " : " ") << run.ch.host << ":" << run.ch.port
+            << " (run dir " << run.dir.string() << ")\n";
 }
 
 }  // namespace

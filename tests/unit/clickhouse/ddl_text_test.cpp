@@ -31,6 +31,18 @@ TEST(DdlText, SplitsOnlyTopLevelCommas) {
   EXPECT_EQ(split_top_level("f(unclosed, x"), Items{"f(unclosed, x"});
 }
 
+// 26.7 shows `ORDER BY (id)` as "(id)", 18.16 as "id": both are the key (id).
+TEST(DdlText, KeyItemsIgnoreParenthesesAroundTheWholeKey) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(key_items("(id)"), V({"id"}));
+  EXPECT_EQ(key_items("id"), V({"id"}));
+  EXPECT_EQ(key_items("((id, b))"), V({"id", "b"}));
+  EXPECT_EQ(key_items("id, b"), V({"id", "b"}));
+  EXPECT_EQ(key_items("(a) + (b)"), V({"(a) + (b)"}));
+  EXPECT_EQ(key_items("(`x)`)"), V({"`x)`"}));
+  EXPECT_EQ(key_items(""), V({}));
+}
+
 TEST(DdlText, UnquotesIdentifiersOnly) {
   EXPECT_EQ(unquote_identifier("id"), "id");
   EXPECT_EQ(unquote_identifier(" `we ird` "), "we ird");
