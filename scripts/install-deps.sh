@@ -13,6 +13,7 @@ PACKAGES=(
   prometheus python3-prometheus-client
   clickhouse-server clickhouse-client
   curl procps time systemd help2man dpkg-dev
+  zookeeper
 )
 
 missing=()
