@@ -15,6 +15,7 @@ PACKAGES=(
   prometheus python3-prometheus-client
   clickhouse-server clickhouse-client
   curl procps time systemd help2man dpkg-dev
+  zookeeper
 )
 
 install_packages() {

@@ -35,10 +35,14 @@ bool is_integer_literal(std::string_view s) {
 }
 
 // Why the engine is not ReplacingMergeTree(_version[, _deleted]); empty when it is.
-std::string engine_problem(const TableShape& found) {
+std::string engine_problem(const TableShape& found, const TargetLayout& layout) {
   const EngineClause e = parse_engine_clause(found.engine_full.empty() ? found.engine : found.engine_full);
   std::string family = e.name;
   std::vector<std::string> args = e.args;
+  if (layout.clustered() && !family.starts_with("Replicated")) {
+    return fmt::format("its engine is {} on cluster {}, where each host would keep the rows written to it to itself",
+                       e.name, layout.cluster);
+  }
   for (std::string_view prefix : {"Replicated", "Shared"}) {
     if (!family.starts_with(prefix)) continue;
     family.erase(0, prefix.size());
@@ -65,9 +69,11 @@ std::string engine_problem(const TableShape& found) {
 }  // namespace
 
 void check_target_table(const TableShape& found, const pipeline::TableSchema& table, std::string_view database,
-                        const ServerCapabilities& caps) {
+                        const ServerCapabilities& caps, const TargetLayout& layout) {
   const std::string name = fmt::format("{}.{}", database, table.target_name);
-  const std::string sql_name = quote_identifier(database) + "." + quote_identifier(table.target_name);
+  // The fixes are statements to run as they are: on a cluster they must reach every host.
+  const std::string sql_name =
+      quote_identifier(database) + "." + quote_identifier(table.target_name) + on_cluster(layout);
   std::vector<std::string> problems, fixes;
   bool recreate = false;
 
@@ -101,8 +107,9 @@ void check_target_table(const TableShape& found, const pipeline::TableSchema& ta
                                 quote_identifier(have.name), have.type, quote_identifier(have.name)));
   }
 
-  if (auto engine = engine_problem(found); !engine.empty()) {
-    problems.push_back(fmt::format("{}, pg2ch needs {}", engine, engine_clause(caps)));
+  if (auto engine = engine_problem(found, layout); !engine.empty()) {
+    problems.push_back(
+        fmt::format("{}, pg2ch needs {}", engine, engine_clause(caps, layout, database, table.target_name)));
     recreate = true;
   }
   const auto key = sorting_key_columns(table);
@@ -139,6 +146,45 @@ void check_target_table(const TableShape& found, const pipeline::TableSchema& ta
               fmt::format("ClickHouse table {} (the target of {}) does not match what pg2ch writes: {}", name,
                           table.qualified_source(), fmt::join(problems, "; ")),
               fmt::format("{}", fmt::join(fixes, "; ")));
+}
+
+namespace {
+
+// A Distributed engine argument as written: 'text', `text` or text.
+std::string literal_or_identifier(std::string_view arg) {
+  if (arg.size() >= 2 && arg.front() == '\'' && arg.back() == '\'') {
+    std::string out;
+    for (std::size_t i = 1; i + 1 < arg.size(); ++i) {
+      if (arg[i] == '\\' && i + 2 < arg.size()) ++i;
+      out.push_back(arg[i]);
+    }
+    return out;
+  }
+  return unquote_identifier(arg);
+}
+
+// "cityHash64(a, `b c`)" -> {"a", "b c"}; anything else -> {} (never equal to a key).
+std::vector<std::string> hashed_columns(std::string_view expr) {
+  const EngineClause call = parse_engine_clause(expr);
+  if (call.name != "cityHash64") return {};
+  std::vector<std::string> cols;
+  for (const auto& a : call.args) cols.push_back(unquote_identifier(a));
+  return cols;
+}
+
+}  // namespace
+
+bool distributed_table_matches(const TableShape& found, const pipeline::TableSchema& table,
+                               std::string_view database, const TargetLayout& layout) {
+  if (found.engine != "Distributed") return false;
+  std::vector<std::string> have, want;
+  for (const auto& c : found.columns) have.push_back(c.name + " " + normalize_type(c.type));
+  for (const auto& c : written_columns(table)) want.push_back(c.name + " " + normalize_type(c.type));
+  if (have != want) return false;
+  const EngineClause e = parse_engine_clause(found.engine_full);
+  return e.args.size() == 4 && literal_or_identifier(e.args[0]) == layout.cluster &&
+         literal_or_identifier(e.args[1]) == database && literal_or_identifier(e.args[2]) == table.target_name &&
+         hashed_columns(e.args[3]) == sorting_key_columns(table);
 }
 
 }  // namespace pg2ch::clickhouse

@@ -24,12 +24,31 @@ std::string column_list(const pipeline::TableSchema& table) {
   return cols;
 }
 
+// "    `a` Int32,\n ... _deleted UInt8": the target's columns, also the Distributed table's.
+std::string column_definitions(const pipeline::TableSchema& table) {
+  std::string cols;
+  for (const auto& c : table.target_columns) {
+    cols += fmt::format("    {} {},\n", quote_identifier(c.name), c.mapping.clickhouse_type);
+  }
+  cols += fmt::format("    {} {},\n    {} {}", pipeline::kVersionColumn, kVersionType, pipeline::kDeletedColumn,
+                      kDeletedType);
+  return cols;
+}
+
 }  // namespace
 
-std::string engine_clause(const ServerCapabilities& caps) {
-  return caps.replacing_is_deleted
-             ? fmt::format("ReplacingMergeTree({}, {})", pipeline::kVersionColumn, pipeline::kDeletedColumn)
-             : fmt::format("ReplacingMergeTree({})", pipeline::kVersionColumn);
+std::string create_database_statement(std::string_view database, const TargetLayout& layout) {
+  return fmt::format("CREATE DATABASE IF NOT EXISTS {}{}", quote_identifier(database), on_cluster(layout));
+}
+
+std::string engine_clause(const ServerCapabilities& caps, const TargetLayout& layout, std::string_view database,
+                          std::string_view table_name) {
+  const std::string version_args =
+      caps.replacing_is_deleted ? fmt::format("{}, {}", pipeline::kVersionColumn, pipeline::kDeletedColumn)
+                                : std::string(pipeline::kVersionColumn);
+  if (!layout.clustered()) return fmt::format("ReplacingMergeTree({})", version_args);
+  return fmt::format("ReplicatedReplacingMergeTree({}, {}, {})", quote_string(replication_path(database, table_name)),
+                     quote_string(kReplicaName), version_args);
 }
 
 std::vector<std::string> sorting_key_columns(const pipeline::TableSchema& table) {
@@ -39,58 +58,72 @@ std::vector<std::string> sorting_key_columns(const pipeline::TableSchema& table)
 }
 
 std::string create_table_statement(std::string_view database, const pipeline::TableSchema& table,
-                                   const ServerCapabilities& caps) {
-  std::string cols;
-  for (const auto& c : table.target_columns) {
-    cols += fmt::format("    {} {},\n", quote_identifier(c.name), c.mapping.clickhouse_type);
-  }
-  cols += fmt::format("    {} {},\n    {} {}", pipeline::kVersionColumn, kVersionType, pipeline::kDeletedColumn,
-                      kDeletedType);
+                                   const ServerCapabilities& caps, const TargetLayout& layout) {
   std::string key;
   for (const auto& name : sorting_key_columns(table)) {
     if (!key.empty()) key += ", ";
     key += quote_identifier(name);
   }
-  return fmt::format("CREATE TABLE IF NOT EXISTS {} (\n{}\n) ENGINE = {}\nORDER BY ({})",
-                     qualified(database, table.target_name), cols, engine_clause(caps), key);
+  return fmt::format("CREATE TABLE IF NOT EXISTS {}{} (\n{}\n) ENGINE = {}\nORDER BY ({})",
+                     qualified(database, table.target_name), on_cluster(layout), column_definitions(table),
+                     engine_clause(caps, layout, database, table.target_name), key);
+}
+
+std::string create_distributed_statement(std::string_view database, const pipeline::TableSchema& table,
+                                         const TargetLayout& layout) {
+  // String literals, not identifiers: any name survives, and 18.16 reads both.
+  return fmt::format("CREATE TABLE IF NOT EXISTS {}{} (\n{}\n) ENGINE = Distributed({}, {}, {}, {})",
+                     qualified(database, distributed_table_name(table)), on_cluster(layout),
+                     column_definitions(table), quote_string(layout.cluster), quote_string(database),
+                     quote_string(table.target_name), sharding_key(table));
 }
 
 std::string current_view_name(const pipeline::TableSchema& table) { return table.target_name + "__current"; }
 
 namespace {
 
-std::string current_view_select(std::string_view database, const pipeline::TableSchema& table) {
+std::string current_view_select(std::string_view database, const pipeline::TableSchema& table,
+                                const TargetLayout& layout) {
   std::string cols;
   for (std::size_t i = 0; i < table.target_columns.size(); ++i) {
     if (i) cols += ", ";
     cols += quote_identifier(table.target_columns[i].name);
   }
-  return fmt::format("SELECT {} FROM {} FINAL WHERE {} = 0", cols, qualified(database, table.target_name),
-                     pipeline::kDeletedColumn);
+  // Through a Distributed table FINAL runs on each shard: right because the sharding key keeps all
+  // versions of a key on one shard (cluster_layout.h).
+  return fmt::format("SELECT {} FROM {} FINAL WHERE {} = 0", cols,
+                     qualified(database, read_table_name(layout, table)), pipeline::kDeletedColumn);
 }
 
 }  // namespace
 
-std::string create_view_if_missing_statement(std::string_view database, const pipeline::TableSchema& table) {
-  return fmt::format("CREATE VIEW IF NOT EXISTS {} AS {}", qualified(database, current_view_name(table)),
-                     current_view_select(database, table));
+std::string create_view_if_missing_statement(std::string_view database, const pipeline::TableSchema& table,
+                                             const TargetLayout& layout) {
+  return fmt::format("CREATE VIEW IF NOT EXISTS {}{} AS {}", qualified(database, current_view_name(table)),
+                     on_cluster(layout), current_view_select(database, table, layout));
 }
 
 std::vector<std::string> create_view_statements(std::string_view database, const pipeline::TableSchema& table,
-                                                const ServerCapabilities& caps) {
-  const std::string view = qualified(database, current_view_name(table));
-  const std::string select = current_view_select(database, table);
+                                                const ServerCapabilities& caps, const TargetLayout& layout) {
+  const std::string view = qualified(database, current_view_name(table)) + on_cluster(layout);
+  const std::string select = current_view_select(database, table, layout);
   if (caps.create_or_replace_view) return {fmt::format("CREATE OR REPLACE VIEW {} AS {}", view, select)};
   return {fmt::format("DROP TABLE IF EXISTS {}", view), fmt::format("CREATE VIEW {} AS {}", view, select)};
 }
 
-std::string insert_statement(std::string_view database, const pipeline::TableSchema& table) {
-  return fmt::format("INSERT INTO {} ({}) FORMAT RowBinary", qualified(database, table.target_name),
+std::string insert_statement(std::string_view database, const pipeline::TableSchema& table,
+                             const TargetLayout& layout) {
+  return fmt::format("INSERT INTO {} ({}) FORMAT RowBinary", qualified(database, insert_table_name(layout, table)),
                      column_list(table));
 }
 
-std::string truncate_statement(std::string_view database, const pipeline::TableSchema& table) {
-  return fmt::format("TRUNCATE TABLE {}", qualified(database, table.target_name));
+std::string truncate_statement(std::string_view database, const pipeline::TableSchema& table,
+                               const TargetLayout& layout) {
+  return fmt::format("TRUNCATE TABLE {}{}", qualified(database, table.target_name), on_cluster(layout));
+}
+
+std::string drop_statement(std::string_view database, std::string_view name, const TargetLayout& layout) {
+  return fmt::format("DROP TABLE IF EXISTS {}{}", qualified(database, name), on_cluster(layout));
 }
 
 }  // namespace pg2ch::clickhouse

@@ -4,10 +4,14 @@
 //   <target>__current  view: SELECT ... FINAL WHERE _deleted = 0 (the source's current state)
 // Version differences: ReplacingMergeTree(ver, is_deleted) is used from 23.2 (lets merges drop
 // deleted rows); older servers get ReplacingMergeTree(ver) and the view filters deletes.
+// On a cluster (clickhouse/cluster_layout.h) every DDL statement carries ON CLUSTER, the target is
+// ReplicatedReplacingMergeTree, and with `distributed` a <target>__distributed table is what the
+// view reads and the INSERTs name.
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "clickhouse/cluster_layout.h"
 #include "clickhouse/server_capabilities.h"
 #include "pipeline/table_schema.h"
 
@@ -17,19 +21,32 @@ namespace pg2ch::clickhouse {
 inline constexpr const char* kVersionType = "UInt64";
 inline constexpr const char* kDeletedType = "UInt8";
 
+std::string create_database_statement(std::string_view database, const TargetLayout& layout);
 std::string create_table_statement(std::string_view database, const pipeline::TableSchema& table,
-                                   const ServerCapabilities& caps);
-// "ReplacingMergeTree(_version)", or with `, _deleted` where the server has is_deleted.
-std::string engine_clause(const ServerCapabilities& caps);
+                                   const ServerCapabilities& caps, const TargetLayout& layout);
+// "ReplacingMergeTree(_version)", or with `, _deleted` where the server has is_deleted; on a
+// cluster "ReplicatedReplacingMergeTree('<path of database.table>', '{replica}', _version...)".
+std::string engine_clause(const ServerCapabilities& caps, const TargetLayout& layout, std::string_view database,
+                          std::string_view table_name);
+// With layout.distributed: the Distributed table over every shard's target, sharded by the key.
+std::string create_distributed_statement(std::string_view database, const pipeline::TableSchema& table,
+                                         const TargetLayout& layout);
 // The ORDER BY columns: the source's key columns, in key order.
 std::vector<std::string> sorting_key_columns(const pipeline::TableSchema& table);
 std::string current_view_name(const pipeline::TableSchema& table);
 // CREATE VIEW IF NOT EXISTS: leaves a view another process made at the same moment alone.
-std::string create_view_if_missing_statement(std::string_view database, const pipeline::TableSchema& table);
+std::string create_view_if_missing_statement(std::string_view database, const pipeline::TableSchema& table,
+                                             const TargetLayout& layout);
 // One or two statements (old servers have no CREATE OR REPLACE VIEW): run in order.
 std::vector<std::string> create_view_statements(std::string_view database, const pipeline::TableSchema& table,
-                                                const ServerCapabilities& caps);
-std::string insert_statement(std::string_view database, const pipeline::TableSchema& table);
-std::string truncate_statement(std::string_view database, const pipeline::TableSchema& table);
+                                                const ServerCapabilities& caps, const TargetLayout& layout);
+// Names every column it writes, so the target's column order does not matter.
+std::string insert_statement(std::string_view database, const pipeline::TableSchema& table,
+                             const TargetLayout& layout);
+// Empties the target (every shard's and replica's, on a cluster).
+std::string truncate_statement(std::string_view database, const pipeline::TableSchema& table,
+                               const TargetLayout& layout);
+// DROP TABLE IF EXISTS of any one of a table's ClickHouse objects (views and Distributed too).
+std::string drop_statement(std::string_view database, std::string_view name, const TargetLayout& layout);
 
 }  // namespace pg2ch::clickhouse

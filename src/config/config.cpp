@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "config/consistency.h"
 #include "config/overrides.h"
 #include "config/read_file.h"
 #include "config/tables.h"
@@ -34,6 +35,7 @@ Config load(const LoadOptions& options) {
   detail::apply_variables(config, options.environment, "");
   detail::apply_cli_overrides(config, options.cli_overrides);
   detail::require_tables(config);
+  detail::require_consistent(config);
   return config;
 }
 

@@ -39,6 +39,12 @@ struct ClickHouseConfig {
   bool secure = false;                  // https
   std::string compression = "auto";     // auto | none | gzip | zstd (auto: none on loopback, gzip otherwise)
   int timeout_s = 300;
+  // A cluster of the server's <remote_servers>: every DDL runs ON CLUSTER and the targets are
+  // ReplicatedReplacingMergeTree (docs/clickhouse.md#clusters). Empty: one server.
+  std::string cluster;
+  // With a cluster of several shards: also a Distributed table per target, sharded by the key's
+  // hash, which pg2ch inserts into (synchronously) and the __current view reads.
+  bool distributed = false;
   std::string describe() const;         // "user@host:port/db"
 };
 

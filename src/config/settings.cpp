@@ -81,6 +81,10 @@ const std::vector<Setting> kSettings = {
        c.clickhouse.timeout_s =
            static_cast<int>(in_range(num(v), 1, 86400, "set seconds one ClickHouse request may take, e.g. 300"));
      }},
+    {"clickhouse.cluster", Type::String, false,
+     [](Config& c, const Value& v) { c.clickhouse.cluster = cluster_name(str(v)); }},
+    {"clickhouse.distributed", Type::Boolean, false,
+     [](Config& c, const Value& v) { c.clickhouse.distributed = flag(v); }},
 
     {"batch.max_rows", Type::Integer, false,
      [](Config& c, const Value& v) {

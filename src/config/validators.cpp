@@ -41,6 +41,14 @@ std::string pipeline_name(std::string value) {
                 "name the pipeline after what it copies, e.g. orders-to-ch"};
 }
 
+std::string cluster_name(std::string value) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  auto ok = [&](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; };
+  if (value.empty() || (letter(value.front()) && std::all_of(value.begin(), value.end(), ok))) return value;
+  throw Invalid{"is not a cluster name (letters, digits, '_', '-' and '.', starting with a letter or '_')",
+                "write the cluster's name as the servers' <remote_servers> section spells it, or \"\" for none"};
+}
+
 }  // namespace pg2ch::config::detail
 
 namespace pg2ch::config::detail {

@@ -18,6 +18,9 @@ std::string non_empty(std::string value, std::string_view remedy);
 std::string pg_identifier(std::string value);
 // Pipeline name: it appears in logs, state keys and unit names, so no spaces or slashes.
 std::string pipeline_name(std::string value);
+// A ClickHouse cluster name: the name of an element under <remote_servers>, so an XML name
+// (letters, digits, '_', '-', '.'; not starting with a digit, '-' or '.'). Empty stays empty (none).
+std::string cluster_name(std::string value);
 // host:port for a listener (IPv4 address or name; port 1..65535); empty stays empty (off).
 std::string listen_address(std::string value);
 

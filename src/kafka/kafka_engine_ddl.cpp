@@ -113,13 +113,23 @@ KafkaEngineTableDdl kafka_engine_ddl(const config::Config& cfg, const pipeline::
   if (cfg.kafka.brokers.empty())
     throw Error(ErrorKind::Config, "kafka.brokers is empty: the Kafka engine table needs a broker list",
                 "set kafka.brokers (KAFKA_BOOTSTRAP) to the brokers as ClickHouse reaches them");
+  // On a cluster each host's Kafka table would consume its own share of the partitions into its
+  // own materialized view: a recipe of its own, not written yet.
+  if (!cfg.clickhouse.cluster.empty())
+    throw Error(ErrorKind::Config,
+                "clickhouse.cluster is set: the Kafka engine recipe is written for one ClickHouse server",
+                "print it without the cluster setting and adapt it, or let `pg2ch run` with mode = \"kafka\" "
+                "consume the topics into the cluster");
+  const clickhouse::TargetLayout single_server;
   const auto dialect = envelope_sql_dialect(caps);
   KafkaEngineTableDdl out;
   out.source = table.qualified_source();
   // Column conversions first: an unsupported column fails before anything is printed.
   std::string view = view_statement(cfg, table, dialect);
-  out.statements.push_back(clickhouse::create_table_statement(cfg.clickhouse.database, table, caps));
-  for (auto& s : clickhouse::create_view_statements(cfg.clickhouse.database, table, caps)) out.statements.push_back(std::move(s));
+  out.statements.push_back(clickhouse::create_table_statement(cfg.clickhouse.database, table, caps, single_server));
+  for (auto& s : clickhouse::create_view_statements(cfg.clickhouse.database, table, caps, single_server)) {
+    out.statements.push_back(std::move(s));
+  }
   out.statements.push_back(kafka_table_statement(cfg, table, dialect));
   out.statements.push_back(std::move(view));
   return out;

@@ -3,20 +3,27 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "clickhouse/ddl_runner.h"
 #include "clickhouse/target_table.h"
 
 namespace pg2ch::pipeline {
 
 ClickHouseChangeSink::ClickHouseChangeSink(clickhouse::HttpClient& client, std::string database,
-                                           config::BatchConfig batch, CurrentRowFetcher* toast_fetcher,
-                                           RetryPolicy retry)
-    : client_(client), database_(std::move(database)), limits_(batch), toast_fetcher_(toast_fetcher), retry_(retry) {}
+                                           clickhouse::TargetLayout layout, config::BatchConfig batch,
+                                           CurrentRowFetcher* toast_fetcher, RetryPolicy retry)
+    : client_(client),
+      database_(std::move(database)),
+      layout_(std::move(layout)),
+      insert_settings_(clickhouse::insert_settings(layout_)),
+      limits_(batch),
+      toast_fetcher_(toast_fetcher),
+      retry_(retry) {}
 
 ClickHouseChangeSink::Batch& ClickHouseChangeSink::batch_for(const TableSchema& table) {
   auto it = batches_.find(&table);
   if (it != batches_.end()) return *it->second;
   auto b = std::make_unique<Batch>(table);
-  b->insert_prefix = clickhouse::insert_statement(database_, table);
+  b->insert_prefix = clickhouse::insert_statement(database_, table, layout_);
   b->body.reserve(std::min<std::size_t>(limits_.max_bytes + (1u << 16), 64u << 20));
   return *batches_.emplace(&table, std::move(b)).first->second;
 }
@@ -85,7 +92,9 @@ void ClickHouseChangeSink::remove(const TableSchema& table, std::span<const Valu
 void ClickHouseChangeSink::truncate(const TableSchema& table) {
   flush();
   with_retries(retry_, "truncate " + table.target_name,
-               [&] { client_.execute(clickhouse::truncate_statement(database_, table)); });
+               [&] {
+                 clickhouse::run_ddl(client_, layout_, clickhouse::truncate_statement(database_, table, layout_));
+               });
   spdlog::info("truncated ClickHouse table {}.{} (TRUNCATE of {})", database_, table.target_name,
                table.qualified_source());
 }
@@ -167,7 +176,7 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   if (!b.toast_rows.empty()) resolve_toast(b);
   const std::string what = fmt::format("insert of {} rows into {}.{}", b.rows, database_, b.schema->target_name);
   const auto started = Clock::now();
-  with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view()); });
+  with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view(), insert_settings_); });
   if (observer_) observer_->written(*b.schema, b.rows, b.body.size(), Clock::now() - started);
   stats_.rows_written += b.rows;
   stats_.bytes_written += b.body.size();

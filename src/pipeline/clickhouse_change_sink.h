@@ -12,11 +12,13 @@
 // key is still ahead in the stream and will supersede this version; so the final state is
 // exact, and only superseded intermediate versions may carry the newer value.
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "clickhouse/cluster_layout.h"
 #include "clickhouse/http_client.h"
 #include "common/byte_buffer.h"
 #include "config/config.h"
@@ -33,8 +35,10 @@ class ClickHouseChangeSink final : public ChangeSink {
  public:
   using Clock = std::chrono::steady_clock;
 
-  ClickHouseChangeSink(clickhouse::HttpClient& client, std::string database, config::BatchConfig batch,
-                       CurrentRowFetcher* toast_fetcher, RetryPolicy retry = {});
+  // `layout`: on a cluster TRUNCATE runs ON CLUSTER, and with `distributed` the INSERTs name the
+  // Distributed table and wait for every shard (clickhouse/cluster_layout.h).
+  ClickHouseChangeSink(clickhouse::HttpClient& client, std::string database, clickhouse::TargetLayout layout,
+                       config::BatchConfig batch, CurrentRowFetcher* toast_fetcher, RetryPolicy retry = {});
 
   void begin_transaction() override;
   void insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) override;
@@ -79,6 +83,8 @@ class ClickHouseChangeSink final : public ChangeSink {
 
   clickhouse::HttpClient& client_;
   std::string database_;
+  clickhouse::TargetLayout layout_;
+  std::map<std::string, std::string> insert_settings_;
   config::BatchConfig limits_;
   CurrentRowFetcher* toast_fetcher_;
   RetryPolicy retry_;

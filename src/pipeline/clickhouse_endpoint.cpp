@@ -16,4 +16,8 @@ clickhouse::Endpoint clickhouse_endpoint(const config::Config& cfg) {
   return e;
 }
 
+clickhouse::TargetLayout clickhouse_layout(const config::Config& cfg) {
+  return {.cluster = cfg.clickhouse.cluster, .distributed = cfg.clickhouse.distributed};
+}
+
 }  // namespace pg2ch::pipeline

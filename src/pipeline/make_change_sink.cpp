@@ -13,28 +13,36 @@ namespace {
 
 // ClickHouse's bulk load: one streaming INSERT ... FORMAT RowBinary per range, on a connection
 // of each writer's own.
+// With a Distributed target the INSERT is synchronous (clickhouse/cluster_layout.h), like the
+// change sink's.
 class ClickHouseBulkWriter final : public BulkWriter {
  public:
-  ClickHouseBulkWriter(const clickhouse::Endpoint& endpoint, const std::string& database)
-      : client_(endpoint), database_(database) {}
+  ClickHouseBulkWriter(const clickhouse::Endpoint& endpoint, const std::string& database,
+                       const clickhouse::TargetLayout& layout)
+      : client_(endpoint), database_(database), layout_(layout), settings_(clickhouse::insert_settings(layout)) {}
   void write(const TableSchema& table, const std::function<std::string_view()>& next_chunk) override {
-    client_.insert_stream(clickhouse::insert_statement(database_, table), next_chunk);
+    client_.insert_stream(clickhouse::insert_statement(database_, table, layout_), next_chunk, settings_);
   }
 
  private:
   clickhouse::HttpClient client_;
   const std::string& database_;
+  const clickhouse::TargetLayout& layout_;
+  std::map<std::string, std::string> settings_;
 };
 
 class ClickHouseBulkLoad final : public BulkLoad {
  public:
-  ClickHouseBulkLoad(clickhouse::Endpoint endpoint, std::string database)
-      : endpoint_(std::move(endpoint)), database_(std::move(database)) {}
-  std::unique_ptr<BulkWriter> writer() override { return std::make_unique<ClickHouseBulkWriter>(endpoint_, database_); }
+  ClickHouseBulkLoad(clickhouse::Endpoint endpoint, std::string database, clickhouse::TargetLayout layout)
+      : endpoint_(std::move(endpoint)), database_(std::move(database)), layout_(std::move(layout)) {}
+  std::unique_ptr<BulkWriter> writer() override {
+    return std::make_unique<ClickHouseBulkWriter>(endpoint_, database_, layout_);
+  }
 
  private:
   clickhouse::Endpoint endpoint_;
   std::string database_;
+  clickhouse::TargetLayout layout_;
 };
 
 // ClickHouseChangeSink borrows its client (tests hand it one); this keeps the client alive.
@@ -42,8 +50,8 @@ class OwningClickHouseSink final : public ChangeSink {
  public:
   OwningClickHouseSink(const config::Config& cfg, CurrentRowFetcher* fetcher, PipelineObserver* observer)
       : client_(std::make_unique<clickhouse::HttpClient>(clickhouse_endpoint(cfg))),
-        sink_(*client_, cfg.clickhouse.database, cfg.batch, fetcher),
-        bulk_(client_->endpoint(), cfg.clickhouse.database) {
+        sink_(*client_, cfg.clickhouse.database, clickhouse_layout(cfg), cfg.batch, fetcher),
+        bulk_(client_->endpoint(), cfg.clickhouse.database, clickhouse_layout(cfg)) {
     sink_.set_observer(observer);
   }
   BulkLoad* bulk_load() override { return &bulk_; }

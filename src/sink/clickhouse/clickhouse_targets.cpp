@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "clickhouse/cluster_check.h"
 #include "clickhouse/target_check.h"
 #include "clickhouse/target_table.h"
 #include "pipeline/clickhouse_endpoint.h"
@@ -40,13 +41,18 @@ std::string trim_newlines(std::string s) {
 
 ClickHouseTargets::ClickHouseTargets(const config::Config& cfg)
     : database_(cfg.clickhouse.database),
+      layout_(pipeline::clickhouse_layout(cfg)),
       client_(pipeline::clickhouse_endpoint(cfg)),
       bootstrap_(in_database(pipeline::clickhouse_endpoint(cfg), "default")) {}
 
 const ch::ServerCapabilities& ClickHouseTargets::type_capabilities() { return bootstrap_.capabilities(); }
 
 std::string ClickHouseTargets::describe() const {
-  return fmt::format("ClickHouse {} database {}", client_.endpoint().describe(), database_);
+  std::string where = fmt::format("ClickHouse {} database {}", client_.endpoint().describe(), database_);
+  if (layout_.clustered()) {
+    where += fmt::format(" on cluster {}{}", layout_.cluster, layout_.distributed ? " (distributed)" : "");
+  }
+  return where;
 }
 
 bool ClickHouseTargets::exists(const std::string& name) {
@@ -60,6 +66,7 @@ ClickHouseTargets::Shapes ClickHouseTargets::read_shapes(std::span<const pipelin
   for (const auto* t : tables) {
     names.push_back(t->target_name);
     names.push_back(ch::current_view_name(*t));
+    if (layout_.distributed) names.push_back(ch::distributed_table_name(*t));
   }
   return ch::read_table_shapes(client_, database_, names);
 }
@@ -69,7 +76,7 @@ std::optional<std::string> ClickHouseTargets::ensure_view(const pipeline::TableS
   const std::string shown = fmt::format("{}.{}", database_, name);
   const auto found = shapes.find(name);
   if (found == shapes.end()) {
-    client_.execute(ch::create_view_if_missing_statement(database_, table));
+    ddl(ch::create_view_if_missing_statement(database_, table, layout_));
     return "created view " + shown;
   }
   const ch::TableShape& view = found->second;
@@ -86,7 +93,7 @@ std::optional<std::string> ClickHouseTargets::ensure_view(const pipeline::TableS
   if (have == want) return std::nullopt;
   spdlog::info("re-creating ClickHouse view {} for the columns of {}", shown, table.qualified_source());
   try {
-    for (const auto& sql : ch::create_view_statements(database_, table, client_.capabilities())) client_.execute(sql);
+    for (const auto& sql : ch::create_view_statements(database_, table, client_.capabilities(), layout_)) ddl(sql);
   } catch (const Error&) {
     // Another process re-created it between our DROP and CREATE: fine if it made this one.
     const auto now = ch::read_table_shapes(client_, database_, {name});
@@ -95,17 +102,49 @@ std::optional<std::string> ClickHouseTargets::ensure_view(const pipeline::TableS
   return fmt::format("re-created view {} (it had the columns {})", shown, fmt::join(have, ", "));
 }
 
+std::optional<std::string> ClickHouseTargets::ensure_distributed(const pipeline::TableSchema& table,
+                                                                 const Shapes& shapes) {
+  const std::string name = ch::distributed_table_name(table);
+  const std::string shown = fmt::format("{}.{}", database_, name);
+  const auto found = shapes.find(name);
+  if (found == shapes.end()) {
+    ddl(ch::create_distributed_statement(database_, table, layout_));
+    return "created Distributed table " + shown;
+  }
+  if (found->second.engine != "Distributed") {
+    throw Error(ErrorKind::Schema,
+                fmt::format("ClickHouse {} is a {} table, not pg2ch's Distributed table over {}.{}", shown,
+                            found->second.engine, database_, table.target_name),
+                fmt::format("with clickhouse.distributed pg2ch writes and reads {} through a Distributed table of "
+                            "that name: rename or drop {} (pg2ch never drops it), then run `pg2ch setup` again",
+                            table.qualified_source(), shown));
+  }
+  if (ch::distributed_table_matches(found->second, table, database_, layout_)) return std::nullopt;
+  // It holds no rows (inserts are synchronous), so re-creating it loses nothing.
+  spdlog::info("re-creating ClickHouse Distributed table {} for the columns and key of {}", shown,
+               table.qualified_source());
+  ddl(ch::drop_statement(database_, name, layout_));
+  ddl(ch::create_distributed_statement(database_, table, layout_));
+  return fmt::format("re-created Distributed table {} (its columns or engine differed: {})", shown,
+                     found->second.engine_full);
+}
+
 SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSchema* const> tables) {
-  bootstrap_.execute(fmt::format("CREATE DATABASE IF NOT EXISTS {}", ch::quote_identifier(database_)));
+  if (layout_.clustered()) {
+    ch::check_cluster_layout(layout_, ch::read_cluster_facts(bootstrap_, layout_.cluster),
+                             bootstrap_.endpoint().describe());
+  }
+  ch::run_ddl(bootstrap_, layout_, ch::create_database_statement(database_, layout_));
   const auto& caps = client_.capabilities();
   Ensured result;
   Shapes shapes = read_shapes(tables);
   for (const auto* t : tables) {
     if (shapes.contains(t->target_name)) continue;
     spdlog::info("creating ClickHouse table {}.{} for {}", database_, t->target_name, t->qualified_source());
-    client_.execute(ch::create_table_statement(database_, *t, caps));
+    ddl(ch::create_table_statement(database_, *t, caps, layout_));
     result.created.push_back(t);
-    result.changes.push_back(fmt::format("created table {}.{}", database_, t->target_name));
+    result.changes.push_back(fmt::format("created table {}.{}{}", database_, t->target_name,
+                                         layout_.clustered() ? " on cluster " + layout_.cluster : ""));
     for (const auto& c : t->target_columns) {
       if (!c.mapping.note.empty()) spdlog::info("{}.{}: {}", t->qualified_source(), c.name, c.mapping.note);
     }
@@ -120,7 +159,13 @@ SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSc
                                                  t->target_name),
                   "check whether another tool drops it, then run `pg2ch setup` again");
     }
-    ch::check_target_table(found->second, *t, database_, caps);
+    ch::check_target_table(found->second, *t, database_, caps, layout_);
+  }
+  // The Distributed tables before the views that read them (a view's SELECT must resolve).
+  if (layout_.distributed) {
+    for (const auto* t : tables) {
+      if (auto change = ensure_distributed(*t, shapes)) result.changes.push_back(std::move(*change));
+    }
   }
   for (const auto* t : tables) {
     if (auto change = ensure_view(*t, shapes)) result.changes.push_back(std::move(*change));
@@ -129,21 +174,23 @@ SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSc
 }
 
 void ClickHouseTargets::truncate(const pipeline::TableSchema& table) {
-  client_.execute(ch::truncate_statement(database_, table));
+  ddl(ch::truncate_statement(database_, table, layout_));
 }
 
 void ClickHouseTargets::drop(const pipeline::TableSchema& table) {
-  for (const std::string& name : {ch::current_view_name(table), table.target_name}) {
-    client_.execute(fmt::format("DROP TABLE IF EXISTS {}.{}", ch::quote_identifier(database_),
-                                ch::quote_identifier(name)));
-  }
+  std::vector<std::string> names{ch::current_view_name(table)};
+  if (layout_.distributed) names.push_back(ch::distributed_table_name(table));
+  names.push_back(table.target_name);
+  for (const auto& name : names) ddl(ch::drop_statement(database_, name, layout_));
 }
 
 SinkTargets::Count ClickHouseTargets::count(const pipeline::TableSchema& table) {
-  if (!exists(table.target_name)) return {.missing = true, .rows = std::nullopt};
+  // Through the Distributed table when there is one: the target on this host holds one shard.
+  const std::string name = ch::read_table_name(layout_, table);
+  if (!exists(name)) return {.missing = true, .rows = std::nullopt};
   const std::string n = trim_newlines(client_.query(fmt::format("SELECT count() FROM {}.{} FINAL WHERE _deleted = 0",
                                                                 ch::quote_identifier(database_),
-                                                                ch::quote_identifier(table.target_name))));
+                                                                ch::quote_identifier(name))));
   return {.missing = false, .rows = std::stoll(n)};
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A ClickHouse sink's targets: per table a ReplacingMergeTree and its `<table>__current` view
-// (clickhouse/target_table.h has the DDL).
+// (clickhouse/target_table.h has the DDL); on a cluster with `distributed` also its
+// <table>__distributed, which like the view holds no rows and is re-created when it differs.
 //
 // ensure() creates what is missing, then checks every table against what pg2ch writes
 // (clickhouse/target_check.h) before any view is touched, so a view is re-created only over a
@@ -11,10 +12,16 @@
 // DROP + CREATE; a CREATE that loses that race to another process is fine when the view the
 // other process made is the one wanted. (Re-creating every view on every start raced exactly
 // so: one process's DROP under another's CREATE failed with "already exists", code 57.)
+//
+// On a cluster (clickhouse.cluster) the layout is checked against system.clusters before any DDL
+// (clickhouse/cluster_check.h), and every statement runs ON CLUSTER through run_ddl, which returns
+// once every host has run it. The checks read the server pg2ch connects to: ON CLUSTER gives every
+// host the same tables, views and Distributed tables.
 #include <map>
 #include <memory>
 #include <string>
 
+#include "clickhouse/ddl_runner.h"
 #include "clickhouse/http_client.h"
 #include "clickhouse/table_shape.h"
 #include "sink/sink_targets.h"
@@ -39,8 +46,12 @@ class ClickHouseTargets final : public SinkTargets {
   Shapes read_shapes(std::span<const pipeline::TableSchema* const> tables);
   // Creates or re-creates the view when its columns differ; a line for `changes` when it did.
   std::optional<std::string> ensure_view(const pipeline::TableSchema& table, const Shapes& shapes);
+  // Creates or re-creates the Distributed table when it differs; a line for `changes` when it did.
+  std::optional<std::string> ensure_distributed(const pipeline::TableSchema& table, const Shapes& shapes);
+  void ddl(const std::string& sql) { pg2ch::clickhouse::run_ddl(client_, layout_, sql); }
 
   std::string database_;
+  pg2ch::clickhouse::TargetLayout layout_;
   pg2ch::clickhouse::HttpClient client_;     // in the configured database
   pg2ch::clickhouse::HttpClient bootstrap_;  // in "default": the configured one may not exist yet
 };

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "clickhouse/tab_separated.h"
 #include "common/error.h"
 
 #include "support/test_database.h"
@@ -25,14 +26,17 @@ inline TableQuery same_columns(const std::string& table, const std::string& colu
 
 // Waits until both sides agree (the pipeline is asynchronous). On timeout the result shows the
 // first rows that differ, so a failing test says what is wrong rather than just "false".
+// `ch_server` is the ClickHouse server to read (a cluster's host); by default the run's own one.
 inline ::testing::AssertionResult wait_equal(TestDatabase& db, const TableQuery& q,
-                                             std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+                                             std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                                             clickhouse::HttpClient* ch_server = nullptr) {
   Rows pg, ch;
   const bool equal = wait_until(
       [&] {
         try {
           pg = db.pg_rows(q.pg_sql);
-          ch = db.ch_rows(q.ch_sql);
+          ch = ch_server ? clickhouse::parse_tab_separated(ch_server->query(q.ch_sql + " FORMAT TabSeparated"))
+                         : db.ch_rows(q.ch_sql);
           return pg == ch;
         } catch (const Error& e) {
           if (e.kind() == ErrorKind::Schema) return false;  // the pipeline has not created the target yet

@@ -162,5 +162,69 @@ TEST(TargetCheck, RefusesPartitionsByNonKeyColumns) {
   expect_refused(s, {"PARTITION BY uses column v, which is not part of the key"}, {"cannot be altered"});
 }
 
+TEST(TargetCheck, OnAClusterOnlyTheReplicatedEngineIsAccepted) {
+  const TargetLayout cluster{.cluster = "events"};
+  TableShape s = created();
+  s.engine = "ReplicatedReplacingMergeTree";
+  // Its own path and replica name are the owner's business; the version column is pg2ch's.
+  s.engine_full = "ReplicatedReplacingMergeTree('/ch/{shard}/custom', '{replica}', _version) ORDER BY (id, `we ird`)";
+  EXPECT_NO_THROW(check_target_table(s, schema(), "shop", caps("18.16.1"), cluster));
+  s = created();  // plain ReplacingMergeTree: each host would keep its rows to itself
+  try {
+    check_target_table(s, schema(), "shop", caps("18.16.1"), cluster);
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("its engine is ReplacingMergeTree on cluster events"), std::string::npos) << what;
+    EXPECT_NE(what.find("pg2ch needs ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/shop/t', '{replica}', "
+                        "_version)"),
+              std::string::npos)
+        << what;
+  }
+  // The fixes it prints must reach every host.
+  s.engine = "ReplicatedReplacingMergeTree";
+  s.engine_full = "ReplicatedReplacingMergeTree('/p', '{replica}', _version) ORDER BY (id, `we ird`)";
+  s.columns.erase(s.columns.begin() + 2);
+  try {
+    check_target_table(s, schema(), "shop", caps("18.16.1"), cluster);
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(e.hint().find("ALTER TABLE `shop`.`t` ON CLUSTER `events` ADD COLUMN `note` Nullable(String)"),
+              std::string::npos)
+        << e.hint();
+  }
+}
+
+// What 18.16 shows for the Distributed table pg2ch creates for schema() on cluster "events".
+TableShape distributed() {
+  TableShape s = created();
+  s.engine = "Distributed";
+  s.engine_full = "Distributed('events', 'shop', 't', cityHash64(id, `we ird`))";
+  s.sorting_key = "";
+  return s;
+}
+
+TEST(TargetCheck, ADistributedTableMatchesOnlyOverThisClusterTargetAndKey) {
+  const TargetLayout cluster{.cluster = "events", .distributed = true};
+  EXPECT_TRUE(distributed_table_matches(distributed(), schema(), "shop", cluster));
+  TableShape s = distributed();
+  s.engine_full = "Distributed(events, shop, t, cityHash64(id, `we ird`))";  // identifiers, as a user may write
+  EXPECT_TRUE(distributed_table_matches(s, schema(), "shop", cluster));
+  EXPECT_FALSE(distributed_table_matches(distributed(), schema(), "shop", {.cluster = "other", .distributed = true}));
+  EXPECT_FALSE(distributed_table_matches(distributed(), schema(), "other_db", cluster));
+  s.engine_full = "Distributed('events', 'shop', 't', cityHash64(id))";  // versions of a key could split
+  EXPECT_FALSE(distributed_table_matches(s, schema(), "shop", cluster));
+  s.engine_full = "Distributed('events', 'shop', 't', rand())";
+  EXPECT_FALSE(distributed_table_matches(s, schema(), "shop", cluster));
+  s.engine_full = "Distributed('events', 'shop', 't')";
+  EXPECT_FALSE(distributed_table_matches(s, schema(), "shop", cluster));
+  s = distributed();
+  s.columns.erase(s.columns.begin() + 2);  // made for the table's old columns
+  EXPECT_FALSE(distributed_table_matches(s, schema(), "shop", cluster));
+  s = distributed();
+  s.engine = "MergeTree";
+  EXPECT_FALSE(distributed_table_matches(s, schema(), "shop", cluster));
+}
+
 }  // namespace
 }  // namespace pg2ch::clickhouse

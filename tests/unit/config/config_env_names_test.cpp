@@ -79,6 +79,8 @@ TEST(ConfigEnvNames, GenericNames) {
                      {"PG2CH_CLICKHOUSE_SECURE", "yes"},
                      {"PG2CH_CLICKHOUSE_COMPRESSION", "zstd"},
                      {"PG2CH_CLICKHOUSE_TIMEOUT", "60"},
+                     {"PG2CH_CLICKHOUSE_CLUSTER", "events-cluster.eu"},
+                     {"PG2CH_CLICKHOUSE_DISTRIBUTED", "yes"},
                      {"PG2CH_BATCH_MAX_ROWS", "500"},
                      {"PG2CH_BATCH_MAX_BYTES", "1048576"},
                      {"PG2CH_BATCH_MAX_DELAY_MS", "250"},
@@ -96,6 +98,8 @@ TEST(ConfigEnvNames, GenericNames) {
   EXPECT_TRUE(c.clickhouse.secure);
   EXPECT_EQ(c.clickhouse.compression, "zstd");
   EXPECT_EQ(c.clickhouse.timeout_s, 60);
+  EXPECT_EQ(c.clickhouse.cluster, "events-cluster.eu");
+  EXPECT_TRUE(c.clickhouse.distributed);
   EXPECT_EQ(c.batch.max_rows, 500u);
   EXPECT_EQ(c.batch.max_bytes, 1048576u);
   EXPECT_EQ(c.batch.max_delay, std::chrono::milliseconds(250));

@@ -99,6 +99,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadValue{"mode", "cdc", "must be one of: logical, poll, notify, outbox, kafka"},
                       BadValue{"clickhouse.compression", "lz4", "auto, none, gzip, zstd"},
                       BadValue{"clickhouse.secure", "maybe", "not a boolean"},
+                      BadValue{"clickhouse.cluster", "my cluster", "is not a cluster name"},
+                      BadValue{"clickhouse.cluster", "1st", "is not a cluster name"},
+                      BadValue{"clickhouse.distributed", "sometimes", "not a boolean"},
                       BadValue{"postgres.sslmode", "sometimes", "verify-full"},
                       BadValue{"logical.slot", "Orders-Slot", "a-z, 0-9 and _"},
                       BadValue{"logical.publication", kTooLongName.c_str(), "1 to 63"},
@@ -119,6 +122,25 @@ TEST(ConfigValidation, BadValueFromTomlNamesFileAndLine) {
   std::string path;
   auto e = toml_error("name = \"ok\"\n\n[batch]\nmax_rows = 0\n", &path);
   EXPECT_TRUE(contains(e.what(), "setting batch.max_rows (from config file " + path + " line 4) = 0")) << e.what();
+}
+
+TEST(ConfigValidation, DistributedNeedsACluster) {
+  auto options = testing::isolated_options();
+  options.cli_overrides["clickhouse.distributed"] = "true";
+  auto e = testing::config_error([&] { load(options); });
+  EXPECT_TRUE(contains(e.what(), "clickhouse.distributed = true needs clickhouse.cluster")) << e.what();
+  EXPECT_FALSE(e.hint().empty());
+
+  options.cli_overrides["clickhouse.cluster"] = "events_cluster";
+  const auto c = load(options);
+  EXPECT_EQ(c.clickhouse.cluster, "events_cluster");
+  EXPECT_TRUE(c.clickhouse.distributed);
+}
+
+TEST(ConfigValidation, NoClusterByDefault) {
+  const auto c = load(testing::isolated_options());
+  EXPECT_EQ(c.clickhouse.cluster, "");
+  EXPECT_FALSE(c.clickhouse.distributed);
 }
 
 TEST(ConfigValidation, UnknownCliKey) {

@@ -122,6 +122,9 @@ TEST(KafkaEngineDdl, KeyFormatAndMissingBrokersAreConfigErrors) {
   cfg = config_for_test();
   cfg.kafka.brokers.clear();
   EXPECT_THROW(kafka_engine_ddl(cfg, t, c), Error);
+  cfg = config_for_test();
+  cfg.clickhouse.cluster = "events";  // the recipe is for one server (docs/clickhouse.md#clusters)
+  EXPECT_THROW(kafka_engine_ddl(cfg, t, c), Error);
 }
 
 TEST(KafkaEngineDdl, ScalarConversionsOn18_16) {
