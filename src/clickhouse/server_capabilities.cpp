@@ -30,6 +30,7 @@ ServerCapabilities ServerCapabilities::from_version(const ServerVersion& v) {
   c.replacing_is_deleted = v.at_least(23, 2);
   c.create_or_replace_view = v.at_least(20, 1);
   c.http_zstd = v.at_least(21, 1);
+  c.insert_deduplication_token = v.at_least(22, 2);
   return c;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "clickhouse/deduplication.h"
 #include "clickhouse/http_client.h"
 
 namespace pg2ch::clickhouse {
@@ -64,9 +65,15 @@ std::string create_table_statement(std::string_view database, const pipeline::Ta
     if (!key.empty()) key += ", ";
     key += quote_identifier(name);
   }
-  return fmt::format("CREATE TABLE IF NOT EXISTS {}{} (\n{}\n) ENGINE = {}\nORDER BY ({})",
+  // Replicated tables keep a deduplication window by default; a plain one needs it set for the
+  // batches' insert_deduplication_token to count (deduplication.h).
+  const std::string settings =
+      caps.insert_deduplication_token && !layout.clustered()
+          ? fmt::format("\nSETTINGS non_replicated_deduplication_window = {}", kDeduplicationWindow)
+          : "";
+  return fmt::format("CREATE TABLE IF NOT EXISTS {}{} (\n{}\n) ENGINE = {}\nORDER BY ({}){}",
                      qualified(database, table.target_name), on_cluster(layout), column_definitions(table),
-                     engine_clause(caps, layout, database, table.target_name), key);
+                     engine_clause(caps, layout, database, table.target_name), key, settings);
 }
 
 std::string create_distributed_statement(std::string_view database, const pipeline::TableSchema& table,

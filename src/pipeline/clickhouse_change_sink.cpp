@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "clickhouse/ddl_runner.h"
+#include "clickhouse/deduplication.h"
 #include "clickhouse/target_table.h"
 
 namespace pg2ch::pipeline {
@@ -30,7 +31,9 @@ ClickHouseChangeSink::Batch& ClickHouseChangeSink::batch_for(const TableSchema& 
 
 void ClickHouseChangeSink::begin_transaction() { acks_.begin(); }
 
-void ClickHouseChangeSink::note_appended(Batch& b) {
+void ClickHouseChangeSink::note_appended(Batch& b, std::uint64_t version) {
+  b.lowest_version = std::min(b.lowest_version, version);
+  b.highest_version = std::max(b.highest_version, version);
   if (b.first_seq == AckTracker::kNothingPending) {
     b.first_seq = acks_.current_seq();
     b.first_at = Clock::now();
@@ -45,7 +48,7 @@ void ClickHouseChangeSink::note_appended(Batch& b) {
 void ClickHouseChangeSink::insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) {
   Batch& b = batch_for(table);
   b.encoder.encode_row(row, version, b.body);
-  note_appended(b);
+  note_appended(b, version);
 }
 
 void ClickHouseChangeSink::update(const TableSchema& table, std::span<const ValueRef> old_row,
@@ -54,11 +57,11 @@ void ClickHouseChangeSink::update(const TableSchema& table, std::span<const Valu
   // A changed key moves the row: the old key must disappear at this version.
   if (!old_row.empty() && !same_key(table, old_row, new_row)) {
     b.encoder.encode_delete(old_row, version, b.body);
-    note_appended(b);
+    note_appended(b, version);
   }
   if (!has_unchanged_toast(new_row)) {
     b.encoder.encode_row(new_row, version, b.body);
-    note_appended(b);
+    note_appended(b, version);
     return;
   }
   // REPLICA IDENTITY FULL sends the whole old row, detoasted: take the values from it. (With a
@@ -80,13 +83,13 @@ void ClickHouseChangeSink::update(const TableSchema& table, std::span<const Valu
   } else {
     b.toast_rows.push_back({std::move(owned), version});
   }
-  note_appended(b);
+  note_appended(b, version);
 }
 
 void ClickHouseChangeSink::remove(const TableSchema& table, std::span<const ValueRef> old_row, std::uint64_t version) {
   Batch& b = batch_for(table);
   b.encoder.encode_delete(old_row, version, b.body);
-  note_appended(b);
+  note_appended(b, version);
 }
 
 void ClickHouseChangeSink::truncate(const TableSchema& table) {
@@ -140,6 +143,8 @@ void ClickHouseChangeSink::discard(const TableSchema& table) {
   b.body.clear();
   b.toast_rows.clear();
   b.rows = 0;
+  b.lowest_version = UINT64_MAX;
+  b.highest_version = 0;
   b.first_seq = AckTracker::kNothingPending;
   advance_acks();
 }
@@ -176,7 +181,12 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   if (!b.toast_rows.empty()) resolve_toast(b);
   const std::string what = fmt::format("insert of {} rows into {}.{}", b.rows, database_, b.schema->target_name);
   const auto started = Clock::now();
-  with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view(), insert_settings_); });
+  std::map<std::string, std::string> settings = insert_settings_;
+  if (client_.capabilities().insert_deduplication_token) {
+    settings["insert_deduplication_token"] =
+        clickhouse::deduplication_token(b.lowest_version, b.highest_version, b.rows, b.body.view());
+  }
+  with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view(), settings); });
   if (observer_) observer_->written(*b.schema, b.rows, b.body.size(), Clock::now() - started);
   stats_.rows_written += b.rows;
   stats_.bytes_written += b.body.size();
@@ -184,6 +194,8 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   spdlog::debug("flushed {} rows ({} bytes) into {}", b.rows, b.body.size(), b.schema->target_name);
   b.body.clear();
   b.rows = 0;
+  b.lowest_version = UINT64_MAX;
+  b.highest_version = 0;
   b.first_seq = AckTracker::kNothingPending;
 }
 

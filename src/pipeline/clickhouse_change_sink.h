@@ -2,6 +2,9 @@
 // ChangeSink that writes to ClickHouse: per-table RowBinary batches, flushed by rows, bytes or
 // age, each flush one INSERT; durable positions tracked by AckTracker.
 //
+// Each INSERT carries a deduplication token where the server takes one (clickhouse/deduplication.h),
+// so a batch sent again after a lost answer or a crash is written once.
+//
 // Memory stays bounded for any transaction size: a batch is flushed when it reaches
 // max_rows/max_bytes even mid-transaction (the rows are committed at the source already —
 // pgoutput only sends committed transactions — and re-delivery after a crash rewrites the same
@@ -12,6 +15,7 @@
 // key is still ahead in the stream and will supersede this version; so the final state is
 // exact, and only superseded intermediate versions may carry the newer value.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,6 +70,9 @@ class ClickHouseChangeSink final : public ChangeSink {
     std::string insert_prefix;
     ByteBuffer body;
     std::size_t rows = 0;
+    // The batch's lowest and highest _version: its source positions, for the deduplication token.
+    std::uint64_t lowest_version = UINT64_MAX;
+    std::uint64_t highest_version = 0;
     std::uint64_t first_seq = AckTracker::kNothingPending;
     Clock::time_point first_at{};
     struct ToastRow {
@@ -76,7 +83,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   };
 
   Batch& batch_for(const TableSchema& table);
-  void note_appended(Batch& b);
+  void note_appended(Batch& b, std::uint64_t version);
   void flush_batch(Batch& b);
   void resolve_toast(Batch& b);
   void advance_acks();

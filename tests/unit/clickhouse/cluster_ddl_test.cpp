@@ -46,6 +46,11 @@ TEST(ClusterDdl, WithoutAClusterTheStatementsAreUnchanged) {
             "CREATE TABLE IF NOT EXISTS `shop`.`orders` (\n    `tenant` Int32,\n    `id` Int64,\n"
             "    `note` Nullable(String),\n    _version UInt64,\n    _deleted UInt8\n) "
             "ENGINE = ReplacingMergeTree(_version)\nORDER BY (`tenant`, `id`)");
+  // Servers that take a deduplication token get the window that makes it count (deduplication.h);
+  // replicated tables have one by default.
+  EXPECT_TRUE(create_table_statement("shop", t, caps("24.8.1"), kOneServer)
+                  .ends_with("ORDER BY (`tenant`, `id`)\nSETTINGS non_replicated_deduplication_window = 1000"));
+  EXPECT_TRUE(create_table_statement("shop", t, caps("24.8.1"), kReplicated).ends_with("ORDER BY (`tenant`, `id`)"));
   EXPECT_EQ(truncate_statement("shop", t, kOneServer), "TRUNCATE TABLE `shop`.`orders`");
   EXPECT_EQ(insert_statement("shop", t, kOneServer),
             "INSERT INTO `shop`.`orders` (`tenant`, `id`, `note`, _version, _deleted) FORMAT RowBinary");

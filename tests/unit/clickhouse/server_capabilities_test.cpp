@@ -44,6 +44,7 @@ TEST(ClickHouseCapabilities, Debian1816HasNoneOfTheNewFeatures) {
   EXPECT_FALSE(c.replacing_is_deleted);
   EXPECT_FALSE(c.create_or_replace_view);
   EXPECT_FALSE(c.http_zstd);
+  EXPECT_FALSE(c.insert_deduplication_token);
 }
 
 TEST(ClickHouseCapabilities, ThresholdsSwitchExactlyAtTheirRelease) {
@@ -61,6 +62,8 @@ TEST(ClickHouseCapabilities, ThresholdsSwitchExactlyAtTheirRelease) {
   EXPECT_TRUE(at("22.1.1").decimal256);
   EXPECT_FALSE(at("23.1.1").replacing_is_deleted);
   EXPECT_TRUE(at("23.2.1").replacing_is_deleted);
+  EXPECT_FALSE(at("22.1.3").insert_deduplication_token);
+  EXPECT_TRUE(at("22.2.1").insert_deduplication_token);
 }
 
 }  // namespace

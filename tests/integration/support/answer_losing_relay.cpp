@@ -1,0 +1,48 @@
+#include "support/answer_losing_relay.h"
+
+#include <httplib.h>
+
+#include <stdexcept>
+
+namespace pg2ch::test {
+
+AnswerLosingRelay::AnswerLosingRelay(int clickhouse_port)
+    : clickhouse_port_(clickhouse_port), server_(std::make_unique<httplib::Server>()) {
+  auto relay = [this](const httplib::Request& req, httplib::Response& res) {
+    httplib::Client clickhouse("127.0.0.1", clickhouse_port_);
+    clickhouse.set_read_timeout(300, 0);
+    httplib::Headers headers;
+    for (const char* name : {"Authorization", "X-ClickHouse-User", "X-ClickHouse-Key"})
+      if (req.has_header(name)) headers.emplace(name, req.get_header_value(name));
+    // cpp-httplib has already decoded a gzip body; a zstd one passes as it came.
+    if (req.get_header_value("Content-Encoding") == "zstd") headers.emplace("Content-Encoding", "zstd");
+    const std::string type = req.has_header("Content-Type") ? req.get_header_value("Content-Type") : "text/plain";
+    auto answer = clickhouse.Post(req.target, headers, req.body, type);
+    if (!answer) {
+      res.status = 502;
+      return;
+    }
+    const bool insert_with_rows = !req.body.empty() && req.get_param_value("query").starts_with("INSERT");
+    if (insert_with_rows && answer->status == 200 && armed_.exchange(false)) {
+      ++lost_;
+      res.status = 502;
+      return;
+    }
+    res.status = answer->status;
+    if (answer->has_header("X-ClickHouse-Exception-Code"))
+      res.set_header("X-ClickHouse-Exception-Code", answer->get_header_value("X-ClickHouse-Exception-Code"));
+    res.set_content(answer->body, "text/plain");
+  };
+  server_->Get("/", relay);
+  server_->Post("/", relay);
+  port_ = server_->bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("AnswerLosingRelay: cannot listen on 127.0.0.1");
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+}
+
+AnswerLosingRelay::~AnswerLosingRelay() {
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace pg2ch::test
