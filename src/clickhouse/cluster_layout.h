@@ -32,6 +32,7 @@ namespace pg2ch::clickhouse {
 struct TargetLayout {
   std::string cluster;       // <remote_servers> name; empty: one server (no ON CLUSTER, no ZooKeeper)
   bool distributed = false;  // with a cluster: also a Distributed table, used for inserts and reads
+  int purge_deleted_after_s = 0;  // > 0: targets purge deleted rows in merges (target_table.h)
 
   bool clustered() const { return !cluster.empty(); }
 };

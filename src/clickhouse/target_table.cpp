@@ -1,6 +1,7 @@
 #include "clickhouse/target_table.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "clickhouse/deduplication.h"
 #include "clickhouse/http_client.h"
@@ -65,15 +66,58 @@ std::string create_table_statement(std::string_view database, const pipeline::Ta
     if (!key.empty()) key += ", ";
     key += quote_identifier(name);
   }
-  // Replicated tables keep a deduplication window by default; a plain one needs it set for the
-  // batches' insert_deduplication_token to count (deduplication.h).
-  const std::string settings =
-      caps.insert_deduplication_token && !layout.clustered()
-          ? fmt::format("\nSETTINGS non_replicated_deduplication_window = {}", kDeduplicationWindow)
-          : "";
+  const auto listed = table_settings(caps, layout);
+  const std::string settings = listed.empty() ? "" : fmt::format("\nSETTINGS {}", fmt::join(listed, ", "));
   return fmt::format("CREATE TABLE IF NOT EXISTS {}{} (\n{}\n) ENGINE = {}\nORDER BY ({}){}",
                      qualified(database, table.target_name), on_cluster(layout), column_definitions(table),
                      engine_clause(caps, layout, database, table.target_name), key, settings);
+}
+
+namespace {
+
+// The settings that make merges purge deleted rows, and their values for `after_s`.
+std::vector<std::pair<std::string, std::string>> purge_settings(int after_s) {
+  return {{"allow_experimental_replacing_merge_with_cleanup", "1"},
+          {"enable_replacing_merge_with_cleanup_for_min_age_to_force_merge", "1"},
+          {"min_age_to_force_merge_on_partition_only", "1"},
+          {"min_age_to_force_merge_seconds", std::to_string(after_s)}};
+}
+
+}  // namespace
+
+std::vector<std::string> table_settings(const ServerCapabilities& caps, const TargetLayout& layout) {
+  std::vector<std::string> settings;
+  // Replicated tables keep a deduplication window by default; a plain one needs it set for the
+  // batches' insert_deduplication_token to count (deduplication.h).
+  if (caps.insert_deduplication_token && !layout.clustered())
+    settings.push_back(fmt::format("non_replicated_deduplication_window = {}", kDeduplicationWindow));
+  if (layout.purge_deleted_after_s > 0)
+    for (const auto& [name, value] : purge_settings(layout.purge_deleted_after_s)) settings.push_back(name + " = " + value);
+  return settings;
+}
+
+std::vector<std::string> purge_settings_missing(HttpClient& client, const TargetLayout& layout) {
+  if (layout.purge_deleted_after_s <= 0) return {};
+  std::vector<std::string> missing;
+  for (const auto& [name, _] : purge_settings(layout.purge_deleted_after_s)) {
+    const std::string found =
+        client.query(fmt::format("SELECT count() FROM system.merge_tree_settings WHERE name = {}", quote_string(name)));
+    if (found.empty() || found[0] == '0') missing.push_back(name);
+  }
+  return missing;
+}
+
+std::string purge_settings_alter(std::string_view database, const pipeline::TableSchema& table,
+                                 const TargetLayout& layout, std::string_view engine_full) {
+  if (layout.purge_deleted_after_s <= 0) return "";
+  std::vector<std::string> changes;
+  for (const auto& [name, value] : purge_settings(layout.purge_deleted_after_s)) {
+    const std::string wanted = name + " = " + value;
+    if (engine_full.find(wanted) == std::string_view::npos) changes.push_back(wanted);
+  }
+  if (changes.empty()) return "";
+  return fmt::format("ALTER TABLE {}{} MODIFY SETTING {}", qualified(database, table.target_name),
+                     on_cluster(layout), fmt::join(changes, ", "));
 }
 
 std::string create_distributed_statement(std::string_view database, const pipeline::TableSchema& table,

@@ -17,6 +17,8 @@
 
 namespace pg2ch::clickhouse {
 
+class HttpClient;
+
 // The ClickHouse types of the bookkeeping columns (pipeline::kVersionColumn, kDeletedColumn).
 inline constexpr const char* kVersionType = "UInt64";
 inline constexpr const char* kDeletedType = "UInt8";
@@ -28,6 +30,19 @@ std::string create_table_statement(std::string_view database, const pipeline::Ta
 // cluster "ReplicatedReplacingMergeTree('<path of database.table>', '{replica}', _version...)".
 std::string engine_clause(const ServerCapabilities& caps, const TargetLayout& layout, std::string_view database,
                           std::string_view table_name);
+// The table-level settings pg2ch's targets carry ("name = value"): the deduplication window
+// (deduplication.h) and, with layout.purge_deleted_after_s, the merges that purge deleted rows:
+// parts older than that are merged down to one per partition with CLEANUP, which drops every
+// row whose newest version has _deleted = 1 (ClickHouse 23.12+ settings; see
+// purge_settings_missing).
+std::vector<std::string> table_settings(const ServerCapabilities& caps, const TargetLayout& layout);
+// The purge settings this server does not know, from system.merge_tree_settings: purging needs
+// all of them. Empty when nothing is missing or layout does not ask for purging.
+std::vector<std::string> purge_settings_missing(HttpClient& client, const TargetLayout& layout);
+// "ALTER TABLE ... MODIFY SETTING ..." giving an existing target the purge settings, or "" when its
+// engine_full (system.tables) shows them already or the layout does not purge.
+std::string purge_settings_alter(std::string_view database, const pipeline::TableSchema& table,
+                                 const TargetLayout& layout, std::string_view engine_full);
 // With layout.distributed: the Distributed table over every shard's target, sharded by the key.
 std::string create_distributed_statement(std::string_view database, const pipeline::TableSchema& table,
                                          const TargetLayout& layout);

@@ -45,6 +45,10 @@ struct ClickHouseConfig {
   // With a cluster of several shards: also a Distributed table per target, sharded by the key's
   // hash, which pg2ch inserts into (synchronously) and the __current view reads.
   bool distributed = false;
+  // > 0: ClickHouse's own merges purge deleted rows (and the versions they replace) from parts older
+  // than this many seconds (docs/clickhouse.md, "Purging deleted rows"). 0: deleted rows stay,
+  // filtered by the view (the default, any server).
+  int purge_deleted_after_s = 0;
   std::string describe() const;         // "user@host:port/db"
 };
 

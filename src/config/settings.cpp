@@ -85,6 +85,12 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.clickhouse.cluster = cluster_name(str(v)); }},
     {"clickhouse.distributed", Type::Boolean, false,
      [](Config& c, const Value& v) { c.clickhouse.distributed = flag(v); }},
+    {"clickhouse.purge_deleted_after", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.clickhouse.purge_deleted_after_s = static_cast<int>(
+           in_range(num(v), 0, 31536000,
+                    "set seconds after which ClickHouse's merges purge deleted rows, e.g. 86400 (0 keeps them)"));
+     }},
 
     {"batch.max_rows", Type::Integer, false,
      [](Config& c, const Value& v) {

@@ -17,7 +17,9 @@ clickhouse::Endpoint clickhouse_endpoint(const config::Config& cfg) {
 }
 
 clickhouse::TargetLayout clickhouse_layout(const config::Config& cfg) {
-  return {.cluster = cfg.clickhouse.cluster, .distributed = cfg.clickhouse.distributed};
+  return {.cluster = cfg.clickhouse.cluster,
+          .distributed = cfg.clickhouse.distributed,
+          .purge_deleted_after_s = cfg.clickhouse.purge_deleted_after_s};
 }
 
 }  // namespace pg2ch::pipeline

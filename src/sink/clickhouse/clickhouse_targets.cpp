@@ -134,8 +134,15 @@ SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSc
     ch::check_cluster_layout(layout_, ch::read_cluster_facts(bootstrap_, layout_.cluster),
                              bootstrap_.endpoint().describe());
   }
-  ch::run_ddl(bootstrap_, layout_, ch::create_database_statement(database_, layout_));
   const auto& caps = client_.capabilities();
+  if (const auto missing = ch::purge_settings_missing(client_, layout_); !missing.empty()) {
+    throw Error(ErrorKind::Config,
+                fmt::format("clickhouse.purge_deleted_after needs merges that purge deleted rows (ClickHouse 23.12 and "
+                            "later); ClickHouse {} lacks the table setting(s) {}",
+                            caps.version.text, fmt::join(missing, ", ")),
+                "set clickhouse.purge_deleted_after = 0 (deleted rows stay, filtered by the view), or upgrade ClickHouse");
+  }
+  ch::run_ddl(bootstrap_, layout_, ch::create_database_statement(database_, layout_));
   Ensured result;
   Shapes shapes = read_shapes(tables);
   for (const auto* t : tables) {
@@ -160,6 +167,10 @@ SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSc
                   "check whether another tool drops it, then run `pg2ch setup` again");
     }
     ch::check_target_table(found->second, *t, database_, caps, layout_);
+    if (const auto alter = ch::purge_settings_alter(database_, *t, layout_, found->second.engine_full); !alter.empty()) {
+      ddl(alter);
+      result.changes.push_back(fmt::format("set the settings that purge deleted rows on {}.{}", database_, t->target_name));
+    }
   }
   // The Distributed tables before the views that read them (a view's SELECT must resolve).
   if (layout_.distributed) {
