@@ -134,6 +134,8 @@ SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSc
     ch::check_cluster_layout(layout_, ch::read_cluster_facts(bootstrap_, layout_.cluster),
                              bootstrap_.endpoint().describe());
   }
+  // client_ names the target database: asked only once it exists.
+  ch::run_ddl(bootstrap_, layout_, ch::create_database_statement(database_, layout_));
   const auto& caps = client_.capabilities();
   if (const auto missing = ch::purge_settings_missing(client_, layout_); !missing.empty()) {
     throw Error(ErrorKind::Config,
@@ -142,7 +144,6 @@ SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSc
                             caps.version.text, fmt::join(missing, ", ")),
                 "set clickhouse.purge_deleted_after = 0 (deleted rows stay, filtered by the view), or upgrade ClickHouse");
   }
-  ch::run_ddl(bootstrap_, layout_, ch::create_database_statement(database_, layout_));
   Ensured result;
   Shapes shapes = read_shapes(tables);
   for (const auto* t : tables) {
