@@ -16,6 +16,7 @@
 # ZooKeeper is Debian's `zookeeper` package (3.8) run as a standalone server with the JVM on the
 # image; nothing of /etc/zookeeper is used. The configs use only keys ClickHouse 18.16 knows.
 set -euo pipefail
+source "$(dirname "$0")/lib/pid-file.sh"
 
 CH_SERVER=${CH_SERVER:-clickhouse-server}
 ZK_JAR=${ZK_JAR:-/usr/share/java/zookeeper.jar}
@@ -51,27 +52,6 @@ free_ports() {
       print "$p\n";
     }
     exit(@held == $count ? 0 : 1)' "$count" "$@" || die "no free TCP ports found"
-}
-
-pid_of() {
-  local pid
-  [ -f "$1" ] || return 1
-  pid=$(cat "$1")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
-
-# SIGTERM, then SIGKILL after 30 s.
-stop_pid_file() {
-  local pid
-  if pid=$(pid_of "$1"); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
 }
 
 zk_serves() {
@@ -110,7 +90,7 @@ EOF
     kill -0 "$pid" 2>/dev/null || { rm -f "$DIR/zookeeper.pid"; return 1; }
     sleep 0.1
   done
-  stop_pid_file "$DIR/zookeeper.pid"
+  stop_pid_file "$DIR/zookeeper.pid" || true
   return 1
 }
 
@@ -221,9 +201,9 @@ ddl_workers_alive() {
 }
 
 stop_all() {
-  stop_pid_file "$DIR/ch1.pid"
-  stop_pid_file "$DIR/ch2.pid"
-  stop_pid_file "$DIR/zookeeper.pid"
+  stop_pid_file "$DIR/ch1.pid" || true
+  stop_pid_file "$DIR/ch2.pid" || true
+  stop_pid_file "$DIR/zookeeper.pid" || true
 }
 
 # One attempt with fresh ports; non-zero when a port was taken meanwhile or a server died.

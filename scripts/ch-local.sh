@@ -9,6 +9,7 @@
 # need real credentials (auth failures, passwords in configs). Both see every database.
 # The config uses only keys Debian's 18.16 understands and newer servers still accept.
 set -euo pipefail
+source "$(dirname "$0")/lib/pid-file.sh"
 
 CH_SERVER=${CH_SERVER:-clickhouse-server}
 CH_USER_NAME=pg2ch
@@ -37,12 +38,7 @@ free_port() {
     exit 1' "$@" || die "no free TCP port found"
 }
 
-server_pid() {
-  local pid
-  [ -f "$DIR/clickhouse.pid" ] || return 1
-  pid=$(cat "$DIR/clickhouse.pid")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
+server_pid() { pid_of "$DIR/clickhouse.pid"; }
 
 answers() {
   [ "$(curl -sf --max-time 2 "http://127.0.0.1:$1/?query=SELECT%201" 2>/dev/null)" = 1 ]
@@ -146,20 +142,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local pid
-  if ! pid=$(server_pid); then
-    rm -f "$DIR/clickhouse.pid"
-    echo "ch-local: not running"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$DIR/clickhouse.pid"
-  echo "ch-local: stopped"
+  if stop_pid_file "$DIR/clickhouse.pid"; then echo "ch-local: stopped"; else echo "ch-local: not running"; fi
 }
 
 cmd_env() {

@@ -11,6 +11,7 @@
 # CHDB_FRONT names the front binary (default: the build tree's). Users as in ch-local.sh:
 # `default` without a password and `pg2ch` / `pg2ch_secret`.
 set -euo pipefail
+source "$(dirname "$0")/lib/pid-file.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CHDB_FRONT=${CHDB_FRONT:-$ROOT/build/tests/fixtures/chdb_http_front/chdb_http_front}
@@ -25,12 +26,7 @@ die() {
   exit 1
 }
 
-front_pid() {
-  local pid
-  [ -f "$DIR/front.pid" ] || return 1
-  pid=$(cat "$DIR/front.pid")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
+front_pid() { pid_of "$DIR/front.pid"; }
 
 answers() {
   [ "$(curl -sf --max-time 2 "http://127.0.0.1:$1/?query=SELECT%201" 2>/dev/null)" = 1 ]
@@ -65,20 +61,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local pid
-  if ! pid=$(front_pid); then
-    rm -f "$DIR/front.pid"
-    echo "chdb-local: not running"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$DIR/front.pid"
-  echo "chdb-local: stopped"
+  if stop_pid_file "$DIR/front.pid"; then echo "chdb-local: stopped"; else echo "chdb-local: not running"; fi
 }
 
 cmd_env() {

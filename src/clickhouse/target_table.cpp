@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <set>
+
 #include "clickhouse/deduplication.h"
 #include "clickhouse/http_client.h"
+#include "clickhouse/tab_separated.h"
 
 namespace pg2ch::clickhouse {
 
@@ -98,12 +101,16 @@ std::vector<std::string> table_settings(const ServerCapabilities& caps, const Ta
 
 std::vector<std::string> purge_settings_missing(HttpClient& client, const TargetLayout& layout) {
   if (layout.purge_deleted_after_s <= 0) return {};
+  const auto settings = purge_settings(layout.purge_deleted_after_s);
+  std::vector<std::string> names;
+  for (const auto& [name, _] : settings) names.push_back(quote_string(name));
+  std::set<std::string> known;
+  for (auto& row : parse_tab_separated(client.query(fmt::format(
+           "SELECT name FROM system.merge_tree_settings WHERE name IN ({})", fmt::join(names, ", ")))))
+    known.insert(std::move(row.at(0)));
   std::vector<std::string> missing;
-  for (const auto& [name, _] : purge_settings(layout.purge_deleted_after_s)) {
-    const std::string found =
-        client.query(fmt::format("SELECT count() FROM system.merge_tree_settings WHERE name = {}", quote_string(name)));
-    if (found.empty() || found[0] == '0') missing.push_back(name);
-  }
+  for (const auto& [name, _] : settings)
+    if (!known.contains(name)) missing.push_back(name);
   return missing;
 }
 

@@ -139,13 +139,7 @@ void ClickHouseChangeSink::flush() {
 void ClickHouseChangeSink::discard(const TableSchema& table) {
   auto it = batches_.find(&table);
   if (it == batches_.end()) return;
-  Batch& b = *it->second;
-  b.body.clear();
-  b.toast_rows.clear();
-  b.rows = 0;
-  b.lowest_version = UINT64_MAX;
-  b.highest_version = 0;
-  b.first_seq = AckTracker::kNothingPending;
+  it->second->clear();
   advance_acks();
 }
 
@@ -181,22 +175,17 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   if (!b.toast_rows.empty()) resolve_toast(b);
   const std::string what = fmt::format("insert of {} rows into {}.{}", b.rows, database_, b.schema->target_name);
   const auto started = Clock::now();
-  std::map<std::string, std::string> settings = insert_settings_;
   if (client_.capabilities().insert_deduplication_token) {
-    settings["insert_deduplication_token"] =
+    insert_settings_["insert_deduplication_token"] =
         clickhouse::deduplication_token(b.lowest_version, b.highest_version, b.rows, b.body.view());
   }
-  with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view(), settings); });
+  with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view(), insert_settings_); });
   if (observer_) observer_->written(*b.schema, b.rows, b.body.size(), Clock::now() - started);
   stats_.rows_written += b.rows;
   stats_.bytes_written += b.body.size();
   ++stats_.inserts;
   spdlog::debug("flushed {} rows ({} bytes) into {}", b.rows, b.body.size(), b.schema->target_name);
-  b.body.clear();
-  b.rows = 0;
-  b.lowest_version = UINT64_MAX;
-  b.highest_version = 0;
-  b.first_seq = AckTracker::kNothingPending;
+  b.clear();
 }
 
 void ClickHouseChangeSink::advance_acks() {

@@ -65,6 +65,15 @@ class ClickHouseChangeSink final : public ChangeSink {
  private:
   struct Batch {
     explicit Batch(const TableSchema& s) : schema(&s), encoder(s) {}
+    // Empty again, keeping the body's capacity.
+    void clear() {
+      body.clear();
+      toast_rows.clear();
+      rows = 0;
+      lowest_version = UINT64_MAX;
+      highest_version = 0;
+      first_seq = AckTracker::kNothingPending;
+    }
     const TableSchema* schema;
     RowEncoder encoder;
     std::string insert_prefix;
@@ -91,6 +100,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   clickhouse::HttpClient& client_;
   std::string database_;
   clickhouse::TargetLayout layout_;
+  // The layout's insert settings, plus each batch's deduplication token (rewritten per flush).
   std::map<std::string, std::string> insert_settings_;
   config::BatchConfig limits_;
   CurrentRowFetcher* toast_fetcher_;

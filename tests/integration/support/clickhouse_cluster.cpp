@@ -1,42 +1,20 @@
 #include "support/clickhouse_cluster.h"
 
 #include <iostream>
-#include <sstream>
 #include <stdexcept>
 
-#include "support/command.h"
-
 namespace pg2ch::test {
-namespace {
-
-std::map<std::string, std::string> parse_exports(const std::string& text) {
-  std::map<std::string, std::string> vars;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with("export ")) continue;
-    const auto eq = line.find('=');
-    if (eq != std::string::npos) vars[line.substr(7, eq - 7)] = line.substr(eq + 1);
-  }
-  return vars;
-}
-
-}  // namespace
 
 const char* shape_name(ClickHouseCluster::Shape shape) {
   return shape == ClickHouseCluster::Shape::TwoShards ? "2x1" : "1x2";
 }
 
 ClickHouseCluster::ClickHouseCluster(Shape shape, std::filesystem::path dir)
-    : shape_(shape), dir_(std::move(dir)), script_(std::string(PG2CH_SOURCE_DIR) + "/scripts/ch-cluster-local.sh") {
+    : shape_(shape), dir_(std::move(dir)), script_("ch-cluster-local.sh", dir_, {shape_name(shape)}) {
   std::filesystem::create_directories(dir_);
   // Armed before starting, so a crash half-way through start-up still stops what came up.
-  guardian_ = ExitGuardian({{"/bin/bash", script_, "stop", dir_.string()}}, dir_ / "exit-guardian.log");
-  const auto started = run_command({"/bin/bash", script_, "start", dir_.string(), shape_name(shape)});
-  if (started.exit_code != 0) throw std::runtime_error("ch-cluster-local.sh start failed:\n" + started.output);
-  const auto env = run_command({"/bin/bash", script_, "env", dir_.string()});
-  if (env.exit_code != 0) throw std::runtime_error("ch-cluster-local.sh env failed:\n" + env.output);
-  const auto vars = parse_exports(env.output);
+  guardian_ = ExitGuardian({script_.stop_command()}, dir_ / "exit-guardian.log");
+  const auto vars = script_.start();
   name_ = vars.at("CH_CLUSTER_NAME");
   http_ports_[0] = std::stoi(vars.at("CH_CLUSTER_HTTP_PORT_1"));
   http_ports_[1] = std::stoi(vars.at("CH_CLUSTER_HTTP_PORT_2"));
@@ -45,8 +23,7 @@ ClickHouseCluster::ClickHouseCluster(Shape shape, std::filesystem::path dir)
 }
 
 ClickHouseCluster::~ClickHouseCluster() {
-  const auto stopped = run_command({"/bin/bash", script_, "stop", dir_.string()});
-  if (stopped.exit_code != 0) std::cerr << "stopping the test cluster failed:\n" << stopped.output;
+  if (auto failure = script_.stop(); !failure.empty()) std::cerr << "stopping the test cluster failed:\n" << failure;
 }
 
 clickhouse::Endpoint ClickHouseCluster::endpoint(std::size_t host, const std::string& database) const {

@@ -13,6 +13,7 @@
 #include "clickhouse/http_client.h"
 #include "config/config.h"
 #include "support/exit_guardian.h"
+#include "support/local_server.h"
 
 namespace pg2ch::test {
 
@@ -43,7 +44,7 @@ class ClickHouseCluster {
  private:
   Shape shape_;
   std::filesystem::path dir_;
-  std::string script_;
+  LocalServer script_;
   std::string name_;
   int http_ports_[kHosts] = {0, 0};
   ExitGuardian guardian_;

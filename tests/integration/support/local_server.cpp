@@ -24,8 +24,10 @@ std::map<std::string, std::string> parse_exports(const std::string& text) {
 
 }  // namespace
 
-LocalServer::LocalServer(std::string script, std::filesystem::path dir)
-    : script_path_(std::string(PG2CH_SOURCE_DIR) + "/scripts/" + script), dir_(std::move(dir)) {}
+LocalServer::LocalServer(std::string script, std::filesystem::path dir, std::vector<std::string> start_args)
+    : script_path_(std::string(PG2CH_SOURCE_DIR) + "/scripts/" + script),
+      dir_(std::move(dir)),
+      start_args_(std::move(start_args)) {}
 
 std::vector<std::string> LocalServer::command(const std::string& verb) const {
   return {"/bin/bash", script_path_, verb, dir_.string()};
@@ -34,7 +36,9 @@ std::vector<std::string> LocalServer::command(const std::string& verb) const {
 std::vector<std::string> LocalServer::stop_command() const { return command("stop"); }
 
 std::map<std::string, std::string> LocalServer::start() {
-  auto started = run_command(command("start"));
+  auto start = command("start");
+  start.insert(start.end(), start_args_.begin(), start_args_.end());
+  auto started = run_command(start);
   if (started.exit_code != 0)
     throw std::runtime_error(script_path_ + " start " + dir_.string() + " failed:\n" + started.output);
   auto env = run_command(command("env"));

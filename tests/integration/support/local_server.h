@@ -9,8 +9,9 @@ namespace pg2ch::test {
 
 class LocalServer {
  public:
-  // `script` is e.g. "pg-local.sh", found in PG2CH_SOURCE_DIR/scripts.
-  LocalServer(std::string script, std::filesystem::path dir);
+  // `script` is e.g. "pg-local.sh", found in PG2CH_SOURCE_DIR/scripts; `start_args` follow
+  // `start DIR` (ch-cluster-local.sh's shape).
+  LocalServer(std::string script, std::filesystem::path dir, std::vector<std::string> start_args = {});
 
   // Starts the server and returns the variables its `env` command prints (PG_PORT, CH_PORT, ...).
   // Throws std::runtime_error with the script's output when it fails.
@@ -24,6 +25,7 @@ class LocalServer {
 
   std::string script_path_;
   std::filesystem::path dir_;
+  std::vector<std::string> start_args_;
 };
 
 }  // namespace pg2ch::test
