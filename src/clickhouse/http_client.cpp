@@ -142,8 +142,31 @@ struct HttpClient::Impl {
     // A server that rejects a statement may answer and close before the body is fully sent;
     // its answer explains the failure better than the broken pipe does.
     if (rc != CURLE_OK && !(status >= 400 && !response.empty())) throw scrubbed(curl_error(rc, errbuf, where));
-    if (status == 200) return;
-    throw scrubbed(server_error(status, exception_code_header(), response, where));
+    if (status != 200) throw scrubbed(server_error(status, exception_code_header(), response, where));
+    // A 200 is not yet a success: ClickHouse that fails after it has started answering, and a
+    // proxy that relays a failure as 200, put the exception in the header or at the body's end.
+    if (const int code = exception_code_header(); code != 0 || exception_in_ok_body(response)) {
+      throw scrubbed(server_error(status, code, response, where));
+    }
+  }
+
+  InsertResult insert_result() {
+    InsertResult r;
+    if (capabilities && capabilities->summary_counts_rows) {
+      r.written_rows = written_rows_in_summary(header_value("X-ClickHouse-Summary"));
+    }
+    return r;
+  }
+
+  std::string_view header_value(const char* name) {
+    curl_header* header = nullptr;
+    if (curl_easy_header(curl.get(), name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK) return {};
+    // Progress headers may repeat; the last one holds the final counts.
+    if (header->amount > 1 &&
+        curl_easy_header(curl.get(), name, header->amount - 1, CURLH_HEADER, -1, &header) != CURLHE_OK) {
+      return {};
+    }
+    return header->value;
   }
 
   // Scrubs the finished message rather than the raw input, so the parser sees the body intact.
@@ -155,11 +178,8 @@ struct HttpClient::Impl {
   }
 
   int exception_code_header() {
-    curl_header* header = nullptr;
-    if (curl_easy_header(curl.get(), "X-ClickHouse-Exception-Code", 0, CURLH_HEADER, -1, &header) != CURLHE_OK)
-      return 0;
+    const std::string_view value = header_value("X-ClickHouse-Exception-Code");
     int code = 0;
-    std::string_view value = header->value;
     std::from_chars(value.data(), value.data() + value.size(), code);
     return code;
   }
@@ -215,7 +235,7 @@ std::string HttpClient::query(std::string_view sql, const Settings& settings) {
   return impl_->response;
 }
 
-void HttpClient::insert(std::string_view insert_prefix, std::string_view body, const Settings& settings) {
+InsertResult HttpClient::insert(std::string_view insert_prefix, std::string_view body, const Settings& settings) {
   std::string_view wire = body;
   if (impl_->compressor) {
     impl_->compressed.clear();
@@ -225,9 +245,10 @@ void HttpClient::insert(std::string_view insert_prefix, std::string_view body, c
   impl_->prepare_url(insert_prefix, settings);
   impl_->prepare_fixed_body(wire, impl_->insert_headers.get());
   impl_->perform();
+  return impl_->insert_result();
 }
 
-void HttpClient::insert_stream(std::string_view insert_prefix, const std::function<std::string_view()>& next_chunk,
+InsertResult HttpClient::insert_stream(std::string_view insert_prefix, const std::function<std::string_view()>& next_chunk,
                                const Settings& settings) {
   impl_->compressed.clear();
   ChunkedBody body(next_chunk, impl_->compressor.get(), impl_->compressed);
@@ -235,6 +256,7 @@ void HttpClient::insert_stream(std::string_view insert_prefix, const std::functi
   impl_->prepare_streamed_body();
   impl_->body = &body;
   impl_->perform();
+  return impl_->insert_result();
 }
 
 const ServerCapabilities& HttpClient::capabilities() {

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "clickhouse/insert_summary.h"
 #include "clickhouse/server_capabilities.h"
 #include "common/error.h"
 
@@ -55,8 +56,10 @@ class HttpClient {
 
   // INSERT with a prepared body: `insert_prefix` is e.g. "INSERT INTO db.t (a,b) FORMAT RowBinary",
   // sent as the `query` URL parameter; `body` is the data (compressed on the wire per endpoint).
-  // Returns when ClickHouse has acknowledged the insert (HTTP 200): the data is durable.
-  void insert(std::string_view insert_prefix, std::string_view body,
+  // Returns when ClickHouse has acknowledged the insert (HTTP 200 without an exception in the
+  // header or body): the data is durable. The result holds the rows the server says it wrote,
+  // where it says so reliably (capabilities() asked before; see insert_summary.h).
+  InsertResult insert(std::string_view insert_prefix, std::string_view body,
               const std::map<std::string, std::string>& settings = {});
 
   // Streaming INSERT with chunked transfer: `next_chunk` is called repeatedly and returns the
@@ -65,7 +68,7 @@ class HttpClient {
   // and are rethrown from here. A returned view must stay valid until the next call.
   // No total timeout applies (a range may stream for longer than timeout_s); instead the
   // transfer fails when nothing moves for timeout_s.
-  void insert_stream(std::string_view insert_prefix, const std::function<std::string_view()>& next_chunk,
+  InsertResult insert_stream(std::string_view insert_prefix, const std::function<std::string_view()>& next_chunk,
                      const std::map<std::string, std::string>& settings = {});
 
   // SELECT version() once, cached. A moved-from client must not be used.

@@ -111,6 +111,21 @@ ServerException parse_server_exception(std::string_view body) {
   return out;
 }
 
+std::optional<ServerException> exception_in_ok_body(std::string_view body) {
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
+  const auto eol = body.find_last_of("\r\n");
+  const std::string_view last = eol == std::string_view::npos ? body : body.substr(eol + 1);
+  constexpr std::string_view kCode = "Code: ";
+  if (!last.starts_with(kCode)) return std::nullopt;
+  std::size_t digits = 0;
+  while (kCode.size() + digits < last.size() && last[kCode.size() + digits] >= '0' &&
+         last[kCode.size() + digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0 || last.find("DB::Exception") == std::string_view::npos) return std::nullopt;
+  return parse_server_exception(last);
+}
+
 Error server_error(long http_status, int header_code, std::string_view body, std::string_view where) {
   ServerException ex = parse_server_exception(body);
   const int code = header_code != 0 ? header_code : ex.code;
@@ -128,6 +143,10 @@ Error server_error(long http_status, int header_code, std::string_view body, std
     return Error(ErrorKind::Config, std::move(message),
                  "create the database in ClickHouse or fix CH_DATABASE (clickhouse.database)");
   if (is_schema_code(code)) return Error(ErrorKind::Schema, std::move(message), {}, is_recreatable_code(code));
+  if (code == 33)  // CANNOT_READ_ALL_DATA: the RowBinary rows are laid out for other columns
+    return Error(ErrorKind::Schema, std::move(message),
+                 "the ClickHouse table's columns differ from the rows pg2ch sends (changed in ClickHouse by hand?): "
+                 "`pg2ch setup` compares the target with the source and names each difference");
   // No ClickHouse exception in a 5xx body: a proxy or load balancer answered for a server it
   // could not reach.
   if (code == 0 && http_status >= 500) return Error(ErrorKind::Connection, std::move(message), std::string(kConnectionHint), true);

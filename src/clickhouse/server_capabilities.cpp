@@ -31,6 +31,7 @@ ServerCapabilities ServerCapabilities::from_version(const ServerVersion& v) {
   c.create_or_replace_view = v.at_least(20, 1);
   c.http_zstd = v.at_least(21, 1);
   c.insert_deduplication_token = v.at_least(22, 2);
+  c.summary_counts_rows = v.at_least(22, 5);
   return c;
 }
 

@@ -27,6 +27,7 @@ struct ServerCapabilities {
   bool create_or_replace_view = false;  // CREATE OR REPLACE VIEW >= 20.1 (older: DROP + CREATE)
   bool http_zstd = false;         // Content-Encoding: zstd on requests >= 21.1
   bool insert_deduplication_token = false;  // insert_deduplication_token setting >= 22.2
+  bool summary_counts_rows = false;  // X-ClickHouse-Summary holds final counts without progress headers >= 22.5
 
   static ServerCapabilities from_version(const ServerVersion& v);
   // Everything on: for describing tables when no ClickHouse server is involved (a Kafka sink).

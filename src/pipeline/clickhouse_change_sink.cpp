@@ -5,6 +5,7 @@
 
 #include "clickhouse/ddl_runner.h"
 #include "clickhouse/deduplication.h"
+#include "clickhouse/insert_summary.h"
 #include "clickhouse/target_table.h"
 
 namespace pg2ch::pipeline {
@@ -175,11 +176,20 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   if (!b.toast_rows.empty()) resolve_toast(b);
   const std::string what = fmt::format("insert of {} rows into {}.{}", b.rows, database_, b.schema->target_name);
   const auto started = Clock::now();
-  if (client_.capabilities().insert_deduplication_token) {
+  const bool deduplicating = client_.capabilities().insert_deduplication_token;
+  if (deduplicating) {
     insert_settings_["insert_deduplication_token"] =
         clickhouse::deduplication_token(b.lowest_version, b.highest_version, b.rows, b.body.view());
   }
-  with_retries(retry_, what, [&] { client_.insert(b.insert_prefix, b.body.view(), insert_settings_); });
+  try {
+    with_retries(retry_, what, [&] {
+      const auto result = client_.insert(b.insert_prefix, b.body.view(), insert_settings_);
+      // A Distributed table forwards the rows to the shards; what its summary counts is not checked.
+      if (!layout_.distributed) clickhouse::check_rows_written(what, b.rows, result, deduplicating);
+    });
+  } catch (const Error& e) {
+    rethrow_with_context(e, what);  // the server's message may not name the table
+  }
   if (observer_) observer_->written(*b.schema, b.rows, b.body.size(), Clock::now() - started);
   stats_.rows_written += b.rows;
   stats_.bytes_written += b.body.size();

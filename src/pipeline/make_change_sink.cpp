@@ -20,8 +20,18 @@ class ClickHouseBulkWriter final : public BulkWriter {
   ClickHouseBulkWriter(const clickhouse::Endpoint& endpoint, const std::string& database,
                        const clickhouse::TargetLayout& layout)
       : client_(endpoint), database_(database), layout_(layout), settings_(clickhouse::insert_settings(layout)) {}
-  void write(const TableSchema& table, const std::function<std::string_view()>& next_chunk) override {
-    client_.insert_stream(clickhouse::insert_statement(database_, table, layout_), next_chunk, settings_);
+  void write(const TableSchema& table, const std::function<std::string_view()>& next_chunk,
+             const std::function<std::uint64_t()>& rows_sent) override {
+    const std::string what = "copy of " + table.qualified_source() + " into " + database_ + "." + table.target_name;
+    try {
+      client_.capabilities();  // once per writer: the result has written rows where the version reports them
+      const auto result =
+          client_.insert_stream(clickhouse::insert_statement(database_, table, layout_), next_chunk, settings_);
+      // A Distributed table forwards the rows to the shards; what its summary counts is not checked.
+      if (!layout_.distributed) clickhouse::check_rows_written(what, rows_sent(), result, false);
+    } catch (const Error& e) {
+      rethrow_with_context(e, what);  // the server's message may not name the table
+    }
   }
 
  private:

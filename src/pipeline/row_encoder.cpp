@@ -38,12 +38,31 @@ void RowEncoder::encode_default(const TargetColumn& col, clickhouse::RowBinaryWr
   }
 }
 
+namespace {
+
+// Codecs do not know their column: their hints write "<column>" inside a TOML string, which the
+// column's name replaces here (escaped as a TOML basic string), so the hint is a line to paste.
+std::string hint_for_column(std::string hint, const std::string& column) {
+  constexpr std::string_view kPlaceholder = "<column>";
+  std::string escaped;
+  for (char c : column) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  for (auto at = hint.find(kPlaceholder); at != std::string::npos; at = hint.find(kPlaceholder, at + escaped.size())) {
+    hint.replace(at, kPlaceholder.size(), escaped);
+  }
+  return hint;
+}
+
+}  // namespace
+
 void RowEncoder::fail(const TargetColumn& col, const std::exception& e) const {
   const auto* err = dynamic_cast<const Error*>(&e);
   throw Error(err ? err->kind() : ErrorKind::Data,
               fmt::format("column {} ({}) of {}: {}", col.name, col.mapping.clickhouse_type, schema_.qualified_source(),
                           e.what()),
-              err ? err->hint() : std::string{});
+              err ? hint_for_column(err->hint(), col.name) : std::string{});
 }
 
 void RowEncoder::encode_live(std::span<const ValueRef> values, bool by_source_index, std::uint64_t version,

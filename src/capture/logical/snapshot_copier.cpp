@@ -145,7 +145,8 @@ class Worker {
       }
     });
     try {
-      writer_->write(*r.table, [&] { return pipe.next(); });
+      // The rows are all counted once next_chunk has returned the end (the reader finished them).
+      writer_->write(*r.table, [&] { return pipe.next(); }, [&] { return sink.rows; });
     } catch (...) {
       pipe.cancel();
       reader.join();

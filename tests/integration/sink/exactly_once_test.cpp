@@ -3,7 +3,7 @@
 // count() without FINAL equals the source even before any merge.
 #include <gtest/gtest.h>
 
-#include "support/answer_losing_relay.h"
+#include "support/clickhouse_relay.h"
 #include "support/fixture.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 TEST(ExactlyOnceInserts, ABatchSentAgainAfterItsAnswerWasLostIsWrittenOnce) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
-  AnswerLosingRelay relay(ch_server().port);
+  ClickHouseRelay relay(ch_server().port);
   auto cfg = make_test_config(db, {"public.t"});
   cfg.clickhouse.port = relay.port();
   cfg.batch.max_delay = 100ms;

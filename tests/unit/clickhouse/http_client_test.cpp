@@ -220,3 +220,65 @@ TEST(ClickHouseHttpClient, MovedClientKeepsWorking) {
 
 }  // namespace
 }  // namespace pg2ch::clickhouse
+
+namespace pg2ch::clickhouse {
+namespace {
+
+// ClickHouse that fails after it has started its answer, or a proxy relaying a failure, says 200.
+TEST(ClickHouseHttpClient, AnOkAnswerWithAnExceptionInTheBodyIsAnError) {
+  FakeHttpServer server([](const RecordedRequest&) {
+    return ok("Code: 241. DB::Exception: Memory limit (total) exceeded. (MEMORY_LIMIT_EXCEEDED) (version 24.8.1)\n");
+  });
+  HttpClient client(endpoint_for(server.port()));
+  try {
+    client.insert("INSERT INTO t FORMAT RowBinary", "x");
+    FAIL() << "a 200 carrying an exception counted as success";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Server);
+    EXPECT_TRUE(e.retriable());
+    EXPECT_NE(std::string(e.what()).find("Memory limit (total) exceeded"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ClickHouseHttpClient, AnExceptionAppendedToStreamedRowsIsAnError) {
+  FakeHttpServer server([](const RecordedRequest&) {
+    return ok("1\tone\n2\ttwo\nCode: 210, e.displayText() = DB::Exception: Connection reset, e.what() = DB::Exception\n");
+  });
+  HttpClient client(endpoint_for(server.port()));
+  EXPECT_THROW(client.query("SELECT id, v FROM t FORMAT TabSeparated"), Error);
+}
+
+TEST(ClickHouseHttpClient, AnOkAnswerWithAnExceptionCodeHeaderIsAnError) {
+  FakeHttpServer server([](const RecordedRequest&) { return FakeResponse{200, "", {"X-ClickHouse-Exception-Code: 252"}}; });
+  HttpClient client(endpoint_for(server.port()));
+  try {
+    client.execute("CREATE TABLE t (id Int32) ENGINE = Memory");
+    FAIL() << "a 200 with X-ClickHouse-Exception-Code counted as success";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("code 252"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ClickHouseHttpClient, RowsThatLookLikeNoExceptionPass) {
+  FakeHttpServer server([](const RecordedRequest&) { return ok("Code: 241 is a number\nDB::Exception in a value\n"); });
+  HttpClient client(endpoint_for(server.port()));
+  EXPECT_EQ(client.query("SELECT s FROM t"), "Code: 241 is a number\nDB::Exception in a value\n");
+}
+
+// Written rows are read from the summary only where the version fills it in without progress
+// headers (22.5+); an 18.16 answer's summary (zeros) says nothing.
+TEST(ClickHouseHttpClient, InsertReportsWrittenRowsWhereTheServerCountsThem) {
+  for (const auto& [version, expected] : {std::pair<std::string, std::optional<std::uint64_t>>{"24.8.1.1", 3},
+                                          {"22.4.1.1", std::nullopt}}) {
+    FakeHttpServer server([version = version](const RecordedRequest& r) {
+      if (r.body == "SELECT version()") return ok(version + "\n");
+      return FakeResponse{200, "", {R"(X-ClickHouse-Summary: {"read_rows":"3","written_rows":"3"})"}};
+    });
+    HttpClient client(endpoint_for(server.port()));
+    EXPECT_EQ(client.capabilities().version.text, version);
+    EXPECT_EQ(client.insert("INSERT INTO t FORMAT RowBinary", "x").written_rows, expected) << version;
+  }
+}
+
+}  // namespace
+}  // namespace pg2ch::clickhouse

@@ -64,7 +64,7 @@ TEST(ClickHouseServerError, ClassifiesByCode) {
       {164, 500, ErrorKind::Permission, false}, {291, 500, ErrorKind::Permission, false},
       {62, 400, ErrorKind::Server, false},      {252, 500, ErrorKind::Server, true},
       {241, 500, ErrorKind::Server, true},      {202, 500, ErrorKind::Server, true},
-      {319, 500, ErrorKind::Server, true},      {33, 500, ErrorKind::Server, false},
+      {319, 500, ErrorKind::Server, true},      {33, 500, ErrorKind::Schema, false},
   };
   for (const Case& c : cases) {
     std::string body = "Code: " + std::to_string(c.code) + ", e.displayText() = DB::Exception: boom, e.what() = DB::Exception\n";
@@ -125,6 +125,27 @@ TEST(ClickHouseRedact, ReplacesEveryOccurrence) {
   std::string untouched = "nothing";
   redact(untouched, "");
   EXPECT_EQ(untouched, "nothing");
+}
+
+// 18.16's answer to RowBinary rows shorter than the table's columns names neither: the hint does.
+TEST(ClickHouseServerError, RowsLaidOutForOtherColumnsPointToSetup) {
+  Error e = server_error(500, 0, "Code: 33, e.displayText() = DB::Exception: Cannot read all data. Bytes read: 4. "
+                                 "Bytes expected: 8., e.what() = DB::Exception",
+                         kWhere);
+  EXPECT_EQ(e.kind(), ErrorKind::Schema);
+  EXPECT_FALSE(e.retriable());
+  EXPECT_NE(e.hint().find("pg2ch setup"), std::string::npos) << e.hint();
+}
+
+TEST(ClickHouseExceptionInOkBody, FoundOnlyAsTheLastLine) {
+  EXPECT_EQ(exception_in_ok_body("Code: 241. DB::Exception: Memory limit exceeded (MEMORY_LIMIT_EXCEEDED)\n")->code, 241);
+  EXPECT_EQ(exception_in_ok_body("1\n2\nCode: 210, e.displayText() = DB::Exception: x, e.what() = DB::Exception")->code,
+            210);
+  EXPECT_FALSE(exception_in_ok_body(""));
+  EXPECT_FALSE(exception_in_ok_body("Ok.\n"));
+  EXPECT_FALSE(exception_in_ok_body("Code: 241. DB::Exception: in the first row\n2\n"));
+  EXPECT_FALSE(exception_in_ok_body("Code: none. DB::Exception\n"));
+  EXPECT_FALSE(exception_in_ok_body("Code: 12 without the class\n"));
 }
 
 }  // namespace

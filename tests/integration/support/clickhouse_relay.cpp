@@ -1,4 +1,4 @@
-#include "support/answer_losing_relay.h"
+#include "support/clickhouse_relay.h"
 
 #include <httplib.h>
 
@@ -6,9 +6,18 @@
 
 namespace pg2ch::test {
 
-AnswerLosingRelay::AnswerLosingRelay(int clickhouse_port)
+ClickHouseRelay::ClickHouseRelay(int clickhouse_port)
     : clickhouse_port_(clickhouse_port), server_(std::make_unique<httplib::Server>()) {
   auto relay = [this](const httplib::Request& req, httplib::Response& res) {
+    const bool insert_with_rows = !req.body.empty() && req.get_param_value("query").starts_with("INSERT");
+    if (insert_with_rows && fail_with_ok_) {
+      ++failed_with_ok_;
+      res.status = 200;
+      res.set_content("Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB, maximum: "
+                      "9.31 GiB. (MEMORY_LIMIT_EXCEEDED) (version 24.8.4.13 (official build))\n",
+                      "text/plain");
+      return;
+    }
     httplib::Client clickhouse("127.0.0.1", clickhouse_port_);
     clickhouse.set_read_timeout(300, 0);
     httplib::Headers headers;
@@ -22,7 +31,6 @@ AnswerLosingRelay::AnswerLosingRelay(int clickhouse_port)
       res.status = 502;
       return;
     }
-    const bool insert_with_rows = !req.body.empty() && req.get_param_value("query").starts_with("INSERT");
     if (insert_with_rows && answer->status == 200 && armed_.exchange(false)) {
       ++lost_;
       res.status = 502;
@@ -36,11 +44,11 @@ AnswerLosingRelay::AnswerLosingRelay(int clickhouse_port)
   server_->Get("/", relay);
   server_->Post("/", relay);
   port_ = server_->bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) throw std::runtime_error("AnswerLosingRelay: cannot listen on 127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("ClickHouseRelay: cannot listen on 127.0.0.1");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
 }
 
-AnswerLosingRelay::~AnswerLosingRelay() {
+ClickHouseRelay::~ClickHouseRelay() {
   server_->stop();
   if (thread_.joinable()) thread_.join();
 }
