@@ -26,6 +26,10 @@ namespace {
 
 constexpr const char* kStateKey = "logical.state";
 constexpr const char* kSlotKey = "logical.slot";
+// The consistent point of the slot this pipeline created, written right after CREATE_REPLICATION_SLOT
+// returns: a slot of that name whose confirmed position is still exactly there was made by this
+// pipeline and never streamed from, so it is safe to drop when its snapshot did not finish.
+constexpr const char* kSlotCreatedAtKey = "logical.slot_created_at";
 constexpr const char* kStateSnapshot = "snapshot";
 constexpr const char* kStateStreaming = "streaming";
 
@@ -44,11 +48,12 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
                    table_sync::TableStates& states, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
                    const RunOptions& options) {
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
+  state.erase(kSlotCreatedAtKey);
   states.set(p.table_ptrs(), table_sync::TablePhase::Copying);
-  drop_slot(p.source, cfg.logical.slot);
   const auto created = create_slot_with_snapshot(replication, p.source, cfg.logical.slot, stop, options.on_alive);
   if (!created) return;  // stopped while waiting: the state stays "snapshot"
   const CreatedSlot& slot = *created;
+  state.put({{kSlotCreatedAtKey, format_lsn(slot.consistent_point)}});
   // Empties the ClickHouse targets (sink "clickhouse" or "both"); a Kafka sink has nothing to empty.
   for (const auto& t : p.tables) p.targets->truncate(*t);
   const SnapshotResult r =
@@ -75,6 +80,30 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
     }
   }
   return out;
+}
+
+// A slot found where the snapshot has not finished: this pipeline's only when the state records
+// its creation and the slot has not moved since. Anything else may be another consumer's slot
+// (or one this pipeline created just before it was killed): never dropped, the operator decides.
+void drop_own_unfinished_slot(const config::Config& cfg, pg::Connection& source, const state::StateStore& state,
+                              const SlotInfo& slot) {
+  const auto created_at = state.get(kSlotCreatedAtKey);
+  const bool ours = state.get(kSlotKey) == cfg.logical.slot && created_at &&
+                    parse_lsn(*created_at) == slot.confirmed_flush_lsn;
+  if (!ours) {
+    throw Error(ErrorKind::Config,
+                fmt::format("replication slot {} exists, but pipeline {} has no record of creating it ({} names {}): "
+                            "pg2ch drops only slots it made",
+                            cfg.logical.slot, cfg.name, state.describe(),
+                            created_at ? "another position for it" : "no slot created"),
+                fmt::format("if another consumer uses it, set logical.slot to a name of pg2ch's own; if a pg2ch "
+                            "was killed right after creating it, drop it (SELECT pg_drop_replication_slot('{}')) "
+                            "and run again",
+                            cfg.logical.slot));
+  }
+  spdlog::warn("replication slot {} is left from an unfinished snapshot of this pipeline: starting over",
+               cfg.logical.slot);
+  drop_slot(source, cfg.logical.slot);
 }
 
 }  // namespace
@@ -176,6 +205,9 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
     // A state written before tables had states of their own: they all streamed.
     states.set(p.table_ptrs(), table_sync::TablePhase::Streaming);
   }
+  // Before anything is created: a slot of this name that is not pg2ch's stops the start.
+  auto existing = find_slot(p.source, cfg.logical.slot);
+  if (existing) check_slot_usable(*existing, cfg.postgres.database);
   // Tables copied again at this start get their target (re-)created by the copy; a table whose
   // target went missing is copied again too.
   const auto again = streaming ? tables_to_copy(states) : std::vector<const pipeline::TableSchema*>{};
@@ -185,11 +217,9 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   }
   const auto created = p.targets->ensure(keep).created;
   ensure_publication(p.source, cfg.logical.publication, p.refs);
-  auto existing = find_slot(p.source, cfg.logical.slot);
 
   if (!streaming) {
-    if (existing) spdlog::warn("replication slot {} is left from an unfinished snapshot: starting over",
-                               cfg.logical.slot);
+    if (existing) drop_own_unfinished_slot(cfg, p.source, state, *existing);
     take_snapshot(cfg, p, source->replication, state, states, source->sink(), stop, options);
   } else if (!existing) {
     throw Error(ErrorKind::Schema,
@@ -271,12 +301,25 @@ void resync(const config::Config& cfg, const std::vector<std::string>& names) {
 
 void teardown(const config::Config& cfg, bool drop_targets) {
   pg::Connection source = connect_source(cfg);
-  drop_slot(source, cfg.logical.slot);
-  drop_publication(source, cfg.logical.publication);
   auto state_store = state::open_state_store(cfg);
   state::StateStore& state = *state_store;
+  if (auto slot = find_slot(source, cfg.logical.slot)) {
+    check_slot_usable(*slot, cfg.postgres.database);
+    if (state.get(kSlotKey) != cfg.logical.slot) {
+      throw Error(ErrorKind::Config,
+                  fmt::format("replication slot {} was not created by pipeline {} ({} does not name it): pg2ch drops "
+                              "only slots it made",
+                              cfg.logical.slot, cfg.name, state.describe()),
+                  fmt::format("if it is this pipeline's and its state was lost, drop it by hand: SELECT "
+                              "pg_drop_replication_slot('{}')",
+                              cfg.logical.slot));
+    }
+    drop_slot(source, cfg.logical.slot);
+  }
+  drop_publication(source, cfg.logical.publication);
   state.erase(kStateKey);
   state.erase(kSlotKey);
+  state.erase(kSlotCreatedAtKey);
   std::cout << fmt::format("dropped replication slot {} and publication {}\n", cfg.logical.slot, cfg.logical.publication);
   if (!drop_targets) return;
   Prepared p = prepare(cfg, false);

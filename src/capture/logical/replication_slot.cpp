@@ -112,9 +112,9 @@ std::optional<CreatedSlot> create_slot_with_snapshot(pg::Connection& replication
 
 std::optional<SlotInfo> find_slot(pg::Connection& conn, const std::string& slot) {
   pg::Result r = conn.query(
-      "SELECT slot_name, plugin, active, restart_lsn, confirmed_flush_lsn, pg_current_wal_lsn(), "
+      "SELECT slot_name, COALESCE(plugin, ''), active, restart_lsn, confirmed_flush_lsn, pg_current_wal_lsn(), "
       "COALESCE(pg_current_wal_lsn() - confirmed_flush_lsn, 0)::bigint, "
-      "COALESCE(pg_current_wal_lsn() - restart_lsn, 0)::bigint, COALESCE(wal_status, '') "
+      "COALESCE(pg_current_wal_lsn() - restart_lsn, 0)::bigint, COALESCE(wal_status, ''), COALESCE(database, '') "
       "FROM pg_replication_slots WHERE slot_name = $1",
       {slot});
   if (r.rows() == 0) return std::nullopt;
@@ -128,7 +128,25 @@ std::optional<SlotInfo> find_slot(pg::Connection& conn, const std::string& slot)
   s.lag_bytes = r.int64(0, 6);
   s.retained_bytes = r.int64(0, 7);
   s.wal_status = r.text(0, 8);
+  s.database = r.text(0, 9);
   return s;
+}
+
+void check_slot_usable(const SlotInfo& slot, const std::string& database) {
+  const char* hint = "that slot belongs to another consumer: set logical.slot to a name of pg2ch's own";
+  if (slot.plugin != "pgoutput") {
+    throw Error(ErrorKind::Config,
+                fmt::format("replication slot {} is not pg2ch's: it is {} with plugin '{}' (pg2ch uses pgoutput)",
+                            slot.name, slot.database.empty() ? "a physical slot" : "a logical slot",
+                            slot.plugin),
+                hint);
+  }
+  if (slot.database != database) {
+    throw Error(ErrorKind::Config,
+                fmt::format("replication slot {} is not pg2ch's: it decodes database {}, not {}", slot.name,
+                            slot.database, database),
+                hint);
+  }
 }
 
 void drop_slot(pg::Connection& conn, const std::string& slot) {

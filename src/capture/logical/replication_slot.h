@@ -20,6 +20,7 @@ struct CreatedSlot {
 struct SlotInfo {
   std::string name;
   std::string plugin;
+  std::string database;
   bool active = false;
   Lsn restart_lsn = kInvalidLsn;
   Lsn confirmed_flush_lsn = kInvalidLsn;
@@ -42,6 +43,10 @@ std::optional<CreatedSlot> create_slot_with_snapshot(pg::Connection& replication
                                                      const std::function<void()>& alive = {}, bool temporary = false);
 
 std::optional<SlotInfo> find_slot(pg::Connection& conn, const std::string& slot);
+
+// A slot pg2ch can stream from: a logical pgoutput slot of `database`. Another plugin's slot, or
+// one of another database, belongs to some other consumer: Error(Config) naming what it is.
+void check_slot_usable(const SlotInfo& slot, const std::string& database);
 // Drops the slot if it exists; an active slot is an Error (another pg2ch is streaming from it).
 void drop_slot(pg::Connection& conn, const std::string& slot);
 
