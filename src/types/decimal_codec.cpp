@@ -78,9 +78,11 @@ class DecimalCodec final : public ValueCodec {
 
  private:
   [[noreturn]] void throw_special(NumericValue::Kind kind) const {
-    const char* what = kind == NumericValue::Kind::NaN ? "'NaN'" : "'Infinity'";
+    const char* what = kind == NumericValue::Kind::NaN            ? "'NaN'"
+                       : kind == NumericValue::Kind::NegInfinity ? "'-Infinity'"
+                                                                 : "'Infinity'";
     throw Error(ErrorKind::Data, std::string("numeric ") + what + " cannot be stored in ClickHouse " + type_name_,
-                "map the column to String: types = { <column> = \"String\" } in the table's [[tables]] entry");
+                "map the column to String: types = { \"<column>\" = \"String\" } in the table's [[tables]] entry");
   }
 
   int precision_;

@@ -69,7 +69,8 @@ TEST(LogicalTableStates, ABadValueStopsOnlyItsTableAndAFixedConfigCopiesItAgain)
     EXPECT_EQ(table_row(status, "public.other").state, "streaming");
     ASSERT_EQ(status["attention"].Size(), 1u);
     const std::string attention = status["attention"][0].GetString();
-    EXPECT_NE(attention.find("String"), std::string::npos) << "the fix is named: " << attention;
+    // The fix is a line to paste, with the column's own name (it used to print "<column>").
+    EXPECT_NE(attention.find(R"(types = { "price" = "String" })"), std::string::npos) << attention;
     // Nothing of the stopped table after the bad value was written.
     EXPECT_EQ(db.ch_rows("SELECT count() FROM prices FINAL WHERE id >= 2"), (Rows{{"0"}}));
     EXPECT_EQ(db.ch_rows("SELECT price FROM prices FINAL WHERE id = 1"), (Rows{{"1.50"}}));

@@ -1,6 +1,8 @@
 // Unknown keys and bad values are errors naming the setting and where it came from.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "config_test_util.h"
 
 namespace pg2ch::config {
@@ -198,6 +200,15 @@ TEST(ConfigValidation, MissingConfigFile) {
   options.config_path = "/nonexistent/pg2ch.toml";
   auto e = testing::config_error([&] { load(options); });
   EXPECT_TRUE(contains(e.what(), "config file /nonexistent/pg2ch.toml cannot be read")) << e.what();
+}
+
+// A directory opens as a stream that reads nothing: it used to load as a config without settings.
+TEST(ConfigValidation, ADirectoryNamedAsTheConfigIsAnError) {
+  auto options = testing::isolated_options();
+  options.config_path = std::filesystem::temp_directory_path().string();
+  auto e = testing::config_error([&] { load(options); });
+  EXPECT_TRUE(contains(e.what(), "is a directory, not a file")) << e.what();
+  EXPECT_TRUE(contains(e.hint(), "pg2ch.toml")) << e.hint();
 }
 
 }  // namespace

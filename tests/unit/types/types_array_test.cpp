@@ -106,7 +106,7 @@ TEST(TypesArray, ElementErrorsPropagate) {
   Error e = encode_error(map(array_of(oid::kNumeric, "numeric(10,2)[]", 655366)),
                          "00000001 00000000 000006a4 00000001 00000001 00000008 00000000c0000000");
   EXPECT_EQ(e.kind(), ErrorKind::Data);
-  EXPECT_EQ(e.hint(), "map the column to String: types = { <column> = \"String\" } in the table's [[tables]] entry");
+  EXPECT_EQ(e.hint(), "map the column to String: types = { \"<column>\" = \"String\" } in the table's [[tables]] entry");
   // an int4 element of 3 bytes
   e = encode_error(int4_array(), "00000001 00000000 00000017 00000001 00000001 00000003 000001");
   EXPECT_EQ(e.kind(), ErrorKind::Protocol);

@@ -80,13 +80,13 @@ TEST(TypesNumeric, NanAndInfinityIntoDecimalAreDataErrors) {
   } cases[] = {
       {"00000000c0000000", "numeric 'NaN' cannot be stored in ClickHouse Decimal(10, 2)"},
       {"00000000d0000020", "numeric 'Infinity' cannot be stored in ClickHouse Decimal(10, 2)"},  // dscale 32 (sic)
-      {"00000000f0000020", "numeric 'Infinity' cannot be stored in ClickHouse Decimal(10, 2)"},
+      {"00000000f0000020", "numeric '-Infinity' cannot be stored in ClickHouse Decimal(10, 2)"},
   };
   for (const auto& c : cases) {
     const Error e = encode_error(decimal(10, 2), c.pg_hex);
     EXPECT_EQ(e.kind(), ErrorKind::Data);
     EXPECT_STREQ(e.what(), c.message);
-    EXPECT_EQ(e.hint(), "map the column to String: types = { <column> = \"String\" } in the table's [[tables]] entry");
+    EXPECT_EQ(e.hint(), "map the column to String: types = { \"<column>\" = \"String\" } in the table's [[tables]] entry");
   }
 }
 
