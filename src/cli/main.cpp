@@ -25,6 +25,7 @@
 #include "service/stop_deadline.h"
 #include "service/systemd_notify.h"
 #include "service/watchdog.h"
+#include "verify/verify_command.h"
 
 namespace {
 
@@ -111,6 +112,17 @@ int main(int argc, char** argv) {
   auto* resync_cmd = app.add_subcommand("resync", "copy tables again at the next start while the others stream");
   std::vector<std::string> resync_tables;
   resync_cmd->add_option("tables", resync_tables, "schema.table as `pg2ch status` lists it")->required();
+
+  auto* verify_cmd = app.add_subcommand("verify", "compare every table row by row between PostgreSQL and ClickHouse");
+  std::vector<std::string> verify_tables;
+  pg2ch::verify::CompareOptions verify_options;
+  int verify_settle_ms = 5000;
+  verify_cmd->add_option("tables", verify_tables, "schema.table as `pg2ch status` lists it (default: every table)");
+  verify_cmd->add_option("--max-rows", verify_options.max_rows, "differing rows listed per table (default 20)");
+  verify_cmd->add_option("--settle-ms", verify_settle_ms,
+                         "read differing rows again after this delay, so changes in flight are not reported (default 5000)");
+  verify_cmd->add_option("--leaf-rows", verify_options.leaf_rows,
+                         "a differing bucket with at most this many rows is read row by row (default 5000)");
 
   auto* dev_cmd = app.add_subcommand("dev", "helpers for trying pg2ch locally (not for production)");
   dev_cmd->require_subcommand(1);
@@ -216,6 +228,12 @@ int main(int argc, char** argv) {
         pg2ch::capture::print_status_text(report, std::cout);
       }
       if (!report.healthy()) return static_cast<int>(pg2ch::service::ExitCode::NeedsAttention);
+    }
+    if (*verify_cmd) {
+      verify_options.settle = std::chrono::milliseconds(verify_settle_ms);
+      if (!pg2ch::verify::verify_tables(cfg, verify_tables, verify_options, std::cout)) {
+        return static_cast<int>(pg2ch::service::ExitCode::NeedsAttention);
+      }
     }
     if (*teardown_cmd) mode.teardown(cfg, drop_targets);
     return 0;

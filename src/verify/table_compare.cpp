@@ -1,0 +1,286 @@
+#include "verify/table_compare.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <map>
+#include <thread>
+#include <unordered_map>
+
+#include "common/error.h"
+
+namespace pg2ch::verify {
+namespace {
+
+// Buckets are prefixes of the key's hex MD5: each level adds two hex digits (256 sub-buckets).
+constexpr int kDigitsPerLevel = 2;
+constexpr int kMaxPrefix = 32;
+
+struct Bucket {
+  std::uint64_t rows = 0;
+  std::uint64_t hash_sum = 0;  // modulo 2^64
+  bool operator==(const Bucket&) const = default;
+};
+
+std::uint64_t parse_u64(const std::string& text, std::string_view what) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    throw Error(ErrorKind::Protocol, fmt::format("verify: {} is not a count: '{}'", what, text));
+  }
+  return v;
+}
+
+// A sum of int64 hashes as either side prints it (PostgreSQL: an exact numeric; ClickHouse: a
+// wrapped Int64), reduced modulo 2^64 so the two compare.
+std::uint64_t parse_hash_sum(const std::string& text) {
+  if (text == "\\N" || text.empty()) return 0;
+  const bool negative = text[0] == '-';
+  std::uint64_t low = 0;  // unsigned arithmetic wraps: this is the value modulo 2^64 all along
+  for (std::size_t i = negative ? 1 : 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') throw Error(ErrorKind::Protocol, "verify: a hash sum is not an integer: '" + text + "'");
+    low = low * 10 + static_cast<unsigned>(c - '0');
+  }
+  return negative ? ~low + 1 : low;
+}
+
+std::string where_and(const SideSql& s, const std::string& condition) {
+  if (condition.empty()) return s.from;
+  return s.from + (s.from_has_where ? " AND " : " WHERE ") + condition;
+}
+
+std::string bucket_condition(const SideSql& s, const std::string& prefix) {
+  if (prefix.empty()) return {};
+  return s.prefix(s.md5_hex(s.key_text), static_cast<int>(prefix.size())) + " = " + s.quote(prefix);
+}
+
+std::map<std::string, Bucket> buckets(TableSide& side, const std::string& prefix) {
+  const SideSql& s = side.sql();
+  const int digits = static_cast<int>(prefix.size()) + kDigitsPerLevel;
+  const std::string statement =
+      fmt::format("SELECT {0}, {1}, {2}({3}) {4} GROUP BY {0}{5}", s.prefix(s.md5_hex(s.key_text), digits), s.count,
+                  s.sum64, s.hash64(s.row_text), where_and(s, bucket_condition(s, prefix)), s.suffix);
+  std::map<std::string, Bucket> out;
+  for (const auto& r : side.rows(statement)) {
+    if (r.size() != 3) throw Error(ErrorKind::Protocol, "verify: a bucket row has " + std::to_string(r.size()) + " fields");
+    out[r[0]] = Bucket{parse_u64(r[1], "a bucket's row count"), parse_hash_sum(r[2])};
+  }
+  return out;
+}
+
+// key text -> row hash, for the rows of one bucket (or of some keys).
+std::unordered_map<std::string, std::string> key_hashes(TableSide& side, const std::string& condition,
+                                                        std::size_t limit = 0) {
+  const SideSql& s = side.sql();
+  std::string statement = fmt::format("SELECT {}, {} {}", s.key_text, s.hash64(s.row_text), where_and(s, condition));
+  if (limit > 0) statement += " LIMIT " + std::to_string(limit);
+  statement += s.suffix;
+  std::unordered_map<std::string, std::string> out;
+  for (auto& r : side.rows(statement)) {
+    if (r.size() != 2) throw Error(ErrorKind::Protocol, "verify: a key row has " + std::to_string(r.size()) + " fields");
+    out.emplace(std::move(r[0]), std::move(r[1]));
+  }
+  return out;
+}
+
+std::string keys_condition(const SideSql& s, const std::vector<std::string>& keys) {
+  std::string list;
+  for (const auto& k : keys) list += (list.empty() ? "" : ", ") + s.quote(k);
+  return s.key_text + " IN (" + list + ")";
+}
+
+class Comparison {
+ public:
+  Comparison(TableSide& source, TableSide& target, const std::vector<std::string>& key_columns,
+             const std::vector<std::string>& columns, const CompareOptions& options)
+      : source_(source), target_(target), key_columns_(key_columns), columns_(columns), options_(options) {}
+
+  CompareResult run() {
+    const auto first_s = buckets(source_, "");
+    const auto first_t = buckets(target_, "");
+    for (const auto& [_, b] : first_s) result_.source_rows += b.rows;
+    for (const auto& [_, b] : first_t) result_.target_rows += b.rows;
+    std::deque<std::string> differing;
+    collect_differing(first_s, first_t, differing);
+    while (!differing.empty()) {
+      const std::string prefix = differing.front();
+      differing.pop_front();
+      examine(prefix, differing);
+    }
+    if (!found_.empty() && options_.settle.count() > 0) settle();
+    name_different_columns();
+    result_.differences = std::move(found_);
+    return result_;
+  }
+
+ private:
+  static Bucket at(const std::map<std::string, Bucket>& level, const std::string& prefix) {
+    const auto it = level.find(prefix);
+    return it == level.end() ? Bucket{} : it->second;
+  }
+
+  void collect_differing(const std::map<std::string, Bucket>& s, const std::map<std::string, Bucket>& t,
+                         std::deque<std::string>& out) {
+    for (const auto& [prefix, b] : s) {
+      if (at(t, prefix) != b) {
+        out.push_back(prefix);
+        counts_[prefix] = {b.rows, at(t, prefix).rows};
+      }
+    }
+    for (const auto& [prefix, b] : t) {
+      if (!s.contains(prefix)) {
+        out.push_back(prefix);
+        counts_[prefix] = {0, b.rows};
+      }
+    }
+  }
+
+  void examine(const std::string& prefix, std::deque<std::string>& differing) {
+    const auto [source_rows, target_rows] = counts_[prefix];
+    if (found_.size() >= options_.max_rows) {
+      result_.rows_not_examined += std::max(source_rows, target_rows);
+      return;
+    }
+    const auto leaf = static_cast<std::uint64_t>(options_.leaf_rows);
+    if (source_rows == 0 || target_rows == 0 || (source_rows <= leaf && target_rows <= leaf) ||
+        prefix.size() + kDigitsPerLevel > kMaxPrefix) {
+      match_rows(prefix, source_rows, target_rows);
+      return;
+    }
+    if (options_.progress) {
+      options_.progress(fmt::format("bucket {}: {} rows in PostgreSQL, {} in ClickHouse differ; splitting it", prefix,
+                                    source_rows, target_rows));
+    }
+    collect_differing(buckets(source_, prefix), buckets(target_, prefix), differing);
+  }
+
+  // Reads a bucket's (key, hash) pairs on both sides and matches them. A bucket empty on one
+  // side is read only as far as the report needs.
+  void match_rows(const std::string& prefix, std::uint64_t source_rows, std::uint64_t target_rows) {
+    const std::size_t room = options_.max_rows - found_.size();
+    const std::size_t limit = source_rows == 0 || target_rows == 0 ? room : 0;
+    const auto s = source_rows == 0 ? std::unordered_map<std::string, std::string>{}
+                                    : key_hashes(source_, bucket_condition(source_.sql(), prefix), limit);
+    const auto t = target_rows == 0 ? std::unordered_map<std::string, std::string>{}
+                                    : key_hashes(target_, bucket_condition(target_.sql(), prefix), limit);
+    std::vector<RowDifference> here;
+    for (const auto& [key, hash] : s) {
+      const auto it = t.find(key);
+      if (it == t.end()) {
+        here.push_back({RowDifference::Kind::MissingInClickHouse, key, {}});
+      } else if (it->second != hash) {
+        here.push_back({RowDifference::Kind::Different, key, {}});
+      }
+    }
+    for (const auto& [key, _] : t) {
+      if (!s.contains(key)) here.push_back({RowDifference::Kind::ExtraInClickHouse, key, {}});
+    }
+    std::sort(here.begin(), here.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    std::uint64_t total = limit > 0 ? std::max(source_rows, target_rows) : here.size();
+    for (auto& d : here) {
+      if (found_.size() >= options_.max_rows) break;
+      found_.push_back(std::move(d));
+      --total;
+    }
+    result_.rows_not_examined += total;
+  }
+
+  // Differences read again after a delay: a change still on its way to ClickHouse when the
+  // bucket was read has arrived by then (or is newer still, and is read again next time).
+  void settle() {
+    if (options_.progress) {
+      options_.progress(fmt::format("{} rows differ; reading them again in {} ms", found_.size(),
+                                    options_.settle.count()));
+    }
+    std::this_thread::sleep_for(options_.settle);
+    std::vector<std::string> keys;
+    for (const auto& d : found_) keys.push_back(d.key);
+    const auto s = key_hashes(source_, keys_condition(source_.sql(), keys));
+    const auto t = key_hashes(target_, keys_condition(target_.sql(), keys));
+    std::vector<RowDifference> still;
+    for (auto& d : found_) {
+      const auto si = s.find(d.key);
+      const auto ti = t.find(d.key);
+      if (si == s.end() && ti == t.end()) continue;  // deleted on both sides meanwhile
+      if (si != s.end() && ti != t.end() && si->second == ti->second) continue;
+      d.kind = si == s.end()   ? RowDifference::Kind::ExtraInClickHouse
+               : ti == t.end() ? RowDifference::Kind::MissingInClickHouse
+                               : RowDifference::Kind::Different;
+      still.push_back(std::move(d));
+    }
+    result_.settled = found_.size() - still.size();
+    found_ = std::move(still);
+  }
+
+  // Which columns of a differing row differ: their texts side by side (never printed).
+  void name_different_columns() {
+    std::vector<std::string> keys;
+    for (const auto& d : found_) {
+      if (d.kind == RowDifference::Kind::Different) keys.push_back(d.key);
+    }
+    if (keys.empty()) return;
+    const auto s = column_rows(source_, keys);
+    const auto t = column_rows(target_, keys);
+    for (auto& d : found_) {
+      if (d.kind != RowDifference::Kind::Different) continue;
+      const auto si = s.find(d.key);
+      const auto ti = t.find(d.key);
+      if (si == s.end() || ti == t.end()) continue;
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+        if (si->second[i] != ti->second[i]) d.columns.push_back(columns_[i]);
+      }
+    }
+  }
+
+  std::unordered_map<std::string, std::vector<std::string>> column_rows(TableSide& side,
+                                                                         const std::vector<std::string>& keys) {
+    const SideSql& s = side.sql();
+    std::string list = s.key_text;
+    for (const auto& c : s.column_texts) list += ", " + c;
+    const std::string statement =
+        fmt::format("SELECT {} {}{}", list, where_and(s, keys_condition(s, keys)), s.suffix);
+    std::unordered_map<std::string, std::vector<std::string>> out;
+    for (auto& r : side.rows(statement)) {
+      if (r.empty()) continue;
+      std::string key = std::move(r[0]);
+      r.erase(r.begin());
+      out.emplace(std::move(key), std::move(r));
+    }
+    return out;
+  }
+
+  TableSide& source_;
+  TableSide& target_;
+  const std::vector<std::string>& key_columns_;
+  const std::vector<std::string>& columns_;
+  const CompareOptions& options_;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts_;  // prefix -> rows (source, target)
+  std::vector<RowDifference> found_;
+  CompareResult result_;
+};
+
+}  // namespace
+
+CompareResult compare_table(TableSide& source, TableSide& target, const std::vector<std::string>& key_columns,
+                            const std::vector<std::string>& columns, const CompareOptions& options) {
+  return Comparison(source, target, key_columns, columns, options).run();
+}
+
+std::string describe_key(const std::vector<std::string>& key_columns, const std::string& key_text) {
+  std::string out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < key_columns.size(); ++i) {
+    const auto end = key_text.find(kFieldSeparator, start);
+    std::string value = key_text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (value == std::string(1, kNullMark)) value = "NULL";
+    out += (out.empty() ? "" : ", ") + key_columns[i] + "=" + value;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace pg2ch::verify
