@@ -80,6 +80,9 @@ struct LogicalConfig {
   std::string publication = "pg2ch";
   int snapshot_workers = 0;             // 0 = number of cores
   std::chrono::milliseconds status_interval{10000};
+  // A slot holding more WAL than this (MB) is logged as a warning every few minutes (0: never):
+  // the server keeps that WAL until pg2ch has confirmed it, and a disk that fills stops the source.
+  std::int64_t retained_wal_warn_mb = 1024;
 };
 
 // poll and notify: keyset-paginated `WHERE watermark > last` reads (seed routes 1 and 3).

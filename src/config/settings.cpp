@@ -124,6 +124,11 @@ const std::vector<Setting> kSettings = {
        c.logical.status_interval = millis(
            v, 100, 3600000, "set milliseconds between standby status updates, below wal_sender_timeout, e.g. 10000");
      }},
+    {"logical.retained_wal_warn_mb", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.logical.retained_wal_warn_mb = in_range(
+           num(v), 0, 100000000, "set the WAL (MB) the slot may hold back before pg2ch warns; 0 turns the warning off");
+     }},
 
     {"poll.watermark", Type::String, false,
      [](Config& c, const Value& v) {

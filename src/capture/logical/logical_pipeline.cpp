@@ -164,6 +164,7 @@ class LogicalSource final : public ChangeSource {
         s.lag_bytes = slot->lag_bytes;
         s.retained_wal_bytes = slot->retained_bytes;
         s.wal_status = slot->wal_status;
+        warn_if_retaining(*slot);
       }
     } catch (const Error& e) {
       spdlog::warn("replication slot {}: reading its lag failed: {}", slot_name_, e.one_line());
@@ -171,6 +172,7 @@ class LogicalSource final : public ChangeSource {
     return s;
   }
   pipeline::ChangeSink& sink() override { return *sink_; }
+  void set_retained_wal_warning(std::int64_t mb) { retained_wal_warn_bytes_ = mb * 1000 * 1000; }
   std::string progress() const override {
     const StreamStats& s = stream_->stats();
     return fmt::format("{} transactions, {} changes; confirmed {}", s.transactions, s.changes, format_lsn(s.confirmed));
@@ -187,6 +189,22 @@ class LogicalSource final : public ChangeSource {
   std::unique_ptr<TableGate> gate_;
   std::unique_ptr<LogicalStream> stream_;
   std::string slot_name_;
+  std::int64_t retained_wal_warn_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_retained_warning_{};
+
+  // The server keeps every WAL segment the slot has not confirmed: a stalled or slow pipeline
+  // fills the source's disk. Said every few minutes while it lasts (the metric says it always).
+  void warn_if_retaining(const SlotInfo& slot) {
+    constexpr auto kEvery = std::chrono::minutes(5);
+    if (retained_wal_warn_bytes_ <= 0 || slot.retained_bytes <= retained_wal_warn_bytes_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (last_retained_warning_ != std::chrono::steady_clock::time_point{} && now - last_retained_warning_ < kEvery) return;
+    last_retained_warning_ = now;
+    spdlog::warn("replication slot {} holds back {:.0f} MB of WAL on the source (logical.retained_wal_warn_mb = {}); "
+                 "confirmed up to {}, the server is at {}: the source keeps that WAL until pg2ch catches up",
+                 slot.name, slot.retained_bytes / 1e6, retained_wal_warn_bytes_ / 1000 / 1000,
+                 format_lsn(slot.confirmed_flush_lsn), format_lsn(slot.current_wal_lsn));
+  }
 };
 
 }  // namespace
@@ -194,6 +212,7 @@ class LogicalSource final : public ChangeSource {
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
                                    const RunOptions& options) {
   auto source = std::make_unique<LogicalSource>(cfg, prepare(cfg, false), options.observer);
+  source->set_retained_wal_warning(cfg.logical.retained_wal_warn_mb);
   Prepared& p = source->p;
   state::StateStore& state = *source->state;
   table_sync::TableStates& states = source->states;
