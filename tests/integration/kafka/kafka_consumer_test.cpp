@@ -303,7 +303,7 @@ TEST_F(KafkaRoute, MessagesDeletedBeforeTheGroupReadThemStopTheConsumer) {
   const auto producer_file = write_config_file(producer, db.dir() / "producer.toml");
   auto resync = pg2ch_cli(db, producer_file, {"resync", "public.source_table"}, "resync");
   ASSERT_EQ(resync.wait(60s), 0) << resync.stderr_text();
-  prod = start_producer();
+  prod = std::make_unique<PipelineRunner>(producer);  // copies the table, then streams
   ASSERT_TRUE(wait_until([&] { return broker.watermarks(topic, 0).second >= total + 90; }, 60s)) << "the copy";
   db.ch_exec("TRUNCATE TABLE source_table");
   auto replay = pg2ch_cli(db, cfg_file, {"replay", "--from", "beginning", "--until-caught-up"}, "replay");
