@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "kafka/client_config.h"
+#include "kafka/offset_gap.h"
 #include "kafka/topic_metadata.h"
 
 namespace pg2ch::kafka {
@@ -47,11 +48,16 @@ thread_local std::exception_ptr t_callback_failure;
 }  // namespace
 
 Consumer::Consumer(const config::KafkaConfig& cfg, const std::string& client_id, RebalanceHandler& handler)
-    : handler_(handler) {
+    : handler_(handler), group_(cfg.group_id) {
   ConfPtr conf = make_client_conf(cfg, client_id);
   RdKafka::Conf& c = *conf;
   set_property(c, "group.id", cfg.group_id, "kafka.group_id");
-  set_property(c, "auto.offset.reset", cfg.auto_offset_reset, "kafka.auto_offset_reset");
+  // Never let librdkafka move past messages on its own: its reset also fires when the position
+  // is out of range, i.e. when retention deleted messages the group had not read, and silently
+  // skipped them (issue 13 item 0). "error" makes that ERR__AUTO_OFFSET_RESET, which consume()
+  // turns into a stop; cfg.auto_offset_reset is applied by the owner in on_assign, to partitions
+  // without a committed offset only.
+  set_property(c, "auto.offset.reset", "error", "kafka.auto_offset_reset");
   set_property(c, "session.timeout.ms", std::to_string(cfg.session_timeout.count()), "kafka.session_timeout_ms");
   // Offsets move only when ClickHouse has the rows: never let librdkafka commit or store on its own.
   set_property(c, "enable.auto.commit", "false", "kafka (consumer)");
@@ -114,6 +120,7 @@ std::unique_ptr<RdKafka::Message> Consumer::consume(std::chrono::milliseconds ti
     case RdKafka::ERR_NO_ERROR: return msg;
     case RdKafka::ERR__TIMED_OUT:
     case RdKafka::ERR__PARTITION_EOF: return nullptr;
+    case RdKafka::ERR__AUTO_OFFSET_RESET: throw_out_of_range(*msg);
     case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
     case RdKafka::ERR__UNKNOWN_TOPIC:
       // The producer side has not written (or created) the topic yet: keep waiting for it.
@@ -126,6 +133,20 @@ std::unique_ptr<RdKafka::Message> Consumer::consume(std::chrono::milliseconds ti
       spdlog::warn("kafka consumer: {}", msg->errstr());
       return nullptr;
   }
+}
+
+void Consumer::throw_out_of_range(const RdKafka::Message& msg) {
+  // The message carries the partition and the offset librdkafka could not fetch.
+  const std::string topic = msg.topic_name();
+  const int partition = msg.partition();
+  if (msg.offset() >= 0) {
+    const auto [low, high] = watermarks(topic, partition, std::chrono::seconds(10));
+    if (const auto gap = find_offset_gap(msg.offset(), low, high)) throw offset_gap_error(topic, partition, group_, *gap);
+  }
+  throw Error(ErrorKind::Schema,
+               fmt::format("Kafka partition {}: no offset to read from for group {}: {}", describe(topic, partition),
+                           group_, msg.errstr()),
+               "a resync may be needed: see docs/kafka.md#lost-messages");
 }
 
 void Consumer::commit(const std::vector<PartitionOffset>& offsets) {

@@ -26,7 +26,7 @@ struct PartitionOffset {
   std::string topic;
   int partition = 0;
   // The next offset to read. Special values: kBeginning, kEnd, kStored (the group's committed
-  // offset, or auto_offset_reset when there is none).
+  // offset; an error when there is none, see Consumer's constructor).
   std::int64_t offset = kStored;
 
   static constexpr std::int64_t kBeginning = RD_KAFKA_OFFSET_BEGINNING;
@@ -45,7 +45,9 @@ class RebalanceHandler {
 
 class Consumer : private RdKafka::RebalanceCb {
  public:
-  // group.id = cfg.group_id, auto.offset.reset = cfg.auto_offset_reset. Throws Error(Config).
+  // group.id = cfg.group_id; librdkafka's auto.offset.reset is "error": the owner applies
+  // cfg.auto_offset_reset to partitions without a committed offset (explicit start offsets in
+  // on_assign). Throws Error(Config).
   Consumer(const config::KafkaConfig& cfg, const std::string& client_id, RebalanceHandler& handler);
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -55,6 +57,7 @@ class Consumer : private RdKafka::RebalanceCb {
   void subscribe(const std::vector<std::string>& topics);
   // The next message, or nullptr when none came within `timeout`. Consumer-level errors that
   // librdkafka recovers from itself (broker down, topic not yet created) are logged, not thrown.
+  // A position out of range (retention deleted messages not yet read) throws offset_gap_error.
   std::unique_ptr<RdKafka::Message> consume(std::chrono::milliseconds timeout);
   // Commits synchronously; `offsets` are next-to-read offsets. Throws Error on failure.
   void commit(const std::vector<PartitionOffset>& offsets);
@@ -85,7 +88,11 @@ class Consumer : private RdKafka::RebalanceCb {
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override;
 
+  // Stops at a fetch position the broker no longer has (its offset is in `msg`).
+  [[noreturn]] void throw_out_of_range(const RdKafka::Message& msg);
+
   RebalanceHandler& handler_;
+  std::string group_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   bool closed_ = false;
 };

@@ -9,7 +9,8 @@
 //   2  configuration: fix the config or the command line
 //   3  `status` only: something needs attention
 //   4  authentication or permission: fix the role, password or grants
-//   5  source schema: a table, key, type or slot the pipeline cannot work with
+//   5  source schema: a table, key, type or slot the pipeline cannot work with, or changes lost
+//      before they were read (slot invalidated, Kafka messages deleted by retention): a resync
 //   6  data: a value the target cannot hold (the error names table, column and value)
 #include <exception>
 

@@ -9,6 +9,7 @@
 #include "capture/shared/source_tables.h"
 #include "common/error.h"
 #include "kafka/consumer.h"
+#include "kafka/offset_gap.h"
 #include "pg/current_row_fetcher.h"
 #include "pipeline/make_change_sink.h"
 
@@ -131,7 +132,12 @@ StatusReport status(const config::Config& cfg) {
       std::int64_t lag = 0;
       for (int i = 0; i < n; ++i) {
         const auto [low, high] = probe.watermarks(topic, i, kStatusTimeout);
-        lag += high - std::max(low, committed[static_cast<std::size_t>(i)].value_or(low));
+        const auto& at = committed[static_cast<std::size_t>(i)];
+        lag += high - std::max(low, at.value_or(low));
+        // The consumer stops at such a partition; say so here too, before anyone restarts it.
+        if (const auto gap = at ? kafka::find_offset_gap(*at, low, high) : std::nullopt) {
+          r.attention.push_back(kafka::offset_gap_error(topic, i, cfg.kafka.group_id, *gap).one_line());
+        }
       }
       r.add("topic " + topic, fmt::format("{} partition(s), {} message(s) not yet consumed by the group", n, lag));
     }

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "kafka/change_event.h"
 #include "kafka/event_row.h"
+#include "kafka/offset_gap.h"
 
 namespace pg2ch::capture::kafka_consumer {
 namespace {
@@ -90,10 +91,7 @@ capture::Turn TopicConsumer::turn(std::chrono::milliseconds max_wait) {
     handle(std::move(msg));
     if (segment_.size() >= kMaxSegmentMessages) break;
   }
-  if (!replay_commit_.empty()) {
-    consumer_->commit(replay_commit_);
-    replay_commit_.clear();
-  }
+  commit_replay_starts();
   apply_segment();
   // Like a replication keepalive: with nothing more to read, the sink flushes what it holds
   // after batch.idle_flush_ms instead of waiting out batch.max_delay_ms.
@@ -168,10 +166,20 @@ void TopicConsumer::on_assign(std::vector<kafka::PartitionOffset>& partitions) {
       replay_commit_.push_back({p.topic, p.partition, start});
       spdlog::info("kafka replay: {}[{}] from offset {} ({}; kept {}..{})", p.topic, p.partition, start,
                    replay_->text, low, high);
+    } else if (committed[i]) {
+      // Go on from the group's offset only if the broker still has every message from it on.
+      if (const auto gap = kafka::find_offset_gap(*committed[i], low, high)) {
+        throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
+      }
+      p.offset = *committed[i];
+    } else {
+      // The group never committed here: auto_offset_reset applies, and only here (librdkafka's
+      // own reset is off, see kafka/consumer.cpp). Resolved by librdkafka when it starts fetching.
+      p.offset = cfg_.kafka.auto_offset_reset == "latest" ? kafka::PartitionOffset::kEnd
+                                                          : kafka::PartitionOffset::kBeginning;
     }
     // Where reading starts, for knowing when the consumer has caught up.
-    std::int64_t position = p.offset >= 0 ? p.offset : committed[i].value_or(-1);
-    if (position < 0) position = cfg_.kafka.auto_offset_reset == "latest" ? high : low;
+    const std::int64_t position = p.offset >= 0 ? p.offset : p.offset == kafka::PartitionOffset::kEnd ? high : low;
     positions_[tp] = std::max(position, low);
   }
   spdlog::info("kafka consumer: assigned {} partition(s)", partitions.size());
@@ -180,6 +188,7 @@ void TopicConsumer::on_assign(std::vector<kafka::PartitionOffset>& partitions) {
 void TopicConsumer::on_revoke(const std::vector<kafka::PartitionOffset>& partitions) {
   // Everything read so far goes to ClickHouse and its offsets to the group before another member
   // takes over, so it neither loses nor needlessly repeats work.
+  commit_replay_starts();
   apply_segment();
   sink_.flush();
   commit_durable();
@@ -378,6 +387,14 @@ void TopicConsumer::reject(const RdKafka::Message& msg, const std::string& reaso
   dead_letters_->send(msg, reason);
   dead_lettered_in_segment_ = true;
   ++stats_.dead_lettered;
+}
+
+void TopicConsumer::commit_replay_starts() {
+  // Before the partitions can change hands: their next owner must find the replay's start, not
+  // the group's old offset (which may lie before what the broker keeps: a gap).
+  if (replay_commit_.empty()) return;
+  consumer_->commit(replay_commit_);
+  replay_commit_.clear();
 }
 
 void TopicConsumer::commit_durable() {

@@ -12,7 +12,9 @@
 // (TruncateBarrier).
 //
 // Errors: exceptions (pg2ch::Error) with topic, partition and offset; retriable commit failures
-// (brokers away) are retried on the next round instead.
+// (brokers away) are retried on the next round instead. A committed offset the broker no longer
+// has (retention deleted unread messages) stops the consumer with the lost range
+// (kafka/offset_gap.h); it never skips them.
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -98,6 +100,8 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   void reject_on_arrival(const RdKafka::Message& msg, const std::string& reason);
   void note_offset(const RdKafka::Message& msg, std::int64_t next);
   void commit_durable();
+  // Commits the replay's start offsets (once, after the assignment that chose them).
+  void commit_replay_starts();
   bool caught_up() const;
   void record_targets();
   int partitions_of(const std::string& topic);

@@ -253,6 +253,72 @@ TEST_F(KafkaRoute, ReplayFromTheBeginningRebuildsAnEmptiedTarget) {
   prod->stop();
 }
 
+// Retention deleted messages the group had not read yet (here the mock broker's size cap, while
+// no consumer ran). Before, librdkafka jumped to the oldest message left and the consumer went on:
+// the changes in between never reached ClickHouse and nothing but an info line said so (issue 13
+// item 0). Now it stops naming topic, partition and the lost offsets, and the recovery its hint
+// gives (copy the table into the topic again, empty the target, replay) makes the target right.
+TEST_F(KafkaRoute, MessagesDeletedBeforeTheGroupReadThemStopTheConsumer) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  configure({"public.source_table"}, "debezium", 1);
+  const std::string topic = "pg2ch.public.source_table";
+  // The names are long random text: compare a prefix, so a difference prints readably.
+  const TableQuery q{"SELECT id, left(name, 12), value::text FROM source_table ORDER BY id",
+                     "SELECT id, substring(name, 1, 12), toString(value) FROM source_table FINAL WHERE _deleted = 0 "
+                     "ORDER BY id"};
+  auto prod = start_producer();
+  db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series(1, 100) g");
+  {
+    PipelineRunner cons(consumer);
+    ASSERT_TRUE(wait_equal(db, q));
+    cons.stop();
+  }  // the group has committed offset 100
+  // While no consumer runs: changes of rows 1..50, then about 15 MB of updates of rows 51..100
+  // (random hex, which the producer's lz4 cannot shrink much), far more than the broker keeps.
+  db.pg_exec("DELETE FROM source_table WHERE id <= 10");                // 10 events + 10 tombstones
+  db.pg_exec("UPDATE source_table SET value = -value WHERE id <= 50");  // 40 events
+  std::string noise = "md5(random()::text)";
+  for (int i = 1; i < 60; ++i) noise += " || md5(random()::text)";
+  constexpr int kRounds = 150;
+  for (int i = 0; i < kRounds; ++i) db.pg_exec("UPDATE source_table SET name = " + noise + " WHERE id > 50");
+  const std::int64_t total = 100 + 20 + 40 + kRounds * 50;
+  ASSERT_TRUE(wait_until([&] { return broker.watermarks(topic, 0).second >= total; }, 120s)) << "producer delivered";
+  const auto [low, high] = broker.watermarks(topic, 0);
+  std::cout << "[ measured ] the broker keeps offsets " << low << ".." << high - 1 << " of " << topic << "[0]\n";
+  ASSERT_GT(low, 160) << "the changes of rows 1..50 must be gone; make the updates larger if this fails";
+
+  const auto cfg_file = write_config_file(consumer, db.dir() / "consumer.toml");
+  auto gap = pg2ch_cli(db, cfg_file, {"run"}, "gap");
+  const auto code = gap.wait(60s);
+  if (!code) std::cout << "[ measured ] still running; ClickHouse vs PostgreSQL: " << wait_equal(db, q, 10s).message() << "\n";
+  ASSERT_EQ(code, 5) << "a stop that needs the operator (exit 5): " << gap.stderr_text();
+  const std::string err = gap.stderr_text();
+  EXPECT_NE(err.find(fmt::format("{}[0] offsets 100..{}", topic, low - 1)), std::string::npos) << err;
+  EXPECT_NE(err.find("pg2ch resync"), std::string::npos) << err;
+  EXPECT_EQ(ch_count(db, "source_table"), 100) << "nothing after the gap applied";
+
+  // The recovery docs/kafka.md gives: the producer copies the table into the topic again, the
+  // target is emptied, and a replay reads what the topic keeps, the copy included.
+  prod->stop();
+  const auto producer_file = write_config_file(producer, db.dir() / "producer.toml");
+  auto resync = pg2ch_cli(db, producer_file, {"resync", "public.source_table"}, "resync");
+  ASSERT_EQ(resync.wait(60s), 0) << resync.stderr_text();
+  prod = std::make_unique<PipelineRunner>(producer);  // copies the table, then streams
+  ASSERT_TRUE(wait_until([&] { return broker.watermarks(topic, 0).second >= total + 90; }, 60s)) << "the copy";
+  db.ch_exec("TRUNCATE TABLE source_table");
+  auto replay = pg2ch_cli(db, cfg_file, {"replay", "--from", "beginning", "--until-caught-up"}, "replay");
+  ASSERT_EQ(replay.wait(120s), 0) << replay.stderr_text();
+  EXPECT_TRUE(wait_equal(db, q, 5s));
+  // The group is past the gap now: a plain run goes on from there.
+  const auto before_update = broker.watermarks(topic, 0).second;
+  db.pg_exec("UPDATE source_table SET value = 0 WHERE id = 11");
+  ASSERT_TRUE(wait_until([&] { return broker.watermarks(topic, 0).second > before_update; }, 60s));
+  auto after = pg2ch_cli(db, cfg_file, {"run", "--until-caught-up"}, "after");
+  ASSERT_EQ(after.wait(60s), 0) << after.stderr_text();
+  EXPECT_TRUE(wait_equal(db, q, 5s));
+  prod->stop();
+}
+
 TEST_F(KafkaRoute, UndecodableMessageGoesToTheDeadLetterTopicOrStopsTheConsumer) {
   db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
   configure({"public.source_table"}, "debezium", 1);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -70,6 +71,25 @@ void KafkaBroker::produce(const std::string& topic, int partition, const std::st
   if (r.exit_code != 0) {
     throw std::runtime_error("kcat -P -t " + topic + " exited with " + std::to_string(r.exit_code) + ": " + r.output);
   }
+}
+
+std::pair<std::int64_t, std::int64_t> KafkaBroker::watermarks(const std::string& topic, int partition) const {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  if (conf->set("bootstrap.servers", bootstrap(), err) != RdKafka::Conf::CONF_OK ||
+      conf->set("group.id", "pg2ch-test-watermarks", err) != RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("watermarks: " + err);
+  }
+  // Never subscribes, so it never joins the group: it only asks the partition's leader.
+  std::unique_ptr<RdKafka::KafkaConsumer> probe(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!probe) throw std::runtime_error("watermarks: " + err);
+  std::int64_t low = 0, high = 0;
+  const auto rc = probe->query_watermark_offsets(topic, partition, &low, &high, 10000);
+  probe->close();
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    throw std::runtime_error("watermarks of " + topic + "[" + std::to_string(partition) + "]: " + RdKafka::err2str(rc));
+  }
+  return {low, high};
 }
 
 }  // namespace pg2ch::test

@@ -39,6 +39,9 @@ class KafkaBroker {
   std::vector<KafkaMessage> read_all(const std::string& topic) const;
   // Writes one message with kcat (a client other than pg2ch's own producer), e.g. a malformed one.
   void produce(const std::string& topic, int partition, const std::string& key, const std::string& value) const;
+  // (low, high) of a partition: the first offset the broker still keeps and the next offset it
+  // will give. The mock broker keeps only the newest few MB of each partition, like retention.
+  std::pair<std::int64_t, std::int64_t> watermarks(const std::string& topic, int partition) const;
 
  private:
   kafka::MockCluster cluster_;
