@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include <httplib.h>
@@ -13,6 +14,7 @@
 #include "support/all_types.h"
 #include "support/kafka_broker.h"
 #include "support/free_port.h"
+#include "support/held_commits.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/prometheus_page.h"
@@ -175,6 +177,40 @@ TEST_F(KafkaRoute, KeyOnlyEventsAndTruncateAcrossPartitions) {
   db.pg_exec("TRUNCATE source_table");
   db.pg_exec("INSERT INTO source_table SELECT g, 'after' || g, g FROM generate_series(1, 200) g");
   ASSERT_TRUE(wait_equal(db, source_table_query())) << "truncate";
+  cons.stop();
+  prod->stop();
+}
+
+// Issue 13 item 0: a key-only event is published as soon as its commit is decoded, which can be
+// before the commit is visible (HeldCommits). The consumer fetched the rows then, saw the state
+// BEFORE the transaction and wrote it under the transaction's versions, where nothing corrected
+// it: an updated row one update behind, a deleted row present, an inserted row deleted. The
+// consumer must wait until the event's transaction is visible to its fetch.
+TEST_F(KafkaRoute, KeyOnlyEventsWaitForTheirTransactionToBeVisible) {
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
+  db.pg_exec("INSERT INTO source_table VALUES (1, 'one', 1), (2, 'two', 2), (4, 'four', 4)");
+  configure({"public.source_table"}, "key", 2);
+  auto prod = start_producer();
+  PipelineRunner cons(consumer);
+  ASSERT_TRUE(wait_equal(db, source_table_query())) << "snapshot";
+  const auto topic_size = [&] { return broker.read_all("pg2ch.public.source_table").size(); };
+  ASSERT_EQ(topic_size(), 3u);
+  // Every row version written, deletes included (the stale states the bug wrote look like the
+  // rows already there: only their versions tell them apart).
+  const auto target = [&] { return db.ch_rows("SELECT count(), max(_version) FROM source_table"); };
+  const Rows before = target();
+
+  HeldCommits held(db);
+  held.hold("BEGIN; UPDATE source_table SET name = 'one, updated', value = 10 WHERE id = 1; "
+            "DELETE FROM source_table WHERE id = 2; INSERT INTO source_table VALUES (3, 'three', 3); "
+            "UPDATE source_table SET id = 5 WHERE id = 4; COMMIT");
+  // Decoded and published while the commit waits: u 1, d 2, c 3, and d 4 + c 5 for the key change.
+  ASSERT_TRUE(wait_until([&] { return topic_size() == 8; }, 30s)) << "events published: " << topic_size();
+  EXPECT_FALSE(wait_until([&] { return target() != before; }, 3s))
+      << "the consumer wrote rows of a transaction its source does not show yet";
+  held.release();
+  EXPECT_TRUE(wait_equal(db, source_table_query(), 30s)) << "after the commit became visible";
+  EXPECT_FALSE(cons.failed()) << cons.describe();
   cons.stop();
   prod->stop();
 }
