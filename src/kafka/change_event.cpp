@@ -40,6 +40,15 @@ std::uint64_t version_of(const rapidjson::Value* v, char op, const char* name) {
   return v->GetUint64();
 }
 
+// Optional. pg2ch's own __xid must be an integer; Debezium's source.txId is taken only when it
+// is one (it was never checked before, and other producers fill it their own way).
+std::optional<std::uint64_t> xid_of(const rapidjson::Value* v, const char* name, bool strict) {
+  if (v == nullptr || v->IsNull()) return std::nullopt;
+  if (v->IsUint64()) return v->GetUint64();
+  if (strict) bad(fmt::format("{} is not a non-negative integer", name));
+  return std::nullopt;
+}
+
 const rapidjson::Value* object_or_null(const rapidjson::Value& obj, const char* name) {
   const rapidjson::Value* v = member(obj, name);
   if (v == nullptr || v->IsNull()) return nullptr;
@@ -54,6 +63,7 @@ void decode_envelope(ChangeEvent& ev, const rapidjson::Value& payload) {
   ev.schema = string_member(*source, "schema", "source");
   ev.table = string_member(*source, "table", "source");
   ev.version = version_of(member(*source, "lsn"), ev.op, "source.lsn");
+  ev.xid = xid_of(member(*source, "txId"), "source.txId", /*strict=*/false);
   ev.before = object_or_null(payload, "before");
   ev.after = object_or_null(payload, "after");
   if (ev.op == 't') {
@@ -71,6 +81,7 @@ void decode_key_event(ChangeEvent& ev, const rapidjson::Value& obj) {
   ev.schema = string_member(obj, "__schema", "event");
   ev.table = string_member(obj, "__table", "event");
   ev.version = version_of(member(obj, "__lsn"), ev.op, "__lsn");
+  ev.xid = xid_of(member(obj, "__xid"), "__xid", /*strict=*/true);
   ev.kind = ev.op == 't' ? ChangeEvent::Kind::Truncate : ChangeEvent::Kind::KeyOnly;
   ev.after = &obj;
 }

@@ -5,7 +5,7 @@
 // and Debezium's own PostgreSQL connector output:
 //   Debezium envelope   {"before","after","source":{"schema","table","lsn",..},"op",..}, also
 //                       wrapped as {"schema":..,"payload":{..}} (JsonConverter schemas.enable=true)
-//   key-only event      {<key columns>..,"__op","__schema","__table","__lsn"}
+//   key-only event      {<key columns>..,"__op","__schema","__table","__lsn"[,"__xid"]}
 //   tombstone           null value (log compaction marker after a delete): nothing to do
 //
 // Column values stay JSON here; event_row.h turns them into PostgreSQL binary values once the
@@ -27,6 +27,9 @@ struct ChangeEvent {
   std::string schema;          // source table
   std::string table;
   std::uint64_t version = 0;   // source.lsn / __lsn: orders the changes of one key
+  // __xid / source.txId: the source transaction, whose changes a current-row fetch must see.
+  // Absent in events of older producers and of captures that read committed rows (outbox, poll).
+  std::optional<std::uint64_t> xid;
   // Row: `before` / `after` objects (either may be null); KeyOnly: `after` is the whole event
   // (key columns are its members). Pointers into `document`.
   const rapidjson::Value* before = nullptr;

@@ -145,7 +145,8 @@ std::string debezium_truncate(const EnvelopeContext& ctx, const TableSchema& tab
   return envelope(ctx, table, 't', {}, {}, nullptr, times);
 }
 
-std::string key_event(const TableSchema& table, char op, std::span<const ValueRef> row, std::uint64_t version) {
+std::string key_event(const TableSchema& table, char op, std::span<const ValueRef> row, std::uint64_t version,
+                      std::optional<std::uint32_t> xid) {
   rapidjson::StringBuffer buf;
   JsonWriter out(buf);
   out.StartObject();
@@ -161,6 +162,10 @@ std::string key_event(const TableSchema& table, char op, std::span<const ValueRe
     out.Null();
   } else {
     out.Uint64(version);
+  }
+  if (xid && op != 't') {
+    key_name(out, "__xid");
+    out.Uint(*xid);
   }
   out.EndObject();
   return take(buf);

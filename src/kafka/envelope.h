@@ -16,9 +16,12 @@
 // pipeline::kSnapshotVersion): a consumer keeps, per key, the event with the highest lsn.
 //
 // Value, format "key" (the seed's key-only event): the key columns plus "__op", "__schema",
-// "__table" and "__lsn" (the field names of Debezium's ExtractNewRecordState add.fields), e.g.
-//   {"id":42,"__op":"u","__schema":"public","__table":"orders","__lsn":22817720}
-// The consumer fetches the current row for the key (or deletes it when it no longer exists).
+// "__table" and "__lsn" (the field names of Debezium's ExtractNewRecordState add.fields), and
+// "__xid" when the capture knows the source transaction (logical: pgoutput's 32-bit xid), e.g.
+//   {"id":42,"__op":"u","__schema":"public","__table":"orders","__lsn":22817720,"__xid":7781}
+// The consumer fetches the current row for the key (or deletes it when it no longer exists),
+// with a snapshot that sees transaction __xid: a logical capture publishes a commit as soon as
+// it is decoded, which can be before new snapshots see it (docs/kafka.md#key-only-events).
 //
 // Column values are encoded by write_json_value(). An unchanged TOAST value (pgoutput does not
 // resend large values an UPDATE did not touch) is Debezium's placeholder
@@ -63,8 +66,9 @@ std::string debezium_value(const EnvelopeContext& ctx, const pipeline::TableSche
 // op "t": before and after null; source.lsn null (the seam gives truncates no position).
 std::string debezium_truncate(const EnvelopeContext& ctx, const pipeline::TableSchema& table, const EventTimes& times);
 
-// `row` holds the key values (either image of the row). op 't' writes no key columns.
+// `row` holds the key values (either image of the row). op 't' writes no key columns; `xid`
+// nullopt writes no "__xid".
 std::string key_event(const pipeline::TableSchema& table, char op, std::span<const pipeline::ValueRef> row,
-                      std::uint64_t version);
+                      std::uint64_t version, std::optional<std::uint32_t> xid = std::nullopt);
 
 }  // namespace pg2ch::kafka

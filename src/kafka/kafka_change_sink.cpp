@@ -100,7 +100,7 @@ void KafkaChangeSink::send_change(const TableSchema& table, char op, std::span<c
   const std::span<const ValueRef> key_row = after.empty() ? before : after;
   const std::string key = message_key(table, key_row, t.identifier);
   const std::string value = debezium_ ? debezium_value(ctx_, table, op, before, after, version, event_times())
-                                      : key_event(table, op, key_row, version);
+                                      : key_event(table, op, key_row, version, tx_.xid);
   send(t.topic, -1, key, value);
   // Debezium follows a delete with a tombstone so a compacted topic can drop the key.
   if (debezium_ && op == 'd' && cfg_.tombstones) send(t.topic, -1, key, std::nullopt);

@@ -1,11 +1,19 @@
 #include "pg/current_row_fetcher.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <thread>
+
+#include "common/error.h"
+#include "types/pg_type.h"
 
 namespace pg2ch::pg {
 
 namespace {
+
+constexpr Oid kInt8Oid = types::oid::kInt8;
+constexpr Oid kInt8ArrayOid = 1016;  // int8[] (pg_type.dat)
 
 void put_be32(std::string& out, std::uint32_t v) {
   const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
@@ -64,21 +72,56 @@ const PgCurrentRowFetcher::Prepared& PgCurrentRowFetcher::prepare(const pipeline
     keys += conn_.quote_identifier(sc.name);
     unnest += fmt::format("${}", param);
   }
-  p.sql = fmt::format("SELECT {} FROM {}.{} WHERE ({}) IN (SELECT * FROM unnest({}))", cols,
-                      conn_.quote_identifier(table.source_schema), conn_.quote_identifier(table.source_name), keys,
-                      unnest);
+  const std::string rows = fmt::format("FROM {}.{} WHERE ({}) IN (SELECT * FROM unnest({}))",
+                                        conn_.quote_identifier(table.source_schema),
+                                        conn_.quote_identifier(table.source_name), keys, unnest);
+  p.sql = fmt::format("SELECT {} {}", cols, rows);
+  // pg_current_snapshot() is the statement's snapshot, the one the rows are read with. Its xmax
+  // is the latest COMPLETED xid + 1, so the xids in question sit just below it or at and above
+  // it (committed, not yet ended: exactly the ones to wait for). A 32-bit xid x becomes the
+  // full xid nearest xmax n: n + d, d = (x - n) mod 2^32, when d is small (less than 2^24 xids
+  // in flight above xmax), else n + d - 2^32 (in the past). 64-bit xids are used as they are.
+  // A result below 0 (no such transaction on this server) is 0, which every snapshot sees.
+  p.checked_sql = fmt::format(
+      "SELECT v.visible, t.* FROM (SELECT NOT EXISTS (SELECT FROM "
+      "(SELECT pg_catalog.pg_current_snapshot() AS s) c, "
+      "LATERAL (SELECT pg_catalog.pg_snapshot_xmax(c.s)::text::int8 AS n) m, "
+      "pg_catalog.unnest(${}::pg_catalog.int8[]) x(xid), "
+      "LATERAL (SELECT (x.xid - m.n % 4294967296 + 4294967296) % 4294967296 AS d) d "
+      "WHERE NOT pg_catalog.pg_visible_in_snapshot((CASE WHEN x.xid >= 4294967296 THEN x.xid ELSE "
+      "GREATEST(0, m.n + d.d - CASE WHEN d.d < 16777216 THEN 0 ELSE 4294967296 END) END)::text::pg_catalog.xid8, "
+      "c.s)) AS visible) v "
+      "LEFT JOIN LATERAL (SELECT true AS found, {} {}) t ON v.visible",
+      param + 1, cols, rows);
   return prepared_.emplace(table.relation_oid, std::move(p)).first->second;
 }
 
 std::vector<pipeline::OwnedRow> PgCurrentRowFetcher::fetch(const pipeline::TableSchema& table,
-                                                           const std::vector<pipeline::OwnedRow>& keys) {
+                                                           const std::vector<pipeline::OwnedRow>& keys,
+                                                           std::span<const std::uint64_t> must_see) {
   const Prepared& p = prepare(table);
   std::vector<std::string> arrays;
+  std::vector<Oid> types = p.array_types;
   for (std::size_t k = 0; k < p.key_source_indexes.size(); ++k) {
     std::vector<const std::string*> elems;
     elems.reserve(keys.size());
     for (const auto& row : keys) elems.push_back(&row.values[p.key_source_indexes[k]].data);
     arrays.push_back(binary_array(p.element_types[k], elems));
+  }
+  const bool checked = !must_see.empty();
+  if (checked) {
+    std::vector<std::string> xids;
+    xids.reserve(must_see.size());
+    for (auto x : must_see) {
+      std::string be;
+      put_be32(be, static_cast<std::uint32_t>(x >> 32));
+      put_be32(be, static_cast<std::uint32_t>(x));
+      xids.push_back(std::move(be));
+    }
+    std::vector<const std::string*> elems;
+    for (const auto& x : xids) elems.push_back(&x);
+    arrays.push_back(binary_array(kInt8Oid, elems));
+    types.push_back(kInt8ArrayOid);
   }
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
@@ -87,15 +130,47 @@ std::vector<pipeline::OwnedRow> PgCurrentRowFetcher::fetch(const pipeline::Table
     lengths.push_back(static_cast<int>(a.size()));
     formats.push_back(1);
   }
-  Result r(PQexecParams(conn_.get(), p.sql.c_str(), static_cast<int>(arrays.size()), p.array_types.data(),
-                        values.data(), lengths.data(), formats.data(), /*resultFormat=*/1));
-  if (!r.ok()) throw error_from_result(r, "fetching current rows of " + table.qualified_source());
+  // Checked results lead with two columns: visible (the same in every row) and found (NULL in
+  // the one row that stands for "no key exists").
+  const int first = checked ? 2 : 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto pause = std::chrono::milliseconds(1);
+  bool warned = false;
+  Result r;
+  for (;;) {
+    r = Result(PQexecParams(conn_.get(), checked ? p.checked_sql.c_str() : p.sql.c_str(),
+                            static_cast<int>(arrays.size()), types.data(), values.data(), lengths.data(),
+                            formats.data(), /*resultFormat=*/1));
+    if (!r.ok()) throw error_from_result(r, "fetching current rows of " + table.qualified_source());
+    if (!checked || r.value(0, 0) == std::string_view("\1", 1)) break;
+    // Committed in the WAL, not yet visible: usually microseconds, a synchronous standby's
+    // answer at most. Reading now would return the rows as they were before the commit.
+    const auto waited = std::chrono::steady_clock::now() - started;
+    if (waited >= kVisibilityWait) {
+      throw Error(ErrorKind::Server,
+                  fmt::format("changes of {} come from a transaction that is committed in the WAL but still not "
+                              "visible at the source after {} s",
+                              table.qualified_source(), kVisibilityWait.count()),
+                  "a synchronous standby that does not confirm (synchronous_standby_names) holds commits invisible; "
+                  "pg2ch retries. Also check that the source is the producer's server or a physical standby of it",
+                  /*retriable=*/true);
+    }
+    if (!warned && waited >= std::chrono::seconds(1)) {
+      spdlog::warn("fetching current rows of {}: waiting for committed transactions to become visible at the source",
+                   table.qualified_source());
+      warned = true;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
 
   std::unordered_map<std::string, int> by_key;
   std::vector<pipeline::OwnedValue> scratch(table.source_columns.size());
   for (int row = 0; row < r.rows(); ++row) {
+    if (checked && r.is_null(row, 1)) continue;
     for (std::size_t c = 0; c < p.key_source_indexes.size(); ++c) {
-      scratch[p.key_source_indexes[c]].data = std::string(r.value(row, static_cast<int>(p.key_source_indexes[c])));
+      scratch[p.key_source_indexes[c]].data =
+          std::string(r.value(row, first + static_cast<int>(p.key_source_indexes[c])));
     }
     by_key.emplace(key_of(p.key_source_indexes, scratch), row);
   }
@@ -105,11 +180,12 @@ std::vector<pipeline::OwnedRow> PgCurrentRowFetcher::fetch(const pipeline::Table
     if (hit == by_key.end()) continue;
     auto& values_out = out[i].values;
     values_out.resize(table.source_columns.size());
-    for (int c = 0; c < r.cols(); ++c) {
+    for (int c = first; c < r.cols(); ++c) {
+      const auto at = static_cast<std::size_t>(c - first);
       if (r.is_null(hit->second, c)) {
-        values_out[static_cast<std::size_t>(c)] = {pipeline::ValueRef::Kind::Null, {}};
+        values_out[at] = {pipeline::ValueRef::Kind::Null, {}};
       } else {
-        values_out[static_cast<std::size_t>(c)] = {pipeline::ValueRef::Kind::Binary, std::string(r.value(hit->second, c))};
+        values_out[at] = {pipeline::ValueRef::Kind::Binary, std::string(r.value(hit->second, c))};
       }
     }
   }

@@ -26,7 +26,8 @@ using Position = std::uint64_t;
 
 // What the source tells about the transaction being delivered, when it knows (the logical
 // capture: pgoutput's Begin). Destinations that publish events (Kafka's envelope: source.txId,
-// source.ts_ms) use it; ClickHouse has no place for it.
+// source.ts_ms) use it; ClickHouse keeps the xid only for the unchanged-TOAST fetch, which must
+// see that transaction (CurrentRowFetcher).
 struct TransactionContext {
   std::optional<std::uint32_t> xid;
   std::optional<std::int64_t> commit_time_ms;  // Unix epoch milliseconds
@@ -53,7 +54,9 @@ class ChangeSink {
   virtual ~ChangeSink() = default;
 
   virtual void begin_transaction() = 0;
-  // Optional, right after begin_transaction(): valid until the next begin_transaction().
+  // Optional, right after begin_transaction(): valid until the next begin_transaction(). A
+  // capture whose sink transaction carries changes of several source transactions (the Kafka
+  // consumer's segments) calls it again before each change: it applies to the changes after it.
   virtual void transaction_context(const TransactionContext& /*tx*/) {}
   virtual void insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) = 0;
   // old_row is empty when the source did not send the old tuple (key unchanged, default identity).

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "clickhouse/ddl_runner.h"
 #include "clickhouse/deduplication.h"
 #include "clickhouse/insert_summary.h"
@@ -30,7 +32,10 @@ ClickHouseChangeSink::Batch& ClickHouseChangeSink::batch_for(const TableSchema& 
   return *batches_.emplace(&table, std::move(b)).first->second;
 }
 
-void ClickHouseChangeSink::begin_transaction() { acks_.begin(); }
+void ClickHouseChangeSink::begin_transaction() {
+  acks_.begin();
+  xid_.reset();
+}
 
 void ClickHouseChangeSink::note_appended(Batch& b, std::uint64_t version) {
   b.lowest_version = std::min(b.lowest_version, version);
@@ -82,7 +87,7 @@ void ClickHouseChangeSink::update(const TableSchema& table, std::span<const Valu
     auto refs = owned.refs();
     b.encoder.encode_row(refs, version, b.body);
   } else {
-    b.toast_rows.push_back({std::move(owned), version});
+    b.toast_rows.push_back({std::move(owned), version, xid_});
   }
   note_appended(b, version);
 }
@@ -150,9 +155,18 @@ void ClickHouseChangeSink::resolve_toast(Batch& b) {
                                                  b.schema->qualified_source()));
   }
   std::vector<OwnedRow> keys;
+  std::vector<std::uint64_t> xids;
   keys.reserve(b.toast_rows.size());
-  for (const auto& t : b.toast_rows) keys.push_back(t.row);
-  std::vector<OwnedRow> current = toast_fetcher_->fetch(*b.schema, keys);
+  for (const auto& t : b.toast_rows) {
+    keys.push_back(t.row);
+    if (t.xid) xids.push_back(*t.xid);
+  }
+  std::sort(xids.begin(), xids.end());
+  xids.erase(std::unique(xids.begin(), xids.end()), xids.end());
+  // A flush can come right after the commit was decoded, before the commit is visible: read
+  // then, a row this transaction inserted or moved would be missing (and written as a delete),
+  // and a TOAST value it set before this update would be the old one.
+  std::vector<OwnedRow> current = toast_fetcher_->fetch(*b.schema, keys, xids);
   for (std::size_t r = 0; r < b.toast_rows.size(); ++r) {
     OwnedRow& row = b.toast_rows[r].row;
     const OwnedRow& now = current[r];

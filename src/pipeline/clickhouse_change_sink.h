@@ -11,9 +11,12 @@
 // (key, version) pairs, which ReplacingMergeTree collapses).
 //
 // Unchanged TOAST columns in an UPDATE are filled at flush time from the source's current row
-// (CurrentRowFetcher). If the current row is newer than the change, a later change of the same
-// key is still ahead in the stream and will supersede this version; so the final state is
-// exact, and only superseded intermediate versions may carry the newer value.
+// (CurrentRowFetcher), read with a snapshot that sees the change's transaction (its xid from
+// transaction_context()): before that, the row read could be the state before the transaction,
+// e.g. without a TOAST value or a row the same transaction wrote before this update. If the
+// current row is newer than the change, a later change of the same key is still ahead in the
+// stream and will supersede this version; so the final state is exact, and only superseded
+// intermediate versions may carry the newer value.
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -45,6 +48,7 @@ class ClickHouseChangeSink final : public ChangeSink {
                        config::BatchConfig batch, CurrentRowFetcher* toast_fetcher, RetryPolicy retry = {});
 
   void begin_transaction() override;
+  void transaction_context(const TransactionContext& tx) override { xid_ = tx.xid; }
   void insert(const TableSchema& table, std::span<const ValueRef> row, std::uint64_t version) override;
   void update(const TableSchema& table, std::span<const ValueRef> old_row, std::span<const ValueRef> new_row,
               std::uint64_t version) override;
@@ -87,6 +91,7 @@ class ClickHouseChangeSink final : public ChangeSink {
     struct ToastRow {
       OwnedRow row;
       std::uint64_t version;
+      std::optional<std::uint32_t> xid;  // the change's transaction: the fetch must see it
     };
     std::vector<ToastRow> toast_rows;
   };
@@ -104,6 +109,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   std::map<std::string, std::string> insert_settings_;
   config::BatchConfig limits_;
   CurrentRowFetcher* toast_fetcher_;
+  std::optional<std::uint32_t> xid_;  // of the changes being received (transaction_context)
   RetryPolicy retry_;
   std::unordered_map<const TableSchema*, std::unique_ptr<Batch>> batches_;
   // When the source last said it had nothing more to send. A batch whose first row is older than

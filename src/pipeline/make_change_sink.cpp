@@ -67,6 +67,7 @@ class OwningClickHouseSink final : public ChangeSink {
   BulkLoad* bulk_load() override { return &bulk_; }
 
   void begin_transaction() override { sink_.begin_transaction(); }
+  void transaction_context(const TransactionContext& tx) override { sink_.transaction_context(tx); }
   void insert(const TableSchema& t, std::span<const ValueRef> row, std::uint64_t version) override {
     sink_.insert(t, row, version);
   }

@@ -247,6 +247,7 @@ void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
   c.table = &table;
   c.op = ev->op;
   c.version = ev->version;
+  c.xid = ev->xid;
   c.key_only = ev->kind == kafka::ChangeEvent::Kind::KeyOnly;
   try {
     // A delete's row is its `before` image; every other event (key-only ones included) has `after`.
@@ -320,8 +321,20 @@ void TopicConsumer::apply_segment() {
   for (auto& [table, indexes] : key_events) {
     std::vector<pipeline::OwnedRow> keys;
     keys.reserve(indexes.size());
-    for (auto i : indexes) keys.push_back(segment_[i].row);
-    results.push_back(fetcher_.fetch(*table, keys));
+    // The rows are written under the events' versions, so they must be at least as new as the
+    // events: a commit is decoded (and its events published) before new snapshots see it, and
+    // a row read in between is the state BEFORE it, which nothing would correct later. The
+    // fetch waits until every event's transaction is visible. (An event without __xid, from an
+    // older producer, is answered as before, with that gap.) Superseded events need no check:
+    // an earlier change of the same key was visible before the later one could lock the row.
+    std::vector<std::uint64_t> xids;
+    for (auto i : indexes) {
+      keys.push_back(segment_[i].row);
+      if (segment_[i].xid) xids.push_back(*segment_[i].xid);
+    }
+    std::sort(xids.begin(), xids.end());
+    xids.erase(std::unique(xids.begin(), xids.end()), xids.end());
+    results.push_back(fetcher_.fetch(*table, keys, xids));
     ++stats_.key_fetches;
     for (std::size_t k = 0; k < indexes.size(); ++k) fetched[indexes[k]] = &results.back()[k];
   }
@@ -350,6 +363,11 @@ void TopicConsumer::apply(PendingChange& c, const pipeline::OwnedRow* fetched) {
         sink_.insert(t, row, c.version);
       }
     } else {
+      // Debezium's unchanged-TOAST placeholders are filled by the sink from the source, with a
+      // snapshot that must see this event's transaction (ClickHouseChangeSink).
+      pipeline::TransactionContext tx;
+      if (c.xid) tx.xid = static_cast<std::uint32_t>(*c.xid);  // the fetch widens it again
+      sink_.transaction_context(tx);
       const auto row = c.row.refs();
       if (c.op == 'd') {
         sink_.remove(t, row, c.version);

@@ -82,6 +82,7 @@ class TopicConsumer final : private kafka::RebalanceHandler {
     char op = 0;
     bool key_only = false;
     std::uint64_t version = 0;
+    std::optional<std::uint64_t> xid;            // the source transaction, when the event says
     pipeline::OwnedRow row;                      // full row, or key values only
     std::unique_ptr<RdKafka::Message> message;   // kept for the dead-letter topic
   };

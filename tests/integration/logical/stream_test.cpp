@@ -2,6 +2,7 @@
 // the ClickHouse current state (FINAL, _deleted = 0) equal to the source, row by row.
 #include <gtest/gtest.h>
 
+#include "support/held_commits.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
 #include "support/test_config.h"
@@ -68,6 +69,43 @@ TEST(LogicalStream, UnchangedToastValuesAreKept) {
   db.pg_exec("UPDATE docs SET body = 'short now' WHERE id = 3");
   db.pg_exec("BEGIN; UPDATE docs SET counter = 100 WHERE id = 4; DELETE FROM docs WHERE id = 4; COMMIT");
   ASSERT_TRUE(wait_equal(db, qq)) << "after updates that leave TOAST values unchanged";
+  runner.stop();
+}
+
+// Issue 13 item 0, unchanged TOAST: a batch may be flushed, and its unchanged TOAST values
+// fetched, as soon as its commit is decoded, which can be before the commit is visible
+// (HeldCommits). The rows read then were the state BEFORE the transaction: a row it inserted and
+// then updated was missing (and written as a delete at the update's version), a TOAST value it
+// set before an update that left it unchanged was the old one; both stayed final.
+TEST(LogicalStream, UnchangedToastFetchWaitsForItsTransactionToBeVisible) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE docs (id int PRIMARY KEY, body text, counter int)");
+  db.pg_exec("ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL");
+  db.pg_exec("INSERT INTO docs SELECT g, repeat(md5(g::text), 400), 0 FROM generate_series(1, 2) g");
+  PipelineRunner runner(make_test_config(db));
+  const TableQuery qq{"SELECT id, md5(body), length(body), counter FROM docs ORDER BY id",
+                      "SELECT id, lower(hex(MD5(body))), length(body), counter FROM docs FINAL WHERE _deleted = 0 "
+                      "ORDER BY id"};
+  ASSERT_TRUE(wait_equal(db, qq)) << "snapshot";
+  const auto target = [&] { return db.ch_rows("SELECT count(), max(_version) FROM docs"); };
+  const Rows before = target();
+
+  HeldCommits held(db);
+  held.hold("BEGIN; INSERT INTO docs VALUES (3, repeat(md5('3'), 400), 0); UPDATE docs SET counter = 1 WHERE id = 3; "
+            "UPDATE docs SET body = repeat(md5('new'), 400) WHERE id = 1; UPDATE docs SET counter = 5 WHERE id = 1; "
+            "COMMIT");
+  const std::string commit_end = db.pg_rows("SELECT pg_current_wal_lsn()")[0][0];
+  // The walsender sent the whole transaction (pg2ch has it) while the commit is held.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db.pg_rows("SELECT count(*) FROM pg_stat_replication WHERE sent_lsn >= '" + commit_end + "'") ==
+               Rows{{"1"}};
+      },
+      30s));
+  EXPECT_FALSE(wait_until([&] { return target() != before; }, 3s))
+      << "pg2ch wrote rows filled from a snapshot that does not show their transaction yet";
+  held.release();
+  EXPECT_TRUE(wait_equal(db, qq, 30s)) << "after the commit became visible";
   runner.stop();
 }
 

@@ -89,6 +89,10 @@ TEST_F(DebeziumEnvelope, TruncateHasNoRowsAndNoLsn) {
 TEST_F(DebeziumEnvelope, KeyFormatEvent) {
   EXPECT_EQ(key_event(table, 'u', row, 99), R"({"id":42,"__op":"u","__schema":"public","__table":"orders","__lsn":99})");
   EXPECT_EQ(key_event(table, 't', {}, 0), R"({"__op":"t","__schema":"public","__table":"orders","__lsn":null})");
+  // The source transaction, when the capture knows it: the consumer's fetch must see it.
+  EXPECT_EQ(key_event(table, 'u', row, 99, 4294967295u),
+            R"({"id":42,"__op":"u","__schema":"public","__table":"orders","__lsn":99,"__xid":4294967295})");
+  EXPECT_EQ(key_event(table, 't', {}, 0, 7), R"({"__op":"t","__schema":"public","__table":"orders","__lsn":null})");
 }
 
 TEST_F(DebeziumEnvelope, BadValueNamesTheColumn) {

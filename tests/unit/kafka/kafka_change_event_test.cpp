@@ -21,6 +21,14 @@ TEST(KafkaChangeEvent, DebeziumCreateUpdateDelete) {
   ASSERT_NE(c->after, nullptr);
   EXPECT_EQ((*c->after)["id"].GetInt(), 1);
   EXPECT_EQ(c->before, nullptr);
+  EXPECT_FALSE(c->xid.has_value());
+  EXPECT_EQ(decode_change_event(R"({"after":{"id":1},"source":{"schema":"s","table":"t","lsn":1,"txId":748},"op":"u"})")
+                ->xid,
+            748u);
+  // Debezium's txId was never checked: one that is not a number is left out, not refused.
+  EXPECT_FALSE(
+      decode_change_event(R"({"after":{"id":1},"source":{"schema":"s","table":"t","lsn":1,"txId":"x"},"op":"u"})")
+          ->xid.has_value());
 
   auto d = decode_change_event(
       R"({"before":{"id":1,"v":null},"after":null,"source":{"schema":"s","table":"t","lsn":43},"op":"d"})");
@@ -47,6 +55,10 @@ TEST(KafkaChangeEvent, KeyOnlyEventsAndTruncates) {
   EXPECT_EQ(k->table, "orders");
   EXPECT_EQ(k->version, 99u);
   EXPECT_EQ((*k->after)["id"].GetInt(), 42);
+  EXPECT_FALSE(k->xid.has_value()) << "events of older producers carry no __xid";
+  EXPECT_EQ(decode_change_event(R"({"id":42,"__op":"u","__schema":"public","__table":"orders","__lsn":99,"__xid":748})")
+                ->xid,
+            748u);
 
   EXPECT_EQ(decode_change_event(R"({"__op":"t","__schema":"public","__table":"orders","__lsn":null})")->kind,
             Kind::Truncate);
@@ -78,6 +90,7 @@ TEST(KafkaChangeEvent, MalformedMessagesSayWhatIsWrong) {
   expect_bad(R"({"before":null,"source":{"schema":"s","table":"t","lsn":1},"op":"d"})", "without \"before\"");
   expect_bad(R"({"after":[1],"source":{"schema":"s","table":"t","lsn":1},"op":"c"})", "neither an object nor null");
   expect_bad(R"({"id":1,"__op":"c","__schema":"s","__table":"t"})", "__lsn");
+  expect_bad(R"({"id":1,"__op":"c","__schema":"s","__table":"t","__lsn":1,"__xid":"7"})", "__xid");
 }
 
 }  // namespace
