@@ -111,12 +111,18 @@ class Comparison {
       examine(prefix, differing);
     }
     if (!found_.empty() && options_.settle.count() > 0) settle();
+    if (found_.size() > options_.max_rows) {
+      result_.more_differences = found_.size() - options_.max_rows;
+      found_.resize(options_.max_rows);
+    }
     name_different_columns();
     result_.differences = std::move(found_);
     return result_;
   }
 
  private:
+  std::size_t cap() const { return std::max(options_.max_rows, options_.max_checked); }
+
   static Bucket at(const std::map<std::string, Bucket>& level, const std::string& prefix) {
     const auto it = level.find(prefix);
     return it == level.end() ? Bucket{} : it->second;
@@ -140,7 +146,7 @@ class Comparison {
 
   void examine(const std::string& prefix, std::deque<std::string>& differing) {
     const auto [source_rows, target_rows] = counts_[prefix];
-    if (found_.size() >= options_.max_rows) {
+    if (found_.size() >= cap()) {
       result_.rows_not_examined += std::max(source_rows, target_rows);
       return;
     }
@@ -160,7 +166,7 @@ class Comparison {
   // Reads a bucket's (key, hash) pairs on both sides and matches them. A bucket empty on one
   // side is read only as far as the report needs.
   void match_rows(const std::string& prefix, std::uint64_t source_rows, std::uint64_t target_rows) {
-    const std::size_t room = options_.max_rows - found_.size();
+    const std::size_t room = cap() - found_.size();
     const std::size_t limit = source_rows == 0 || target_rows == 0 ? room : 0;
     const auto s = source_rows == 0 ? std::unordered_map<std::string, std::string>{}
                                     : key_hashes(source_, bucket_condition(source_.sql(), prefix), limit);
@@ -181,7 +187,7 @@ class Comparison {
     std::sort(here.begin(), here.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
     std::uint64_t total = limit > 0 ? std::max(source_rows, target_rows) : here.size();
     for (auto& d : here) {
-      if (found_.size() >= options_.max_rows) break;
+      if (found_.size() >= cap()) break;
       found_.push_back(std::move(d));
       --total;
     }
@@ -198,8 +204,8 @@ class Comparison {
     std::this_thread::sleep_for(options_.settle);
     std::vector<std::string> keys;
     for (const auto& d : found_) keys.push_back(d.key);
-    const auto s = key_hashes(source_, keys_condition(source_.sql(), keys));
-    const auto t = key_hashes(target_, keys_condition(target_.sql(), keys));
+    const auto s = hashes_of_keys(source_, keys);
+    const auto t = hashes_of_keys(target_, keys);
     std::vector<RowDifference> still;
     for (auto& d : found_) {
       const auto si = s.find(d.key);
@@ -213,6 +219,19 @@ class Comparison {
     }
     result_.settled = found_.size() - still.size();
     found_ = std::move(still);
+  }
+
+  // In statements of a bounded size (ClickHouse's max_query_size is 256 KiB by default).
+  static std::unordered_map<std::string, std::string> hashes_of_keys(TableSide& side,
+                                                                     const std::vector<std::string>& keys) {
+    constexpr std::size_t kKeysPerStatement = 500;
+    std::unordered_map<std::string, std::string> out;
+    for (std::size_t i = 0; i < keys.size(); i += kKeysPerStatement) {
+      const std::vector<std::string> part(keys.begin() + static_cast<std::ptrdiff_t>(i),
+                                          keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + kKeysPerStatement)));
+      out.merge(key_hashes(side, keys_condition(side.sql(), part)));
+    }
+    return out;
   }
 
   // Which columns of a differing row differ: their texts side by side (never printed).

@@ -39,7 +39,10 @@ class TableSide {
 
 struct CompareOptions {
   int leaf_rows = 5000;        // a bucket with at most this many rows on both sides is read whole
-  std::size_t max_rows = 20;   // differing rows reported (and read again after the settle delay)
+  std::size_t max_rows = 20;   // differing rows listed
+  // Differing rows matched one by one and read again after the settle delay (a busy table has
+  // many changes in flight at any moment); beyond this, differing buckets are only counted.
+  std::size_t max_checked = 10000;
   std::chrono::milliseconds settle{5000};  // before differing keys are read again; 0: not read again
   std::function<void(const std::string&)> progress;  // one line per step; may be null
 };
@@ -55,11 +58,14 @@ struct CompareResult {
   std::uint64_t source_rows = 0;
   std::uint64_t target_rows = 0;
   std::vector<RowDifference> differences;  // at most max_rows
-  // Rows in differing buckets that were not matched one by one once max_rows were found: at
+  std::size_t more_differences = 0;         // differing rows found beyond those listed
+  // Rows in differing buckets that were not matched one by one once max_checked were found: at
   // least this many more source or target rows are involved.
   std::uint64_t rows_not_examined = 0;
   std::size_t settled = 0;  // differences gone when read again (changes that were in flight)
-  bool equal() const { return differences.empty() && rows_not_examined == 0 && source_rows == target_rows; }
+  bool equal() const {
+    return differences.empty() && more_differences == 0 && rows_not_examined == 0 && source_rows == target_rows;
+  }
 };
 
 // `key_columns` and `columns` name the compared columns (key ones first among columns is not

@@ -149,8 +149,11 @@ void report(const pipeline::TableSchema& t, const Texts& x, const CompareResult&
       }
       out << "\n";
     }
+    if (r.more_differences > 0) {
+      out << fmt::format("  ... and {} more rows differ (raise --max-rows to list them)\n", r.more_differences);
+    }
     if (r.rows_not_examined > 0) {
-      out << fmt::format("  ... and at least {} more rows in buckets that differ (raise --max-rows to list them)\n",
+      out << fmt::format("  ... and at least {} more rows in buckets that differ, not matched one by one\n",
                          r.rows_not_examined);
     }
   }
