@@ -121,6 +121,8 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--max-rows", verify_options.max_rows, "differing rows listed per table (default 20)");
   verify_cmd->add_option("--settle-ms", verify_settle_ms,
                          "read differing rows again after this delay, so changes in flight are not reported (default 5000)");
+  verify_cmd->add_option("--max-checked", verify_options.max_checked,
+                         "differing rows matched and read again per table; beyond, only counted (default 10000)");
   verify_cmd->add_option("--leaf-rows", verify_options.leaf_rows,
                          "a differing bucket with at most this many rows is read row by row (default 5000)");
 

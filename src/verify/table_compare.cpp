@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <deque>
 #include <map>
 #include <thread>
 #include <unordered_map>
@@ -52,17 +51,21 @@ std::string where_and(const SideSql& s, const std::string& condition) {
   return s.from + (s.from_has_where ? " AND " : " WHERE ") + condition;
 }
 
-std::string bucket_condition(const SideSql& s, const std::string& prefix) {
-  if (prefix.empty()) return {};
-  return s.prefix(s.md5_hex(s.key_text), static_cast<int>(prefix.size())) + " = " + s.quote(prefix);
+// The rows of any of these buckets (all of one length); "" alone stands for the whole table.
+std::string buckets_condition(const SideSql& s, const std::vector<std::string>& prefixes) {
+  if (prefixes.empty() || prefixes.front().empty()) return {};
+  std::string list;
+  for (const auto& p : prefixes) list += (list.empty() ? "" : ", ") + s.quote(p);
+  return s.prefix(s.md5_hex(s.key_text), static_cast<int>(prefixes.front().size())) + " IN (" + list + ")";
 }
 
-std::map<std::string, Bucket> buckets(TableSide& side, const std::string& prefix) {
+// Aggregates of the next level's buckets inside the given ones (all of level 1 when `within`
+// holds only ""), in one scan of the table.
+std::map<std::string, Bucket> buckets(TableSide& side, const std::vector<std::string>& within, int digits) {
   const SideSql& s = side.sql();
-  const int digits = static_cast<int>(prefix.size()) + kDigitsPerLevel;
   const std::string statement =
       fmt::format("SELECT {0}, {1}, {2}({3}) {4} GROUP BY {0}{5}", s.prefix(s.md5_hex(s.key_text), digits), s.count,
-                  s.sum64, s.hash64(s.row_text), where_and(s, bucket_condition(s, prefix)), s.suffix);
+                  s.sum64, s.hash64(s.row_text), where_and(s, buckets_condition(s, within)), s.suffix);
   std::map<std::string, Bucket> out;
   for (const auto& r : side.rows(statement)) {
     if (r.size() != 3) throw Error(ErrorKind::Protocol, "verify: a bucket row has " + std::to_string(r.size()) + " fields");
@@ -92,6 +95,8 @@ std::string keys_condition(const SideSql& s, const std::vector<std::string>& key
   return s.key_text + " IN (" + list + ")";
 }
 
+// Level by level: each level costs one scan per side however many buckets differ, so finding a
+// few differences in a large table takes a few scans, not one per bucket.
 class Comparison {
  public:
   Comparison(TableSide& source, TableSide& target, const std::vector<std::string>& key_columns,
@@ -99,16 +104,43 @@ class Comparison {
       : source_(source), target_(target), key_columns_(key_columns), columns_(columns), options_(options) {}
 
   CompareResult run() {
-    const auto first_s = buckets(source_, "");
-    const auto first_t = buckets(target_, "");
-    for (const auto& [_, b] : first_s) result_.source_rows += b.rows;
-    for (const auto& [_, b] : first_t) result_.target_rows += b.rows;
-    std::deque<std::string> differing;
-    collect_differing(first_s, first_t, differing);
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> differing;  // prefix -> rows (source, target)
+    {
+      const auto s = buckets(source_, {""}, kDigitsPerLevel);
+      const auto t = buckets(target_, {""}, kDigitsPerLevel);
+      for (const auto& [_, b] : s) result_.source_rows += b.rows;
+      for (const auto& [_, b] : t) result_.target_rows += b.rows;
+      differing = differing_buckets(s, t);
+    }
     while (!differing.empty()) {
-      const std::string prefix = differing.front();
-      differing.pop_front();
-      examine(prefix, differing);
+      std::vector<std::string> split;
+      std::vector<std::pair<std::string, std::pair<std::uint64_t, std::uint64_t>>> leaves;
+      const auto leaf = static_cast<std::uint64_t>(options_.leaf_rows);
+      for (const auto& [prefix, rows] : differing) {
+        const bool small = rows.first <= leaf && rows.second <= leaf;
+        if (small || rows.first == 0 || rows.second == 0 || prefix.size() + kDigitsPerLevel > kMaxPrefix) {
+          leaves.emplace_back(prefix, rows);
+        } else {
+          split.push_back(prefix);
+        }
+      }
+      match_leaves(leaves);
+      differing.clear();
+      if (split.empty()) break;
+      if (found_.size() >= cap()) {
+        for (const auto& p : split) result_.rows_not_examined += std::max(rows_of_[p].first, rows_of_[p].second);
+        break;
+      }
+      if (options_.progress) {
+        options_.progress(fmt::format("{} buckets of {} hex digits differ; splitting them", split.size(),
+                                      split.front().size()));
+      }
+      const int digits = static_cast<int>(split.front().size()) + kDigitsPerLevel;
+      for (std::size_t i = 0; i < split.size(); i += kPrefixesPerStatement) {
+        const std::vector<std::string> part(split.begin() + static_cast<std::ptrdiff_t>(i),
+                                            split.begin() + static_cast<std::ptrdiff_t>(std::min(split.size(), i + kPrefixesPerStatement)));
+        differing.merge(differing_buckets(buckets(source_, part, digits), buckets(target_, part, digits)));
+      }
     }
     if (!found_.empty() && options_.settle.count() > 0) settle();
     if (found_.size() > options_.max_rows) {
@@ -121,6 +153,10 @@ class Comparison {
   }
 
  private:
+  static constexpr std::size_t kPrefixesPerStatement = 256;
+  // Rows one statement of leaf buckets may return per side.
+  static constexpr std::uint64_t kRowsPerLeafStatement = 100000;
+
   std::size_t cap() const { return std::max(options_.max_rows, options_.max_checked); }
 
   static Bucket at(const std::map<std::string, Bucket>& level, const std::string& prefix) {
@@ -128,50 +164,53 @@ class Comparison {
     return it == level.end() ? Bucket{} : it->second;
   }
 
-  void collect_differing(const std::map<std::string, Bucket>& s, const std::map<std::string, Bucket>& t,
-                         std::deque<std::string>& out) {
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> differing_buckets(
+      const std::map<std::string, Bucket>& s, const std::map<std::string, Bucket>& t) {
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> out;
     for (const auto& [prefix, b] : s) {
-      if (at(t, prefix) != b) {
-        out.push_back(prefix);
-        counts_[prefix] = {b.rows, at(t, prefix).rows};
-      }
+      if (at(t, prefix) != b) out[prefix] = {b.rows, at(t, prefix).rows};
     }
     for (const auto& [prefix, b] : t) {
-      if (!s.contains(prefix)) {
-        out.push_back(prefix);
-        counts_[prefix] = {0, b.rows};
+      if (!s.contains(prefix)) out[prefix] = {0, b.rows};
+    }
+    for (const auto& [prefix, rows] : out) rows_of_[prefix] = rows;
+    return out;
+  }
+
+  // Reads the leaf buckets' (key, hash) pairs on both sides, several buckets per statement, and
+  // matches them. Once cap() differences are known, the remaining buckets are only counted.
+  void match_leaves(const std::vector<std::pair<std::string, std::pair<std::uint64_t, std::uint64_t>>>& leaves) {
+    std::size_t i = 0;
+    while (i < leaves.size()) {
+      if (found_.size() >= cap()) {
+        for (; i < leaves.size(); ++i) result_.rows_not_examined += std::max(leaves[i].second.first, leaves[i].second.second);
+        return;
       }
+      std::vector<std::string> part;
+      std::uint64_t rows = 0;
+      for (; i < leaves.size() && part.size() < kPrefixesPerStatement; ++i) {
+        const auto [s, t] = leaves[i].second;
+        if (!part.empty() && rows + std::max(s, t) > kRowsPerLeafStatement) break;
+        part.push_back(leaves[i].first);
+        rows += std::max(s, t);
+      }
+      match_rows(part);
     }
   }
 
-  void examine(const std::string& prefix, std::deque<std::string>& differing) {
-    const auto [source_rows, target_rows] = counts_[prefix];
-    if (found_.size() >= cap()) {
-      result_.rows_not_examined += std::max(source_rows, target_rows);
-      return;
+  void match_rows(const std::vector<std::string>& prefixes) {
+    // A bucket missing on one side holds nothing but differences: the statement's LIMIT bounds
+    // what is read then (the rows beyond it are counted as not examined).
+    std::uint64_t expected = 0, one_sided = 0;
+    for (const auto& p : prefixes) {
+      const auto [s, t] = rows_of_[p];
+      expected += std::max(s, t);
+      if (s == 0 || t == 0) one_sided += std::max(s, t);
     }
-    const auto leaf = static_cast<std::uint64_t>(options_.leaf_rows);
-    if (source_rows == 0 || target_rows == 0 || (source_rows <= leaf && target_rows <= leaf) ||
-        prefix.size() + kDigitsPerLevel > kMaxPrefix) {
-      match_rows(prefix, source_rows, target_rows);
-      return;
-    }
-    if (options_.progress) {
-      options_.progress(fmt::format("bucket {}: {} rows in PostgreSQL, {} in ClickHouse differ; splitting it", prefix,
-                                    source_rows, target_rows));
-    }
-    collect_differing(buckets(source_, prefix), buckets(target_, prefix), differing);
-  }
-
-  // Reads a bucket's (key, hash) pairs on both sides and matches them. A bucket empty on one
-  // side is read only as far as the report needs.
-  void match_rows(const std::string& prefix, std::uint64_t source_rows, std::uint64_t target_rows) {
     const std::size_t room = cap() - found_.size();
-    const std::size_t limit = source_rows == 0 || target_rows == 0 ? room : 0;
-    const auto s = source_rows == 0 ? std::unordered_map<std::string, std::string>{}
-                                    : key_hashes(source_, bucket_condition(source_.sql(), prefix), limit);
-    const auto t = target_rows == 0 ? std::unordered_map<std::string, std::string>{}
-                                    : key_hashes(target_, bucket_condition(target_.sql(), prefix), limit);
+    const std::size_t limit = one_sided == expected && expected > room ? room : 0;
+    const auto s = key_hashes(source_, buckets_condition(source_.sql(), prefixes), limit);
+    const auto t = key_hashes(target_, buckets_condition(target_.sql(), prefixes), limit);
     std::vector<RowDifference> here;
     for (const auto& [key, hash] : s) {
       const auto it = t.find(key);
@@ -185,13 +224,15 @@ class Comparison {
       if (!s.contains(key)) here.push_back({RowDifference::Kind::ExtraInClickHouse, key, {}});
     }
     std::sort(here.begin(), here.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
-    std::uint64_t total = limit > 0 ? std::max(source_rows, target_rows) : here.size();
+    std::uint64_t unmatched = limit > 0 ? expected - std::min<std::uint64_t>(expected, here.size()) : 0;
     for (auto& d : here) {
-      if (found_.size() >= cap()) break;
+      if (found_.size() >= cap()) {
+        ++unmatched;
+        continue;
+      }
       found_.push_back(std::move(d));
-      --total;
     }
-    result_.rows_not_examined += total;
+    result_.rows_not_examined += unmatched;
   }
 
   // Differences read again after a delay: a change still on its way to ClickHouse when the
@@ -276,7 +317,7 @@ class Comparison {
   const std::vector<std::string>& key_columns_;
   const std::vector<std::string>& columns_;
   const CompareOptions& options_;
-  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts_;  // prefix -> rows (source, target)
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> rows_of_;  // prefix -> rows (source, target)
   std::vector<RowDifference> found_;
   CompareResult result_;
 };

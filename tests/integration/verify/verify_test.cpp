@@ -142,5 +142,27 @@ TEST(Verify, ChangesInFlightAreNotReportedAsDifferences) {
   EXPECT_GT(std::stoi(out.substr(start, at - start)), 20) << out;
 }
 
+// A target that lost everything: a few rows listed, the checked ones counted, the rest of the
+// differing buckets counted as not matched one by one, without reading every key.
+TEST(Verify, AnEmptiedTargetIsReportedWithinBounds) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  db.pg_exec("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 3000) g");
+  const auto cfg = make_test_config(db, {"public.t"});
+  replicate(db, cfg, "t");
+  db.ch_exec("TRUNCATE TABLE t");
+  const auto r = run_verify(db, cfg, {"--max-rows", "5", "--max-checked", "100"});
+  EXPECT_EQ(r.exit_code, kNeedsAttention) << r.out << r.err;
+  EXPECT_NE(r.out.find("public.t: DIFFERENT: 3000 rows in PostgreSQL, 0 in ClickHouse"), std::string::npos) << r.out;
+  std::size_t listed = 0;
+  for (auto at = r.out.find("missing in ClickHouse id="); at != std::string::npos;
+       at = r.out.find("missing in ClickHouse id=", at + 1)) {
+    ++listed;
+  }
+  EXPECT_EQ(listed, 5u) << r.out;
+  EXPECT_NE(r.out.find("and 95 more rows differ"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("and at least 2900 more rows in buckets that differ"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace pg2ch::test
