@@ -73,6 +73,8 @@ wal_level = logical
 max_replication_slots = 40
 max_wal_senders = 40
 max_connections = 200
+# Two-phase commit exists in production databases: the tests prepare transactions too.
+max_prepared_transactions = 20
 fsync = $durability
 synchronous_commit = $durability
 full_page_writes = $durability
