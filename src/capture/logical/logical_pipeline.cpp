@@ -143,6 +143,7 @@ class LogicalSource final : public ChangeSource {
 
   void start(StreamOptions so) {
     slot_name_ = so.slot;
+    publication_ = so.publication;
     gate_ = std::make_unique<TableGate>(states);
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     stream_->start();
@@ -166,6 +167,7 @@ class LogicalSource final : public ChangeSource {
         s.wal_status = slot->wal_status;
         warn_if_retaining(*slot);
       }
+      stop_unpublished_tables();
     } catch (const Error& e) {
       spdlog::warn("replication slot {}: reading its lag failed: {}", slot_name_, e.one_line());
     }
@@ -189,7 +191,18 @@ class LogicalSource final : public ChangeSource {
   std::unique_ptr<TableGate> gate_;
   std::unique_ptr<LogicalStream> stream_;
   std::string slot_name_;
+  std::string publication_;
   std::int64_t retained_wal_warn_bytes_ = 0;
+
+  // Checked with the lag (every few seconds): a table dropped from the publication while pg2ch
+  // streams is stopped, so status says so and the next start copies it again.
+  void stop_unpublished_tables() {
+    const auto published = published_tables(p.source, publication_);
+    if (!published) return;
+    for (const auto* t : states.tables()) {
+      if (!published->contains(t->relation_oid)) gate_->stop_unpublished(*t, publication_);
+    }
+  }
   std::chrono::steady_clock::time_point last_retained_warning_{};
 
   // The server keeps every WAL segment the slot has not confirmed: a stalled or slow pipeline
@@ -223,6 +236,25 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
       })) {
     // A state written before tables had states of their own: they all streamed.
     states.set(p.table_ptrs(), table_sync::TablePhase::Streaming);
+  }
+  // A table removed from the publication while pg2ch was not running (or that stopped for it):
+  // its changes since are not in the slot. It is added back below only together with a copy.
+  if (streaming) {
+    if (const auto published = published_tables(p.source, cfg.logical.publication)) {
+      std::vector<const pipeline::TableSchema*> out;
+      for (const auto* t : p.table_ptrs()) {
+        const auto phase = states.phase(*t);
+        const bool was_streamed = phase == table_sync::TablePhase::Streaming ||
+                                  phase == table_sync::TablePhase::CatchingUp || phase == table_sync::TablePhase::Stopped;
+        if (was_streamed && !published->contains(t->relation_oid)) out.push_back(t);
+      }
+      for (const auto* t : out) {
+        spdlog::warn("table {} is not in publication {} (removed while pg2ch was not running, or it stopped for "
+                     "that): the changes made meanwhile are not in the slot, so it is added again and copied again",
+                     t->qualified_source(), cfg.logical.publication);
+      }
+      if (!out.empty()) states.set(out, table_sync::TablePhase::Init);
+    }
   }
   // Before anything is created: a slot of this name that is not pg2ch's stops the start.
   auto existing = find_slot(p.source, cfg.logical.slot);

@@ -34,6 +34,19 @@ void ensure_publication(pg::Connection& conn, const std::string& publication, co
   }
 }
 
+std::optional<std::set<std::uint32_t>> published_tables(pg::Connection& conn, const std::string& publication) {
+  pg::Result r = conn.query(
+      "SELECT p.oid, r.prrelid FROM pg_publication p LEFT JOIN pg_publication_rel r ON r.prpubid = p.oid "
+      "WHERE p.pubname = $1",
+      {publication});
+  if (r.rows() == 0) return std::nullopt;
+  std::set<std::uint32_t> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    if (!r.is_null(i, 1)) out.insert(static_cast<std::uint32_t>(r.int64(i, 1)));
+  }
+  return out;
+}
+
 void drop_publication(pg::Connection& conn, const std::string& publication) {
   conn.exec(fmt::format("DROP PUBLICATION IF EXISTS {}", conn.quote_identifier(publication)));
 }

@@ -144,6 +144,16 @@ void TableGate::stop_for_bad_change(const pipeline::TableSchema& table, const Er
   stop(table, fmt::format("{} (key {})", error.what(), key), std::move(fix));
 }
 
+void TableGate::stop_unpublished(const pipeline::TableSchema& table, const std::string& publication) {
+  if (states_.phase(table) == TablePhase::Stopped) return;
+  stop(table,
+       fmt::format("it was removed from publication {} (ALTER PUBLICATION ... DROP TABLE, or SET TABLE without it): "
+                   "its changes are no longer streamed",
+                   publication),
+       "restart pg2ch: it adds the table to the publication again and copies it again, so the changes made while it "
+       "was out are not lost");
+}
+
 void TableGate::on_durable(Lsn durable) {
   if (catching_up_.empty()) return;
   std::vector<const pipeline::TableSchema*> done;

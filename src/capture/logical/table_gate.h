@@ -51,6 +51,8 @@ class TableGate {
   const pipeline::TableSchema* on_relation(const pg::pgoutput::Relation& rel, Lsn position);
   // A change of `table` could not be written (a value the target cannot hold): stops the table.
   void stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key);
+  // The table is no longer in the publication: the stream no longer carries its changes.
+  void stop_unpublished(const pipeline::TableSchema& table, const std::string& publication);
   // `durable` is durable: tables catching up to a copy point at or below it now stream.
   void on_durable(Lsn durable);
 

@@ -232,5 +232,46 @@ TEST(LogicalTableStates, AColumnAddedWhilePg2chWasStoppedCopiesThatTableAgainAtS
   runner.stop();
 }
 
+// A table dropped from the publication (by an operator, a migration tool) loses every change made
+// while it is out. While pg2ch runs it is stopped (status says why); whenever it is found out at a
+// start, it is added back only together with a copy of it. Before, the next start re-added it
+// silently and the rows written meanwhile were lost.
+TEST(LogicalTableStates, ATableDroppedFromThePublicationIsCopiedAgainWhenAddedBack) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  db.pg_exec("CREATE TABLE b (id int PRIMARY KEY, v text)");
+  db.pg_exec("INSERT INTO a VALUES (1, 'a1')");
+  db.pg_exec("INSERT INTO b VALUES (1, 'b1')");
+  auto cfg = make_test_config(db);
+  const auto qa = same_columns("a", "id, v", "id");
+  const auto qb = same_columns("b", "id, v", "id");
+  {
+    PipelineRunner runner(cfg);
+    ASSERT_TRUE(wait_equal(db, qb));
+    db.pg_exec("ALTER PUBLICATION " + cfg.logical.publication + " DROP TABLE b");
+    db.pg_exec("INSERT INTO a VALUES (2, 'a2')");
+    db.pg_exec("INSERT INTO b VALUES (2, 'while out, running')");
+    ASSERT_TRUE(wait_equal(db, qa)) << "the other table streams on";
+    ASSERT_TRUE(wait_until([&] { return table_row(status_of(db, cfg, "status"), "public.b").state == "stopped"; }, 60s));
+    const auto row = table_row(status_of(db, cfg, "status"), "public.b");
+    EXPECT_NE(row.last_error.find("removed from publication"), std::string::npos) << row.last_error;
+    runner.stop();
+  }
+  {
+    PipelineRunner runner(cfg);
+    EXPECT_TRUE(wait_equal(db, qb)) << "the row written while the table was out of the publication is missing";
+    runner.stop();
+  }
+  // Out of the publication while pg2ch was not running.
+  db.pg_exec("ALTER PUBLICATION " + cfg.logical.publication + " DROP TABLE b");
+  db.pg_exec("INSERT INTO b VALUES (3, 'while out, stopped')");
+  db.pg_exec("UPDATE b SET v = 'changed while out' WHERE id = 1");
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  db.pg_exec("INSERT INTO b VALUES (4, 'after')");
+  EXPECT_TRUE(wait_equal(db, qb)) << "the rows written while the table was out of the publication are missing";
+  EXPECT_TRUE(wait_equal(db, qa));
+}
+
 }  // namespace
 }  // namespace pg2ch::test
