@@ -4,6 +4,7 @@
 #include "capture/logical/logical_pipeline.h"
 #include "capture/notify/notify_pipeline.h"
 #include "capture/poll/poll_pipeline.h"
+#include "capture/poll/watermark_source.h"
 #include "capture/outbox/outbox_pipeline.h"
 #include "common/error.h"
 
@@ -15,9 +16,10 @@ const CaptureMode& capture_mode(const std::string& mode) {
   static const CaptureMode logical_mode{logical::setup, logical::open, logical::status, logical::teardown,
                                         "logical replication does not carry it before PostgreSQL 18", logical::resync};
   if (mode == "logical") return logical_mode;
-  static const CaptureMode poll_mode{poll::setup, poll::open, poll::status, poll::teardown};
+  static const CaptureMode poll_mode{poll::setup, poll::open, poll::status, poll::teardown, {}, poll::request_resync};
   if (mode == "poll") return poll_mode;
-  static const CaptureMode notify_mode{notify::setup, notify::open, notify::status, notify::teardown};
+  static const CaptureMode notify_mode{notify::setup, notify::open, notify::status, notify::teardown, {},
+                                       poll::request_resync};
   if (mode == "notify") return notify_mode;
   static const CaptureMode outbox_mode{outbox::setup, outbox::open, outbox::status, outbox::teardown,
                                        "mode outbox does not replicate generated columns yet"};

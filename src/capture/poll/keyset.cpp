@@ -142,4 +142,27 @@ Query rescan_page_query(const Keyset& k, const RescanRange& range, const std::op
   return q;
 }
 
+Query watermark_reset_query(const Keyset& k, const Cursor& at) {
+  const OrderColumn& wm = k.order.front();
+  Query q;
+  q.params = {at.watermark, k.from, wm.name};
+  const std::string greatest_below =
+      fmt::format("COALESCE((SELECT max({}) FROM {}) < $1::{}, true)", quote_pg_identifier(wm.name), k.from, wm.type);
+  const bool integer = wm.type == "smallint" || wm.type == "integer" || wm.type == "bigint";
+  if (!integer) {  // dates and timestamps have no sequence
+    q.params = {at.watermark};
+    q.sql = "SELECT NULL::text, NULL::text, NULL::bool, " + greatest_below;
+    return q;
+  }
+  // pg_get_serial_sequence parses its first argument as SQL (k.from is quoted) and takes the
+  // second literally. pg_sequences shows last_value as NULL, rather than failing, to a role
+  // without a privilege on the sequence (pg2ch needs only SELECT on the table).
+  q.sql = fmt::format(
+      "SELECT q.seq, v.last_value::text, v.last_value < $1::{}, {} "
+      "FROM (SELECT pg_get_serial_sequence($2, $3) AS seq) q "
+      "LEFT JOIN pg_sequences v ON format('%I.%I', v.schemaname, v.sequencename)::regclass = q.seq::regclass",
+      wm.type, greatest_below);
+  return q;
+}
+
 }  // namespace pg2ch::capture::poll

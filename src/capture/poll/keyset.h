@@ -58,6 +58,11 @@ struct RescanRange {
 Query rescan_page_query(const Keyset& k, const RescanRange& range, const std::optional<Cursor>& after,
                         std::size_t limit);
 
+// Whether the watermark went back below `at` (a checkpoint): columns (1) the watermark column's
+// sequence (serial or identity; NULL without one), (2) its last value as text, (3) whether that
+// is below `at`, (4) whether the table's greatest watermark is below `at` (true when it is empty).
+Query watermark_reset_query(const Keyset& k, const Cursor& at);
+
 // "name" with embedded quotes doubled (PostgreSQL identifier quoting; UTF-8 safe).
 std::string quote_pg_identifier(const std::string& name);
 

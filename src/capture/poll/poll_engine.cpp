@@ -65,7 +65,10 @@ std::size_t PollEngine::read_fresh_page(PollTable& t) {
   const pipeline::Position position = next_position();
   const PageResult r = deliver(page, *t.schema, t.keyset, sink_, versions_.next(page.read_time_us), position);
   t.caught_up = r.rows < cfg_.poll.batch_size;
-  if (r.rows == 0) return 0;
+  if (r.rows == 0) {
+    check_watermark_not_reset(t);
+    return 0;
+  }
   // The cursor moves on at once so fresh rows keep flowing; the range just passed stays open as a
   // window until every transaction that could still commit into it has ended.
   t.windows.push(Window{t.cursor, *r.last, page.snapshot, page.read_time_us, page.running_xids, position});
@@ -73,6 +76,38 @@ std::size_t PollEngine::read_fresh_page(PollTable& t) {
   rows_read_ += r.rows;
   spdlog::debug("{}: read {} row(s)", name, r.rows);
   return r.rows;
+}
+
+void PollEngine::check_watermark_not_reset(PollTable& t) {
+  constexpr auto kCheckEvery = std::chrono::seconds(10);
+  constexpr auto kWarnEvery = std::chrono::minutes(10);
+  const auto now = Clock::now();
+  if (!t.cursor || now - t.last_reset_check < kCheckEvery) return;
+  t.last_reset_check = now;
+  const Query q = watermark_reset_query(t.keyset, *t.cursor);
+  pg::Result r = source_.query(q.sql, q.params);
+  const std::string name = t.schema->qualified_source();
+  const std::string& column = t.keyset.order.front().name;
+  const std::string fix = fmt::format(
+      "run `pg2ch resync {}` and restart pg2ch: its target is emptied and it is read again from its first row",
+      name);
+  const bool greatest_below = !r.is_null(0, 3) && r.boolean(0, 3);
+  // Both: a sequence behind the checkpoint alone may only mean rows were given larger ids by hand.
+  if (!r.is_null(0, 2) && r.boolean(0, 2) && greatest_below) {
+    throw Error(ErrorKind::Schema,
+                fmt::format("{}: sequence {} of watermark column {} is at {}, below the checkpoint {} (TRUNCATE ... "
+                            "RESTART IDENTITY, or the sequence was reset): rows numbered up to the checkpoint would "
+                            "never be read",
+                            name, r.text(0, 0), column, r.text(0, 1), t.cursor->watermark),
+                fix);
+  }
+  if (greatest_below && now - t.last_reset_warning >= kWarnEvery) {
+    t.last_reset_warning = now;
+    spdlog::warn("{}: the greatest {} is below the checkpoint {}: if values were reused or moved back, rows below the "
+                 "checkpoint are not read ({}); if the newest rows were only deleted, nothing is wrong (mode poll "
+                 "does not see deletes)",
+                 name, column, t.cursor->watermark, fix);
+  }
 }
 
 void PollEngine::rescan(PollTable& t, const Window& w, const std::atomic<bool>& stop, pipeline::Position& position) {

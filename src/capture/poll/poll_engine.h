@@ -36,6 +36,8 @@ struct PollTable {
   bool caught_up = false;             // the last fresh page came back short
   std::chrono::steady_clock::time_point blocked_since{};  // front window first found still open
   std::chrono::steady_clock::time_point last_block_warning{};
+  std::chrono::steady_clock::time_point last_reset_check{};
+  std::chrono::steady_clock::time_point last_reset_warning{};
 };
 
 // The watermark column configured for `ref` ([[tables]] watermark, else poll.watermark).
@@ -74,6 +76,10 @@ class PollEngine {
 
  private:
   std::size_t read_fresh_page(PollTable& t);
+  // Caught up and nothing new: is the watermark back below the cursor (its sequence reset, ids
+  // reused)? Rows below the cursor are never read: a sequence and greatest value both behind it
+  // stop the pipeline; a lower greatest value alone (deletes cause it too) is warned about.
+  void check_watermark_not_reset(PollTable& t);
   void close_windows(PollTable& t, const std::atomic<bool>& stop);
   void rescan(PollTable& t, const Window& w, const std::atomic<bool>& stop, pipeline::Position& position);
   void persist_checkpoints();

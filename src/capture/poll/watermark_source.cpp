@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "capture/poll/cursor.h"
 #include "capture/poll/horizon_probe.h"
 #include "capture/poll/poll_engine.h"
+#include "state/open_state_store.h"
 
 namespace pg2ch::capture::poll {
 
@@ -74,6 +77,43 @@ StatusReport watermark_status(const config::Config& cfg, WatermarkSource& s, sta
 
 void erase_checkpoints(WatermarkSource& s, state::StateStore& state) {
   for (const auto& t : s.p.tables) state.erase(checkpoint_key(*t));
+}
+
+namespace {
+
+std::string resync_key(const pipeline::TableSchema& t) { return "resync." + t.qualified_source(); }
+
+}  // namespace
+
+void request_resync(const config::Config& cfg, const std::vector<std::string>& tables) {
+  WatermarkSource s = open_watermark_source(cfg, false);
+  auto state = state::open_state_store(cfg);
+  std::map<std::string, std::string> marks;
+  for (const auto& name : tables) {
+    const auto it = std::find_if(s.p.tables.begin(), s.p.tables.end(),
+                                 [&](const auto& t) { return t->qualified_source() == name; });
+    if (it == s.p.tables.end()) {
+      throw Error(ErrorKind::Config, fmt::format("table {} is not replicated by pipeline {}", name, cfg.name),
+                  "name it as `pg2ch status` lists it (schema.table)");
+    }
+    marks[resync_key(**it)] = "requested";
+  }
+  state->put(marks);
+  for (const auto& name : tables) {
+    std::cout << fmt::format("{} will be read again from its first row (its target emptied first) when pipeline {} "
+                             "starts next (restart it if it runs)\n",
+                             name, cfg.name);
+  }
+}
+
+void apply_resync_requests(WatermarkSource& s, state::StateStore& state) {
+  for (const auto& t : s.p.tables) {
+    if (!state.get(resync_key(*t))) continue;
+    spdlog::warn("{}: resync: emptying its target and reading it again from its first row", t->qualified_source());
+    s.p.targets->truncate(*t);
+    state.erase(checkpoint_key(*t));
+    state.erase(resync_key(*t));
+  }
 }
 
 }  // namespace pg2ch::capture::poll

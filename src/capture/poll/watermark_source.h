@@ -3,6 +3,7 @@
 // watermark column checked (exists, ordered type) and its keyset queries built; a warning when
 // no index starts with the watermark (every poll would scan the table). Also the part of
 // `pg2ch status` both modes print.
+#include <string>
 #include <vector>
 
 #include "capture/poll/keyset.h"
@@ -26,5 +27,13 @@ StatusReport watermark_status(const config::Config& cfg, WatermarkSource& s, sta
 
 // Erases the tables' checkpoints (teardown).
 void erase_checkpoints(WatermarkSource& s, state::StateStore& state);
+
+// `pg2ch resync` in poll and notify: marks the named tables (schema.table) to be read again from
+// their first row at the pipeline's next start. Error(Config) for a table not configured.
+void request_resync(const config::Config& cfg, const std::vector<std::string>& tables);
+// At start, before the engine reads its checkpoints: each marked table has its target emptied
+// (rows deleted at the source since, which polling cannot see, go too) and its checkpoint
+// forgotten; the mark goes last, so a crash in between only empties the target again.
+void apply_resync_requests(WatermarkSource& s, state::StateStore& state);
 
 }  // namespace pg2ch::capture::poll

@@ -110,5 +110,21 @@ TEST(PollKeyset, IdentifiersAreQuoted) {
   EXPECT_EQ(quote_pg_identifier("a\"b"), "\"a\"\"b\"");
 }
 
+// A reset is recognised by the watermark's sequence (integers only) and the greatest value.
+TEST(PollKeyset, WatermarkResetProbeAsksTheSequenceOnlyForIntegers) {
+  const auto by_id = make_keyset(table(types::oid::kTimestampTz, false), "id");
+  const Query q = watermark_reset_query(by_id, Cursor{"500", {}});
+  EXPECT_NE(q.sql.find("pg_get_serial_sequence($2, $3)"), std::string::npos) << q.sql;
+  EXPECT_NE(q.sql.find("v.last_value < $1::bigint"), std::string::npos) << q.sql;
+  EXPECT_NE(q.sql.find(R"(max("id") FROM "public"."Orders")"), std::string::npos) << q.sql;
+  EXPECT_EQ(q.params, (Params{"500", R"("public"."Orders")", "id"}));
+
+  const auto by_time = make_keyset(table(types::oid::kTimestampTz, false), "updated_at");
+  const Query t = watermark_reset_query(by_time, Cursor{"2024-05-01 10:00:00+00", {"7"}});
+  EXPECT_EQ(t.sql.find("pg_get_serial_sequence"), std::string::npos) << t.sql;
+  EXPECT_NE(t.sql.find("< $1::timestamp with time zone, true)"), std::string::npos) << t.sql;
+  EXPECT_EQ(t.params.size(), 1u);
+}
+
 }  // namespace
 }  // namespace pg2ch::capture::poll
