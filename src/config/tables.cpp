@@ -6,24 +6,18 @@
 
 #include "config/settings.h"
 #include "config/strings.h"
+#include "config/table_name.h"
 
 namespace pg2ch::config::detail {
 namespace {
 
-bool plain_name(std::string_view s) {
-  return !s.empty() && std::none_of(s.begin(), s.end(), [](char c) {
-    return c == '*' || c == '.' || is_space(c);
-  });
-}
-
 void check_pattern(const std::string& pattern, const std::string& key, std::string_view source) {
-  auto dot = pattern.find('.');
-  bool ok = dot != std::string::npos && plain_name(std::string_view(pattern).substr(0, dot)) &&
-            (pattern.substr(dot + 1) == "*" || plain_name(std::string_view(pattern).substr(dot + 1)));
-  if (!ok)
+  if (!parse_table_name(pattern))
     throw setting_error(key + ".name", source, "\"" + pattern + "\"",
                         {"must be \"schema.table\" or \"schema.*\"",
-                         "name the schema too, e.g. \"public.orders\", or take a whole schema with \"public.*\""});
+                         "name the schema too, e.g. \"public.orders\", or take a whole schema with \"public.*\"; "
+                         "quote a part that holds a dot, a quote or a '*' as PostgreSQL does: 's.\"Order Lines\"', "
+                         "'\"My.Schema\".t' (a quote inside a quoted part is doubled)"});
 }
 
 void check_columns(const std::vector<std::string>& columns, const std::string& key, std::string_view source) {
@@ -35,7 +29,7 @@ void check_columns(const std::vector<std::string>& columns, const std::string& k
 
 void check_selector(const TableSelector& t, const std::string& key, std::string_view source) {
   check_pattern(t.pattern, key, source);
-  if (t.pattern.ends_with(".*") && !t.target.empty())
+  if (parse_table_name(t.pattern)->wildcard && !t.target.empty())
     throw setting_error(key + ".target", source, "\"" + t.target + "\"",
                         {"cannot rename a whole schema's tables to one target",
                          "remove target, or list the tables one by one"});
@@ -54,9 +48,18 @@ void check_selector(const TableSelector& t, const std::string& key, std::string_
 }  // namespace
 
 std::vector<TableSelector> parse_table_list(std::string_view text) {
+  // The comma that ends an item, outside double quotes (a quoted name may hold a comma).
+  const auto next_comma = [](std::string_view s) {
+    bool quoted = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '"') quoted = !quoted;
+      if (s[i] == ',' && !quoted) return i;
+    }
+    return std::string_view::npos;
+  };
   std::vector<TableSelector> tables;
   while (!text.empty()) {
-    auto comma = text.find(',');
+    auto comma = next_comma(text);
     auto item = trim(text.substr(0, comma));
     if (!item.empty()) {
       tables.emplace_back();

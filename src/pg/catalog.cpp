@@ -4,16 +4,18 @@
 #include <fmt/format.h>
 #include <set>
 
+#include "config/table_name.h"
 #include "pg/replica_identity.h"
 
 namespace pg2ch::pg {
 
 namespace {
 
+// The config validated the pattern (config/table_name.h); "*" as the name is the wildcard.
 std::pair<std::string, std::string> split_pattern(const std::string& pattern) {
-  const auto dot = pattern.find('.');
-  if (dot == std::string::npos) return {"public", pattern};
-  return {pattern.substr(0, dot), pattern.substr(dot + 1)};
+  const auto name = config::parse_table_name(pattern);
+  if (!name) return {"public", pattern};
+  return {name->schema, name->wildcard ? std::string("*") : name->table};
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -70,7 +72,7 @@ std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config:
   std::set<std::uint32_t> seen;
   for (const auto& sel : selectors) {
     auto [schema, name] = split_pattern(sel.pattern);
-    const bool wildcard = name == "*";
+    const bool wildcard = config::parse_table_name(sel.pattern).value_or(config::TableName{}).wildcard;
     Result r = wildcard
                    ? conn.query("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON "
                                 "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r','p') "
@@ -102,7 +104,9 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
   t.source_name = ref.name;
   const config::TableSelector empty_selector;
   const config::TableSelector& sel = ref.selector ? *ref.selector : empty_selector;
-  t.target_name = sel.target.empty() || sel.pattern.ends_with(".*") ? ref.name : sel.target;
+  t.target_name =
+      sel.target.empty() || config::parse_table_name(sel.pattern).value_or(config::TableName{}).wildcard ? ref.name
+                                                                                                          : sel.target;
 
   const std::string oid_text = std::to_string(ref.oid);
   Result key = conn.query(kKeySql, {oid_text});

@@ -14,6 +14,7 @@
 #include "capture/logical/table_gate.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
+#include "config/table_name.h"
 #include "clickhouse/target_table.h"
 #include "pg/catalog.h"
 #include "pg/current_row_fetcher.h"
@@ -335,7 +336,8 @@ void resync(const config::Config& cfg, const std::vector<std::string>& names) {
   table_sync::TableStates states(*state_store, p.table_ptrs());
   std::vector<const pipeline::TableSchema*> chosen;
   for (const auto& name : names) {
-    auto it = std::find_if(p.tables.begin(), p.tables.end(), [&](const auto& t) { return t->qualified_source() == name; });
+    auto it = std::find_if(p.tables.begin(), p.tables.end(),
+                           [&](const auto& t) { return config::names_table(name, t->source_schema, t->source_name); });
     if (it == p.tables.end()) {
       throw Error(ErrorKind::Config, fmt::format("table {} is not replicated by pipeline {}", name, cfg.name),
                   "name it as `pg2ch status` lists it (schema.table)");

@@ -1,3 +1,4 @@
+#include "config/table_name.h"
 #include "capture/outbox/outbox_pipeline.h"
 
 #include <fmt/format.h>
@@ -30,7 +31,8 @@ OutboxLayout layout_of(const config::Config& cfg) {
 void refuse_capturing_the_queue(const config::Config& cfg, const OutboxNames& names) {
   for (const auto& sel : cfg.tables) {
     for (const auto& own : {names.events, names.truncates, names.progress}) {
-      if (sel.pattern != names.schema + ".*" && sel.pattern != names.schema + "." + own) continue;
+      const auto name = config::parse_table_name(sel.pattern);
+      if (!name || name->schema != names.schema || (!name->wildcard && name->table != own)) continue;
       throw Error(
           ErrorKind::Config,
           fmt::format("[[tables]] name = \"{}\" selects the outbox's own table {}.{}", sel.pattern, names.schema, own),

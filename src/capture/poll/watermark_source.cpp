@@ -10,6 +10,7 @@
 #include "capture/poll/cursor.h"
 #include "capture/poll/horizon_probe.h"
 #include "capture/poll/poll_engine.h"
+#include "config/table_name.h"
 #include "state/open_state_store.h"
 
 namespace pg2ch::capture::poll {
@@ -91,7 +92,7 @@ void request_resync(const config::Config& cfg, const std::vector<std::string>& t
   std::map<std::string, std::string> marks;
   for (const auto& name : tables) {
     const auto it = std::find_if(s.p.tables.begin(), s.p.tables.end(),
-                                 [&](const auto& t) { return t->qualified_source() == name; });
+                                 [&](const auto& t) { return config::names_table(name, t->source_schema, t->source_name); });
     if (it == s.p.tables.end()) {
       throw Error(ErrorKind::Config, fmt::format("table {} is not replicated by pipeline {}", name, cfg.name),
                   "name it as `pg2ch status` lists it (schema.table)");
