@@ -22,6 +22,8 @@ class PgCurrentRowFetcher final : public pipeline::CurrentRowFetcher {
   explicit PgCurrentRowFetcher(Connection& conn) : conn_(conn) {}
   std::vector<pipeline::OwnedRow> fetch(const pipeline::TableSchema& table, const std::vector<pipeline::OwnedRow>& keys,
                                         std::span<const std::uint64_t> must_see) override;
+  // The table's columns changed: its statement is built again on the next fetch.
+  void forget(std::uint32_t relation_oid) { prepared_.erase(relation_oid); }
 
  private:
   static constexpr std::chrono::seconds kVisibilityWait{30};

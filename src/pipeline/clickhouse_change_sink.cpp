@@ -27,7 +27,6 @@ ClickHouseChangeSink::Batch& ClickHouseChangeSink::batch_for(const TableSchema& 
   auto it = batches_.find(&table);
   if (it != batches_.end()) return *it->second;
   auto b = std::make_unique<Batch>(table);
-  b->insert_prefix = clickhouse::insert_statement(database_, table, layout_);
   b->body.reserve(std::min<std::size_t>(limits_.max_bytes + (1u << 16), 64u << 20));
   return *batches_.emplace(&table, std::move(b)).first->second;
 }
@@ -190,6 +189,9 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   if (!b.toast_rows.empty()) resolve_toast(b);
   const std::string what = fmt::format("insert of {} rows into {}.{}", b.rows, database_, b.schema->target_name);
   const auto started = Clock::now();
+  // Built per flush, not per batch: a table whose columns changed in place (its rows before the
+  // change flushed first) inserts its new columns from then on.
+  const std::string insert_prefix = clickhouse::insert_statement(database_, *b.schema, layout_);
   const bool deduplicating = client_.capabilities().insert_deduplication_token;
   if (deduplicating) {
     insert_settings_["insert_deduplication_token"] =
@@ -197,7 +199,7 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   }
   try {
     with_retries(retry_, what, [&] {
-      const auto result = client_.insert(b.insert_prefix, b.body.view(), insert_settings_);
+      const auto result = client_.insert(insert_prefix, b.body.view(), insert_settings_);
       // A Distributed table forwards the rows to the shards; what its summary counts is not checked.
       if (!layout_.distributed) clickhouse::check_rows_written(what, b.rows, result, deduplicating);
     });

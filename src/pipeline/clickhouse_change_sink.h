@@ -80,7 +80,6 @@ class ClickHouseChangeSink final : public ChangeSink {
     }
     const TableSchema* schema;
     RowEncoder encoder;
-    std::string insert_prefix;
     ByteBuffer body;
     std::size_t rows = 0;
     // The batch's lowest and highest _version: its source positions, for the deduplication token.

@@ -40,6 +40,11 @@ class SinkTargets {
   // Empties a table's target before an initial copy (no-op where the sink has nothing to empty).
   virtual void truncate(const pipeline::TableSchema& table) = 0;
 
+  // Adds the named target columns of `table` (its schema already has them) to its target, once:
+  // a column already there is left alone, so a run that repeats it after a crash changes nothing.
+  // The view follows with ensure(). No-op where the sink keeps no tables.
+  virtual void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
+
   // Removes a table's target (teardown --drop-target).
   virtual void drop(const pipeline::TableSchema& table) = 0;
 

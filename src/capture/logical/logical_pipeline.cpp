@@ -10,6 +10,7 @@
 #include "capture/logical/logical_stream.h"
 #include "capture/logical/publication.h"
 #include "capture/logical/replication_slot.h"
+#include "capture/logical/schema_evolution.h"
 #include "capture/logical/table_copy.h"
 #include "capture/logical/table_gate.h"
 #include "capture/shared/source_tables.h"
@@ -134,7 +135,8 @@ class LogicalSource final : public ChangeSource {
         states(*state, p.table_ptrs()),
         replication(connect_source(cfg, true)),
         fetcher(p.source),
-        sink_(pipeline::make_change_sink(cfg, &fetcher, observer)) {
+        sink_(pipeline::make_change_sink(cfg, &fetcher, observer)),
+        evolver_(cfg, p, states, *sink_, fetcher) {
     if (!observer) return;
     states.on_change([observer](const pipeline::TableSchema& t, table_sync::TablePhase phase) {
       observer->table_state(t, table_sync::to_string(phase));
@@ -145,7 +147,10 @@ class LogicalSource final : public ChangeSource {
   void start(StreamOptions so) {
     slot_name_ = so.slot;
     publication_ = so.publication;
-    gate_ = std::make_unique<TableGate>(states);
+    gate_ = std::make_unique<TableGate>(
+        states, [this](const pipeline::TableSchema& t, const pg::pgoutput::Relation& rel, Lsn position) {
+          return evolver_.add_columns(t, rel, position);
+        });
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     stream_->start();
   }
@@ -189,6 +194,7 @@ class LogicalSource final : public ChangeSource {
 
  private:
   std::unique_ptr<pipeline::ChangeSink> sink_;
+  SchemaEvolver evolver_;
   std::unique_ptr<TableGate> gate_;
   std::unique_ptr<LogicalStream> stream_;
   std::string slot_name_;

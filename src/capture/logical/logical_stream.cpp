@@ -142,11 +142,13 @@ void LogicalStream::apply_change(const pipeline::TableSchema& table, const std::
 
 std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& table, const pgo::Tuple& tuple,
                                                  std::vector<ValueRef>& scratch) {
-  if (tuple.size() != table.source_columns.size()) {
+  // Fewer columns: a row from before columns were added in place, which the gate lets through
+  // (table_gate.h); the added columns were NULL then.
+  if (tuple.size() > table.source_columns.size()) {
     throw ProtocolError(fmt::format("tuple for {} has {} columns, expected {}", table.qualified_source(), tuple.size(),
                                     table.source_columns.size()));
   }
-  scratch.resize(tuple.size());
+  scratch.assign(table.source_columns.size(), ValueRef::null());
   for (std::size_t i = 0; i < tuple.size(); ++i) {
     switch (tuple[i].kind) {
       case pgo::ValueKind::Binary: scratch[i] = ValueRef::binary(tuple[i].data); break;

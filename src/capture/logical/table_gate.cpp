@@ -91,7 +91,32 @@ std::string relation_difference(const pipeline::TableSchema& table, const pgo::R
   return out;
 }
 
-TableGate::TableGate(table_sync::TableStates& states) : states_(states) {
+std::vector<std::string> columns_added_at_end(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.size() <= cols.size()) return {};
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const auto& r = rel.columns[i];
+    if (r.name != cols[i].name || !same_type(cols[i], r)) return {};
+    if (rel.replica_identity != 'f' && table.replica_identity != 'f' && r.is_key() != cols[i].is_key) return {};
+  }
+  std::vector<std::string> added;
+  for (std::size_t i = cols.size(); i < rel.columns.size(); ++i) {
+    if (rel.columns[i].is_key() && rel.replica_identity != 'f') return {};  // the key changed
+    added.emplace_back(rel.columns[i].name);
+  }
+  return added;
+}
+
+bool is_older_prefix(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.empty() || rel.columns.size() >= cols.size()) return false;
+  for (std::size_t i = 0; i < rel.columns.size(); ++i) {
+    if (rel.columns[i].name != cols[i].name || !same_type(cols[i], rel.columns[i])) return false;
+  }
+  return true;
+}
+
+TableGate::TableGate(table_sync::TableStates& states, Evolver evolver) : states_(states), evolver_(std::move(evolver)) {
   for (const auto* t : states_.tables()) {
     const TablePhase phase = states_.phase(*t);
     gates_[t->relation_oid] = Gate{t, phase == TablePhase::Streaming || phase == TablePhase::CatchingUp ||
@@ -117,6 +142,23 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   if (diff.empty()) {
     g.apply = true;
     return nullptr;
+  }
+  if (states_.phase(t) == TablePhase::Streaming) {
+    const Lsn evolved_at = states_.at(t).evolved_at;
+    if (evolved_at != kInvalidLsn && position < evolved_at && is_older_prefix(t, rel)) {
+      g.apply = true;  // rows from before its columns were added: the stream gives them NULL there
+      return nullptr;
+    }
+    if (evolver_ && !columns_added_at_end(t, rel).empty()) {
+      const auto why_not = evolver_(t, rel, position);
+      if (!why_not) {
+        g.apply = true;
+        return nullptr;
+      }
+      stop(t, fmt::format("its columns changed while streaming: {} ({})", diff, *why_not),
+           "restart pg2ch: a table whose columns changed is copied again with its new columns at the next start");
+      return &t;
+    }
   }
   const Lsn copy_point = states_.at(t).copy_point;
   if (copy_point != kInvalidLsn && position < copy_point && !g.applied) {

@@ -17,7 +17,16 @@
 // the copy point it stops the table (reason and fix in its state); before it, the change is an
 // older shape of rows the copy already holds (the copy used the new columns), so they are
 // skipped until the Relation with the copied columns arrives.
+//
+// Columns added at the end of a streaming table are evolved in place instead when the evolver
+// can (schema_evolution.h): the target gains them before the first row that has them, and the
+// table streams on. Its state records where (evolved_at): a restart reads the slot again from an
+// earlier position, so rows of the shape before it come again, with a Relation that lacks the
+// added columns; before evolved_at they are applied with those columns NULL, which is what every
+// row held for them until then (the evolver accepts only columns without a default).
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -34,9 +43,20 @@ namespace pg2ch::capture::logical {
 // "column v changed type from integer to real", or empty when `rel` matches `table`.
 std::string relation_difference(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
 
+// Columns `rel` adds after all of `table`'s, the others unchanged (names, types, key); empty
+// when `rel` is not exactly that.
+std::vector<std::string> columns_added_at_end(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
+// `rel` is `table` without some of its last columns (an older shape), the others unchanged.
+bool is_older_prefix(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
+
 class TableGate {
  public:
-  TableGate(table_sync::TableStates& states);
+  // Brings a streaming table's columns in line with `rel` (which adds columns at its end) at
+  // `position`, or says why it cannot (the table then stops with that reason).
+  using Evolver = std::function<std::optional<std::string>(const pipeline::TableSchema&, const pg::pgoutput::Relation&,
+                                                           Lsn position)>;
+
+  explicit TableGate(table_sync::TableStates& states, Evolver evolver = {});
 
   // The table a change of relation `oid` is applied to; null when skipped (not configured,
   // stopped, or an older shape before its copy point).
@@ -65,6 +85,7 @@ class TableGate {
   void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
 
   table_sync::TableStates& states_;
+  Evolver evolver_;
   std::unordered_map<std::uint32_t, Gate> gates_;
   std::vector<const pipeline::TableSchema*> catching_up_;
 };

@@ -50,6 +50,10 @@ struct TableState {
   // copying/catching_up (logical): the source position the copy's snapshot covers; the table
   // streams once this position is durable.
   Lsn copy_point = kInvalidLsn;
+  // streaming (logical): where its columns last changed in place (columns added, the target
+  // altered; capture/logical/schema_evolution.h). Rows of the older shape before it, which a
+  // restart reads again, are applied with the added columns NULL, as they were at the source.
+  Lsn evolved_at = kInvalidLsn;
 };
 
 }  // namespace pg2ch::capture::table_sync

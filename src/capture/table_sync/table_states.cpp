@@ -62,6 +62,7 @@ TableStates::TableStates(state::StateStore& store, std::span<const pipeline::Tab
       s.source_digest = store_.get(table_state_key(*t, "source_digest")).value_or("");
       s.target_digest = store_.get(table_state_key(*t, "target_digest")).value_or("");
       s.copy_point = parse_lsn(store_.get(table_state_key(*t, "copy_point")).value_or("")).value_or(kInvalidLsn);
+      s.evolved_at = parse_lsn(store_.get(table_state_key(*t, "evolved_at")).value_or("")).value_or(kInvalidLsn);
     }
     states_.emplace(t, std::move(s));
   }
@@ -87,13 +88,14 @@ void TableStates::record(std::map<std::string, std::string>& updates, const pipe
   updates[table_state_key(table, "source_digest")] = s.source_digest;
   updates[table_state_key(table, "target_digest")] = s.target_digest;
   updates[table_state_key(table, "copy_point")] = s.copy_point == kInvalidLsn ? "" : format_lsn(s.copy_point);
+  updates[table_state_key(table, "evolved_at")] = s.evolved_at == kInvalidLsn ? "" : format_lsn(s.evolved_at);
 }
 
 void TableStates::set(std::span<const pipeline::TableSchema* const> tables, TablePhase phase, Lsn copy_point) {
   std::map<std::string, std::string> updates;
   std::vector<TableState> next;
   for (const auto* t : tables) {
-    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point});
+    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point, kInvalidLsn});
     record(updates, *t, next.back());
   }
   store_.put(updates);
@@ -110,12 +112,23 @@ void TableStates::set(const pipeline::TableSchema& table, TablePhase phase, Lsn 
 
 void TableStates::stop(const pipeline::TableSchema& table, std::string reason, std::string fix) {
   TableState s{TablePhase::Stopped, std::move(reason), std::move(fix), source_digest(table), target_digest(table),
-               kInvalidLsn};
+               kInvalidLsn, kInvalidLsn};
   std::map<std::string, std::string> updates;
   record(updates, table, s);
   store_.put(updates);
   mutable_at(table) = std::move(s);
   if (on_change_) on_change_(table, TablePhase::Stopped);
+}
+
+void TableStates::evolved(const pipeline::TableSchema& table, Lsn position) {
+  TableState s = at(table);
+  s.source_digest = source_digest(table);
+  s.target_digest = target_digest(table);
+  s.evolved_at = position;
+  std::map<std::string, std::string> updates;
+  record(updates, table, s);
+  store_.put(updates);
+  mutable_at(table) = std::move(s);
 }
 
 bool TableStates::changed_since_recorded(const pipeline::TableSchema& table) const {

@@ -35,6 +35,9 @@ class TableStates {
   void set(std::span<const pipeline::TableSchema* const> tables, TablePhase phase, Lsn copy_point = kInvalidLsn);
   void set(const pipeline::TableSchema& table, TablePhase phase, Lsn copy_point = kInvalidLsn);
   void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
+  // A streaming table whose columns changed in place at `position`: its digests are recorded
+  // again for its current schema (so a start does not copy it again), with the position.
+  void evolved(const pipeline::TableSchema& table, Lsn position);
 
   // A stopped table whose config entry or source columns differ from when it stopped: the
   // operator changed something, so a new copy may succeed.

@@ -4,8 +4,11 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "clickhouse/cluster_check.h"
 #include "clickhouse/target_check.h"
+#include "clickhouse/tab_separated.h"
 #include "clickhouse/target_table.h"
 #include "pipeline/clickhouse_endpoint.h"
 
@@ -194,6 +197,27 @@ void ClickHouseTargets::drop(const pipeline::TableSchema& table) {
   if (layout_.distributed) names.push_back(ch::distributed_table_name(table));
   names.push_back(table.target_name);
   for (const auto& name : names) ddl(ch::drop_statement(database_, name, layout_));
+}
+
+void ClickHouseTargets::add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) {
+  // Asked first rather than ADD COLUMN IF NOT EXISTS, which 18.16 lacks.
+  const std::string present = client_.query(fmt::format(
+      "SELECT name FROM system.columns WHERE database = {} AND table = {} FORMAT TabSeparated",
+      ch::quote_string(database_), ch::quote_string(table.target_name)));
+  const auto rows = ch::parse_tab_separated(present);
+  for (const auto& name : columns) {
+    if (std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return !r.empty() && r[0] == name; })) continue;
+    const auto it = std::find_if(table.target_columns.begin(), table.target_columns.end(),
+                                 [&](const auto& c) { return c.name == name; });
+    if (it == table.target_columns.end()) {
+      throw Error(ErrorKind::Internal, fmt::format("{} has no target column {}", table.qualified_source(), name));
+    }
+    ddl(fmt::format("ALTER TABLE {}.{}{} ADD COLUMN {} {}", ch::quote_identifier(database_),
+                    ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(name),
+                    it->mapping.clickhouse_type));
+    spdlog::info("added column {} {} to ClickHouse table {}.{}", name, it->mapping.clickhouse_type, database_,
+                 table.target_name);
+  }
 }
 
 SinkTargets::Count ClickHouseTargets::count(const pipeline::TableSchema& table) {

@@ -17,6 +17,7 @@ class KafkaTargets final : public SinkTargets {
   void truncate(const pipeline::TableSchema&) override {}
   void drop(const pipeline::TableSchema&) override {}
   Count count(const pipeline::TableSchema&) override { return {}; }
+  void add_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
   std::string describe() const override { return "Kafka " + brokers_; }
 
  private:

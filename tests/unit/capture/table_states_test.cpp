@@ -113,5 +113,67 @@ TEST(RelationDifference, NamesEveryKindOfChange) {
             "column v moved (dropped and added again)");
 }
 
+TEST(TableGate, ColumnsAddedAtTheEndAreRecognisedAndNothingElse) {
+  const auto t = table("t", {{"id", 23}, {"v", 23}});
+  EXPECT_EQ(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 23}, {"x", 25}, {"y", 23}})),
+            (std::vector<std::string>{"x", "y"}));
+  EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"x", 25}, {"v", 23}})).empty());
+  EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 700}, {"x", 25}})).empty());
+  EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 23}})).empty());
+  EXPECT_TRUE(logical::is_older_prefix(t, relation({{"id", 23}})));
+  EXPECT_FALSE(logical::is_older_prefix(t, relation({{"v", 23}})));
+  EXPECT_FALSE(logical::is_older_prefix(t, relation({{"id", 23}, {"v", 23}})));
+}
+
+// The gate evolves a streaming table when the evolver can, stops it when it cannot, and once it
+// has evolved lets rows of the older shape through only from before the change.
+TEST(TableGate, EvolvesAddedColumnsAndAcceptsTheOlderShapeOnlyBeforeTheChange) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}, {"v", 23}});
+  const pipeline::TableSchema* tables[] = {&t};
+  TableStates states(store, tables);
+  states.set(t, TablePhase::Streaming);
+  std::optional<std::string> answer;  // what the evolver says
+  int asked = 0;
+  logical::TableGate gate(states, [&](const pipeline::TableSchema& table, const pg::pgoutput::Relation&, Lsn at) {
+    ++asked;
+    if (!answer) {
+      table_sync::TableStates& s = states;
+      s.evolved(table, at);
+    }
+    return answer;
+  });
+  auto added = relation({{"id", 23}, {"v", 23}, {"x", 25}});
+  added.oid = t.relation_oid;
+  EXPECT_EQ(gate.on_relation(added, 0x2000), nullptr);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(states.phase(t), TablePhase::Streaming);
+  EXPECT_EQ(states.at(t).evolved_at, 0x2000u);
+  // (The evolver replaced the schema; here it still has two columns, as a restart's would not.
+  // A three-column schema is what the older shape below is a prefix of.)
+  t.source_columns.push_back(t.source_columns.back());
+  t.source_columns.back().name = "x";
+  t.source_columns.back().declared_type_oid = 25;
+  auto older = relation({{"id", 23}, {"v", 23}});
+  older.oid = t.relation_oid;
+  EXPECT_EQ(gate.on_relation(older, 0x1000), nullptr) << "rows from before the change are applied";
+  EXPECT_NE(gate.applies(t.relation_oid), nullptr);
+  EXPECT_EQ(gate.on_relation(older, 0x3000), &t) << "after the change, a missing column is a drop: stop";
+  EXPECT_EQ(states.phase(t), TablePhase::Stopped);
+
+  // An evolver that cannot: the table stops with its reason.
+  MemoryStore store2;
+  auto u = table("u", {{"id", 23}, {"v", 23}});
+  const pipeline::TableSchema* utables[] = {&u};
+  TableStates ustates(store2, utables);
+  ustates.set(u, TablePhase::Streaming);
+  logical::TableGate refusing(ustates, [](const auto&, const auto&, Lsn) {
+    return std::optional<std::string>("column x was added with a default");
+  });
+  added.oid = u.relation_oid;
+  EXPECT_EQ(refusing.on_relation(added, 0x2000), &u);
+  EXPECT_NE(ustates.at(u).reason.find("added with a default"), std::string::npos) << ustates.at(u).reason;
+}
+
 }  // namespace
 }  // namespace pg2ch::capture::table_sync
