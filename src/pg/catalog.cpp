@@ -54,7 +54,7 @@ SELECT c.attnum, c.attname, c.attnotnull, t.oid, format_type(t.oid, c.typmod), t
 // logical capture refuses that table anyway, pg/replica_identity.h, with the reason). Columns in
 // index order.
 constexpr const char* kKeySql = R"SQL(
-SELECT k.attnum, c.relreplident, c.relkind
+SELECT k.attnum, c.relreplident, c.relkind, c.relfilenode
   FROM pg_class c
   LEFT JOIN LATERAL (
     SELECT i.indexrelid, i.indkey FROM pg_index i
@@ -112,6 +112,7 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
   Result key = conn.query(kKeySql, {oid_text});
   if (key.rows() == 0) throw Error(ErrorKind::Schema, fmt::format("table {} disappeared", ref.qualified()));
   const std::string relkind = key.text(0, 2);
+  t.relfilenode = static_cast<std::uint32_t>(key.int64(0, 3));
   t.replica_identity = key.text(0, 1).empty() ? 'd' : key.text(0, 1)[0];
   if (relkind == "p") {
     throw Error(ErrorKind::Schema, fmt::format("{} is a partitioned table", ref.qualified()),

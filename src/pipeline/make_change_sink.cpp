@@ -19,7 +19,12 @@ class ClickHouseBulkWriter final : public BulkWriter {
  public:
   ClickHouseBulkWriter(const clickhouse::Endpoint& endpoint, const std::string& database,
                        const clickhouse::TargetLayout& layout)
-      : client_(endpoint), database_(database), layout_(layout), settings_(clickhouse::insert_settings(layout)) {}
+      : client_(endpoint), database_(database), layout_(layout), settings_(clickhouse::insert_settings(layout)) {
+    // A copy always starts from an emptied target, yet ClickHouse remembers the blocks it took
+    // before the TRUNCATE (Replicated tables in ZooKeeper, others with
+    // non_replicated_deduplication_window): a copy of unchanged rows would be dropped as a repeat.
+    settings_["insert_deduplicate"] = "0";
+  }
   void write(const TableSchema& table, const std::function<std::string_view()>& next_chunk,
              const std::function<std::uint64_t()>& rows_sent) override {
     const std::string what = "copy of " + table.qualified_source() + " into " + database_ + "." + table.target_name;

@@ -37,6 +37,10 @@ struct TableSchema {
   std::string source_name;
   std::string target_name;      // ClickHouse table (in the configured database)
   char replica_identity = 'd';  // d default(pk), f full, i index, n nothing
+  // pg_class.relfilenode when described: a different one later means the table was rewritten
+  // (a column added with a volatile default or as an identity, VACUUM FULL, CLUSTER), which
+  // may have given existing rows values the stream never carried.
+  std::uint32_t relfilenode = 0;
   // Every live column the capture reads, attnum order: for the logical capture exactly what
   // pgoutput's Relation message lists (no generated columns), for captures that SELECT their rows
   // the generated ones too (pg/catalog.h, DescribeOptions).

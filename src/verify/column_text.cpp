@@ -45,9 +45,13 @@ std::optional<ColumnText> column_text(const pipeline::SourceColumn& source, cons
       return ColumnText{fmt::format("CASE WHEN {0} THEN '1' WHEN NOT {0} THEN '0' END", p),
                         "toString(toUInt8(" + c + "))"};
     // The IEEE bytes, big-endian: decimal renderings of floats differ between servers and versions.
+    // ClickHouse's reinterpretAsString drops the zero bytes at the end of the (little-endian)
+    // value, so the leading zero bytes of the big-endian form go on the PostgreSQL side too
+    // (0.0 is '' on both).
     case oid::kFloat4:
     case oid::kFloat8:
-      return ColumnText{fmt::format("encode({}send({}), 'hex')", t.oid == oid::kFloat4 ? "float4" : "float8", p),
+      return ColumnText{fmt::format("regexp_replace(encode({}send({}), 'hex'), '^(00)+', '')",
+                                    t.oid == oid::kFloat4 ? "float4" : "float8", p),
                         "lower(hex(reverse(reinterpretAsString(" + c + "))))"};
     case oid::kNumeric:
       if (inner == "String") return ColumnText{p + "::text", c};

@@ -262,16 +262,27 @@ class Comparison {
     found_ = std::move(still);
   }
 
-  // In statements of a bounded size (ClickHouse's max_query_size is 256 KiB by default).
+  // Keys in groups whose statements stay well under ClickHouse's max_query_size (256 KiB).
+  static std::vector<std::vector<std::string>> key_groups(const std::vector<std::string>& keys) {
+    constexpr std::size_t kBytesPerStatement = 64 * 1024;
+    constexpr std::size_t kKeysPerStatement = 500;
+    std::vector<std::vector<std::string>> groups;
+    std::size_t bytes = 0;
+    for (const auto& k : keys) {
+      if (groups.empty() || groups.back().size() >= kKeysPerStatement || bytes + k.size() > kBytesPerStatement) {
+        groups.emplace_back();
+        bytes = 0;
+      }
+      groups.back().push_back(k);
+      bytes += k.size() + 4;
+    }
+    return groups;
+  }
+
   static std::unordered_map<std::string, std::string> hashes_of_keys(TableSide& side,
                                                                      const std::vector<std::string>& keys) {
-    constexpr std::size_t kKeysPerStatement = 500;
     std::unordered_map<std::string, std::string> out;
-    for (std::size_t i = 0; i < keys.size(); i += kKeysPerStatement) {
-      const std::vector<std::string> part(keys.begin() + static_cast<std::ptrdiff_t>(i),
-                                          keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), i + kKeysPerStatement)));
-      out.merge(key_hashes(side, keys_condition(side.sql(), part)));
-    }
+    for (const auto& part : key_groups(keys)) out.merge(key_hashes(side, keys_condition(side.sql(), part)));
     return out;
   }
 
@@ -300,14 +311,16 @@ class Comparison {
     const SideSql& s = side.sql();
     std::string list = s.key_text;
     for (const auto& c : s.column_texts) list += ", " + c;
-    const std::string statement =
-        fmt::format("SELECT {} {}{}", list, where_and(s, keys_condition(s, keys)), s.suffix);
     std::unordered_map<std::string, std::vector<std::string>> out;
-    for (auto& r : side.rows(statement)) {
-      if (r.empty()) continue;
-      std::string key = std::move(r[0]);
-      r.erase(r.begin());
-      out.emplace(std::move(key), std::move(r));
+    for (const auto& part : key_groups(keys)) {
+      const std::string statement =
+          fmt::format("SELECT {} {}{}", list, where_and(s, keys_condition(s, part)), s.suffix);
+      for (auto& r : side.rows(statement)) {
+        if (r.empty()) continue;
+        std::string key = std::move(r[0]);
+        r.erase(r.begin());
+        out.emplace(std::move(key), std::move(r));
+      }
     }
     return out;
   }

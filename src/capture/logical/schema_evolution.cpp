@@ -15,17 +15,25 @@ std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchem
   if (!cfg_.clickhouse.cluster.empty()) return std::string("columns are added in place on a single server only yet");
   const auto added = columns_added_at_end(table, rel);
 
-  // Every row that existed before holds NULL in them: no default (fast or rewritten).
+  // Every row that existed before holds NULL in them: no default of the column or of its type
+  // (a domain's), no identity, not generated, nullable; and the table was not rewritten since it
+  // was described, which is how PostgreSQL gives existing rows a volatile default or an identity
+  // (and how a default dropped again after ADD COLUMN ... DEFAULT stays in them).
   std::string list;
   for (const auto& name : added) list += (list.empty() ? "" : ",") + p_.source.quote_literal(name);
-  pg::Result defaults = p_.source.query(fmt::format(
-      "SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
-      "AND attname IN ({}) AND (atthasdef OR atthasmissing OR attgenerated <> '')",
-      list), {std::to_string(table.relation_oid)});
-  if (defaults.rows() > 0) {
-    return fmt::format("column {} was added with a default, which the rows already there hold and the stream does not "
-                       "carry",
-                       defaults.text(0, 0));
+  pg::Result filled = p_.source.query(
+      fmt::format("SELECT a.attname, c.relfilenode FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+                  "JOIN pg_type ty ON ty.oid = a.atttypid "
+                  "LEFT JOIN pg_type base ON base.oid = ty.typbasetype "
+                  "WHERE c.oid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname IN ({}) "
+                  "AND (a.atthasdef OR a.atthasmissing OR a.attgenerated <> '' OR a.attidentity <> '' OR a.attnotnull "
+                  "OR ty.typdefault IS NOT NULL OR base.typdefault IS NOT NULL OR c.relfilenode <> $2::oid)",
+                  list),
+      {std::to_string(table.relation_oid), std::to_string(table.relfilenode)});
+  if (filled.rows() > 0) {
+    return fmt::format("column {} was added with a default, an identity, NOT NULL, or with the table rewritten, so the "
+                       "rows already there may hold values the stream does not carry",
+                       filled.text(0, 0));
   }
 
   auto owned = std::find_if(p_.tables.begin(), p_.tables.end(), [&](const auto& t) { return t.get() == &table; });

@@ -185,6 +185,33 @@ TEST_F(ClickHouseClusterTwoReplicas, AChangedTableIsCopiedAgainOnTheCluster) {
   EXPECT_EQ(proc.stop(), 0) << proc.describe();
 }
 
+// A Replicated table remembers the blocks it took (in ZooKeeper) past a TRUNCATE: a table copied
+// again with its rows unchanged would send the same blocks and have them dropped as repeats. The
+// copy is sent with insert_deduplicate = 0, so every row is there on every replica.
+TEST_F(ClickHouseClusterTwoReplicas, UnchangedRowsCopiedAgainAreNotDroppedAsRepeats) {
+  db_->pg_exec("CREATE TABLE t (id int PRIMARY KEY, v int)");
+  db_->pg_exec("INSERT INTO t SELECT g, g FROM generate_series(1, 300) g");
+  const auto file = config_file(false, "run");
+  {
+    auto proc = run(file, "run-1");
+    ASSERT_TRUE(wait_created("t__current", proc));
+    ASSERT_TRUE(wait_equal(*db_, compare("t", "id, v", "id", "t"), 90s, hosts_[1].get())) << proc.describe();
+    EXPECT_EQ(proc.stop(), 0) << proc.describe();
+  }
+  auto resync = ChildProcess::spawn_pg2ch(
+      {.args = {"--config", file.string(), "resync", "public.t"}, .env = {}, .dir = db_->dir(), .log_prefix = "resync"});
+  ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
+  auto proc = run(file, "run-2");
+  ASSERT_TRUE(wait_until([&] { return proc.stderr_text().find("table public.t caught up") != std::string::npos; }, 90s))
+      << proc.describe();
+  for (std::size_t h = 0; h < ClickHouseCluster::kHosts; ++h) {
+    EXPECT_TRUE(wait_until([&] { return rows(h, "SELECT count() FROM " + qualified("t")) == Rows{{"300"}}; }, 30s))
+        << "copied again, replica " << h << " has " << rows(h, "SELECT count() FROM " + qualified("t"))[0][0]
+        << " rows; " << proc.describe();
+  }
+  EXPECT_EQ(proc.stop(), 0) << proc.describe();
+}
+
 TEST_F(ClickHouseClusterTwoShards, EachKeyLivesOnOneShardAndTheViewShowsItOnce) {
   db_->pg_exec("CREATE TABLE orders (tenant int, id bigint, note text, PRIMARY KEY (tenant, id))");
   db_->pg_exec("INSERT INTO orders SELECT g % 7, g, 'n' || g FROM generate_series(1, 3000) g");
