@@ -142,9 +142,10 @@ void LogicalStream::apply_change(const pipeline::TableSchema& table, const std::
 
 std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& table, const pgo::Tuple& tuple,
                                                  std::vector<ValueRef>& scratch) {
-  // Fewer columns: a row from before columns were added in place, which the gate lets through
-  // (table_gate.h); the added columns were NULL then.
-  if (tuple.size() > table.source_columns.size()) {
+  // Fewer columns only for a row from before columns were added in place, which the gate lets
+  // through (table_gate.h); the added columns were NULL then.
+  if (tuple.size() > table.source_columns.size() ||
+      (tuple.size() < table.source_columns.size() && !gate_.older_shape(table.relation_oid))) {
     throw ProtocolError(fmt::format("tuple for {} has {} columns, expected {}", table.qualified_source(), tuple.size(),
                                     table.source_columns.size()));
   }

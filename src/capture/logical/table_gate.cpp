@@ -139,6 +139,7 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   const pipeline::TableSchema& t = *g.table;
   if (states_.phase(t) == TablePhase::Stopped) return nullptr;
   const std::string diff = relation_difference(t, rel);
+  g.older_shape = false;
   if (diff.empty()) {
     g.apply = true;
     return nullptr;
@@ -147,6 +148,7 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
     const Lsn evolved_at = states_.at(t).evolved_at;
     if (evolved_at != kInvalidLsn && position < evolved_at && is_older_prefix(t, rel)) {
       g.apply = true;  // rows from before its columns were added: the stream gives them NULL there
+      g.older_shape = true;
       return nullptr;
     }
     if (evolver_ && !columns_added_at_end(t, rel).empty()) {

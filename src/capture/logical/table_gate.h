@@ -67,6 +67,13 @@ class TableGate {
     return it->second.table;
   }
 
+  // Whether the rows of relation `oid` now come in the shape from before columns were added in
+  // place: they have fewer columns than its schema, and the missing ones are NULL.
+  bool older_shape(std::uint32_t oid) const {
+    auto it = gates_.find(oid);
+    return it != gates_.end() && it->second.older_shape;
+  }
+
   // A Relation message that arrived at `position`. Returns the table it stopped, if any.
   const pipeline::TableSchema* on_relation(const pg::pgoutput::Relation& rel, Lsn position);
   // A change of `table` could not be written (a value the target cannot hold): stops the table.
@@ -80,7 +87,8 @@ class TableGate {
   struct Gate {
     const pipeline::TableSchema* table = nullptr;
     bool apply = true;
-    bool applied = false;  // some change of this table was applied in this run
+    bool applied = false;      // some change of this table was applied in this run
+    bool older_shape = false;  // its last Relation lacked columns added in place since
   };
   void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
 

@@ -68,6 +68,14 @@ class ClusterSuite : public ::testing::Test {
                                       .log_prefix = tag});
   }
 
+  // A first run that copies table t (id, v) to every replica, then stops.
+  void copy_t_once(const std::filesystem::path& file) {
+    auto proc = run(file, "run-1");
+    ASSERT_TRUE(wait_created("t__current", proc));
+    ASSERT_TRUE(wait_equal(*db_, compare("t", "id, v", "id", "t"), 90s, hosts_[1].get())) << proc.describe();
+    EXPECT_EQ(proc.stop(), 0) << proc.describe();
+  }
+
   // `sql` on host `h`, with this test's database qualified by the caller.
   Rows rows(std::size_t h, const std::string& sql) {
     return clickhouse::parse_tab_separated(hosts_[h]->query(sql + " FORMAT TabSeparated"));
@@ -158,12 +166,7 @@ TEST_F(ClickHouseClusterTwoReplicas, AChangedTableIsCopiedAgainOnTheCluster) {
   db_->pg_exec("CREATE TABLE t (id int PRIMARY KEY, v int)");
   db_->pg_exec("INSERT INTO t SELECT g, g FROM generate_series(1, 300) g");
   const auto file = config_file(false, "run");
-  {
-    auto proc = run(file, "run-1");
-    ASSERT_TRUE(wait_created("t__current", proc));
-    ASSERT_TRUE(wait_equal(*db_, compare("t", "id, v", "id", "t"), 90s, hosts_[1].get())) << proc.describe();
-    EXPECT_EQ(proc.stop(), 0) << proc.describe();
-  }
+  ASSERT_NO_FATAL_FAILURE(copy_t_once(file));
   // Changed while pg2ch is stopped, with rows of the old shape still ahead in the slot: the next
   // start drops the target ON CLUSTER, creates it again at the same ZooKeeper path with the new
   // column, and copies the table again.
@@ -192,12 +195,7 @@ TEST_F(ClickHouseClusterTwoReplicas, UnchangedRowsCopiedAgainAreNotDroppedAsRepe
   db_->pg_exec("CREATE TABLE t (id int PRIMARY KEY, v int)");
   db_->pg_exec("INSERT INTO t SELECT g, g FROM generate_series(1, 300) g");
   const auto file = config_file(false, "run");
-  {
-    auto proc = run(file, "run-1");
-    ASSERT_TRUE(wait_created("t__current", proc));
-    ASSERT_TRUE(wait_equal(*db_, compare("t", "id, v", "id", "t"), 90s, hosts_[1].get())) << proc.describe();
-    EXPECT_EQ(proc.stop(), 0) << proc.describe();
-  }
+  ASSERT_NO_FATAL_FAILURE(copy_t_once(file));
   auto resync = ChildProcess::spawn_pg2ch(
       {.args = {"--config", file.string(), "resync", "public.t"}, .env = {}, .dir = db_->dir(), .log_prefix = "resync"});
   ASSERT_EQ(resync.wait(60s), 0) << resync.describe();

@@ -156,8 +156,10 @@ TEST(TableGate, EvolvesAddedColumnsAndAcceptsTheOlderShapeOnlyBeforeTheChange) {
   t.source_columns.back().declared_type_oid = 25;
   auto older = relation({{"id", 23}, {"v", 23}});
   older.oid = t.relation_oid;
+  EXPECT_FALSE(gate.older_shape(t.relation_oid));
   EXPECT_EQ(gate.on_relation(older, 0x1000), nullptr) << "rows from before the change are applied";
   EXPECT_NE(gate.applies(t.relation_oid), nullptr);
+  EXPECT_TRUE(gate.older_shape(t.relation_oid)) << "their short rows are padded";
   EXPECT_EQ(gate.on_relation(older, 0x3000), &t) << "after the change, a missing column is a drop: stop";
   EXPECT_EQ(states.phase(t), TablePhase::Stopped);
 
