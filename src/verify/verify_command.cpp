@@ -11,7 +11,6 @@
 #include "clickhouse/http_client.h"
 #include "clickhouse/tab_separated.h"
 #include "common/error.h"
-#include "config/table_name.h"
 #include "pg/quote_ident.h"
 #include "pipeline/clickhouse_endpoint.h"
 #include "verify/column_text.h"
@@ -171,21 +170,11 @@ bool verify_tables(const config::Config& cfg, const std::vector<std::string>& ta
                 "run verify with the config of the consumer that writes the topics to ClickHouse");
   }
   capture::SourceTables p = capture::open_source_tables(cfg);
-  for (const auto& name : tables) {
-    if (std::none_of(p.tables.begin(), p.tables.end(),
-                     [&](const auto& t) { return config::names_table(name, t->source_schema, t->source_name); })) {
-      throw Error(ErrorKind::Config, fmt::format("table {} is not replicated by pipeline {}", name, cfg.name),
-                  "name it as `pg2ch status` lists it (schema.table)");
-    }
-  }
+  const auto named = p.named(tables, cfg);
   clickhouse::HttpClient client(pipeline::clickhouse_endpoint(cfg));
   bool all_equal = true;
-  for (const auto& t : p.tables) {
-    if (!tables.empty() && std::none_of(tables.begin(), tables.end(), [&](const std::string& name) {
-          return config::names_table(name, t->source_schema, t->source_name);
-        })) {
-      continue;
-    }
+  for (const auto& t : p.tables) {  // in config order, whatever order they were named in
+    if (!tables.empty() && std::find(named.begin(), named.end(), t.get()) == named.end()) continue;
     const Texts x = texts_of(*t);
     PostgresSide source(p.source, postgres_sql(p.source, *t, x));
     ClickHouseSide target(client, clickhouse_sql(cfg, *t, x));

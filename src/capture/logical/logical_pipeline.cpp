@@ -15,7 +15,6 @@
 #include "capture/logical/table_gate.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
-#include "config/table_name.h"
 #include "clickhouse/target_table.h"
 #include "pg/catalog.h"
 #include "pg/current_row_fetcher.h"
@@ -136,7 +135,8 @@ class LogicalSource final : public ChangeSource {
         replication(connect_source(cfg, true)),
         fetcher(p.source),
         sink_(pipeline::make_change_sink(cfg, &fetcher, observer)),
-        evolver_(cfg, p, states, *sink_, fetcher) {
+        evolver_(cfg, p, states, *sink_, fetcher),
+        retained_wal_warn_bytes_(cfg.logical.retained_wal_warn_mb * 1000 * 1000) {
     if (!observer) return;
     states.on_change([observer](const pipeline::TableSchema& t, table_sync::TablePhase phase) {
       observer->table_state(t, table_sync::to_string(phase));
@@ -180,7 +180,6 @@ class LogicalSource final : public ChangeSource {
     return s;
   }
   pipeline::ChangeSink& sink() override { return *sink_; }
-  void set_retained_wal_warning(std::int64_t mb) { retained_wal_warn_bytes_ = mb * 1000 * 1000; }
   std::string progress() const override {
     const StreamStats& s = stream_->stats();
     return fmt::format("{} transactions, {} changes; confirmed {}", s.transactions, s.changes, format_lsn(s.confirmed));
@@ -195,11 +194,11 @@ class LogicalSource final : public ChangeSource {
  private:
   std::unique_ptr<pipeline::ChangeSink> sink_;
   SchemaEvolver evolver_;
+  std::int64_t retained_wal_warn_bytes_;
   std::unique_ptr<TableGate> gate_;
   std::unique_ptr<LogicalStream> stream_;
   std::string slot_name_;
   std::string publication_;
-  std::int64_t retained_wal_warn_bytes_ = 0;
 
   // Checked with the lag (every few seconds): a table dropped from the publication while pg2ch
   // streams is stopped, so status says so and the next start copies it again.
@@ -232,7 +231,6 @@ class LogicalSource final : public ChangeSource {
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
                                    const RunOptions& options) {
   auto source = std::make_unique<LogicalSource>(cfg, prepare(cfg, false), options.observer);
-  source->set_retained_wal_warning(cfg.logical.retained_wal_warn_mb);
   Prepared& p = source->p;
   state::StateStore& state = *source->state;
   table_sync::TableStates& states = source->states;
@@ -340,16 +338,7 @@ void resync(const config::Config& cfg, const std::vector<std::string>& names) {
   Prepared p = prepare(cfg, false);
   auto state_store = state::open_state_store(cfg);
   table_sync::TableStates states(*state_store, p.table_ptrs());
-  std::vector<const pipeline::TableSchema*> chosen;
-  for (const auto& name : names) {
-    auto it = std::find_if(p.tables.begin(), p.tables.end(),
-                           [&](const auto& t) { return config::names_table(name, t->source_schema, t->source_name); });
-    if (it == p.tables.end()) {
-      throw Error(ErrorKind::Config, fmt::format("table {} is not replicated by pipeline {}", name, cfg.name),
-                  "name it as `pg2ch status` lists it (schema.table)");
-    }
-    chosen.push_back(it->get());
-  }
+  const auto chosen = p.named(names, cfg);
   states.set(chosen, table_sync::TablePhase::Init);
   for (const auto* t : chosen) {
     std::cout << fmt::format("{} will be copied again when pipeline {} starts next (restart it if it runs); the "

@@ -3,14 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <iostream>
 #include <map>
 
 #include "capture/poll/cursor.h"
 #include "capture/poll/horizon_probe.h"
 #include "capture/poll/poll_engine.h"
-#include "config/table_name.h"
 #include "state/open_state_store.h"
 
 namespace pg2ch::capture::poll {
@@ -90,15 +88,7 @@ void request_resync(const config::Config& cfg, const std::vector<std::string>& t
   WatermarkSource s = open_watermark_source(cfg, false);
   auto state = state::open_state_store(cfg);
   std::map<std::string, std::string> marks;
-  for (const auto& name : tables) {
-    const auto it = std::find_if(s.p.tables.begin(), s.p.tables.end(),
-                                 [&](const auto& t) { return config::names_table(name, t->source_schema, t->source_name); });
-    if (it == s.p.tables.end()) {
-      throw Error(ErrorKind::Config, fmt::format("table {} is not replicated by pipeline {}", name, cfg.name),
-                  "name it as `pg2ch status` lists it (schema.table)");
-    }
-    marks[resync_key(**it)] = "requested";
-  }
+  for (const auto* t : s.p.named(tables, cfg)) marks[resync_key(*t)] = "requested";
   state->put(marks);
   for (const auto& name : tables) {
     std::cout << fmt::format("{} will be read again from its first row (its target emptied first) when pipeline {} "

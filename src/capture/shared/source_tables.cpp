@@ -1,10 +1,13 @@
 #include "capture/shared/source_tables.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 
+#include "config/table_name.h"
 #include "capture/capture_mode.h"
 
 namespace pg2ch::capture {
@@ -18,6 +21,21 @@ std::vector<const pipeline::TableSchema*> SourceTables::table_ptrs() const {
   std::vector<const pipeline::TableSchema*> v;
   for (const auto& t : tables) v.push_back(t.get());
   return v;
+}
+
+std::vector<const pipeline::TableSchema*> SourceTables::named(const std::vector<std::string>& names,
+                                                             const config::Config& cfg) const {
+  std::vector<const pipeline::TableSchema*> out;
+  for (const auto& name : names) {
+    auto it = std::find_if(tables.begin(), tables.end(),
+                           [&](const auto& t) { return config::names_table(name, t->source_schema, t->source_name); });
+    if (it == tables.end()) {
+      throw Error(ErrorKind::Config, fmt::format("table {} is not replicated by pipeline {}", name, cfg.name),
+                  "name it as `pg2ch status` lists it (schema.table)");
+    }
+    out.push_back(it->get());
+  }
+  return out;
 }
 
 SourceTables open_source_tables(const config::Config& cfg) {

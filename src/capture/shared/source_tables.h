@@ -29,6 +29,10 @@ struct SourceTables {
   pg::DescribeOptions describe_options;
 
   std::vector<const pipeline::TableSchema*> table_ptrs() const;
+  // The tables an operator names (`resync`, `verify`: schema.table, quoted or as `status` prints
+  // it), in the order named; Error(Config) for a name that is not a configured table.
+  std::vector<const pipeline::TableSchema*> named(const std::vector<std::string>& names,
+                                                  const config::Config& cfg) const;
 };
 
 // Connects to the source (and to ClickHouse only when the sink writes there), resolves

@@ -8,7 +8,6 @@
 
 #include "clickhouse/cluster_check.h"
 #include "clickhouse/target_check.h"
-#include "clickhouse/tab_separated.h"
 #include "clickhouse/target_table.h"
 #include "pipeline/clickhouse_endpoint.h"
 
@@ -201,12 +200,13 @@ void ClickHouseTargets::drop(const pipeline::TableSchema& table) {
 
 void ClickHouseTargets::add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) {
   // Asked first rather than ADD COLUMN IF NOT EXISTS, which 18.16 lacks.
-  const std::string present = client_.query(fmt::format(
-      "SELECT name FROM system.columns WHERE database = {} AND table = {} FORMAT TabSeparated",
-      ch::quote_string(database_), ch::quote_string(table.target_name)));
-  const auto rows = ch::parse_tab_separated(present);
+  const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
+  const auto shape = shapes.find(table.target_name);
   for (const auto& name : columns) {
-    if (std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return !r.empty() && r[0] == name; })) continue;
+    if (shape != shapes.end() && std::any_of(shape->second.columns.begin(), shape->second.columns.end(),
+                                             [&](const auto& c) { return c.name == name; })) {
+      continue;
+    }
     const auto it = std::find_if(table.target_columns.begin(), table.target_columns.end(),
                                  [&](const auto& c) { return c.name == name; });
     if (it == table.target_columns.end()) {
