@@ -1,6 +1,7 @@
 #include "state/file_state_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +34,31 @@ void write_all(int fd, const std::string& data, const std::string& path) {
   }
 }
 
+// An exclusive flock on "<state file>.lock" for one read-modify-write: several processes of one
+// pipeline (outbox drainers, `pg2ch resync` beside a running pipeline) write the same file, and
+// without it two writers share the temporary file's name and each may drop the other's keys.
+class WriteLock {
+ public:
+  explicit WriteLock(const std::string& path) : path_(path + ".lock") {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) io_error("create the lock file of", path);
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int saved = errno;
+      ::close(fd_);
+      errno = saved;
+      io_error("lock", path);
+    }
+  }
+  ~WriteLock() { ::close(fd_); }  // closing releases the lock
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
 }  // namespace
 
 FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) { load(); }
@@ -58,12 +84,14 @@ std::optional<std::string> FileStateStore::get(const std::string& key) const {
 }
 
 void FileStateStore::put(const std::map<std::string, std::string>& updates) {
+  const WriteLock lock(path_);
   load();
   for (const auto& [k, v] : updates) values_[k] = v;
   save();
 }
 
 void FileStateStore::erase(const std::string& key) {
+  const WriteLock lock(path_);
   load();
   if (values_.erase(key)) save();
 }

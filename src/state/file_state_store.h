@@ -2,7 +2,8 @@
 // StateStore in a local TOML file. Each put() writes a temporary file, fsyncs it, renames it
 // over the old one and fsyncs the directory, so a crash leaves either the old or the new state.
 // Each put() and erase() reads the file again first, so what another process wrote meanwhile
-// (`pg2ch resync` while the pipeline runs) is kept, not overwritten with an older copy.
+// (`pg2ch resync` while the pipeline runs, another outbox drainer) is kept, not overwritten with
+// an older copy; an flock on "<path>.lock" makes that read and the write one step.
 #include <string>
 
 #include "state/state_store.h"

@@ -137,11 +137,7 @@ class LogicalSource final : public ChangeSource {
         sink_(pipeline::make_change_sink(cfg, &fetcher, observer)),
         evolver_(cfg, p, states, *sink_, fetcher),
         retained_wal_warn_bytes_(cfg.logical.retained_wal_warn_mb * 1000 * 1000) {
-    if (!observer) return;
-    states.on_change([observer](const pipeline::TableSchema& t, table_sync::TablePhase phase) {
-      observer->table_state(t, table_sync::to_string(phase));
-    });
-    for (const auto* t : states.tables()) observer->table_state(*t, table_sync::to_string(states.phase(*t)));
+    table_sync::observe_states(states, observer);
   }
 
   void start(StreamOptions so) {

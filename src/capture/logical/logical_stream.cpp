@@ -134,7 +134,7 @@ void LogicalStream::apply_change(const pipeline::TableSchema& table, const std::
   } catch (const Error& e) {
     // A value this table's target cannot hold (or cannot be decoded for it): this table's
     // trouble, not the pipeline's. Anything else (a lost connection, a server error) is.
-    if (e.kind() != ErrorKind::Data && e.kind() != ErrorKind::Schema) throw;
+    if (!table_sync::stops_only_its_table(e)) throw;
     gate_.stop_for_bad_change(table, e, pipeline::key_text(table, key_row));
     sink_.discard(table);
   }

@@ -181,11 +181,12 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
 }
 
 void TableGate::stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key) {
-  std::string fix = error.hint().empty() ? std::string("correct the value in PostgreSQL") : error.hint();
-  fix += fmt::format("; then restart pg2ch (a changed table config or column list is copied again), or run "
-                     "`pg2ch resync {}` when only the data was corrected",
-                     table.qualified_source());
-  stop(table, fmt::format("{} (key {})", error.what(), key), std::move(fix));
+  auto why = table_sync::refused_value(
+      error, key,
+      fmt::format("restart pg2ch (a changed table config or column list is copied again), or run `pg2ch resync {}` "
+                  "when only the data was corrected",
+                  table.qualified_source()));
+  stop(table, std::move(why.reason), std::move(why.fix));
 }
 
 void TableGate::stop_unpublished(const pipeline::TableSchema& table, const std::string& publication) {

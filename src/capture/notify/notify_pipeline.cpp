@@ -190,8 +190,7 @@ class NotifySource final : public ChangeSource {
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
                                    const RunOptions& options) {
   poll::WatermarkSource s = poll::open_watermark_source(cfg, true);
-  ensure_targets(s.p);
-  poll::apply_resync_requests(s, *state::open_state_store(cfg));
+  poll::prepare_targets(cfg, s);
   for (const auto& ref : s.p.refs) {
     if (!has_notify_trigger(s.p.source, cfg, ref)) {
       spdlog::warn("{}: notify trigger {} is missing (run `pg2ch setup`); the table is only polled every {} ms",

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "capture/outbox/source_transaction.h"
+#include "pipeline/key_text.h"
 
 namespace pg2ch::capture::outbox {
 
@@ -66,8 +67,8 @@ pg::Result query_binary(pg::Connection& conn, const std::string& sql, const std:
 
 OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload payload,
                              const std::vector<const pipeline::TableSchema*>& tables, pipeline::ChangeSink& sink,
-                             std::size_t batch_size)
-    : conn_(conn), names_(std::move(names)), sink_(sink), batch_size_(batch_size) {
+                             std::size_t batch_size, table_sync::TableStates& states)
+    : conn_(conn), names_(std::move(names)), sink_(sink), batch_size_(batch_size), payload_(payload), states_(states) {
   for (const auto* t : tables) {
     tables_.emplace(t->relation_oid, t);
     fetch_sql_[t] = fetch_rows_sql(names_, *t, payload);
@@ -84,6 +85,43 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
   lock_truncate_sql_ = lock_oldest_truncate_sql(names_);
   lock_before_sql_ = lock_events_before_sql(names_);
   delete_truncate_sql_ = delete_truncate_sql(names_);
+  std::vector<const pipeline::TableSchema*> start;
+  for (const auto* t : tables) {
+    const auto& recorded = states_.at(*t);
+    if (recorded.phase == table_sync::TablePhase::Stopped) {
+      spdlog::warn("{}: stopped in an earlier run ({}); applying its queued events again", t->qualified_source(),
+                   recorded.reason);
+    }
+    if (recorded.phase != table_sync::TablePhase::Streaming || states_.changed_since_recorded(*t)) start.push_back(t);
+  }
+  if (!start.empty()) states_.set(start, table_sync::TablePhase::Streaming);
+}
+
+void OutboxDrainer::update_stopped_rels() {
+  std::string rels;
+  for (const auto* t : states_.in_phase(table_sync::TablePhase::Stopped)) {
+    rels += (rels.empty() ? "" : ",") + std::to_string(t->relation_oid);
+  }
+  stopped_rels_ = "{" + rels + "}";
+}
+
+void OutboxDrainer::stop_table(const pipeline::TableSchema& table, const Event& refused, const Error& error,
+                               const std::string& key) {
+  const std::string name = table.qualified_source();
+  std::string how_back = fmt::format(
+      "restart pg2ch: the events of {} from this one on stay in {} and are applied again", name, names_.events_table());
+  if (payload_ == Payload::Row) {
+    how_back += fmt::format(
+        " (outbox.payload = \"row\": the event holds the value as written, so change the table's config; if the "
+        "row was corrected at the source since, its later event carries the correction and this one may go: DELETE "
+        "FROM {} WHERE rel = {} AND lsn = '{}')",
+        names_.events_table(), table.relation_oid, format_lsn(refused.lsn));
+  }
+  auto why = table_sync::refused_value(error, key, how_back);
+  spdlog::error("table {} stopped: {} (fix: {}); the other tables go on", name, why.reason, why.fix);
+  sink_.discard(table);
+  states_.stop(table, std::move(why.reason), std::move(why.fix));
+  update_stopped_rels();
 }
 
 const pipeline::TableSchema* OutboxDrainer::table_of(std::string_view rel_oid) const {
@@ -126,6 +164,12 @@ bool OutboxDrainer::handle_truncate() {
   sink_.begin_transaction();
   sink_.truncate(*table);
   commit_to_sink("truncate");
+  if (states_.phase(*table) == table_sync::TablePhase::Stopped) {
+    // Its queued events, the refused one among them, are superseded: nothing it skipped is needed.
+    spdlog::info("outbox: {} was stopped; after its TRUNCATE it streams again", table->qualified_source());
+    states_.set(*table, table_sync::TablePhase::Streaming);
+    update_stopped_rels();
+  }
   if (!discarded.empty()) conn_.query(delete_sql_, {tid_array(discarded)});
   conn_.query(delete_truncate_sql_, {ctid});
   conn_.query(progress_sql_, {names_.pipeline, format_lsn(lsn), std::to_string(discarded.size() + 1)});
@@ -136,7 +180,7 @@ bool OutboxDrainer::handle_truncate() {
 }
 
 void OutboxDrainer::claim_range(std::vector<Event>& out, bool wrap, std::size_t limit) {
-  pg::Result r = conn_.query(wrap ? wrap_sql_ : claim_sql_, {std::to_string(limit), cursor_});
+  pg::Result r = conn_.query(wrap ? wrap_sql_ : claim_sql_, {std::to_string(limit), cursor_, stopped_rels_});
   for (int i = 0; i < r.rows(); ++i) {
     Event e;
     e.ctid = r.text(i, 0);
@@ -178,7 +222,8 @@ bool OutboxDrainer::must_wait_for_truncate(const std::vector<Event>& events) {
   });
 }
 
-void OutboxDrainer::write_batch(const std::vector<Event>& events, const std::string& ctids) {
+std::vector<const pipeline::TableSchema*> OutboxDrainer::write_batch(const std::vector<Event>& events,
+                                                                     const std::string& ctids) {
   // Rows of every table touched by the batch, fetched before any sink call.
   struct Fetched {
     pg::Result result;
@@ -195,8 +240,10 @@ void OutboxDrainer::write_batch(const std::vector<Event>& events, const std::str
   }
 
   std::vector<pipeline::ValueRef> values;
+  std::vector<const pipeline::TableSchema*> stopped;
   sink_.begin_transaction();
   for (const auto& e : events) {
+    if (std::find(stopped.begin(), stopped.end(), e.table) != stopped.end()) continue;
     const Fetched& f = fetched.at(e.table);
     auto hit = f.row_of.find(e.tid);
     if (hit == f.row_of.end()) {
@@ -212,13 +259,20 @@ void OutboxDrainer::write_batch(const std::vector<Event>& events, const std::str
       const int col = static_cast<int>(c) + 2;
       if (!f.result.is_null(row, col)) values[c] = pipeline::ValueRef::binary(f.result.value(row, col));
     }
-    if (action == EventAction::Write) {
-      sink_.insert(*e.table, values, e.lsn);
-    } else {
-      sink_.remove(*e.table, values, e.lsn);
+    try {
+      if (action == EventAction::Write) {
+        sink_.insert(*e.table, values, e.lsn);
+      } else {
+        sink_.remove(*e.table, values, e.lsn);
+      }
+    } catch (const Error& error) {
+      if (!table_sync::stops_only_its_table(error)) throw;
+      stop_table(*e.table, e, error, pipeline::key_text(*e.table, values));
+      stopped.push_back(e.table);
     }
   }
   commit_to_sink("batch");
+  return stopped;
 }
 
 OutboxDrainer::Outcome OutboxDrainer::drain_once() {
@@ -244,14 +298,19 @@ OutboxDrainer::Outcome OutboxDrainer::drain_once() {
   std::vector<std::string> ctid_list;
   ctid_list.reserve(events.size());
   for (const auto& e : events) ctid_list.push_back(e.ctid);
-  const std::string ctids = tid_array(ctid_list);
-
-  write_batch(events, ctids);
-  conn_.query(delete_sql_, {ctids});
-  conn_.query(progress_sql_, {names_.pipeline, format_lsn(events.back().lsn), std::to_string(events.size())});
+  const auto stopped = write_batch(events, tid_array(ctid_list));
+  if (!stopped.empty()) {
+    // The stopped tables' events stay queued (their stop is durable already).
+    ctid_list.clear();
+    for (const auto& e : events) {
+      if (std::find(stopped.begin(), stopped.end(), e.table) == stopped.end()) ctid_list.push_back(e.ctid);
+    }
+  }
+  conn_.query(delete_sql_, {tid_array(ctid_list)});
+  conn_.query(progress_sql_, {names_.pipeline, format_lsn(events.back().lsn), std::to_string(ctid_list.size())});
   tx.commit();
   ++stats_.batches;
-  stats_.events += events.size();
+  stats_.events += ctid_list.size();
   return Outcome::Drained;
 }
 

@@ -28,6 +28,14 @@
 // its own event with a higher version, drained in this batch or a later one with a fetch at least
 // as new, and that version wins.
 //
+// Per-table states (capture/table_sync/table_state.h): every table streams from the start (the
+// queue holds what happened since setup). An event whose value its table's target cannot hold
+// stops that table only: what the sink holds of it from the batch is discarded and its events
+// stay in the queue, the refused one and every later one (claims skip stopped tables), while the
+// batch's other events are written and deleted. The next start applies them again, which is
+// exact because they are the table's changes from the refused one on, in the queue as they were.
+// A TRUNCATE of a stopped table supersedes its queued events: the table streams again after it.
+//
 // Several drainers (processes) may run at once: SKIP LOCKED hands each event to exactly one. The
 // only cross-batch order besides versions is TRUNCATE, which empties the target: its table's
 // earlier events must reach ClickHouse before it or never (the handler locks and discards them),
@@ -38,6 +46,7 @@
 #include <vector>
 
 #include "capture/outbox/outbox_sql.h"
+#include "capture/table_sync/table_states.h"
 #include "common/lsn.h"
 #include "pg/connection.h"
 #include "pipeline/change_sink.h"
@@ -55,9 +64,10 @@ class OutboxDrainer {
  public:
   enum class Outcome { Drained, Empty, Blocked };
 
+  // Sets every table streaming (a stopped one is tried again: its events wait in the queue).
   OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload payload,
                 const std::vector<const pipeline::TableSchema*>& tables, pipeline::ChangeSink& sink,
-                std::size_t batch_size);
+                std::size_t batch_size, table_sync::TableStates& states);
 
   // One drain transaction. Throws pg2ch::Error (the claim is rolled back and the events stay).
   Outcome drain_once();
@@ -81,7 +91,10 @@ class OutboxDrainer {
   std::vector<Event> claim();
   void claim_range(std::vector<Event>& out, bool wrap, std::size_t limit);
   bool must_wait_for_truncate(const std::vector<Event>& events);
-  void write_batch(const std::vector<Event>& events, const std::string& ctids);
+  // Returns the tables it stopped (their events must stay in the queue).
+  std::vector<const pipeline::TableSchema*> write_batch(const std::vector<Event>& events, const std::string& ctids);
+  void stop_table(const pipeline::TableSchema& table, const Event& refused, const Error& error, const std::string& key);
+  void update_stopped_rels();
 
   pg::Connection& conn_;
   OutboxNames names_;
@@ -89,6 +102,9 @@ class OutboxDrainer {
   std::map<const pipeline::TableSchema*, std::string> fetch_sql_;
   pipeline::ChangeSink& sink_;
   std::size_t batch_size_;
+  Payload payload_;
+  table_sync::TableStates& states_;
+  std::string stopped_rels_ = "{}";  // oid[] literal: the claims skip these tables' events
   std::string claim_sql_, wrap_sql_, delete_sql_, progress_sql_;
   std::string pending_truncates_sql_, lock_truncate_sql_, lock_before_sql_, delete_truncate_sql_;
   // Where the next claim starts in the heap: after the previous batch, so a backlog is read once

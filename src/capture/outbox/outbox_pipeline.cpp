@@ -17,6 +17,7 @@
 #include "clickhouse/target_table.h"
 #include "common/interruptible_sleep.h"
 #include "pipeline/make_change_sink.h"
+#include "state/open_state_store.h"
 
 namespace pg2ch::capture::outbox {
 
@@ -69,7 +70,10 @@ class OutboxSource final : public ChangeSource {
       : cfg_(cfg),
         p_(std::move(tables)),
         sink_(pipeline::make_change_sink(cfg, nullptr, options.observer)),
-        drainer_(p_.source, names, payload_of(cfg.outbox), p_.table_ptrs(), *sink_, cfg.outbox.batch_size),
+        state_(state::open_state_store(cfg)),
+        states_(*state_, p_.table_ptrs()),
+        drainer_(p_.source, names, payload_of(cfg.outbox), p_.table_ptrs(), *sink_, cfg.outbox.batch_size,
+                 table_sync::observe_states(states_, options.observer)),
         stop_when_caught_up_(options.stop_when_caught_up) {}
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
@@ -98,6 +102,8 @@ class OutboxSource final : public ChangeSource {
   const config::Config& cfg_;
   SourceTables p_;
   std::unique_ptr<pipeline::ChangeSink> sink_;
+  std::unique_ptr<state::StateStore> state_;
+  table_sync::TableStates states_;
   OutboxDrainer drainer_;
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};
@@ -152,6 +158,7 @@ StatusReport status(const config::Config& cfg) {
       r.add("events_drained", std::int64_t{0});
     }
   }
+  table_sync::report_states(table_sync::TableStates(*state::open_state_store(cfg), p.table_ptrs()), r);
   return r;
 }
 
@@ -167,8 +174,9 @@ void teardown(const config::Config& cfg, bool drop_targets) {
   } else {
     std::cout << fmt::format("kept {}: another pipeline's triggers still write into it\n", names.events_table());
   }
-  if (!drop_targets) return;
   SourceTables p = open_source_tables(cfg);
+  table_sync::forget_states(*state::open_state_store(cfg), p.table_ptrs());
+  if (!drop_targets) return;
   capture::drop_targets(p);
 }
 

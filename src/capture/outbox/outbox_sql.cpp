@@ -393,7 +393,8 @@ std::string function_source(const std::string& body) { return "\nBEGIN\n  " + bo
 
 std::string claim_sql(const OutboxNames& n, bool wrap) {
   return fmt::format(
-      "SELECT ctid, lsn, rel, op FROM {} WHERE ctid {} $2::pg_catalog.tid LIMIT $1 FOR UPDATE SKIP LOCKED",
+      "SELECT ctid, lsn, rel, op FROM {} WHERE ctid {} $2::pg_catalog.tid AND rel <> ALL ($3::pg_catalog.oid[]) "
+      "LIMIT $1 FOR UPDATE SKIP LOCKED",
       n.events_table(), wrap ? "<" : ">=");
 }
 

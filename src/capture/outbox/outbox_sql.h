@@ -105,7 +105,7 @@ std::string key_text(const pipeline::TableSchema& t, Payload payload, std::strin
 
 // Claims up to $1 events at or after ctid $2 ("from") or before it ("wrap"), in heap order,
 // skipping events another drainer holds: ctid, lsn, rel, op.
-std::string claim_sql(const OutboxNames& n, bool wrap);
+std::string claim_sql(const OutboxNames& n, bool wrap);  // $1 limit, $2 ctid cursor, $3 oid[] of stopped tables
 
 // The full prosrc of a trigger function as CREATE FUNCTION stores it: `run` compares it with the
 // installed one to notice a setup made for another payload, key or column list.

@@ -4,6 +4,9 @@
 
 #include <vector>
 
+#include "capture/table_sync/table_states.h"
+#include "pipeline/key_text.h"
+
 namespace pg2ch::capture::poll {
 
 namespace {
@@ -72,7 +75,16 @@ PageResult deliver(const SnapshotPage& page, const pipeline::TableSchema& table,
       const int col = static_cast<int>(c);
       values[c] = r.is_null(row, col) ? pipeline::ValueRef::null() : pipeline::ValueRef::binary(r.value(row, col));
     }
-    sink.insert(table, values, version);
+    try {
+      sink.insert(table, values, version);
+    } catch (const Error& e) {
+      if (!table_sync::stops_only_its_table(e)) throw;
+      out.rows = static_cast<std::size_t>(row);
+      out.refused = RefusedRow{e, pipeline::key_text(table, values)};
+      sink.discard(table);
+      sink.commit_transaction(position);
+      return out;
+    }
   }
   sink.commit_transaction(position);
   if (r.rows() > 0) {

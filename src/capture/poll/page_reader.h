@@ -7,14 +7,23 @@
 #include <string>
 
 #include "capture/poll/keyset.h"
+#include "common/error.h"
 #include "pg/connection.h"
 #include "pipeline/change_sink.h"
 
 namespace pg2ch::capture::poll {
 
+// A row the sink refused with a value its target cannot hold: the table's trouble, not the
+// pipeline's (table_sync::stops_only_its_table).
+struct RefusedRow {
+  Error error;
+  std::string key;  // as pipeline::key_text prints it
+};
+
 struct PageResult {
   std::size_t rows = 0;
-  std::optional<Cursor> last;   // the last row's position (nullopt when empty)
+  std::optional<Cursor> last;   // the last row's position (nullopt when empty or refused)
+  std::optional<RefusedRow> refused;
 };
 
 // A page read inside its own REPEATABLE READ READ ONLY transaction, with the snapshot it saw and
@@ -33,7 +42,9 @@ SnapshotPage read_page_in_snapshot(pg::Connection& conn, const Query& q, const s
 SnapshotPage read_page(pg::Connection& conn, const Query& q, const std::string& table);
 
 // Inserts every row of `page` into the sink with `version`, between begin_transaction() and
-// commit_transaction(position).
+// commit_transaction(position). A refused row ends the page: what the sink holds of the table is
+// discarded (ChangeSink::discard) and the transaction still committed, so the position moves on
+// for the other tables; the caller stops the table.
 PageResult deliver(const SnapshotPage& page, const pipeline::TableSchema& table, const Keyset& keyset,
                    pipeline::ChangeSink& sink, std::uint64_t version, pipeline::Position position);
 

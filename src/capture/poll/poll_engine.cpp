@@ -26,8 +26,8 @@ std::string checkpoint_key(const pipeline::TableSchema& t) { return "watermark."
 
 PollEngine::PollEngine(const config::Config& cfg, pg::Connection& source,
                        const std::vector<const pipeline::TableSchema*>& tables, std::vector<Keyset> keysets,
-                       pipeline::ChangeSink& sink, state::StateStore& state)
-    : cfg_(cfg), source_(source), sink_(sink), state_(state), horizon_(source) {
+                       pipeline::ChangeSink& sink, state::StateStore& state, table_sync::TableStates& states)
+    : cfg_(cfg), source_(source), sink_(sink), state_(state), states_(states), horizon_(source) {
   // Cursors are stored as text and sent back as text: pin the date format so a checkpoint written
   // under one DateStyle is read back the same under another (role or database defaults change).
   source_.exec("SET DateStyle = 'ISO, YMD'; SET application_name = 'pg2ch poll'");
@@ -49,6 +49,21 @@ PollEngine::PollEngine(const config::Config& cfg, pg::Connection& source,
     }
     tables_.push_back(std::move(t));
   }
+  using table_sync::TablePhase;
+  std::vector<const pipeline::TableSchema*> copying, streaming;
+  for (const auto& t : tables_) {
+    const auto& recorded = states_.at(*t->schema);
+    if (recorded.phase == TablePhase::Stopped) {
+      spdlog::warn("{}: stopped in an earlier run ({}); reading it again from {}", t->schema->qualified_source(),
+                   recorded.reason, t->checkpoint ? "its checkpoint" : "its first row");
+    }
+    const TablePhase now = t->checkpoint ? TablePhase::Streaming : TablePhase::Copying;
+    if (recorded.phase != now || states_.changed_since_recorded(*t->schema)) {
+      (now == TablePhase::Copying ? copying : streaming).push_back(t->schema);
+    }
+  }
+  if (!copying.empty()) states_.set(copying, TablePhase::Copying);
+  if (!streaming.empty()) states_.set(streaming, TablePhase::Streaming);
 }
 
 std::optional<std::size_t> PollEngine::table_index(const std::string& qualified) const {
@@ -64,7 +79,15 @@ std::size_t PollEngine::read_fresh_page(PollTable& t) {
   const SnapshotPage page = read_page_in_snapshot(source_, q, name);
   const pipeline::Position position = next_position();
   const PageResult r = deliver(page, *t.schema, t.keyset, sink_, versions_.next(page.read_time_us), position);
+  if (r.refused) {
+    stop_table(t, refused(t, *r.refused));
+    return 0;
+  }
   t.caught_up = r.rows < cfg_.poll.batch_size;
+  if (t.caught_up && states_.phase(*t.schema) == table_sync::TablePhase::Copying) {
+    spdlog::info("{}: read up to its newest row: streaming", name);
+    states_.set(*t.schema, table_sync::TablePhase::Streaming);
+  }
   if (r.rows == 0) {
     check_watermark_not_reset(t);
     return 0;
@@ -94,12 +117,12 @@ void PollEngine::check_watermark_not_reset(PollTable& t) {
   const bool greatest_below = !r.is_null(0, 3) && r.boolean(0, 3);
   // Both: a sequence behind the checkpoint alone may only mean rows were given larger ids by hand.
   if (!r.is_null(0, 2) && r.boolean(0, 2) && greatest_below) {
-    throw Error(ErrorKind::Schema,
-                fmt::format("{}: sequence {} of watermark column {} is at {}, below the checkpoint {} (TRUNCATE ... "
-                            "RESTART IDENTITY, or the sequence was reset): rows numbered up to the checkpoint would "
-                            "never be read",
-                            name, r.text(0, 0), column, r.text(0, 1), t.cursor->watermark),
-                fix);
+    stop_table(t, {fmt::format("{}: sequence {} of watermark column {} is at {}, below the checkpoint {} (TRUNCATE "
+                               "... RESTART IDENTITY, or the sequence was reset): rows numbered up to the checkpoint "
+                               "would never be read",
+                               name, r.text(0, 0), column, r.text(0, 1), t.cursor->watermark),
+                   fix});
+    return;
   }
   if (greatest_below && now - t.last_reset_warning >= kWarnEvery) {
     t.last_reset_warning = now;
@@ -122,6 +145,10 @@ void PollEngine::rescan(PollTable& t, const Window& w, const std::atomic<bool>& 
     if (page.rows.rows() == 0) return;
     position = next_position();
     const PageResult r = deliver(page, *t.schema, t.keyset, sink_, versions_.next(page.read_time_us), position);
+    if (r.refused) {
+      stop_table(t, refused(t, *r.refused));
+      return;
+    }
     late_rows_ += r.rows;
     rows_read_ += r.rows;
     spdlog::debug("{}: {} row(s) committed out of order delivered by the window rescan", name, r.rows);
@@ -147,10 +174,30 @@ void PollEngine::close_windows(PollTable& t, const std::atomic<bool>& stop) {
     }
     pipeline::Position position = w.position;
     rescan(t, w, stop, position);
-    if (stop.load()) return;  // a partial rescan: the window stays open and is redone next run
+    if (stop.load() || t.stopped) return;  // a partial rescan: the window stays open and is redone next run
     t.windows.close_front(position);
     t.blocked_since = {};
   }
+}
+
+table_sync::StopReason PollEngine::refused(const PollTable& t, const RefusedRow& row) const {
+  return table_sync::refused_value(
+      row.error, row.key,
+      fmt::format("restart pg2ch: {} is read again from its checkpoint ({}), so nothing after it is lost",
+                  t.schema->qualified_source(), t.checkpoint ? t.checkpoint->watermark : std::string("its first row")));
+}
+
+void PollEngine::stop_table(PollTable& t, table_sync::StopReason why) {
+  spdlog::error("table {} stopped: {} (fix: {}); the other tables go on", t.schema->qualified_source(), why.reason,
+                why.fix);
+  // Before anything else can persist a checkpoint: the windows' rows were discarded with the rest
+  // of what the sink held of the table.
+  sink_.discard(*t.schema);
+  t.windows = WindowQueue{};
+  t.cursor = t.checkpoint;
+  t.caught_up = true;
+  t.stopped = true;
+  states_.stop(*t.schema, std::move(why.reason), std::move(why.fix));
 }
 
 void PollEngine::persist_checkpoints() {
@@ -166,7 +213,9 @@ void PollEngine::persist_checkpoints() {
 }
 
 void PollEngine::maintain(const std::atomic<bool>& stop) {
-  for (auto& t : tables_) close_windows(*t, stop);
+  for (auto& t : tables_) {
+    if (!t->stopped) close_windows(*t, stop);
+  }
   sink_.poll();
   persist_checkpoints();
 }
@@ -178,6 +227,7 @@ std::size_t PollEngine::catch_up(const std::vector<std::size_t>& which, const st
   } else {
     for (auto i : which) selected.push_back(tables_.at(i).get());
   }
+  std::erase_if(selected, [](const PollTable* t) { return t->stopped; });
   for (auto* t : selected) t->caught_up = false;
   std::size_t rows = 0;
   bool more = true;

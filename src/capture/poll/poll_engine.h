@@ -6,6 +6,14 @@
 // Persisted (state store, key "watermark.<schema>.<table>"): the hi of the newest window that is
 // closed (late rows rescanned) and durable in the sink. Rows after it may be delivered again
 // after a restart; ReplacingMergeTree collapses them by key and _version.
+//
+// Per-table states (capture/table_sync/table_state.h): a table without a checkpoint is `copying`
+// (its backlog, read from the first row, is its initial copy) until a fresh page first comes back
+// short, then `streaming`. A row its target cannot hold stops that table only: what the sink holds
+// of it is discarded, its windows are dropped (their rows were among the discarded) and its
+// checkpoint stays where it was, the last position whose rows are all durable. The next start
+// reads it again from that checkpoint, which is exact because polling reads rows as they are now:
+// a corrected value, or a config that maps it, passes; an unchanged one stops the table again.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -17,6 +25,8 @@
 #include "capture/poll/horizon_probe.h"
 #include "capture/poll/keyset.h"
 #include "capture/poll/version_clock.h"
+#include "capture/poll/page_reader.h"
+#include "capture/table_sync/table_states.h"
 #include "capture/poll/window_queue.h"
 #include "config/config.h"
 #include "pg/catalog.h"
@@ -34,6 +44,7 @@ struct PollTable {
   std::optional<Cursor> checkpoint;   // as persisted
   WindowQueue windows;
   bool caught_up = false;             // the last fresh page came back short
+  bool stopped = false;               // a row was refused: not read again in this run
   std::chrono::steady_clock::time_point blocked_since{};  // front window first found still open
   std::chrono::steady_clock::time_point last_block_warning{};
   std::chrono::steady_clock::time_point last_reset_check{};
@@ -47,9 +58,11 @@ std::string checkpoint_key(const pipeline::TableSchema& t);
 
 class PollEngine {
  public:
-  // Loads each table's checkpoint; `keysets` parallel to `tables`.
+  // Loads each table's checkpoint and sets its state (copying or streaming, by whether it has
+  // one); `keysets` parallel to `tables`, which `states` covers.
   PollEngine(const config::Config& cfg, pg::Connection& source, const std::vector<const pipeline::TableSchema*>& tables,
-             std::vector<Keyset> keysets, pipeline::ChangeSink& sink, state::StateStore& state);
+             std::vector<Keyset> keysets, pipeline::ChangeSink& sink, state::StateStore& state,
+             table_sync::TableStates& states);
 
   // Reads fresh pages of the tables in `which` (every table when empty) until each comes back
   // short, closing windows, flushing and checkpointing on the way. Returns the rows read.
@@ -78,9 +91,12 @@ class PollEngine {
   std::size_t read_fresh_page(PollTable& t);
   // Caught up and nothing new: is the watermark back below the cursor (its sequence reset, ids
   // reused)? Rows below the cursor are never read: a sequence and greatest value both behind it
-  // stop the pipeline; a lower greatest value alone (deletes cause it too) is warned about.
+  // stop the table; a lower greatest value alone (deletes cause it too) is warned about.
   void check_watermark_not_reset(PollTable& t);
   void close_windows(PollTable& t, const std::atomic<bool>& stop);
+  // Stops `t` alone (see the header comment); durable before return.
+  void stop_table(PollTable& t, table_sync::StopReason why);
+  table_sync::StopReason refused(const PollTable& t, const RefusedRow& row) const;
   void rescan(PollTable& t, const Window& w, const std::atomic<bool>& stop, pipeline::Position& position);
   void persist_checkpoints();
   pipeline::Position next_position() { return ++position_; }
@@ -89,6 +105,7 @@ class PollEngine {
   pg::Connection& source_;
   pipeline::ChangeSink& sink_;
   state::StateStore& state_;
+  table_sync::TableStates& states_;
   HorizonProbe horizon_;
   VersionClock versions_;
   std::vector<std::unique_ptr<PollTable>> tables_;

@@ -85,8 +85,7 @@ class PollSource final : public ChangeSource {
 
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>&, const RunOptions& options) {
   WatermarkSource s = open_watermark_source(cfg, true);
-  ensure_targets(s.p);
-  apply_resync_requests(s, *state::open_state_store(cfg));
+  prepare_targets(cfg, s);
   auto source = std::make_unique<PollSource>(cfg, std::move(s), options);
   spdlog::info("polling {} table(s) every {} ms once caught up", source->table_count(), cfg.poll.interval.count());
   return source;

@@ -6,6 +6,7 @@
 
 #include "capture/capture_mode.h"
 #include "capture/poll/poll_engine.h"
+#include "capture/table_sync/table_states.h"
 #include "capture/poll/watermark_source.h"
 #include "config/config.h"
 #include "pipeline/change_sink.h"
@@ -21,13 +22,16 @@ struct WatermarkPipeline {
       : s(std::move(source)),
         state(state::open_state_store(cfg)),
         sink(pipeline::make_change_sink(cfg, nullptr, options.observer)),
-        engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state) {
+        states(*state, s.p.table_ptrs()),
+        engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state,
+               table_sync::observe_states(states, options.observer)) {
     engine.set_alive(options.on_alive);
   }
 
   WatermarkSource s;
   std::unique_ptr<state::StateStore> state;
   std::unique_ptr<pipeline::ChangeSink> sink;
+  table_sync::TableStates states;
   PollEngine engine;
 };
 

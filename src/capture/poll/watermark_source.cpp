@@ -9,6 +9,7 @@
 #include "capture/poll/cursor.h"
 #include "capture/poll/horizon_probe.h"
 #include "capture/poll/poll_engine.h"
+#include "capture/table_sync/table_states.h"
 #include "state/open_state_store.h"
 
 namespace pg2ch::capture::poll {
@@ -71,11 +72,13 @@ StatusReport watermark_status(const config::Config& cfg, WatermarkSource& s, sta
     }
     r.tables[i].position = where;
   }
+  table_sync::report_states(table_sync::TableStates(state, s.p.table_ptrs()), r);
   return r;
 }
 
 void erase_checkpoints(WatermarkSource& s, state::StateStore& state) {
   for (const auto& t : s.p.tables) state.erase(checkpoint_key(*t));
+  table_sync::forget_states(state, s.p.table_ptrs());
 }
 
 namespace {
@@ -94,6 +97,27 @@ void request_resync(const config::Config& cfg, const std::vector<std::string>& t
     std::cout << fmt::format("{} will be read again from its first row (its target emptied first) when pipeline {} "
                              "starts next (restart it if it runs)\n",
                              name, cfg.name);
+  }
+}
+
+void prepare_targets(const config::Config& cfg, WatermarkSource& s) {
+  auto state = state::open_state_store(cfg);
+  recreate_changed_stopped_tables(s, *state);
+  ensure_targets(s.p);
+  apply_resync_requests(s, *state);
+}
+
+void recreate_changed_stopped_tables(WatermarkSource& s, state::StateStore& state) {
+  const table_sync::TableStates states(state, s.p.table_ptrs());
+  for (const auto* t : states.in_phase(table_sync::TablePhase::Stopped)) {
+    if (!states.changed_since_recorded(*t)) continue;
+    spdlog::warn("{}: its config or columns changed since it stopped: re-creating its target and reading it again "
+                 "from its first row",
+                 t->qualified_source());
+    // The checkpoint first: a crash after it reads from the first row into the old target, which
+    // the next start re-creates (the state still says stopped, with the old digests).
+    state.erase(checkpoint_key(*t));
+    s.p.targets->drop(*t);
   }
 }
 

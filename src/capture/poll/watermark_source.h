@@ -25,8 +25,17 @@ WatermarkSource open_watermark_source(const config::Config& cfg, bool warn_missi
 // per-table watermark checkpoint and row counts.
 StatusReport watermark_status(const config::Config& cfg, WatermarkSource& s, state::StateStore& state);
 
-// Erases the tables' checkpoints (teardown).
+// Erases the tables' checkpoints and states (teardown).
 void erase_checkpoints(WatermarkSource& s, state::StateStore& state);
+
+// At start of poll and notify: the targets brought in line with the tables, in this order:
+// recreate_changed_stopped_tables, ensure_targets, apply_resync_requests.
+void prepare_targets(const config::Config& cfg, WatermarkSource& s);
+
+// At start, before the targets are ensured: a table that stopped (table_sync) and whose config
+// entry or columns changed since is read again from its first row into a re-created target (its
+// old target may not fit the new mapping); the others resume from their checkpoints.
+void recreate_changed_stopped_tables(WatermarkSource& s, state::StateStore& state);
 
 // `pg2ch resync` in poll and notify: marks the named tables (schema.table) to be read again from
 // their first row at the pipeline's next start. Error(Config) for a table not configured.

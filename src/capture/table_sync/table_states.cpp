@@ -29,6 +29,10 @@ class Fnv1a {
   std::uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 
+// Every field record() writes, so forget_states() erases them all.
+constexpr std::string_view kStateFields[] = {"phase",         "reason",     "fix",       "source_digest",
+                                             "target_digest", "copy_point", "evolved_at"};
+
 }  // namespace
 
 std::string source_digest(const pipeline::TableSchema& table) {
@@ -142,6 +146,32 @@ std::vector<const pipeline::TableSchema*> TableStates::in_phase(TablePhase phase
     if (at(*t).phase == phase) out.push_back(t);
   }
   return out;
+}
+
+bool stops_only_its_table(const Error& error) {
+  return error.kind() == ErrorKind::Data || error.kind() == ErrorKind::Schema;
+}
+
+StopReason refused_value(const Error& error, const std::string& key, std::string_view how_back) {
+  std::string fix = error.hint().empty() ? std::string("correct the value in PostgreSQL") : error.hint();
+  fix += "; then ";
+  fix += how_back;
+  return {fmt::format("{} (key {})", error.what(), key), std::move(fix)};
+}
+
+TableStates& observe_states(TableStates& states, pipeline::PipelineObserver* observer) {
+  if (!observer) return states;
+  states.on_change([observer](const pipeline::TableSchema& t, TablePhase phase) {
+    observer->table_state(t, to_string(phase));
+  });
+  for (const auto* t : states.tables()) observer->table_state(*t, to_string(states.phase(*t)));
+  return states;
+}
+
+void forget_states(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables) {
+  for (const auto* t : tables) {
+    for (const auto field : kStateFields) store.erase(table_state_key(*t, field));
+  }
 }
 
 void report_states(const TableStates& states, StatusReport& report) {

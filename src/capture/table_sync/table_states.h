@@ -12,6 +12,8 @@
 
 #include "capture/status_report.h"
 #include "capture/table_sync/table_state.h"
+#include "common/error.h"
+#include "pipeline/pipeline_observer.h"
 #include "pipeline/table_schema.h"
 #include "state/state_store.h"
 
@@ -62,6 +64,27 @@ class TableStates {
 // Puts each table's recorded state into the report's table rows (matched by source name); a
 // stopped table needs attention, with its reason and fix.
 void report_states(const TableStates& states, StatusReport& report);
+
+// Whether `error`, thrown while one table's change was written, is that table's trouble (a value
+// its target cannot hold, a column it cannot decode) rather than the pipeline's (a lost
+// connection, a server error): the table stops, the others go on.
+bool stops_only_its_table(const Error& error);
+
+// The reason and fix a table stopped for a refused value records: the error (which names the
+// column and value) with the row's key, and what to correct; `how_back` says how this mode brings
+// the table back once it is (e.g. "restart pg2ch: it reads the table again from its checkpoint").
+struct StopReason {
+  std::string reason;
+  std::string fix;
+};
+StopReason refused_value(const Error& error, const std::string& key, std::string_view how_back);
+
+// Tells `observer` (metrics) every table's phase now and each change from now on; returns
+// `states`. A null observer: nothing to tell.
+TableStates& observe_states(TableStates& states, pipeline::PipelineObserver* observer);
+
+// Forgets every table's recorded state (teardown).
+void forget_states(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables);
 
 // The state-store key of one field of one table's state.
 std::string table_state_key(const pipeline::TableSchema& table, std::string_view field);

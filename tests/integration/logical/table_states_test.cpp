@@ -19,26 +19,10 @@ using namespace std::chrono_literals;
 
 // `pg2ch status --json`, which exits 3 while a table needs attention.
 rapidjson::Document status_of(const TestDatabase& db, const config::Config& cfg, const std::string& tag) {
-  auto status = pg2ch_cli(db, write_config_file(cfg, db.dir() / (tag + ".toml")), {"status", "--json"}, tag);
-  const int code = status.wait(60s).value_or(-1);
-  if (code != 0 && code != 3) throw std::runtime_error("status --json: " + status.describe());
-  rapidjson::Document d;
-  d.Parse(status.stdout_text().c_str());
-  if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("status --json printed: " + status.stdout_text());
-  return d;
+  return pg2ch_status_json(db, write_config_file(cfg, db.dir() / (tag + ".toml")), tag, /*attention_ok=*/true);
 }
 
-struct TableRow {
-  std::string state;
-  std::string last_error;
-};
-
-TableRow table_row(const rapidjson::Document& d, const std::string& table) {
-  for (const auto& t : d["tables"].GetArray()) {
-    if (t["table"].GetString() == table) return {t["state"].GetString(), t["last_error"].GetString()};
-  }
-  return {"(not listed)", ""};
-}
+StatusTableRow table_row(const rapidjson::Document& d, const std::string& table) { return status_table_row(d, table); }
 
 TEST(LogicalTableStates, ABadValueStopsOnlyItsTableAndAFixedConfigCopiesItAgain) {
   auto db = make_test_database();
@@ -61,7 +45,7 @@ TEST(LogicalTableStates, ABadValueStopsOnlyItsTableAndAFixedConfigCopiesItAgain)
     ASSERT_FALSE(runner.failed()) << runner.describe();
 
     const auto status = status_of(db, cfg, "status-stopped");
-    const TableRow row = table_row(status, "public.prices");
+    const StatusTableRow row = table_row(status, "public.prices");
     EXPECT_EQ(row.state, "stopped");
     EXPECT_NE(row.last_error.find("price"), std::string::npos) << row.last_error;
     EXPECT_NE(row.last_error.find("public.prices"), std::string::npos) << row.last_error;

@@ -10,6 +10,7 @@
 #include "capture/shared/source_tables.h"
 #include "outbox/outbox_support.h"
 #include "pipeline/make_change_sink.h"
+#include "state/open_state_store.h"
 #include "support/table_compare.h"
 
 namespace pg2ch::test {
@@ -21,10 +22,14 @@ struct Drainer {
   explicit Drainer(const config::Config& cfg)
       : tables(capture::open_source_tables(cfg)),
         sink(pipeline::make_change_sink(cfg, nullptr)),
+        state(state::open_state_store(cfg)),
+        states(*state, tables.table_ptrs()),
         drainer(tables.source, capture::outbox::outbox_names(cfg), capture::outbox::payload_of(cfg.outbox),
-                tables.table_ptrs(), *sink, cfg.outbox.batch_size) {}
+                tables.table_ptrs(), *sink, cfg.outbox.batch_size, states) {}
   capture::SourceTables tables;
   std::unique_ptr<pipeline::ChangeSink> sink;
+  std::unique_ptr<state::StateStore> state;
+  capture::table_sync::TableStates states;
   OutboxDrainer drainer;
 };
 

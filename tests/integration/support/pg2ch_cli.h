@@ -21,15 +21,30 @@ inline ChildProcess pg2ch_cli(const TestDatabase& db, const std::filesystem::pat
 }
 
 // `pg2ch status --json` run to completion and parsed; throws (failing the test with the output)
-// when it does not exit 0 or prints no JSON.
+// when it prints no JSON or exits other than 0 — or 3 (a table or the pipeline needs attention)
+// when `attention_ok`.
 inline rapidjson::Document pg2ch_status_json(const TestDatabase& db, const std::filesystem::path& config,
-                                             const std::string& tag) {
+                                             const std::string& tag, bool attention_ok = false) {
   auto status = pg2ch_cli(db, config, {"status", "--json"}, tag);
-  if (status.wait(std::chrono::seconds(60)) != 0) throw std::runtime_error("status --json: " + status.describe());
+  const int code = status.wait(std::chrono::seconds(60)).value_or(-1);
+  if (code != 0 && !(attention_ok && code == 3)) throw std::runtime_error("status --json: " + status.describe());
   rapidjson::Document d;
   d.Parse(status.stdout_text().c_str());
   if (d.HasParseError() || !d.IsObject()) throw std::runtime_error("status --json printed: " + status.stdout_text());
   return d;
+}
+
+// One table's row of `status --json`.
+struct StatusTableRow {
+  std::string state;  // "(not listed)" when the table is not in the report
+  std::string last_error;
+};
+
+inline StatusTableRow status_table_row(const rapidjson::Document& status, const std::string& table) {
+  for (const auto& t : status["tables"].GetArray()) {
+    if (t["table"].GetString() == table) return {t["state"].GetString(), t["last_error"].GetString()};
+  }
+  return {"(not listed)", ""};
 }
 
 }  // namespace pg2ch::test

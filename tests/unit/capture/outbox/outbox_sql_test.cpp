@@ -283,10 +283,10 @@ TEST(OutboxSql, RowPayloadFetchPopulatesFromTheEvent) {
       << "a moved-away key is deleted only when it is gone now: " << sql;
 }
 
-TEST(OutboxSql, ClaimSkipsLockedEventsInHeapOrderFromTheCursor) {
+TEST(OutboxSql, ClaimSkipsLockedEventsAndStoppedTablesInHeapOrderFromTheCursor) {
   EXPECT_EQ(claim_sql(names(), false),
-            "SELECT ctid, lsn, rel, op FROM \"pg2ch\".\"events\" WHERE ctid >= $2::pg_catalog.tid LIMIT $1 FOR UPDATE "
-            "SKIP LOCKED");
+            "SELECT ctid, lsn, rel, op FROM \"pg2ch\".\"events\" WHERE ctid >= $2::pg_catalog.tid AND rel <> ALL "
+            "($3::pg_catalog.oid[]) LIMIT $1 FOR UPDATE SKIP LOCKED");
   EXPECT_TRUE(contains(claim_sql(names(), true), "WHERE ctid < $2::pg_catalog.tid"));
 }
 
