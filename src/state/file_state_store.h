@@ -16,6 +16,7 @@ class FileStateStore final : public StateStore {
   std::optional<std::string> get(const std::string& key) const override;
   void put(const std::map<std::string, std::string>& updates) override;
   void erase(const std::string& key) override;
+  void refresh() override { load(); }
   std::string describe() const override { return "state file " + path_; }
 
  private:

@@ -25,6 +25,7 @@ class PgStateStore final : public StateStore {
   std::optional<std::string> get(const std::string& key) const override;
   void put(const std::map<std::string, std::string>& updates) override;
   void erase(const std::string& key) override;
+  void refresh() override { load(); }
   std::string describe() const override;
 
  private:

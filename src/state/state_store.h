@@ -16,6 +16,9 @@ class StateStore {
   virtual void put(const std::map<std::string, std::string>& updates) = 0;
   virtual void erase(const std::string& key) = 0;
   virtual std::string describe() const = 0;
+  // Reads again what other processes wrote since (`pg2ch resync` beside a running pipeline):
+  // get() answers from what was read last.
+  virtual void refresh() = 0;
 };
 
 }  // namespace pg2ch::state

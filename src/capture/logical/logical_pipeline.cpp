@@ -4,10 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "capture/logical/logical_stream.h"
+#include "capture/logical/online_resync.h"
 #include "capture/logical/publication.h"
 #include "capture/logical/replication_slot.h"
 #include "capture/logical/schema_evolution.h"
@@ -67,16 +70,18 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(slot.consistent_point)}});
 }
 
-// Tables to copy again at this start: new ones (init), copies cut short (copying), and any whose
+// Tables to copy again at this start: new ones (init), copies cut short (copying), resyncs asked
+// for (online_resync.h: the request key outlives a phase overwritten meanwhile), and any whose
 // config or columns changed since its state was recorded: a stopped one whose cause the operator
 // fixed, or one altered while pg2ch was not running (its target no longer fits its columns, and
 // the stream would first deliver rows of the old shape).
-std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::TableStates& states) {
+std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::TableStates& states,
+                                                         const state::StateStore& store) {
   std::vector<const pipeline::TableSchema*> out;
   for (const auto* t : states.tables()) {
     const auto phase = states.phase(*t);
     if (phase == table_sync::TablePhase::Init || phase == table_sync::TablePhase::Copying ||
-        states.changed_since_recorded(*t)) {
+        states.changed_since_recorded(*t) || store.get(table_sync::resync_request_key(*t))) {
       out.push_back(t);
     }
   }
@@ -129,7 +134,9 @@ namespace {
 class LogicalSource final : public ChangeSource {
  public:
   LogicalSource(const config::Config& cfg, Prepared prepared, pipeline::PipelineObserver* observer)
-      : p(std::move(prepared)),
+      : cfg_(cfg),
+        observer_(observer),
+        p(std::move(prepared)),
         state(state::open_state_store(cfg)),
         states(*state, p.table_ptrs()),
         replication(connect_source(cfg, true)),
@@ -148,15 +155,20 @@ class LogicalSource final : public ChangeSource {
           return evolver_.add_columns(t, rel, position);
         });
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
+    resync_ = std::make_unique<OnlineResync>(cfg_, p, *state, states, *gate_, *sink_, observer_);
     stream_->start();
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
     const Turn t = stream_->turn(max_wait, stop);
     if (auto durable = sink_->durable_position()) gate_->on_durable(*durable);
+    resync_->poll();
     return t;
   }
-  void finish() override { stream_->finish(); }
+  void finish() override {
+    resync_->cancel();
+    stream_->finish();
+  }
   pipeline::LagSample lag() override {
     pipeline::LagSample s;
     s.lag_seconds = stream_->lag_seconds();
@@ -181,6 +193,11 @@ class LogicalSource final : public ChangeSource {
     return fmt::format("{} transactions, {} changes; confirmed {}", s.transactions, s.changes, format_lsn(s.confirmed));
   }
 
+ private:
+  const config::Config& cfg_;
+  pipeline::PipelineObserver* observer_;
+
+ public:
   Prepared p;
   std::unique_ptr<state::StateStore> state;
   table_sync::TableStates states;
@@ -193,6 +210,7 @@ class LogicalSource final : public ChangeSource {
   std::int64_t retained_wal_warn_bytes_;
   std::unique_ptr<TableGate> gate_;
   std::unique_ptr<LogicalStream> stream_;
+  std::unique_ptr<OnlineResync> resync_;  // after the stream and gate it uses: destroyed first
   std::string slot_name_;
   std::string publication_;
 
@@ -262,7 +280,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   if (existing) check_slot_usable(*existing, cfg.postgres.database);
   // Tables copied again at this start get their target (re-)created by the copy; a table whose
   // target went missing is copied again too.
-  const auto again = streaming ? tables_to_copy(states) : std::vector<const pipeline::TableSchema*>{};
+  const auto again = streaming ? tables_to_copy(states, state) : std::vector<const pipeline::TableSchema*>{};
   std::vector<const pipeline::TableSchema*> keep;
   for (const auto* t : p.table_ptrs()) {
     if (std::find(again.begin(), again.end(), t) == again.end()) keep.push_back(t);
@@ -286,6 +304,11 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
       copy.push_back(t);
     }
     copy_tables_again(cfg, p, copy, existing->confirmed_flush_lsn, source->sink(), states, stop, options);
+  }
+  // Resyncs asked for before this start are done (or the tables are copying, which the next start
+  // finishes): a running pipeline must not take them again.
+  for (const auto* t : p.table_ptrs()) {
+    if (state.get(table_sync::resync_request_key(*t))) state.erase(table_sync::resync_request_key(*t));
   }
   if (stop.load()) return nullptr;
 
@@ -336,9 +359,15 @@ void resync(const config::Config& cfg, const std::vector<std::string>& names) {
   table_sync::TableStates states(*state_store, p.table_ptrs());
   const auto chosen = p.named(names, cfg);
   states.set(chosen, table_sync::TablePhase::Init);
+  // The request itself, which a running pipeline takes within seconds (online_resync.h); its own
+  // state writes may overwrite the phase, never this key.
+  std::map<std::string, std::string> requests;
+  const std::string when = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  for (const auto* t : chosen) requests[table_sync::resync_request_key(*t)] = when;
+  state_store->put(requests);
   for (const auto* t : chosen) {
-    std::cout << fmt::format("{} will be copied again when pipeline {} starts next (restart it if it runs); the "
-                             "other tables keep their place\n",
+    std::cout << fmt::format("{} will be copied again: within seconds by pipeline {} if it runs (the other tables "
+                             "stream on meanwhile), else when it starts next\n",
                              t->qualified_source(), cfg.name);
   }
 }

@@ -224,6 +224,7 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
         if (const auto* t = gate_.applies(oid)) {
           ++stats_.changes;
           sink_.truncate(*t);
+          gate_.truncated(*t);
         }
       }
       return;

@@ -199,6 +199,18 @@ void TableGate::stop_unpublished(const pipeline::TableSchema& table, const std::
        "was out are not lost");
 }
 
+void TableGate::copy_again(const pipeline::TableSchema& table) {
+  Gate& g = gates_.at(table.relation_oid);
+  g.apply = true;
+  g.applied = true;  // skipping has ended for good (see the header)
+  g.older_shape = false;
+  std::erase(catching_up_, &table);
+}
+
+void TableGate::catch_up(const pipeline::TableSchema& table) {
+  if (std::find(catching_up_.begin(), catching_up_.end(), &table) == catching_up_.end()) catching_up_.push_back(&table);
+}
+
 void TableGate::on_durable(Lsn durable) {
   if (catching_up_.empty()) return;
   std::vector<const pipeline::TableSchema*> done;

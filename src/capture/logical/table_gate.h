@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "capture/table_sync/table_states.h"
@@ -83,6 +84,17 @@ class TableGate {
   // `durable` is durable: tables catching up to a copy point at or below it now stream.
   void on_durable(Lsn durable);
 
+  // `pg2ch resync` on the running pipeline (online_resync.h): `table` is copied again while the
+  // stream runs, and every change of it from here on is applied (X = here, before the copy's
+  // snapshot is taken); it is no longer stopped or catching up.
+  void copy_again(const pipeline::TableSchema& table);
+  // Its copy finished and its state is catching_up at the copy point: it streams once that is
+  // durable (on_durable).
+  void catch_up(const pipeline::TableSchema& table);
+  // The stream applied a TRUNCATE of `table`; take_truncated() hands the tables over (once).
+  void truncated(const pipeline::TableSchema& table) { truncated_.push_back(&table); }
+  std::vector<const pipeline::TableSchema*> take_truncated() { return std::exchange(truncated_, {}); }
+
  private:
   struct Gate {
     const pipeline::TableSchema* table = nullptr;
@@ -96,6 +108,7 @@ class TableGate {
   Evolver evolver_;
   std::unordered_map<std::uint32_t, Gate> gates_;
   std::vector<const pipeline::TableSchema*> catching_up_;
+  std::vector<const pipeline::TableSchema*> truncated_;
 };
 
 }  // namespace pg2ch::capture::logical

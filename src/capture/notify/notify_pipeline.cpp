@@ -93,6 +93,10 @@ class NotifySource final : public ChangeSource {
       engine.flush();
       if (engine.finished()) return Turn::CaughtUp;
     }
+    if (const auto again = w_.resync_requests(); !again.empty()) {
+      engine.catch_up(again, stop);  // notifications say nothing about rows already there
+      return Turn::More;
+    }
     auto timeout = std::min(max_wait, until(last_full_ + cfg_.poll.interval));
     if (engine.windows_pending()) timeout = std::min(timeout, kWindowRecheck);
     if (!following().empty()) timeout = std::min(timeout, until(last_follow_up_ + follow_every_));

@@ -66,6 +66,19 @@ PollEngine::PollEngine(const config::Config& cfg, pg::Connection& source,
   if (!streaming.empty()) states_.set(streaming, TablePhase::Streaming);
 }
 
+void PollEngine::read_again(std::size_t i) {
+  PollTable& t = *tables_.at(i);
+  sink_.discard(*t.schema);
+  t.windows = WindowQueue{};
+  t.cursor.reset();
+  t.checkpoint.reset();
+  t.caught_up = false;
+  t.stopped = false;
+  t.blocked_since = {};
+  state_.erase(t.state_key);
+  states_.set(*t.schema, table_sync::TablePhase::Copying);
+}
+
 std::optional<std::size_t> PollEngine::table_index(const std::string& qualified) const {
   for (std::size_t i = 0; i < tables_.size(); ++i) {
     if (tables_[i]->schema->qualified_source() == qualified) return i;

@@ -82,6 +82,10 @@ class PollEngine {
   // large backlog is long, and the loop must not look stuck meanwhile.
   void set_alive(std::function<void()> alive) { alive_ = std::move(alive); }
 
+  // `pg2ch resync` while running: table `i` is read again from its first row (copying). What the
+  // sink holds of it is discarded and its checkpoint forgotten; the caller empties its target.
+  void read_again(std::size_t i);
+
   std::optional<std::size_t> table_index(const std::string& qualified) const;
   std::size_t table_count() const { return tables_.size(); }
   std::uint64_t rows_read() const { return rows_read_; }

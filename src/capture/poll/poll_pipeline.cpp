@@ -53,6 +53,7 @@ class PollSource final : public ChangeSource {
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
     PollEngine& engine = w_.engine;
     const auto now = std::chrono::steady_clock::now();
+    if (!w_.resync_requests().empty()) last_poll_ = {};  // read them again now
     if (now - last_poll_ >= cfg_.poll.interval) {
       last_poll_ = now;
       engine.catch_up({}, stop);

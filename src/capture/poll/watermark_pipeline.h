@@ -2,7 +2,9 @@
 // The parts a started poll or notify pipeline holds, built in place in dependency order: the
 // engine reads through the source connection and writes to the sink and the state store, so
 // none of them may move after it is made.
+#include <chrono>
 #include <memory>
+#include <vector>
 
 #include "capture/capture_mode.h"
 #include "capture/poll/poll_engine.h"
@@ -28,11 +30,21 @@ struct WatermarkPipeline {
     engine.set_alive(options.on_alive);
   }
 
+  // `pg2ch resync` while running, looked for every few seconds (take_resync_requests): the
+  // indexes of the tables to read again from their first row now.
+  std::vector<std::size_t> resync_requests() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_resync_check_) return {};
+    next_resync_check_ = now + std::chrono::seconds(2);
+    return take_resync_requests(s, *state, engine);
+  }
+
   WatermarkSource s;
   std::unique_ptr<state::StateStore> state;
   std::unique_ptr<pipeline::ChangeSink> sink;
   table_sync::TableStates states;
   PollEngine engine;
+  std::chrono::steady_clock::time_point next_resync_check_{};
 };
 
 }  // namespace pg2ch::capture::poll

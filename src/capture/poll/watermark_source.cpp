@@ -94,8 +94,8 @@ void request_resync(const config::Config& cfg, const std::vector<std::string>& t
   for (const auto* t : s.p.named(tables, cfg)) marks[resync_key(*t)] = "requested";
   state->put(marks);
   for (const auto& name : tables) {
-    std::cout << fmt::format("{} will be read again from its first row (its target emptied first) when pipeline {} "
-                             "starts next (restart it if it runs)\n",
+    std::cout << fmt::format("{} will be read again from its first row (its target emptied first): within seconds by "
+                             "pipeline {} if it runs, else when it starts next\n",
                              name, cfg.name);
   }
 }
@@ -119,6 +119,21 @@ void recreate_changed_stopped_tables(WatermarkSource& s, state::StateStore& stat
     state.erase(checkpoint_key(*t));
     s.p.targets->drop(*t);
   }
+}
+
+std::vector<std::size_t> take_resync_requests(WatermarkSource& s, state::StateStore& state, PollEngine& engine) {
+  state.refresh();
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < s.p.tables.size(); ++i) {
+    const auto& t = *s.p.tables[i];
+    if (!state.get(resync_key(t))) continue;
+    spdlog::warn("{}: resync: emptying its target and reading it again from its first row", t.qualified_source());
+    engine.read_again(i);
+    s.p.targets->truncate(t);
+    state.erase(resync_key(t));
+    out.push_back(i);
+  }
+  return out;
 }
 
 void apply_resync_requests(WatermarkSource& s, state::StateStore& state) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capture/poll/keyset.h"
+#include "capture/poll/poll_engine.h"
 #include "capture/shared/source_tables.h"
 #include "config/config.h"
 #include "state/state_store.h"
@@ -40,6 +41,10 @@ void recreate_changed_stopped_tables(WatermarkSource& s, state::StateStore& stat
 // `pg2ch resync` in poll and notify: marks the named tables (schema.table) to be read again from
 // their first row at the pipeline's next start. Error(Config) for a table not configured.
 void request_resync(const config::Config& cfg, const std::vector<std::string>& tables);
+// While running (every few seconds): the tables marked since are emptied and read again from
+// their first row at once (PollEngine::read_again); returns their indexes. The mark goes last.
+std::vector<std::size_t> take_resync_requests(WatermarkSource& s, state::StateStore& state, PollEngine& engine);
+
 // At start, before the engine reads its checkpoints: each marked table has its target emptied
 // (rows deleted at the source since, which polling cannot see, go too) and its checkpoint
 // forgotten; the mark goes last, so a crash in between only empties the target again.

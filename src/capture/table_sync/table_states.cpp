@@ -29,9 +29,10 @@ class Fnv1a {
   std::uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 
-// Every field record() writes, so forget_states() erases them all.
-constexpr std::string_view kStateFields[] = {"phase",         "reason",     "fix",       "source_digest",
-                                             "target_digest", "copy_point", "evolved_at"};
+constexpr std::string_view kResyncRequested = "resync_requested";
+// Every field record() writes and the resync request, so forget_states() erases them all.
+constexpr std::string_view kStateFields[] = {"phase",      "reason",     "fix",          "source_digest", "target_digest",
+                                             "copy_point", "evolved_at", kResyncRequested};
 
 }  // namespace
 
@@ -53,6 +54,10 @@ std::string target_digest(const pipeline::TableSchema& table) {
 
 std::string table_state_key(const pipeline::TableSchema& table, std::string_view field) {
   return fmt::format("table {}.{} {}", pg::quote_ident(table.source_schema), pg::quote_ident(table.source_name), field);
+}
+
+std::string resync_request_key(const pipeline::TableSchema& table) {
+  return table_state_key(table, kResyncRequested);
 }
 
 TableStates::TableStates(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables)

@@ -86,6 +86,11 @@ TableStates& observe_states(TableStates& states, pipeline::PipelineObserver* obs
 // Forgets every table's recorded state (teardown).
 void forget_states(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables);
 
+// The key `pg2ch resync` sets for a table, beside marking it init: a running pipeline takes it as
+// a request to copy the table again now (its own state writes may overwrite the phase, never
+// this key), and a starting one copies such a table too. Erased once the table is copying.
+std::string resync_request_key(const pipeline::TableSchema& table);
+
 // The state-store key of one field of one table's state.
 std::string table_state_key(const pipeline::TableSchema& table, std::string_view field);
 

@@ -100,21 +100,36 @@ TEST(LogicalTableStates, ResyncCopiesAStoppedTableAgainOnceTheDataWasCorrected) 
     db.pg_exec("UPDATE prices SET price = 2 WHERE id = 2");
     db.pg_exec("INSERT INTO prices VALUES (3, 3)");
 
-    // Asked while the pipeline runs: it takes effect at the next start, and the running
-    // pipeline's own state writes do not undo it.
+    // Asked while the pipeline runs: the running pipeline copies it again (online_resync.h).
     auto resync = pg2ch_cli(db, config_file, {"resync", "public.prices"}, "resync");
     ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
     EXPECT_NE(resync.stdout_text().find("public.prices"), std::string::npos) << resync.describe();
     auto unknown = pg2ch_cli(db, config_file, {"resync", "public.nope"}, "resync-unknown");
     EXPECT_NE(unknown.wait(60s), 0) << unknown.describe();
     EXPECT_NE(unknown.stderr_text().find("public.nope"), std::string::npos) << unknown.describe();
+    ASSERT_TRUE(wait_equal(db, prices));
+    ASSERT_TRUE(wait_until(
+        [&] { return table_row(status_of(db, cfg, "status-resynced"), "public.prices").state == "streaming"; }, 60s));
+    EXPECT_FALSE(runner.failed()) << runner.describe();
+    db.pg_exec("INSERT INTO prices VALUES (4, 'NaN')");
+    ASSERT_TRUE(wait_until([&] { return table_row(status_of(db, cfg, "status-nan2"), "public.prices").state == "stopped"; },
+                           60s));
     runner.stop();
   }
+  // Asked while it is not running: marked init, copied at the next start.
+  db.pg_exec("UPDATE prices SET price = 4 WHERE id = 4");
+  auto resync = pg2ch_cli(db, config_file, {"resync", "public.prices"}, "resync-stopped");
+  ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
   EXPECT_EQ(table_row(status_of(db, cfg, "status-marked"), "public.prices").state, "init");
   PipelineRunner runner(cfg);
   ASSERT_TRUE(wait_equal(db, prices));
   db.pg_exec("UPDATE prices SET price = 9 WHERE id = 1");
   ASSERT_TRUE(wait_equal(db, prices));
+  // The request was taken at the start: the running pipeline does not copy the table again.
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM prices WHERE _version = 0"), (Rows{{"4"}})) << "copied once";
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM prices WHERE id = 1 AND _version > 0"), (Rows{{"1"}}))
+      << "the streamed update was not emptied away by a second copy";
   runner.stop();
 }
 

@@ -127,6 +127,41 @@ TEST_P(WatermarkTableStates, ABadValueStopsOnlyItsTableWhichResumesFromItsCheckp
   runner.stop();
 }
 
+// `pg2ch resync` on a running pipeline: the table is emptied and read again from its first row
+// at once, so rows deleted at the source (which polling never sees) leave its target, while the
+// other table streams on under a concurrent writer.
+TEST_P(WatermarkTableStates, ResyncWhileRunningReadsTheTableAgainAtOnce) {
+  const std::string mode = GetParam();
+  auto db = make_test_database();
+  create_updated_at_table(db, "events");
+  create_updated_at_table(db, "other");
+  db.pg_exec("INSERT INTO events (v) SELECT 'e' || g FROM generate_series(1, 2000) g");
+  auto cfg = watermark_config(db, mode, "events", "updated_at");
+  cfg.poll.interval = std::chrono::seconds(30);  // the resync must not wait for the fallback poll
+  config::TableSelector other_table;
+  other_table.pattern = "public.other";
+  cfg.tables.push_back(other_table);
+  const auto config_file = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  if (mode == "notify") capture::capture_mode(mode).setup(cfg);
+  const auto events = same_columns("events", "id, v", "id");
+  const auto other = same_columns("other", "id, v", "id");
+
+  PipelineRunner runner(cfg);
+  ASSERT_TRUE(wait_equal(db, events));
+  db.pg_exec("DELETE FROM events WHERE id % 10 = 0");  // never seen by polling
+  ASSERT_FALSE(wait_equal(db, events, 1s));
+  OtherWriter writer(db);
+  auto resync = pg2ch_cli(db, config_file, {"resync", "public.events"}, "resync");
+  ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
+  if (mode == "poll") db.pg_exec("UPDATE events SET v = v || '!' WHERE id % 7 = 0");
+  ASSERT_TRUE(wait_equal(db, events, 20s)) << "read again at once, long before the 30 s fallback poll";
+  writer.finish();
+  ASSERT_TRUE(wait_equal(db, other));
+  EXPECT_EQ(state_of(db, config_file, "public.events"), "streaming");
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, WatermarkTableStates, ::testing::Values("poll", "notify"));
 
 }  // namespace

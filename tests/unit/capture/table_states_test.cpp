@@ -19,6 +19,7 @@ class MemoryStore final : public state::StateStore {
   }
   void erase(const std::string& key) override { values.erase(key); }
   std::string describe() const override { return "memory"; }
+  void refresh() override {}
   std::map<std::string, std::string> values;
   int puts = 0;
 };

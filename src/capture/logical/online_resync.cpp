@@ -1,0 +1,179 @@
+#include "capture/logical/online_resync.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "capture/logical/replication_slot.h"
+#include "pg/catalog.h"
+
+namespace pg2ch::capture::logical {
+
+using table_sync::TablePhase;
+
+namespace {
+
+// How often the state store is read again for requests: a resync starts within this long.
+constexpr auto kRequestCheckEvery = std::chrono::seconds(2);
+
+}  // namespace
+
+struct OnlineResync::Worker {
+  const pipeline::TableSchema* table = nullptr;  // the pipeline's
+  // The copy's own, described under the copy's connection: the loop may replace the table's
+  // schema meanwhile (columns added in place), and the worker never reads the loop's.
+  std::unique_ptr<pipeline::TableSchema> schema;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};
+  bool superseded = false;  // loop thread only: a TRUNCATE arrived while it copied
+  // Written by the worker before `done`:
+  std::optional<Lsn> consistent_point;
+  SnapshotResult result;
+  std::exception_ptr error;
+  std::thread thread;
+};
+
+OnlineResync::OnlineResync(const config::Config& cfg, SourceTables& p, state::StateStore& store,
+                           table_sync::TableStates& states, TableGate& gate, pipeline::ChangeSink& sink,
+                           pipeline::PipelineObserver* observer)
+    : cfg_(cfg), p_(p), store_(store), states_(states), gate_(gate), sink_(sink), observer_(observer) {}
+
+OnlineResync::~OnlineResync() { cancel(); }
+
+void OnlineResync::cancel() {
+  if (!worker_) return;
+  worker_->stop = true;
+  if (worker_->thread.joinable()) worker_->thread.join();
+  spdlog::info("resync of {}: its copy was cut short; it is copied again at the next start",
+               worker_->table->qualified_source());
+  worker_.reset();
+}
+
+void OnlineResync::truncated(const pipeline::TableSchema& table) {
+  if (!worker_ || worker_->table != &table || worker_->done) return;
+  spdlog::info("resync of {}: a TRUNCATE arrived while it was copied; copying it again from a new snapshot",
+               table.qualified_source());
+  worker_->superseded = true;
+  worker_->stop = true;
+}
+
+void OnlineResync::poll() {
+  for (const auto* t : gate_.take_truncated()) truncated(*t);
+  if (worker_ && worker_->done) finish_worker();
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_read_) {
+    next_read_ = now + kRequestCheckEvery;
+    read_requests();
+  }
+  if (!worker_ && !queue_.empty()) {
+    const auto* table = queue_.front();
+    queue_.pop_front();
+    start(*table);
+  }
+}
+
+void OnlineResync::read_requests() {
+  store_.refresh();
+  for (const auto* t : states_.tables()) {
+    if (!store_.get(table_sync::resync_request_key(*t))) continue;
+    if (std::find(queue_.begin(), queue_.end(), t) != queue_.end()) continue;
+    if (worker_ && worker_->table == t) continue;
+    if (!sink_.bulk_load()) {
+      if (!warned_no_bulk_load_) {
+        warned_no_bulk_load_ = true;
+        spdlog::warn("resync of {}: sink {} copies through the stream, which cannot run beside it; the table is "
+                     "copied again at the next start (restart pg2ch)",
+                     t->qualified_source(), cfg_.sink);
+      }
+      continue;
+    }
+    spdlog::info("resync of {} requested: copying it again while the pipeline streams", t->qualified_source());
+    queue_.push_back(t);
+  }
+}
+
+void OnlineResync::start(const pipeline::TableSchema& table) {
+  // 1. Nothing of it in flight, durably copying, its target empty (re-created for new columns).
+  sink_.discard(table);
+  const auto& recorded = states_.at(table).target_digest;
+  const bool recreate = !recorded.empty() && recorded != table_sync::target_digest(table);
+  states_.set(table, TablePhase::Copying);
+  // Taken: a crash from here on leaves the table copying, which the next start copies.
+  store_.erase(table_sync::resync_request_key(table));
+  const pipeline::TableSchema* one[] = {&table};
+  if (recreate) {
+    spdlog::info("re-creating the target of {}: its columns changed", table.qualified_source());
+    p_.targets->drop(table);
+  }
+  p_.targets->ensure(one);
+  p_.targets->truncate(table);
+  // 2. From here on every change of it is applied.
+  gate_.copy_again(table);
+
+  // 3. The copy, on its own thread and connections.
+  auto w = std::make_unique<Worker>();
+  w->table = &table;
+  pg::TableRef ref{table.relation_oid, table.source_schema, table.source_name, nullptr};
+  for (const auto& r : p_.refs) {
+    if (r.oid == table.relation_oid) ref = r;
+  }
+  w->thread = std::thread([this, w = w.get(), ref, caps = p_.targets->type_capabilities(),
+                           describe = p_.describe_options, load = sink_.bulk_load(),
+                           digest = table_sync::source_digest(table)] {
+    try {
+      pg::Connection replication = connect_source(cfg_, true);
+      pg::Connection catalog = connect_source(cfg_, false);
+      // Unique while it lives (named after its own session), short enough for any slot name.
+      const std::string slot = fmt::format("pg2ch_copy_{}", PQbackendPID(replication.get()));
+      const auto created = create_slot_with_snapshot(replication, catalog, slot, w->stop, {}, true);
+      if (created) {
+        // Columns other than the pipeline's (altered before the snapshot) would be copied into a
+        // target made for the old ones.
+        w->schema = std::make_unique<pipeline::TableSchema>(pg::describe_table(catalog, ref, caps, describe));
+        if (table_sync::source_digest(*w->schema) != digest) {
+          throw Error(ErrorKind::Connection,
+                      fmt::format("the columns of {} changed while its copy started", w->schema->qualified_source()),
+                      "pg2ch starts again and copies it with its new columns", true);
+        }
+        const pipeline::TableSchema* tables[] = {w->schema.get()};
+        pg::Result estimate =
+            catalog.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1", {std::to_string(ref.oid)});
+        if (observer_) observer_->copy_started({{tables[0], estimate.rows() > 0 ? estimate.int64(0, 0) : -1}});
+        SnapshotCopier copier(cfg_, {tables[0]}, created->snapshot_name, *load);
+        w->result = copier.run(cfg_.logical.snapshot_workers, w->stop, {}, observer_);
+        if (observer_) observer_->copy_finished();
+        if (!w->stop) w->consistent_point = created->consistent_point;
+      }
+    } catch (...) {
+      w->error = std::current_exception();
+    }
+    w->done = true;
+  });
+  worker_ = std::move(w);
+}
+
+void OnlineResync::finish_worker() {
+  worker_->thread.join();
+  const std::unique_ptr<Worker> w = std::move(worker_);
+  const pipeline::TableSchema& table = *w->table;
+  if (w->superseded) {
+    queue_.push_front(&table);
+    return;
+  }
+  if (w->error) std::rethrow_exception(w->error);  // the table stays copying: copied at the next start
+  if (!w->consistent_point) return;
+  if (states_.phase(table) != TablePhase::Copying) {
+    spdlog::info("resync of {}: its copy finished, but the table {} meanwhile; it stays so", table.qualified_source(),
+                 table_sync::to_string(states_.phase(table)));
+    return;
+  }
+  // 4. Streams once everything up to the copy's snapshot is durable.
+  states_.set(table, TablePhase::CatchingUp, *w->consistent_point);
+  gate_.catch_up(table);
+  spdlog::info("resync of {}: copied {} rows ({:.1f} MB) in {:.2f} s while streaming; it streams once {} is durable",
+               table.qualified_source(), w->result.rows, w->result.bytes / 1e6, w->result.seconds,
+               format_lsn(*w->consistent_point));
+}
+
+}  // namespace pg2ch::capture::logical

@@ -1,0 +1,91 @@
+#pragma once
+// `pg2ch resync TABLE…` on a running pipeline (logical mode): the named tables are copied again
+// while the stream goes on for every table, the resynced ones included.
+//
+// The request: `pg2ch resync` marks the tables `init` and sets their resync request key in the
+// state store (table_sync::resync_request_key; durable: a pipeline that is not running copies
+// them at its next start, table_copy.h). A running pipeline reads the store again every few
+// seconds and takes each request key it finds, erasing it once the table is copying. (Choice:
+// the state store rather than a signal or a socket, because the request is durable there, so
+// one made while the pipeline restarts is not lost. A key rather than the phase alone, because
+// the pipeline's own state writes, e.g. a table catching up, may overwrite the phase.)
+//
+// One table at a time, on the loop's thread except the copy itself:
+//   1. what the sink holds of the table is discarded, the table marked copying (durable), its
+//      target emptied (re-created when its columns changed);
+//   2. the gate applies every change of the table from here on (TableGate::copy_again);
+//   3. a worker thread creates a TEMPORARY slot with an exported snapshot (consistent point C)
+//      and copies the table's rows under it, with version 0, through the sink's bulk load;
+//   4. back on the loop: the table is catching_up at C, and streams once C is durable.
+// Why the result is exact: every change the stream read before step 2 was committed before the
+// snapshot is taken (C is after it), so the copy holds its effect; every change after step 2 is
+// applied with its LSN as version, above the copy's 0, in commit order, so each key ends at its
+// newest change or, when none came after step 2, at the copy's row (table_gate.h's argument with
+// X = step 2 ≤ C). What the stream wrote before step 1 is emptied away with the target.
+//
+// A crash anywhere leaves the table copying: the next start copies it again (table_copy.h). A
+// TRUNCATE of the table arriving while it is copied would empty rows the copy already wrote and
+// leave the rest: the copy is taken again from a new snapshot. A table that stops meanwhile (a
+// bad value, a column change) stays stopped: the finished copy does not revive it.
+//
+// Errors: the worker's exception is rethrown on the loop's thread by poll() (pg2ch::Error; the
+// service retries a transient one, and the next start copies the table again).
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "capture/capture_mode.h"
+#include "capture/logical/snapshot_copier.h"
+#include "capture/logical/table_gate.h"
+#include "capture/shared/source_tables.h"
+#include "capture/table_sync/table_states.h"
+#include "config/config.h"
+#include "pipeline/change_sink.h"
+#include "state/state_store.h"
+
+namespace pg2ch::capture::logical {
+
+class OnlineResync {
+ public:
+  OnlineResync(const config::Config& cfg, SourceTables& p, state::StateStore& store, table_sync::TableStates& states,
+               TableGate& gate, pipeline::ChangeSink& sink, pipeline::PipelineObserver* observer);
+  // Cancels a running copy and waits for its thread: the table stays copying, and the next start
+  // copies it again.
+  ~OnlineResync();
+  OnlineResync(const OnlineResync&) = delete;
+  OnlineResync& operator=(const OnlineResync&) = delete;
+
+  // Every turn, on the loop's thread: takes a copy cut by a TRUNCATE again (TableGate::
+  // take_truncated), finishes a copy that ended (rethrowing its error), reads new requests
+  // every few seconds, starts the next one.
+  void poll();
+  // Stops a running copy (orderly shutdown); the table stays copying.
+  void cancel();
+  bool copying() const { return worker_ != nullptr; }
+
+ private:
+  struct Worker;
+
+  void truncated(const pipeline::TableSchema& table);
+  void read_requests();
+  void start(const pipeline::TableSchema& table);
+  void finish_worker();
+
+  const config::Config& cfg_;
+  SourceTables& p_;
+  state::StateStore& store_;
+  table_sync::TableStates& states_;
+  TableGate& gate_;
+  pipeline::ChangeSink& sink_;
+  pipeline::PipelineObserver* observer_;
+  std::deque<const pipeline::TableSchema*> queue_;
+  std::unique_ptr<Worker> worker_;
+  std::chrono::steady_clock::time_point next_read_{};
+  bool warned_no_bulk_load_ = false;
+};
+
+}  // namespace pg2ch::capture::logical
