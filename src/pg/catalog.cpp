@@ -65,7 +65,25 @@ SELECT k.attnum, c.relreplident, c.relkind, c.relfilenode
  ORDER BY k.ord
 )SQL";
 
+// (oid, schema, name) rows as refs of `sel`.
+std::vector<TableRef> refs_of(const Result& r, const config::TableSelector& sel) {
+  std::vector<TableRef> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back({static_cast<std::uint32_t>(r.int64(i, 0)), r.text(i, 1), r.text(i, 2), &sel});
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<TableRef> wildcard_matches(Connection& conn, const config::TableSelector& sel) {
+  if (!config::parse_table_name(sel.pattern).value_or(config::TableName{}).wildcard) return {};
+  Result r = conn.query("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON "
+                        "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r','p') "
+                        "AND NOT c.relispartition ORDER BY c.relname",
+                        {split_pattern(sel.pattern).first});
+  return refs_of(r, sel);
+}
 
 std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors) {
   std::vector<TableRef> out;
@@ -73,24 +91,20 @@ std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config:
   for (const auto& sel : selectors) {
     auto [schema, name] = split_pattern(sel.pattern);
     const bool wildcard = config::parse_table_name(sel.pattern).value_or(config::TableName{}).wildcard;
-    Result r = wildcard
-                   ? conn.query("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON "
-                                "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r','p') "
-                                "AND NOT c.relispartition ORDER BY c.relname",
-                                {schema})
-                   : conn.query("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON "
-                                "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-                                {schema, name});
-    if (r.rows() == 0) {
+    const std::vector<TableRef> found =
+        wildcard ? wildcard_matches(conn, sel)
+                 : refs_of(conn.query("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON "
+                                      "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+                                      {schema, name}),
+                           sel);
+    if (found.empty()) {
       throw Error(ErrorKind::Schema,
                   wildcard ? fmt::format("no tables match \"{}\" in the source database", sel.pattern)
                            : fmt::format("table {}.{} does not exist in the source database", schema, name),
                   "check the [[tables]] name in the config (schema-qualified, case-sensitive)");
     }
-    for (int i = 0; i < r.rows(); ++i) {
-      const auto oid = static_cast<std::uint32_t>(r.int64(i, 0));
-      if (!seen.insert(oid).second) continue;
-      out.push_back({oid, r.text(i, 1), r.text(i, 2), &sel});
+    for (const auto& ref : found) {
+      if (seen.insert(ref.oid).second) out.push_back(ref);
     }
   }
   return out;

@@ -25,6 +25,9 @@ struct TableRef {
 // Expands "schema.table" and "schema.*" selectors (in config order, without duplicates).
 // A named table that does not exist, or a pattern matching nothing, is an Error(Schema).
 std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors);
+// The tables a "schema.*" selector matches now, by name (empty when none, or when `sel` names one
+// table): what a running pipeline compares with its tables to find new ones.
+std::vector<TableRef> wildcard_matches(Connection& conn, const config::TableSelector& sel);
 
 // What the capture mode can read of a table (capture/capture_mode.h says it per mode).
 struct DescribeOptions {

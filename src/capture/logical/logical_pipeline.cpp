@@ -15,6 +15,7 @@
 #include "capture/logical/replication_slot.h"
 #include "capture/logical/schema_evolution.h"
 #include "capture/logical/table_copy.h"
+#include "capture/logical/table_discovery.h"
 #include "capture/logical/table_gate.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
@@ -156,12 +157,14 @@ class LogicalSource final : public ChangeSource {
         });
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     resync_ = std::make_unique<OnlineResync>(cfg_, p, *state, states, *gate_, *sink_, observer_);
+    discovery_ = std::make_unique<TableDiscovery>(cfg_, p, states, *gate_, *resync_, publication_);
     stream_->start();
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
     const Turn t = stream_->turn(max_wait, stop);
     if (auto durable = sink_->durable_position()) gate_->on_durable(*durable);
+    discovery_->poll();
     resync_->poll();
     return t;
   }
@@ -211,6 +214,7 @@ class LogicalSource final : public ChangeSource {
   std::unique_ptr<TableGate> gate_;
   std::unique_ptr<LogicalStream> stream_;
   std::unique_ptr<OnlineResync> resync_;  // after the stream and gate it uses: destroyed first
+  std::unique_ptr<TableDiscovery> discovery_;
   std::string slot_name_;
   std::string publication_;
 
@@ -220,7 +224,12 @@ class LogicalSource final : public ChangeSource {
     const auto published = published_tables(p.source, publication_);
     if (!published) return;
     for (const auto* t : states.tables()) {
-      if (!published->contains(t->relation_oid)) gate_->stop_unpublished(*t, publication_);
+      if (published->contains(t->relation_oid)) continue;
+      if (TableDiscovery::current_name(p.source, t->relation_oid)) {
+        gate_->stop_unpublished(*t, publication_);
+      } else {
+        gate_->stop_dropped(*t);
+      }
     }
   }
   std::chrono::steady_clock::time_point last_retained_warning_{};

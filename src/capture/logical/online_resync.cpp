@@ -93,6 +93,12 @@ void OnlineResync::read_requests() {
   }
 }
 
+bool OnlineResync::copy(const pipeline::TableSchema& table) {
+  if (!sink_.bulk_load()) return false;
+  if (std::find(queue_.begin(), queue_.end(), &table) == queue_.end()) queue_.push_back(&table);
+  return true;
+}
+
 void OnlineResync::start(const pipeline::TableSchema& table) {
   // 1. Nothing of it in flight, durably copying, its target empty (re-created for new columns).
   sink_.discard(table);

@@ -63,6 +63,9 @@ class OnlineResync {
   // take_truncated), finishes a copy that ended (rethrowing its error), reads new requests
   // every few seconds, starts the next one.
   void poll();
+  // Copies `table` (a table that just joined: table_discovery.h) as if a resync was asked for.
+  // False when the sink cannot copy beside the stream: the table is copied at the next start.
+  bool copy(const pipeline::TableSchema& table);
   // Stops a running copy (orderly shutdown); the table stays copying.
   void cancel();
   bool copying() const { return worker_ != nullptr; }

@@ -34,6 +34,18 @@ void ensure_publication(pg::Connection& conn, const std::string& publication, co
   }
 }
 
+void add_to_publication(pg::Connection& conn, const std::string& publication, const pg::TableRef& table) {
+  const auto published = published_tables(conn, publication);
+  if (published && published->contains(table.oid)) return;
+  const std::string name = conn.quote_identifier(table.schema) + "." + conn.quote_identifier(table.name);
+  try {
+    conn.exec(fmt::format("ALTER PUBLICATION {} ADD TABLE {}", conn.quote_identifier(publication), name));
+  } catch (const Error& e) {
+    rethrow_with_context(e, fmt::format("adding {} to publication {}", table.qualified(), publication));
+  }
+  spdlog::info("publication {} now covers {} too", publication, table.qualified());
+}
+
 std::optional<std::set<std::uint32_t>> published_tables(pg::Connection& conn, const std::string& publication) {
   pg::Result r = conn.query(
       "SELECT p.oid, r.prrelid FROM pg_publication p LEFT JOIN pg_publication_rel r ON r.prpubid = p.oid "

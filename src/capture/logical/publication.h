@@ -13,6 +13,9 @@
 namespace pg2ch::capture::logical {
 
 void ensure_publication(pg::Connection& conn, const std::string& publication, const std::vector<pg::TableRef>& tables);
+// Adds one table to the publication (a table new under `schema.*` while running); a table
+// already in it is left alone.
+void add_to_publication(pg::Connection& conn, const std::string& publication, const pg::TableRef& table);
 void drop_publication(pg::Connection& conn, const std::string& publication);
 
 // The tables the publication covers now (pg_publication_rel); nullopt when it does not exist.

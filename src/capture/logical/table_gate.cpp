@@ -199,6 +199,13 @@ void TableGate::stop_unpublished(const pipeline::TableSchema& table, const std::
        "was out are not lost");
 }
 
+void TableGate::stop_dropped(const pipeline::TableSchema& table) {
+  if (states_.phase(table) == TablePhase::Stopped) return;
+  stop(table, "it was dropped at the source; its ClickHouse target is left in place with what it held",
+       "remove it from [[tables]] (a `schema.*` entry drops it by itself at the next start), and drop its target "
+       "yourself when it is no longer needed");
+}
+
 void TableGate::copy_again(const pipeline::TableSchema& table) {
   Gate& g = gates_.at(table.relation_oid);
   g.apply = true;

@@ -81,8 +81,13 @@ class TableGate {
   void stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key);
   // The table is no longer in the publication: the stream no longer carries its changes.
   void stop_unpublished(const pipeline::TableSchema& table, const std::string& publication);
+  // The table was dropped at the source (it left the publication with it); its target stays.
+  void stop_dropped(const pipeline::TableSchema& table);
   // `durable` is durable: tables catching up to a copy point at or below it now stream.
   void on_durable(Lsn durable);
+
+  // A table that joined while the pipeline runs (table_discovery.h): skipped until copy_again().
+  void add(const pipeline::TableSchema& table) { gates_.try_emplace(table.relation_oid, Gate{&table, false, false}); }
 
   // `pg2ch resync` on the running pipeline (online_resync.h): `table` is copied again while the
   // stream runs, and every change of it from here on is applied (X = here, before the copy's

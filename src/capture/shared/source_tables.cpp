@@ -45,10 +45,25 @@ SourceTables open_source_tables(const config::Config& cfg) {
   p.targets = sink::make_sink_targets(cfg);
   const auto& caps = p.targets->type_capabilities();
   p.describe_options = {capture_mode(cfg.mode).generated_columns_unavailable};
+  std::vector<pg::TableRef> described;
   for (const auto& ref : p.refs) {
-    p.tables.push_back(
-        std::make_unique<pipeline::TableSchema>(pg::describe_table(p.source, ref, caps, p.describe_options)));
+    try {
+      p.tables.push_back(
+          std::make_unique<pipeline::TableSchema>(pg::describe_table(p.source, ref, caps, p.describe_options)));
+    } catch (const Error& e) {
+      // A table an operator named must be replicable; one a `schema.*` entry happens to match
+      // (a table without a key, a partitioned one) is left out with the reason, and the others go on.
+      const bool wildcard =
+          ref.selector && config::parse_table_name(ref.selector->pattern).value_or(config::TableName{}).wildcard;
+      if (!wildcard || (e.kind() != ErrorKind::Schema && e.kind() != ErrorKind::Config)) throw;
+      p.left_out.push_back(fmt::format("{} (matches \"{}\") is not replicated: {}", ref.qualified(),
+                                       ref.selector->pattern, e.one_line()));
+      spdlog::warn("{}", p.left_out.back());
+      continue;
+    }
+    described.push_back(ref);
   }
+  p.refs = std::move(described);
   return p;
 }
 
@@ -63,6 +78,7 @@ void print_setup_notes(const SourceTables& p, std::ostream& out) {
   for (const auto& t : p.tables) {
     for (const auto& note : t->notes) out << "Note: " << note << "\n";
   }
+  for (const auto& line : p.left_out) out << "Note: " << line << "\n";
   if (p.target_changes.empty()) {
     out << fmt::format("{}: nothing to create or change\n", p.targets->describe());
     return;
@@ -78,6 +94,7 @@ StatusReport status_report(const config::Config& cfg, SourceTables& p) {
   r.sink = cfg.sink;
   r.add("source", "PostgreSQL " + cfg.postgres.describe());
   r.add("target", p.targets->describe());
+  for (const auto& line : p.left_out) r.notes.push_back(line);
   for (const auto& t : p.tables) {
     TableStatus s;
     s.table = t->qualified_source();

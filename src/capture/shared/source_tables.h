@@ -25,6 +25,8 @@ struct SourceTables {
   std::vector<std::unique_ptr<pipeline::TableSchema>> tables;
   // What the last ensure_targets() did to the sink's targets, one line each (`setup` prints them).
   std::vector<std::string> target_changes;
+  // Tables a `schema.*` entry matches that cannot be replicated, one line each with the reason.
+  std::vector<std::string> left_out;
   // How the tables were described (a table described again must be described alike).
   pg::DescribeOptions describe_options;
 
@@ -36,7 +38,8 @@ struct SourceTables {
 };
 
 // Connects to the source (and to ClickHouse only when the sink writes there), resolves
-// cfg.tables and describes each table.
+// cfg.tables and describes each table. A table a `schema.*` entry matches that cannot be
+// replicated is left out (left_out); one named explicitly is an Error.
 SourceTables open_source_tables(const config::Config& cfg);
 
 // Creates the sink's targets that are missing and checks those that exist (setup and run alike:

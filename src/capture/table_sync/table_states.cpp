@@ -62,19 +62,28 @@ std::string resync_request_key(const pipeline::TableSchema& table) {
 
 TableStates::TableStates(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables)
     : store_(store), tables_(tables.begin(), tables.end()) {
-  for (const auto* t : tables_) {
-    TableState s;
-    if (auto phase = store_.get(table_state_key(*t, "phase"))) {
-      s.phase = parse_phase(*phase).value_or(TablePhase::Init);
-      s.reason = store_.get(table_state_key(*t, "reason")).value_or("");
-      s.fix = store_.get(table_state_key(*t, "fix")).value_or("");
-      s.source_digest = store_.get(table_state_key(*t, "source_digest")).value_or("");
-      s.target_digest = store_.get(table_state_key(*t, "target_digest")).value_or("");
-      s.copy_point = parse_lsn(store_.get(table_state_key(*t, "copy_point")).value_or("")).value_or(kInvalidLsn);
-      s.evolved_at = parse_lsn(store_.get(table_state_key(*t, "evolved_at")).value_or("")).value_or(kInvalidLsn);
-    }
-    states_.emplace(t, std::move(s));
+  for (const auto* t : tables_) states_.emplace(t, recorded(*t));
+}
+
+TableState TableStates::recorded(const pipeline::TableSchema& table) const {
+  TableState s;
+  auto field = [&](std::string_view name) { return store_.get(table_state_key(table, name)); };
+  if (auto phase = field("phase")) {
+    s.phase = parse_phase(*phase).value_or(TablePhase::Init);
+    s.reason = field("reason").value_or("");
+    s.fix = field("fix").value_or("");
+    s.source_digest = field("source_digest").value_or("");
+    s.target_digest = field("target_digest").value_or("");
+    s.copy_point = parse_lsn(field("copy_point").value_or("")).value_or(kInvalidLsn);
+    s.evolved_at = parse_lsn(field("evolved_at").value_or("")).value_or(kInvalidLsn);
   }
+  return s;
+}
+
+void TableStates::add(const pipeline::TableSchema& table) {
+  if (states_.contains(&table)) return;
+  tables_.push_back(&table);
+  states_.emplace(&table, recorded(table));
 }
 
 const TableState& TableStates::at(const pipeline::TableSchema& table) const {

@@ -30,6 +30,10 @@ class TableStates {
   // Reads the recorded state of every table; a table never recorded is Init.
   TableStates(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables);
 
+  // A table that joined while the pipeline runs (a new table under `schema.*`): its recorded
+  // state, Init when none.
+  void add(const pipeline::TableSchema& table);
+
   const TableState& at(const pipeline::TableSchema& table) const;
   TablePhase phase(const pipeline::TableSchema& table) const { return at(table).phase; }
 
@@ -53,6 +57,7 @@ class TableStates {
 
  private:
   TableState& mutable_at(const pipeline::TableSchema& table);
+  TableState recorded(const pipeline::TableSchema& table) const;
   void record(std::map<std::string, std::string>& updates, const pipeline::TableSchema& table, const TableState& s);
 
   state::StateStore& store_;

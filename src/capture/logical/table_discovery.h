@@ -1,0 +1,62 @@
+#pragma once
+// Tables that appear under a `schema.*` entry while the pipeline runs (logical mode), and tables
+// that go away.
+//
+// Every few seconds the loop asks the catalog which tables each `schema.*` entry matches now. A
+// new one is described, added to the publication, given its state (init), its gate entry and
+// its target, and handed to the online copy (online_resync.h), which copies it while every table
+// streams and then streams it. The publication comes first: changes of the table committed after
+// ALTER PUBLICATION ... ADD TABLE are decoded, the ones before are in the copy, whose snapshot is
+// taken later still; the gate applies the table's changes from the moment the copy starts, and
+// what the stream carried of it before that is in the copy too (online_resync.h's argument). A
+// crash anywhere: the next start finds the table through the same `schema.*` entry, init or
+// copying, and copies it (table_copy.h).
+//
+// A table that cannot be replicated (no primary key or replica identity, a partitioned table) is
+// reported once and left out; the pipeline goes on. With a sink that has no bulk load (Kafka),
+// the new table is copied at the next start.
+//
+// A table dropped at the source leaves the publication with it: its state becomes stopped, saying
+// it was dropped, and its target is left in place (what it held stays queryable).
+//
+// Errors: exceptions (pg2ch::Error) for the source connection; a table that cannot be described
+// is a warning.
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "capture/logical/online_resync.h"
+#include "capture/logical/table_gate.h"
+#include "capture/shared/source_tables.h"
+#include "capture/table_sync/table_states.h"
+#include "config/config.h"
+
+namespace pg2ch::capture::logical {
+
+class TableDiscovery {
+ public:
+  TableDiscovery(const config::Config& cfg, SourceTables& p, table_sync::TableStates& states, TableGate& gate,
+                 OnlineResync& copies, std::string publication);
+
+  // On the loop's thread, every turn (it looks every few seconds).
+  void poll();
+
+  // Whether the table of `oid` still exists (a table missing from the publication may have been
+  // dropped), and under which name now.
+  static std::optional<std::string> current_name(pg::Connection& conn, std::uint32_t oid);
+
+ private:
+  void join(const pg::TableRef& ref);
+
+  const config::Config& cfg_;
+  SourceTables& p_;
+  table_sync::TableStates& states_;
+  TableGate& gate_;
+  OnlineResync& copies_;
+  std::string publication_;
+  std::set<std::uint32_t> refused_;  // reported once
+  std::chrono::steady_clock::time_point next_look_{};
+};
+
+}  // namespace pg2ch::capture::logical
