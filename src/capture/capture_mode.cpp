@@ -22,7 +22,7 @@ const CaptureMode& capture_mode(const std::string& mode) {
                                        poll::request_resync};
   if (mode == "notify") return notify_mode;
   static const CaptureMode outbox_mode{outbox::setup, outbox::open, outbox::status, outbox::teardown,
-                                       "mode outbox does not replicate generated columns yet"};
+                                       "mode outbox does not replicate generated columns yet", outbox::resync};
   if (mode == "outbox") return outbox_mode;
   // The consumer cannot know whether its producer read them (a logical one did not).
   static const CaptureMode kafka_mode{kafka_consumer::setup, kafka_consumer::open, kafka_consumer::status,

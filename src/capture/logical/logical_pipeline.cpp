@@ -365,15 +365,8 @@ StatusReport status(const config::Config& cfg) {
 void resync(const config::Config& cfg, const std::vector<std::string>& names) {
   Prepared p = prepare(cfg, false);
   auto state_store = state::open_state_store(cfg);
-  table_sync::TableStates states(*state_store, p.table_ptrs());
   const auto chosen = p.named(names, cfg);
-  states.set(chosen, table_sync::TablePhase::Init);
-  // The request itself, which a running pipeline takes within seconds (online_resync.h); its own
-  // state writes may overwrite the phase, never this key.
-  std::map<std::string, std::string> requests;
-  const std::string when = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
-  for (const auto* t : chosen) requests[table_sync::resync_request_key(*t)] = when;
-  state_store->put(requests);
+  table_sync::request_resync(*state_store, chosen);
   for (const auto* t : chosen) {
     std::cout << fmt::format("{} will be copied again: within seconds by pipeline {} if it runs (the other tables "
                              "stream on meanwhile), else when it starts next\n",

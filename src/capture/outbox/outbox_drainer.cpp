@@ -85,16 +85,7 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
   lock_truncate_sql_ = lock_oldest_truncate_sql(names_);
   lock_before_sql_ = lock_events_before_sql(names_);
   delete_truncate_sql_ = delete_truncate_sql(names_);
-  std::vector<const pipeline::TableSchema*> start;
-  for (const auto* t : tables) {
-    const auto& recorded = states_.at(*t);
-    if (recorded.phase == table_sync::TablePhase::Stopped) {
-      spdlog::warn("{}: stopped in an earlier run ({}); applying its queued events again", t->qualified_source(),
-                   recorded.reason);
-    }
-    if (recorded.phase != table_sync::TablePhase::Streaming || states_.changed_since_recorded(*t)) start.push_back(t);
-  }
-  if (!start.empty()) states_.set(start, table_sync::TablePhase::Streaming);
+  update_stopped_rels();
 }
 
 void OutboxDrainer::update_stopped_rels() {

@@ -28,8 +28,8 @@
 // its own event with a higher version, drained in this batch or a later one with a fetch at least
 // as new, and that version wins.
 //
-// Per-table states (capture/table_sync/table_state.h): every table streams from the start (the
-// queue holds what happened since setup). An event whose value its table's target cannot hold
+// Per-table states (capture/table_sync/table_state.h): a table is copied once (outbox_copy.h),
+// then streams. An event whose value its table's target cannot hold
 // stops that table only: what the sink holds of it from the batch is discarded and its events
 // stay in the queue, the refused one and every later one (claims skip stopped tables), while the
 // batch's other events are written and deleted. The next start applies them again, which is
@@ -64,7 +64,7 @@ class OutboxDrainer {
  public:
   enum class Outcome { Drained, Empty, Blocked };
 
-  // Sets every table streaming (a stopped one is tried again: its events wait in the queue).
+  // Claims skip the tables `states` holds as stopped (update_stopped_rels() after changing them).
   OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload payload,
                 const std::vector<const pipeline::TableSchema*>& tables, pipeline::ChangeSink& sink,
                 std::size_t batch_size, table_sync::TableStates& states);
@@ -72,6 +72,8 @@ class OutboxDrainer {
   // One drain transaction. Throws pg2ch::Error (the claim is rolled back and the events stay).
   Outcome drain_once();
   const DrainStats& stats() const { return stats_; }
+  // Reads which tables are stopped again (after their states changed outside the drainer).
+  void update_stopped_rels();
 
  private:
   struct Event {
@@ -94,7 +96,6 @@ class OutboxDrainer {
   // Returns the tables it stopped (their events must stay in the queue).
   std::vector<const pipeline::TableSchema*> write_batch(const std::vector<Event>& events, const std::string& ctids);
   void stop_table(const pipeline::TableSchema& table, const Event& refused, const Error& error, const std::string& key);
-  void update_stopped_rels();
 
   pg::Connection& conn_;
   OutboxNames names_;

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "capture/outbox/outbox_copy.h"
 #include "capture/outbox/outbox_drainer.h"
 #include "capture/outbox/outbox_objects.h"
 #include "capture/outbox/outbox_sql.h"
@@ -59,7 +60,8 @@ void setup(const config::Config& cfg) {
                              cfg.clickhouse.database, t->target_name, clickhouse::current_view_name(*t), names.tag);
   }
   print_setup_notes(p, std::cout);
-  std::cout << "Changes from now on are queued; rows that already exist are not (see docs/outbox.md).\n";
+  std::cout << "Changes from now on are queued; the rows that exist now are copied by `pg2ch run` before it drains "
+               "the first event.\n";
 }
 
 namespace {
@@ -91,6 +93,34 @@ class OutboxSource final : public ChangeSource {
     return Turn::More;
   }
   void finish() override { sink_->flush(); }
+
+  // Before the first drain: copies what needs a copy (outbox_copy.h), then every other table
+  // streams (a stopped one is tried again: its events wait in the queue). False when stopped.
+  bool start(const OutboxNames& names, const std::atomic<bool>& stop, const RunOptions& options) {
+    const bool drained_before =
+        p_.source
+            .query(fmt::format("SELECT count(*) > 0 FROM {} WHERE pipeline = $1 AND events_drained > 0",
+                               names.progress_table()),
+                   {cfg_.name})
+            .boolean(0, 0);
+    const auto copy = tables_to_copy(states_, *state_, drained_before);
+    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options);
+    if (stop.load()) return false;
+    std::vector<const pipeline::TableSchema*> streaming;
+    for (const auto* t : states_.tables()) {
+      const auto& recorded = states_.at(*t);
+      if (recorded.phase == table_sync::TablePhase::Stopped) {
+        spdlog::warn("{}: stopped in an earlier run ({}); applying its queued events again", t->qualified_source(),
+                     recorded.reason);
+      }
+      if (recorded.phase != table_sync::TablePhase::Streaming || states_.changed_since_recorded(*t)) {
+        streaming.push_back(t);
+      }
+    }
+    if (!streaming.empty()) states_.set(streaming, table_sync::TablePhase::Streaming);
+    drainer_.update_stopped_rels();
+    return true;
+  }
   pipeline::ChangeSink& sink() override { return *sink_; }
   std::string progress() const override {
     const auto& s = drainer_.stats();
@@ -111,7 +141,8 @@ class OutboxSource final : public ChangeSource {
 
 }  // namespace
 
-std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>&, const RunOptions& options) {
+std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
+                                   const RunOptions& options) {
   const OutboxNames names = outbox_names(cfg);
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
@@ -119,7 +150,9 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   ensure_targets(p);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),
                cfg.clickhouse.database, p.tables.size(), cfg.outbox.batch_size);
-  return std::make_unique<OutboxSource>(cfg, std::move(p), names, options);
+  auto source = std::make_unique<OutboxSource>(cfg, std::move(p), names, options);
+  if (!source->start(names, stop, options)) return nullptr;
+  return source;
 }
 
 StatusReport status(const config::Config& cfg) {
@@ -160,6 +193,17 @@ StatusReport status(const config::Config& cfg) {
   }
   table_sync::report_states(table_sync::TableStates(*state::open_state_store(cfg), p.table_ptrs()), r);
   return r;
+}
+
+void resync(const config::Config& cfg, const std::vector<std::string>& names) {
+  SourceTables p = open_source_tables(cfg);
+  const auto chosen = p.named(names, cfg);
+  table_sync::request_resync(*state::open_state_store(cfg), chosen);
+  for (const auto* t : chosen) {
+    std::cout << fmt::format("{} will be copied again (its target emptied first, its queued events applied after) "
+                             "when pipeline {} starts next (restart it if it runs)\n",
+                             t->qualified_source(), cfg.name);
+  }
 }
 
 void teardown(const config::Config& cfg, bool drop_targets) {

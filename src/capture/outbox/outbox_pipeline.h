@@ -5,6 +5,8 @@
 // Design note: src/capture/outbox/README.md; the drain transaction: outbox_drainer.h.
 #include <atomic>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "capture/capture_mode.h"
 #include "config/config.h"
@@ -22,5 +24,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
                                    const RunOptions& options);
 StatusReport status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);
+// Marks tables to be copied again (outbox_copy.h) at the pipeline's next start.
+void resync(const config::Config& cfg, const std::vector<std::string>& tables);
 
 }  // namespace pg2ch::capture::outbox

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "common/error.h"
 #include "pg/quote_ident.h"
@@ -58,6 +59,17 @@ std::string table_state_key(const pipeline::TableSchema& table, std::string_view
 
 std::string resync_request_key(const pipeline::TableSchema& table) {
   return table_state_key(table, kResyncRequested);
+}
+
+void request_resync(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables) {
+  TableStates states(store, tables);
+  states.set(tables, TablePhase::Init);
+  // The request itself, which a running pipeline takes (logical: online_resync.h); its own state
+  // writes may overwrite the phase, never this key.
+  std::map<std::string, std::string> requests;
+  const std::string when = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  for (const auto* t : tables) requests[resync_request_key(*t)] = when;
+  store.put(requests);
 }
 
 TableStates::TableStates(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables)

@@ -95,6 +95,8 @@ void forget_states(state::StateStore& store, std::span<const pipeline::TableSche
 // a request to copy the table again now (its own state writes may overwrite the phase, never
 // this key), and a starting one copies such a table too. Erased once the table is copying.
 std::string resync_request_key(const pipeline::TableSchema& table);
+// `pg2ch resync`: marks `tables` init and sets their request keys.
+void request_resync(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables);
 
 // The state-store key of one field of one table's state.
 std::string table_state_key(const pipeline::TableSchema& table, std::string_view field);

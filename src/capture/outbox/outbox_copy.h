@@ -1,0 +1,45 @@
+#pragma once
+// The outbox's initial copy: rows that existed before the triggers were installed reach
+// ClickHouse without touching the source table (the old workaround, `UPDATE t SET id = id`,
+// rewrote every row).
+//
+// At `run`'s start, before any event is drained, each table that was never copied (`init`), whose
+// copy was cut short (`copying`) or whose resync was asked for is copied from ONE snapshot
+// exported by a REPEATABLE READ transaction opened after the triggers were verified installed,
+// with version 0 (through the sink's bulk load where it has one). Why that is exact:
+//   * every change committed before the snapshot is in it;
+//   * every change after it has an event, because the triggers were installed (committed) before
+//     the snapshot was taken; its version, a WAL position > 0, beats the copy's 0;
+//   * an event of a change the snapshot already holds (queued before it) is applied too, at its
+//     version: the key's newest event is its newest change, which the snapshot either holds or
+//     predates, so the final state per key is its newest change, or the copy's row when none came.
+// A queued TRUNCATE emptying copied rows is harmless by the same argument: the rows written after
+// it have events queued after it.
+//
+// Durable steps: a table is marked copying before its target is emptied; streaming once its copy
+// is written. A crash in between copies it again at the next start.
+//
+// Errors: exceptions (pg2ch::Error), as at every start.
+#include <atomic>
+#include <vector>
+
+#include "capture/capture_mode.h"
+#include "capture/shared/source_tables.h"
+#include "capture/table_sync/table_states.h"
+#include "config/config.h"
+#include "pipeline/change_sink.h"
+#include "state/state_store.h"
+
+namespace pg2ch::capture::outbox {
+
+// The tables to copy at this start (see above). Before tables had states, an outbox that already
+// drained events counts as having streamed all of them: nothing to copy then.
+std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::TableStates& states,
+                                                         const state::StateStore& store, bool drained_before);
+
+// Copies `tables` as described above; states go copying → streaming. A stop leaves them copying.
+void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
+                 table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
+                 const std::atomic<bool>& stop, const RunOptions& options);
+
+}  // namespace pg2ch::capture::outbox
