@@ -61,6 +61,10 @@ struct TableSelector {
   // Per column, a ClickHouse type instead of the default mapping (`types = { price = "String" }`):
   // for values the default type cannot hold (a numeric NaN has no Decimal).
   std::map<std::string, std::string> types;
+  // For a table without a primary key or replica identity index (logical mode: REPLICA IDENTITY
+  // FULL): the columns that identify a row, which the target is ordered and collapsed by. Rows
+  // with the same values there become one row in ClickHouse.
+  std::vector<std::string> key;
 
   bool operator==(const TableSelector&) const = default;
 };

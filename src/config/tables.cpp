@@ -35,6 +35,16 @@ void check_selector(const TableSelector& t, const std::string& key, std::string_
                          "remove target, or list the tables one by one"});
   check_columns(t.include, key + ".include", source);
   check_columns(t.exclude, key + ".exclude", source);
+  check_columns(t.key, key + ".key", source);
+  if (parse_table_name(t.pattern)->wildcard && !t.key.empty())
+    throw setting_error(key + ".key", source, std::nullopt,
+                        {"names columns of one table, not of a whole schema's", "list that table by name with its key"});
+  for (const auto& column : t.key) {
+    if (std::find(t.exclude.begin(), t.exclude.end(), column) != t.exclude.end() ||
+        (!t.include.empty() && std::find(t.include.begin(), t.include.end(), column) == t.include.end()))
+      throw setting_error(key + ".key", source, "\"" + column + "\"",
+                          {"is a key column left out of the target", "keep the key's columns in the target"});
+  }
   for (const auto& [column, type] : t.types) {
     if (type != "String")
       throw setting_error(key + ".types." + column, source, "\"" + type + "\"",

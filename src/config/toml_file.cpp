@@ -131,12 +131,14 @@ class TomlFile {
         t.exclude = strings(full, value);
       } else if (field == "watermark") {
         t.watermark = text(full, value);
+      } else if (field == "key") {
+        t.key = strings(full, value);
       } else if (field == "types") {
         const auto* columns = value.as_table();
         if (!columns) wrong_type(full, value, "a table", "write e.g. types = { price = \"String\" }");
         for (auto&& [column, type] : *columns) t.types[std::string(column.str())] = text(full + "." + std::string(column.str()), type);
       } else {
-        unknown_key(full, value, "keys of [[tables]] are: name, target, include, exclude, watermark, types");
+        unknown_key(full, value, "keys of [[tables]] are: name, target, include, exclude, watermark, types, key");
       }
     }
     if (!named)

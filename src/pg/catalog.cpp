@@ -140,12 +140,46 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
   for (int i = 0; i < key.rows(); ++i) {
     if (!key.is_null(i, 0)) key_attnums.push_back(static_cast<int>(key.int64(i, 0)));
   }
+  if (!key_attnums.empty() && !sel.key.empty()) {
+    throw Error(ErrorKind::Config,
+                fmt::format("[[tables]] \"{}\" sets key, but {} has a primary key or replica identity index",
+                            sel.pattern, ref.qualified()),
+                "remove key: the table's own key orders its target");
+  }
+  if (key_attnums.empty() && !sel.key.empty()) {
+    // Columns the operator chose (table_schema.h: key_from_config), in the order given.
+    for (const auto& name : sel.key) {
+      Result a = conn.query("SELECT attnum, attnotnull FROM pg_attribute WHERE attrelid = $1::oid AND attname = $2 "
+                            "AND attnum > 0 AND NOT attisdropped",
+                            {oid_text, name});
+      if (a.rows() == 0) {
+        throw Error(ErrorKind::Config, fmt::format("key column {} of {} does not exist", name, ref.qualified()),
+                    "list columns of the table in [[tables]] key");
+      }
+      if (!a.boolean(0, 1)) {
+        throw Error(ErrorKind::Schema,
+                    fmt::format("key column {} of {} may be NULL: ClickHouse cannot order a target by it", name,
+                                ref.qualified()),
+                    fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL, or pick NOT NULL columns", ref.qualified(),
+                                conn.quote_identifier(name)));
+      }
+      key_attnums.push_back(static_cast<int>(a.int64(0, 0)));
+    }
+    t.key_from_config = true;
+  }
   if (key_attnums.empty()) {
     throw Error(ErrorKind::Schema,
                 fmt::format("table {} has no primary key (replica identity '{}')", ref.qualified(), t.replica_identity),
-                fmt::format("add one: ALTER TABLE {} ADD PRIMARY KEY (...); or pick a unique index on NOT NULL "
-                            "columns: ALTER TABLE {} REPLICA IDENTITY USING INDEX <index>",
-                            ref.qualified(), ref.qualified()));
+                t.replica_identity == 'f'
+                    ? fmt::format("name the columns that identify a row in its [[tables]] entry: key = [\"a\", \"b\"] "
+                                  "(NOT NULL; rows alike there become one row in ClickHouse; changing it later "
+                                  "re-creates the target and copies the table again); or add a primary key: ALTER "
+                                  "TABLE {} ADD PRIMARY KEY (...)",
+                                  ref.qualified())
+                    : fmt::format("add one: ALTER TABLE {} ADD PRIMARY KEY (...); or pick a unique index on NOT NULL "
+                                  "columns: ALTER TABLE {} REPLICA IDENTITY USING INDEX <index>; or set REPLICA "
+                                  "IDENTITY FULL and name the key columns in its [[tables]] entry: key = [...]",
+                                  ref.qualified(), ref.qualified()));
   }
 
   Result cols = conn.query(kColumnsSql, {oid_text});

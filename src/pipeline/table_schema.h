@@ -41,6 +41,9 @@ struct TableSchema {
   // (a column added with a volatile default or as an identity, VACUUM FULL, CLUSTER), which
   // may have given existing rows values the stream never carried.
   std::uint32_t relfilenode = 0;
+  // The key columns come from [[tables]] key (a table without a primary key or identity index),
+  // not from the table: its target is re-created when they change (table_sync::target_digest).
+  bool key_from_config = false;
   // Every live column the capture reads, attnum order: for the logical capture exactly what
   // pgoutput's Relation message lists (no generated columns), for captures that SELECT their rows
   // the generated ones too (pg/catalog.h, DescribeOptions).

@@ -50,6 +50,12 @@ std::string target_digest(const pipeline::TableSchema& table) {
   Fnv1a h;
   h.add(table.target_name);
   for (const auto& c : table.target_columns) h.add(c.name).add(c.mapping.clickhouse_type);
+  // Only where the operator chose the key: a table's own key changes its columns' digest already,
+  // and digests recorded before this line must not change for every other table.
+  if (table.key_from_config) {
+    h.add("key");
+    for (int i : table.key_target_indexes) h.add(table.target_columns[static_cast<std::size_t>(i)].name);
+  }
   return h.hex();
 }
 

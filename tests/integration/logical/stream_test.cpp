@@ -137,7 +137,7 @@ TEST(LogicalStream, ColumnIncludeExcludeAndTargetName) {
   db.pg_exec("CREATE TABLE people (id int PRIMARY KEY, name text, secret text, age int)");
   db.pg_exec("INSERT INTO people VALUES (1, 'ann', 's1', 30), (2, 'bob', 's2', 40)");
   auto cfg = make_test_config(db, {});
-  cfg.tables = {config::TableSelector{"public.people", "people_ch", {}, {"secret"}, {}, {}}};
+  cfg.tables = {config::TableSelector{"public.people", "people_ch", {}, {"secret"}, {}, {}, {}}};
   PipelineRunner runner(cfg);
   const TableQuery q{"SELECT id, name, age FROM people ORDER BY id",
                      "SELECT id, name, age FROM people_ch FINAL WHERE _deleted = 0 ORDER BY id"};

@@ -153,7 +153,7 @@ TEST_P(OutboxStream, ExcludedColumnsStayOutOfTheQueueAndTheTarget) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE people (id int PRIMARY KEY, name text, secret text, age int)");
   auto cfg = outbox_config(db, {}, GetParam());
-  cfg.tables = {config::TableSelector{"public.people", "people_ch", {}, {"secret"}, {}, {}}};
+  cfg.tables = {config::TableSelector{"public.people", "people_ch", {}, {"secret"}, {}, {}, {}}};
   outbox_setup(cfg);
   db.pg_exec("INSERT INTO people VALUES (1, 'ann', 's1', 30), (2, 'bob', 's2', 40)");
   EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg2ch.events e WHERE pg_catalog.to_jsonb(e)::text LIKE '%s1%'"),
@@ -209,7 +209,7 @@ TEST_P(OutboxStream, WritersSearchPathCannotReachIntoTheTriggers) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE a (id int PRIMARY KEY, v text, f float8, doc jsonb, secret text)");
   auto cfg = outbox_config(db, {}, GetParam());
-  cfg.tables = {config::TableSelector{"public.a", "a", {}, {"secret"}, {}, {}}};
+  cfg.tables = {config::TableSelector{"public.a", "a", {}, {"secret"}, {}, {}, {}}};
   outbox_setup(cfg);
   const std::string writer = pg_server().limited_user;
   db.pg_exec("GRANT SELECT, INSERT, UPDATE, DELETE ON a TO " + writer);

@@ -23,6 +23,7 @@ toml::table table_entry(const config::TableSelector& t) {
   if (!t.include.empty()) entry.insert("include", string_array(t.include));
   if (!t.exclude.empty()) entry.insert("exclude", string_array(t.exclude));
   if (!t.watermark.empty()) entry.insert("watermark", t.watermark);
+  if (!t.key.empty()) entry.insert("key", string_array(t.key));
   if (!t.types.empty()) {
     toml::table types;
     for (const auto& [column, type] : t.types) types.insert(column, type);
