@@ -187,6 +187,24 @@ TEST(ConfigValidation, TomlTablesAreRead) {
   EXPECT_EQ(c.tables[1].types, (std::map<std::string, std::string>{{"price", "String"}}));
 }
 
+TEST(ConfigValidation, TableKeyIsReadAndChecked) {
+  TempDir dir;
+  LoadOptions options;
+  options.read_default_env_file = false;
+  options.config_path = dir.write("k.toml", "[[tables]]\nname = \"public.readings\"\nkey = [\"sensor\", \"at\"]\n");
+  EXPECT_EQ(load(options).tables[0].key, (std::vector<std::string>{"sensor", "at"}));
+
+  options.config_path = dir.write("w.toml", "[[tables]]\nname = \"public.*\"\nkey = [\"id\"]\n");
+  auto wildcard = testing::config_error([&] { load(options); });
+  EXPECT_TRUE(contains(wildcard.what(), "tables[1].key")) << wildcard.what();
+  EXPECT_TRUE(contains(wildcard.what(), "whole schema")) << wildcard.what();
+
+  options.config_path =
+      dir.write("x.toml", "[[tables]]\nname = \"public.r\"\nkey = [\"at\"]\nexclude = [\"at\"]\n");
+  auto excluded = testing::config_error([&] { load(options); });
+  EXPECT_TRUE(contains(excluded.what(), "left out of the target")) << excluded.what();
+}
+
 TEST(ConfigValidation, NoTablesIsAnErrorWithHint) {
   LoadOptions options;
   options.read_default_env_file = false;
