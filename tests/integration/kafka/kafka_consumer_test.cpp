@@ -62,6 +62,8 @@ class KafkaRoute : public ::testing::Test {
     consumer.kafka.brokers = broker.bootstrap();
     consumer.kafka.group_id = db.name();
     consumer.batch.max_delay = 200ms;
+    // Its own state file (its table states), as a consumer on another host would have.
+    consumer.state.path = (db.dir() / "consumer.state").string();
     // The mock broker holds a rebalance until a departed member's session expires: keep restarts quick.
     consumer.kafka.session_timeout = 6s;
   }
