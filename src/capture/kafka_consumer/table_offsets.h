@@ -21,14 +21,17 @@
 // * Comes back. A start whose config entry changed (the operator excluded the column, or mapped
 //   it as String) makes it catching_up: replay_until = the group's committed offsets then, and
 //   every recorded partition is read again from min(committed, skipped_from) (resume_start). The
-//   table applies everything from there. Messages of other tables read again (a topic shared by
-//   several tables, kafka.topic) are applied again at their own versions: the targets are
-//   ReplacingMergeTree tables keyed by the row's key, where the same row at the same version
-//   collapses into one, and an older version loses to the newer one already there, so applying
-//   a suffix of the log again changes nothing. The one message that is not idempotent is a
-//   TRUNCATE: applied again it would empty rows that other partitions, not read again, brought
-//   after it. So a truncate below replay_until is skipped unless its table skipped it the first
-//   time (truncate_already_applied). The table is streaming once the group committed past
+//   table applies its messages from its skipped_from on: every message its target lacks, in
+//   order, so it ends as if it had never stopped. Messages read again that were applied the
+//   first time (other tables', on a topic shared by several tables, kafka.topic, and its own
+//   from before it stopped) are NOT applied again (already_applied). Rows alone would be
+//   harmless: the targets are ReplacingMergeTree tables keyed by the row's key, where the same
+//   row at the same version collapses into one and an older version loses to the newer one. But
+//   a TRUNCATE is no versioned row: applying the rows before it again brings back rows it
+//   removed, and applying it again on one partition waits at the truncate barrier for partitions
+//   that are not read again (and would remove rows they brought after it). Everything below the
+//   group's committed offsets was applied, or skipped by a stopped table and recorded, so
+//   skipping it again is exact. The table is streaming once the group committed past
 //   replay_until on every recorded partition (all it skipped is durable then); a crash before
 //   that finds it catching_up and reads from min(committed, skipped_from) again.
 // * If the broker no longer has a recorded offset (retention), the offset-gap check stops the
@@ -85,11 +88,11 @@ inline std::int64_t resume_start(std::optional<std::int64_t> committed, std::int
   return committed ? std::min(*committed, skipped_from) : skipped_from;
 }
 
-// A truncate of a table in state `own` at `offset` of `tp`, read while tables catch up (their
+// A message of a table in state `own` at `offset` of `tp`, read while tables catch up (their
 // largest replay_until on `tp` is `replay_until`): true when it was applied the first time it
-// was read, so it must not be applied again.
-inline bool truncate_already_applied(const table_sync::TableState& own, const TopicPartition& tp, std::int64_t offset,
-                                     std::optional<std::int64_t> replay_until) {
+// was read (its table was not stopped then), so it must not be applied again.
+inline bool already_applied(const table_sync::TableState& own, const TopicPartition& tp, std::int64_t offset,
+                            std::optional<std::int64_t> replay_until) {
   if (!replay_until || offset >= *replay_until) return false;  // read for the first time
   if (own.phase != table_sync::TablePhase::CatchingUp) return true;
   const auto skipped = own.skipped_from.find(tp);

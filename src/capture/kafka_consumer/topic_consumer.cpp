@@ -267,8 +267,9 @@ void TopicConsumer::on_assign(std::vector<kafka::PartitionOffset>& partitions) {
       } else if (const auto gap = kafka::find_offset_gap(*resume_at, low, high)) {
         throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
       }
-      spdlog::info("kafka consumer: {}[{}] read again from offset {} for the tables catching up", p.topic,
-                   p.partition, p.offset >= 0 ? p.offset : low);
+      spdlog::info("kafka consumer: {}[{}] read again from offset {} for the tables catching up (messages applied "
+                   "when first read are not applied again)",
+                   p.topic, p.partition, p.offset >= 0 ? p.offset : low);
       // Nothing to read again when reading starts at or past where the stop left the group.
       for (auto& [t, pending] : catching_up_) {
         const auto& until = states_.at(*t).replay_until;
@@ -343,15 +344,14 @@ void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
     note_offset(*msg, msg->offset() + 1);
     return;
   }
+  // Read again for a table catching up, and applied the first time (table_offsets.h).
+  if (already_applied(states_.at(table), {msg->topic_name(), msg->partition()}, msg->offset(),
+                      replay_until({msg->topic_name(), msg->partition()}))) {
+    ++stats_.skipped;
+    note_offset(*msg, msg->offset() + 1);
+    return;
+  }
   if (ev->kind == kafka::ChangeEvent::Kind::Truncate) {
-    const TopicPartition tp{msg->topic_name(), msg->partition()};
-    if (truncate_already_applied(states_.at(table), tp, msg->offset(), replay_until(tp))) {
-      spdlog::info("kafka consumer: the truncate of {} at {} was applied when it was first read; not again",
-                   table.qualified_source(), where(*msg));
-      ++stats_.skipped;
-      note_offset(*msg, msg->offset() + 1);
-      return;
-    }
     handle_truncate(table, *msg);
     return;
   }

@@ -178,5 +178,73 @@ TEST(KafkaConsumerTableStates, ABadValueStopsOnlyItsTableAndAChangedConfigReadsI
   prod.stop();
 }
 
+// One topic for every table (kafka.topic): resuming the stopped table reads the other table's
+// messages again too, which were applied the first time and are not applied again. Applied again,
+// its rows from before its TRUNCATE would come back (the truncate is no versioned row that a
+// newer version replaces), and the truncate applied again would wait at the truncate barrier for
+// the other partition forever: every message of the stopped table has one key, so only one
+// partition is read again.
+TEST(KafkaConsumerTableStates, OnASharedTopicTheOtherTablesMessagesReadAgainChangeNothing) {
+  auto db = make_test_database();
+  KafkaBroker broker;
+  db.pg_exec("CREATE TABLE prices (id int PRIMARY KEY, price numeric(10,2))");
+  db.pg_exec("CREATE TABLE other (id int PRIMARY KEY, v text)");
+  db.pg_exec("INSERT INTO other SELECT g, 'a' || g FROM generate_series(1, 50) g");
+  const std::vector<std::string> tables = {"public.prices", "public.other"};
+  auto producer = make_test_config(db, tables);
+  producer.sink = "kafka";
+  producer.kafka.brokers = broker.bootstrap();
+  producer.kafka.format = "debezium";
+  producer.kafka.topic = "pg2ch.shared";
+  broker.create_topic("pg2ch.shared", 2);
+  auto consumer = make_test_config(db, tables);
+  consumer.mode = "kafka";
+  consumer.kafka.brokers = broker.bootstrap();
+  consumer.kafka.topic = "pg2ch.shared";
+  consumer.kafka.group_id = db.name();
+  consumer.kafka.session_timeout = 6s;
+  consumer.state.path = (db.dir() / "consumer.state").string();
+
+  const auto other = same_columns("other", "id, v", "id");
+  PipelineRunner prod(producer);
+  prod.wait_ready();
+  {
+    PipelineRunner cons(consumer);
+    ASSERT_TRUE(wait_equal(db, other));
+    db.pg_exec("INSERT INTO prices VALUES (2, 'NaN')");
+    db.pg_exec("INSERT INTO other SELECT g, 'b' || g FROM generate_series(51, 100) g");
+    db.pg_exec("UPDATE prices SET price = 3 WHERE id = 2");
+    db.pg_exec("UPDATE other SET v = 'u' || id WHERE id % 4 = 0");
+    db.pg_exec("TRUNCATE other");
+    db.pg_exec("INSERT INTO other SELECT g, 'c' || g FROM generate_series(200, 260) g");
+    db.pg_exec("DELETE FROM other WHERE id % 5 = 0");
+    ASSERT_TRUE(wait_equal(db, other)) << "the other table is applied on, its truncate once";
+    EXPECT_EQ(table_row(status_of(db, consumer, "status-stopped"), "public.prices").state, "stopped");
+    EXPECT_FALSE(cons.failed()) << cons.describe();
+    cons.stop();
+  }
+
+  config::TableSelector prices_as_text;
+  prices_as_text.pattern = "public.prices";
+  prices_as_text.types = {{"price", "String"}};
+  consumer.tables = {prices_as_text, consumer.tables[1]};
+  db.ch_exec("ALTER TABLE prices MODIFY COLUMN price Nullable(String)");
+  PipelineRunner cons(consumer);
+  const TableQuery prices_text{"SELECT id, price::text FROM prices ORDER BY id",
+                               "SELECT id, price FROM prices FINAL WHERE _deleted = 0 ORDER BY id"};
+  ASSERT_TRUE(wait_equal(db, prices_text)) << cons.describe();
+  ASSERT_TRUE(wait_equal(db, other)) << cons.describe();
+  // Both partitions still move: rows of the other table on each of them arrive.
+  db.pg_exec("INSERT INTO other SELECT g, 'd' || g FROM generate_series(300, 360) g");
+  db.pg_exec("UPDATE prices SET price = 'NaN' WHERE id = 2");
+  ASSERT_TRUE(wait_equal(db, other)) << cons.describe();
+  ASSERT_TRUE(wait_equal(db, prices_text)) << cons.describe();
+  EXPECT_TRUE(wait_until(
+      [&] { return table_row(status_of(db, consumer, "status-fixed"), "public.prices").state == "streaming"; }, 60s));
+  EXPECT_FALSE(cons.failed()) << cons.describe();
+  cons.stop();
+  prod.stop();
+}
+
 }  // namespace
 }  // namespace pg2ch::test

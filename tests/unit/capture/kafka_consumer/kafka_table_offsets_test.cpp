@@ -1,5 +1,5 @@
 // A stopped table's offsets in mode = "kafka" (capture/kafka_consumer/table_offsets.h): what a
-// stop records as skipped, where a resumed table reads again, which truncates read again are
+// stop records as skipped, where a resumed table reads again, which messages read again are
 // not applied twice, and how the states keep them.
 #include <gtest/gtest.h>
 
@@ -40,18 +40,18 @@ TEST(ResumeStart, TheEarlierOfTheCommittedOffsetAndTheFirstSkipped) {
   EXPECT_EQ(resume_start(std::nullopt, 40), 40);
 }
 
-TEST(TruncateAlreadyApplied, OnlyTruncatesReadAgainThatTheirTableDidNotSkip) {
+TEST(AlreadyApplied, OnlyMessagesReadAgainThatTheirTableSkippedAreAppliedAgain) {
   TableState streaming;
   streaming.phase = TablePhase::Streaming;
   TableState resumed;
   resumed.phase = TablePhase::CatchingUp;
   resumed.skipped_from = {{{"t", 0}, 50}};
-  EXPECT_FALSE(truncate_already_applied(streaming, {"t", 0}, 10, std::nullopt)) << "nothing is read again";
-  EXPECT_FALSE(truncate_already_applied(streaming, {"t", 0}, 100, 100)) << "first read";
-  EXPECT_TRUE(truncate_already_applied(streaming, {"t", 0}, 60, 100)) << "another table's, applied then";
-  EXPECT_TRUE(truncate_already_applied(resumed, {"t", 0}, 40, 100)) << "before it stopped: applied";
-  EXPECT_FALSE(truncate_already_applied(resumed, {"t", 0}, 60, 100)) << "skipped while stopped";
-  EXPECT_TRUE(truncate_already_applied(resumed, {"t", 1}, 60, 100)) << "it skipped nothing on partition 1";
+  EXPECT_FALSE(already_applied(streaming, {"t", 0}, 10, std::nullopt)) << "nothing is read again";
+  EXPECT_FALSE(already_applied(streaming, {"t", 0}, 100, 100)) << "first read";
+  EXPECT_TRUE(already_applied(streaming, {"t", 0}, 60, 100)) << "another table's, applied then";
+  EXPECT_TRUE(already_applied(resumed, {"t", 0}, 40, 100)) << "before it stopped: applied";
+  EXPECT_FALSE(already_applied(resumed, {"t", 0}, 60, 100)) << "skipped while stopped";
+  EXPECT_TRUE(already_applied(resumed, {"t", 1}, 60, 100)) << "it skipped nothing on partition 1";
 }
 
 TEST(PartitionOffsets, KeptAsTextAndReadBack) {
