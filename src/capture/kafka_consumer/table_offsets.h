@@ -33,7 +33,9 @@
 //   group's committed offsets was applied, or skipped by a stopped table and recorded, so
 //   skipping it again is exact. The table is streaming once the group committed past
 //   replay_until on every recorded partition (all it skipped is durable then); a crash before
-//   that finds it catching_up and reads from min(committed, skipped_from) again.
+//   that finds it catching_up and reads from min(committed, skipped_from) again, its
+//   replay_until raised to the committed offsets then (what the earlier start applied past the
+//   old one was applied too, and must not be applied again either).
 // * If the broker no longer has a recorded offset (retention), the offset-gap check stops the
 //   consumer with its error (kafka/offset_gap.h): nothing is ever skipped silently.
 #include <cstdint>

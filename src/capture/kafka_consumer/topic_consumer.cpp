@@ -80,14 +80,15 @@ void TopicConsumer::start(bool stop_when_caught_up) {
   std::vector<const pipeline::TableSchema*> to_stream;
   for (const auto& [_, t] : tables_) {
     const table_sync::TableState& s = states_.at(*t);
-    if (s.phase == TablePhase::Stopped) {
-      if (!states_.changed_since_recorded(*t)) {
-        spdlog::warn("table {} stays stopped, its messages are skipped: {} (fix: {})", t->qualified_source(),
-                     s.reason, s.fix);
-        continue;
-      }
-      // The group's offsets now bound what was read already: below them, other tables' messages
-      // were applied (table_offsets.h).
+    if (s.phase == TablePhase::Stopped && !states_.changed_since_recorded(*t)) {
+      spdlog::warn("table {} stays stopped, its messages are skipped: {} (fix: {})", t->qualified_source(), s.reason,
+                   s.fix);
+      continue;
+    }
+    if (s.phase == TablePhase::Stopped || s.phase == TablePhase::CatchingUp) {
+      // The group's offsets now bound what was applied already, its messages read again are not
+      // applied again (table_offsets.h). Also for a table still catching up from an earlier
+      // start: what that start applied past its replay_until is below the offsets now.
       std::vector<kafka::PartitionOffset> parts;
       for (const auto& [tp, _] : s.skipped_from) parts.push_back({tp.first, tp.second, kafka::PartitionOffset::kStored});
       const auto committed = consumer_->committed(parts, kMetadataTimeout);
@@ -96,9 +97,11 @@ void TopicConsumer::start(bool stop_when_caught_up) {
         const TopicPartition tp{parts[i].topic, parts[i].partition};
         until[tp] = committed[i].value_or(s.skipped_from.at(tp));
       }
+      const bool was_stopped = s.phase == TablePhase::Stopped;
       states_.resume(*t, until);
-      spdlog::info("table {}: its config changed since it stopped; reading its skipped messages again from {}",
-                   t->qualified_source(), table_sync::format_partition_offsets(states_.at(*t).skipped_from));
+      spdlog::info("table {}: {}; reading its skipped messages again from {}", t->qualified_source(),
+                   was_stopped ? "its config changed since it stopped" : "still catching up",
+                   table_sync::format_partition_offsets(states_.at(*t).skipped_from));
     }
     if (states_.phase(*t) == TablePhase::CatchingUp) {
       auto& pending = catching_up_[t];

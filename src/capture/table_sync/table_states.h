@@ -48,8 +48,9 @@ class TableStates {
   // the first skipped there, so no offset past it is committed before the record is. Returns
   // whether it was recorded now.
   bool skipped(const pipeline::TableSchema& table, const std::pair<std::string, int>& tp, std::int64_t offset);
-  // A stopped table whose config changed comes back (kafka): catching_up, its skipped_from kept,
-  // its replay_until the later of the recorded one and `replay_until`, digests recorded again.
+  // A stopped table whose config changed comes back, or a catching-up one goes on at a new start
+  // (kafka): catching_up, its skipped_from kept, its replay_until the later of the recorded one
+  // and `replay_until` per partition, digests recorded again.
   void resume(const pipeline::TableSchema& table, const PartitionOffsets& replay_until);
   // A streaming table whose columns changed in place at `position`: its digests are recorded
   // again for its current schema (so a start does not copy it again), with the position.
