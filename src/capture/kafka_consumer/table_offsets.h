@@ -37,7 +37,9 @@
 //   replay_until raised to the committed offsets then (what the earlier start applied past the
 //   old one was applied too, and must not be applied again either).
 // * If the broker no longer has a recorded offset (retention), the offset-gap check stops the
-//   consumer with its error (kafka/offset_gap.h): nothing is ever skipped silently.
+//   consumer with its error (kafka/offset_gap.h): nothing is ever skipped silently. Its recovery
+//   ends with `pg2ch replay`: a replay decides where every partition is read from, so a table
+//   whose config changed (or that was catching up) streams from the replay's start instead.
 #include <cstdint>
 #include <map>
 #include <optional>

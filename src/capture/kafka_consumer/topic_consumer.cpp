@@ -85,6 +85,17 @@ void TopicConsumer::start(bool stop_when_caught_up) {
                    s.fix);
       continue;
     }
+    if (replay_ && (s.phase == TablePhase::Stopped || s.phase == TablePhase::CatchingUp)) {
+      // The operator chose where every partition is read from (e.g. the recovery from lost
+      // messages: the table copied into the topic again, its target emptied, a replay from the
+      // beginning): that, not the recorded offsets, decides what the table gets.
+      spdlog::info("table {}: {}; the replay from {} decides what it reads, not the offsets it recorded",
+                   t->qualified_source(), s.phase == TablePhase::Stopped ? "its config changed since it stopped"
+                                                                         : "it was catching up",
+                   replay_->text);
+      to_stream.push_back(t);
+      continue;
+    }
     if (s.phase == TablePhase::Stopped || s.phase == TablePhase::CatchingUp) {
       // The group's offsets now bound what was applied already, its messages read again are not
       // applied again (table_offsets.h). Also for a table still catching up from an earlier
@@ -238,11 +249,7 @@ void TopicConsumer::on_assign(std::vector<kafka::PartitionOffset>& partitions) {
       spdlog::info("kafka replay: {}[{}] from offset {} ({}; kept {}..{})", p.topic, p.partition, start,
                    replay_->text, low, high);
     } else if (committed[i]) {
-      // Go on from the group's offset only if the broker still has every message from it on.
-      if (const auto gap = kafka::find_offset_gap(*committed[i], low, high)) {
-        throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
-      }
-      p.offset = *committed[i];
+      p.offset = *committed[i];  // checked against what the broker keeps below
     } else {
       // The group never committed here: auto_offset_reset applies, and only here (librdkafka's
       // own reset is off, see kafka/consumer.cpp). Resolved by librdkafka when it starts fetching.
@@ -259,14 +266,9 @@ void TopicConsumer::on_assign(std::vector<kafka::PartitionOffset>& partitions) {
     }
     if (resume_at) {
       // Without a committed offset the group starts at the beginning (which holds the skipped
-      // messages, unless the check below finds it gone) or at the end (then from them).
+      // messages, unless the check finds them gone) or at the end (then from them).
       if (p.offset >= 0 || p.offset == kafka::PartitionOffset::kEnd) {
-        const std::int64_t start =
-            resume_start(p.offset >= 0 ? std::optional<std::int64_t>(p.offset) : std::nullopt, *resume_at);
-        if (const auto gap = kafka::find_offset_gap(start, low, high)) {
-          throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
-        }
-        p.offset = start;
+        p.offset = resume_start(p.offset >= 0 ? std::optional<std::int64_t>(p.offset) : std::nullopt, *resume_at);
       } else if (const auto gap = kafka::find_offset_gap(*resume_at, low, high)) {
         throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
       }
@@ -278,6 +280,13 @@ void TopicConsumer::on_assign(std::vector<kafka::PartitionOffset>& partitions) {
         const auto& until = states_.at(*t).replay_until;
         const auto it = until.find(tp);
         if (p.offset >= 0 && it != until.end() && p.offset >= it->second) pending.erase(tp);
+      }
+    }
+    // Go on from the group's offset (or where a catching-up table reads again) only if the broker
+    // still has every message from it on. (A replay's start is within what it keeps.)
+    if (p.offset >= 0) {
+      if (const auto gap = kafka::find_offset_gap(p.offset, low, high)) {
+        throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
       }
     }
     // Where reading starts, for knowing when the consumer has caught up.
