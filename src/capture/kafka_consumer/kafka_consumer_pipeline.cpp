@@ -7,16 +7,21 @@
 
 #include "capture/kafka_consumer/topic_consumer.h"
 #include "capture/shared/source_tables.h"
+#include "capture/table_sync/table_states.h"
 #include "common/error.h"
 #include "kafka/consumer.h"
 #include "kafka/offset_gap.h"
 #include "pg/current_row_fetcher.h"
 #include "pipeline/make_change_sink.h"
+#include "state/open_state_store.h"
 
 namespace pg2ch::capture::kafka_consumer {
 namespace {
 
 constexpr auto kStatusTimeout = std::chrono::seconds(10);
+// Before the consumer's table-state keys: a producing pipeline (sink = "kafka") with the same
+// tables may share the state store, and its table states are another thing.
+constexpr const char* kStateKeyPrefix = "kafka ";
 
 void refuse_republishing(const config::Config& cfg) {
   if (cfg.sink != "clickhouse") {
@@ -60,17 +65,27 @@ namespace {
 
 // Key-only events and unchanged TOAST values are answered from the source, on a connection of
 // its own (the catalog connection stays free for the fetcher's prepared queries). Built in
-// place: the consumer uses the sink and the fetcher, the fetcher its connection.
+// place: the consumer uses the states, the sink and the fetcher, the fetcher its connection.
 class KafkaSource final : public ChangeSource {
  public:
   KafkaSource(const config::Config& cfg, SourceTables tables, std::optional<ReplayStart> replay,
               const RunOptions& options)
       : p_(std::move(tables)),
+        state_(state::open_state_store(cfg)),
+        states_(*state_, p_.table_ptrs(), kStateKeyPrefix),
         rows_conn_(connect_source(cfg)),
         fetcher_(rows_conn_),
         sink_(pipeline::make_change_sink(cfg, &fetcher_, options.observer)),
-        consumer_(cfg, p_.table_ptrs(), *sink_, fetcher_, std::move(replay)) {
+        consumer_(cfg, p_.table_ptrs(), states_, *sink_, fetcher_, std::move(replay)) {
+    if (auto* observer = options.observer) {
+      states_.on_change([observer](const pipeline::TableSchema& t, table_sync::TablePhase phase) {
+        observer->table_state(t, table_sync::to_string(phase));
+      });
+    }
     consumer_.start(options.stop_when_caught_up);
+    if (auto* observer = options.observer) {
+      for (const auto* t : states_.tables()) observer->table_state(*t, table_sync::to_string(states_.phase(*t)));
+    }
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>&) override { return consumer_.turn(max_wait); }
@@ -89,6 +104,8 @@ class KafkaSource final : public ChangeSource {
 
  private:
   SourceTables p_;
+  std::unique_ptr<state::StateStore> state_;
+  table_sync::TableStates states_;
   pg::Connection rows_conn_;
   pg::PgCurrentRowFetcher fetcher_;
   std::unique_ptr<pipeline::ChangeSink> sink_;
@@ -115,6 +132,9 @@ StatusReport status(const config::Config& cfg) {
   SourceTables p = open_source_tables(cfg);
   StatusReport r = status_report(cfg, p);
   r.state = "consuming";
+  auto state = state::open_state_store(cfg);
+  table_sync::report_states(table_sync::TableStates(*state, p.table_ptrs(), kStateKeyPrefix), r);
+  r.add("state store", state->describe());
   r.add("brokers", cfg.kafka.brokers);
   r.add("group", cfg.kafka.group_id);
   try {

@@ -17,7 +17,8 @@ void setup(const config::Config& cfg);
 // when `stop` was set during start-up. service/pipeline_loop.h turns it.
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
                                    const RunOptions& options);
-// Group lag per partition (committed offset vs end of the partition) and table counts.
+// Group lag per partition (committed offset vs end of the partition), table counts and table
+// states (capture/table_sync; stopped ones need attention).
 StatusReport status(const config::Config& cfg);
 // Nothing to remove at the source; with drop_targets the ClickHouse tables.
 void teardown(const config::Config& cfg, bool drop_targets);

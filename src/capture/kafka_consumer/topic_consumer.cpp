@@ -10,6 +10,7 @@
 #include "kafka/change_event.h"
 #include "kafka/event_row.h"
 #include "kafka/offset_gap.h"
+#include "pipeline/key_text.h"
 
 namespace pg2ch::capture::kafka_consumer {
 namespace {
@@ -52,9 +53,9 @@ std::vector<std::string> TopicConsumer::topics_for(const config::Config& cfg,
 }
 
 TopicConsumer::TopicConsumer(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables,
-                             pipeline::ChangeSink& sink, pipeline::CurrentRowFetcher& fetcher,
-                             std::optional<ReplayStart> replay)
-    : cfg_(cfg), sink_(sink), fetcher_(fetcher), replay_(std::move(replay)) {
+                             table_sync::TableStates& states, pipeline::ChangeSink& sink,
+                             pipeline::CurrentRowFetcher& fetcher, std::optional<ReplayStart> replay)
+    : cfg_(cfg), states_(states), sink_(sink), fetcher_(fetcher), replay_(std::move(replay)) {
   for (const auto* t : tables) tables_[{t->source_schema, t->source_name}] = t;
   if (!cfg.kafka.dead_letter_topic.empty()) {
     dead_letters_ = std::make_unique<kafka::DeadLetterQueue>(cfg.kafka, cfg.name + "-dead-letters");
@@ -75,8 +76,89 @@ TopicConsumer::~TopicConsumer() {
 }
 
 void TopicConsumer::start(bool stop_when_caught_up) {
+  using table_sync::TablePhase;
+  std::vector<const pipeline::TableSchema*> to_stream;
+  for (const auto& [_, t] : tables_) {
+    const table_sync::TableState& s = states_.at(*t);
+    if (s.phase == TablePhase::Stopped && !states_.changed_since_recorded(*t)) {
+      spdlog::warn("table {} stays stopped, its messages are skipped: {} (fix: {})", t->qualified_source(), s.reason,
+                   s.fix);
+      continue;
+    }
+    if (replay_ && (s.phase == TablePhase::Stopped || s.phase == TablePhase::CatchingUp)) {
+      // The operator chose where every partition is read from (e.g. the recovery from lost
+      // messages: the table copied into the topic again, its target emptied, a replay from the
+      // beginning): that, not the recorded offsets, decides what the table gets.
+      spdlog::info("table {}: {}; the replay from {} decides what it reads, not the offsets it recorded",
+                   t->qualified_source(), s.phase == TablePhase::Stopped ? "its config changed since it stopped"
+                                                                         : "it was catching up",
+                   replay_->text);
+      to_stream.push_back(t);
+      continue;
+    }
+    if (s.phase == TablePhase::Stopped || s.phase == TablePhase::CatchingUp) {
+      // The group's offsets now bound what was applied already, its messages read again are not
+      // applied again (table_offsets.h). Also for a table still catching up from an earlier
+      // start: what that start applied past its replay_until is below the offsets now.
+      std::vector<kafka::PartitionOffset> parts;
+      for (const auto& [tp, _] : s.skipped_from) parts.push_back({tp.first, tp.second, kafka::PartitionOffset::kStored});
+      const auto committed = consumer_->committed(parts, kMetadataTimeout);
+      PartitionOffsets until;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        const TopicPartition tp{parts[i].topic, parts[i].partition};
+        until[tp] = committed[i].value_or(s.skipped_from.at(tp));
+      }
+      const bool was_stopped = s.phase == TablePhase::Stopped;
+      states_.resume(*t, until);
+      spdlog::info("table {}: {}; reading its skipped messages again from {}", t->qualified_source(),
+                   was_stopped ? "its config changed since it stopped" : "still catching up",
+                   table_sync::format_partition_offsets(states_.at(*t).skipped_from));
+    }
+    if (states_.phase(*t) == TablePhase::CatchingUp) {
+      auto& pending = catching_up_[t];
+      for (const auto& [tp, _] : states_.at(*t).skipped_from) pending.insert(tp);
+    } else if (states_.phase(*t) != TablePhase::Streaming) {
+      to_stream.push_back(t);  // new, or from before tables had states here: no copy in this mode
+    }
+  }
+  if (!to_stream.empty()) states_.set(to_stream, TablePhase::Streaming);
+  caught_up_tables();
   stop_when_caught_up_ = stop_when_caught_up;
   if (stop_when_caught_up) record_targets();
+}
+
+std::optional<std::int64_t> TopicConsumer::replay_until(const TopicPartition& tp) const {
+  std::optional<std::int64_t> until;
+  for (const auto& [t, _] : catching_up_) {
+    const auto& offsets = states_.at(*t).replay_until;
+    if (const auto it = offsets.find(tp); it != offsets.end()) until = std::max(until.value_or(it->second), it->second);
+  }
+  return until;
+}
+
+void TopicConsumer::note_committed(const std::vector<kafka::PartitionOffset>& offsets) {
+  if (catching_up_.empty()) return;
+  for (auto& [t, pending] : catching_up_) {
+    const auto& until = states_.at(*t).replay_until;
+    for (const auto& o : offsets) {
+      const TopicPartition tp{o.topic, o.partition};
+      const auto it = until.find(tp);
+      if (pending.contains(tp) && (it == until.end() || o.offset >= it->second)) pending.erase(tp);
+    }
+  }
+  caught_up_tables();
+}
+
+void TopicConsumer::caught_up_tables() {
+  for (auto it = catching_up_.begin(); it != catching_up_.end();) {
+    if (!it->second.empty()) {
+      ++it;
+      continue;
+    }
+    states_.set(*it->first, table_sync::TablePhase::Streaming);
+    spdlog::info("table {} caught up: its skipped messages are in ClickHouse; streaming", it->first->qualified_source());
+    it = catching_up_.erase(it);
+  }
 }
 
 capture::Turn TopicConsumer::turn(std::chrono::milliseconds max_wait) {
@@ -167,22 +249,52 @@ void TopicConsumer::on_assign(std::vector<kafka::PartitionOffset>& partitions) {
       spdlog::info("kafka replay: {}[{}] from offset {} ({}; kept {}..{})", p.topic, p.partition, start,
                    replay_->text, low, high);
     } else if (committed[i]) {
-      // Go on from the group's offset only if the broker still has every message from it on.
-      if (const auto gap = kafka::find_offset_gap(*committed[i], low, high)) {
-        throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
-      }
-      p.offset = *committed[i];
+      p.offset = *committed[i];  // checked against what the broker keeps below
     } else {
       // The group never committed here: auto_offset_reset applies, and only here (librdkafka's
       // own reset is off, see kafka/consumer.cpp). Resolved by librdkafka when it starts fetching.
       p.offset = cfg_.kafka.auto_offset_reset == "latest" ? kafka::PartitionOffset::kEnd
                                                           : kafka::PartitionOffset::kBeginning;
     }
+    // A catching-up table reads its recorded partitions again from where it skipped
+    // (table_offsets.h); the earliest such offset of all of them.
+    std::optional<std::int64_t> resume_at;
+    for (const auto& [t, pending] : catching_up_) {
+      if (!pending.contains(tp)) continue;
+      const std::int64_t from = states_.at(*t).skipped_from.at(tp);
+      resume_at = std::min(resume_at.value_or(from), from);
+    }
+    if (resume_at) {
+      // Without a committed offset the group starts at the beginning (which holds the skipped
+      // messages, unless the check finds them gone) or at the end (then from them).
+      if (p.offset >= 0 || p.offset == kafka::PartitionOffset::kEnd) {
+        p.offset = resume_start(p.offset >= 0 ? std::optional<std::int64_t>(p.offset) : std::nullopt, *resume_at);
+      } else if (const auto gap = kafka::find_offset_gap(*resume_at, low, high)) {
+        throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
+      }
+      spdlog::info("kafka consumer: {}[{}] read again from offset {} for the tables catching up (messages applied "
+                   "when first read are not applied again)",
+                   p.topic, p.partition, p.offset >= 0 ? p.offset : low);
+      // Nothing to read again when reading starts at or past where the stop left the group.
+      for (auto& [t, pending] : catching_up_) {
+        const auto& until = states_.at(*t).replay_until;
+        const auto it = until.find(tp);
+        if (p.offset >= 0 && it != until.end() && p.offset >= it->second) pending.erase(tp);
+      }
+    }
+    // Go on from the group's offset (or where a catching-up table reads again) only if the broker
+    // still has every message from it on. (A replay's start is within what it keeps.)
+    if (p.offset >= 0) {
+      if (const auto gap = kafka::find_offset_gap(p.offset, low, high)) {
+        throw kafka::offset_gap_error(p.topic, p.partition, cfg_.kafka.group_id, *gap);
+      }
+    }
     // Where reading starts, for knowing when the consumer has caught up.
     const std::int64_t position = p.offset >= 0 ? p.offset : p.offset == kafka::PartitionOffset::kEnd ? high : low;
     positions_[tp] = std::max(position, low);
   }
   spdlog::info("kafka consumer: assigned {} partition(s)", partitions.size());
+  caught_up_tables();
 }
 
 void TopicConsumer::on_revoke(const std::vector<kafka::PartitionOffset>& partitions) {
@@ -239,6 +351,18 @@ void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
     return;
   }
   const pipeline::TableSchema& table = *it->second;
+  if (is_stopped(table)) {
+    skip_stopped(table, *msg);
+    note_offset(*msg, msg->offset() + 1);
+    return;
+  }
+  // Read again for a table catching up, and applied the first time (table_offsets.h).
+  if (already_applied(states_.at(table), {msg->topic_name(), msg->partition()}, msg->offset(),
+                      replay_until({msg->topic_name(), msg->partition()}))) {
+    ++stats_.skipped;
+    note_offset(*msg, msg->offset() + 1);
+    return;
+  }
   if (ev->kind == kafka::ChangeEvent::Kind::Truncate) {
     handle_truncate(table, *msg);
     return;
@@ -278,6 +402,11 @@ void TopicConsumer::handle_truncate(const pipeline::TableSchema& table, const Rd
   }
   // Changes read before the truncate are applied before it; the partition waits at its copy.
   apply_segment();
+  if (is_stopped(table)) {  // by a change just applied
+    skip_stopped(table, msg);
+    note_offset(msg, msg.offset() + 1);
+    return;
+  }
   segment_offsets_[{topic, msg.partition()}] = msg.offset();
   consumer_->pause(topic, msg.partition());
   if (!barrier_.arrive(topic, table.qualified_source(), msg.partition(), msg.offset(), count)) return;
@@ -307,9 +436,9 @@ void TopicConsumer::apply_segment() {
     std::unordered_set<std::string> seen;
     for (std::size_t i = segment_.size(); i-- > 0;) {
       auto& c = segment_[i];
-      if (!c.key_only) continue;
+      if (!c.key_only || is_stopped(*c.table)) continue;
       if (!seen.insert(key_identity(*c.table, c.row)).second) {
-        c.table = nullptr;  // superseded within the segment
+        c.superseded = true;
         continue;
       }
       key_events[c.table].push_back(i);
@@ -338,8 +467,16 @@ void TopicConsumer::apply_segment() {
     ++stats_.key_fetches;
     for (std::size_t k = 0; k < indexes.size(); ++k) fetched[indexes[k]] = &results.back()[k];
   }
+  const std::uint64_t seq = segment_seq_ + 1;
   for (std::size_t i = 0; i < segment_.size(); ++i) {
-    if (segment_[i].table != nullptr) apply(segment_[i], fetched[i]);
+    auto& c = segment_[i];
+    // Also a table stopped by an earlier change of this segment.
+    if (is_stopped(*c.table)) {
+      skip_stopped(*c.table, *c.message);
+      continue;
+    }
+    undurable_.applied(c.table, seq, {c.message->topic_name(), c.message->partition()}, c.message->offset());
+    if (!c.superseded) apply(c, fetched[i]);
   }
   // Offsets past a dead-lettered message are committed only once the dead-letter topic has it.
   if (dead_lettered_in_segment_) dead_letters_->wait_delivered();
@@ -380,7 +517,49 @@ void TopicConsumer::apply(PendingChange& c, const pipeline::OwnedRow* fetched) {
     ++stats_.changes;
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Data) throw;
+    if (!dead_letters_) {
+      stop_table(c, e);
+      return;
+    }
     reject(*c.message, e.one_line());
+  }
+}
+
+void TopicConsumer::skip_stopped(const pipeline::TableSchema& table, const RdKafka::Message& msg) {
+  ++stats_.skipped;
+  if (states_.skipped(table, {msg.topic_name(), msg.partition()}, msg.offset())) {
+    spdlog::info("table {} is stopped: its messages on {}[{}] are skipped from offset {}", table.qualified_source(),
+                 msg.topic_name(), msg.partition(), msg.offset());
+  }
+}
+
+void TopicConsumer::stop_table(const PendingChange& c, const Error& error) {
+  const pipeline::TableSchema& table = *c.table;
+  const RdKafka::Message& msg = *c.message;
+  const auto row = c.row.refs();
+  std::string reason =
+      fmt::format("{} (key {}) in Kafka message {}", error.what(), pipeline::key_text(table, row), where(msg));
+  std::string fix = error.hint().empty() ? std::string("map the column so ClickHouse can hold the value, or exclude it")
+                                         : error.hint();
+  // No copy here to re-create the target with: its column must change with the config.
+  fix += ", and change the ClickHouse column to match (the start then refuses a target that differs and prints the "
+         "ALTER TABLE to run); then restart pg2ch: a table whose config entry changed reads its skipped messages again "
+         "from the offsets it recorded";
+  // Everything the sink holds for the table goes with it, not only this message: its first
+  // skipped offsets are those of its messages not durable yet (this one included).
+  const PartitionOffsets skipped = undurable_.earliest(&table);
+  spdlog::error("table {} stopped: {} (fix: {}); skipping its messages from {}, the other tables go on",
+                table.qualified_source(), reason, fix, table_sync::format_partition_offsets(skipped));
+  states_.stop(table, std::move(reason), std::move(fix), skipped);  // durable before any commit past it
+  sink_.discard(table);
+  undurable_.forget(&table);
+  catching_up_.erase(&table);
+  // Partitions waiting at a truncate of it read the truncate again, and skip it.
+  for (const auto& topic : topics_) {
+    for (const auto& a : barrier_.release(topic, table.qualified_source())) {
+      consumer_->resume(topic, a.partition, a.offset);
+      positions_[{topic, a.partition}] = a.offset;
+    }
   }
 }
 
@@ -416,12 +595,16 @@ void TopicConsumer::commit_replay_starts() {
 }
 
 void TopicConsumer::commit_durable() {
-  if (const auto durable = sink_.durable_position()) ledger_.durable_up_to(*durable);
+  if (const auto durable = sink_.durable_position()) {
+    ledger_.durable_up_to(*durable);
+    undurable_.durable_up_to(*durable);
+  }
   const auto offsets = ledger_.committable();
   if (offsets.empty()) return;
   try {
     consumer_->commit(offsets);
     ledger_.committed(offsets);
+    note_committed(offsets);
   } catch (const Error& e) {
     if (!e.retriable()) throw;
     // Brokers away: ClickHouse has the rows; the commit is retried next round (a crash before it

@@ -4,12 +4,17 @@
 // ChangeSink as every capture mode.
 //
 // Flow: messages are gathered into a segment (whatever librdkafka has ready, up to
-// kMaxSegmentMessages) → each is decoded and resolved to its table at once (a bad one goes to
-// the dead-letter topic or stops the consumer) → the segment is applied in message order as
-// one sink transaction, key-only events with ONE current-row query per table → the segment's
-// next offsets are committed once the sink reports that transaction durable (OffsetLedger).
-// Rebalances and shutdown apply, flush and commit first. Truncates wait for every partition
-// (TruncateBarrier).
+// kMaxSegmentMessages) → each is decoded and resolved to its table at once (one that cannot be
+// decoded goes to the dead-letter topic or stops the consumer) → the segment is applied in
+// message order as one sink transaction, key-only events with ONE current-row query per table
+// → the segment's next offsets are committed once the sink reports that transaction durable
+// (OffsetLedger). Rebalances and shutdown apply, flush and commit first. Truncates wait for
+// every partition (TruncateBarrier).
+//
+// Tables have states (capture/table_sync): streaming while consumed; a value the target cannot
+// hold goes to the dead-letter topic, or without one stops its table only (stopped, its
+// messages skipped from then on, the others applied and committed); a changed config entry
+// brings it back at the next start by reading its skipped messages again (table_offsets.h).
 //
 // Errors: exceptions (pg2ch::Error) with topic, partition and offset; retriable commit failures
 // (brokers away) are retried on the next round instead. A committed offset the broker no longer
@@ -28,7 +33,10 @@
 #include "capture/change_source.h"
 #include "capture/kafka_consumer/offset_ledger.h"
 #include "capture/kafka_consumer/replay_start.h"
+#include "capture/kafka_consumer/table_offsets.h"
 #include "capture/kafka_consumer/truncate_barrier.h"
+#include "capture/table_sync/table_states.h"
+#include "common/error.h"
 #include "config/config.h"
 #include "kafka/consumer.h"
 #include "kafka/dead_letter_queue.h"
@@ -44,17 +52,17 @@ struct ConsumerStats {
   std::uint64_t key_fetches = 0;    // current-row queries for key-only events
   std::uint64_t truncates = 0;
   std::uint64_t dead_lettered = 0;
-  std::uint64_t skipped = 0;        // tombstones and events of tables not in this config
+  std::uint64_t skipped = 0;        // tombstones, events of tables not in this config or stopped
 };
 
 class TopicConsumer final : private kafka::RebalanceHandler {
  public:
   static constexpr std::size_t kMaxSegmentMessages = 20000;
 
-  // `tables` are the configured tables (their events are applied; others skipped); `fetcher`
-  // answers key-only events. All must outlive the consumer.
+  // `tables` are the configured tables (their events are applied; others skipped), `states`
+  // theirs; `fetcher` answers key-only events. All must outlive the consumer.
   TopicConsumer(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables,
-                pipeline::ChangeSink& sink, pipeline::CurrentRowFetcher& fetcher,
+                table_sync::TableStates& states, pipeline::ChangeSink& sink, pipeline::CurrentRowFetcher& fetcher,
                 std::optional<ReplayStart> replay = std::nullopt);
   ~TopicConsumer() override;
 
@@ -62,8 +70,9 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   static std::vector<std::string> topics_for(const config::Config& cfg,
                                              const std::vector<const pipeline::TableSchema*>& tables);
 
-  // With stop_when_caught_up, turn() reports CaughtUp once every message that was in the topics
-  // now is durable in ClickHouse and committed.
+  // Settles the tables' states (streaming; a stopped table whose config changed catching_up,
+  // table_offsets.h). With stop_when_caught_up, turn() reports CaughtUp once every message that
+  // was in the topics now is durable in ClickHouse and committed.
   void start(bool stop_when_caught_up);
   // Reads what librdkafka has ready (waiting at most `max_wait` for the first message), applies
   // it as one segment, commits what the sink made durable.
@@ -82,6 +91,7 @@ class TopicConsumer final : private kafka::RebalanceHandler {
     char op = 0;
     bool key_only = false;
     std::uint64_t version = 0;
+    bool superseded = false;                     // a later key-only event of its key in the segment
     std::optional<std::uint64_t> xid;            // the source transaction, when the event says
     pipeline::OwnedRow row;                      // full row, or key values only
     std::unique_ptr<RdKafka::Message> message;   // kept for the dead-letter topic
@@ -100,6 +110,18 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   // written, when stopping).
   void reject_on_arrival(const RdKafka::Message& msg, const std::string& reason);
   void note_offset(const RdKafka::Message& msg, std::int64_t next);
+  bool is_stopped(const pipeline::TableSchema& table) const {
+    return states_.phase(table) == table_sync::TablePhase::Stopped;
+  }
+  // A message of a stopped table: its offset is recorded if it is the first skipped on its
+  // partition, before anything past it can be committed.
+  void skip_stopped(const pipeline::TableSchema& table, const RdKafka::Message& msg);
+  // The table of `c` cannot hold its value (no dead-letter topic): stops that table only.
+  void stop_table(const PendingChange& c, const Error& error);
+  // Tables caught up once the group committed `offsets` (table_offsets.h).
+  void note_committed(const std::vector<kafka::PartitionOffset>& offsets);
+  void caught_up_tables();
+  std::optional<std::int64_t> replay_until(const TopicPartition& tp) const;
   void commit_durable();
   // Commits the replay's start offsets (once, after the assignment that chose them).
   void commit_replay_starts();
@@ -110,6 +132,7 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   const config::Config& cfg_;
   std::map<std::pair<std::string, std::string>, const pipeline::TableSchema*> tables_;
   std::vector<std::string> topics_;
+  table_sync::TableStates& states_;
   pipeline::ChangeSink& sink_;
   pipeline::CurrentRowFetcher& fetcher_;
   std::optional<ReplayStart> replay_;
@@ -122,6 +145,9 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   std::uint64_t segment_seq_ = 0;
   OffsetLedger ledger_;
   TruncateBarrier barrier_;
+  UndurableOffsets undurable_;
+  // Catching-up tables: their recorded partitions not yet read again past replay_until.
+  std::map<const pipeline::TableSchema*, std::set<TopicPartition>> catching_up_;
 
   std::set<TopicPartition> assigned_;
   std::set<TopicPartition> replayed_;                  // replay start applied (once per partition)

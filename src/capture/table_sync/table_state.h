@@ -19,6 +19,13 @@
 //   which is exact because the copy is a snapshot of the table taken after the stop and every
 //   change after that snapshot is applied: nothing skipped is needed any more.
 //
+// mode = "kafka" has no copy: its tables go straight to streaming. A stopped table comes back
+// by reading its skipped messages again (the topic still has them): it records, per topic
+// partition, the first offset it skipped (skipped_from), and the next start whose config
+// entry for it changed makes it catching_up, reads those partitions again from there and
+// makes it streaming once the group's committed offsets are past where the stop left them
+// (replay_until). See capture/kafka_consumer/table_offsets.h for why that is exact.
+//
 // What is durable at each step, and why a crash anywhere is safe:
 // * a table is marked copying before its target is emptied; a crash during the copy leaves it
 //   copying, and the next start empties the target and copies again;
@@ -28,9 +35,12 @@
 //   a crash in between finds the change again and stops again;
 // * the schema and config digests recorded with a stopped table let the next start see that the
 //   operator fixed the cause (changed the config, or the table's columns) and copy it again.
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/lsn.h"
 
@@ -40,6 +50,13 @@ enum class TablePhase { Init, Copying, CatchingUp, Streaming, Stopped };
 
 std::string_view to_string(TablePhase phase);
 std::optional<TablePhase> parse_phase(std::string_view text);
+
+// Kafka offsets by (topic, partition).
+using PartitionOffsets = std::map<std::pair<std::string, int>, std::int64_t>;
+// As kept in the state store: "topic[partition]=offset", comma-separated (topic names are
+// [A-Za-z0-9._-] only). parse_partition_offsets returns nullopt for anything else.
+std::string format_partition_offsets(const PartitionOffsets& offsets);
+std::optional<PartitionOffsets> parse_partition_offsets(std::string_view text);
 
 struct TableState {
   TablePhase phase = TablePhase::Init;
@@ -54,6 +71,14 @@ struct TableState {
   // altered; capture/logical/schema_evolution.h). Rows of the older shape before it, which a
   // restart reads again, are applied with the added columns NULL, as they were at the source.
   Lsn evolved_at = kInvalidLsn;
+  // stopped/catching_up (kafka): per partition, the first offset of this table's messages that
+  // its target does not have (skipped, or discarded at the stop before they were durable);
+  // reading comes back to it when the table resumes.
+  PartitionOffsets skipped_from;
+  // catching_up (kafka): the group's committed offsets when the table resumed; below them every
+  // other table's messages were applied already, and the table streams once the group commits
+  // past them again.
+  PartitionOffsets replay_until;
 };
 
 }  // namespace pg2ch::capture::table_sync

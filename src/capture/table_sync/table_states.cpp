@@ -32,8 +32,9 @@ class Fnv1a {
 
 constexpr std::string_view kResyncRequested = "resync_requested";
 // Every field record() writes and the resync request, so forget_states() erases them all.
-constexpr std::string_view kStateFields[] = {"phase",      "reason",     "fix",          "source_digest", "target_digest",
-                                             "copy_point", "evolved_at", kResyncRequested};
+constexpr std::string_view kStateFields[] = {"phase",      "reason",       "fix",          "source_digest",
+                                             "target_digest", "copy_point", "evolved_at", "skipped_from",
+                                             "replay_until",  kResyncRequested};
 
 }  // namespace
 
@@ -78,14 +79,25 @@ void request_resync(state::StateStore& store, std::span<const pipeline::TableSch
   store.put(requests);
 }
 
-TableStates::TableStates(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables)
-    : store_(store), tables_(tables.begin(), tables.end()) {
+TableStates::TableStates(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables,
+                         std::string key_prefix)
+    : store_(store), key_prefix_(std::move(key_prefix)), tables_(tables.begin(), tables.end()) {
   for (const auto* t : tables_) states_.emplace(t, recorded(*t));
 }
 
 TableState TableStates::recorded(const pipeline::TableSchema& table) const {
+  const auto offsets = [&](std::string_view field) {
+    const std::string text = store_.get(key(table, field)).value_or("");
+    auto parsed = parse_partition_offsets(text);
+    if (!parsed) {
+      throw Error(ErrorKind::Config, fmt::format("the state of {} has {} = \"{}\", which is not a list of offsets",
+                                                 table.qualified_source(), field, text),
+                  "the state store was edited by hand; restore it, or remove the table's keys to start it over");
+    }
+    return *parsed;
+  };
   TableState s;
-  auto field = [&](std::string_view name) { return store_.get(table_state_key(table, name)); };
+  auto field = [&](std::string_view name) { return store_.get(key(table, name)); };
   if (auto phase = field("phase")) {
     s.phase = parse_phase(*phase).value_or(TablePhase::Init);
     s.reason = field("reason").value_or("");
@@ -94,6 +106,8 @@ TableState TableStates::recorded(const pipeline::TableSchema& table) const {
     s.target_digest = field("target_digest").value_or("");
     s.copy_point = parse_lsn(field("copy_point").value_or("")).value_or(kInvalidLsn);
     s.evolved_at = parse_lsn(field("evolved_at").value_or("")).value_or(kInvalidLsn);
+    s.skipped_from = offsets("skipped_from");
+    s.replay_until = offsets("replay_until");
   }
   return s;
 }
@@ -118,20 +132,31 @@ TableState& TableStates::mutable_at(const pipeline::TableSchema& table) {
 
 void TableStates::record(std::map<std::string, std::string>& updates, const pipeline::TableSchema& table,
                          const TableState& s) {
-  updates[table_state_key(table, "phase")] = std::string(to_string(s.phase));
-  updates[table_state_key(table, "reason")] = s.reason;
-  updates[table_state_key(table, "fix")] = s.fix;
-  updates[table_state_key(table, "source_digest")] = s.source_digest;
-  updates[table_state_key(table, "target_digest")] = s.target_digest;
-  updates[table_state_key(table, "copy_point")] = s.copy_point == kInvalidLsn ? "" : format_lsn(s.copy_point);
-  updates[table_state_key(table, "evolved_at")] = s.evolved_at == kInvalidLsn ? "" : format_lsn(s.evolved_at);
+  updates[key(table, "phase")] = std::string(to_string(s.phase));
+  updates[key(table, "reason")] = s.reason;
+  updates[key(table, "fix")] = s.fix;
+  updates[key(table, "source_digest")] = s.source_digest;
+  updates[key(table, "target_digest")] = s.target_digest;
+  updates[key(table, "copy_point")] = s.copy_point == kInvalidLsn ? "" : format_lsn(s.copy_point);
+  updates[key(table, "evolved_at")] = s.evolved_at == kInvalidLsn ? "" : format_lsn(s.evolved_at);
+  updates[key(table, "skipped_from")] = format_partition_offsets(s.skipped_from);
+  updates[key(table, "replay_until")] = format_partition_offsets(s.replay_until);
+}
+
+void TableStates::replace(const pipeline::TableSchema& table, TableState s) {
+  const TablePhase before = at(table).phase;
+  std::map<std::string, std::string> updates;
+  record(updates, table, s);
+  store_.put(updates);
+  mutable_at(table) = std::move(s);
+  if (on_change_ && before != at(table).phase) on_change_(table, at(table).phase);
 }
 
 void TableStates::set(std::span<const pipeline::TableSchema* const> tables, TablePhase phase, Lsn copy_point) {
   std::map<std::string, std::string> updates;
   std::vector<TableState> next;
   for (const auto* t : tables) {
-    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point, kInvalidLsn});
+    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point, kInvalidLsn, {}, {}});
     record(updates, *t, next.back());
   }
   store_.put(updates);
@@ -146,9 +171,19 @@ void TableStates::set(const pipeline::TableSchema& table, TablePhase phase, Lsn 
   set(std::span<const pipeline::TableSchema* const>(one), phase, copy_point);
 }
 
-void TableStates::stop(const pipeline::TableSchema& table, std::string reason, std::string fix) {
+void TableStates::stop(const pipeline::TableSchema& table, std::string reason, std::string fix,
+                       const PartitionOffsets& skipped_from) {
+  const TableState& before = at(table);
   TableState s{TablePhase::Stopped, std::move(reason), std::move(fix), source_digest(table), target_digest(table),
-               kInvalidLsn, kInvalidLsn};
+               kInvalidLsn, kInvalidLsn, {}, {}};
+  if (before.phase == TablePhase::CatchingUp) {
+    s.skipped_from = before.skipped_from;
+    s.replay_until = before.replay_until;
+  }
+  for (const auto& [tp, offset] : skipped_from) {
+    const auto [it, added] = s.skipped_from.emplace(tp, offset);
+    if (!added) it->second = std::min(it->second, offset);
+  }
   std::map<std::string, std::string> updates;
   record(updates, table, s);
   store_.put(updates);
@@ -156,15 +191,35 @@ void TableStates::stop(const pipeline::TableSchema& table, std::string reason, s
   if (on_change_) on_change_(table, TablePhase::Stopped);
 }
 
+bool TableStates::skipped(const pipeline::TableSchema& table, const std::pair<std::string, int>& tp,
+                          std::int64_t offset) {
+  if (at(table).skipped_from.contains(tp)) return false;
+  TableState s = at(table);
+  s.skipped_from[tp] = offset;
+  replace(table, std::move(s));
+  return true;
+}
+
+void TableStates::resume(const pipeline::TableSchema& table, const PartitionOffsets& replay_until) {
+  TableState s = at(table);
+  s.phase = TablePhase::CatchingUp;
+  s.reason.clear();
+  s.fix.clear();
+  s.source_digest = source_digest(table);
+  s.target_digest = target_digest(table);
+  for (const auto& [tp, offset] : replay_until) {
+    const auto [it, added] = s.replay_until.emplace(tp, offset);
+    if (!added) it->second = std::max(it->second, offset);
+  }
+  replace(table, std::move(s));
+}
+
 void TableStates::evolved(const pipeline::TableSchema& table, Lsn position) {
   TableState s = at(table);
   s.source_digest = source_digest(table);
   s.target_digest = target_digest(table);
   s.evolved_at = position;
-  std::map<std::string, std::string> updates;
-  record(updates, table, s);
-  store_.put(updates);
-  mutable_at(table) = std::move(s);
+  replace(table, std::move(s));
 }
 
 bool TableStates::changed_since_recorded(const pipeline::TableSchema& table) const {

@@ -1,6 +1,8 @@
 #pragma once
 // The durable per-table states of one pipeline (table_state.h), over its StateStore. Keys:
-// `table "<schema>"."<name>" <field>`, so any table name is a valid key.
+// `table "<schema>"."<name>" <field>`, so any table name is a valid key; a pipeline may put a
+// prefix of its own before them (the Kafka consumer does: its tables are often a producing
+// pipeline's tables too, and the two must not read each other's states).
 //
 // Errors: exceptions from the state store (start-up and state changes are rare and must be
 // durable before the pipeline goes on).
@@ -25,10 +27,14 @@ namespace pg2ch::capture::table_sync {
 std::string source_digest(const pipeline::TableSchema& table);
 std::string target_digest(const pipeline::TableSchema& table);
 
+// The state-store key of one field of one table's state (without a pipeline's prefix).
+std::string table_state_key(const pipeline::TableSchema& table, std::string_view field);
+
 class TableStates {
  public:
   // Reads the recorded state of every table; a table never recorded is Init.
-  TableStates(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables);
+  TableStates(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables,
+              std::string key_prefix = {});
 
   // A table that joined while the pipeline runs (a new table under `schema.*`): its recorded
   // state, Init when none.
@@ -40,7 +46,18 @@ class TableStates {
   // Durable before return; records the table's current config and shape digests.
   void set(std::span<const pipeline::TableSchema* const> tables, TablePhase phase, Lsn copy_point = kInvalidLsn);
   void set(const pipeline::TableSchema& table, TablePhase phase, Lsn copy_point = kInvalidLsn);
-  void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
+  // A table stopped while catching_up keeps the earlier of its skipped offsets per partition
+  // (what it had re-read is not durable yet either) and its replay_until.
+  void stop(const pipeline::TableSchema& table, std::string reason, std::string fix,
+            const PartitionOffsets& skipped_from = {});
+  // A stopped table skipped a message at `offset` of `tp` (kafka): recorded durably when it is
+  // the first skipped there, so no offset past it is committed before the record is. Returns
+  // whether it was recorded now.
+  bool skipped(const pipeline::TableSchema& table, const std::pair<std::string, int>& tp, std::int64_t offset);
+  // A stopped table whose config changed comes back, or a catching-up one goes on at a new start
+  // (kafka): catching_up, its skipped_from kept, its replay_until the later of the recorded one
+  // and `replay_until` per partition, digests recorded again.
+  void resume(const pipeline::TableSchema& table, const PartitionOffsets& replay_until);
   // A streaming table whose columns changed in place at `position`: its digests are recorded
   // again for its current schema (so a start does not copy it again), with the position.
   void evolved(const pipeline::TableSchema& table, Lsn position);
@@ -59,8 +76,13 @@ class TableStates {
   TableState& mutable_at(const pipeline::TableSchema& table);
   TableState recorded(const pipeline::TableSchema& table) const;
   void record(std::map<std::string, std::string>& updates, const pipeline::TableSchema& table, const TableState& s);
+  void replace(const pipeline::TableSchema& table, TableState s);
+  std::string key(const pipeline::TableSchema& table, std::string_view field) const {
+    return key_prefix_ + table_state_key(table, field);
+  }
 
   state::StateStore& store_;
+  std::string key_prefix_;
   std::vector<const pipeline::TableSchema*> tables_;
   std::map<const pipeline::TableSchema*, TableState> states_;
   std::function<void(const pipeline::TableSchema&, TablePhase)> on_change_;
@@ -97,8 +119,5 @@ void forget_states(state::StateStore& store, std::span<const pipeline::TableSche
 std::string resync_request_key(const pipeline::TableSchema& table);
 // `pg2ch resync`: marks `tables` init and sets their request keys.
 void request_resync(state::StateStore& store, std::span<const pipeline::TableSchema* const> tables);
-
-// The state-store key of one field of one table's state.
-std::string table_state_key(const pipeline::TableSchema& table, std::string_view field);
 
 }  // namespace pg2ch::capture::table_sync

@@ -62,6 +62,8 @@ class KafkaRoute : public ::testing::Test {
     consumer.kafka.brokers = broker.bootstrap();
     consumer.kafka.group_id = db.name();
     consumer.batch.max_delay = 200ms;
+    // Its own state file (its table states), as a consumer on another host would have.
+    consumer.state.path = (db.dir() / "consumer.state").string();
     // The mock broker holds a rebalance until a departed member's session expires: keep restarts quick.
     consumer.kafka.session_timeout = 6s;
   }
@@ -528,7 +530,10 @@ TEST_F(KafkaRoute, TwoConsumersInOneGroupShareAndHandOverPartitions) {
   db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text NOT NULL, value double precision)");
   configure({"public.source_table"}, "debezium", 4);
   auto prod = start_producer();
-  auto first = std::make_unique<PipelineRunner>(consumer);
+  // Members on two hosts: each has its own state file (the table states it keeps).
+  auto first_cfg = consumer;
+  first_cfg.state.path = (db.dir() / "consumer-first.state").string();
+  auto first = std::make_unique<PipelineRunner>(first_cfg);
   PipelineRunner second(consumer);
   for (int i = 0; i < 10; ++i) {
     db.pg_exec(fmt::format("INSERT INTO source_table SELECT g, 'n' || g, g FROM generate_series({}, {}) g",

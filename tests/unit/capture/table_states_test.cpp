@@ -3,26 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "capture/logical/table_gate.h"
+#include "support/memory_state_store.h"
 
 namespace pg2ch::capture::table_sync {
 namespace {
 
-class MemoryStore final : public state::StateStore {
- public:
-  std::optional<std::string> get(const std::string& key) const override {
-    auto it = values.find(key);
-    return it == values.end() ? std::nullopt : std::optional(it->second);
-  }
-  void put(const std::map<std::string, std::string>& updates) override {
-    ++puts;
-    for (const auto& [k, v] : updates) values[k] = v;
-  }
-  void erase(const std::string& key) override { values.erase(key); }
-  std::string describe() const override { return "memory"; }
-  void refresh() override {}
-  std::map<std::string, std::string> values;
-  int puts = 0;
-};
+using MemoryStore = test::MemoryStateStore;
 
 pipeline::TableSchema table(std::string name, std::vector<std::pair<std::string, std::uint32_t>> cols) {
   pipeline::TableSchema t;
