@@ -157,7 +157,7 @@ class LogicalSource final : public ChangeSource {
         });
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     resync_ = std::make_unique<OnlineResync>(cfg_, p, *state, states, *gate_, *sink_, observer_);
-    discovery_ = std::make_unique<TableDiscovery>(cfg_, p, states, *gate_, *resync_, publication_);
+    discovery_ = std::make_unique<TableDiscovery>(cfg_, p, states, *gate_, *resync_, *sink_, publication_);
     stream_->start();
   }
 
@@ -228,7 +228,7 @@ class LogicalSource final : public ChangeSource {
       if (TableDiscovery::current_name(p.source, t->relation_oid)) {
         gate_->stop_unpublished(*t, publication_);
       } else {
-        gate_->stop_dropped(*t);
+        discovery_->gone(*t);
       }
     }
   }
@@ -314,9 +314,10 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
     }
     copy_tables_again(cfg, p, copy, existing->confirmed_flush_lsn, source->sink(), states, stop, options);
   }
-  // Resyncs asked for before this start are done (or the tables are copying, which the next start
-  // finishes): a running pipeline must not take them again.
-  for (const auto* t : p.table_ptrs()) {
+  // The resyncs this start took are done (or the tables are copying, which the next start
+  // finishes): a running pipeline must not take them again. Requests made meanwhile for other
+  // tables stay for it.
+  for (const auto* t : again) {
     if (state.get(table_sync::resync_request_key(*t))) state.erase(table_sync::resync_request_key(*t));
   }
   if (stop.load()) return nullptr;
@@ -367,10 +368,15 @@ void resync(const config::Config& cfg, const std::vector<std::string>& names) {
   auto state_store = state::open_state_store(cfg);
   const auto chosen = p.named(names, cfg);
   table_sync::request_resync(*state_store, chosen);
+  // Only a sink with a bulk load copies beside the stream (online_resync.h).
+  const bool online = cfg.sink == "clickhouse";
   for (const auto* t : chosen) {
-    std::cout << fmt::format("{} will be copied again: within seconds by pipeline {} if it runs (the other tables "
-                             "stream on meanwhile), else when it starts next\n",
-                             t->qualified_source(), cfg.name);
+    std::cout << (online ? fmt::format("{} will be copied again: within seconds by pipeline {} if it runs (the other "
+                                       "tables stream on meanwhile), else when it starts next\n",
+                                       t->qualified_source(), cfg.name)
+                         : fmt::format("{} will be copied again when pipeline {} starts next (sink {} copies through "
+                                       "the stream: restart it if it runs)\n",
+                                       t->qualified_source(), cfg.name, cfg.sink));
   }
 }
 

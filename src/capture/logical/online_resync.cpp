@@ -45,13 +45,26 @@ void OnlineResync::cancel() {
   if (!worker_) return;
   worker_->stop = true;
   if (worker_->thread.joinable()) worker_->thread.join();
-  spdlog::info("resync of {}: its copy was cut short; it is copied again at the next start",
-               worker_->table->qualified_source());
+  if (!worker_->consistent_point || worker_->superseded) {
+    spdlog::info("resync of {}: its copy was cut short; it is copied again at the next start",
+                 worker_->table->qualified_source());
+  }
   worker_.reset();
 }
 
+void OnlineResync::forget(const pipeline::TableSchema& table) {
+  std::erase(queue_, &table);
+  if (worker_ && worker_->table == &table) {
+    worker_->stop = true;
+    if (worker_->thread.joinable()) worker_->thread.join();
+    worker_.reset();
+  }
+}
+
 void OnlineResync::truncated(const pipeline::TableSchema& table) {
-  if (!worker_ || worker_->table != &table || worker_->done) return;
+  // Even when the worker says it is done: the TRUNCATE ran inside the stream's turn, possibly
+  // while the copy's last INSERT was still landing. A second copy costs time, never rows.
+  if (!worker_ || worker_->table != &table) return;
   spdlog::info("resync of {}: a TRUNCATE arrived while it was copied; copying it again from a new snapshot",
                table.qualified_source());
   worker_->superseded = true;
@@ -145,10 +158,17 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
         const pipeline::TableSchema* tables[] = {w->schema.get()};
         pg::Result estimate =
             catalog.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1", {std::to_string(ref.oid)});
-        if (observer_) observer_->copy_started({{tables[0], estimate.rows() > 0 ? estimate.int64(0, 0) : -1}});
+        // Told under the pipeline's table, never the worker's own schema: observers keep series
+        // by table, and the worker's is freed when it ends. (Hence no per-chunk progress here.)
+        if (observer_) observer_->copy_started({{w->table, estimate.rows() > 0 ? estimate.int64(0, 0) : -1}});
+        struct CopyEnded {
+          pipeline::PipelineObserver* observer;
+          ~CopyEnded() {
+            if (observer) observer->copy_finished();
+          }
+        } copy_ended{observer_};
         SnapshotCopier copier(cfg_, {tables[0]}, created->snapshot_name, *load);
-        w->result = copier.run(cfg_.logical.snapshot_workers, w->stop, {}, observer_);
-        if (observer_) observer_->copy_finished();
+        w->result = copier.run(cfg_.logical.snapshot_workers, w->stop, {}, nullptr);
         if (!w->stop) w->consistent_point = created->consistent_point;
       }
     } catch (...) {

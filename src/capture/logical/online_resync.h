@@ -24,8 +24,10 @@
 // X = step 2 ≤ C). What the stream wrote before step 1 is emptied away with the target.
 //
 // A crash anywhere leaves the table copying: the next start copies it again (table_copy.h). A
-// TRUNCATE of the table arriving while it is copied would empty rows the copy already wrote and
-// leave the rest: the copy is taken again from a new snapshot. A table that stops meanwhile (a
+// TRUNCATE of the table the stream applies between the copy's start and its end (committed after
+// the copy's snapshot, it would empty the rows written so far and leave those written after) takes
+// the copy again from a new snapshot; so does one committed before the snapshot, which needs it
+// not, because the two cannot be told apart cheaply. A table that stops meanwhile (a
 // bad value, a column change) stays stopped: the finished copy does not revive it.
 //
 // Errors: the worker's exception is rethrown on the loop's thread by poll() (pg2ch::Error; the
@@ -66,6 +68,8 @@ class OnlineResync {
   // Copies `table` (a table that just joined: table_discovery.h) as if a resync was asked for.
   // False when the sink cannot copy beside the stream: the table is copied at the next start.
   bool copy(const pipeline::TableSchema& table);
+  // The table leaves the pipeline (dropped, its name taken by another): not copied.
+  void forget(const pipeline::TableSchema& table);
   // Stops a running copy (orderly shutdown); the table stays copying.
   void cancel();
   bool copying() const { return worker_ != nullptr; }

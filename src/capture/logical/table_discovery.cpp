@@ -7,6 +7,7 @@
 
 #include "capture/logical/publication.h"
 #include "pg/catalog.h"
+#include "pg/catalog.h"
 
 namespace pg2ch::capture::logical {
 
@@ -17,13 +18,39 @@ constexpr auto kLookEvery = std::chrono::seconds(5);
 }  // namespace
 
 TableDiscovery::TableDiscovery(const config::Config& cfg, SourceTables& p, table_sync::TableStates& states,
-                               TableGate& gate, OnlineResync& copies, std::string publication)
-    : cfg_(cfg), p_(p), states_(states), gate_(gate), copies_(copies), publication_(std::move(publication)) {}
+                               TableGate& gate, OnlineResync& copies, pipeline::ChangeSink& sink,
+                               std::string publication)
+    : cfg_(cfg),
+      p_(p),
+      states_(states),
+      gate_(gate),
+      copies_(copies),
+      sink_(sink),
+      publication_(std::move(publication)),
+      exact_(decodes_new_tables_exactly(p.source)) {}
 
 std::optional<std::string> TableDiscovery::current_name(pg::Connection& conn, std::uint32_t oid) {
   pg::Result r = conn.query("SELECT $1::oid::regclass::text FROM pg_class WHERE oid = $1", {std::to_string(oid)});
   if (r.rows() == 0) return std::nullopt;
   return r.text(0, 0);
+}
+
+bool TableDiscovery::decodes_new_tables_exactly(pg::Connection& conn) {
+  // Before these minors, ALTER PUBLICATION's invalidations did not reach transactions decoded
+  // at the same time, so a transaction that began before the ALTER and committed after it had
+  // its changes of the new table left out of the stream (PostgreSQL commit "Fix data loss in
+  // logical replication", back-patched in the May 2025 releases).
+  const int version = static_cast<int>(conn.query("SELECT current_setting('server_version_num')::int").int64(0, 0));
+  const int major = version / 10000;
+  const int minor = version % 100;
+  switch (major) {
+    case 13: return minor >= 21;
+    case 14: return minor >= 18;
+    case 15: return minor >= 13;
+    case 16: return minor >= 9;
+    case 17: return minor >= 5;
+    default: return major > 17;
+  }
 }
 
 void TableDiscovery::poll() {
@@ -40,21 +67,64 @@ void TableDiscovery::poll() {
   }
 }
 
+const pipeline::TableSchema* TableDiscovery::same_name(const pg::TableRef& ref) const {
+  for (const auto& t : p_.tables) {
+    if (t->source_schema == ref.schema && t->source_name == ref.name && t->relation_oid != ref.oid) return t.get();
+  }
+  return nullptr;
+}
+
+void TableDiscovery::retire(const pipeline::TableSchema& old) {
+  spdlog::warn("table {} (oid {}) was dropped and a table of that name created again: copying the new one",
+               old.qualified_source(), old.relation_oid);
+  copies_.forget(old);
+  gate_.remove(old);
+  sink_.discard(old);
+  states_.remove(old);
+  for (std::size_t i = 0; i < p_.tables.size(); ++i) {
+    if (p_.tables[i].get() != &old) continue;
+    // Kept alive: the sink and the observers may still hold its address.
+    retired_.push_back(std::move(p_.tables[i]));
+    p_.tables.erase(p_.tables.begin() + static_cast<std::ptrdiff_t>(i));
+    p_.refs.erase(p_.refs.begin() + static_cast<std::ptrdiff_t>(i));
+    break;
+  }
+}
+
 void TableDiscovery::join(const pg::TableRef& ref) {
+  const auto refuse = [&](const std::string& why) {
+    refused_.insert(ref.oid);
+    spdlog::warn("table {} matches [[tables]] \"{}\" but is not replicated: {}", ref.qualified(),
+                 ref.selector ? ref.selector->pattern : std::string("?"), why);
+  };
+  if (!exact_) {
+    refuse(fmt::format("PostgreSQL {} may leave out changes of transactions that span adding it to the publication "
+                       "(fixed in 13.21, 14.18, 15.13, 16.9, 17.5); restart pg2ch to copy it",
+                       p_.source.query("SHOW server_version").text(0, 0)));
+    return;
+  }
   std::unique_ptr<pipeline::TableSchema> table;
   try {
+    // What the start checks for every table: publishing it must not break the application's
+    // UPDATEs and DELETEs (replica identity), and pg2ch must be able to read it.
+    pg::check_logical_prerequisites(p_.source, {ref});
     table = std::make_unique<pipeline::TableSchema>(
         pg::describe_table(p_.source, ref, p_.targets->type_capabilities(), p_.describe_options));
   } catch (const Error& e) {
-    if (e.kind() != ErrorKind::Schema && e.kind() != ErrorKind::Config) throw;
-    refused_.insert(ref.oid);
-    spdlog::warn("new table {} matches [[tables]] \"{}\" but is not replicated: {}", ref.qualified(),
-                 ref.selector ? ref.selector->pattern : std::string("?"), e.one_line());
+    if (e.kind() != ErrorKind::Schema && e.kind() != ErrorKind::Config && e.kind() != ErrorKind::Permission) throw;
+    refuse(e.one_line());
+    return;
+  }
+  if (const auto* old = same_name(ref)) retire(*old);
+  try {
+    add_to_publication(p_.source, publication_, ref);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Permission) throw;
+    refuse(e.one_line());
     return;
   }
   spdlog::info("new table {} (matches [[tables]] \"{}\"): adding it while the other tables stream", ref.qualified(),
                ref.selector ? ref.selector->pattern : std::string("?"));
-  add_to_publication(p_.source, publication_, ref);
   const pipeline::TableSchema& t = *table;
   p_.refs.push_back(ref);
   p_.tables.push_back(std::move(table));
@@ -65,6 +135,25 @@ void TableDiscovery::join(const pg::TableRef& ref) {
                  "next start (restart pg2ch)",
                  t.qualified_source(), cfg_.sink);
   }
+}
+
+void TableDiscovery::gone(const pipeline::TableSchema& table) {
+  // Dropped, or dropped and created again under its name (then a new oid): which one?
+  pg::Result r = p_.source.query(
+      "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
+      "c.relname = $2 AND c.relkind = 'r'",
+      {table.source_schema, table.source_name});
+  if (r.rows() > 0) {
+    pg::TableRef ref{static_cast<std::uint32_t>(r.int64(0, 0)), table.source_schema, table.source_name, nullptr};
+    for (const auto& known : p_.refs) {
+      if (known.oid == table.relation_oid) ref.selector = known.selector;
+    }
+    if (!refused_.contains(ref.oid)) {
+      join(ref);
+      return;
+    }
+  }
+  gate_.stop_dropped(table);
 }
 
 }  // namespace pg2ch::capture::logical

@@ -12,18 +12,28 @@
 // crash anywhere: the next start finds the table through the same `schema.*` entry, init or
 // copying, and copies it (table_copy.h).
 //
-// A table that cannot be replicated (no primary key or replica identity, a partitioned table) is
-// reported once and left out; the pipeline goes on. With a sink that has no bulk load (Kafka),
-// the new table is copied at the next start.
+// A table that cannot be replicated (no primary key or usable replica identity, no SELECT, a
+// partitioned table, one pg2ch may not add to the publication) is reported once and left out,
+// before the publication is touched; the pipeline goes on. With a sink that has no bulk load
+// (Kafka), the new table is copied at the next start. On PostgreSQL minors before the fix for
+// invalidations of concurrent transactions (13.21, 14.18, 15.13, 16.9, 17.5), a transaction that
+// began before ALTER PUBLICATION and committed after it has its changes of the new table left
+// out of the stream, so there new tables are only copied at the next start.
 //
 // A table dropped at the source leaves the publication with it: its state becomes stopped, saying
-// it was dropped, and its target is left in place (what it held stays queryable).
+// it was dropped, and its target is left in place (what it held stays queryable). A table dropped
+// and created again under the same name (a new oid) shares the old one's target and state keys:
+// the old one retires first (its gate closed, what the sink holds of it discarded, its copy
+// forgotten), then the new one joins and is copied, its target emptied.
 //
 // Errors: exceptions (pg2ch::Error) for the source connection; a table that cannot be described
 // is a warning.
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <set>
+#include <vector>
 #include <string>
 
 #include "capture/logical/online_resync.h"
@@ -31,30 +41,43 @@
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
 #include "config/config.h"
+#include "pipeline/change_sink.h"
 
 namespace pg2ch::capture::logical {
 
 class TableDiscovery {
  public:
   TableDiscovery(const config::Config& cfg, SourceTables& p, table_sync::TableStates& states, TableGate& gate,
-                 OnlineResync& copies, std::string publication);
+                 OnlineResync& copies, pipeline::ChangeSink& sink, std::string publication);
 
   // On the loop's thread, every turn (it looks every few seconds).
   void poll();
 
+  // `table` left the publication and its oid no longer exists: dropped (it stops, its target
+  // stays), or dropped and created again under its name (the new one joins, the old one retires).
+  void gone(const pipeline::TableSchema& table);
+
   // Whether the table of `oid` still exists (a table missing from the publication may have been
   // dropped), and under which name now.
   static std::optional<std::string> current_name(pg::Connection& conn, std::uint32_t oid);
+  // Whether the server decodes every change of a table added to the publication while running
+  // (see join()); older minor versions get new tables copied at the next start instead.
+  static bool decodes_new_tables_exactly(pg::Connection& conn);
 
  private:
   void join(const pg::TableRef& ref);
+  const pipeline::TableSchema* same_name(const pg::TableRef& ref) const;
+  void retire(const pipeline::TableSchema& old);
 
   const config::Config& cfg_;
   SourceTables& p_;
   table_sync::TableStates& states_;
   TableGate& gate_;
   OnlineResync& copies_;
+  pipeline::ChangeSink& sink_;
   std::string publication_;
+  bool exact_;
+  std::vector<std::unique_ptr<pipeline::TableSchema>> retired_;
   std::set<std::uint32_t> refused_;  // reported once
   std::chrono::steady_clock::time_point next_look_{};
 };

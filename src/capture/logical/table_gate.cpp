@@ -141,7 +141,7 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   const std::string diff = relation_difference(t, rel);
   g.older_shape = false;
   if (diff.empty()) {
-    g.apply = true;
+    g.apply = !g.held;
     return nullptr;
   }
   if (states_.phase(t) == TablePhase::Streaming) {
@@ -208,6 +208,7 @@ void TableGate::stop_dropped(const pipeline::TableSchema& table) {
 
 void TableGate::copy_again(const pipeline::TableSchema& table) {
   Gate& g = gates_.at(table.relation_oid);
+  g.held = false;
   g.apply = true;
   g.applied = true;  // skipping has ended for good (see the header)
   g.older_shape = false;

@@ -87,7 +87,17 @@ class TableGate {
   void on_durable(Lsn durable);
 
   // A table that joined while the pipeline runs (table_discovery.h): skipped until copy_again().
-  void add(const pipeline::TableSchema& table) { gates_.try_emplace(table.relation_oid, Gate{&table, false, false}); }
+  void add(const pipeline::TableSchema& table) {
+    Gate g{&table, false, false};
+    g.held = true;
+    gates_.try_emplace(table.relation_oid, g);
+  }
+  // A table dropped at the source whose name now belongs to another (table_discovery.h): its
+  // changes, which the stream may still carry, are skipped from here on.
+  void remove(const pipeline::TableSchema& table) {
+    gates_.erase(table.relation_oid);
+    std::erase(catching_up_, &table);
+  }
 
   // `pg2ch resync` on the running pipeline (online_resync.h): `table` is copied again while the
   // stream runs, and every change of it from here on is applied (X = here, before the copy's
@@ -106,6 +116,7 @@ class TableGate {
     bool apply = true;
     bool applied = false;      // some change of this table was applied in this run
     bool older_shape = false;  // its last Relation lacked columns added in place since
+    bool held = false;         // joined while running and not copied yet: no Relation opens it
   };
   void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
 

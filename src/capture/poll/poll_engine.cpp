@@ -125,7 +125,7 @@ void PollEngine::check_watermark_not_reset(PollTable& t) {
   const std::string name = t.schema->qualified_source();
   const std::string& column = t.keyset.order.front().name;
   const std::string fix = fmt::format(
-      "run `pg2ch resync {}` and restart pg2ch: its target is emptied and it is read again from its first row",
+      "run `pg2ch resync {}`: its target is emptied and it is read again from its first row",
       name);
   const bool greatest_below = !r.is_null(0, 3) && r.boolean(0, 3);
   // Both: a sequence behind the checkpoint alone may only mean rows were given larger ids by hand.

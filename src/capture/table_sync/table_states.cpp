@@ -118,6 +118,11 @@ void TableStates::add(const pipeline::TableSchema& table) {
   states_.emplace(&table, recorded(table));
 }
 
+void TableStates::remove(const pipeline::TableSchema& table) {
+  std::erase(tables_, &table);
+  states_.erase(&table);
+}
+
 const TableState& TableStates::at(const pipeline::TableSchema& table) const {
   auto it = states_.find(&table);
   if (it == states_.end()) {

@@ -39,6 +39,9 @@ class TableStates {
   // A table that joined while the pipeline runs (a new table under `schema.*`): its recorded
   // state, Init when none.
   void add(const pipeline::TableSchema& table);
+  // A table that left while the pipeline runs (dropped, its name taken by a new one): no longer
+  // listed; its recorded state is left as it is (a new table of its name takes the keys over).
+  void remove(const pipeline::TableSchema& table);
 
   const TableState& at(const pipeline::TableSchema& table) const;
   TablePhase phase(const pipeline::TableSchema& table) const { return at(table).phase; }

@@ -4,6 +4,7 @@
 // out; a dropped table is reported as dropped with its target left in place.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -68,6 +69,12 @@ TEST(LogicalNewTables, ATableCreatedUnderASchemaWildcardIsCopiedAndStreamedWhile
   EXPECT_TRUE(wait_equal(db, items));
   EXPECT_TRUE(wait_equal(db, orders));
   EXPECT_FALSE(runner.failed()) << runner.describe();
+  // The keyless table: left out, and said so in status (and never published).
+  const auto notes = pg2ch_status_json(db, config_file, "status-notes", true)["notes"].GetArray();
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const auto& n) {
+    return std::string(n.GetString()).find("shop.no_key") != std::string::npos;
+  }));
+  EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg_publication_tables WHERE tablename = 'no_key'"), (Rows{{"0"}}));
   EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg_publication_tables WHERE pubname = '" + cfg.logical.publication +
                        "' AND tablename = 'items'"),
             (Rows{{"1"}}));
@@ -84,6 +91,15 @@ TEST(LogicalNewTables, ATableCreatedUnderASchemaWildcardIsCopiedAndStreamedWhile
   EXPECT_EQ(state_of("shop.items"), "(not listed)");
   EXPECT_NE(db.ch_rows("SELECT count() FROM items"), (Rows{{"0"}})) << "its target is left in place";
   EXPECT_TRUE(wait_equal(db, orders));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+
+  // Created again under the same name (a new oid, the same target and state keys): the new one
+  // is copied into the emptied target and streams; nothing of the old one stays.
+  db.pg_exec("CREATE TABLE shop.items (id serial PRIMARY KEY, qty int, note text)");
+  db.pg_exec("INSERT INTO shop.items (qty, note) SELECT g, 'again' FROM generate_series(1, 300) g");
+  ASSERT_TRUE(wait_until([&] { return state_of("shop.items") == "streaming"; }, 60s));
+  db.pg_exec("UPDATE shop.items SET note = 'changed' WHERE id % 3 = 0");
+  EXPECT_TRUE(wait_equal(db, items));
   EXPECT_FALSE(runner.failed()) << runner.describe();
   runner.stop();
 }

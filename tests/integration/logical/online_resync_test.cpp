@@ -121,8 +121,9 @@ TEST(LogicalOnlineResync, ATruncateWhileTheTableIsCopiedTakesTheCopyAgain) {
   HeldTransaction held(f.db);
   f.resync();
   ASSERT_TRUE(wait_until([&] { return f.state_of("public.t") == "copying"; }, 60s));
-  // Applied by the stream while the copy waits for its snapshot: the copy's rows would be older
-  // than the truncate. It is taken again from a snapshot after it.
+  // Applied by the stream while the copy waits for its snapshot: the copy is taken again from a
+  // new snapshot (needed for a TRUNCATE committed after the snapshot while the copy writes, which
+  // cannot be timed here; this one, before it, goes the same way and must end equal too).
   f.db.pg_exec("TRUNCATE t");
   f.db.pg_exec("INSERT INTO t VALUES (1, 'after the truncate', 1), (2, 'after', 2)");
   std::this_thread::sleep_for(1s);
@@ -135,6 +136,8 @@ TEST(LogicalOnlineResync, ATruncateWhileTheTableIsCopiedTakesTheCopyAgain) {
   runner.stop();
 }
 
+// The kill lands while the copy waits for its snapshot (the held transaction): the table is
+// copying, its target already emptied.
 TEST(LogicalOnlineResync, KilledWhileCopyingTheTableIsCopiedAgainAtTheNextStart) {
   Fixture f(5000);
   {
