@@ -45,6 +45,14 @@ class SinkTargets {
   // The view follows with ensure(). No-op where the sink keeps no tables.
   virtual void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
 
+  // Gives the named target columns of `table` (its schema already has them) their new types
+  // (ClickHouse: ALTER TABLE ... MODIFY COLUMN), once: a column that has its type already is left
+  // alone, so a run that repeats it after a crash changes nothing; then re-creates the view,
+  // whose columns keep the types they were created with. The caller has checked that the
+  // conversion keeps every value (clickhouse/column_conversion.h). No-op where the sink keeps no
+  // tables.
+  virtual void modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
+
   // Removes a table's target (teardown --drop-target).
   virtual void drop(const pipeline::TableSchema& table) = 0;
 

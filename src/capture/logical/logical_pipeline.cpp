@@ -149,7 +149,7 @@ class LogicalSource final : public ChangeSource {
     publication_ = so.publication;
     gate_ = std::make_unique<TableGate>(
         states, [this](const pipeline::TableSchema& t, const pg::pgoutput::Relation& rel, Lsn position) {
-          return evolver_.add_columns(t, rel, position);
+          return evolver_.evolve(t, rel, position);
         });
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     stream_->start();

@@ -6,63 +6,168 @@
 #include <algorithm>
 
 #include "capture/logical/table_gate.h"
+#include "capture/logical/type_widening.h"
+#include "clickhouse/column_conversion.h"
 
 namespace pg2ch::capture::logical {
 
-std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchema& table,
-                                                      const pg::pgoutput::Relation& rel, Lsn position) {
-  if (cfg_.sink != "clickhouse") return std::string("columns are added in place only with sink = \"clickhouse\" yet");
-  if (!cfg_.clickhouse.cluster.empty()) return std::string("columns are added in place on a single server only yet");
-  const auto added = columns_added_at_end(table, rel);
+namespace {
 
-  // Every row that existed before holds NULL in them: no default of the column or of its type
-  // (a domain's), no identity, not generated, nullable; and the table was not rewritten since it
-  // was described, which is how PostgreSQL gives existing rows a volatile default or an identity
-  // (and how a default dropped again after ADD COLUMN ... DEFAULT stays in them).
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+const pipeline::SourceColumn* source_column(const pipeline::TableSchema& t, std::string_view name) {
+  const auto it =
+      std::find_if(t.source_columns.begin(), t.source_columns.end(), [&](const auto& c) { return c.name == name; });
+  return it == t.source_columns.end() ? nullptr : &*it;
+}
+
+const pipeline::TargetColumn* target_column(const pipeline::TableSchema& t, std::string_view name) {
+  const auto it =
+      std::find_if(t.target_columns.begin(), t.target_columns.end(), [&](const auto& c) { return c.name == name; });
+  return it == t.target_columns.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+std::optional<std::string> SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                                 Lsn position) {
+  if (cfg_.sink != "clickhouse") return std::string("columns change in place only with sink = \"clickhouse\" yet");
+  if (!cfg_.clickhouse.cluster.empty()) return std::string("columns change in place on a single server only yet");
+  if (const auto added = columns_added_at_end(table, rel); !added.empty())
+    return add_columns(table, rel, added, position);
+  if (const auto widened = columns_widened(table, rel); !widened.empty()) {
+    return widen_columns(table, rel, widened, position);
+  }
+  return std::string("the change is not one pg2ch applies in place");
+}
+
+std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchema& table,
+                                                      const pg::pgoutput::Relation& rel,
+                                                      const std::vector<std::string>& added, Lsn position) {
+  // Every row that existed before holds NULL in them: no default of the column
+  // or of its type (a domain's), no identity, not generated, nullable; and the
+  // table was not rewritten since it was described, which is how PostgreSQL
+  // gives existing rows a volatile default or an identity (and how a default
+  // dropped again after ADD COLUMN ... DEFAULT stays in them).
   std::string list;
   for (const auto& name : added) list += (list.empty() ? "" : ",") + p_.source.quote_literal(name);
-  pg::Result filled = p_.source.query(
-      fmt::format("SELECT a.attname, c.relfilenode FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
-                  "JOIN pg_type ty ON ty.oid = a.atttypid "
-                  "LEFT JOIN pg_type base ON base.oid = ty.typbasetype "
-                  "WHERE c.oid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname IN ({}) "
-                  "AND (a.atthasdef OR a.atthasmissing OR a.attgenerated <> '' OR a.attidentity <> '' OR a.attnotnull "
-                  "OR ty.typdefault IS NOT NULL OR base.typdefault IS NOT NULL OR c.relfilenode <> $2::oid)",
-                  list),
-      {std::to_string(table.relation_oid), std::to_string(table.relfilenode)});
+  pg::Result filled = p_.source.query(fmt::format("SELECT a.attname, c.relfilenode FROM pg_class c JOIN "
+                                                  "pg_attribute a ON a.attrelid = c.oid "
+                                                  "JOIN pg_type ty ON ty.oid = a.atttypid "
+                                                  "LEFT JOIN pg_type base ON base.oid = ty.typbasetype "
+                                                  "WHERE c.oid = $1::oid AND a.attnum > 0 AND NOT "
+                                                  "a.attisdropped AND a.attname IN ({}) "
+                                                  "AND (a.atthasdef OR a.atthasmissing OR a.attgenerated <> '' "
+                                                  "OR a.attidentity <> '' OR a.attnotnull "
+                                                  "OR ty.typdefault IS NOT NULL OR base.typdefault IS NOT NULL "
+                                                  "OR c.relfilenode <> $2::oid)",
+                                                  list),
+                                      {std::to_string(table.relation_oid), std::to_string(table.relfilenode)});
   if (filled.rows() > 0) {
-    return fmt::format("column {} was added with a default, an identity, NOT NULL, or with the table rewritten, so the "
-                       "rows already there may hold values the stream does not carry",
-                       filled.text(0, 0));
+    return fmt::format(
+        "column {} was added with a default, an identity, NOT NULL, or with "
+        "the table rewritten, so the "
+        "rows already there may hold values the stream does not carry",
+        filled.text(0, 0));
   }
+  auto fresh = describe_again(table, rel);
+  if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
+  pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+  std::vector<std::string> new_target_columns;
+  for (const auto& c : next.target_columns) {
+    if (!target_column(table, c.name)) new_target_columns.push_back(c.name);
+  }
+  replace(table, std::move(next), new_target_columns, {}, position);
+  spdlog::info(
+      "table {}: column(s) {} added at the source, added to its "
+      "target in place; streaming on",
+      table.qualified_source(), joined(added));
+  return std::nullopt;
+}
 
-  auto owned = std::find_if(p_.tables.begin(), p_.tables.end(), [&](const auto& t) { return t.get() == &table; });
+std::optional<std::string> SchemaEvolver::widen_columns(const pipeline::TableSchema& table,
+                                                        const pg::pgoutput::Relation& rel,
+                                                        const std::vector<std::string>& widened, Lsn position) {
+  auto fresh = describe_again(table, rel);
+  if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
+  pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+
+  bool rewrite_expected = false;
+  for (const auto& name : widened) {
+    const auto* before = source_column(table, name);
+    const auto* after = source_column(next, name);
+    rewrite_expected = rewrite_expected || widening_rewrites({before->declared_type_oid, before->declared_typmod},
+                                                             {after->declared_type_oid, after->declared_typmod});
+  }
+  // A widening that is only a new typmod does not rewrite the table; one that
+  // did ran a USING expression, which may have changed every value without the
+  // stream carrying any of them.
+  if (!rewrite_expected && next.relfilenode != table.relfilenode) {
+    return fmt::format(
+        "the table was rewritten with column(s) {} (ALTER ... TYPE ... USING, "
+        "or VACUUM FULL since): "
+        "the rows already there may hold values the stream does not carry",
+        joined(widened));
+  }
+  std::vector<std::string> modified;
+  for (const auto& name : widened) {
+    const auto* before = target_column(table, name);
+    const auto* after = target_column(next, name);
+    if (!before || !after || before->mapping.clickhouse_type == after->mapping.clickhouse_type) continue;
+    if (before->is_key) {
+      return fmt::format(
+          "column {} is in the target's sorting key, whose type "
+          "ClickHouse cannot change ({} to {})",
+          name, before->mapping.clickhouse_type, after->mapping.clickhouse_type);
+    }
+    if (!clickhouse::converts_exactly(before->mapping.clickhouse_type, after->mapping.clickhouse_type)) {
+      return fmt::format(
+          "column {} would change from {} to {} in ClickHouse, "
+          "which does not keep every value exactly",
+          name, before->mapping.clickhouse_type, after->mapping.clickhouse_type);
+    }
+    modified.push_back(name);
+  }
+  replace(table, std::move(next), {}, modified, position);
+  spdlog::info("table {}: column(s) {} widened at the source, {}; streaming on", table.qualified_source(),
+               joined(widened),
+               modified.empty() ? std::string("its target unchanged (same ClickHouse types)")
+                                : fmt::format("target column(s) {} changed in place", joined(modified)));
+  return std::nullopt;
+}
+
+std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_again(const pipeline::TableSchema& table,
+                                                                               const pg::pgoutput::Relation& rel) {
   auto ref = std::find_if(p_.refs.begin(), p_.refs.end(), [&](const auto& r) { return r.oid == table.relation_oid; });
-  if (owned == p_.tables.end() || ref == p_.refs.end()) return std::string("the table is not among the configured ones");
+  if (ref == p_.refs.end()) return std::string("the table is not among the configured ones");
   pipeline::TableSchema fresh =
       pg::describe_table(p_.source, *ref, p_.targets->type_capabilities(), p_.describe_options);
   if (const auto diff = relation_difference(fresh, rel); !diff.empty()) {
     return fmt::format("its columns changed again since ({})", diff);
   }
-  std::vector<std::string> new_target_columns;
-  for (const auto& c : fresh.target_columns) {
-    const bool known = std::any_of(table.target_columns.begin(), table.target_columns.end(),
-                                   [&](const auto& old) { return old.name == c.name; });
-    if (!known) new_target_columns.push_back(c.name);
-  }
+  return fresh;
+}
 
-  sink_.flush();  // rows of the old shape, with the old columns
-  p_.targets->add_columns(fresh, new_target_columns);
-  **owned = std::move(fresh);  // in place: every holder of the schema's address sees the new columns
+void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh,
+                            const std::vector<std::string>& added, const std::vector<std::string>& modified,
+                            Lsn position) {
+  auto owned = std::find_if(p_.tables.begin(), p_.tables.end(), [&](const auto& t) { return t.get() == &table; });
+  if (owned == p_.tables.end()) {
+    throw Error(ErrorKind::Internal, fmt::format("{} is not among the configured tables", table.qualified_source()));
+  }
+  sink_.flush();  // rows of the old shape, with the old columns and types
+  if (!added.empty()) p_.targets->add_columns(fresh, added);
+  if (!modified.empty()) p_.targets->modify_columns(fresh, modified);
+  **owned = std::move(fresh);  // in place: every holder of the schema's address
+                               // sees the new columns
   const pipeline::TableSchema* one[] = {owned->get()};
   p_.targets->ensure(one);  // the view, with the new columns
   fetcher_.forget(table.relation_oid);
   states_.evolved(**owned, position);
-  std::string names;
-  for (const auto& n : added) names += (names.empty() ? "" : ", ") + n;
-  spdlog::info("table {}: column(s) {} added at the source, added to its target in place; streaming on",
-               table.qualified_source(), names);
-  return std::nullopt;
 }
 
 }  // namespace pg2ch::capture::logical

@@ -1,26 +1,44 @@
 #pragma once
-// Columns added to a streaming table, applied in place (issue 12): the ClickHouse target gains
-// them (ALTER TABLE ... ADD COLUMN) and its view follows, before the first row that has them,
-// instead of the table stopping and being copied again at the next start.
+// Columns of a streaming table changed at the source, applied in place (issue 12): the ClickHouse
+// target follows (ALTER TABLE ... ADD COLUMN / MODIFY COLUMN) and its view is re-created, before
+// the first row of the new shape, instead of the table stopping and being copied again at the
+// next start.
 //
-// Only what is exact without a copy: columns added after all others, holding NULL in every row
-// that existed before (no DEFAULT: PostgreSQL fills existing rows with a default, or rewrites
-// the table for a volatile one, and the stream carries none of those values), on a single
-// ClickHouse server with sink = "clickhouse". Anything else is refused with the reason and the
-// table stops as before (copied again at the next start).
+// Only what is exact without a copy, on a single ClickHouse server with sink = "clickhouse":
+// * columns added after all others, holding NULL in every row that existed before (no DEFAULT:
+//   PostgreSQL fills existing rows with a default, or rewrites the table for a volatile one, and
+//   the stream carries none of those values);
+// * column types widened exactly (type_widening.h: int2 → int4 → int8, real → double precision,
+//   longer or unlimited varchar/text, numeric with more precision and the same scale), where the
+//   target column either keeps its ClickHouse type (then only the schema, hence the decoder,
+//   changes) or gets a type ClickHouse converts to exactly (clickhouse/column_conversion.h), and
+//   is not in the target's sorting key (ClickHouse cannot retype those). A widening that needs
+//   no rewrite but came with one (USING) is refused: its values are not in the stream. A USING
+//   on an integer or float widening, which rewrites anyway, cannot be told from the plain cast
+//   and is taken as one (README: `pg2ch verify` finds it).
+// Anything else is refused with the reason and the table stops as before (copied again at the
+// next start).
 //
 // The order of the steps is what makes a crash at any point safe:
-//   1. rows of the old shape already received are flushed (written with the old columns);
-//   2. the target gets the new columns (a column already there is left alone: a repeat is a no-op);
-//   3. the table's schema is replaced by the catalog's (checked equal to the Relation message) and
-//      its view re-created;
+//   1. rows of the old shape already received are flushed (written with the old columns and
+//      types: they were encoded with the old schema);
+//   2. the target gains the new columns or types (a column already there, or already of the new
+//      type, is left alone: a repeat is a no-op), and the view is re-created;
+//   3. the table's schema is replaced by the catalog's (checked equal to the Relation message),
+//      so no row of the new shape is ever decoded with the old types, and its view re-created;
 //   4. the table's state records the new shape and the position (evolved_at).
 // A crash before 4 leaves the recorded shape older than the table's: the next start copies the
-// table again (exact, as before). After 4, the next start describes the table with its new
-// columns, and the rows of the old shape the slot gives again (before evolved_at) are applied
-// with the added columns NULL (table_gate.h).
+// table again (exact, as before; a target altered in 2 is re-created by the copy). After 4, the
+// next start describes the table with its new columns and types, and the rows of the old shape
+// the slot gives again (before evolved_at) come with a Relation message naming their own, older,
+// types and columns (logical decoding describes the table as it was at that point of the WAL):
+// they are applied with the added columns NULL and the older values widened as PostgreSQL widened
+// them (table_gate.h). Nothing beyond evolved_at has to be durable for that, and re-applying them
+// writes the same rows with the same versions, which the target's ReplacingMergeTree folds.
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
@@ -38,11 +56,23 @@ class SchemaEvolver {
                 pipeline::ChangeSink& sink, pg::PgCurrentRowFetcher& fetcher)
       : cfg_(cfg), p_(tables), states_(states), sink_(sink), fetcher_(fetcher) {}
 
-  // nullopt once `table` has the columns `rel` adds at its end; else why it cannot (one line).
-  std::optional<std::string> add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                         Lsn position);
+  // nullopt once `table` has the columns `rel` adds at its end, or the types `rel` widens
+  // (TableGate::Evolver); else why it cannot (one line).
+  std::optional<std::string> evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                    Lsn position);
 
  private:
+  std::optional<std::string> add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                         const std::vector<std::string>& added, Lsn position);
+  std::optional<std::string> widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                           const std::vector<std::string>& widened, Lsn position);
+  // The table as the catalog describes it now, or why not (it differs from `rel` again).
+  std::variant<pipeline::TableSchema, std::string> describe_again(const pipeline::TableSchema& table,
+                                                                  const pg::pgoutput::Relation& rel);
+  // Steps 1-4 of the header: the target's `added` columns added and `modified` ones retyped.
+  void replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const std::vector<std::string>& added,
+               const std::vector<std::string>& modified, Lsn position);
+
   const config::Config& cfg_;
   SourceTables& p_;
   table_sync::TableStates& states_;

@@ -43,8 +43,14 @@ std::string type_text(std::uint32_t oid, std::int32_t typmod) {
   return typmod < 0 ? name : fmt::format("{} (typmod {})", name, typmod);
 }
 
-bool same_type(const pipeline::SourceColumn& c, const pgo::RelationColumn& r) {
-  return c.declared_type_oid == r.type_oid && c.declared_typmod == r.type_modifier;
+DeclaredType declared(const pipeline::SourceColumn& c) { return {c.declared_type_oid, c.declared_typmod}; }
+DeclaredType declared(const pgo::RelationColumn& r) { return {r.type_oid, r.type_modifier}; }
+
+bool same_type(const pipeline::SourceColumn& c, const pgo::RelationColumn& r) { return declared(c) == declared(r); }
+
+bool key_changed(const pipeline::TableSchema& table, const pgo::Relation& rel, std::size_t i) {
+  return rel.replica_identity != 'f' && table.replica_identity != 'f' &&
+         rel.columns[i].is_key() != table.source_columns[i].is_key;
 }
 
 }  // namespace
@@ -60,8 +66,10 @@ std::string relation_difference(const pipeline::TableSchema& table, const pgo::R
     if (it == cols.end()) {
       changes.push_back(fmt::format("column {} added", r.name));
     } else if (!same_type(*it, r)) {
-      changes.push_back(fmt::format("column {} changed from {} to {}", r.name, it->type.name,
-                                    type_text(r.type_oid, r.type_modifier)));
+      const auto refusal = widening_refusal(declared(*it), declared(r));
+      changes.push_back(fmt::format("column {} changed from {} to {}{}", r.name, it->type.name,
+                                    type_text(r.type_oid, r.type_modifier),
+                                    refusal ? fmt::format(" ({})", *refusal) : std::string()));
     }
   }
   for (const auto& c : cols) {
@@ -97,7 +105,7 @@ std::vector<std::string> columns_added_at_end(const pipeline::TableSchema& table
   for (std::size_t i = 0; i < cols.size(); ++i) {
     const auto& r = rel.columns[i];
     if (r.name != cols[i].name || !same_type(cols[i], r)) return {};
-    if (rel.replica_identity != 'f' && table.replica_identity != 'f' && r.is_key() != cols[i].is_key) return {};
+    if (key_changed(table, rel, i)) return {};
   }
   std::vector<std::string> added;
   for (std::size_t i = cols.size(); i < rel.columns.size(); ++i) {
@@ -107,20 +115,37 @@ std::vector<std::string> columns_added_at_end(const pipeline::TableSchema& table
   return added;
 }
 
-bool is_older_prefix(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+std::vector<std::string> columns_widened(const pipeline::TableSchema& table, const pgo::Relation& rel) {
   const auto& cols = table.source_columns;
-  if (rel.columns.empty() || rel.columns.size() >= cols.size()) return false;
-  for (std::size_t i = 0; i < rel.columns.size(); ++i) {
-    if (rel.columns[i].name != cols[i].name || !same_type(cols[i], rel.columns[i])) return false;
+  if (rel.columns.size() != cols.size()) return {};
+  std::vector<std::string> widened;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const auto& r = rel.columns[i];
+    if (r.name != cols[i].name || key_changed(table, rel, i)) return {};
+    if (same_type(cols[i], r)) continue;
+    if (widening_refusal(declared(cols[i]), declared(r))) return {};
+    widened.push_back(cols[i].name);
   }
-  return true;
+  return widened;
+}
+
+bool is_older_shape(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.empty() || rel.columns.size() > cols.size()) return false;
+  bool older = rel.columns.size() < cols.size();
+  for (std::size_t i = 0; i < rel.columns.size(); ++i) {
+    const auto& r = rel.columns[i];
+    if (r.name != cols[i].name || widening_refusal(declared(r), declared(cols[i]))) return false;
+    older = older || !same_type(cols[i], r);
+  }
+  return older;
 }
 
 TableGate::TableGate(table_sync::TableStates& states, Evolver evolver) : states_(states), evolver_(std::move(evolver)) {
   for (const auto* t : states_.tables()) {
     const TablePhase phase = states_.phase(*t);
     gates_[t->relation_oid] = Gate{t, phase == TablePhase::Streaming || phase == TablePhase::CatchingUp ||
-                                          phase == TablePhase::Copying, false};
+                                          phase == TablePhase::Copying, false, {}};
     if (phase == TablePhase::CatchingUp) catching_up_.push_back(t);
   }
 }
@@ -139,19 +164,21 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   const pipeline::TableSchema& t = *g.table;
   if (states_.phase(t) == TablePhase::Stopped) return nullptr;
   const std::string diff = relation_difference(t, rel);
-  g.older_shape = false;
+  g.older_types.clear();
   if (diff.empty()) {
     g.apply = true;
     return nullptr;
   }
   if (states_.phase(t) == TablePhase::Streaming) {
     const Lsn evolved_at = states_.at(t).evolved_at;
-    if (evolved_at != kInvalidLsn && position < evolved_at && is_older_prefix(t, rel)) {
-      g.apply = true;  // rows from before its columns were added: the stream gives them NULL there
-      g.older_shape = true;
+    if (evolved_at != kInvalidLsn && position < evolved_at && is_older_shape(t, rel)) {
+      // Rows from before its columns changed: the stream gives the added columns NULL and widens
+      // the values of the older types, as PostgreSQL did to the rows then.
+      g.apply = true;
+      for (const auto& r : rel.columns) g.older_types.push_back(declared(r));
       return nullptr;
     }
-    if (evolver_ && !columns_added_at_end(t, rel).empty()) {
+    if (evolver_ && (!columns_added_at_end(t, rel).empty() || !columns_widened(t, rel).empty())) {
       const auto why_not = evolver_(t, rel, position);
       if (!why_not) {
         g.apply = true;

@@ -18,6 +18,7 @@ class KafkaTargets final : public SinkTargets {
   void drop(const pipeline::TableSchema&) override {}
   Count count(const pipeline::TableSchema&) override { return {}; }
   void add_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
+  void modify_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
   std::string describe() const override { return "Kafka " + brokers_; }
 
  private:

@@ -32,4 +32,19 @@ inline rapidjson::Document pg2ch_status_json(const TestDatabase& db, const std::
   return d;
 }
 
+// A table's state as `status --json` shows it: "streaming " (state, space, last error), or what
+// went wrong asking.
+inline std::string pg2ch_table_state(const TestDatabase& db, const std::filesystem::path& config,
+                                     const std::string& table) {
+  auto status = pg2ch_cli(db, config, {"status", "--json"}, "status");
+  status.wait(std::chrono::seconds(60));
+  rapidjson::Document d;
+  d.Parse(status.stdout_text().c_str());
+  if (d.HasParseError() || !d.IsObject()) return "(status: " + status.stdout_text() + ")";
+  for (const auto& t : d["tables"].GetArray()) {
+    if (t["table"].GetString() == table) return std::string(t["state"].GetString()) + " " + t["last_error"].GetString();
+  }
+  return "(not listed)";
+}
+
 }  // namespace pg2ch::test

@@ -105,7 +105,7 @@ TEST(RelationDifference, NamesEveryKindOfChange) {
   const auto t = table("t", {{"id", 23}, {"v", 23}, {"w", 25}});
   EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 23}, {"w", 25}})), "");
   EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 700}, {"w", 25}})),
-            "column v changed from integer to real");
+            "column v changed from integer to real (integer to real is not a widening pg2ch can follow exactly)");
   EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}})),
             "column x added");
   EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"w", 25}})), "column v dropped or renamed");
@@ -120,9 +120,9 @@ TEST(TableGate, ColumnsAddedAtTheEndAreRecognisedAndNothingElse) {
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"x", 25}, {"v", 23}})).empty());
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 700}, {"x", 25}})).empty());
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 23}})).empty());
-  EXPECT_TRUE(logical::is_older_prefix(t, relation({{"id", 23}})));
-  EXPECT_FALSE(logical::is_older_prefix(t, relation({{"v", 23}})));
-  EXPECT_FALSE(logical::is_older_prefix(t, relation({{"id", 23}, {"v", 23}})));
+  EXPECT_TRUE(logical::is_older_shape(t, relation({{"id", 23}})));
+  EXPECT_FALSE(logical::is_older_shape(t, relation({{"v", 23}})));
+  EXPECT_FALSE(logical::is_older_shape(t, relation({{"id", 23}, {"v", 23}})));
 }
 
 // The gate evolves a streaming table when the evolver can, stops it when it cannot, and once it
@@ -156,10 +156,10 @@ TEST(TableGate, EvolvesAddedColumnsAndAcceptsTheOlderShapeOnlyBeforeTheChange) {
   t.source_columns.back().declared_type_oid = 25;
   auto older = relation({{"id", 23}, {"v", 23}});
   older.oid = t.relation_oid;
-  EXPECT_FALSE(gate.older_shape(t.relation_oid));
+  EXPECT_EQ(gate.older_shape(t.relation_oid), nullptr);
   EXPECT_EQ(gate.on_relation(older, 0x1000), nullptr) << "rows from before the change are applied";
   EXPECT_NE(gate.applies(t.relation_oid), nullptr);
-  EXPECT_TRUE(gate.older_shape(t.relation_oid)) << "their short rows are padded";
+  EXPECT_NE(gate.older_shape(t.relation_oid), nullptr) << "their short rows are padded";
   EXPECT_EQ(gate.on_relation(older, 0x3000), &t) << "after the change, a missing column is a drop: stop";
   EXPECT_EQ(states.phase(t), TablePhase::Stopped);
 
@@ -175,6 +175,58 @@ TEST(TableGate, EvolvesAddedColumnsAndAcceptsTheOlderShapeOnlyBeforeTheChange) {
   added.oid = u.relation_oid;
   EXPECT_EQ(refusing.on_relation(added, 0x2000), &u);
   EXPECT_NE(ustates.at(u).reason.find("added with a default"), std::string::npos) << ustates.at(u).reason;
+}
+
+TEST(TableGate, TypesWidenedExactlyAreRecognisedAndNothingElse) {
+  const auto t = table("t", {{"id", 23}, {"v", 21}, {"w", 25}});
+  EXPECT_EQ(logical::columns_widened(t, relation({{"id", 23}, {"v", 20}, {"w", 25}})),
+            (std::vector<std::string>{"v"}));
+  EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 1082}, {"w", 25}})).empty()) << "to date";
+  EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 20}, {"x", 25}})).empty()) << "renamed too";
+  EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 20}, {"w", 25}, {"x", 23}})).empty());
+  EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 21}, {"w", 25}})).empty()) << "unchanged";
+  const auto wide = table("t", {{"id", 23}, {"v", 20}, {"w", 25}});
+  EXPECT_TRUE(logical::is_older_shape(wide, relation({{"id", 23}, {"v", 21}, {"w", 25}})));
+  EXPECT_TRUE(logical::is_older_shape(wide, relation({{"id", 23}, {"v", 23}})));
+  EXPECT_FALSE(logical::is_older_shape(wide, relation({{"id", 23}, {"v", 20}, {"w", 25}}))) << "the current shape";
+  EXPECT_FALSE(logical::is_older_shape(wide, relation({{"id", 23}, {"v", 25}, {"w", 25}}))) << "not a widening";
+  EXPECT_NE(logical::relation_difference(t, relation({{"id", 23}, {"v", 1082}, {"w", 25}})).find("not a widening"),
+            std::string::npos);
+}
+
+// A widened type is evolved in place; rows of the older type are let through (and widened by
+// the stream) only from before the change; a narrowing stops the table without asking.
+TEST(TableGate, EvolvesWidenedTypesAndAcceptsTheOlderTypesOnlyBeforeTheChange) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}, {"v", 21}});
+  const pipeline::TableSchema* tables[] = {&t};
+  TableStates states(store, tables);
+  states.set(t, TablePhase::Streaming);
+  int asked = 0;
+  logical::TableGate gate(states, [&](const pipeline::TableSchema& table, const pg::pgoutput::Relation&, Lsn at) {
+    ++asked;
+    table_sync::TableStates& s = states;
+    s.evolved(table, at);
+    return std::optional<std::string>();
+  });
+  auto widened = relation({{"id", 23}, {"v", 20}});
+  widened.oid = t.relation_oid;
+  EXPECT_EQ(gate.on_relation(widened, 0x2000), nullptr);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(states.at(t).evolved_at, 0x2000u);
+  t.source_columns[1].declared_type_oid = 20;  // what the evolver's new schema holds
+  auto older = relation({{"id", 23}, {"v", 21}});
+  older.oid = t.relation_oid;
+  EXPECT_EQ(gate.on_relation(older, 0x1000), nullptr) << "rows from before the change are applied";
+  ASSERT_NE(gate.older_shape(t.relation_oid), nullptr);
+  EXPECT_EQ(gate.older_shape(t.relation_oid)->at(1), (logical::DeclaredType{21, -1})) << "decoded as smallint";
+  EXPECT_EQ(gate.on_relation(widened, 0x2000), nullptr);
+  EXPECT_EQ(gate.older_shape(t.relation_oid), nullptr) << "the current shape again";
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(gate.on_relation(older, 0x3000), &t) << "after the change, a narrowing: stop";
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(states.phase(t), TablePhase::Stopped);
+  EXPECT_NE(states.at(t).reason.find("narrows"), std::string::npos) << states.at(t).reason;
 }
 
 }  // namespace
