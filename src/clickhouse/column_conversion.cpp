@@ -9,8 +9,7 @@ namespace pg2ch::clickhouse {
 
 namespace {
 
-// The type without spaces (system.columns writes "Decimal(10, 2)", pg2ch
-// "Decimal(10,2)" in places).
+// Types are compared without spaces: "Decimal(10, 2)" and "Decimal(10,2)" are one type.
 std::string compact(std::string_view type) {
   std::string out;
   for (char c : type) {

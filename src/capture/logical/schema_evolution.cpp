@@ -35,44 +35,47 @@ const pipeline::TargetColumn* target_column(const pipeline::TableSchema& t, std:
 
 std::optional<std::string> SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                                  Lsn position) {
-  if (cfg_.sink != "clickhouse") return std::string("columns change in place only with sink = \"clickhouse\" yet");
-  if (!cfg_.clickhouse.cluster.empty()) return std::string("columns change in place on a single server only yet");
-  if (const auto added = columns_added_at_end(table, rel); !added.empty())
+  if (relation_difference(table, rel).empty()) return follow_nullability(table, rel, position);
+  if (auto why_not = cannot_evolve()) return why_not;
+  if (const auto added = columns_added_at_end(table, rel); !added.empty()) {
+    if (cfg_.logical.on_column_added == "stop") return std::string("logical.on_column_added is \"stop\"");
     return add_columns(table, rel, added, position);
+  }
   if (const auto widened = columns_widened(table, rel); !widened.empty()) {
+    if (cfg_.logical.on_type_widened == "stop") return std::string("logical.on_type_widened is \"stop\"");
     return widen_columns(table, rel, widened, position);
   }
   return std::string("the change is not one pg2ch applies in place");
 }
 
+std::optional<std::string> SchemaEvolver::cannot_evolve() const {
+  if (cfg_.sink != "clickhouse") return std::string("columns change in place only with sink = \"clickhouse\" yet");
+  if (!cfg_.clickhouse.cluster.empty()) return std::string("columns change in place on a single server only yet");
+  return std::nullopt;
+}
+
 std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchema& table,
                                                       const pg::pgoutput::Relation& rel,
                                                       const std::vector<std::string>& added, Lsn position) {
-  // Every row that existed before holds NULL in them: no default of the column
-  // or of its type (a domain's), no identity, not generated, nullable; and the
-  // table was not rewritten since it was described, which is how PostgreSQL
-  // gives existing rows a volatile default or an identity (and how a default
-  // dropped again after ADD COLUMN ... DEFAULT stays in them).
+  // Every row that existed before holds NULL in them: no default of the column or of its type
+  // (a domain's), no identity, not generated, nullable; and the table was not rewritten since it
+  // was described, which is how PostgreSQL gives existing rows a volatile default or an identity
+  // (and how a default dropped again after ADD COLUMN ... DEFAULT stays in them).
   std::string list;
   for (const auto& name : added) list += (list.empty() ? "" : ",") + p_.source.quote_literal(name);
-  pg::Result filled = p_.source.query(fmt::format("SELECT a.attname, c.relfilenode FROM pg_class c JOIN "
-                                                  "pg_attribute a ON a.attrelid = c.oid "
-                                                  "JOIN pg_type ty ON ty.oid = a.atttypid "
-                                                  "LEFT JOIN pg_type base ON base.oid = ty.typbasetype "
-                                                  "WHERE c.oid = $1::oid AND a.attnum > 0 AND NOT "
-                                                  "a.attisdropped AND a.attname IN ({}) "
-                                                  "AND (a.atthasdef OR a.atthasmissing OR a.attgenerated <> '' "
-                                                  "OR a.attidentity <> '' OR a.attnotnull "
-                                                  "OR ty.typdefault IS NOT NULL OR base.typdefault IS NOT NULL "
-                                                  "OR c.relfilenode <> $2::oid)",
-                                                  list),
-                                      {std::to_string(table.relation_oid), std::to_string(table.relfilenode)});
+  pg::Result filled = p_.source.query(
+      fmt::format("SELECT a.attname, c.relfilenode FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+                  "JOIN pg_type ty ON ty.oid = a.atttypid "
+                  "LEFT JOIN pg_type base ON base.oid = ty.typbasetype "
+                  "WHERE c.oid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname IN ({}) "
+                  "AND (a.atthasdef OR a.atthasmissing OR a.attgenerated <> '' OR a.attidentity <> '' OR a.attnotnull "
+                  "OR ty.typdefault IS NOT NULL OR base.typdefault IS NOT NULL OR c.relfilenode <> $2::oid)",
+                  list),
+      {std::to_string(table.relation_oid), std::to_string(table.relfilenode)});
   if (filled.rows() > 0) {
-    return fmt::format(
-        "column {} was added with a default, an identity, NOT NULL, or with "
-        "the table rewritten, so the "
-        "rows already there may hold values the stream does not carry",
-        filled.text(0, 0));
+    return fmt::format("column {} was added with a default, an identity, NOT NULL, or with the table rewritten, so the "
+                       "rows already there may hold values the stream does not carry",
+                       filled.text(0, 0));
   }
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
@@ -81,11 +84,12 @@ std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchem
   for (const auto& c : next.target_columns) {
     if (!target_column(table, c.name)) new_target_columns.push_back(c.name);
   }
-  replace(table, std::move(next), new_target_columns, {}, position);
-  spdlog::info(
-      "table {}: column(s) {} added at the source, added to its "
-      "target in place; streaming on",
-      table.qualified_source(), joined(added));
+  // A column of the table that lost NOT NULL meanwhile (the Relation message cannot say).
+  auto retyped = retyped_target_columns(table, next);
+  if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
+  replace(table, std::move(next), new_target_columns, std::get<std::vector<std::string>>(retyped), position);
+  spdlog::info("table {}: column(s) {} added at the source, added to its target in place; streaming on",
+               table.qualified_source(), joined(added));
   return std::nullopt;
 }
 
@@ -103,41 +107,81 @@ std::optional<std::string> SchemaEvolver::widen_columns(const pipeline::TableSch
     rewrite_expected = rewrite_expected || widening_rewrites({before->declared_type_oid, before->declared_typmod},
                                                              {after->declared_type_oid, after->declared_typmod});
   }
-  // A widening that is only a new typmod does not rewrite the table; one that
-  // did ran a USING expression, which may have changed every value without the
-  // stream carrying any of them.
+  // A widening that is only a new typmod does not rewrite the table; one that did ran a USING
+  // expression, which may have changed every value without the stream carrying any of them.
   if (!rewrite_expected && next.relfilenode != table.relfilenode) {
-    return fmt::format(
-        "the table was rewritten with column(s) {} (ALTER ... TYPE ... USING, "
-        "or VACUUM FULL since): "
-        "the rows already there may hold values the stream does not carry",
-        joined(widened));
+    return fmt::format("the table was rewritten with column(s) {} (ALTER ... TYPE ... USING, or VACUUM FULL since): "
+                       "the rows already there may hold values the stream does not carry",
+                       joined(widened));
   }
-  std::vector<std::string> modified;
-  for (const auto& name : widened) {
-    const auto* before = target_column(table, name);
-    const auto* after = target_column(next, name);
-    if (!before || !after || before->mapping.clickhouse_type == after->mapping.clickhouse_type) continue;
-    if (before->is_key) {
-      return fmt::format(
-          "column {} is in the target's sorting key, whose type "
-          "ClickHouse cannot change ({} to {})",
-          name, before->mapping.clickhouse_type, after->mapping.clickhouse_type);
-    }
-    if (!clickhouse::converts_exactly(before->mapping.clickhouse_type, after->mapping.clickhouse_type)) {
-      return fmt::format(
-          "column {} would change from {} to {} in ClickHouse, "
-          "which does not keep every value exactly",
-          name, before->mapping.clickhouse_type, after->mapping.clickhouse_type);
-    }
-    modified.push_back(name);
-  }
+  auto retyped = retyped_target_columns(table, next);
+  if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
+  const auto modified = std::get<std::vector<std::string>>(std::move(retyped));
   replace(table, std::move(next), {}, modified, position);
   spdlog::info("table {}: column(s) {} widened at the source, {}; streaming on", table.qualified_source(),
                joined(widened),
                modified.empty() ? std::string("its target unchanged (same ClickHouse types)")
                                 : fmt::format("target column(s) {} changed in place", joined(modified)));
   return std::nullopt;
+}
+
+std::optional<std::string> SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
+                                                             const pg::pgoutput::Relation& rel, Lsn position) {
+  // pgoutput's Relation message has no NOT NULL: a new one with the same columns may follow a
+  // DROP NOT NULL (or any other invalidation), so the catalog says which columns lost it. It may
+  // answer for a later moment than the Relation's; a column made nullable early holds no NULL
+  // yet, so that is exact too.
+  std::string list;
+  for (const auto& c : table.source_columns) {
+    if (c.not_null && c.target_index >= 0) list += (list.empty() ? "" : ",") + p_.source.quote_literal(c.name);
+  }
+  if (list.empty()) return std::nullopt;
+  pg::Result nullable = p_.source.query(
+      fmt::format("SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
+                  "AND NOT attnotnull AND attname IN ({}) ORDER BY attnum",
+                  list),
+      {std::to_string(table.relation_oid)});
+  if (nullable.rows() == 0) return std::nullopt;
+  std::vector<std::string> names;
+  for (int i = 0; i < nullable.rows(); ++i) names.push_back(nullable.text(i, 0));
+  if (auto why_not = cannot_evolve()) {
+    return fmt::format("column(s) {} may hold NULL now (DROP NOT NULL), but {}", joined(names), *why_not);
+  }
+  if (cfg_.logical.on_not_null_dropped == "stop") {
+    return fmt::format("column(s) {} may hold NULL now (DROP NOT NULL), and logical.on_not_null_dropped is \"stop\"",
+                       joined(names));
+  }
+  auto fresh = describe_again(table, rel);
+  if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
+  pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+  auto retyped = retyped_target_columns(table, next);
+  if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
+  const auto modified = std::get<std::vector<std::string>>(std::move(retyped));
+  replace(table, std::move(next), {}, modified, position);
+  spdlog::info("table {}: column(s) {} may hold NULL now (DROP NOT NULL), {}; streaming on", table.qualified_source(),
+               joined(names),
+               modified.empty() ? std::string("its target unchanged")
+                                : fmt::format("target column(s) {} made Nullable in place", joined(modified)));
+  return std::nullopt;
+}
+
+std::variant<std::vector<std::string>, std::string> SchemaEvolver::retyped_target_columns(
+    const pipeline::TableSchema& table, const pipeline::TableSchema& next) {
+  std::vector<std::string> modified;
+  for (const auto& after : next.target_columns) {
+    const auto* before = target_column(table, after.name);
+    if (!before || before->mapping.clickhouse_type == after.mapping.clickhouse_type) continue;
+    if (before->is_key || after.is_key) {
+      return fmt::format("column {} is in the target's sorting key, whose type ClickHouse cannot change ({} to {})",
+                         after.name, before->mapping.clickhouse_type, after.mapping.clickhouse_type);
+    }
+    if (!clickhouse::converts_exactly(before->mapping.clickhouse_type, after.mapping.clickhouse_type)) {
+      return fmt::format("column {} would change from {} to {} in ClickHouse, which does not keep every value exactly",
+                         after.name, before->mapping.clickhouse_type, after.mapping.clickhouse_type);
+    }
+    modified.push_back(after.name);
+  }
+  return modified;
 }
 
 std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_again(const pipeline::TableSchema& table,
@@ -162,8 +206,7 @@ void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableS
   sink_.flush();  // rows of the old shape, with the old columns and types
   if (!added.empty()) p_.targets->add_columns(fresh, added);
   if (!modified.empty()) p_.targets->modify_columns(fresh, modified);
-  **owned = std::move(fresh);  // in place: every holder of the schema's address
-                               // sees the new columns
+  **owned = std::move(fresh);  // in place: every holder of the schema's address sees the new columns
   const pipeline::TableSchema* one[] = {owned->get()};
   p_.targets->ensure(one);  // the view, with the new columns
   fetcher_.forget(table.relation_oid);

@@ -15,7 +15,14 @@
 //   is not in the target's sorting key (ClickHouse cannot retype those). A widening that needs
 //   no rewrite but came with one (USING) is refused: its values are not in the stream. A USING
 //   on an integer or float widening, which rewrites anyway, cannot be told from the plain cast
-//   and is taken as one (README: `pg2ch verify` finds it).
+//   and is taken as one (README: `pg2ch verify` finds it);
+// * NOT NULL dropped (ALTER TABLE ... ALTER COLUMN ... DROP NOT NULL): the Relation message does
+//   not carry nullability, so a Relation with unchanged columns of a streaming table that has
+//   NOT NULL columns asks the catalog which lost it; their target columns become Nullable(T)
+//   (MODIFY COLUMN) before the first NULL is decoded (a key column cannot: PostgreSQL refuses
+//   it, and pg2ch would stop the table).
+// Each kind can be set to stop the table instead (logical.on_column_added, on_type_widened,
+// on_not_null_dropped = "stop").
 // Anything else is refused with the reason and the table stops as before (copied again at the
 // next start).
 //
@@ -56,12 +63,23 @@ class SchemaEvolver {
                 pipeline::ChangeSink& sink, pg::PgCurrentRowFetcher& fetcher)
       : cfg_(cfg), p_(tables), states_(states), sink_(sink), fetcher_(fetcher) {}
 
-  // nullopt once `table` has the columns `rel` adds at its end, or the types `rel` widens
+  // nullopt once `table` has the columns `rel` adds at its end, or the types `rel` widens, or
+  // (for a `rel` with its columns) once the columns that lost NOT NULL are Nullable on the target
   // (TableGate::Evolver); else why it cannot (one line).
   std::optional<std::string> evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                     Lsn position);
 
  private:
+  // Why no change is applied in place with this config (sink, cluster), if so.
+  std::optional<std::string> cannot_evolve() const;
+  // A Relation with the same columns: makes the target columns of those that lost NOT NULL
+  // Nullable (nullopt also when none did).
+  std::optional<std::string> follow_nullability(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                                Lsn position);
+  // The target columns whose ClickHouse type differs in `next` (a wider type, Nullable), or why
+  // one cannot change in place (a sorting-key column, a conversion that is not exact).
+  static std::variant<std::vector<std::string>, std::string> retyped_target_columns(const pipeline::TableSchema& table,
+                                                                                    const pipeline::TableSchema& next);
   std::optional<std::string> add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                          const std::vector<std::string>& added, Lsn position);
   std::optional<std::string> widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,

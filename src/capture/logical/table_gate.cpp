@@ -53,6 +53,11 @@ bool key_changed(const pipeline::TableSchema& table, const pgo::Relation& rel, s
          rel.columns[i].is_key() != table.source_columns[i].is_key;
 }
 
+bool has_not_null_column(const pipeline::TableSchema& table) {
+  return std::any_of(table.source_columns.begin(), table.source_columns.end(),
+                     [](const auto& c) { return c.not_null && c.target_index >= 0; });
+}
+
 }  // namespace
 
 std::string relation_difference(const pipeline::TableSchema& table, const pgo::Relation& rel) {
@@ -166,6 +171,15 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   const std::string diff = relation_difference(t, rel);
   g.older_types.clear();
   if (diff.empty()) {
+    // The same columns: perhaps one lost NOT NULL, which the message cannot show (the evolver
+    // asks the catalog). Its target column must take NULL before the first one arrives.
+    if (evolver_ && states_.phase(t) == TablePhase::Streaming && has_not_null_column(t)) {
+      if (const auto why_not = evolver_(t, rel, position)) {
+        stop(t, *why_not,
+             "restart pg2ch: a table whose columns changed is copied again with its new columns at the next start");
+        return &t;
+      }
+    }
     g.apply = true;
     return nullptr;
   }

@@ -18,6 +18,9 @@
 // older shape of rows the copy already holds (the copy used the new columns), so they are
 // skipped until the Relation with the copied columns arrives.
 //
+// A Relation with the same columns may follow a DROP NOT NULL, which it cannot show: for a
+// streaming table with NOT NULL columns the evolver is asked too, and makes the target take NULL.
+//
 // Columns added at the end of a streaming table, or whose types were widened exactly
 // (type_widening.h), are evolved in place instead when the evolver can (schema_evolution.h): the
 // target follows before the first row of the new shape, and the table streams on. Its state
@@ -62,7 +65,8 @@ bool is_older_shape(const pipeline::TableSchema& table, const pg::pgoutput::Rela
 class TableGate {
  public:
   // Brings a streaming table's columns in line with `rel` (which adds columns at its end or
-  // widens types) at `position`, or says why it cannot (the table then stops with that reason).
+  // widens types, or has the table's columns, one of which may have lost NOT NULL) at
+  // `position`, or says why it cannot (the table then stops with that reason).
   using Evolver = std::function<std::optional<std::string>(const pipeline::TableSchema&, const pg::pgoutput::Relation&,
                                                            Lsn position)>;
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <bit>
-#include <cstring>
 
 #include "types/numeric_binary.h"
 #include "types/pg_binary.h"
@@ -24,14 +23,10 @@ int integer_width(std::uint32_t oid) {
   return 0;
 }
 
-bool is_string(std::uint32_t oid) {
-  return oid == ids::kVarchar || oid == ids::kText;
-}
+bool is_string(std::uint32_t oid) { return oid == ids::kVarchar || oid == ids::kText; }
 
 // varchar's typmod is its length + 4; -1 (and text) is unlimited.
-std::int32_t string_limit(DeclaredType t) {
-  return t.oid == ids::kVarchar && t.typmod >= 4 ? t.typmod - 4 : -1;
-}
+std::int32_t string_limit(DeclaredType t) { return t.oid == ids::kVarchar && t.typmod >= 4 ? t.typmod - 4 : -1; }
 
 std::string text_of(DeclaredType t) {
   switch (t.oid) {
@@ -51,6 +46,12 @@ std::string text_of(DeclaredType t) {
     case ids::kTimestampTz: return "timestamp with time zone";
   }
   return fmt::format("type oid {}{}", t.oid, t.typmod < 0 ? "" : fmt::format(" (typmod {})", t.typmod));
+}
+
+// `v` as `width` big-endian bytes.
+void store_be(std::uint64_t v, int width, std::string& out) {
+  out.resize(width);
+  for (int i = 0; i < width; ++i) out[i] = static_cast<char>(v >> (8 * (width - 1 - i)));
 }
 
 }  // namespace
@@ -77,10 +78,8 @@ std::optional<std::string> widening_refusal(DeclaredType from, DeclaredType to) 
     return change + " lowers the precision";
   }
   if (from.oid == ids::kTimestamp && to.oid == ids::kTimestampTz) {
-    return change +
-           ": PostgreSQL converted the existing rows in the ALTER's "
-           "session time zone, which the stream "
-           "does not carry";
+    return change + ": PostgreSQL converted the existing rows in the ALTER's session time zone, which the stream "
+                    "does not carry";
   }
   return change + " is not a widening pg2ch can follow exactly";
 }
@@ -92,22 +91,15 @@ bool widening_rewrites(DeclaredType from, DeclaredType to) {
 std::string_view widen_value(DeclaredType from, DeclaredType to, std::string_view value, std::string& out) {
   if (integer_width(from.oid) && integer_width(to.oid) && from.oid != to.oid) {
     types::pgbin::expect_length(value, integer_width(from.oid), text_of(from));
-    std::int64_t v = 0;
-    switch (from.oid) {
-      case ids::kInt2: v = types::pgbin::load_be<std::int16_t>(value.data()); break;
-      case ids::kInt4: v = types::pgbin::load_be<std::int32_t>(value.data()); break;
-    }
-    const int width = integer_width(to.oid);
-    out.resize(width);
-    for (int i = 0; i < width; ++i) out[i] = static_cast<char>(static_cast<std::uint64_t>(v) >> (8 * (width - 1 - i)));
+    const std::int64_t v = from.oid == ids::kInt2 ? types::pgbin::load_be<std::int16_t>(value.data())
+                                                  : types::pgbin::load_be<std::int32_t>(value.data());
+    store_be(static_cast<std::uint64_t>(v), integer_width(to.oid), out);  // sign-extended
     return out;
   }
   if (from.oid == ids::kFloat4 && to.oid == ids::kFloat8) {
     types::pgbin::expect_length(value, 4, "real");
     const double d = std::bit_cast<float>(types::pgbin::load_be<std::uint32_t>(value.data()));
-    const auto bits = std::bit_cast<std::uint64_t>(d);
-    out.resize(8);
-    for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(bits >> (8 * (7 - i)));
+    store_be(std::bit_cast<std::uint64_t>(d), 8, out);
     return out;
   }
   // Strings and numerics: the binary form does not depend on the typmod.

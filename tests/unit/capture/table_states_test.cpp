@@ -229,5 +229,40 @@ TEST(TableGate, EvolvesWidenedTypesAndAcceptsTheOlderTypesOnlyBeforeTheChange) {
   EXPECT_NE(states.at(t).reason.find("narrows"), std::string::npos) << states.at(t).reason;
 }
 
+// A Relation with the table's columns may follow a DROP NOT NULL, which it cannot show: the
+// evolver is asked for a streaming table with a replicated NOT NULL column, and only then.
+TEST(TableGate, AsksTheEvolverAboutUnchangedColumnsOnlyWhenOneIsNotNull) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}, {"v", 23}});
+  auto u = table("u", {{"id", 23}, {"v", 23}});
+  u.relation_oid = 1001;
+  for (auto* x : {&t, &u}) {
+    for (int i = 0; i < 2; ++i) x->source_columns[i].target_index = i;
+  }
+  t.source_columns[1].not_null = true;
+  const pipeline::TableSchema* tables[] = {&t, &u};
+  TableStates states(store, tables);
+  states.set(tables, TablePhase::Streaming);
+  std::vector<std::uint32_t> asked;
+  std::optional<std::string> answer;
+  logical::TableGate gate(states, [&](const pipeline::TableSchema& table, const pg::pgoutput::Relation&, Lsn) {
+    asked.push_back(table.relation_oid);
+    return answer;
+  });
+  auto same_t = relation({{"id", 23}, {"v", 23}});
+  same_t.oid = t.relation_oid;
+  auto same_u = relation({{"id", 23}, {"v", 23}});
+  same_u.oid = u.relation_oid;
+  EXPECT_EQ(gate.on_relation(same_t, 0x1000), nullptr);
+  EXPECT_EQ(gate.on_relation(same_u, 0x1000), nullptr);
+  EXPECT_EQ(asked, (std::vector<std::uint32_t>{t.relation_oid})) << "u has no NOT NULL column to lose";
+  EXPECT_NE(gate.applies(t.relation_oid), nullptr);
+  answer = "column(s) v may hold NULL now (DROP NOT NULL), and logical.on_not_null_dropped is \"stop\"";
+  EXPECT_EQ(gate.on_relation(same_t, 0x2000), &t);
+  EXPECT_EQ(states.phase(t), TablePhase::Stopped);
+  EXPECT_EQ(states.at(t).reason, *answer);
+  EXPECT_EQ(gate.applies(t.relation_oid), nullptr);
+}
+
 }  // namespace
 }  // namespace pg2ch::capture::table_sync
