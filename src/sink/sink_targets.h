@@ -53,6 +53,13 @@ class SinkTargets {
   // tables.
   virtual void modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
 
+  // Keeps the named target columns of `table` (its schema before they were dropped at the source)
+  // for what they hold, but able to take rows without them: Nullable(T) DEFAULT NULL (an array:
+  // DEFAULT []), so every row written from then on holds NULL there, and the target still passes
+  // the start's check (a column pg2ch does not write needs a DEFAULT). Once: a column already so
+  // is left alone. No-op where the sink keeps no tables.
+  virtual void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
+
   // Removes a table's target (teardown --drop-target).
   virtual void drop(const pipeline::TableSchema& table) = 0;
 

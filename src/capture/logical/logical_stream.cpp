@@ -143,24 +143,28 @@ void LogicalStream::apply_change(const pipeline::TableSchema& table, const std::
 std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& table, const pgo::Tuple& tuple,
                                                  std::vector<ValueRef>& scratch, std::vector<std::string>& widened) {
   // Another shape only for a row from before its columns changed in place, which the gate lets
-  // through (table_gate.h): fewer columns (the added ones were NULL then), older types (widened).
-  const std::vector<DeclaredType>* older = gate_.older_shape(table.relation_oid);
-  if (tuple.size() > table.source_columns.size() || (tuple.size() < table.source_columns.size() && !older) ||
-      (older && older->size() != tuple.size())) {
+  // through (table_gate.h): fewer columns (the added ones were NULL then), older types (widened),
+  // columns dropped since (left out).
+  const OlderShape* older = gate_.older_shape(table.relation_oid);
+  const std::size_t expected = older ? older->index.size() : table.source_columns.size();
+  if (tuple.size() != expected) {
     throw ProtocolError(fmt::format("tuple for {} has {} columns, expected {}", table.qualified_source(), tuple.size(),
-                                    older ? older->size() : table.source_columns.size()));
+                                    expected));
   }
   scratch.assign(table.source_columns.size(), ValueRef::null());
   if (older) widened.resize(tuple.size());
-  for (std::size_t i = 0; i < tuple.size(); ++i) {
-    switch (tuple[i].kind) {
+  for (std::size_t k = 0; k < tuple.size(); ++k) {
+    const int at = older ? older->index[k] : static_cast<int>(k);
+    if (at < 0) continue;  // a column dropped since: its target column no longer takes values
+    const auto i = static_cast<std::size_t>(at);
+    switch (tuple[k].kind) {
       case pgo::ValueKind::Binary:
         if (older) {
           const auto& c = table.source_columns[i];
           scratch[i] = ValueRef::binary(
-              widen_value((*older)[i], {c.declared_type_oid, c.declared_typmod}, tuple[i].data, widened[i]));
+              widen_value(older->types[k], {c.declared_type_oid, c.declared_typmod}, tuple[k].data, widened[k]));
         } else {
-          scratch[i] = ValueRef::binary(tuple[i].data);
+          scratch[i] = ValueRef::binary(tuple[k].data);
         }
         break;
       case pgo::ValueKind::Null: scratch[i] = ValueRef::null(); break;

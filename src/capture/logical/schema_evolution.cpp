@@ -45,6 +45,10 @@ std::optional<std::string> SchemaEvolver::evolve(const pipeline::TableSchema& ta
     if (cfg_.logical.on_type_widened == "stop") return std::string("logical.on_type_widened is \"stop\"");
     return widen_columns(table, rel, widened, position);
   }
+  if (const auto dropped = columns_dropped(table, rel); !dropped.empty()) {
+    if (cfg_.logical.on_column_dropped == "stop") return std::string("logical.on_column_dropped is \"stop\"");
+    return drop_columns(table, rel, dropped, position);
+  }
   return std::string("the change is not one pg2ch applies in place");
 }
 
@@ -61,6 +65,12 @@ std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchem
   // (a domain's), no identity, not generated, nullable; and the table was not rewritten since it
   // was described, which is how PostgreSQL gives existing rows a volatile default or an identity
   // (and how a default dropped again after ADD COLUMN ... DEFAULT stays in them).
+  const auto& gone = states_.at(table).dropped_columns;
+  for (const auto& name : added) {
+    if (std::find(gone.begin(), gone.end(), name) != gone.end()) {
+      return fmt::format("column {} was dropped earlier, and its target column, kept, holds the old values", name);
+    }
+  }
   std::string list;
   for (const auto& name : added) list += (list.empty() ? "" : ",") + p_.source.quote_literal(name);
   pg::Result filled = p_.source.query(
@@ -122,6 +132,26 @@ std::optional<std::string> SchemaEvolver::widen_columns(const pipeline::TableSch
                joined(widened),
                modified.empty() ? std::string("its target unchanged (same ClickHouse types)")
                                 : fmt::format("target column(s) {} changed in place", joined(modified)));
+  return std::nullopt;
+}
+
+std::optional<std::string> SchemaEvolver::drop_columns(const pipeline::TableSchema& table,
+                                                       const pg::pgoutput::Relation& rel,
+                                                       const std::vector<std::string>& dropped, Lsn position) {
+  auto fresh = describe_again(table, rel);
+  if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
+  pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+  auto retyped = retyped_target_columns(table, next);
+  if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
+  std::vector<std::string> kept;
+  for (const auto& name : dropped) {
+    if (target_column(table, name)) kept.push_back(name);
+  }
+  replace(table, std::move(next), {}, std::get<std::vector<std::string>>(retyped), position, kept, dropped);
+  spdlog::info("table {}: column(s) {} dropped at the source; {}; streaming on", table.qualified_source(),
+               joined(dropped),
+               kept.empty() ? std::string("they were not replicated")
+                            : fmt::format("target column(s) {} kept with their values, NULL from now on", joined(kept)));
   return std::nullopt;
 }
 
@@ -198,7 +228,8 @@ std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_again(c
 
 void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh,
                             const std::vector<std::string>& added, const std::vector<std::string>& modified,
-                            Lsn position) {
+                            Lsn position, const std::vector<std::string>& kept,
+                            const std::vector<std::string>& dropped) {
   auto owned = std::find_if(p_.tables.begin(), p_.tables.end(), [&](const auto& t) { return t.get() == &table; });
   if (owned == p_.tables.end()) {
     throw Error(ErrorKind::Internal, fmt::format("{} is not among the configured tables", table.qualified_source()));
@@ -206,11 +237,12 @@ void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableS
   sink_.flush();  // rows of the old shape, with the old columns and types
   if (!added.empty()) p_.targets->add_columns(fresh, added);
   if (!modified.empty()) p_.targets->modify_columns(fresh, modified);
+  if (!kept.empty()) p_.targets->keep_dropped_columns(table, kept);  // described by the old schema
   **owned = std::move(fresh);  // in place: every holder of the schema's address sees the new columns
   const pipeline::TableSchema* one[] = {owned->get()};
   p_.targets->ensure(one);  // the view, with the new columns
   fetcher_.forget(table.relation_oid);
-  states_.evolved(**owned, position);
+  states_.evolved(**owned, position, dropped);
 }
 
 }  // namespace pg2ch::capture::logical

@@ -21,8 +21,16 @@
 //   NOT NULL columns asks the catalog which lost it; their target columns become Nullable(T)
 //   (MODIFY COLUMN) before the first NULL is decoded (a key column cannot: PostgreSQL refuses
 //   it, and pg2ch would stop the table).
+// * columns dropped (ALTER TABLE ... DROP COLUMN, not a key column): pg2ch keeps their target
+//   columns with the values they hold (a drop in the warehouse cannot be undone), as
+//   Nullable(T) DEFAULT NULL, so every row written from then on holds NULL there, and takes them
+//   out of the table's schema and view. pgoutput sends only live columns, so the rows after the
+//   drop are decoded by the new schema, never shifted into the wrong columns. The state records
+//   the dropped names: rows of the older shape read again after a restart carry them (their
+//   values are left out), and a column added again under such a name is refused in place (its
+//   kept target column holds older values; the table is copied again instead).
 // Each kind can be set to stop the table instead (logical.on_column_added, on_type_widened,
-// on_not_null_dropped = "stop").
+// on_not_null_dropped, on_column_dropped = "stop").
 // Anything else is refused with the reason and the table stops as before (copied again at the
 // next start).
 //
@@ -87,9 +95,13 @@ class SchemaEvolver {
   // The table as the catalog describes it now, or why not (it differs from `rel` again).
   std::variant<pipeline::TableSchema, std::string> describe_again(const pipeline::TableSchema& table,
                                                                   const pg::pgoutput::Relation& rel);
-  // Steps 1-4 of the header: the target's `added` columns added and `modified` ones retyped.
+  std::optional<std::string> drop_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                          const std::vector<std::string>& dropped, Lsn position);
+  // Steps 1-4 of the header: the target's `added` columns added, `modified` ones retyped, `kept`
+  // ones (dropped at the source) kept NULL from then on; `dropped` recorded in the table's state.
   void replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const std::vector<std::string>& added,
-               const std::vector<std::string>& modified, Lsn position);
+               const std::vector<std::string>& modified, Lsn position, const std::vector<std::string>& kept = {},
+               const std::vector<std::string>& dropped = {});
 
   const config::Config& cfg_;
   SourceTables& p_;

@@ -134,23 +134,57 @@ std::vector<std::string> columns_widened(const pipeline::TableSchema& table, con
   return widened;
 }
 
-bool is_older_shape(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+std::vector<std::string> columns_dropped(const pipeline::TableSchema& table, const pgo::Relation& rel) {
   const auto& cols = table.source_columns;
-  if (rel.columns.empty() || rel.columns.size() > cols.size()) return false;
-  bool older = rel.columns.size() < cols.size();
-  for (std::size_t i = 0; i < rel.columns.size(); ++i) {
-    const auto& r = rel.columns[i];
-    if (r.name != cols[i].name || widening_refusal(declared(r), declared(cols[i]))) return false;
-    older = older || !same_type(cols[i], r);
+  if (rel.columns.empty() || rel.columns.size() >= cols.size()) return {};
+  std::vector<std::string> dropped;
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (j < rel.columns.size() && rel.columns[j].name == cols[i].name) {
+      const auto& r = rel.columns[j++];
+      if (!same_type(cols[i], r)) return {};
+      if (rel.replica_identity != 'f' && table.replica_identity != 'f' && r.is_key() != cols[i].is_key) return {};
+    } else {
+      if (cols[i].is_key) return {};  // the key changed
+      dropped.push_back(cols[i].name);
+    }
   }
-  return older;
+  return j == rel.columns.size() ? dropped : std::vector<std::string>{};
+}
+
+std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, const pgo::Relation& rel,
+                                         const std::vector<std::string>& dropped) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.empty()) return std::nullopt;
+  OlderShape shape;
+  bool older = false;
+  int last = -1;  // the table's columns keep their order; those it has beyond the last were added since
+  for (const auto& r : rel.columns) {
+    const auto it = std::find_if(cols.begin(), cols.end(), [&](const auto& c) { return c.name == r.name; });
+    if (it == cols.end()) {
+      if (std::find(dropped.begin(), dropped.end(), r.name) == dropped.end()) return std::nullopt;
+      shape.index.push_back(-1);
+      older = true;
+    } else {
+      const int j = static_cast<int>(it - cols.begin());
+      // The table's columns in the same order, none skipped: only those after the last were added.
+      if (j != last + 1 || widening_refusal(declared(r), declared(*it))) return std::nullopt;
+      older = older || !same_type(*it, r);
+      shape.index.push_back(j);
+      last = j;
+    }
+    shape.types.push_back(declared(r));
+  }
+  older = older || last + 1 < static_cast<int>(cols.size());
+  if (!older) return std::nullopt;
+  return shape;
 }
 
 TableGate::TableGate(table_sync::TableStates& states, Evolver evolver) : states_(states), evolver_(std::move(evolver)) {
   for (const auto* t : states_.tables()) {
     const TablePhase phase = states_.phase(*t);
     gates_[t->relation_oid] = Gate{t, phase == TablePhase::Streaming || phase == TablePhase::CatchingUp ||
-                                          phase == TablePhase::Copying, false, {}};
+                                          phase == TablePhase::Copying, false, std::nullopt};
     if (phase == TablePhase::CatchingUp) catching_up_.push_back(t);
   }
 }
@@ -169,7 +203,7 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   const pipeline::TableSchema& t = *g.table;
   if (states_.phase(t) == TablePhase::Stopped) return nullptr;
   const std::string diff = relation_difference(t, rel);
-  g.older_types.clear();
+  g.older.reset();
   if (diff.empty()) {
     // The same columns: perhaps one lost NOT NULL, which the message cannot show (the evolver
     // asks the catalog). Its target column must take NULL before the first one arrives.
@@ -185,14 +219,18 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   }
   if (states_.phase(t) == TablePhase::Streaming) {
     const Lsn evolved_at = states_.at(t).evolved_at;
-    if (evolved_at != kInvalidLsn && position < evolved_at && is_older_shape(t, rel)) {
-      // Rows from before its columns changed: the stream gives the added columns NULL and widens
-      // the values of the older types, as PostgreSQL did to the rows then.
-      g.apply = true;
-      for (const auto& r : rel.columns) g.older_types.push_back(declared(r));
-      return nullptr;
+    if (evolved_at != kInvalidLsn && position < evolved_at) {
+      if (auto older = older_shape_of(t, rel, states_.at(t).dropped_columns)) {
+        // Rows from before its columns changed: the stream gives the added columns NULL, widens
+        // the values of the older types, as PostgreSQL did to the rows then, and leaves out the
+        // values of columns dropped since.
+        g.apply = true;
+        g.older = std::move(*older);
+        return nullptr;
+      }
     }
-    if (evolver_ && (!columns_added_at_end(t, rel).empty() || !columns_widened(t, rel).empty())) {
+    if (evolver_ && (!columns_added_at_end(t, rel).empty() || !columns_widened(t, rel).empty() ||
+                     !columns_dropped(t, rel).empty())) {
       const auto why_not = evolver_(t, rel, position);
       if (!why_not) {
         g.apply = true;

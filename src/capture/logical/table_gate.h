@@ -58,9 +58,22 @@ std::vector<std::string> columns_added_at_end(const pipeline::TableSchema& table
 // Columns whose type `rel` widens exactly (type_widening.h), all others unchanged (names, types,
 // key, count); empty when `rel` is not exactly that.
 std::vector<std::string> columns_widened(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
-// `rel` is an older shape of `table`: without some of its last columns, or with types that
-// `table`'s widen, or both; the names and the others unchanged.
-bool is_older_shape(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
+// Columns `rel` lacks, all others unchanged and in the same order (names, types, key); empty when
+// `rel` is not exactly that, or lacks a key column.
+std::vector<std::string> columns_dropped(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
+
+// How the columns of a Relation of an older shape map onto the table's: per Relation column,
+// the table's column it is (-1: one dropped since, its values left out) and its declared type
+// (which the table's may widen).
+struct OlderShape {
+  std::vector<int> index;
+  std::vector<DeclaredType> types;
+};
+// `rel` as an older shape of `table`, if it is one: without some of its last columns (added
+// since), with types that `table`'s widen, with columns named in `dropped` (dropped since), or
+// several of these; the others unchanged and in the same order.
+std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                         const std::vector<std::string>& dropped = {});
 
 class TableGate {
  public:
@@ -81,12 +94,12 @@ class TableGate {
     return it->second.table;
   }
 
-  // The declared types of the columns that rows of relation `oid` now come with, when that is a
-  // shape from before its columns changed in place (fewer columns: the missing ones are NULL;
-  // older types: their values are widened, type_widening.h); null for its current shape.
-  const std::vector<DeclaredType>* older_shape(std::uint32_t oid) const {
+  // The columns that rows of relation `oid` now come with, when that is a shape from before its
+  // columns changed in place (fewer columns: the missing ones are NULL; older types: their values
+  // are widened, type_widening.h; dropped columns: left out); null for its current shape.
+  const OlderShape* older_shape(std::uint32_t oid) const {
     auto it = gates_.find(oid);
-    return it == gates_.end() || it->second.older_types.empty() ? nullptr : &it->second.older_types;
+    return it == gates_.end() || !it->second.older ? nullptr : &*it->second.older;
   }
 
   // A Relation message that arrived at `position`. Returns the table it stopped, if any.
@@ -103,7 +116,7 @@ class TableGate {
     const pipeline::TableSchema* table = nullptr;
     bool apply = true;
     bool applied = false;      // some change of this table was applied in this run
-    std::vector<DeclaredType> older_types;  // its last Relation's, when an older shape (older_shape())
+    std::optional<OlderShape> older;  // its last Relation's, when an older shape (older_shape())
   };
   void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
 

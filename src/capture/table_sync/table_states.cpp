@@ -29,6 +29,29 @@ class Fnv1a {
   std::uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 
+// Names as "<bytes>:<name>" one after another: any byte may be in a column name.
+std::string encode_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += fmt::format("{}:{}", n.size(), n);
+  return out;
+}
+
+std::vector<std::string> decode_names(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto colon = text.find(':');
+    std::size_t n = 0;
+    for (char c : text.substr(0, colon)) n = n * 10 + static_cast<std::size_t>(c - '0');
+    if (colon == std::string_view::npos || colon + 1 + n > text.size()) {
+      throw Error(ErrorKind::Config, fmt::format("malformed list of dropped columns in the state: {}", text),
+                  "the state file was edited or truncated: delete it so `pg2ch run` takes a fresh snapshot");
+    }
+    out.emplace_back(text.substr(colon + 1, n));
+    text.remove_prefix(colon + 1 + n);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string source_digest(const pipeline::TableSchema& table) {
@@ -63,6 +86,7 @@ TableStates::TableStates(state::StateStore& store, std::span<const pipeline::Tab
       s.target_digest = store_.get(table_state_key(*t, "target_digest")).value_or("");
       s.copy_point = parse_lsn(store_.get(table_state_key(*t, "copy_point")).value_or("")).value_or(kInvalidLsn);
       s.evolved_at = parse_lsn(store_.get(table_state_key(*t, "evolved_at")).value_or("")).value_or(kInvalidLsn);
+      s.dropped_columns = decode_names(store_.get(table_state_key(*t, "dropped_columns")).value_or(""));
     }
     states_.emplace(t, std::move(s));
   }
@@ -89,13 +113,14 @@ void TableStates::record(std::map<std::string, std::string>& updates, const pipe
   updates[table_state_key(table, "target_digest")] = s.target_digest;
   updates[table_state_key(table, "copy_point")] = s.copy_point == kInvalidLsn ? "" : format_lsn(s.copy_point);
   updates[table_state_key(table, "evolved_at")] = s.evolved_at == kInvalidLsn ? "" : format_lsn(s.evolved_at);
+  updates[table_state_key(table, "dropped_columns")] = encode_names(s.dropped_columns);
 }
 
 void TableStates::set(std::span<const pipeline::TableSchema* const> tables, TablePhase phase, Lsn copy_point) {
   std::map<std::string, std::string> updates;
   std::vector<TableState> next;
   for (const auto* t : tables) {
-    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point, kInvalidLsn});
+    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point, kInvalidLsn, {}});
     record(updates, *t, next.back());
   }
   store_.put(updates);
@@ -112,7 +137,7 @@ void TableStates::set(const pipeline::TableSchema& table, TablePhase phase, Lsn 
 
 void TableStates::stop(const pipeline::TableSchema& table, std::string reason, std::string fix) {
   TableState s{TablePhase::Stopped, std::move(reason), std::move(fix), source_digest(table), target_digest(table),
-               kInvalidLsn, kInvalidLsn};
+               kInvalidLsn, kInvalidLsn, {}};
   std::map<std::string, std::string> updates;
   record(updates, table, s);
   store_.put(updates);
@@ -120,11 +145,16 @@ void TableStates::stop(const pipeline::TableSchema& table, std::string reason, s
   if (on_change_) on_change_(table, TablePhase::Stopped);
 }
 
-void TableStates::evolved(const pipeline::TableSchema& table, Lsn position) {
+void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped) {
   TableState s = at(table);
   s.source_digest = source_digest(table);
   s.target_digest = target_digest(table);
   s.evolved_at = position;
+  for (const auto& name : dropped) {
+    if (std::find(s.dropped_columns.begin(), s.dropped_columns.end(), name) == s.dropped_columns.end()) {
+      s.dropped_columns.push_back(name);
+    }
+  }
   std::map<std::string, std::string> updates;
   record(updates, table, s);
   store_.put(updates);

@@ -37,7 +37,8 @@ class TableStates {
   void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
   // A streaming table whose columns changed in place at `position`: its digests are recorded
   // again for its current schema (so a start does not copy it again), with the position.
-  void evolved(const pipeline::TableSchema& table, Lsn position);
+  // `dropped`: columns it no longer has, added to its dropped_columns.
+  void evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped = {});
 
   // A stopped table whose config entry or source columns differ from when it stopped: the
   // operator changed something, so a new copy may succeed.

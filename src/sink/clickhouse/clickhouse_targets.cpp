@@ -250,6 +250,27 @@ void ClickHouseTargets::modify_columns(const pipeline::TableSchema& table, const
   for (const auto& sql : ch::create_view_statements(database_, table, client_.capabilities(), layout_)) ddl(sql);
 }
 
+void ClickHouseTargets::keep_dropped_columns(const pipeline::TableSchema& table,
+                                             const std::vector<std::string>& columns) {
+  const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
+  const auto shape = shapes.find(table.target_name);
+  if (shape == shapes.end()) return;  // nothing to keep
+  for (const auto& name : columns) {
+    const auto it = std::find_if(table.target_columns.begin(), table.target_columns.end(),
+                                 [&](const auto& c) { return c.name == name; });
+    const auto& have = shape->second.columns;
+    const auto now = std::find_if(have.begin(), have.end(), [&](const auto& c) { return c.name == name; });
+    if (it == table.target_columns.end() || now == have.end() || !now->default_kind.empty()) continue;
+    const auto& m = it->mapping;
+    const std::string kept = m.null_as_default || m.nullable ? m.clickhouse_type : "Nullable(" + m.clickhouse_type + ")";
+    ddl(fmt::format("ALTER TABLE {}.{}{} MODIFY COLUMN {} {} DEFAULT {}", ch::quote_identifier(database_),
+                    ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(name), kept,
+                    m.null_as_default ? "[]" : "NULL"));
+    spdlog::info("kept column {} of ClickHouse table {}.{} ({} DEFAULT): it was dropped at the source", name,
+                 database_, table.target_name, kept);
+  }
+}
+
 SinkTargets::Count ClickHouseTargets::count(const pipeline::TableSchema& table) {
   // Through the Distributed table when there is one: the target on this host holds one shard.
   const std::string name = ch::read_table_name(layout_, table);

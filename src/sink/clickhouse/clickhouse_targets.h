@@ -39,6 +39,7 @@ class ClickHouseTargets final : public SinkTargets {
   Count count(const pipeline::TableSchema& table) override;
   void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
   void modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
+  void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
   std::string describe() const override;
 
  private:

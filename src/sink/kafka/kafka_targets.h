@@ -19,6 +19,7 @@ class KafkaTargets final : public SinkTargets {
   Count count(const pipeline::TableSchema&) override { return {}; }
   void add_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
   void modify_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
+  void keep_dropped_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
   std::string describe() const override { return "Kafka " + brokers_; }
 
  private:

@@ -120,9 +120,9 @@ TEST(TableGate, ColumnsAddedAtTheEndAreRecognisedAndNothingElse) {
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"x", 25}, {"v", 23}})).empty());
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 700}, {"x", 25}})).empty());
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 23}})).empty());
-  EXPECT_TRUE(logical::is_older_shape(t, relation({{"id", 23}})));
-  EXPECT_FALSE(logical::is_older_shape(t, relation({{"v", 23}})));
-  EXPECT_FALSE(logical::is_older_shape(t, relation({{"id", 23}, {"v", 23}})));
+  EXPECT_TRUE(logical::older_shape_of(t, relation({{"id", 23}})).has_value());
+  EXPECT_FALSE(logical::older_shape_of(t, relation({{"v", 23}})).has_value());
+  EXPECT_FALSE(logical::older_shape_of(t, relation({{"id", 23}, {"v", 23}})).has_value());
 }
 
 // The gate evolves a streaming table when the evolver can, stops it when it cannot, and once it
@@ -160,8 +160,9 @@ TEST(TableGate, EvolvesAddedColumnsAndAcceptsTheOlderShapeOnlyBeforeTheChange) {
   EXPECT_EQ(gate.on_relation(older, 0x1000), nullptr) << "rows from before the change are applied";
   EXPECT_NE(gate.applies(t.relation_oid), nullptr);
   EXPECT_NE(gate.older_shape(t.relation_oid), nullptr) << "their short rows are padded";
-  EXPECT_EQ(gate.on_relation(older, 0x3000), &t) << "after the change, a missing column is a drop: stop";
-  EXPECT_EQ(states.phase(t), TablePhase::Stopped);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(gate.on_relation(older, 0x3000), nullptr) << "after the change, a missing column is a drop";
+  EXPECT_EQ(asked, 2) << "which the evolver follows";
 
   // An evolver that cannot: the table stops with its reason.
   MemoryStore store2;
@@ -186,10 +187,10 @@ TEST(TableGate, TypesWidenedExactlyAreRecognisedAndNothingElse) {
   EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 20}, {"w", 25}, {"x", 23}})).empty());
   EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 21}, {"w", 25}})).empty()) << "unchanged";
   const auto wide = table("t", {{"id", 23}, {"v", 20}, {"w", 25}});
-  EXPECT_TRUE(logical::is_older_shape(wide, relation({{"id", 23}, {"v", 21}, {"w", 25}})));
-  EXPECT_TRUE(logical::is_older_shape(wide, relation({{"id", 23}, {"v", 23}})));
-  EXPECT_FALSE(logical::is_older_shape(wide, relation({{"id", 23}, {"v", 20}, {"w", 25}}))) << "the current shape";
-  EXPECT_FALSE(logical::is_older_shape(wide, relation({{"id", 23}, {"v", 25}, {"w", 25}}))) << "not a widening";
+  EXPECT_TRUE(logical::older_shape_of(wide, relation({{"id", 23}, {"v", 21}, {"w", 25}})).has_value());
+  EXPECT_TRUE(logical::older_shape_of(wide, relation({{"id", 23}, {"v", 23}})).has_value());
+  EXPECT_FALSE(logical::older_shape_of(wide, relation({{"id", 23}, {"v", 20}, {"w", 25}})).has_value()) << "the current shape";
+  EXPECT_FALSE(logical::older_shape_of(wide, relation({{"id", 23}, {"v", 25}, {"w", 25}})).has_value()) << "not a widening";
   EXPECT_NE(logical::relation_difference(t, relation({{"id", 23}, {"v", 1082}, {"w", 25}})).find("not a widening"),
             std::string::npos);
 }
@@ -219,7 +220,7 @@ TEST(TableGate, EvolvesWidenedTypesAndAcceptsTheOlderTypesOnlyBeforeTheChange) {
   older.oid = t.relation_oid;
   EXPECT_EQ(gate.on_relation(older, 0x1000), nullptr) << "rows from before the change are applied";
   ASSERT_NE(gate.older_shape(t.relation_oid), nullptr);
-  EXPECT_EQ(gate.older_shape(t.relation_oid)->at(1), (logical::DeclaredType{21, -1})) << "decoded as smallint";
+  EXPECT_EQ(gate.older_shape(t.relation_oid)->types.at(1), (logical::DeclaredType{21, -1})) << "decoded as smallint";
   EXPECT_EQ(gate.on_relation(widened, 0x2000), nullptr);
   EXPECT_EQ(gate.older_shape(t.relation_oid), nullptr) << "the current shape again";
   EXPECT_EQ(asked, 1);
@@ -262,6 +263,46 @@ TEST(TableGate, AsksTheEvolverAboutUnchangedColumnsOnlyWhenOneIsNotNull) {
   EXPECT_EQ(states.phase(t), TablePhase::Stopped);
   EXPECT_EQ(states.at(t).reason, *answer);
   EXPECT_EQ(gate.applies(t.relation_oid), nullptr);
+}
+
+TEST(TableGate, ColumnsDroppedAreRecognisedAndReadAgainAsAnOlderShape) {
+  const auto t = table("t", {{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}});
+  EXPECT_EQ(logical::columns_dropped(t, relation({{"id", 23}, {"x", 23}})), (std::vector<std::string>{"v", "w"}));
+  EXPECT_EQ(logical::columns_dropped(t, relation({{"id", 23}, {"v", 23}, {"w", 25}})),
+            (std::vector<std::string>{"x"}));
+  EXPECT_TRUE(logical::columns_dropped(t, relation({{"v", 23}, {"w", 25}, {"x", 23}})).empty()) << "the key";
+  EXPECT_TRUE(logical::columns_dropped(t, relation({{"id", 23}, {"x", 23}, {"v", 23}})).empty()) << "moved";
+  EXPECT_TRUE(logical::columns_dropped(t, relation({{"id", 23}, {"v", 20}})).empty()) << "retyped too";
+  EXPECT_TRUE(logical::columns_dropped(t, relation({{"id", 23}, {"y", 23}})).empty()) << "renamed";
+
+  // After w was dropped and z added: rows from before carry w (left out) and lack z (NULL).
+  const auto now = table("t", {{"id", 23}, {"v", 20}, {"x", 23}, {"z", 25}});
+  const auto older = logical::older_shape_of(now, relation({{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}}), {"w"});
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->index, (std::vector<int>{0, 1, -1, 2}));
+  EXPECT_EQ(older->types[1], (logical::DeclaredType{23, -1})) << "v read as integer, widened";
+  EXPECT_FALSE(logical::older_shape_of(now, relation({{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}})))
+      << "w is not known as dropped";
+  EXPECT_FALSE(logical::older_shape_of(now, relation({{"id", 23}, {"x", 23}, {"v", 23}}), {"w"})) << "moved";
+  EXPECT_FALSE(logical::older_shape_of(now, relation({{"id", 23}, {"v", 20}, {"x", 23}, {"z", 25}}), {"w"}))
+      << "the current shape";
+}
+
+TEST(TableStates, DroppedColumnsAreRecordedWithTheEvolutionAndClearedByACopy) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}});
+  const pipeline::TableSchema* tables[] = {&t};
+  {
+    TableStates states(store, tables);
+    states.set(t, TablePhase::Streaming);
+    states.evolved(t, 0x2000, {"a:b", "1:x", ""});
+    states.evolved(t, 0x3000, {"c", "a:b"});
+  }
+  TableStates again(store, tables);
+  EXPECT_EQ(again.at(t).dropped_columns, (std::vector<std::string>{"a:b", "1:x", "", "c"}));
+  EXPECT_EQ(again.at(t).evolved_at, 0x3000u);
+  again.set(t, TablePhase::Copying);
+  EXPECT_TRUE(TableStates(store, tables).at(t).dropped_columns.empty());
 }
 
 }  // namespace
