@@ -160,7 +160,8 @@ std::optional<std::string> SchemaEvolver::follow_nullability(const pipeline::Tab
   // pgoutput's Relation message has no NOT NULL: a new one with the same columns may follow a
   // DROP NOT NULL (or any other invalidation), so the catalog says which columns lost it. It may
   // answer for a later moment than the Relation's; a column made nullable early holds no NULL
-  // yet, so that is exact too.
+  // yet, so that is exact too. A Kafka-only pipeline writes the NULL as it comes: nothing to do.
+  if (cfg_.sink == "kafka") return std::nullopt;
   std::string list;
   for (const auto& c : table.source_columns) {
     if (c.not_null && c.target_index >= 0) list += (list.empty() ? "" : ",") + p_.source.quote_literal(c.name);
@@ -218,8 +219,15 @@ std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_again(c
                                                                                const pg::pgoutput::Relation& rel) {
   auto ref = std::find_if(p_.refs.begin(), p_.refs.end(), [&](const auto& r) { return r.oid == table.relation_oid; });
   if (ref == p_.refs.end()) return std::string("the table is not among the configured ones");
-  pipeline::TableSchema fresh =
-      pg::describe_table(p_.source, *ref, p_.targets->type_capabilities(), p_.describe_options);
+  pipeline::TableSchema fresh;
+  try {
+    fresh = pg::describe_table(p_.source, *ref, p_.targets->type_capabilities(), p_.describe_options);
+  } catch (const Error& e) {
+    // The table's config names a column it no longer has, or a new column has a type pg2ch cannot
+    // map: this table's trouble, which stops it with the reason.
+    if (e.kind() != ErrorKind::Config && e.kind() != ErrorKind::Schema) throw;
+    return fmt::format("{} ({})", e.what(), e.hint());
+  }
   if (const auto diff = relation_difference(fresh, rel); !diff.empty()) {
     return fmt::format("its columns changed again since ({})", diff);
   }
