@@ -90,6 +90,7 @@ struct LogicalConfig {
   std::string on_type_widened = "evolve";
   std::string on_not_null_dropped = "evolve";
   std::string on_column_dropped = "evolve";
+  std::string on_column_renamed = "evolve";
 };
 
 // poll and notify: keyset-paginated `WHERE watermark > last` reads (seed routes 1 and 3).

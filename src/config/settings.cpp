@@ -133,6 +133,8 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.logical.on_column_added = one_of(str(v), {"evolve", "stop"}); }},
     {"logical.on_type_widened", Type::String, false,
      [](Config& c, const Value& v) { c.logical.on_type_widened = one_of(str(v), {"evolve", "stop"}); }},
+    {"logical.on_column_renamed", Type::String, false,
+     [](Config& c, const Value& v) { c.logical.on_column_renamed = one_of(str(v), {"evolve", "stop"}); }},
     {"logical.on_column_dropped", Type::String, false,
      [](Config& c, const Value& v) { c.logical.on_column_dropped = one_of(str(v), {"evolve", "stop"}); }},
     {"logical.on_not_null_dropped", Type::String, false,

@@ -60,6 +60,13 @@ class SinkTargets {
   // is left alone. No-op where the sink keeps no tables.
   virtual void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
 
+  // Renames target columns of `table` (its schema has the new names) from the first name of each
+  // pair to the second (ClickHouse: ALTER TABLE ... RENAME COLUMN, 20.4 and later), once: a column
+  // that has its new name already is left alone. The view follows with ensure(). No-op where the
+  // sink keeps no tables.
+  virtual void rename_columns(const pipeline::TableSchema& table,
+                              const std::vector<std::pair<std::string, std::string>>& columns) = 0;
+
   // Removes a table's target (teardown --drop-target).
   virtual void drop(const pipeline::TableSchema& table) = 0;
 

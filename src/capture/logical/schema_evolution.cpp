@@ -49,6 +49,10 @@ std::optional<std::string> SchemaEvolver::evolve(const pipeline::TableSchema& ta
     if (cfg_.logical.on_column_dropped == "stop") return std::string("logical.on_column_dropped is \"stop\"");
     return drop_columns(table, rel, dropped, position);
   }
+  if (const auto renamed = columns_renamed(table, rel); !renamed.empty()) {
+    if (cfg_.logical.on_column_renamed == "stop") return std::string("logical.on_column_renamed is \"stop\"");
+    return rename_columns(table, rel, renamed, position);
+  }
   return std::string("the change is not one pg2ch applies in place");
 }
 
@@ -65,10 +69,11 @@ std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchem
   // (a domain's), no identity, not generated, nullable; and the table was not rewritten since it
   // was described, which is how PostgreSQL gives existing rows a volatile default or an identity
   // (and how a default dropped again after ADD COLUMN ... DEFAULT stays in them).
-  const auto& gone = states_.at(table).dropped_columns;
   for (const auto& name : added) {
-    if (std::find(gone.begin(), gone.end(), name) != gone.end()) {
-      return fmt::format("column {} was dropped earlier, and its target column, kept, holds the old values", name);
+    if (name_taken_before(table, name)) {
+      return fmt::format("a column named {} was dropped or renamed earlier: rows read again could not tell the two "
+                         "apart (and a dropped one's target column, kept, holds its values)",
+                         name);
     }
   }
   std::string list;
@@ -155,6 +160,55 @@ std::optional<std::string> SchemaEvolver::drop_columns(const pipeline::TableSche
   return std::nullopt;
 }
 
+std::optional<std::string> SchemaEvolver::rename_columns(
+    const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+    const std::vector<std::pair<std::string, std::string>>& renamed, Lsn position) {
+  std::vector<std::pair<std::string, std::string>> in_target;
+  for (const auto& [from, to] : renamed) {
+    if (name_taken_before(table, to)) {
+      return fmt::format("column {} was renamed to {}, a name a column dropped or renamed earlier had: rows read "
+                         "again could not tell the two apart",
+                         from, to);
+    }
+    const auto* c = target_column(table, from);
+    if (!c) continue;  // not replicated
+    if (c->is_key) return fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from);
+    in_target.emplace_back(from, to);
+  }
+  auto fresh = describe_again(table, rel);
+  if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
+  pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+  // The Relation message names columns only: the same attnum under a new name is a rename, a new
+  // one is a column dropped and another added in its place, whose rows hold NULL there.
+  for (const auto& [from, to] : renamed) {
+    const auto* before = source_column(table, from);
+    const auto* after = source_column(next, to);
+    if (!before || !after || before->attnum == 0 || before->attnum != after->attnum) {
+      return fmt::format("column {} was dropped and {} added in its place (not a rename: another attnum)", from, to);
+    }
+  }
+  if (!in_target.empty() && !p_.targets->type_capabilities().rename_column) {
+    return fmt::format("ClickHouse {} cannot rename a column (RENAME COLUMN needs 20.4)",
+                       p_.targets->type_capabilities().version.text);
+  }
+  auto retyped = retyped_target_columns(table, next);
+  if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
+  std::string names;
+  for (const auto& [from, to] : renamed) names += fmt::format("{}{} to {}", names.empty() ? "" : ", ", from, to);
+  replace(table, std::move(next), {}, std::get<std::vector<std::string>>(retyped), position, {}, {}, in_target,
+          renamed);
+  spdlog::info("table {}: column(s) {} renamed at the source, {}; streaming on", table.qualified_source(), names,
+               in_target.empty() ? std::string("none of them replicated") : std::string("renamed on its target"));
+  return std::nullopt;
+}
+
+bool SchemaEvolver::name_taken_before(const pipeline::TableSchema& table, std::string_view name) const {
+  const auto& s = states_.at(table);
+  return std::find(s.dropped_columns.begin(), s.dropped_columns.end(), name) != s.dropped_columns.end() ||
+         std::any_of(s.renamed_columns.begin(), s.renamed_columns.end(),
+                     [&](const auto& r) { return r.first == name || r.second == name; });
+}
+
 std::optional<std::string> SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
                                                              const pg::pgoutput::Relation& rel, Lsn position) {
   // pgoutput's Relation message has no NOT NULL: a new one with the same columns may follow a
@@ -237,12 +291,15 @@ std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_again(c
 void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh,
                             const std::vector<std::string>& added, const std::vector<std::string>& modified,
                             Lsn position, const std::vector<std::string>& kept,
-                            const std::vector<std::string>& dropped) {
+                            const std::vector<std::string>& dropped,
+                            const std::vector<std::pair<std::string, std::string>>& renamed_in_target,
+                            const std::vector<std::pair<std::string, std::string>>& renamed) {
   auto owned = std::find_if(p_.tables.begin(), p_.tables.end(), [&](const auto& t) { return t.get() == &table; });
   if (owned == p_.tables.end()) {
     throw Error(ErrorKind::Internal, fmt::format("{} is not among the configured tables", table.qualified_source()));
   }
   sink_.flush();  // rows of the old shape, with the old columns and types
+  if (!renamed_in_target.empty()) p_.targets->rename_columns(fresh, renamed_in_target);
   if (!added.empty()) p_.targets->add_columns(fresh, added);
   if (!modified.empty()) p_.targets->modify_columns(fresh, modified);
   if (!kept.empty()) p_.targets->keep_dropped_columns(table, kept);  // described by the old schema
@@ -250,7 +307,7 @@ void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableS
   const pipeline::TableSchema* one[] = {owned->get()};
   p_.targets->ensure(one);  // the view, with the new columns
   fetcher_.forget(table.relation_oid);
-  states_.evolved(**owned, position, dropped);
+  states_.evolved(**owned, position, dropped, renamed);
 }
 
 }  // namespace pg2ch::capture::logical

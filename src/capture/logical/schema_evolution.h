@@ -29,8 +29,15 @@
 //   the dropped names: rows of the older shape read again after a restart carry them (their
 //   values are left out), and a column added again under such a name is refused in place (its
 //   kept target column holds older values; the table is copied again instead).
+// * columns renamed (ALTER TABLE ... RENAME COLUMN): pgoutput's Relation shows a new name at the
+//   same place with the same type; only pg_attribute.attnum (kept by a rename, new for a column
+//   dropped and added again) tells a rename, so the catalog is asked. The target column is renamed
+//   (RENAME COLUMN: ClickHouse 20.4 and later, not a sorting-key column) and the view re-created.
+//   The state records (old, new): rows of an older shape read again after a restart name the
+//   column by its old name. No name is taken twice in place (a column added or renamed to a name
+//   dropped or renamed earlier is refused), so an old name always means one column.
 // Each kind can be set to stop the table instead (logical.on_column_added, on_type_widened,
-// on_not_null_dropped, on_column_dropped = "stop").
+// on_not_null_dropped, on_column_dropped, on_column_renamed = "stop").
 // Anything else is refused with the reason and the table stops as before (copied again at the
 // next start).
 //
@@ -97,11 +104,19 @@ class SchemaEvolver {
                                                                   const pg::pgoutput::Relation& rel);
   std::optional<std::string> drop_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                           const std::vector<std::string>& dropped, Lsn position);
-  // Steps 1-4 of the header: the target's `added` columns added, `modified` ones retyped, `kept`
-  // ones (dropped at the source) kept NULL from then on; `dropped` recorded in the table's state.
+  std::optional<std::string> rename_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                            const std::vector<std::pair<std::string, std::string>>& renamed,
+                                            Lsn position);
+  // Whether a column of `table` had `name` before and was dropped or renamed in place since.
+  bool name_taken_before(const pipeline::TableSchema& table, std::string_view name) const;
+  // Steps 1-4 of the header: the target's `renamed_in_target` columns renamed, `added` ones added,
+  // `modified` ones retyped, `kept` ones (dropped at the source) kept NULL from then on;
+  // `dropped` and `renamed` recorded in the table's state.
   void replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const std::vector<std::string>& added,
                const std::vector<std::string>& modified, Lsn position, const std::vector<std::string>& kept = {},
-               const std::vector<std::string>& dropped = {});
+               const std::vector<std::string>& dropped = {},
+               const std::vector<std::pair<std::string, std::string>>& renamed_in_target = {},
+               const std::vector<std::pair<std::string, std::string>>& renamed = {});
 
   const config::Config& cfg_;
   SourceTables& p_;

@@ -152,17 +152,37 @@ std::vector<std::string> columns_dropped(const pipeline::TableSchema& table, con
   return j == rel.columns.size() ? dropped : std::vector<std::string>{};
 }
 
+std::vector<std::pair<std::string, std::string>> columns_renamed(const pipeline::TableSchema& table,
+                                                                 const pgo::Relation& rel) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.size() != cols.size()) return {};
+  std::vector<std::pair<std::string, std::string>> renamed;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const auto& r = rel.columns[i];
+    if (!same_type(cols[i], r) || key_changed(table, rel, i)) return {};
+    if (r.name != cols[i].name) renamed.emplace_back(cols[i].name, std::string(r.name));
+  }
+  return renamed;
+}
+
 std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, const pgo::Relation& rel,
-                                         const std::vector<std::string>& dropped) {
+                                         const std::vector<std::string>& dropped,
+                                         const std::vector<std::pair<std::string, std::string>>& renamed) {
   const auto& cols = table.source_columns;
   if (rel.columns.empty()) return std::nullopt;
   OlderShape shape;
   bool older = false;
   int last = -1;  // the table's columns keep their order; those it has beyond the last were added since
   for (const auto& r : rel.columns) {
-    const auto it = std::find_if(cols.begin(), cols.end(), [&](const auto& c) { return c.name == r.name; });
+    // Its name now: renamed since, in order (no name is taken twice, so the chain is the column's).
+    std::string name(r.name);
+    for (const auto& [from, to] : renamed) {
+      if (name == from) name = to;
+    }
+    older = older || name != r.name;
+    const auto it = std::find_if(cols.begin(), cols.end(), [&](const auto& c) { return c.name == name; });
     if (it == cols.end()) {
-      if (std::find(dropped.begin(), dropped.end(), r.name) == dropped.end()) return std::nullopt;
+      if (std::find(dropped.begin(), dropped.end(), name) == dropped.end()) return std::nullopt;
       shape.index.push_back(-1);
       older = true;
     } else {
@@ -220,7 +240,7 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   if (states_.phase(t) == TablePhase::Streaming) {
     const Lsn evolved_at = states_.at(t).evolved_at;
     if (evolved_at != kInvalidLsn && position < evolved_at) {
-      if (auto older = older_shape_of(t, rel, states_.at(t).dropped_columns)) {
+      if (auto older = older_shape_of(t, rel, states_.at(t).dropped_columns, states_.at(t).renamed_columns)) {
         // Rows from before its columns changed: the stream gives the added columns NULL, widens
         // the values of the older types, as PostgreSQL did to the rows then, and leaves out the
         // values of columns dropped since.
@@ -230,7 +250,7 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
       }
     }
     if (evolver_ && (!columns_added_at_end(t, rel).empty() || !columns_widened(t, rel).empty() ||
-                     !columns_dropped(t, rel).empty())) {
+                     !columns_dropped(t, rel).empty() || !columns_renamed(t, rel).empty())) {
       const auto why_not = evolver_(t, rel, position);
       if (!why_not) {
         g.apply = true;

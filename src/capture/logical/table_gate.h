@@ -62,6 +62,12 @@ std::vector<std::string> columns_widened(const pipeline::TableSchema& table, con
 // `rel` is not exactly that, or lacks a key column.
 std::vector<std::string> columns_dropped(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
 
+// Columns `rel` names anew at the same places, as (old name, new name), all else unchanged (types,
+// key, count); empty when `rel` is not exactly that. Whether each is a rename or a column dropped
+// and another added in its place only the catalog tells (pg_attribute.attnum).
+std::vector<std::pair<std::string, std::string>> columns_renamed(const pipeline::TableSchema& table,
+                                                                 const pg::pgoutput::Relation& rel);
+
 // How the columns of a Relation of an older shape map onto the table's: per Relation column,
 // the table's column it is (-1: one dropped since, its values left out) and its declared type
 // (which the table's may widen).
@@ -70,10 +76,12 @@ struct OlderShape {
   std::vector<DeclaredType> types;
 };
 // `rel` as an older shape of `table`, if it is one: without some of its last columns (added
-// since), with types that `table`'s widen, with columns named in `dropped` (dropped since), or
-// several of these; the others unchanged and in the same order.
+// since), with types that `table`'s widen, with columns named in `dropped` (dropped since), with
+// names `renamed` (old, new; in order) has renamed since, or several of these; the others
+// unchanged and in the same order.
 std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                         const std::vector<std::string>& dropped = {});
+                                         const std::vector<std::string>& dropped = {},
+                                         const std::vector<std::pair<std::string, std::string>>& renamed = {});
 
 class TableGate {
  public:

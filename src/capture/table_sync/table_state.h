@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/lsn.h"
@@ -62,6 +63,11 @@ struct TableState {
   // again carry them, and those values are left out; a column of such a name is not added in
   // place again (its target column holds the dropped column's values).
   std::vector<std::string> dropped_columns;
+  // streaming (logical): columns renamed at the source and followed in place since the table was
+  // last copied, as (old name, new name) in the order they happened: rows of an older shape read
+  // again name them by their old names. No name in here or in dropped_columns is taken again in
+  // place, so each one means one column.
+  std::vector<std::pair<std::string, std::string>> renamed_columns;
 };
 
 }  // namespace pg2ch::capture::table_sync

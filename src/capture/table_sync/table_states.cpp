@@ -87,6 +87,8 @@ TableStates::TableStates(state::StateStore& store, std::span<const pipeline::Tab
       s.copy_point = parse_lsn(store_.get(table_state_key(*t, "copy_point")).value_or("")).value_or(kInvalidLsn);
       s.evolved_at = parse_lsn(store_.get(table_state_key(*t, "evolved_at")).value_or("")).value_or(kInvalidLsn);
       s.dropped_columns = decode_names(store_.get(table_state_key(*t, "dropped_columns")).value_or(""));
+      const auto renamed = decode_names(store_.get(table_state_key(*t, "renamed_columns")).value_or(""));
+      for (std::size_t i = 0; i + 1 < renamed.size(); i += 2) s.renamed_columns.emplace_back(renamed[i], renamed[i + 1]);
     }
     states_.emplace(t, std::move(s));
   }
@@ -114,13 +116,16 @@ void TableStates::record(std::map<std::string, std::string>& updates, const pipe
   updates[table_state_key(table, "copy_point")] = s.copy_point == kInvalidLsn ? "" : format_lsn(s.copy_point);
   updates[table_state_key(table, "evolved_at")] = s.evolved_at == kInvalidLsn ? "" : format_lsn(s.evolved_at);
   updates[table_state_key(table, "dropped_columns")] = encode_names(s.dropped_columns);
+  std::vector<std::string> renamed;
+  for (const auto& [from, to] : s.renamed_columns) renamed.insert(renamed.end(), {from, to});
+  updates[table_state_key(table, "renamed_columns")] = encode_names(renamed);
 }
 
 void TableStates::set(std::span<const pipeline::TableSchema* const> tables, TablePhase phase, Lsn copy_point) {
   std::map<std::string, std::string> updates;
   std::vector<TableState> next;
   for (const auto* t : tables) {
-    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point, kInvalidLsn, {}});
+    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point, kInvalidLsn, {}, {}});
     record(updates, *t, next.back());
   }
   store_.put(updates);
@@ -137,7 +142,7 @@ void TableStates::set(const pipeline::TableSchema& table, TablePhase phase, Lsn 
 
 void TableStates::stop(const pipeline::TableSchema& table, std::string reason, std::string fix) {
   TableState s{TablePhase::Stopped, std::move(reason), std::move(fix), source_digest(table), target_digest(table),
-               kInvalidLsn, kInvalidLsn, {}};
+               kInvalidLsn, kInvalidLsn, {}, {}};
   std::map<std::string, std::string> updates;
   record(updates, table, s);
   store_.put(updates);
@@ -145,7 +150,8 @@ void TableStates::stop(const pipeline::TableSchema& table, std::string reason, s
   if (on_change_) on_change_(table, TablePhase::Stopped);
 }
 
-void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped) {
+void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped,
+                          const std::vector<std::pair<std::string, std::string>>& renamed) {
   TableState s = at(table);
   s.source_digest = source_digest(table);
   s.target_digest = target_digest(table);
@@ -155,6 +161,7 @@ void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, cons
       s.dropped_columns.push_back(name);
     }
   }
+  s.renamed_columns.insert(s.renamed_columns.end(), renamed.begin(), renamed.end());
   std::map<std::string, std::string> updates;
   record(updates, table, s);
   store_.put(updates);

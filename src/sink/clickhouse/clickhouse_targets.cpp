@@ -271,6 +271,33 @@ void ClickHouseTargets::keep_dropped_columns(const pipeline::TableSchema& table,
   }
 }
 
+void ClickHouseTargets::rename_columns(const pipeline::TableSchema& table,
+                                       const std::vector<std::pair<std::string, std::string>>& columns) {
+  const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
+  const auto shape = shapes.find(table.target_name);
+  if (shape == shapes.end()) {
+    throw Error(ErrorKind::Schema, fmt::format("ClickHouse table {}.{} is gone", database_, table.target_name),
+                "restart pg2ch: a table whose target is missing is copied again");
+  }
+  const auto& have = shape->second.columns;
+  const auto has = [&](const std::string& name) {
+    return std::any_of(have.begin(), have.end(), [&](const auto& c) { return c.name == name; });
+  };
+  for (const auto& [from, to] : columns) {
+    if (has(to) && !has(from)) continue;  // done before
+    if (!has(from) || has(to)) {
+      throw Error(ErrorKind::Schema,
+                  fmt::format("cannot rename column {} of ClickHouse table {}.{} to {}: {}", from, database_,
+                              table.target_name, to, has(to) ? "both names exist" : "it does not exist"),
+                  "restart pg2ch: the table is copied again with its new columns");
+    }
+    ddl(fmt::format("ALTER TABLE {}.{}{} RENAME COLUMN {} TO {}", ch::quote_identifier(database_),
+                    ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(from),
+                    ch::quote_identifier(to)));
+    spdlog::info("renamed column {} of ClickHouse table {}.{} to {}", from, database_, table.target_name, to);
+  }
+}
+
 SinkTargets::Count ClickHouseTargets::count(const pipeline::TableSchema& table) {
   // Through the Distributed table when there is one: the target on this host holds one shard.
   const std::string name = ch::read_table_name(layout_, table);

@@ -305,5 +305,37 @@ TEST(TableStates, DroppedColumnsAreRecordedWithTheEvolutionAndClearedByACopy) {
   EXPECT_TRUE(TableStates(store, tables).at(t).dropped_columns.empty());
 }
 
+TEST(TableGate, ColumnsRenamedAreRecognisedAndReadAgainByTheirOldNames) {
+  const auto t = table("t", {{"id", 23}, {"v", 23}, {"w", 25}});
+  using Renames = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(logical::columns_renamed(t, relation({{"id", 23}, {"v2", 23}, {"w", 25}})), (Renames{{"v", "v2"}}));
+  EXPECT_TRUE(logical::columns_renamed(t, relation({{"id", 23}, {"v2", 20}, {"w", 25}})).empty()) << "retyped";
+  EXPECT_TRUE(logical::columns_renamed(t, relation({{"id", 23}, {"v", 23}})).empty());
+  EXPECT_TRUE(logical::columns_renamed(t, relation({{"id", 23}, {"v", 23}, {"w", 25}})).empty()) << "unchanged";
+
+  // v renamed to v2 and then to v3, w dropped, x added: rows from before all that.
+  const auto now = table("t", {{"id", 23}, {"v3", 23}, {"x", 25}});
+  const auto older = logical::older_shape_of(now, relation({{"id", 23}, {"v", 23}, {"w", 25}}), {"w"},
+                                             Renames{{"v", "v2"}, {"v2", "v3"}});
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->index, (std::vector<int>{0, 1, -1}));
+  EXPECT_FALSE(logical::older_shape_of(now, relation({{"id", 23}, {"v", 23}}), {"w"})) << "v not known as renamed";
+}
+
+TEST(TableStates, RenamedColumnsAreRecordedInOrder) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}});
+  const pipeline::TableSchema* tables[] = {&t};
+  {
+    TableStates states(store, tables);
+    states.set(t, TablePhase::Streaming);
+    states.evolved(t, 0x2000, {}, {{"a", "b"}});
+    states.evolved(t, 0x3000, {"x"}, {{"b", "c:d"}});
+  }
+  TableStates again(store, tables);
+  EXPECT_EQ(again.at(t).renamed_columns, (std::vector<std::pair<std::string, std::string>>{{"a", "b"}, {"b", "c:d"}}));
+  EXPECT_EQ(again.at(t).dropped_columns, (std::vector<std::string>{"x"}));
+}
+
 }  // namespace
 }  // namespace pg2ch::capture::table_sync
