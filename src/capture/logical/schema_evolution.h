@@ -1,6 +1,6 @@
 #pragma once
 // Columns of a streaming table changed at the source, applied in place (issue 12): the ClickHouse
-// target follows (ALTER TABLE ... ADD COLUMN / MODIFY COLUMN) and its view is re-created, before
+// target follows (ALTER TABLE ... ADD / MODIFY / RENAME COLUMN) and its view is re-created, before
 // the first row of the new shape, instead of the table stopping and being copied again at the
 // next start.
 //
@@ -44,19 +44,24 @@
 // The order of the steps is what makes a crash at any point safe:
 //   1. rows of the old shape already received are flushed (written with the old columns and
 //      types: they were encoded with the old schema);
-//   2. the target gains the new columns or types (a column already there, or already of the new
-//      type, is left alone: a repeat is a no-op), and the view is re-created;
+//   2. the target gains the new columns, types, names, or keeps the dropped columns (each step
+//      looks first: a column already there, already of the new type or name, already kept, is
+//      left alone, so a repeat is a no-op), and the view is re-created;
 //   3. the table's schema is replaced by the catalog's (checked equal to the Relation message),
 //      so no row of the new shape is ever decoded with the old types, and its view re-created;
-//   4. the table's state records the new shape and the position (evolved_at).
+//   4. the table's state records the new shape, the position (evolved_at, the first change of the
+//      new shape) and any dropped or renamed names, in one write.
 // A crash before 4 leaves the recorded shape older than the table's: the next start copies the
 // table again (exact, as before; a target altered in 2 is re-created by the copy). After 4, the
 // next start describes the table with its new columns and types, and the rows of the old shape
 // the slot gives again (before evolved_at) come with a Relation message naming their own, older,
 // types and columns (logical decoding describes the table as it was at that point of the WAL):
-// they are applied with the added columns NULL and the older values widened as PostgreSQL widened
-// them (table_gate.h). Nothing beyond evolved_at has to be durable for that, and re-applying them
-// writes the same rows with the same versions, which the target's ReplacingMergeTree folds.
+// they are applied with the added columns NULL, the older values widened as PostgreSQL widened
+// them, the dropped columns left out and renamed ones found by their old names (table_gate.h).
+// The older types need no record (the Relation names them); the dropped and renamed names do,
+// since a Relation shows names only. Re-applying those rows writes the same rows with the same
+// versions, which the target's ReplacingMergeTree folds (a kept dropped column of such a row
+// becomes NULL: the source no longer has it).
 #include <optional>
 #include <string>
 #include <variant>
