@@ -29,6 +29,7 @@ ServerCapabilities ServerCapabilities::from_version(const ServerVersion& v) {
   c.decimal256 = v.at_least(22, 1);
   c.replacing_is_deleted = v.at_least(23, 2);
   c.create_or_replace_view = v.at_least(20, 1);
+  c.rename_column = v.at_least(20, 4);
   c.http_zstd = v.at_least(21, 1);
   c.insert_deduplication_token = v.at_least(22, 2);
   c.summary_counts_rows = v.at_least(22, 5);

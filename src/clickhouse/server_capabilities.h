@@ -25,6 +25,7 @@ struct ServerCapabilities {
   bool decimal256 = false;        // Decimal256 / precision > 38 without experimental flags >= 22.1
   bool replacing_is_deleted = false;  // ReplacingMergeTree(ver, is_deleted) >= 23.2
   bool create_or_replace_view = false;  // CREATE OR REPLACE VIEW >= 20.1 (older: DROP + CREATE)
+  bool rename_column = false;     // ALTER TABLE ... RENAME COLUMN >= 20.4
   bool http_zstd = false;         // Content-Encoding: zstd on requests >= 21.1
   bool insert_deduplication_token = false;  // insert_deduplication_token setting >= 22.2
   bool summary_counts_rows = false;  // X-ClickHouse-Summary holds final counts without progress headers >= 22.5

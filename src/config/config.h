@@ -87,6 +87,14 @@ struct LogicalConfig {
   // A slot holding more WAL than this (MB) is logged as a warning every few minutes (0: never):
   // the server keeps that WAL until pg2ch has confirmed it, and a disk that fills stops the source.
   std::int64_t retained_wal_warn_mb = 1024;
+  // Per kind of column change a streaming table can follow in place
+  // (capture/logical/schema_evolution.h): "evolve" follows it, "stop" stops the table, which is
+  // copied again with its new columns at the next start.
+  std::string on_column_added = "evolve";
+  std::string on_type_widened = "evolve";
+  std::string on_not_null_dropped = "evolve";
+  std::string on_column_dropped = "evolve";
+  std::string on_column_renamed = "evolve";
 };
 
 // poll and notify: keyset-paginated `WHERE watermark > last` reads (seed routes 1 and 3).

@@ -215,6 +215,7 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
     c.declared_type_oid = static_cast<std::uint32_t>(cols.int64(i, 11));
     c.declared_typmod = static_cast<std::int32_t>(cols.int64(i, 12));
     c.is_key = is_key;
+    c.attnum = attnum;
     t.source_columns.push_back(std::move(c));
   }
 

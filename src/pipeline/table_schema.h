@@ -22,6 +22,9 @@ struct SourceColumn {
   // Relation message names, so a changed column type is seen even when the base type is alike.
   std::uint32_t declared_type_oid = 0;
   std::int32_t declared_typmod = -1;
+  // pg_attribute.attnum: a column keeps it when renamed, one dropped and added again gets a new
+  // one (pgoutput's Relation message names columns only).
+  int attnum = 0;
 };
 
 struct TargetColumn {

@@ -45,6 +45,28 @@ class SinkTargets {
   // The view follows with ensure(). No-op where the sink keeps no tables.
   virtual void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
 
+  // Gives the named target columns of `table` (its schema already has them) their new types
+  // (ClickHouse: ALTER TABLE ... MODIFY COLUMN), once: a column that has its type already is left
+  // alone, so a run that repeats it after a crash changes nothing; then re-creates the view,
+  // whose columns keep the types they were created with. The caller has checked that the
+  // conversion keeps every value (clickhouse/column_conversion.h). No-op where the sink keeps no
+  // tables.
+  virtual void modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
+
+  // Keeps the named target columns of `table` (its schema before they were dropped at the source)
+  // for what they hold, but able to take rows without them: Nullable(T) DEFAULT NULL (an array:
+  // DEFAULT []), so every row written from then on holds NULL there, and the target still passes
+  // the start's check (a column pg2ch does not write needs a DEFAULT). Once: a column already so
+  // is left alone. No-op where the sink keeps no tables.
+  virtual void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
+
+  // Renames target columns of `table` (its schema has the new names) from the first name of each
+  // pair to the second (ClickHouse: ALTER TABLE ... RENAME COLUMN, 20.4 and later), once: a column
+  // that has its new name already is left alone. The view follows with ensure(). No-op where the
+  // sink keeps no tables.
+  virtual void rename_columns(const pipeline::TableSchema& table,
+                              const std::vector<std::pair<std::string, std::string>>& columns) = 0;
+
   // Removes a table's target (teardown --drop-target).
   virtual void drop(const pipeline::TableSchema& table) = 0;
 

@@ -153,7 +153,7 @@ class LogicalSource final : public ChangeSource {
     publication_ = so.publication;
     gate_ = std::make_unique<TableGate>(
         states, [this](const pipeline::TableSchema& t, const pg::pgoutput::Relation& rel, Lsn position) {
-          return evolver_.add_columns(t, rel, position);
+          return evolver_.evolve(t, rel, position);
         });
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     resync_ = std::make_unique<OnlineResync>(cfg_, p, *state, states, *gate_, *sink_, observer_);

@@ -141,18 +141,32 @@ void LogicalStream::apply_change(const pipeline::TableSchema& table, const std::
 }
 
 std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& table, const pgo::Tuple& tuple,
-                                                 std::vector<ValueRef>& scratch) {
-  // Fewer columns only for a row from before columns were added in place, which the gate lets
-  // through (table_gate.h); the added columns were NULL then.
-  if (tuple.size() > table.source_columns.size() ||
-      (tuple.size() < table.source_columns.size() && !gate_.older_shape(table.relation_oid))) {
+                                                 std::vector<ValueRef>& scratch, std::vector<std::string>& widened) {
+  // Another shape only for a row from before its columns changed in place, which the gate lets
+  // through (table_gate.h): fewer columns (the added ones were NULL then), older types (widened),
+  // columns dropped since (left out).
+  const OlderShape* older = gate_.older_shape(table.relation_oid);
+  const std::size_t expected = older ? older->index.size() : table.source_columns.size();
+  if (tuple.size() != expected) {
     throw ProtocolError(fmt::format("tuple for {} has {} columns, expected {}", table.qualified_source(), tuple.size(),
-                                    table.source_columns.size()));
+                                    expected));
   }
   scratch.assign(table.source_columns.size(), ValueRef::null());
-  for (std::size_t i = 0; i < tuple.size(); ++i) {
-    switch (tuple[i].kind) {
-      case pgo::ValueKind::Binary: scratch[i] = ValueRef::binary(tuple[i].data); break;
+  if (older) widened.resize(tuple.size());
+  for (std::size_t k = 0; k < tuple.size(); ++k) {
+    const int at = older ? older->index[k] : static_cast<int>(k);
+    if (at < 0) continue;  // a column dropped since: its target column no longer takes values
+    const auto i = static_cast<std::size_t>(at);
+    switch (tuple[k].kind) {
+      case pgo::ValueKind::Binary:
+        if (older) {
+          const auto& c = table.source_columns[i];
+          scratch[i] = ValueRef::binary(
+              widen_value(older->types[k], {c.declared_type_oid, c.declared_typmod}, tuple[k].data, widened[k]));
+        } else {
+          scratch[i] = ValueRef::binary(tuple[k].data);
+        }
+        break;
       case pgo::ValueKind::Null: scratch[i] = ValueRef::null(); break;
       case pgo::ValueKind::UnchangedToast: scratch[i] = ValueRef::unchanged(); break;
       case pgo::ValueKind::Text:
@@ -182,6 +196,7 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       in_transaction_ = false;
       ++stats_.transactions;
       const auto& c = decoder_.commit();
+      on_relations(c.commit_lsn);  // none: a Relation always comes right before a change
       // One sample per 100 ms of commit time is enough for a lag in seconds, and keeps the
       // queue small while the sink cannot write.
       constexpr std::int64_t kSampleEveryUs = 100'000;
@@ -192,34 +207,44 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       return;
     }
     case pgo::MessageType::Relation:
-      if (const auto* stopped = gate_.on_relation(decoder_.relation(), data_start)) sink_.discard(*stopped);
+      // Its own position is 0/0 (a walsender gives a position only to a transaction's last write
+      // for a change, and pgoutput writes a Relation as a first one): the gate hears of it with
+      // the position of the change it describes, which follows it.
+      // (Kept as bytes: the decoded message points into this CopyData buffer.)
+      pending_relations_.emplace_back(payload);
       return;
     case pgo::MessageType::Insert: {
       const auto& m = decoder_.insert();
+      on_relations(data_start);
       const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
-      apply_change(*t, new_values_, [&] { sink_.insert(*t, convert(*t, m.new_tuple, new_values_), data_start); });
+      apply_change(*t, new_values_,
+                   [&] { sink_.insert(*t, convert(*t, m.new_tuple, new_values_, new_widened_), data_start); });
       return;
     }
     case pgo::MessageType::Update: {
       const auto& m = decoder_.update();
+      on_relations(data_start);
       const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
       apply_change(*t, new_values_, [&] {
         std::span<const ValueRef> old_row;
-        if (m.has_old()) old_row = convert(*t, m.old_tuple, old_values_);
-        sink_.update(*t, old_row, convert(*t, m.new_tuple, new_values_), data_start);
+        if (m.has_old()) old_row = convert(*t, m.old_tuple, old_values_, old_widened_);
+        sink_.update(*t, old_row, convert(*t, m.new_tuple, new_values_, new_widened_), data_start);
       });
       return;
     }
     case pgo::MessageType::Delete: {
       const auto& m = decoder_.remove();
+      on_relations(data_start);
       const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
-      apply_change(*t, old_values_, [&] { sink_.remove(*t, convert(*t, m.old_tuple, old_values_), data_start); });
+      apply_change(*t, old_values_,
+                   [&] { sink_.remove(*t, convert(*t, m.old_tuple, old_values_, old_widened_), data_start); });
       return;
     }
     case pgo::MessageType::Truncate:
+      on_relations(data_start);
       for (std::uint32_t oid : decoder_.truncate().relation_oids) {
         if (const auto* t = gate_.applies(oid)) {
           ++stats_.changes;
@@ -232,6 +257,14 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
     case pgo::MessageType::Origin:
     case pgo::MessageType::Message: return;
   }
+}
+
+void LogicalStream::on_relations(Lsn position) {
+  for (const auto& payload : pending_relations_) {
+    relation_decoder_.decode(payload);
+    if (const auto* stopped = gate_.on_relation(relation_decoder_.relation(), position)) sink_.discard(*stopped);
+  }
+  pending_relations_.clear();
 }
 
 void LogicalStream::maybe_send_status(bool force) {

@@ -12,6 +12,9 @@
 //    before its wal_end, so that position is handed to the sink as idle; once everything
 //    buffered is durable, the slot advances even if no published table changes (otherwise an
 //    idle pipeline would pin WAL forever). Keepalives inside a transaction are not positions.
+//  * A Relation message carries no position of its own (0/0); the gate learns of it at the
+//    position of the change it precedes, so "before the point where a table's columns changed"
+//    (table_gate.h) compares change positions.
 //  * Which tables' changes are applied is the TableGate's call (table_gate.h): a table that stops
 //    (a bad value, a schema change) stops alone, its buffered rows are discarded, and the others
 //    stream on while the slot advances.
@@ -74,12 +77,17 @@ class LogicalStream {
   bool reached_stop_at() const;
   void handle_copy_data(std::string_view data);
   void handle_pgoutput(std::string_view payload, Lsn data_start);
+  // Hands the Relation messages received since the last change to the gate, at `position`: the
+  // change they came before.
+  void on_relations(Lsn position);
   // Hands one change of `table` to the sink; a value the target cannot hold stops the table.
   // `key_row` is where the change's row is decoded to (for the key in the error).
   template <typename Apply>
   void apply_change(const pipeline::TableSchema& table, const std::vector<pipeline::ValueRef>& key_row, Apply&& apply);
+  // `widened` holds the bytes of values widened from an older type, which `scratch` points into.
   std::span<const pipeline::ValueRef> convert(const pipeline::TableSchema& table, const pg::pgoutput::Tuple& tuple,
-                                              std::vector<pipeline::ValueRef>& scratch);
+                                              std::vector<pipeline::ValueRef>& scratch,
+                                              std::vector<std::string>& widened);
   void maybe_send_status(bool force);
   void send_status(bool reply_requested);
 
@@ -90,6 +98,10 @@ class LogicalStream {
   pg::PgoutputDecoder decoder_;
   std::vector<pipeline::ValueRef> old_values_;
   std::vector<pipeline::ValueRef> new_values_;
+  std::vector<std::string> old_widened_;
+  std::vector<std::string> new_widened_;
+  std::vector<std::string> pending_relations_;  // Relation messages not yet given to the gate
+  pg::PgoutputDecoder relation_decoder_;         // decodes them when they are
   bool in_transaction_ = false;
   std::deque<std::pair<Lsn, std::int64_t>> commit_times_;  // (end LSN, commit time in PostgreSQL µs)
   Lsn last_sent_flush_ = kInvalidLsn;

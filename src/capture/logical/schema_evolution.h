@@ -1,26 +1,71 @@
 #pragma once
-// Columns added to a streaming table, applied in place (issue 12): the ClickHouse target gains
-// them (ALTER TABLE ... ADD COLUMN) and its view follows, before the first row that has them,
-// instead of the table stopping and being copied again at the next start.
+// Columns of a streaming table changed at the source, applied in place (issue 12): the ClickHouse
+// target follows (ALTER TABLE ... ADD / MODIFY / RENAME COLUMN) and its view is re-created, before
+// the first row of the new shape, instead of the table stopping and being copied again at the
+// next start.
 //
-// Only what is exact without a copy: columns added after all others, holding NULL in every row
-// that existed before (no DEFAULT: PostgreSQL fills existing rows with a default, or rewrites
-// the table for a volatile one, and the stream carries none of those values), on a single
-// ClickHouse server with sink = "clickhouse". Anything else is refused with the reason and the
-// table stops as before (copied again at the next start).
+// Only what is exact without a copy, on a single ClickHouse server with sink = "clickhouse":
+// * columns added after all others, holding NULL in every row that existed before (no DEFAULT:
+//   PostgreSQL fills existing rows with a default, or rewrites the table for a volatile one, and
+//   the stream carries none of those values);
+// * column types widened exactly (type_widening.h: int2 → int4 → int8, real → double precision,
+//   longer or unlimited varchar/text, numeric with more precision and the same scale), where the
+//   target column either keeps its ClickHouse type (then only the schema, hence the decoder,
+//   changes) or gets a type ClickHouse converts to exactly (clickhouse/column_conversion.h), and
+//   is not in the target's sorting key (ClickHouse cannot retype those). A widening that needs
+//   no rewrite but came with one (USING) is refused: its values are not in the stream. A USING
+//   on an integer or float widening, which rewrites anyway, cannot be told from the plain cast
+//   and is taken as one (README: `pg2ch verify` finds it);
+// * NOT NULL dropped (ALTER TABLE ... ALTER COLUMN ... DROP NOT NULL): the Relation message does
+//   not carry nullability, so a Relation with unchanged columns of a streaming table that has
+//   NOT NULL columns asks the catalog which lost it; their target columns become Nullable(T)
+//   (MODIFY COLUMN) before the first NULL is decoded (a key column cannot: PostgreSQL refuses
+//   it, and pg2ch would stop the table).
+// * columns dropped (ALTER TABLE ... DROP COLUMN, not a key column): pg2ch keeps their target
+//   columns with the values they hold (a drop in the warehouse cannot be undone), as
+//   Nullable(T) DEFAULT NULL, so every row written from then on holds NULL there, and takes them
+//   out of the table's schema and view. pgoutput sends only live columns, so the rows after the
+//   drop are decoded by the new schema, never shifted into the wrong columns. The state records
+//   the dropped names: rows of the older shape read again after a restart carry them (their
+//   values are left out), and a column added again under such a name is refused in place (its
+//   kept target column holds older values; the table is copied again instead).
+// * columns renamed (ALTER TABLE ... RENAME COLUMN): pgoutput's Relation shows a new name at the
+//   same place with the same type; only pg_attribute.attnum (kept by a rename, new for a column
+//   dropped and added again) tells a rename, so the catalog is asked. The target column is renamed
+//   (RENAME COLUMN: ClickHouse 20.4 and later, not a sorting-key column) and the view re-created.
+//   The state records (old, new): rows of an older shape read again after a restart name the
+//   column by its old name. No name is taken twice in place (a column added or renamed to a name
+//   dropped or renamed earlier is refused), so an old name always means one column.
+// Each kind can be set to stop the table instead (logical.on_column_added, on_type_widened,
+// on_not_null_dropped, on_column_dropped, on_column_renamed = "stop").
+// Anything else is refused with the reason and the table stops as before (copied again at the
+// next start).
 //
 // The order of the steps is what makes a crash at any point safe:
-//   1. rows of the old shape already received are flushed (written with the old columns);
-//   2. the target gets the new columns (a column already there is left alone: a repeat is a no-op);
-//   3. the table's schema is replaced by the catalog's (checked equal to the Relation message) and
-//      its view re-created;
-//   4. the table's state records the new shape and the position (evolved_at).
+//   1. rows of the old shape already received are flushed (written with the old columns and
+//      types: they were encoded with the old schema);
+//   2. the target gains the new columns, types, names, or keeps the dropped columns (each step
+//      looks first: a column already there, already of the new type or name, already kept, is
+//      left alone, so a repeat is a no-op), and the view is re-created;
+//   3. the table's schema is replaced by the catalog's (checked equal to the Relation message),
+//      so no row of the new shape is ever decoded with the old types, and its view re-created;
+//   4. the table's state records the new shape, the position (evolved_at, the first change of the
+//      new shape) and any dropped or renamed names, in one write.
 // A crash before 4 leaves the recorded shape older than the table's: the next start copies the
-// table again (exact, as before). After 4, the next start describes the table with its new
-// columns, and the rows of the old shape the slot gives again (before evolved_at) are applied
-// with the added columns NULL (table_gate.h).
+// table again (exact, as before; a target altered in 2 is re-created by the copy). After 4, the
+// next start describes the table with its new columns and types, and the rows of the old shape
+// the slot gives again (before evolved_at) come with a Relation message naming their own, older,
+// types and columns (logical decoding describes the table as it was at that point of the WAL):
+// they are applied with the added columns NULL, the older values widened as PostgreSQL widened
+// them, the dropped columns left out and renamed ones found by their old names (table_gate.h).
+// The older types need no record (the Relation names them); the dropped and renamed names do,
+// since a Relation shows names only. Re-applying those rows writes the same rows with the same
+// versions, which the target's ReplacingMergeTree folds (a kept dropped column of such a row
+// becomes NULL: the source no longer has it).
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
@@ -38,11 +83,46 @@ class SchemaEvolver {
                 pipeline::ChangeSink& sink, pg::PgCurrentRowFetcher& fetcher)
       : cfg_(cfg), p_(tables), states_(states), sink_(sink), fetcher_(fetcher) {}
 
-  // nullopt once `table` has the columns `rel` adds at its end; else why it cannot (one line).
-  std::optional<std::string> add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                         Lsn position);
+  // nullopt once `table` has the columns `rel` adds at its end, or the types `rel` widens, or
+  // (for a `rel` with its columns) once the columns that lost NOT NULL are Nullable on the target
+  // (TableGate::Evolver); else why it cannot (one line).
+  std::optional<std::string> evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                    Lsn position);
 
  private:
+  // Why no change is applied in place with this config (sink, cluster), if so.
+  std::optional<std::string> cannot_evolve() const;
+  // A Relation with the same columns: makes the target columns of those that lost NOT NULL
+  // Nullable (nullopt also when none did).
+  std::optional<std::string> follow_nullability(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                                Lsn position);
+  // The target columns whose ClickHouse type differs in `next` (a wider type, Nullable), or why
+  // one cannot change in place (a sorting-key column, a conversion that is not exact).
+  static std::variant<std::vector<std::string>, std::string> retyped_target_columns(const pipeline::TableSchema& table,
+                                                                                    const pipeline::TableSchema& next);
+  std::optional<std::string> add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                         const std::vector<std::string>& added, Lsn position);
+  std::optional<std::string> widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                           const std::vector<std::string>& widened, Lsn position);
+  // The table as the catalog describes it now, or why not (it differs from `rel` again).
+  std::variant<pipeline::TableSchema, std::string> describe_again(const pipeline::TableSchema& table,
+                                                                  const pg::pgoutput::Relation& rel);
+  std::optional<std::string> drop_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                          const std::vector<std::string>& dropped, Lsn position);
+  std::optional<std::string> rename_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                            const std::vector<std::pair<std::string, std::string>>& renamed,
+                                            Lsn position);
+  // Whether a column of `table` had `name` before and was dropped or renamed in place since.
+  bool name_taken_before(const pipeline::TableSchema& table, std::string_view name) const;
+  // Steps 1-4 of the header: the target's `renamed_in_target` columns renamed, `added` ones added,
+  // `modified` ones retyped, `kept` ones (dropped at the source) kept NULL from then on;
+  // `dropped` and `renamed` recorded in the table's state.
+  void replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const std::vector<std::string>& added,
+               const std::vector<std::string>& modified, Lsn position, const std::vector<std::string>& kept = {},
+               const std::vector<std::string>& dropped = {},
+               const std::vector<std::pair<std::string, std::string>>& renamed_in_target = {},
+               const std::vector<std::pair<std::string, std::string>>& renamed = {});
+
   const config::Config& cfg_;
   SourceTables& p_;
   table_sync::TableStates& states_;

@@ -43,8 +43,19 @@ std::string type_text(std::uint32_t oid, std::int32_t typmod) {
   return typmod < 0 ? name : fmt::format("{} (typmod {})", name, typmod);
 }
 
-bool same_type(const pipeline::SourceColumn& c, const pgo::RelationColumn& r) {
-  return c.declared_type_oid == r.type_oid && c.declared_typmod == r.type_modifier;
+DeclaredType declared(const pipeline::SourceColumn& c) { return {c.declared_type_oid, c.declared_typmod}; }
+DeclaredType declared(const pgo::RelationColumn& r) { return {r.type_oid, r.type_modifier}; }
+
+bool same_type(const pipeline::SourceColumn& c, const pgo::RelationColumn& r) { return declared(c) == declared(r); }
+
+bool key_changed(const pipeline::TableSchema& table, const pgo::Relation& rel, std::size_t i) {
+  return rel.replica_identity != 'f' && table.replica_identity != 'f' &&
+         rel.columns[i].is_key() != table.source_columns[i].is_key;
+}
+
+bool has_not_null_column(const pipeline::TableSchema& table) {
+  return std::any_of(table.source_columns.begin(), table.source_columns.end(),
+                     [](const auto& c) { return c.not_null && c.target_index >= 0; });
 }
 
 }  // namespace
@@ -60,8 +71,10 @@ std::string relation_difference(const pipeline::TableSchema& table, const pgo::R
     if (it == cols.end()) {
       changes.push_back(fmt::format("column {} added", r.name));
     } else if (!same_type(*it, r)) {
-      changes.push_back(fmt::format("column {} changed from {} to {}", r.name, it->type.name,
-                                    type_text(r.type_oid, r.type_modifier)));
+      const auto refusal = widening_refusal(declared(*it), declared(r));
+      changes.push_back(fmt::format("column {} changed from {} to {}{}", r.name, it->type.name,
+                                    type_text(r.type_oid, r.type_modifier),
+                                    refusal ? fmt::format(" ({})", *refusal) : std::string()));
     }
   }
   for (const auto& c : cols) {
@@ -97,7 +110,7 @@ std::vector<std::string> columns_added_at_end(const pipeline::TableSchema& table
   for (std::size_t i = 0; i < cols.size(); ++i) {
     const auto& r = rel.columns[i];
     if (r.name != cols[i].name || !same_type(cols[i], r)) return {};
-    if (rel.replica_identity != 'f' && table.replica_identity != 'f' && r.is_key() != cols[i].is_key) return {};
+    if (key_changed(table, rel, i)) return {};
   }
   std::vector<std::string> added;
   for (std::size_t i = cols.size(); i < rel.columns.size(); ++i) {
@@ -107,20 +120,91 @@ std::vector<std::string> columns_added_at_end(const pipeline::TableSchema& table
   return added;
 }
 
-bool is_older_prefix(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+std::vector<std::string> columns_widened(const pipeline::TableSchema& table, const pgo::Relation& rel) {
   const auto& cols = table.source_columns;
-  if (rel.columns.empty() || rel.columns.size() >= cols.size()) return false;
-  for (std::size_t i = 0; i < rel.columns.size(); ++i) {
-    if (rel.columns[i].name != cols[i].name || !same_type(cols[i], rel.columns[i])) return false;
+  if (rel.columns.size() != cols.size()) return {};
+  std::vector<std::string> widened;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const auto& r = rel.columns[i];
+    if (r.name != cols[i].name || key_changed(table, rel, i)) return {};
+    if (same_type(cols[i], r)) continue;
+    if (widening_refusal(declared(cols[i]), declared(r))) return {};
+    widened.push_back(cols[i].name);
   }
-  return true;
+  return widened;
+}
+
+std::vector<std::string> columns_dropped(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.empty() || rel.columns.size() >= cols.size()) return {};
+  std::vector<std::string> dropped;
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (j < rel.columns.size() && rel.columns[j].name == cols[i].name) {
+      const auto& r = rel.columns[j++];
+      if (!same_type(cols[i], r)) return {};
+      if (rel.replica_identity != 'f' && table.replica_identity != 'f' && r.is_key() != cols[i].is_key) return {};
+    } else {
+      if (cols[i].is_key) return {};  // the key changed
+      dropped.push_back(cols[i].name);
+    }
+  }
+  return j == rel.columns.size() ? dropped : std::vector<std::string>{};
+}
+
+std::vector<std::pair<std::string, std::string>> columns_renamed(const pipeline::TableSchema& table,
+                                                                 const pgo::Relation& rel) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.size() != cols.size()) return {};
+  std::vector<std::pair<std::string, std::string>> renamed;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const auto& r = rel.columns[i];
+    if (!same_type(cols[i], r) || key_changed(table, rel, i)) return {};
+    if (r.name != cols[i].name) renamed.emplace_back(cols[i].name, std::string(r.name));
+  }
+  return renamed;
+}
+
+std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, const pgo::Relation& rel,
+                                         const std::vector<std::string>& dropped,
+                                         const std::vector<std::pair<std::string, std::string>>& renamed) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.empty()) return std::nullopt;
+  OlderShape shape;
+  bool older = false;
+  int last = -1;  // the table's columns keep their order; those it has beyond the last were added since
+  for (const auto& r : rel.columns) {
+    // Its name now: renamed since, in order (no name is taken twice, so the chain is the column's).
+    std::string name(r.name);
+    for (const auto& [from, to] : renamed) {
+      if (name == from) name = to;
+    }
+    older = older || name != r.name;
+    const auto it = std::find_if(cols.begin(), cols.end(), [&](const auto& c) { return c.name == name; });
+    if (it == cols.end()) {
+      if (std::find(dropped.begin(), dropped.end(), name) == dropped.end()) return std::nullopt;
+      shape.index.push_back(-1);
+      older = true;
+    } else {
+      const int j = static_cast<int>(it - cols.begin());
+      // The table's columns in the same order, none skipped: only those after the last were added.
+      if (j != last + 1 || widening_refusal(declared(r), declared(*it))) return std::nullopt;
+      older = older || !same_type(*it, r);
+      shape.index.push_back(j);
+      last = j;
+    }
+    shape.types.push_back(declared(r));
+  }
+  older = older || last + 1 < static_cast<int>(cols.size());
+  if (!older) return std::nullopt;
+  return shape;
 }
 
 TableGate::TableGate(table_sync::TableStates& states, Evolver evolver) : states_(states), evolver_(std::move(evolver)) {
   for (const auto* t : states_.tables()) {
     const TablePhase phase = states_.phase(*t);
     gates_[t->relation_oid] = Gate{t, phase == TablePhase::Streaming || phase == TablePhase::CatchingUp ||
-                                          phase == TablePhase::Copying, false};
+                                          phase == TablePhase::Copying, false, std::nullopt};
     if (phase == TablePhase::CatchingUp) catching_up_.push_back(t);
   }
 }
@@ -139,19 +223,34 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   const pipeline::TableSchema& t = *g.table;
   if (states_.phase(t) == TablePhase::Stopped) return nullptr;
   const std::string diff = relation_difference(t, rel);
-  g.older_shape = false;
+  g.older.reset();
   if (diff.empty()) {
+    // The same columns: perhaps one lost NOT NULL, which the message cannot show (the evolver
+    // asks the catalog). Its target column must take NULL before the first one arrives.
+    if (evolver_ && states_.phase(t) == TablePhase::Streaming && has_not_null_column(t)) {
+      if (const auto why_not = evolver_(t, rel, position)) {
+        stop(t, *why_not,
+             "restart pg2ch: a table whose columns changed is copied again with its new columns at the next start");
+        return &t;
+      }
+    }
     g.apply = !g.held;
     return nullptr;
   }
   if (states_.phase(t) == TablePhase::Streaming) {
     const Lsn evolved_at = states_.at(t).evolved_at;
-    if (evolved_at != kInvalidLsn && position < evolved_at && is_older_prefix(t, rel)) {
-      g.apply = true;  // rows from before its columns were added: the stream gives them NULL there
-      g.older_shape = true;
-      return nullptr;
+    if (evolved_at != kInvalidLsn && position < evolved_at) {
+      if (auto older = older_shape_of(t, rel, states_.at(t).dropped_columns, states_.at(t).renamed_columns)) {
+        // Rows from before its columns changed: the stream gives the added columns NULL, widens
+        // the values of the older types, as PostgreSQL did to the rows then, and leaves out the
+        // values of columns dropped since.
+        g.apply = true;
+        g.older = std::move(*older);
+        return nullptr;
+      }
     }
-    if (evolver_ && !columns_added_at_end(t, rel).empty()) {
+    if (evolver_ && (!columns_added_at_end(t, rel).empty() || !columns_widened(t, rel).empty() ||
+                     !columns_dropped(t, rel).empty() || !columns_renamed(t, rel).empty())) {
       const auto why_not = evolver_(t, rel, position);
       if (!why_not) {
         g.apply = true;
@@ -211,7 +310,7 @@ void TableGate::copy_again(const pipeline::TableSchema& table) {
   g.held = false;
   g.apply = true;
   g.applied = true;  // skipping has ended for good (see the header)
-  g.older_shape = false;
+  g.older.reset();
   std::erase(catching_up_, &table);
 }
 

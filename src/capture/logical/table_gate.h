@@ -18,12 +18,20 @@
 // older shape of rows the copy already holds (the copy used the new columns), so they are
 // skipped until the Relation with the copied columns arrives.
 //
-// Columns added at the end of a streaming table are evolved in place instead when the evolver
-// can (schema_evolution.h): the target gains them before the first row that has them, and the
-// table streams on. Its state records where (evolved_at): a restart reads the slot again from an
-// earlier position, so rows of the shape before it come again, with a Relation that lacks the
-// added columns; before evolved_at they are applied with those columns NULL, which is what every
-// row held for them until then (the evolver accepts only columns without a default).
+// A Relation with the same columns may follow a DROP NOT NULL, which it cannot show: for a
+// streaming table with NOT NULL columns the evolver is asked too, and makes the target take NULL.
+//
+// Columns added at the end of a streaming table, or whose types were widened exactly
+// (type_widening.h), are evolved in place instead when the evolver can (schema_evolution.h): the
+// target follows before the first row of the new shape, and the table streams on. Its state
+// records where (evolved_at): a restart reads the slot again from an earlier position, so rows of
+// the shape before it come again, with a Relation that lacks the added columns or names the older
+// types; before evolved_at they are applied with those columns NULL, which is what every row held
+// for them until then (the evolver accepts only columns without a default), and their values of
+// an older type widened to the new one, which is what PostgreSQL's ALTER did to them. The
+// Relation message names the older types itself (logical decoding describes a relation as it was
+// at that point of the WAL), so the state needs no record of them: evolved_at alone tells an older
+// shape read again (before it) from a later change back (after it, which stops the table).
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -32,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "capture/logical/type_widening.h"
 #include "capture/table_sync/table_states.h"
 #include "common/error.h"
 #include "common/lsn.h"
@@ -47,12 +56,38 @@ std::string relation_difference(const pipeline::TableSchema& table, const pg::pg
 // Columns `rel` adds after all of `table`'s, the others unchanged (names, types, key); empty
 // when `rel` is not exactly that.
 std::vector<std::string> columns_added_at_end(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
-// `rel` is `table` without some of its last columns (an older shape), the others unchanged.
-bool is_older_prefix(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
+// Columns whose type `rel` widens exactly (type_widening.h), all others unchanged (names, types,
+// key, count); empty when `rel` is not exactly that.
+std::vector<std::string> columns_widened(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
+// Columns `rel` lacks, all others unchanged and in the same order (names, types, key); empty when
+// `rel` is not exactly that, or lacks a key column.
+std::vector<std::string> columns_dropped(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
+
+// Columns `rel` names anew at the same places, as (old name, new name), all else unchanged (types,
+// key, count); empty when `rel` is not exactly that. Whether each is a rename or a column dropped
+// and another added in its place only the catalog tells (pg_attribute.attnum).
+std::vector<std::pair<std::string, std::string>> columns_renamed(const pipeline::TableSchema& table,
+                                                                 const pg::pgoutput::Relation& rel);
+
+// How the columns of a Relation of an older shape map onto the table's: per Relation column,
+// the table's column it is (-1: one dropped since, its values left out) and its declared type
+// (which the table's may widen).
+struct OlderShape {
+  std::vector<int> index;
+  std::vector<DeclaredType> types;
+};
+// `rel` as an older shape of `table`, if it is one: without some of its last columns (added
+// since), with types that `table`'s widen, with columns named in `dropped` (dropped since), with
+// names `renamed` (old, new; in order) has renamed since, or several of these; the others
+// unchanged and in the same order.
+std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                         const std::vector<std::string>& dropped = {},
+                                         const std::vector<std::pair<std::string, std::string>>& renamed = {});
 
 class TableGate {
  public:
-  // Brings a streaming table's columns in line with `rel` (which adds columns at its end) at
+  // Brings a streaming table's columns in line with `rel` (which adds columns at its end or
+  // widens types, or has the table's columns, one of which may have lost NOT NULL) at
   // `position`, or says why it cannot (the table then stops with that reason).
   using Evolver = std::function<std::optional<std::string>(const pipeline::TableSchema&, const pg::pgoutput::Relation&,
                                                            Lsn position)>;
@@ -68,11 +103,12 @@ class TableGate {
     return it->second.table;
   }
 
-  // Whether the rows of relation `oid` now come in the shape from before columns were added in
-  // place: they have fewer columns than its schema, and the missing ones are NULL.
-  bool older_shape(std::uint32_t oid) const {
+  // The columns that rows of relation `oid` now come with, when that is a shape from before its
+  // columns changed in place (fewer columns: the missing ones are NULL; older types: their values
+  // are widened, type_widening.h; dropped columns: left out); null for its current shape.
+  const OlderShape* older_shape(std::uint32_t oid) const {
     auto it = gates_.find(oid);
-    return it != gates_.end() && it->second.older_shape;
+    return it == gates_.end() || !it->second.older ? nullptr : &*it->second.older;
   }
 
   // A Relation message that arrived at `position`. Returns the table it stopped, if any.
@@ -88,7 +124,9 @@ class TableGate {
 
   // A table that joined while the pipeline runs (table_discovery.h): skipped until copy_again().
   void add(const pipeline::TableSchema& table) {
-    Gate g{&table, false, false};
+    Gate g;
+    g.table = &table;
+    g.apply = false;
     g.held = true;
     gates_.try_emplace(table.relation_oid, g);
   }
@@ -115,8 +153,8 @@ class TableGate {
     const pipeline::TableSchema* table = nullptr;
     bool apply = true;
     bool applied = false;      // some change of this table was applied in this run
-    bool older_shape = false;  // its last Relation lacked columns added in place since
-    bool held = false;         // joined while running and not copied yet: no Relation opens it
+    std::optional<OlderShape> older;  // its last Relation's, when an older shape (older_shape())
+    bool held = false;  // joined while running and not copied yet: no Relation opens it
   };
   void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
 

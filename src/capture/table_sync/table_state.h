@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/lsn.h"
 
@@ -67,9 +68,11 @@ struct TableState {
   // copying/catching_up (logical): the source position the copy's snapshot covers; the table
   // streams once this position is durable.
   Lsn copy_point = kInvalidLsn;
-  // streaming (logical): where its columns last changed in place (columns added, the target
-  // altered; capture/logical/schema_evolution.h). Rows of the older shape before it, which a
-  // restart reads again, are applied with the added columns NULL, as they were at the source.
+  // streaming (logical): where its columns last changed in place (columns added, types widened,
+  // NOT NULL or columns dropped, the target altered; capture/logical/schema_evolution.h): the
+  // position of the first change of the new shape. Rows of an older shape before it, which a
+  // restart reads again, are applied as they were at the source: added columns NULL, values of
+  // older types widened (their Relation message names those types), dropped columns left out.
   Lsn evolved_at = kInvalidLsn;
   // stopped/catching_up (kafka): per partition, the first offset of this table's messages that
   // its target does not have (skipped, or discarded at the stop before they were durable);
@@ -79,6 +82,16 @@ struct TableState {
   // other table's messages were applied already, and the table streams once the group commits
   // past them again.
   PartitionOffsets replay_until;
+  // streaming (logical): columns dropped at the source and followed in place since the table was
+  // last copied. Their target columns are kept (NULL from then on); rows of an older shape read
+  // again carry them, and those values are left out; a column of such a name is not added in
+  // place again (its target column holds the dropped column's values).
+  std::vector<std::string> dropped_columns;
+  // streaming (logical): columns renamed at the source and followed in place since the table was
+  // last copied, as (old name, new name) in the order they happened: rows of an older shape read
+  // again name them by their old names. No name in here or in dropped_columns is taken again in
+  // place, so each one means one column.
+  std::vector<std::pair<std::string, std::string>> renamed_columns;
 };
 
 }  // namespace pg2ch::capture::table_sync

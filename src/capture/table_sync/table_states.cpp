@@ -30,11 +30,34 @@ class Fnv1a {
   std::uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 
+// Names as "<bytes>:<name>" one after another: any byte may be in a column name.
+std::string encode_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += fmt::format("{}:{}", n.size(), n);
+  return out;
+}
+
+std::vector<std::string> decode_names(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto colon = text.find(':');
+    std::size_t n = 0;
+    for (char c : text.substr(0, colon)) n = n * 10 + static_cast<std::size_t>(c - '0');
+    if (colon == std::string_view::npos || colon + 1 + n > text.size()) {
+      throw Error(ErrorKind::Config, fmt::format("malformed list of dropped columns in the state: {}", text),
+                  "the state file was edited or truncated: delete it so `pg2ch run` takes a fresh snapshot");
+    }
+    out.emplace_back(text.substr(colon + 1, n));
+    text.remove_prefix(colon + 1 + n);
+  }
+  return out;
+}
+
 constexpr std::string_view kResyncRequested = "resync_requested";
 // Every field record() writes and the resync request, so forget_states() erases them all.
-constexpr std::string_view kStateFields[] = {"phase",      "reason",       "fix",          "source_digest",
-                                             "target_digest", "copy_point", "evolved_at", "skipped_from",
-                                             "replay_until",  kResyncRequested};
+constexpr std::string_view kStateFields[] = {
+    "phase",        "reason",       "fix",          "source_digest",   "target_digest",   "copy_point",
+    "evolved_at",   "skipped_from", "replay_until", "dropped_columns", "renamed_columns", kResyncRequested};
 
 }  // namespace
 
@@ -108,6 +131,9 @@ TableState TableStates::recorded(const pipeline::TableSchema& table) const {
     s.evolved_at = parse_lsn(field("evolved_at").value_or("")).value_or(kInvalidLsn);
     s.skipped_from = offsets("skipped_from");
     s.replay_until = offsets("replay_until");
+    s.dropped_columns = decode_names(field("dropped_columns").value_or(""));
+    const auto renamed = decode_names(field("renamed_columns").value_or(""));
+    for (std::size_t i = 0; i + 1 < renamed.size(); i += 2) s.renamed_columns.emplace_back(renamed[i], renamed[i + 1]);
   }
   return s;
 }
@@ -146,6 +172,10 @@ void TableStates::record(std::map<std::string, std::string>& updates, const pipe
   updates[key(table, "evolved_at")] = s.evolved_at == kInvalidLsn ? "" : format_lsn(s.evolved_at);
   updates[key(table, "skipped_from")] = format_partition_offsets(s.skipped_from);
   updates[key(table, "replay_until")] = format_partition_offsets(s.replay_until);
+  updates[key(table, "dropped_columns")] = encode_names(s.dropped_columns);
+  std::vector<std::string> renamed;
+  for (const auto& [from, to] : s.renamed_columns) renamed.insert(renamed.end(), {from, to});
+  updates[key(table, "renamed_columns")] = encode_names(renamed);
 }
 
 void TableStates::replace(const pipeline::TableSchema& table, TableState s) {
@@ -161,7 +191,12 @@ void TableStates::set(std::span<const pipeline::TableSchema* const> tables, Tabl
   std::map<std::string, std::string> updates;
   std::vector<TableState> next;
   for (const auto* t : tables) {
-    next.push_back(TableState{phase, {}, {}, source_digest(*t), target_digest(*t), copy_point, kInvalidLsn, {}, {}});
+    TableState s;  // a new phase starts afresh: no reason, no offsets, no in-place history
+    s.phase = phase;
+    s.source_digest = source_digest(*t);
+    s.target_digest = target_digest(*t);
+    s.copy_point = copy_point;
+    next.push_back(std::move(s));
     record(updates, *t, next.back());
   }
   store_.put(updates);
@@ -179,8 +214,12 @@ void TableStates::set(const pipeline::TableSchema& table, TablePhase phase, Lsn 
 void TableStates::stop(const pipeline::TableSchema& table, std::string reason, std::string fix,
                        const PartitionOffsets& skipped_from) {
   const TableState& before = at(table);
-  TableState s{TablePhase::Stopped, std::move(reason), std::move(fix), source_digest(table), target_digest(table),
-               kInvalidLsn, kInvalidLsn, {}, {}};
+  TableState s;
+  s.phase = TablePhase::Stopped;
+  s.reason = std::move(reason);
+  s.fix = std::move(fix);
+  s.source_digest = source_digest(table);
+  s.target_digest = target_digest(table);
   if (before.phase == TablePhase::CatchingUp) {
     s.skipped_from = before.skipped_from;
     s.replay_until = before.replay_until;
@@ -219,11 +258,18 @@ void TableStates::resume(const pipeline::TableSchema& table, const PartitionOffs
   replace(table, std::move(s));
 }
 
-void TableStates::evolved(const pipeline::TableSchema& table, Lsn position) {
+void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped,
+                          const std::vector<std::pair<std::string, std::string>>& renamed) {
   TableState s = at(table);
   s.source_digest = source_digest(table);
   s.target_digest = target_digest(table);
   s.evolved_at = position;
+  for (const auto& name : dropped) {
+    if (std::find(s.dropped_columns.begin(), s.dropped_columns.end(), name) == s.dropped_columns.end()) {
+      s.dropped_columns.push_back(name);
+    }
+  }
+  s.renamed_columns.insert(s.renamed_columns.end(), renamed.begin(), renamed.end());
   replace(table, std::move(s));
 }
 

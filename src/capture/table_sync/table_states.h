@@ -63,7 +63,10 @@ class TableStates {
   void resume(const pipeline::TableSchema& table, const PartitionOffsets& replay_until);
   // A streaming table whose columns changed in place at `position`: its digests are recorded
   // again for its current schema (so a start does not copy it again), with the position.
-  void evolved(const pipeline::TableSchema& table, Lsn position);
+  // `dropped`: columns it no longer has, added to its dropped_columns; `renamed` to its
+  // renamed_columns.
+  void evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped = {},
+               const std::vector<std::pair<std::string, std::string>>& renamed = {});
 
   // A stopped table whose config entry or source columns differ from when it stopped: the
   // operator changed something, so a new copy may succeed.

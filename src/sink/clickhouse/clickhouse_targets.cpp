@@ -220,6 +220,84 @@ void ClickHouseTargets::add_columns(const pipeline::TableSchema& table, const st
   }
 }
 
+void ClickHouseTargets::modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) {
+  const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
+  const auto shape = shapes.find(table.target_name);
+  if (shape == shapes.end()) {
+    throw Error(ErrorKind::Schema, fmt::format("ClickHouse table {}.{} is gone", database_, table.target_name),
+                "restart pg2ch: a table whose target is missing is copied again");
+  }
+  const auto compact = [](std::string t) {
+    std::erase(t, ' ');
+    return t;
+  };
+  for (const auto& name : columns) {
+    const auto it = std::find_if(table.target_columns.begin(), table.target_columns.end(),
+                                 [&](const auto& c) { return c.name == name; });
+    if (it == table.target_columns.end()) {
+      throw Error(ErrorKind::Internal, fmt::format("{} has no target column {}", table.qualified_source(), name));
+    }
+    const auto& have = shape->second.columns;
+    const auto now = std::find_if(have.begin(), have.end(), [&](const auto& c) { return c.name == name; });
+    if (now != have.end() && compact(now->type) == compact(it->mapping.clickhouse_type)) continue;  // done before
+    ddl(fmt::format("ALTER TABLE {}.{}{} MODIFY COLUMN {} {}", ch::quote_identifier(database_),
+                    ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(name),
+                    it->mapping.clickhouse_type));
+    spdlog::info("changed column {} of ClickHouse table {}.{} to {}", name, database_, table.target_name,
+                 it->mapping.clickhouse_type);
+  }
+  // Re-created whether or not this run modified a column: a crash may have come between the two.
+  for (const auto& sql : ch::create_view_statements(database_, table, client_.capabilities(), layout_)) ddl(sql);
+}
+
+void ClickHouseTargets::keep_dropped_columns(const pipeline::TableSchema& table,
+                                             const std::vector<std::string>& columns) {
+  const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
+  const auto shape = shapes.find(table.target_name);
+  if (shape == shapes.end()) return;  // nothing to keep
+  for (const auto& name : columns) {
+    const auto it = std::find_if(table.target_columns.begin(), table.target_columns.end(),
+                                 [&](const auto& c) { return c.name == name; });
+    const auto& have = shape->second.columns;
+    const auto now = std::find_if(have.begin(), have.end(), [&](const auto& c) { return c.name == name; });
+    if (it == table.target_columns.end() || now == have.end() || !now->default_kind.empty()) continue;
+    const auto& m = it->mapping;
+    const std::string kept = m.null_as_default || m.nullable ? m.clickhouse_type : "Nullable(" + m.clickhouse_type + ")";
+    ddl(fmt::format("ALTER TABLE {}.{}{} MODIFY COLUMN {} {} DEFAULT {}", ch::quote_identifier(database_),
+                    ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(name), kept,
+                    m.null_as_default ? "[]" : "NULL"));
+    spdlog::info("kept column {} of ClickHouse table {}.{} ({} DEFAULT): it was dropped at the source", name,
+                 database_, table.target_name, kept);
+  }
+}
+
+void ClickHouseTargets::rename_columns(const pipeline::TableSchema& table,
+                                       const std::vector<std::pair<std::string, std::string>>& columns) {
+  const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
+  const auto shape = shapes.find(table.target_name);
+  if (shape == shapes.end()) {
+    throw Error(ErrorKind::Schema, fmt::format("ClickHouse table {}.{} is gone", database_, table.target_name),
+                "restart pg2ch: a table whose target is missing is copied again");
+  }
+  const auto& have = shape->second.columns;
+  const auto has = [&](const std::string& name) {
+    return std::any_of(have.begin(), have.end(), [&](const auto& c) { return c.name == name; });
+  };
+  for (const auto& [from, to] : columns) {
+    if (has(to) && !has(from)) continue;  // done before
+    if (!has(from) || has(to)) {
+      throw Error(ErrorKind::Schema,
+                  fmt::format("cannot rename column {} of ClickHouse table {}.{} to {}: {}", from, database_,
+                              table.target_name, to, has(to) ? "both names exist" : "it does not exist"),
+                  "restart pg2ch: the table is copied again with its new columns");
+    }
+    ddl(fmt::format("ALTER TABLE {}.{}{} RENAME COLUMN {} TO {}", ch::quote_identifier(database_),
+                    ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(from),
+                    ch::quote_identifier(to)));
+    spdlog::info("renamed column {} of ClickHouse table {}.{} to {}", from, database_, table.target_name, to);
+  }
+}
+
 SinkTargets::Count ClickHouseTargets::count(const pipeline::TableSchema& table) {
   // Through the Distributed table when there is one: the target on this host holds one shard.
   const std::string name = ch::read_table_name(layout_, table);

@@ -38,6 +38,10 @@ class ClickHouseTargets final : public SinkTargets {
   void drop(const pipeline::TableSchema& table) override;
   Count count(const pipeline::TableSchema& table) override;
   void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
+  void modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
+  void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
+  void rename_columns(const pipeline::TableSchema& table,
+                      const std::vector<std::pair<std::string, std::string>>& columns) override;
   std::string describe() const override;
 
  private:

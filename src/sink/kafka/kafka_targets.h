@@ -18,6 +18,9 @@ class KafkaTargets final : public SinkTargets {
   void drop(const pipeline::TableSchema&) override {}
   Count count(const pipeline::TableSchema&) override { return {}; }
   void add_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
+  void modify_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
+  void keep_dropped_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
+  void rename_columns(const pipeline::TableSchema&, const std::vector<std::pair<std::string, std::string>>&) override {}
   std::string describe() const override { return "Kafka " + brokers_; }
 
  private:

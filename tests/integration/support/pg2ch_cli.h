@@ -47,4 +47,16 @@ inline StatusTableRow status_table_row(const rapidjson::Document& status, const 
   return {"(not listed)", ""};
 }
 
+// A table's state as `status --json` shows it: "streaming " (state, space, last error), or what
+// went wrong asking.
+inline std::string pg2ch_table_state(const TestDatabase& db, const std::filesystem::path& config,
+                                     const std::string& table) {
+  try {
+    const auto row = status_table_row(pg2ch_status_json(db, config, "status", /*attention_ok=*/true), table);
+    return row.state == "(not listed)" ? row.state : row.state + " " + row.last_error;
+  } catch (const std::exception& e) {
+    return std::string("(status: ") + e.what() + ")";
+  }
+}
+
 }  // namespace pg2ch::test

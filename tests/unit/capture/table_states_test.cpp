@@ -92,7 +92,7 @@ TEST(RelationDifference, NamesEveryKindOfChange) {
   const auto t = table("t", {{"id", 23}, {"v", 23}, {"w", 25}});
   EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 23}, {"w", 25}})), "");
   EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 700}, {"w", 25}})),
-            "column v changed from integer to real");
+            "column v changed from integer to real (integer to real is not a widening pg2ch can follow exactly)");
   EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}})),
             "column x added");
   EXPECT_EQ(logical::relation_difference(t, relation({{"id", 23}, {"w", 25}})), "column v dropped or renamed");
@@ -107,9 +107,9 @@ TEST(TableGate, ColumnsAddedAtTheEndAreRecognisedAndNothingElse) {
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"x", 25}, {"v", 23}})).empty());
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 700}, {"x", 25}})).empty());
   EXPECT_TRUE(logical::columns_added_at_end(t, relation({{"id", 23}, {"v", 23}})).empty());
-  EXPECT_TRUE(logical::is_older_prefix(t, relation({{"id", 23}})));
-  EXPECT_FALSE(logical::is_older_prefix(t, relation({{"v", 23}})));
-  EXPECT_FALSE(logical::is_older_prefix(t, relation({{"id", 23}, {"v", 23}})));
+  EXPECT_TRUE(logical::older_shape_of(t, relation({{"id", 23}})).has_value());
+  EXPECT_FALSE(logical::older_shape_of(t, relation({{"v", 23}})).has_value());
+  EXPECT_FALSE(logical::older_shape_of(t, relation({{"id", 23}, {"v", 23}})).has_value());
 }
 
 // The gate evolves a streaming table when the evolver can, stops it when it cannot, and once it
@@ -143,12 +143,13 @@ TEST(TableGate, EvolvesAddedColumnsAndAcceptsTheOlderShapeOnlyBeforeTheChange) {
   t.source_columns.back().declared_type_oid = 25;
   auto older = relation({{"id", 23}, {"v", 23}});
   older.oid = t.relation_oid;
-  EXPECT_FALSE(gate.older_shape(t.relation_oid));
+  EXPECT_EQ(gate.older_shape(t.relation_oid), nullptr);
   EXPECT_EQ(gate.on_relation(older, 0x1000), nullptr) << "rows from before the change are applied";
   EXPECT_NE(gate.applies(t.relation_oid), nullptr);
-  EXPECT_TRUE(gate.older_shape(t.relation_oid)) << "their short rows are padded";
-  EXPECT_EQ(gate.on_relation(older, 0x3000), &t) << "after the change, a missing column is a drop: stop";
-  EXPECT_EQ(states.phase(t), TablePhase::Stopped);
+  EXPECT_NE(gate.older_shape(t.relation_oid), nullptr) << "their short rows are padded";
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(gate.on_relation(older, 0x3000), nullptr) << "after the change, a missing column is a drop";
+  EXPECT_EQ(asked, 2) << "which the evolver follows";
 
   // An evolver that cannot: the table stops with its reason.
   MemoryStore store2;
@@ -162,6 +163,165 @@ TEST(TableGate, EvolvesAddedColumnsAndAcceptsTheOlderShapeOnlyBeforeTheChange) {
   added.oid = u.relation_oid;
   EXPECT_EQ(refusing.on_relation(added, 0x2000), &u);
   EXPECT_NE(ustates.at(u).reason.find("added with a default"), std::string::npos) << ustates.at(u).reason;
+}
+
+TEST(TableGate, TypesWidenedExactlyAreRecognisedAndNothingElse) {
+  const auto t = table("t", {{"id", 23}, {"v", 21}, {"w", 25}});
+  EXPECT_EQ(logical::columns_widened(t, relation({{"id", 23}, {"v", 20}, {"w", 25}})),
+            (std::vector<std::string>{"v"}));
+  EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 1082}, {"w", 25}})).empty()) << "to date";
+  EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 20}, {"x", 25}})).empty()) << "renamed too";
+  EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 20}, {"w", 25}, {"x", 23}})).empty());
+  EXPECT_TRUE(logical::columns_widened(t, relation({{"id", 23}, {"v", 21}, {"w", 25}})).empty()) << "unchanged";
+  const auto wide = table("t", {{"id", 23}, {"v", 20}, {"w", 25}});
+  EXPECT_TRUE(logical::older_shape_of(wide, relation({{"id", 23}, {"v", 21}, {"w", 25}})).has_value());
+  EXPECT_TRUE(logical::older_shape_of(wide, relation({{"id", 23}, {"v", 23}})).has_value());
+  EXPECT_FALSE(logical::older_shape_of(wide, relation({{"id", 23}, {"v", 20}, {"w", 25}})).has_value()) << "the current shape";
+  EXPECT_FALSE(logical::older_shape_of(wide, relation({{"id", 23}, {"v", 25}, {"w", 25}})).has_value()) << "not a widening";
+  EXPECT_NE(logical::relation_difference(t, relation({{"id", 23}, {"v", 1082}, {"w", 25}})).find("not a widening"),
+            std::string::npos);
+}
+
+// A widened type is evolved in place; rows of the older type are let through (and widened by
+// the stream) only from before the change; a narrowing stops the table without asking.
+TEST(TableGate, EvolvesWidenedTypesAndAcceptsTheOlderTypesOnlyBeforeTheChange) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}, {"v", 21}});
+  const pipeline::TableSchema* tables[] = {&t};
+  TableStates states(store, tables);
+  states.set(t, TablePhase::Streaming);
+  int asked = 0;
+  logical::TableGate gate(states, [&](const pipeline::TableSchema& table, const pg::pgoutput::Relation&, Lsn at) {
+    ++asked;
+    table_sync::TableStates& s = states;
+    s.evolved(table, at);
+    return std::optional<std::string>();
+  });
+  auto widened = relation({{"id", 23}, {"v", 20}});
+  widened.oid = t.relation_oid;
+  EXPECT_EQ(gate.on_relation(widened, 0x2000), nullptr);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(states.at(t).evolved_at, 0x2000u);
+  t.source_columns[1].declared_type_oid = 20;  // what the evolver's new schema holds
+  auto older = relation({{"id", 23}, {"v", 21}});
+  older.oid = t.relation_oid;
+  EXPECT_EQ(gate.on_relation(older, 0x1000), nullptr) << "rows from before the change are applied";
+  ASSERT_NE(gate.older_shape(t.relation_oid), nullptr);
+  EXPECT_EQ(gate.older_shape(t.relation_oid)->types.at(1), (logical::DeclaredType{21, -1})) << "decoded as smallint";
+  EXPECT_EQ(gate.on_relation(widened, 0x2000), nullptr);
+  EXPECT_EQ(gate.older_shape(t.relation_oid), nullptr) << "the current shape again";
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(gate.on_relation(older, 0x3000), &t) << "after the change, a narrowing: stop";
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(states.phase(t), TablePhase::Stopped);
+  EXPECT_NE(states.at(t).reason.find("narrows"), std::string::npos) << states.at(t).reason;
+}
+
+// A Relation with the table's columns may follow a DROP NOT NULL, which it cannot show: the
+// evolver is asked for a streaming table with a replicated NOT NULL column, and only then.
+TEST(TableGate, AsksTheEvolverAboutUnchangedColumnsOnlyWhenOneIsNotNull) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}, {"v", 23}});
+  auto u = table("u", {{"id", 23}, {"v", 23}});
+  u.relation_oid = 1001;
+  for (auto* x : {&t, &u}) {
+    for (int i = 0; i < 2; ++i) x->source_columns[i].target_index = i;
+  }
+  t.source_columns[1].not_null = true;
+  const pipeline::TableSchema* tables[] = {&t, &u};
+  TableStates states(store, tables);
+  states.set(tables, TablePhase::Streaming);
+  std::vector<std::uint32_t> asked;
+  std::optional<std::string> answer;
+  logical::TableGate gate(states, [&](const pipeline::TableSchema& table, const pg::pgoutput::Relation&, Lsn) {
+    asked.push_back(table.relation_oid);
+    return answer;
+  });
+  auto same_t = relation({{"id", 23}, {"v", 23}});
+  same_t.oid = t.relation_oid;
+  auto same_u = relation({{"id", 23}, {"v", 23}});
+  same_u.oid = u.relation_oid;
+  EXPECT_EQ(gate.on_relation(same_t, 0x1000), nullptr);
+  EXPECT_EQ(gate.on_relation(same_u, 0x1000), nullptr);
+  EXPECT_EQ(asked, (std::vector<std::uint32_t>{t.relation_oid})) << "u has no NOT NULL column to lose";
+  EXPECT_NE(gate.applies(t.relation_oid), nullptr);
+  answer = "column(s) v may hold NULL now (DROP NOT NULL), and logical.on_not_null_dropped is \"stop\"";
+  EXPECT_EQ(gate.on_relation(same_t, 0x2000), &t);
+  EXPECT_EQ(states.phase(t), TablePhase::Stopped);
+  EXPECT_EQ(states.at(t).reason, *answer);
+  EXPECT_EQ(gate.applies(t.relation_oid), nullptr);
+}
+
+TEST(TableGate, ColumnsDroppedAreRecognisedAndReadAgainAsAnOlderShape) {
+  const auto t = table("t", {{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}});
+  EXPECT_EQ(logical::columns_dropped(t, relation({{"id", 23}, {"x", 23}})), (std::vector<std::string>{"v", "w"}));
+  EXPECT_EQ(logical::columns_dropped(t, relation({{"id", 23}, {"v", 23}, {"w", 25}})),
+            (std::vector<std::string>{"x"}));
+  EXPECT_TRUE(logical::columns_dropped(t, relation({{"v", 23}, {"w", 25}, {"x", 23}})).empty()) << "the key";
+  EXPECT_TRUE(logical::columns_dropped(t, relation({{"id", 23}, {"x", 23}, {"v", 23}})).empty()) << "moved";
+  EXPECT_TRUE(logical::columns_dropped(t, relation({{"id", 23}, {"v", 20}})).empty()) << "retyped too";
+  EXPECT_TRUE(logical::columns_dropped(t, relation({{"id", 23}, {"y", 23}})).empty()) << "renamed";
+
+  // After w was dropped and z added: rows from before carry w (left out) and lack z (NULL).
+  const auto now = table("t", {{"id", 23}, {"v", 20}, {"x", 23}, {"z", 25}});
+  const auto older = logical::older_shape_of(now, relation({{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}}), {"w"});
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->index, (std::vector<int>{0, 1, -1, 2}));
+  EXPECT_EQ(older->types[1], (logical::DeclaredType{23, -1})) << "v read as integer, widened";
+  EXPECT_FALSE(logical::older_shape_of(now, relation({{"id", 23}, {"v", 23}, {"w", 25}, {"x", 23}})))
+      << "w is not known as dropped";
+  EXPECT_FALSE(logical::older_shape_of(now, relation({{"id", 23}, {"x", 23}, {"v", 23}}), {"w"})) << "moved";
+  EXPECT_FALSE(logical::older_shape_of(now, relation({{"id", 23}, {"v", 20}, {"x", 23}, {"z", 25}}), {"w"}))
+      << "the current shape";
+}
+
+TEST(TableStates, DroppedColumnsAreRecordedWithTheEvolutionAndClearedByACopy) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}});
+  const pipeline::TableSchema* tables[] = {&t};
+  {
+    TableStates states(store, tables);
+    states.set(t, TablePhase::Streaming);
+    states.evolved(t, 0x2000, {"a:b", "1:x", ""});
+    states.evolved(t, 0x3000, {"c", "a:b"});
+  }
+  TableStates again(store, tables);
+  EXPECT_EQ(again.at(t).dropped_columns, (std::vector<std::string>{"a:b", "1:x", "", "c"}));
+  EXPECT_EQ(again.at(t).evolved_at, 0x3000u);
+  again.set(t, TablePhase::Copying);
+  EXPECT_TRUE(TableStates(store, tables).at(t).dropped_columns.empty());
+}
+
+TEST(TableGate, ColumnsRenamedAreRecognisedAndReadAgainByTheirOldNames) {
+  const auto t = table("t", {{"id", 23}, {"v", 23}, {"w", 25}});
+  using Renames = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(logical::columns_renamed(t, relation({{"id", 23}, {"v2", 23}, {"w", 25}})), (Renames{{"v", "v2"}}));
+  EXPECT_TRUE(logical::columns_renamed(t, relation({{"id", 23}, {"v2", 20}, {"w", 25}})).empty()) << "retyped";
+  EXPECT_TRUE(logical::columns_renamed(t, relation({{"id", 23}, {"v", 23}})).empty());
+  EXPECT_TRUE(logical::columns_renamed(t, relation({{"id", 23}, {"v", 23}, {"w", 25}})).empty()) << "unchanged";
+
+  // v renamed to v2 and then to v3, w dropped, x added: rows from before all that.
+  const auto now = table("t", {{"id", 23}, {"v3", 23}, {"x", 25}});
+  const auto older = logical::older_shape_of(now, relation({{"id", 23}, {"v", 23}, {"w", 25}}), {"w"},
+                                             Renames{{"v", "v2"}, {"v2", "v3"}});
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->index, (std::vector<int>{0, 1, -1}));
+  EXPECT_FALSE(logical::older_shape_of(now, relation({{"id", 23}, {"v", 23}}), {"w"})) << "v not known as renamed";
+}
+
+TEST(TableStates, RenamedColumnsAreRecordedInOrder) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}});
+  const pipeline::TableSchema* tables[] = {&t};
+  {
+    TableStates states(store, tables);
+    states.set(t, TablePhase::Streaming);
+    states.evolved(t, 0x2000, {}, {{"a", "b"}});
+    states.evolved(t, 0x3000, {"x"}, {{"b", "c:d"}});
+  }
+  TableStates again(store, tables);
+  EXPECT_EQ(again.at(t).renamed_columns, (std::vector<std::pair<std::string, std::string>>{{"a", "b"}, {"b", "c:d"}}));
+  EXPECT_EQ(again.at(t).dropped_columns, (std::vector<std::string>{"x"}));
 }
 
 }  // namespace

@@ -52,6 +52,8 @@ TEST(ClickHouseCapabilities, ThresholdsSwitchExactlyAtTheirRelease) {
   EXPECT_FALSE(at("19.17.1").datetime64);
   EXPECT_TRUE(at("20.1.2").datetime64);
   EXPECT_TRUE(at("20.1.2").create_or_replace_view);
+  EXPECT_FALSE(at("20.3.9").rename_column);
+  EXPECT_TRUE(at("20.4.2").rename_column);
   EXPECT_FALSE(at("20.12.1").http_zstd);
   EXPECT_TRUE(at("21.1.1").http_zstd);
   EXPECT_FALSE(at("21.8.1").date32);
