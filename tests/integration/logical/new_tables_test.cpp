@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "state/open_state_store.h"
+#include "support/background_writer.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -37,35 +38,21 @@ TEST(LogicalNewTables, ATableCreatedUnderASchemaWildcardIsCopiedAndStreamedWhile
 
   PipelineRunner runner(cfg);
   ASSERT_TRUE(wait_equal(db, orders));
-  std::atomic<bool> stop_writer{false};
   std::atomic<bool> items_exist{false};
-  std::thread writer([&, conn = db.pg_connect()]() mutable {
-    for (int i = 0; !stop_writer; ++i) {
-      conn.exec("INSERT INTO shop.orders (v) VALUES ('w" + std::to_string(i) + "')");
-      if (items_exist) {
-        conn.exec("INSERT INTO shop.items (qty, note) VALUES (" + std::to_string(i) + ", 'n')");
-        conn.exec("UPDATE shop.items SET qty = qty + 1 WHERE id = (SELECT max(id) FROM shop.items) - 2");
-        if (i % 4 == 0) conn.exec("DELETE FROM shop.items WHERE id = (SELECT min(id) FROM shop.items)");
-      }
-      std::this_thread::sleep_for(3ms);
-    }
+  BackgroundWriter writer(db, [&](pg::Connection& conn, int i) {
+    conn.exec("INSERT INTO shop.orders (v) VALUES ('w" + std::to_string(i) + "')");
+    if (!items_exist) return;
+    conn.exec("INSERT INTO shop.items (qty, note) VALUES (" + std::to_string(i) + ", 'n')");
+    conn.exec("UPDATE shop.items SET qty = qty + 1 WHERE id = (SELECT max(id) FROM shop.items) - 2");
+    if (i % 4 == 0) conn.exec("DELETE FROM shop.items WHERE id = (SELECT min(id) FROM shop.items)");
   });
-  struct JoinAtExit {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~JoinAtExit() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-  } join_at_exit{stop_writer, writer};
   db.pg_exec("CREATE TABLE shop.items (id serial PRIMARY KEY, qty int, note text)");
   db.pg_exec("INSERT INTO shop.items (qty, note) SELECT g, 'before' FROM generate_series(1, 5000) g");
   items_exist = true;
   db.pg_exec("CREATE TABLE shop.no_key (a int)");  // reported and left out; the pipeline goes on
   ASSERT_TRUE(wait_until([&] { return state_of("shop.items") == "streaming"; }, 60s));
   std::this_thread::sleep_for(500ms);
-  stop_writer = true;
-  writer.join();
+  writer.finish();
   EXPECT_TRUE(wait_equal(db, items));
   EXPECT_TRUE(wait_equal(db, orders));
   EXPECT_FALSE(runner.failed()) << runner.describe();

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "support/background_writer.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -20,13 +21,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Inserts, updates and deletes on `t` (ids above 1,000,000 for inserts) and `other` until stopped.
-class Writers {
- public:
-  explicit Writers(TestDatabase& db, int max_id) {
-    thread_ = std::thread([this, max_id, conn = db.pg_connect()]() mutable {
-      std::mt19937 rng(7);
-      for (int i = 1; !stop_; ++i) {
+// Inserts, updates and deletes on `t` (ids above 1,000,000 for inserts) and `other`.
+BackgroundWriter writers(TestDatabase& db, int max_id) {
+  return BackgroundWriter(
+      db,
+      [max_id, rng = std::mt19937(7)](pg::Connection& conn, int i) mutable {
         const int id = static_cast<int>(rng() % static_cast<unsigned>(max_id)) + 1;
         conn.exec("BEGIN");
         conn.exec("UPDATE t SET v = 'u" + std::to_string(i) + "', n = n + 1 WHERE id = " + std::to_string(id));
@@ -34,20 +33,9 @@ class Writers {
         if (i % 3 == 0) conn.exec("INSERT INTO t VALUES (" + std::to_string(1000000 + i) + ", 'new', 0)");
         conn.exec("INSERT INTO other (v) VALUES ('o" + std::to_string(i) + "')");
         conn.exec("COMMIT");
-        std::this_thread::sleep_for(2ms);
-      }
-    });
-  }
-  ~Writers() { finish(); }
-  void finish() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+      },
+      std::chrono::milliseconds(2));
+}
 
 struct Fixture {
   explicit Fixture(int rows) : db(make_test_database()) {
@@ -84,14 +72,14 @@ TEST(LogicalOnlineResync, ATableIsCopiedAgainWhileEveryTableStreams) {
   f.damage_target();
   ASSERT_FALSE(wait_equal(f.db, f.t_rows, 1s)) << "the damage shows";
 
-  Writers writers(f.db, 20000);
+  auto writer = writers(f.db, 20000);
   std::this_thread::sleep_for(300ms);
   f.resync();
   ASSERT_TRUE(wait_until([&] { return f.db.ch_rows("SELECT count() FROM t WHERE id = -1") == Rows{{"0"}}; }, 60s))
       << "the target was emptied by the resync";
   ASSERT_TRUE(wait_until([&] { return f.state_of("public.t") == "streaming"; }, 120s));
   std::this_thread::sleep_for(500ms);  // changes after the copy, too
-  writers.finish();
+  writer.finish();
   EXPECT_TRUE(wait_equal(f.db, f.t_rows));
   EXPECT_TRUE(wait_equal(f.db, f.other_rows));
   EXPECT_FALSE(runner.failed()) << runner.describe();
@@ -146,7 +134,7 @@ TEST(LogicalOnlineResync, KilledWhileCopyingTheTableIsCopiedAgainAtTheNextStart)
     f.damage_target();
     HeldTransaction held(f.db);
     {
-      Writers writers(f.db, 5000);
+      auto writer = writers(f.db, 5000);
       f.resync();
       ASSERT_TRUE(wait_until([&] { return f.state_of("public.t") == "copying"; }, 60s)) << run.describe();
       std::this_thread::sleep_for(300ms);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "support/background_writer.h"
 #include "support/cli_outcome.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -58,28 +59,15 @@ TEST(LogicalTableWithoutKey, ReplicaIdentityFullWithAConfiguredKeyStreamsAndTheK
   // A key that changes: the target is made again with the new ORDER BY and the table copied,
   // while a writer goes on.
   db.pg_exec("ALTER TABLE readings ADD COLUMN id serial NOT NULL");
-  std::atomic<bool> stop_writer{false};
-  std::thread writer([&, conn = db.pg_connect()]() mutable {
-    for (int i = 1; !stop_writer; ++i) {
-      conn.exec("INSERT INTO readings (sensor, at, value, note) VALUES (" + std::to_string(i % 10) + ", " +
-                std::to_string(100000 + i) + ", 1, 'w')");
-      conn.exec("UPDATE readings SET note = 'w" + std::to_string(i) + "' WHERE at = " + std::to_string(i * 13 % 1000));
-      std::this_thread::sleep_for(3ms);
-    }
+  BackgroundWriter writer(db, [](pg::Connection& conn, int i) {
+    conn.exec("INSERT INTO readings (sensor, at, value, note) VALUES (" + std::to_string(i % 10) + ", " +
+              std::to_string(100000 + i) + ", 1, 'w')");
+    conn.exec("UPDATE readings SET note = 'w" + std::to_string(i) + "' WHERE at = " + std::to_string(i * 13 % 1000));
   });
-  struct JoinAtExit {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~JoinAtExit() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-  } join_at_exit{stop_writer, writer};
   const auto by_id = same_columns("readings", "id, sensor, at, value, note", "id");
   PipelineRunner runner(keyed(db, {"id"}));
   std::this_thread::sleep_for(1s);
-  stop_writer = true;
-  writer.join();
+  writer.finish();
   ASSERT_TRUE(wait_equal(db, by_id));
   EXPECT_EQ(sort_key_text(db).rfind("ORDER BY id", 0), 0u) << sort_key_text(db);
   EXPECT_FALSE(runner.failed()) << runner.describe();

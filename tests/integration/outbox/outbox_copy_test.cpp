@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "outbox/outbox_support.h"
+#include "support/background_writer.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -28,30 +29,20 @@ TEST_P(OutboxCopy, RowsThatExistedBeforeSetupArriveUnderAConcurrentWriter) {
   outbox_setup(cfg);
   const auto items = same_columns("items", "id, v, n", "id");
 
-  std::atomic<bool> stop_writer{false};
-  std::thread writer([&, conn = db.pg_connect()]() mutable {
-    for (int i = 1; !stop_writer; ++i) {
-      const std::string id = std::to_string((i * 7919) % 20000 + 1);
-      conn.exec("UPDATE items SET v = 'u" + std::to_string(i) + "', n = n + 1 WHERE id = " + id);
-      if (i % 5 == 0) conn.exec("DELETE FROM items WHERE id = " + std::to_string((i * 104729) % 20000 + 1));
-      if (i % 3 == 0) conn.exec("INSERT INTO items VALUES (" + std::to_string(100000 + i) + ", 'new', 0)");
-      std::this_thread::sleep_for(2ms);
-    }
-  });
-  struct JoinAtExit {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~JoinAtExit() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-  } join_at_exit{stop_writer, writer};
+  BackgroundWriter writer(
+      db,
+      [](pg::Connection& conn, int i) {
+        const std::string id = std::to_string((i * 7919) % 20000 + 1);
+        conn.exec("UPDATE items SET v = 'u" + std::to_string(i) + "', n = n + 1 WHERE id = " + id);
+        if (i % 5 == 0) conn.exec("DELETE FROM items WHERE id = " + std::to_string((i * 104729) % 20000 + 1));
+        if (i % 3 == 0) conn.exec("INSERT INTO items VALUES (" + std::to_string(100000 + i) + ", 'new', 0)");
+      },
+      std::chrono::milliseconds(2));
   std::this_thread::sleep_for(300ms);  // changes queued before the copy's snapshot, too
   {
     PipelineRunner runner(cfg);
     std::this_thread::sleep_for(1s);
-    stop_writer = true;
-    writer.join();
+    writer.finish();
     EXPECT_TRUE(wait_equal(db, items));
     ASSERT_TRUE(wait_until([&] { return events_waiting(db, cfg) == "0"; }, 30s)) << "the queue drains";
     EXPECT_EQ(status_table_row(pg2ch_status_json(db, config_file, "status"), "public.items").state, "streaming");

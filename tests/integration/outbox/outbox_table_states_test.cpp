@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "outbox/outbox_support.h"
+#include "support/background_writer.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -42,20 +43,18 @@ TEST_P(OutboxTableStates, ABadValueStopsOnlyItsTableAndItsQueuedEventsBringItBac
   {
     PipelineRunner runner(cfg);
     ASSERT_TRUE(wait_equal(db, prices));
-    std::atomic<bool> stop_writer{false};
-    std::thread writer([&, conn = db.pg_connect()]() mutable {
-      for (int i = 0; !stop_writer; ++i) {
-        conn.exec("INSERT INTO other (v) VALUES ('w" + std::to_string(i) + "')");
-        conn.exec("UPDATE other SET v = v || '+' WHERE id = (SELECT max(id) FROM other) - 3");
-        std::this_thread::sleep_for(5ms);
-      }
-    });
+    BackgroundWriter writer(
+        db,
+        [](pg::Connection& conn, int i) {
+          conn.exec("INSERT INTO other (v) VALUES ('w" + std::to_string(i) + "')");
+          conn.exec("UPDATE other SET v = v || '+' WHERE id = (SELECT max(id) FROM other) - 3");
+        },
+        std::chrono::milliseconds(5));
     db.pg_exec("BEGIN; INSERT INTO prices VALUES (21, 21), (22, 'NaN'), (23, 23); UPDATE prices SET price = 100 "
                "WHERE id = 1; COMMIT");
     const bool stopped = wait_until([&] { return state_of(db, config_file, "public.prices") == "stopped"; }, 60s);
     std::this_thread::sleep_for(300ms);
-    stop_writer = true;
-    writer.join();
+    writer.finish();
     ASSERT_TRUE(stopped);
     ASSERT_TRUE(wait_equal(db, other)) << "the other table streams on";
     EXPECT_FALSE(runner.failed()) << runner.describe();

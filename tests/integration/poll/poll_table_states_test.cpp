@@ -11,6 +11,7 @@
 
 #include "capture/capture_mode.h"
 #include "poll/poll_support.h"
+#include "support/background_writer.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -23,27 +24,16 @@ using namespace std::chrono_literals;
 
 class WatermarkTableStates : public ::testing::TestWithParam<std::string> {};
 
-// Inserts and updates rows of `other` until stopped: the table that must stream on.
-class OtherWriter {
- public:
-  explicit OtherWriter(TestDatabase& db)
-      : thread_([this, conn = db.pg_connect()]() mutable {
-          for (int i = 0; !stop_; ++i) {
-            conn.exec("INSERT INTO other (v) VALUES ('w" + std::to_string(i) + "')");
-            conn.exec("UPDATE other SET v = v || '+' WHERE id = (SELECT max(id) FROM other) - 3");
-            std::this_thread::sleep_for(5ms);
-          }
-        }) {}
-  ~OtherWriter() { finish(); }
-  void finish() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+// Inserts and updates rows of `other`: the table that must stream on.
+BackgroundWriter other_writer(TestDatabase& db) {
+  return BackgroundWriter(
+      db,
+      [](pg::Connection& conn, int i) {
+        conn.exec("INSERT INTO other (v) VALUES ('w" + std::to_string(i) + "')");
+        conn.exec("UPDATE other SET v = v || '+' WHERE id = (SELECT max(id) FROM other) - 3");
+      },
+      std::chrono::milliseconds(5));
+}
 
 std::string state_of(TestDatabase& db, const std::filesystem::path& config, const std::string& table) {
   return status_table_row(pg2ch_status_json(db, config, "status", /*attention_ok=*/true), table).state;
@@ -72,7 +62,7 @@ TEST_P(WatermarkTableStates, ABadValueStopsOnlyItsTableWhichResumesFromItsCheckp
     PipelineRunner runner(cfg);
     ASSERT_TRUE(wait_equal(db, prices));
     ASSERT_TRUE(wait_until([&] { return state_of(db, config_file, "public.prices") == "streaming"; }, 60s));
-    OtherWriter writer(db);
+    auto writer = other_writer(db);
     db.pg_exec("INSERT INTO prices (price) VALUES (51), ('NaN'), (53)");
     ASSERT_TRUE(wait_until([&] { return state_of(db, config_file, "public.prices") == "stopped"; }, 60s));
     db.pg_exec("UPDATE prices SET price = price + 100 WHERE id = 1");  // after the stop: not read in this run
@@ -150,7 +140,7 @@ TEST_P(WatermarkTableStates, ResyncWhileRunningReadsTheTableAgainAtOnce) {
   ASSERT_TRUE(wait_equal(db, events));
   db.pg_exec("DELETE FROM events WHERE id % 10 = 0");  // never seen by polling
   ASSERT_FALSE(wait_equal(db, events, 1s));
-  OtherWriter writer(db);
+  auto writer = other_writer(db);
   db.pg_exec("UPDATE events SET v = v || '!' WHERE id % 7 = 0");  // before: read by the resync itself
   auto resync = pg2ch_cli(db, config_file, {"resync", "public.events"}, "resync");
   ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
