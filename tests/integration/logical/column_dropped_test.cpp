@@ -29,6 +29,8 @@ TEST(LogicalSchemaEvolution, ColumnsDroppedWhileStreamingAreKeptOnTheTargetAndNu
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   PipelineRunner runner(cfg);
   runner.wait_ready();
+  // An ALTER is followed in place only once the table streams (not while it catches up to its copy).
+  ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.t") == "streaming "; }, 60s));
 
   std::atomic<bool> writing{true}, dropped{false};
   std::thread writer([&] {
@@ -83,9 +85,11 @@ TEST(LogicalSchemaEvolution, AKillRightAfterAColumnWasDroppedNeitherLosesRowsNor
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   cfg.batch.max_delay = cfg.batch.idle_flush = 30s;
   const auto holding = write_config_file(cfg, db.dir() / "pg2ch-holding.toml");
-  auto first = ChildProcess::spawn_pg2ch(
-      {.args = {"--config", holding.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = "first"});
+  auto first = pg2ch_cli(db, holding, {"run"}, "first");
   ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v, w, note", "id"))) << first.describe();
+  // An ALTER is followed in place only once the table streams (not while it catches up to its copy).
+  ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.t") == "streaming "; }, 60s))
+      << first.describe();
   db.pg_exec("BEGIN; UPDATE t SET v = -v, w = 'old', note = 'old' WHERE id <= 10; ALTER TABLE t DROP COLUMN w; "
              "INSERT INTO t VALUES (101, 7, 'new'); COMMIT");
   // The evolver's last line, after the state recorded the drop (the target's "kept column" comes before).
@@ -94,8 +98,7 @@ TEST(LogicalSchemaEvolution, AKillRightAfterAColumnWasDroppedNeitherLosesRowsNor
   first.kill();
   ASSERT_EQ(db.ch_rows("SELECT count() FROM t FINAL WHERE id = 101"), Rows{{"0"}}) << "the commit became durable";
 
-  auto second = ChildProcess::spawn_pg2ch(
-      {.args = {"--config", config.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = "second"});
+  auto second = pg2ch_cli(db, config, {"run"}, "second");
   db.pg_exec("UPDATE t SET note = 'after' WHERE id % 5 = 0");
   EXPECT_TRUE(wait_equal(db, same_columns("t", "id, v, note", "id"))) << second.describe();
   EXPECT_EQ(second.stderr_text().find("copying"), std::string::npos) << "copied again: " << second.describe();

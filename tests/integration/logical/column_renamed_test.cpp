@@ -38,6 +38,8 @@ TEST(LogicalSchemaEvolution, ColumnsRenamedWhileStreamingAreRenamedOnTheTargetUn
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   PipelineRunner runner(cfg);
   runner.wait_ready();
+  // An ALTER is followed in place only once the table streams (not while it catches up to its copy).
+  ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.t") == "streaming "; }, 60s));
 
   std::atomic<bool> writing{true}, renamed{false};
   std::thread writer([&] {
@@ -99,9 +101,11 @@ TEST(LogicalSchemaEvolution, AKillRightAfterAColumnWasRenamedNeitherLosesRowsNor
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   cfg.batch.max_delay = cfg.batch.idle_flush = 30s;
   const auto holding = write_config_file(cfg, db.dir() / "pg2ch-holding.toml");
-  auto first = ChildProcess::spawn_pg2ch(
-      {.args = {"--config", holding.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = "first"});
+  auto first = pg2ch_cli(db, holding, {"run"}, "first");
   ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v, w", "id"))) << first.describe();
+  // An ALTER is followed in place only once the table streams (not while it catches up to its copy).
+  ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.t") == "streaming "; }, 60s))
+      << first.describe();
   db.pg_exec("BEGIN; UPDATE t SET v = -v, w = 'old name' WHERE id <= 10; ALTER TABLE t RENAME COLUMN w TO w2; "
              "INSERT INTO t VALUES (101, 7, 'new name'); COMMIT");
   const auto evolved = [&] { return first.stderr_text().find("renamed on its target") != std::string::npos; };
@@ -109,8 +113,7 @@ TEST(LogicalSchemaEvolution, AKillRightAfterAColumnWasRenamedNeitherLosesRowsNor
   first.kill();
   ASSERT_EQ(db.ch_rows("SELECT count() FROM t FINAL WHERE id = 101"), Rows{{"0"}}) << "the commit became durable";
 
-  auto second = ChildProcess::spawn_pg2ch(
-      {.args = {"--config", config.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = "second"});
+  auto second = pg2ch_cli(db, config, {"run"}, "second");
   db.pg_exec("UPDATE t SET w2 = w2 || '!' WHERE id % 5 = 0");
   EXPECT_TRUE(wait_equal(db, same_columns("t", "id, v, w2", "id"))) << second.describe();
   EXPECT_EQ(second.stderr_text().find("copying"), std::string::npos) << "copied again: " << second.describe();

@@ -26,6 +26,8 @@ TEST(LogicalSchemaEvolution, NotNullDroppedWhileStreamingMakesTheTargetColumnNul
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   PipelineRunner runner(cfg);
   runner.wait_ready();
+  // An ALTER is followed in place only once the table streams (not while it catches up to its copy).
+  ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.t") == "streaming "; }, 60s));
 
   std::atomic<bool> writing{true}, dropped{false};
   std::thread writer([&] {

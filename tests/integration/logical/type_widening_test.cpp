@@ -30,6 +30,8 @@ TEST(LogicalSchemaEvolution, TypesWidenedWhileStreamingAreFollowedInPlaceUnderAW
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   PipelineRunner runner(cfg);
   runner.wait_ready();
+  // An ALTER is followed in place only once the table streams (not while it catches up to its copy).
+  ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.t") == "streaming "; }, 60s));
 
   std::atomic<int> altered{0};  // how many of the two ALTERs are done
   std::atomic<bool> writing{true};
@@ -84,9 +86,11 @@ TEST(LogicalSchemaEvolution, AKillRightAfterATypeWasWidenedNeitherLosesRowsNorCo
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   cfg.batch.max_delay = cfg.batch.idle_flush = 30s;
   const auto holding = write_config_file(cfg, db.dir() / "pg2ch-holding.toml");
-  auto first = ChildProcess::spawn_pg2ch(
-      {.args = {"--config", holding.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = "first"});
+  auto first = pg2ch_cli(db, holding, {"run"}, "first");
   ASSERT_TRUE(wait_equal(db, same_columns("t", "id, b, s, n, r", "id"))) << first.describe();
+  // An ALTER is followed in place only once the table streams (not while it catches up to its copy).
+  ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.t") == "streaming "; }, 60s))
+      << first.describe();
   db.pg_exec("BEGIN; UPDATE t SET b = -b - 2000000000, s = 'old', r = -r WHERE id <= 10; "
              "ALTER TABLE t ALTER b TYPE bigint, ALTER s TYPE text, ALTER n TYPE numeric(20,2), "
              "ALTER r TYPE double precision; "
@@ -99,8 +103,7 @@ TEST(LogicalSchemaEvolution, AKillRightAfterATypeWasWidenedNeitherLosesRowsNorCo
                        "name = 'b'"),
             Rows{{"Nullable(Int64)"}});
 
-  auto second = ChildProcess::spawn_pg2ch(
-      {.args = {"--config", config.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = "second"});
+  auto second = pg2ch_cli(db, config, {"run"}, "second");
   db.pg_exec("UPDATE t SET b = b * 1000000000, r = r + 16777216 WHERE id % 5 = 0");
   EXPECT_TRUE(wait_equal(db, same_columns("t", "id, b, s, n, r", "id"))) << second.describe();
   EXPECT_EQ(second.stderr_text().find("copying"), std::string::npos) << "copied again: " << second.describe();
