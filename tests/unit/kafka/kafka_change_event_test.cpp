@@ -93,5 +93,17 @@ TEST(KafkaChangeEvent, MalformedMessagesSayWhatIsWrong) {
   expect_bad(R"({"id":1,"__op":"c","__schema":"s","__table":"t","__lsn":1,"__xid":"7"})", "__xid");
 }
 
+// Nesting depth must not reach the call stack: a million '[' fits Kafka's default 1 MB message
+// limit and used to overflow the recursive parser's stack (SIGSEGV, found while writing
+// fuzz/kafka_event_fuzz, whose inputs are too short for it).
+TEST(KafkaChangeEvent, DeeplyNestedJsonIsAnErrorNotACrash) {
+  constexpr std::size_t kDepth = 1'000'000;
+  expect_bad(R"({"after":)" + std::string(kDepth, '['), "invalid JSON");
+  const std::string nested = std::string(kDepth, '[') + std::string(kDepth, ']');
+  expect_bad(R"({"after":)" + nested + R"(,"source":{"schema":"s","table":"t","lsn":1},"op":"c"})",
+             "neither an object nor null");
+  expect_bad(R"({"id":)" + nested + R"(,"__op":"c","__schema":"s","__table":"t","__lsn":1,"__xid":"7"})", "__xid");
+}
+
 }  // namespace
 }  // namespace pg2ch::kafka
