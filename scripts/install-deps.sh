@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package that building, testing, benchmarking and the demo need.
+# Installs every Debian package that building, testing, benchmarking and the demo need (clang and
+# libclang-rt-14-dev, which holds libFuzzer and clang's sanitizer runtimes, for scripts/fuzz.sh).
 # Idempotent: safe to run on a fresh Debian 12 image or on a machine that already has them.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ PACKAGES=(
   clickhouse-server clickhouse-client
   curl procps time systemd help2man dpkg-dev
   zookeeper
+  clang libclang-rt-14-dev
 )
 
 install_packages() {

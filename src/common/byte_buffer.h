@@ -26,6 +26,10 @@ class ByteBuffer {
   void commit(std::size_t n) noexcept { size_ += n; }
 
   void append(const void* src, std::size_t n) {
+    // An empty std::string_view{} has a null data(): memcpy from null is undefined even for 0
+    // bytes (UBSan, found by fuzz/value_codec_fuzz via "char" '\0'), and so is memcpy to the
+    // null tail(0) of a buffer that has never grown.
+    if (n == 0) return;
     std::memcpy(tail(n), src, n);
     size_ += n;
   }

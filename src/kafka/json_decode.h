@@ -9,6 +9,9 @@
 //
 // Parse the message with kJsonDecodeParseFlags: without kParseFullPrecisionFlag RapidJSON may
 // round a float's digits to a neighbouring double, and the round trip would no longer be exact.
+// kParseIterativeFlag keeps nesting depth off the call stack: RapidJSON's default parser recurses
+// once per '[' or '{', so a message of a million '[' (Kafka's default 1 MB limit) overflowed the
+// stack and killed the consumer with SIGSEGV (found while writing fuzz/kafka_event_fuzz).
 #include <rapidjson/document.h>
 
 #include <string>
@@ -17,7 +20,7 @@
 
 namespace pg2ch::kafka {
 
-inline constexpr unsigned kJsonDecodeParseFlags = rapidjson::kParseFullPrecisionFlag;
+inline constexpr unsigned kJsonDecodeParseFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag;
 
 // Appends the PostgreSQL binary encoding of one non-null JSON value of `type` to `out` (JSON null
 // is the caller's NULL column; nulls inside arrays are handled here). Throws ProtocolError when

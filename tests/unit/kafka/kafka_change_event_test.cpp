@@ -2,6 +2,9 @@
 // clear errors for what is not a change event.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
+
 #include "common/error.h"
 #include "kafka/change_event.h"
 
@@ -91,6 +94,39 @@ TEST(KafkaChangeEvent, MalformedMessagesSayWhatIsWrong) {
   expect_bad(R"({"after":[1],"source":{"schema":"s","table":"t","lsn":1},"op":"c"})", "neither an object nor null");
   expect_bad(R"({"id":1,"__op":"c","__schema":"s","__table":"t"})", "__lsn");
   expect_bad(R"({"id":1,"__op":"c","__schema":"s","__table":"t","__lsn":1,"__xid":"7"})", "__xid");
+}
+
+// Nesting depth must not reach the call stack: a million '[' fits Kafka's default 1 MB message
+// limit and used to overflow the recursive parser's stack (SIGSEGV, found while writing
+// fuzz/kafka_event_fuzz, whose inputs are too short for it).
+TEST(KafkaChangeEvent, DeeplyNestedJsonIsAnErrorNotACrash) {
+  constexpr std::size_t kDepth = 1'000'000;
+  expect_bad(R"({"after":)" + std::string(kDepth, '['), "invalid JSON");
+  const std::string nested = std::string(kDepth, '[') + std::string(kDepth, ']');
+  expect_bad(R"({"after":)" + nested + R"(,"source":{"schema":"s","table":"t","lsn":1},"op":"c"})",
+             "neither an object nor null");
+  expect_bad(R"({"id":)" + nested + R"(,"__op":"c","__schema":"s","__table":"t","__lsn":1,"__xid":"7"})", "__xid");
+}
+
+// RapidJSON 1.1.0's full-precision parser turns a zero with a large scale into garbage (0.000e100
+// read as 5.1e294; fuzz/kafka_event_fuzz): every spelling of zero must read as zero, with its sign,
+// and the same text inside a string must stay as it was.
+TEST(KafkaChangeEvent, ZeroWithALargeScaleIsZero) {
+  auto ev = decode_change_event(
+      R"({"after":{"a":0.000e100,"b":-0e300,"c":0.0000000000000000000000000000,"d":0E-23,"e":0.0,"f":1e-400,)"
+      R"("g":[0.0e-22,7],"s":"0.000e100","t":"x\"0e300"},"source":{"schema":"s","table":"t","lsn":1},"op":"c"})");
+  const rapidjson::Value& after = *ev->after;
+  for (const char* name : {"a", "b", "c", "d", "e", "f"}) {
+    ASSERT_TRUE(after[name].IsDouble()) << name;
+    EXPECT_EQ(after[name].GetDouble(), 0.0) << name;
+    EXPECT_EQ(std::signbit(after[name].GetDouble()), name[0] == 'b') << name;
+  }
+  EXPECT_EQ(after["g"][0].GetDouble(), 0.0);
+  EXPECT_EQ(after["g"][1].GetInt(), 7);
+  EXPECT_STREQ(after["s"].GetString(), "0.000e100");
+  EXPECT_STREQ(after["t"].GetString(), "x\"0e300");
+  // Offsets in parse errors are the message's own.
+  expect_bad(R"({"a":0.000e100,})", "invalid JSON at byte 15");
 }
 
 }  // namespace

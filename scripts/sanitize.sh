@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the unit tests with GCC under AddressSanitizer + UndefinedBehaviorSanitizer
+# (PG2CH_SANITIZE=address) in their own build directory and runs them; any sanitizer report fails
+# the run. `-O0 -g1`: the instrumented build compiles 5x faster than with -O2 -g (2x faster than
+# -O1), which counts for more in CI than the tests' own run time.
+#
+#   scripts/sanitize.sh [ctest arguments...]      e.g. scripts/sanitize.sh -R CopyBinary
+#   PG2CH_SANITIZE=thread scripts/sanitize.sh     ThreadSanitizer instead (see fuzz/README.md)
+#   PG2CH_SANITIZE_INTEGRATION='LogicalStream*' scripts/sanitize.sh
+#                                                 also the integration tests matching the filter
+# BUILD_DIR overrides the build directory (default: build-<sanitizer>/ in the source tree).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SANITIZE=${PG2CH_SANITIZE:-address}
+BUILD=${BUILD_DIR:-$ROOT/build-$SANITIZE}
+JOBS=${PG2CH_JOBS:-$(nproc)}
+LAUNCHER=()
+command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
+  -DPG2CH_WERROR=ON -DPG2CH_SANITIZE="$SANITIZE" -DPG2CH_BUILD_BENCH=OFF "${LAUNCHER[@]}"
+TARGETS=(pg2ch_unit_tests)
+[ -n "${PG2CH_SANITIZE_INTEGRATION:-}" ] && TARGETS+=(pg2ch_integration_tests)
+cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]}"
+
+# halt_on_error: the first report fails the test that caused it. detect_leaks stays on (LSan).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$ROOT/scripts/ubsan.supp}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+cd "$BUILD"
+ctest --output-on-failure --timeout 600 -j "$JOBS" -L unit "$@"
+if [ -n "${PG2CH_SANITIZE_INTEGRATION:-}" ]; then
+  ./tests/pg2ch_integration_tests --gtest_filter="$PG2CH_SANITIZE_INTEGRATION"
+fi
