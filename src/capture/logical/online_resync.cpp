@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "capture/logical/replication_slot.h"
+#include "capture/logical/table_copy.h"
 #include "pg/catalog.h"
 
 namespace pg2ch::capture::logical {
@@ -150,17 +151,11 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
         // Columns other than the pipeline's (altered before the snapshot) would be copied into a
         // target made for the old ones.
         w->schema = std::make_unique<pipeline::TableSchema>(pg::describe_table(catalog, ref, caps, describe));
-        if (table_sync::source_digest(*w->schema) != digest) {
-          throw Error(ErrorKind::Connection,
-                      fmt::format("the columns of {} changed while its copy started", w->schema->qualified_source()),
-                      "pg2ch starts again and copies it with its new columns", true);
-        }
+        check_columns_unchanged(*w->schema, digest);
         const pipeline::TableSchema* tables[] = {w->schema.get()};
-        pg::Result estimate =
-            catalog.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1", {std::to_string(ref.oid)});
         // Told under the pipeline's table, never the worker's own schema: observers keep series
         // by table, and the worker's is freed when it ends. (Hence no per-chunk progress here.)
-        if (observer_) observer_->copy_started({{w->table, estimate.rows() > 0 ? estimate.int64(0, 0) : -1}});
+        if (observer_) observer_->copy_started(row_estimates(catalog, {w->table}));
         struct CopyEnded {
           pipeline::PipelineObserver* observer;
           ~CopyEnded() {

@@ -11,9 +11,6 @@ namespace pg2ch::capture::logical {
 
 using table_sync::TablePhase;
 
-namespace {
-
-// pg_class.reltuples per table, for the copy's progress (an estimate: -1 when never analysed).
 std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates(
     pg::Connection& conn, const std::vector<const pipeline::TableSchema*>& tables) {
   std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> out;
@@ -24,7 +21,12 @@ std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates
   return out;
 }
 
-}  // namespace
+void check_columns_unchanged(const pipeline::TableSchema& described_now, const std::string& expected_digest) {
+  if (table_sync::source_digest(described_now) == expected_digest) return;
+  throw Error(ErrorKind::Connection,
+              fmt::format("the columns of {} changed while its copy started", described_now.qualified_source()),
+              "pg2ch starts again and copies it with its new columns", true);
+}
 
 SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
                            const std::vector<const pipeline::TableSchema*>& tables, const std::string& snapshot_name,
@@ -88,11 +90,7 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
     for (const auto& r : p.refs) {
       if (r.oid == t->relation_oid) ref = r;
     }
-    if (table_sync::source_digest(pg::describe_table(p.source, ref, caps, p.describe_options)) != table_sync::source_digest(*t)) {
-      throw Error(ErrorKind::Connection,
-                  fmt::format("the columns of {} changed while its copy started", t->qualified_source()),
-                  "pg2ch starts again and copies it with its new columns", true);
-    }
+    check_columns_unchanged(pg::describe_table(p.source, ref, caps, p.describe_options), table_sync::source_digest(*t));
   }
 
   const SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options);

@@ -12,7 +12,9 @@
 // Errors: exceptions (pg2ch::Error); a copy cut short leaves its tables `copying`, and the next
 // start copies them again.
 #include <atomic>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/capture_mode.h"
@@ -24,6 +26,16 @@
 #include "pipeline/change_sink.h"
 
 namespace pg2ch::capture::logical {
+
+// pg_class.reltuples per table, for the copy's progress (an estimate: -1 when never analysed).
+std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates(
+    pg::Connection& conn, const std::vector<const pipeline::TableSchema*>& tables);
+
+// A copy reads the columns described before its snapshot; `described_now` (the table described
+// under the snapshot's connection) differing from `expected_digest` (table_sync::source_digest)
+// means the table was altered in between: a retriable Error, so pg2ch starts again and copies it
+// with its new columns.
+void check_columns_unchanged(const pipeline::TableSchema& described_now, const std::string& expected_digest);
 
 // Copies `tables` under `snapshot_name`: with the sink's bulk load where it has one (parallel
 // streaming INSERTs), else row by row through the sink as one transaction committed at
