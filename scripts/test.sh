@@ -16,4 +16,12 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPG2CH_
 cmake --build "$BUILD"
 cd "$BUILD"
 # --timeout bounds tests without their own TIMEOUT (the unit tests), so a hang fails in minutes.
-ctest --output-on-failure --timeout 300 -j "$(nproc)" "$@"
+rc=0
+ctest --output-on-failure --timeout 300 -j "$(nproc)" "$@" || rc=$?
+if [ "$rc" -ne 0 ] && [ -f Testing/Temporary/LastTest.log ]; then
+  # A CI log is often kept as its head and tail only: the failures' own lines come last, short.
+  echo "=== failure digest (Testing/Temporary/LastTest.log) ==="
+  grep -E -A8 ': Failure$|thrown in the test body|^\[  FAILED  \] .* \([0-9]+ ms\)$|C\+\+ exception' \
+    Testing/Temporary/LastTest.log | cut -c1-400 | tail -n 150
+fi
+exit "$rc"

@@ -30,7 +30,7 @@ void print_status_text(const StatusReport& r, std::ostream& out) {
                        positions ? "  position" : "");
     for (const auto& t : r.tables) {
       out << fmt::format("  {:<{}}  {:<14}  {:>12}  {:>12}{}{}\n", t.table, name, t.state,
-                         count_text(t.source_rows, "?"), count_text(t.target_rows, t.state == "ok" ? "-" : "missing"),
+                         count_text(t.source_rows, "?"), count_text(t.target_rows, t.state == "target missing" ? "missing" : "-"),
                          positions ? "  " + t.position : "", t.last_error.empty() ? "" : "  error: " + t.last_error);
     }
   }

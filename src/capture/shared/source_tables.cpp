@@ -99,15 +99,28 @@ StatusReport status_report(const config::Config& cfg, SourceTables& p) {
     TableStatus s;
     s.table = t->qualified_source();
     s.target = t->target_name;
-    s.source_rows = p.source
-                        .query(fmt::format("SELECT count(*) FROM {}.{}", p.source.quote_identifier(t->source_schema),
-                                           p.source.quote_identifier(t->source_name)))
-                        .int64(0, 0);
-    const auto target = p.targets->count(*t);
-    s.target_rows = target.rows;
-    if (target.missing) {
-      s.state = "target missing";
-      r.attention.push_back(s.table + ": its target " + t->target_name + " does not exist (run `pg2ch setup`)");
+    // One table that cannot be counted (dropped at the source a moment ago, its target being
+    // re-created by the running pipeline, a target an operator replaced) leaves its counts empty
+    // with a note: status must still answer for every other table.
+    try {
+      s.source_rows = p.source
+                          .query(fmt::format("SELECT count(*) FROM {}.{}", p.source.quote_identifier(t->source_schema),
+                                             p.source.quote_identifier(t->source_name)))
+                          .int64(0, 0);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Connection) throw;
+      r.notes.push_back(fmt::format("{}: source rows not counted: {}", s.table, e.one_line()));
+    }
+    try {
+      const auto target = p.targets->count(*t);
+      s.target_rows = target.rows;
+      if (target.missing) {
+        s.state = "target missing";
+        r.attention.push_back(s.table + ": its target " + t->target_name + " does not exist (run `pg2ch setup`)");
+      }
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Connection) throw;
+      r.notes.push_back(fmt::format("{}: target rows not counted: {}", s.table, e.one_line()));
     }
     r.tables.push_back(std::move(s));
   }
