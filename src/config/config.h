@@ -77,6 +77,11 @@ struct BatchConfig {
   // nothing but latency: a batch is flushed this long after its first row instead (if shorter).
   // The floor keeps ClickHouse at a few inserts per second per table under a trickle of changes.
   std::chrono::milliseconds idle_flush{200};
+  // The insert budget (pipeline/insert_budget.h): a batch due by time waits until its table's
+  // previous INSERT is this long ago (max_delay wins when shorter) ...
+  std::chrono::milliseconds table_insert_interval{1000};
+  // ... and until one of this many INSERTs a second, for all tables together, is free (0: no limit).
+  double max_inserts_per_second = 20;
 };
 
 struct LogicalConfig {

@@ -110,6 +110,16 @@ const std::vector<Setting> kSettings = {
        c.batch.idle_flush = millis(
            v, 1, 3600000, "set how long a batch waits once the source has nothing more to send, in ms, e.g. 200");
      }},
+    {"batch.table_insert_interval_ms", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.batch.table_insert_interval = millis(
+           v, 0, 3600000, "set the least time between two INSERTs into one table, in ms, e.g. 1000 (0: no floor)");
+     }},
+    {"batch.max_inserts_per_second", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.batch.max_inserts_per_second = static_cast<double>(in_range(
+           num(v), 0, 100000, "set the most INSERTs a second for all tables of the pipeline, e.g. 20 (0: no limit)"));
+     }},
 
     {"logical.slot", Type::String, false, [](Config& c, const Value& v) { c.logical.slot = pg_identifier(str(v)); }},
     {"logical.publication", Type::String, false,

@@ -114,6 +114,11 @@ PipelineMetrics::PipelineMetrics(const config::Config& cfg)
                       .Help("Unix time of the last batch the destination accepted")
                       .Register(*registry_)
                       .Add({})),
+      budget_waiting_(BuildGauge()
+                          .Name("pg2ch_batches_waiting_for_insert_budget")
+                          .Help("Batches due by time that wait for batch.max_inserts_per_second (0: none waits)")
+                          .Register(*registry_)
+                          .Add({})),
       lag_bytes_(BuildGauge()
                      .Name("pg2ch_replication_lag_bytes")
                      .Help("WAL between the server's current position and the slot's confirmed flush (logical mode)")
@@ -220,6 +225,8 @@ void PipelineMetrics::set_state(PipelineState s) {
   for (PipelineState each : kStates) state_gauge_.Add({{"state", to_string(each)}}).Set(each == s ? 1 : 0);
   ready_.Set(s == PipelineState::Streaming ? 1 : 0);
 }
+
+void PipelineMetrics::budget_waiting(std::size_t batches) { budget_waiting_.Set(static_cast<double>(batches)); }
 
 void PipelineMetrics::table_state(const pipeline::TableSchema& table, std::string_view state) {
   static constexpr std::string_view kTableStates[] = {"init", "copying", "catching_up", "streaming", "stopped"};

@@ -42,6 +42,7 @@ class PipelineMetrics final : public pipeline::PipelineObserver {
   void copied(const pipeline::TableSchema& table, std::size_t rows, std::size_t bytes) override;
   void lag(const pipeline::LagSample& sample) override;
   void table_state(const pipeline::TableSchema& table, std::string_view state) override;
+  void budget_waiting(std::size_t batches) override;
 
   // The loop and the error policy.
   void run_started();  // also forgets the previous run's table objects
@@ -91,6 +92,7 @@ class PipelineMetrics final : public pipeline::PipelineObserver {
   prometheus::Histogram& batch_rows_;
   prometheus::Gauge& ready_;
   prometheus::Gauge& last_write_;
+  prometheus::Gauge& budget_waiting_;
   // Created on the first sample that has them: a mode that cannot measure a lag exports none
   // (a 0 would read as "caught up" and silence alerts).
   prometheus::Family<prometheus::Gauge>& lag_bytes_;

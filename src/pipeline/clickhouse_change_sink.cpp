@@ -21,7 +21,13 @@ ClickHouseChangeSink::ClickHouseChangeSink(clickhouse::HttpClient& client, std::
       insert_settings_(clickhouse::insert_settings(layout_)),
       limits_(batch),
       toast_fetcher_(toast_fetcher),
-      retry_(retry) {}
+      retry_(retry),
+      budget_(batch.max_inserts_per_second, Clock::now()) {}
+
+void ClickHouseChangeSink::set_batch_limits(const config::BatchConfig& limits) {
+  limits_ = limits;
+  budget_.set_rate(limits.max_inserts_per_second, Clock::now());
+}
 
 ClickHouseChangeSink::Batch& ClickHouseChangeSink::batch_for(const TableSchema& table) {
   auto it = batches_.find(&table);
@@ -45,7 +51,7 @@ void ClickHouseChangeSink::note_appended(Batch& b, std::uint64_t version) {
   }
   ++b.rows;
   if (b.rows >= limits_.max_rows || b.body.size() >= limits_.max_bytes) {
-    flush_batch(b);
+    flush_unbudgeted(b);
     advance_acks();
   }
 }
@@ -120,25 +126,48 @@ void ClickHouseChangeSink::source_idle(Position position) {
 
 std::optional<std::chrono::milliseconds> ClickHouseChangeSink::poll() {
   const auto now = Clock::now();
-  std::optional<Clock::time_point> oldest;
-  for (const auto& [_, b] : batches_) {
+  const auto interval = effective_table_interval(limits_.table_insert_interval, limits_.max_delay);
+  struct Due {
+    Batch* batch;
+    double row_seconds;  // rows x age: how much waiting this batch holds (insert_budget.h)
+  };
+  std::vector<Due> due;
+  std::optional<Clock::time_point> next;
+  for (auto& [_, b] : batches_) {
     if (b->rows == 0) continue;
-    if (!oldest || b->first_at < *oldest) oldest = b->first_at;
+    const auto delay =
+        last_idle_ >= b->first_at ? std::min(limits_.max_delay, limits_.idle_flush) : limits_.max_delay;
+    const auto at = std::max(b->first_at + delay, b->last_insert_at + interval);
+    if (at > now) {
+      next = next ? std::min(*next, at) : at;
+      continue;
+    }
+    due.push_back({b.get(), static_cast<double>(b->rows) * std::chrono::duration<double>(now - b->first_at).count()});
   }
-  if (!oldest) return std::nullopt;
-  const auto delay = last_idle_ >= *oldest ? std::min(limits_.max_delay, limits_.idle_flush) : limits_.max_delay;
-  if (now - *oldest >= delay) {
-    flush();
-    return std::nullopt;
+  std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) { return a.row_seconds > b.row_seconds; });
+  std::size_t flushed = 0;
+  while (flushed < due.size() && budget_.try_take(now)) flush_batch(*due[flushed++].batch);
+  if (flushed) advance_acks();
+  const std::size_t waiting = due.size() - flushed;
+  if (observer_) observer_->budget_waiting(waiting);
+  if (waiting) {
+    const auto token = budget_.next_token_at(now);
+    next = next ? std::min(*next, token) : token;
   }
-  return std::chrono::duration_cast<std::chrono::milliseconds>(*oldest + delay - now);
+  if (!next) return std::nullopt;
+  return std::chrono::ceil<std::chrono::milliseconds>(std::max(Clock::duration::zero(), *next - now));
 }
 
 void ClickHouseChangeSink::flush() {
   for (auto& [_, b] : batches_) {
-    if (b->rows) flush_batch(*b);
+    if (b->rows) flush_unbudgeted(*b);
   }
   advance_acks();
+}
+
+void ClickHouseChangeSink::flush_unbudgeted(Batch& b) {
+  budget_.charge(Clock::now());
+  flush_batch(b);
 }
 
 void ClickHouseChangeSink::discard(const TableSchema& table) {
@@ -212,6 +241,7 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   ++stats_.inserts;
   spdlog::debug("flushed {} rows ({} bytes) into {}", b.rows, b.body.size(), b.schema->target_name);
   b.clear();
+  b.last_insert_at = Clock::now();
 }
 
 void ClickHouseChangeSink::advance_acks() {

@@ -1,6 +1,7 @@
 #pragma once
 // ChangeSink that writes to ClickHouse: per-table RowBinary batches, flushed by rows, bytes or
-// age, each flush one INSERT; durable positions tracked by AckTracker.
+// age, each flush one INSERT; durable positions tracked by AckTracker. Flushes by age wait for
+// the insert budget (insert_budget.h): the most INSERTs a second in all and per table.
 //
 // Each INSERT carries a deduplication token where the server takes one (clickhouse/deduplication.h),
 // so a batch sent again after a lost answer or a crash is written once.
@@ -31,6 +32,7 @@
 #include "config/config.h"
 #include "pipeline/ack_tracker.h"
 #include "pipeline/change_sink.h"
+#include "pipeline/insert_budget.h"
 #include "pipeline/owned_row.h"
 #include "pipeline/pipeline_observer.h"
 #include "pipeline/retry.h"
@@ -62,7 +64,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   std::optional<Position> durable_position() const override { return acks_.durable(); }
 
   SinkStats stats() const override { return stats_; }
-  void set_batch_limits(const config::BatchConfig& limits) override { limits_ = limits; }
+  void set_batch_limits(const config::BatchConfig& limits) override;
   // Told about every INSERT that ClickHouse accepted; may be null.
   void set_observer(PipelineObserver* observer) { observer_ = observer; }
 
@@ -87,6 +89,7 @@ class ClickHouseChangeSink final : public ChangeSink {
     std::uint64_t highest_version = 0;
     std::uint64_t first_seq = AckTracker::kNothingPending;
     Clock::time_point first_at{};
+    Clock::time_point last_insert_at{};  // kept by clear(): the table's insert interval counts from it
     struct ToastRow {
       OwnedRow row;
       std::uint64_t version;
@@ -97,6 +100,8 @@ class ClickHouseChangeSink final : public ChangeSink {
 
   Batch& batch_for(const TableSchema& table);
   void note_appended(Batch& b, std::uint64_t version);
+  // A flush that does not wait for the insert budget (full batch, flush()): charged to it.
+  void flush_unbudgeted(Batch& b);
   void flush_batch(Batch& b);
   void resolve_toast(Batch& b);
   void advance_acks();
@@ -115,6 +120,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   // that waits only idle_flush: the source caught up after it began, so waiting longer only adds
   // latency. Under continuous load the source never idles and max_delay/rows/bytes apply.
   Clock::time_point last_idle_{};
+  InsertBudget budget_;
   AckTracker acks_;
   SinkStats stats_;
   PipelineObserver* observer_ = nullptr;

@@ -50,6 +50,9 @@ class PipelineObserver {
   // A table's state (capture/table_sync/table_state.h: init, copying, catching_up, streaming,
   // stopped), at start and on every change.
   virtual void table_state(const TableSchema& /*table*/, std::string_view /*state*/) {}
+  // Batches due by time that wait for the insert budget (pipeline/insert_budget.h), at every
+  // look at them: 0 when none waits.
+  virtual void budget_waiting(std::size_t /*batches*/) {}
 };
 
 }  // namespace pg2ch::pipeline

@@ -79,6 +79,10 @@ void CopyProgress::lag(const pipeline::LagSample& sample) {
   if (inner_) inner_->lag(sample);
 }
 
+void CopyProgress::budget_waiting(std::size_t batches) {
+  if (inner_) inner_->budget_waiting(batches);
+}
+
 void CopyProgress::table_state(const pipeline::TableSchema& table, std::string_view state) {
   if (inner_) inner_->table_state(table, state);
 }

@@ -43,6 +43,7 @@ class CopyProgress final : public pipeline::PipelineObserver {
   void copy_finished() override;
   void lag(const pipeline::LagSample& sample) override;
   void table_state(const pipeline::TableSchema& table, std::string_view state) override;
+  void budget_waiting(std::size_t batches) override;
 
  private:
   void report_loop();

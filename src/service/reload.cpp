@@ -7,9 +7,10 @@
 namespace pg2ch::service {
 namespace {
 
-constexpr std::array<std::string_view, 6> kReloadable = {
-    "log.level",           "log.summary_interval_s", "batch.max_rows",
-    "batch.max_bytes",     "batch.max_delay_ms",     "batch.idle_flush_ms",
+constexpr std::array<std::string_view, 8> kReloadable = {
+    "log.level",           "log.summary_interval_s",         "batch.max_rows",
+    "batch.max_bytes",     "batch.max_delay_ms",             "batch.idle_flush_ms",
+    "batch.table_insert_interval_ms", "batch.max_inserts_per_second",
 };
 
 }  // namespace

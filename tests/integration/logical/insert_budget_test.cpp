@@ -1,0 +1,76 @@
+// The insert budget (pipeline/insert_budget.h): a trickle of single-row transactions spread over
+// many tables makes no more INSERTs than batch.max_inserts_per_second allows, counted by
+// ClickHouse itself (each INSERT takes one block number per table), and every row arrives.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "support/background_writer.h"
+#include "support/pipeline_runner.h"
+#include "support/test_config.h"
+#include "support/wait.h"
+
+namespace pg2ch::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kTables = 40;
+
+// One row per table (its number, rows, sum of v), in both dialects.
+std::string per_table_sums(bool clickhouse) {
+  std::string sql;
+  for (int i = 0; i < kTables; ++i) {
+    const std::string n = std::to_string(i);
+    if (i) sql += " UNION ALL ";
+    sql += clickhouse ? "SELECT " + n + " AS t, toInt64(count()) AS n, toInt64(sum(v)) AS s FROM t" + n +
+                            " FINAL WHERE _deleted = 0"
+                      : "SELECT " + n + " AS t, count(*) AS n, coalesce(sum(v), 0) AS s FROM shop.t" + n;
+  }
+  return "SELECT t, n, s FROM (" + sql + ") x ORDER BY t";
+}
+
+// INSERTs ClickHouse took into the test database's tables: the highest block number per table.
+long inserts_made(TestDatabase& db) {
+  const auto rows = db.ch_rows(
+      "SELECT toString(sum(m)) FROM (SELECT table, max(max_block_number) AS m FROM system.parts "
+      "WHERE database = currentDatabase() GROUP BY table)");
+  return std::stol(rows.at(0).at(0));
+}
+
+TEST(LogicalInsertBudget, ATrickleOverManyTablesStaysWithinTheBudget) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE SCHEMA shop");
+  for (int i = 0; i < kTables; ++i) {
+    db.pg_exec("CREATE TABLE shop.t" + std::to_string(i) + " (id serial PRIMARY KEY, v int NOT NULL)");
+  }
+  auto cfg = make_test_config(db, {"shop.*"});
+  cfg.batch.max_inserts_per_second = 4;
+  const std::string pg_sql = per_table_sums(false);
+  const std::string ch_sql = per_table_sums(true);
+  auto equal = [&] { return db.ch_rows(ch_sql) == db.pg_rows(pg_sql); };
+
+  const auto started = std::chrono::steady_clock::now();
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  {
+    // About 150 single-row transactions a second, each into the next table of 40.
+    BackgroundWriter writer(db, [](pg::Connection& conn, int i) {
+      conn.exec("INSERT INTO shop.t" + std::to_string((i * 7) % kTables) + " (v) VALUES (" + std::to_string(i) + ")");
+    });
+    std::this_thread::sleep_for(8s);
+  }
+  ASSERT_TRUE(wait_until(equal, 90s)) << "every row arrives, the cold tables last";
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const long inserts = inserts_made(db);
+  // The rate, one second of burst, and one more for a token in flight at each end.
+  EXPECT_LE(inserts, static_cast<long>(4 * seconds) + 4 + 2) << "over " << seconds << " s";
+  EXPECT_GE(inserts, kTables) << "every table was written";
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
+}  // namespace
+}  // namespace pg2ch::test
