@@ -33,6 +33,9 @@ struct TargetLayout {
   std::string cluster;       // <remote_servers> name; empty: one server (no ON CLUSTER, no ZooKeeper)
   bool distributed = false;  // with a cluster: also a Distributed table, used for inserts and reads
   int purge_deleted_after_s = 0;  // > 0: targets purge deleted rows in merges (target_table.h)
+  // Streamed batches as asynchronous inserts the server collects per table (the change sink only:
+  // the initial copy's inserts are large already).
+  bool async_insert = false;
 
   bool clustered() const { return !cluster.empty(); }
 };

@@ -33,6 +33,7 @@ ServerCapabilities ServerCapabilities::from_version(const ServerVersion& v) {
   c.http_zstd = v.at_least(21, 1);
   c.insert_deduplication_token = v.at_least(22, 2);
   c.summary_counts_rows = v.at_least(22, 5);
+  c.async_insert = v.at_least(21, 11);
   return c;
 }
 

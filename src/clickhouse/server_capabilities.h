@@ -29,6 +29,7 @@ struct ServerCapabilities {
   bool http_zstd = false;         // Content-Encoding: zstd on requests >= 21.1
   bool insert_deduplication_token = false;  // insert_deduplication_token setting >= 22.2
   bool summary_counts_rows = false;  // X-ClickHouse-Summary holds final counts without progress headers >= 22.5
+  bool async_insert = false;      // async_insert + wait_for_async_insert >= 21.11
 
   static ServerCapabilities from_version(const ServerVersion& v);
   // Everything on: for describing tables when no ClickHouse server is involved (a Kafka sink).

@@ -49,6 +49,9 @@ struct ClickHouseConfig {
   // than this many seconds (docs/clickhouse.md, "Purging deleted rows"). 0: deleted rows stay,
   // filtered by the view (the default, any server).
   int purge_deleted_after_s = 0;
+  // The server collects small INSERTs of one table into one part (ClickHouse >= 21.11); pg2ch
+  // waits for the server to write them (wait_for_async_insert) before acknowledging anything.
+  bool async_insert = false;
   std::string describe() const;         // "user@host:port/db"
 };
 

@@ -85,6 +85,8 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.clickhouse.cluster = cluster_name(str(v)); }},
     {"clickhouse.distributed", Type::Boolean, false,
      [](Config& c, const Value& v) { c.clickhouse.distributed = flag(v); }},
+    {"clickhouse.async_insert", Type::Boolean, false,
+     [](Config& c, const Value& v) { c.clickhouse.async_insert = flag(v); }},
     {"clickhouse.purge_deleted_after", Type::Integer, false,
      [](Config& c, const Value& v) {
        c.clickhouse.purge_deleted_after_s = static_cast<int>(

@@ -22,7 +22,9 @@ ClickHouseChangeSink::ClickHouseChangeSink(clickhouse::HttpClient& client, std::
       limits_(batch),
       toast_fetcher_(toast_fetcher),
       retry_(retry),
-      budget_(batch.max_inserts_per_second, Clock::now()) {}
+      budget_(batch.max_inserts_per_second, Clock::now()) {
+  if (layout_.async_insert) use_async_inserts();  // an older server is a configuration error at start
+}
 
 void ClickHouseChangeSink::set_batch_limits(const config::BatchConfig& limits) {
   limits_ = limits;
@@ -221,7 +223,9 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   // Built per flush, not per batch: a table whose columns changed in place (its rows before the
   // change flushed first) inserts its new columns from then on.
   const std::string insert_prefix = clickhouse::insert_statement(database_, *b.schema, layout_);
-  const bool deduplicating = client_.capabilities().insert_deduplication_token;
+  // Asynchronous inserts: the server forms the blocks, so a token per batch means nothing to it,
+  // and the answer counts no rows. A batch sent again is collapsed by (key, _version) all the same.
+  const bool deduplicating = client_.capabilities().insert_deduplication_token && !layout_.async_insert;
   if (deduplicating) {
     insert_settings_["insert_deduplication_token"] =
         clickhouse::deduplication_token(b.lowest_version, b.highest_version, b.rows, b.body.view());
@@ -230,7 +234,9 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
     with_retries(retry_, what, [&] {
       const auto result = client_.insert(insert_prefix, b.body.view(), insert_settings_);
       // A Distributed table forwards the rows to the shards; what its summary counts is not checked.
-      if (!layout_.distributed) clickhouse::check_rows_written(what, b.rows, result, deduplicating);
+      if (!layout_.distributed && !layout_.async_insert) {
+        clickhouse::check_rows_written(what, b.rows, result, deduplicating);
+      }
     });
   } catch (const Error& e) {
     rethrow_with_context(e, what);  // the server's message may not name the table
@@ -242,6 +248,21 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   spdlog::debug("flushed {} rows ({} bytes) into {}", b.rows, b.body.size(), b.schema->target_name);
   b.clear();
   b.last_insert_at = Clock::now();
+}
+
+void ClickHouseChangeSink::use_async_inserts() {
+  const auto& caps = client_.capabilities();
+  if (!caps.async_insert) {
+    throw Error(ErrorKind::Config,
+                fmt::format("clickhouse.async_insert = true needs ClickHouse 21.11 or newer; the server is {}",
+                            caps.version.text),
+                "remove clickhouse.async_insert (the insert budget, batch.max_inserts_per_second, bounds the "
+                "INSERT rate on any server)");
+  }
+  // wait_for_async_insert: the answer comes once the server has written the rows to a part, so
+  // "HTTP 200" still means durable and only then is anything acknowledged to the source.
+  insert_settings_["async_insert"] = "1";
+  insert_settings_["wait_for_async_insert"] = "1";
 }
 
 void ClickHouseChangeSink::advance_acks() {

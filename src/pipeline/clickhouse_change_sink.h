@@ -103,6 +103,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   // A flush that does not wait for the insert budget (full batch, flush()): charged to it.
   void flush_unbudgeted(Batch& b);
   void flush_batch(Batch& b);
+  void use_async_inserts();
   void resolve_toast(Batch& b);
   void advance_acks();
 

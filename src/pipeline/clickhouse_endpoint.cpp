@@ -19,7 +19,8 @@ clickhouse::Endpoint clickhouse_endpoint(const config::Config& cfg) {
 clickhouse::TargetLayout clickhouse_layout(const config::Config& cfg) {
   return {.cluster = cfg.clickhouse.cluster,
           .distributed = cfg.clickhouse.distributed,
-          .purge_deleted_after_s = cfg.clickhouse.purge_deleted_after_s};
+          .purge_deleted_after_s = cfg.clickhouse.purge_deleted_after_s,
+          .async_insert = cfg.clickhouse.async_insert};
 }
 
 }  // namespace pg2ch::pipeline

@@ -1,6 +1,8 @@
 // The insert budget (pipeline/insert_budget.h): a trickle of single-row transactions spread over
 // many tables makes no more INSERTs than batch.max_inserts_per_second allows, counted by
 // ClickHouse itself (each INSERT takes one block number per table), and every row arrives.
+// clickhouse.async_insert: the rows arrive where the server has asynchronous inserts (the 26.7
+// engine), and an older server (18.16) stops the pipeline with the setting named.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +11,8 @@
 
 #include "support/background_writer.h"
 #include "support/pipeline_runner.h"
+#include "support/servers.h"
+#include "support/table_compare.h"
 #include "support/test_config.h"
 #include "support/wait.h"
 
@@ -68,6 +72,41 @@ TEST(LogicalInsertBudget, ATrickleOverManyTablesStaysWithinTheBudget) {
   // The rate, one second of burst, and one more for a token in flight at each end.
   EXPECT_LE(inserts, static_cast<long>(4 * seconds) + 4 + 2) << "over " << seconds << " s";
   EXPECT_GE(inserts, kTables) << "every table was written";
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
+TEST(LogicalInsertBudget, AsynchronousInsertsWhereTheServerHasThem) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE items (id serial PRIMARY KEY, v text)");
+  db.pg_exec("INSERT INTO items (v) SELECT 'a' || g FROM generate_series(1, 100) g");
+  auto cfg = make_test_config(db);
+  cfg.clickhouse.async_insert = true;
+  const auto items = same_columns("items", "id, v", "id");
+  if (!ch_server().engine) {
+    PipelineRunner runner(cfg);
+    runner.expect_failure();
+    ASSERT_TRUE(wait_until([&] { return runner.failed(); }, 60s));
+    try {
+      runner.stop();
+      FAIL() << "the pipeline stopped without an error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Config) << e.what();
+      EXPECT_NE(std::string(e.what()).find("clickhouse.async_insert = true needs ClickHouse 21.11"), std::string::npos)
+          << e.what();
+    }
+    return;
+  }
+  PipelineRunner runner(cfg);
+  {
+    BackgroundWriter writer(db, [](pg::Connection& conn, int i) {
+      conn.exec("INSERT INTO items (v) VALUES ('w" + std::to_string(i) + "')");
+      conn.exec("UPDATE items SET v = v || '+' WHERE id = " + std::to_string(1 + i % 100));
+      if (i % 5 == 0) conn.exec("DELETE FROM items WHERE id = (SELECT min(id) FROM items)");
+    });
+    std::this_thread::sleep_for(3s);
+  }
+  EXPECT_TRUE(wait_equal(db, items));
   EXPECT_FALSE(runner.failed()) << runner.describe();
   runner.stop();
 }
