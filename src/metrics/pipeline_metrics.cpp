@@ -78,6 +78,12 @@ PipelineMetrics::PipelineMetrics(const config::Config& cfg)
                        .Help("1 for each table's current state: init, copying, catching_up, streaming, stopped "
                              "(`pg2ch status` says why a table stopped)")
                        .Register(*registry_)),
+      target_parts_(BuildGauge()
+                        .Name("pg2ch_target_active_parts")
+                        .Help("Active parts in the fullest partition of each table's ClickHouse target, looked at "
+                              "every 10 s (ClickHouse delays INSERTs at parts_to_delay_insert, refuses them at "
+                              "parts_to_throw_insert)")
+                        .Register(*registry_)),
       runs_(BuildCounter()
                 .Name("pg2ch_runs_total")
                 .Help("Starts of the pipeline's run in this process (the first and every retry)")
@@ -224,6 +230,11 @@ void PipelineMetrics::set_state(PipelineState s) {
   state_ = s;
   for (PipelineState each : kStates) state_gauge_.Add({{"state", to_string(each)}}).Set(each == s ? 1 : 0);
   ready_.Set(s == PipelineState::Streaming ? 1 : 0);
+}
+
+void PipelineMetrics::target_parts(const pipeline::TableSchema& table, std::int64_t parts) {
+  std::lock_guard lock(mutex_);
+  target_parts_.Add({{"table", table.qualified_source()}}).Set(static_cast<double>(parts));
 }
 
 void PipelineMetrics::budget_waiting(std::size_t batches) { budget_waiting_.Set(static_cast<double>(batches)); }

@@ -43,6 +43,7 @@ class PipelineMetrics final : public pipeline::PipelineObserver {
   void lag(const pipeline::LagSample& sample) override;
   void table_state(const pipeline::TableSchema& table, std::string_view state) override;
   void budget_waiting(std::size_t batches) override;
+  void target_parts(const pipeline::TableSchema& table, std::int64_t parts) override;
 
   // The loop and the error policy.
   void run_started();  // also forgets the previous run's table objects
@@ -85,6 +86,7 @@ class PipelineMetrics final : public pipeline::PipelineObserver {
   prometheus::Family<prometheus::Gauge>& state_gauge_;
   prometheus::Family<prometheus::Gauge>& wal_status_;
   prometheus::Family<prometheus::Gauge>& table_state_;
+  prometheus::Family<prometheus::Gauge>& target_parts_;
   prometheus::Counter& runs_;
   prometheus::Counter& kafka_messages_;
   prometheus::Counter& kafka_bytes_;

@@ -28,6 +28,7 @@
 
 #include "clickhouse/cluster_layout.h"
 #include "clickhouse/http_client.h"
+#include "clickhouse/part_pressure.h"
 #include "common/byte_buffer.h"
 #include "config/config.h"
 #include "pipeline/ack_tracker.h"
@@ -104,6 +105,10 @@ class ClickHouseChangeSink final : public ChangeSink {
   void flush_unbudgeted(Batch& b);
   void flush_batch(Batch& b);
   void use_async_inserts();
+  // Every kPartsLookEvery: each written table's active parts; a table near ClickHouse's limits
+  // gets a longer interval between its INSERTs (clickhouse/part_pressure.h).
+  void look_at_parts(Clock::time_point now);
+  std::chrono::milliseconds table_interval(const Batch& b) const;
   void resolve_toast(Batch& b);
   void advance_acks();
 
@@ -122,6 +127,10 @@ class ClickHouseChangeSink final : public ChangeSink {
   // latency. Under continuous load the source never idles and max_delay/rows/bytes apply.
   Clock::time_point last_idle_{};
   InsertBudget budget_;
+  static constexpr std::chrono::seconds kPartsLookEvery{10};
+  Clock::time_point parts_looked_at_{};
+  std::optional<clickhouse::PartLimits> part_limits_;
+  std::unordered_map<std::string, std::chrono::milliseconds> pressed_;  // target name -> its interval
   AckTracker acks_;
   SinkStats stats_;
   PipelineObserver* observer_ = nullptr;

@@ -53,6 +53,9 @@ class PipelineObserver {
   // Batches due by time that wait for the insert budget (pipeline/insert_budget.h), at every
   // look at them: 0 when none waits.
   virtual void budget_waiting(std::size_t /*batches*/) {}
+  // The active parts of the fullest partition of `table`'s target (clickhouse/part_pressure.h),
+  // every few seconds while the table has changes.
+  virtual void target_parts(const TableSchema& /*table*/, std::int64_t /*parts*/) {}
 };
 
 }  // namespace pg2ch::pipeline

@@ -79,6 +79,10 @@ void CopyProgress::lag(const pipeline::LagSample& sample) {
   if (inner_) inner_->lag(sample);
 }
 
+void CopyProgress::target_parts(const pipeline::TableSchema& table, std::int64_t parts) {
+  if (inner_) inner_->target_parts(table, parts);
+}
+
 void CopyProgress::budget_waiting(std::size_t batches) {
   if (inner_) inner_->budget_waiting(batches);
 }

@@ -44,6 +44,7 @@ class CopyProgress final : public pipeline::PipelineObserver {
   void lag(const pipeline::LagSample& sample) override;
   void table_state(const pipeline::TableSchema& table, std::string_view state) override;
   void budget_waiting(std::size_t batches) override;
+  void target_parts(const pipeline::TableSchema& table, std::int64_t parts) override;
 
  private:
   void report_loop();

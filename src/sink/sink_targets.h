@@ -77,6 +77,14 @@ class SinkTargets {
   // What a table's target holds now (its current state: deleted rows not counted), for status.
   virtual Count count(const pipeline::TableSchema& table) = 0;
 
+  struct PartsNote {
+    std::string text;
+    bool attention = false;  // the server already slows or refuses INSERTs into it
+  };
+  // Targets near the destination's limit of parts (ClickHouse: clickhouse/part_pressure.h), for
+  // status; empty where the sink keeps no parts.
+  virtual std::vector<PartsNote> parts_notes(std::span<const pipeline::TableSchema* const> /*tables*/) { return {}; }
+
   // "ClickHouse default@127.0.0.1:8123 database shop", for status and setup lines.
   virtual std::string describe() const = 0;
 };

@@ -124,6 +124,14 @@ StatusReport status_report(const config::Config& cfg, SourceTables& p) {
     }
     r.tables.push_back(std::move(s));
   }
+  try {
+    for (auto& note : p.targets->parts_notes(p.table_ptrs())) {
+      (note.attention ? r.attention : r.notes).push_back(std::move(note.text));
+    }
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Connection) throw;
+    r.notes.push_back("active parts not counted: " + e.one_line());
+  }
   return r;
 }
 

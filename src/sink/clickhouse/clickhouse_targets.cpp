@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "clickhouse/cluster_check.h"
+#include "clickhouse/part_pressure.h"
 #include "clickhouse/target_check.h"
 #include "clickhouse/target_table.h"
 #include "pipeline/clickhouse_endpoint.h"
@@ -306,6 +307,22 @@ SinkTargets::Count ClickHouseTargets::count(const pipeline::TableSchema& table) 
                                                                 ch::quote_identifier(database_),
                                                                 ch::quote_identifier(name))));
   return {.missing = false, .rows = std::stoll(n)};
+}
+
+std::vector<SinkTargets::PartsNote> ClickHouseTargets::parts_notes(std::span<const pipeline::TableSchema* const> tables) {
+  const auto limits = pg2ch::clickhouse::read_part_limits(client_);
+  const auto parts = pg2ch::clickhouse::active_parts(client_, database_);
+  std::vector<PartsNote> notes;
+  for (const auto* t : tables) {
+    const auto it = parts.find(t->target_name);
+    if (it == parts.end() || !pg2ch::clickhouse::pressed_interval(it->second, limits)) continue;
+    PartsNote note;
+    note.text = pg2ch::clickhouse::describe_parts(database_ + "." + t->target_name, it->second, limits) +
+                ": pg2ch spaces out its INSERTs into it until merges catch up";
+    note.attention = it->second >= limits.delay_at;
+    notes.push_back(std::move(note));
+  }
+  return notes;
 }
 
 }  // namespace pg2ch::sink::clickhouse

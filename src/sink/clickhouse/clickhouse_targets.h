@@ -37,6 +37,7 @@ class ClickHouseTargets final : public SinkTargets {
   void truncate(const pipeline::TableSchema& table) override;
   void drop(const pipeline::TableSchema& table) override;
   Count count(const pipeline::TableSchema& table) override;
+  std::vector<PartsNote> parts_notes(std::span<const pipeline::TableSchema* const> tables) override;
   void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
   void modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
   void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "support/background_writer.h"
+#include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/servers.h"
 #include "support/table_compare.h"
@@ -107,6 +108,54 @@ TEST(LogicalInsertBudget, AsynchronousInsertsWhereTheServerHasThem) {
     std::this_thread::sleep_for(3s);
   }
   EXPECT_TRUE(wait_equal(db, items));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
+// A target near "Too many parts" (merges stopped, half of the server's parts_to_delay_insert
+// made by hand, as deleted rows the view hides): pg2ch sees it within its 10 s look and spaces
+// that table's INSERTs 5 s apart, where the test's 200 ms batches would make five a second;
+// `status` names the table and the count. Every row still arrives.
+TEST(LogicalInsertBudget, ATargetNearTooManyPartsGetsItsInsertsSpacedOut) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE hot (id serial PRIMARY KEY, v int NOT NULL)");
+  auto cfg = make_test_config(db);
+  const auto config_file = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  const auto hot = same_columns("hot", "id, v", "id");
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  const long delay_at =
+      std::stol(db.ch_rows("SELECT value FROM system.merge_tree_settings WHERE name = 'parts_to_delay_insert'")
+                    .at(0)
+                    .at(0));
+  db.ch_exec("SYSTEM STOP MERGES hot");
+  for (long i = 1; i <= delay_at / 2; ++i) {
+    db.ch_exec("INSERT INTO hot (id, v, _version, _deleted) VALUES (" + std::to_string(-i) + ", 0, 1, 1)");
+  }
+  auto blocks = [&] { return std::stol(db.ch_rows("SELECT toString(max(max_block_number)) FROM system.parts "
+                                                   "WHERE database = currentDatabase() AND table = 'hot'")
+                                           .at(0)
+                                           .at(0)); };
+  {
+    BackgroundWriter writer(db, [](pg::Connection& conn, int i) {
+      conn.exec("INSERT INTO hot (v) VALUES (" + std::to_string(i) + ")");
+    }, 10ms);
+    std::this_thread::sleep_for(12s);  // one look at the parts at least
+    const long before = blocks();
+    std::this_thread::sleep_for(10s);
+    const long inserts = blocks() - before;
+    EXPECT_LE(inserts, 3) << "10 s at one INSERT every 5 s (plus one at each end)";
+    EXPECT_GE(inserts, 1) << "the table is still written";
+  }
+  const auto status = pg2ch_status_json(db, config_file, "status", /*attention_ok=*/true);
+  std::string notes;
+  for (const auto& n : status["notes"].GetArray()) notes += std::string(n.GetString()) + "\n";
+  EXPECT_NE(notes.find(".hot has "), std::string::npos) << notes;
+  EXPECT_NE(notes.find("active parts in one partition (ClickHouse delays INSERTs at " + std::to_string(delay_at)),
+            std::string::npos)
+      << notes;
+  db.ch_exec("SYSTEM START MERGES hot");
+  EXPECT_TRUE(wait_equal(db, hot));
   EXPECT_FALSE(runner.failed()) << runner.describe();
   runner.stop();
 }
