@@ -10,6 +10,9 @@
 : "${RESULTS:=$ROOT/bench/results}"
 : "${PG_BIN:=/usr/lib/postgresql/15/bin}"
 : "${CH_DB:=db}"
+# The ClickHouse to start: scripts/ch-local.sh (Debian's 18.16 server) or scripts/chdb-local.sh
+# (the ClickHouse 26.7 engine behind the test front; needs the test build's front binary).
+: "${CH_LOCAL:=ch-local.sh}"
 
 log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -45,11 +48,12 @@ bench_cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
+    pkill -TERM -P "$BG_PID" 2>/dev/null || true  # a wrapper (/usr/bin/time) does not pass signals on
     kill -TERM "$BG_PID" 2>/dev/null || true
     wait "$BG_PID" 2>/dev/null || true
   fi
   "$ROOT/scripts/pg-local.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
-  "$ROOT/scripts/ch-local.sh" stop "$WORK/ch" >/dev/null 2>&1 || true
+  "$ROOT/scripts/$CH_LOCAL" stop "$WORK/ch" >/dev/null 2>&1 || true
   if [ "$KEEP_WORK" = 1 ]; then
     log "servers stopped; kept $WORK"
   else
@@ -72,9 +76,9 @@ bench_start_servers() {
   trap 'exit 143' TERM
   log "starting PostgreSQL and ClickHouse in $WORK"
   "$ROOT/scripts/pg-local.sh" start "$WORK/pg" >/dev/null
-  "$ROOT/scripts/ch-local.sh" start "$WORK/ch" >/dev/null
+  "$ROOT/scripts/$CH_LOCAL" start "$WORK/ch" >/dev/null
   eval "$("$ROOT/scripts/pg-local.sh" env "$WORK/pg")"
-  eval "$("$ROOT/scripts/ch-local.sh" env "$WORK/ch")"
+  eval "$("$ROOT/scripts/$CH_LOCAL" env "$WORK/ch")"
   export CH_DATABASE=$CH_DB
   export PG_HOST PG_PORT PG_DB PG_USER PG_PASSWORD PGHOST PGPORT PGDATABASE PGUSER CH_HOST CH_PORT CH_USER CH_PASSWORD
   CH_URL="http://$CH_HOST:$CH_PORT/"
