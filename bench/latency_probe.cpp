@@ -24,10 +24,13 @@
 #include <vector>
 
 #include "clickhouse/http_client.h"
+#include "probe_stats.h"
 #include "pg/connection.h"
 
 namespace {
 
+using pg2ch::bench::ms_between;
+using pg2ch::bench::percentile;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -47,18 +50,6 @@ struct Sample {
   Clock::time_point at;
   std::int64_t max_id;
 };
-
-double ms_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const double rank = p / 100.0 * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<std::size_t>(rank);
-  const auto hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - static_cast<double>(lo));
-}
 
 std::int64_t parse_max(const std::string& body) {
   try {

@@ -11,8 +11,11 @@
 #   bench/many_tables.sh                      the built pg2ch with its defaults ("after")
 #   PG2CH_BEFORE=/path/to/old/pg2ch bench/many_tables.sh
 #                                             also an older binary, same workloads ("before")
-#   VARIANTS="default async" ...              async: clickhouse.async_insert = true (needs a
-#                                             ClickHouse >= 21.11; Debian's 18.16 refuses it)
+#   VARIANTS="default async async_only no_budget"
+#                                             async: clickhouse.async_insert = true (needs a
+#                                             ClickHouse >= 21.11: CH_LOCAL=chdb-local.sh for the
+#                                             26.7 engine; Debian's 18.16 refuses it); async_only:
+#                                             without the global budget; no_budget: neither
 # Knobs: TABLES [500] ROWS_PER_TABLE [200] TX_PER_SECOND [1500] DURATION [60] HOT [5]
 # HOT_SHARE [0.8] WORKLOADS ["trickle hot"] VARIANTS ["default"] EXTRA_TOML (appended to every
 # config, e.g. $'[batch]\nmax_inserts_per_second = 50'). Results: results/many-tables.{json,md}.
@@ -118,6 +121,8 @@ for variant in $VARIANTS; do
   case $variant in
     default) extra="" ;;
     async) extra=$'[clickhouse]\nasync_insert = true' ;;
+    async_only) extra=$'[clickhouse]\nasync_insert = true\n[batch]\nmax_inserts_per_second = 0' ;;
+    no_budget) extra=$'[batch]\nmax_inserts_per_second = 0' ;;
     *) die "unknown variant $variant" ;;
   esac
   for workload in $WORKLOADS; do

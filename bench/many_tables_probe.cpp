@@ -29,11 +29,14 @@
 #include <vector>
 
 #include "clickhouse/http_client.h"
+#include "probe_stats.h"
 #include "clickhouse/tab_separated.h"
 #include "pg/connection.h"
 
 namespace {
 
+using pg2ch::bench::ms_between;
+using pg2ch::bench::percentile;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -60,19 +63,6 @@ struct Sample {
   Clock::time_point at;
   std::vector<std::int64_t> max_seq;  // per table
 };
-
-double ms_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double rank = p / 100.0 * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(rank);
-  const auto hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo));
-}
 
 std::int64_t scalar(pg2ch::clickhouse::HttpClient& ch, const std::string& sql) {
   const std::string body = ch.query(sql);
@@ -208,6 +198,8 @@ int main(int argc, char** argv) {
         (c.table < o.hot_tables ? hot : cold).push_back(ms_between(c.at, samples[t].at));
       }
     }
+    std::sort(hot.begin(), hot.end());
+    std::sort(cold.begin(), cold.end());
     const double inserts_per_s = static_cast<double>(blocks_at_end - blocks_before) / o.duration_s;
     std::cout << fmt::format(
         "{{\"tables\":{},\"hot_tables\":{},\"transactions\":{},\"write_seconds\":{:.1f},\"tx_per_second\":{:.0f},"
