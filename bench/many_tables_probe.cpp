@@ -4,7 +4,8 @@
 // Writers commit single-row UPDATEs at --tx-per-second in all, each into one of --tables tables
 // `<schema>.t<k> (id int primary key, seq bigint, payload text)`: with --hot-tables K, a share
 // --hot-share of the transactions goes to tables 0..K-1 and the rest uniformly to the others;
-// without, uniformly to all. Each UPDATE sets `seq` to a global counter and the writer notes the
+// without, uniformly to all. Each UPDATE sets `seq` to a global counter (started at the current
+// time in microseconds, above any earlier run's) and the writer notes the
 // table, the seq and when COMMIT returned. A poller asks ClickHouse every --poll-ms for
 // `max(seq)` of every target at once (the merge() table function; seq only grows, so a max at
 // or past a transaction's seq means that transaction is visible) and notes when each table's
@@ -99,7 +100,11 @@ int main(int argc, char** argv) {
     const std::string poll_sql = "SELECT _table, max(seq) FROM merge(" + db + ", '^t[0-9]+$') GROUP BY _table "
                                  "FORMAT TabSeparated";
 
-    std::atomic<std::int64_t> next_seq{1};
+    // Microseconds since the epoch: above every seq an earlier run left in the tables, which an
+    // initial copy brings along (a restart from 1 would count those rows as this run's).
+    std::atomic<std::int64_t> next_seq{std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()};
     std::atomic<bool> writers_done{false}, failed{false};
     std::vector<std::vector<Committed>> committed(static_cast<std::size_t>(o.writers));
     const std::int64_t blocks_before = scalar(ch, blocks_sql);
