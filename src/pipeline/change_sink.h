@@ -12,9 +12,11 @@
 // Versions order changes of one key: the change's LSN for the logical capture.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 
+#include "common/error.h"
 #include "config/config.h"
 #include "pipeline/bulk_load.h"
 #include "pipeline/table_schema.h"
@@ -48,6 +50,13 @@ struct SinkStats {
   std::uint64_t bytes_written = 0;
   std::uint64_t inserts = 0;        // requests (ClickHouse INSERTs, Kafka produce batches)
 };
+
+// Told when the destination refused one table's batch for a reason of that table alone (an
+// Error the capture judges; ClickHouse: a target column or table gone, a type the server will not
+// take). Returns true when the capture stopped the table: the sink then drops the batch and goes
+// on with the other tables (the stopped table's target is copied again before it streams, so what
+// the batch held is not lost). False: the error stops the pipeline as before.
+using RefusalHandler = std::function<bool(const TableSchema& table, const Error& error)>;
 
 class ChangeSink {
  public:
@@ -87,6 +96,8 @@ class ChangeSink {
   virtual BulkLoad* bulk_load() { return nullptr; }
   // SIGHUP: new batch limits for what is batched from now on (sinks that batch themselves).
   virtual void set_batch_limits(const config::BatchConfig& /*limits*/) {}
+  // Sinks that write tables apart (ClickHouse) ask it when one table's batch is refused.
+  virtual void set_refusal_handler(RefusalHandler /*handler*/) {}
 };
 
 }  // namespace pg2ch::pipeline

@@ -274,6 +274,15 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
       }
     });
   } catch (const Error& e) {
+    // Retries are spent: a refusal of this table alone may stop just the table (the capture
+    // decides); its rows are dropped with it and copied again before the table streams.
+    if (!e.retriable() && refused_ && refused_(*b.schema, Error(e.kind(), what + ": " + e.what(), e.hint()))) {
+      spdlog::warn("dropped the refused batch of {} rows for {}: the table is stopped", b.rows,
+                   b.schema->qualified_source());
+      b.clear();
+      b.last_insert_at = Clock::now();
+      return;
+    }
     rethrow_with_context(e, what);  // the server's message may not name the table
   }
   if (observer_) observer_->written(*b.schema, b.rows, b.body.size(), Clock::now() - started);

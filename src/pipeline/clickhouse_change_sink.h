@@ -66,6 +66,7 @@ class ClickHouseChangeSink final : public ChangeSink {
 
   SinkStats stats() const override { return stats_; }
   void set_batch_limits(const config::BatchConfig& limits) override;
+  void set_refusal_handler(RefusalHandler handler) override { refused_ = std::move(handler); }
   // Told about every INSERT that ClickHouse accepted; may be null.
   void set_observer(PipelineObserver* observer) { observer_ = observer; }
 
@@ -134,6 +135,7 @@ class ClickHouseChangeSink final : public ChangeSink {
   AckTracker acks_;
   SinkStats stats_;
   PipelineObserver* observer_ = nullptr;
+  RefusalHandler refused_;
 };
 
 }  // namespace pg2ch::pipeline

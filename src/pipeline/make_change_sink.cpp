@@ -92,6 +92,7 @@ class OwningClickHouseSink final : public ChangeSink {
   std::optional<Position> durable_position() const override { return sink_.durable_position(); }
   SinkStats stats() const override { return sink_.stats(); }
   void set_batch_limits(const config::BatchConfig& limits) override { sink_.set_batch_limits(limits); }
+  void set_refusal_handler(RefusalHandler handler) override { sink_.set_refusal_handler(std::move(handler)); }
 
  private:
   std::unique_ptr<clickhouse::HttpClient> client_;
@@ -165,6 +166,10 @@ class FanOutSink final : public ChangeSink {
   void set_batch_limits(const config::BatchConfig& limits) override {
     a_->set_batch_limits(limits);
     b_->set_batch_limits(limits);
+  }
+  void set_refusal_handler(RefusalHandler handler) override {
+    a_->set_refusal_handler(handler);
+    b_->set_refusal_handler(std::move(handler));
   }
 
  private:

@@ -16,7 +16,15 @@ using pipeline::ValueRef;
 
 LogicalStream::LogicalStream(pg::Connection& replication_conn, TableGate& gate, pipeline::ChangeSink& sink,
                              StreamOptions options)
-    : conn_(replication_conn), gate_(gate), sink_(sink), options_(std::move(options)) {}
+    : conn_(replication_conn), gate_(gate), sink_(sink), options_(std::move(options)) {
+  sink_.set_refusal_handler([this](const pipeline::TableSchema& table, const Error& error) {
+    if (!table_sync::stops_only_its_table(error)) return false;
+    gate_.stop_for_refused_insert(table, error);
+    return true;
+  });
+}
+
+LogicalStream::~LogicalStream() { sink_.set_refusal_handler({}); }
 
 void LogicalStream::start() {
   // Starting at 0/0 lets the server resume from the slot's confirmed_flush_lsn.

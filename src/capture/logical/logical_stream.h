@@ -54,7 +54,12 @@ struct StreamStats {
 
 class LogicalStream {
  public:
+  // Registers itself as the sink's refusal handler (a refused table stops through the gate) ...
   LogicalStream(pg::Connection& replication_conn, TableGate& gate, pipeline::ChangeSink& sink, StreamOptions options);
+  // ... until it is gone.
+  ~LogicalStream();
+  LogicalStream(const LogicalStream&) = delete;
+  LogicalStream& operator=(const LogicalStream&) = delete;
 
   // START_REPLICATION from the slot's confirmed position.
   void start();

@@ -288,6 +288,13 @@ void TableGate::stop_for_bad_change(const pipeline::TableSchema& table, const Er
   stop(table, std::move(why.reason), std::move(why.fix));
 }
 
+void TableGate::stop_for_refused_insert(const pipeline::TableSchema& table, const Error& error) {
+  stop(table, fmt::format("ClickHouse refused its rows: {}", error.what()),
+       fmt::format("make its target match again (or drop it: pg2ch creates it anew), then run `pg2ch resync {}` or "
+                   "restart pg2ch; the table is copied again",
+                   table.qualified_source()));
+}
+
 void TableGate::stop_unpublished(const pipeline::TableSchema& table, const std::string& publication) {
   if (states_.phase(table) == TablePhase::Stopped) return;
   stop(table,

@@ -115,6 +115,9 @@ class TableGate {
   const pipeline::TableSchema* on_relation(const pg::pgoutput::Relation& rel, Lsn position);
   // A change of `table` could not be written (a value the target cannot hold): stops the table.
   void stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key);
+  // The destination refused a batch of the table for a reason of that table alone (its target
+  // changed under pg2ch): stops the table; the sink drops the batch.
+  void stop_for_refused_insert(const pipeline::TableSchema& table, const Error& error);
   // The table is no longer in the publication: the stream no longer carries its changes.
   void stop_unpublished(const pipeline::TableSchema& table, const std::string& publication);
   // The table was dropped at the source (it left the publication with it); its target stays.
