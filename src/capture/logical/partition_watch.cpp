@@ -151,21 +151,6 @@ std::vector<NewPartition> ensure_truncate_triggers(pg::Connection& conn,
   return out;
 }
 
-void drop_truncate_triggers(pg::Connection& conn, const std::vector<const pipeline::TableSchema*>& tables) {
-  const auto roots = partitioned_only(tables);
-  if (roots.empty()) return;
-  pg::Result r = conn.query(
-      "SELECT DISTINCT n.nspname, c.relname FROM unnest($1::oid[]) AS t(root) "
-      "CROSS JOIN LATERAL pg_partition_tree(t.root) p JOIN pg_class c ON c.oid = p.relid "
-      "JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = $2)",
-      {oid_array(roots), std::string(kTriggerName)});
-  for (int i = 0; i < r.rows(); ++i) {
-    conn.exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}.{}", conn.quote_identifier(std::string(kTriggerName)),
-                          conn.quote_identifier(r.text(i, 0)), conn.quote_identifier(r.text(i, 1))));
-  }
-}
-
 void PartitionWatch::poll() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_look_) return;

@@ -81,10 +81,6 @@ std::vector<NewPartition> ensure_truncate_triggers(pg::Connection& conn,
                                                    const std::vector<const pipeline::TableSchema*>& tables,
                                                    bool refused_ok = false);
 
-// Drops the triggers from the partitions of `tables` (teardown); the functions stay, other
-// pipelines' triggers may call them.
-void drop_truncate_triggers(pg::Connection& conn, const std::vector<const pipeline::TableSchema*>& tables);
-
 class PartitionWatch {
  public:
   // `resync`: asks for a copy of the table again (durably).

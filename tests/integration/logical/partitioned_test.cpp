@@ -6,6 +6,7 @@
 // refused. Each runs under a concurrent writer and ends equal row by row.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -188,6 +189,45 @@ TEST(LogicalPartitioned, PartitionsTruncatedOrAttachedWhilePg2chWasStoppedEndEqu
   runner.stop();
 }
 
+// A partitioned table created under `schema.*` while running joins like any table (copied, then
+// streamed; its partitions never match the wildcard), and a column added to it streams on in place.
+TEST(LogicalPartitioned, APartitionedTableCreatedUnderAWildcardJoinsAndAColumnAddedStreamsOn) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE SCHEMA shop");
+  db.pg_exec("CREATE TABLE shop.plain (id serial PRIMARY KEY, v text)");
+  auto cfg = make_test_config(db, {"shop.*"});
+  const auto config_file = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  std::atomic<bool> joined{false};
+  BackgroundWriter w(db, [&](pg::Connection& conn, int i) {
+    conn.exec("INSERT INTO shop.plain (v) VALUES ('w" + std::to_string(i) + "')");
+    if (!joined) return;
+    conn.exec("INSERT INTO shop.p (id, at, v) VALUES (" + std::to_string(100000 + i) + ", '2024-0" +
+              std::to_string(1 + i % 2) + "-15', 'w')");
+    conn.exec("UPDATE shop.p SET at = '2024-02-10' WHERE id = " + std::to_string(1 + i % 500) + " AND at < '2024-02-01'");
+  });
+  db.pg_exec("CREATE TABLE shop.p (id int, at date, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)");
+  db.pg_exec("CREATE TABLE shop.p_jan PARTITION OF shop.p FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')");
+  db.pg_exec("CREATE TABLE shop.p_feb PARTITION OF shop.p FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')");
+  db.pg_exec("INSERT INTO shop.p SELECT g, '2024-01-01'::date + g % 50, 'v' FROM generate_series(1, 2000) g");
+  joined = true;
+  ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config_file, "shop.p") == "streaming "; }, 60s))
+      << pg2ch_table_state(db, config_file, "shop.p");
+  EXPECT_EQ(pg2ch_table_state(db, config_file, "shop.p_jan"), "(not listed)");
+  db.pg_exec("ALTER TABLE shop.p ADD COLUMN extra int");
+  db.pg_exec("INSERT INTO shop.p VALUES (900001, '2024-02-02', 'with extra', 7)");
+  std::this_thread::sleep_for(500ms);
+  w.finish();
+  EXPECT_TRUE(wait_equal(db, {"SELECT id, at, v, extra FROM shop.p ORDER BY id, at",
+                              "SELECT id, at, v, extra FROM p FINAL WHERE _deleted = 0 ORDER BY id, at"}));
+  EXPECT_TRUE(wait_equal(db, {"SELECT id, v FROM shop.plain ORDER BY id",
+                              "SELECT id, v FROM plain FINAL WHERE _deleted = 0 ORDER BY id"}));
+  EXPECT_EQ(pg2ch_table_state(db, config_file, "shop.p"), "streaming ");
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
 TEST(LogicalPartitioned, APartitionNamedBesideItsPartitionedTableIsRefused) {
   auto db = make_test_database();
   create_partitioned(db);
@@ -196,6 +236,18 @@ TEST(LogicalPartitioned, APartitionNamedBesideItsPartitionedTableIsRefused) {
   EXPECT_NE(setup.wait(60s), 0);
   EXPECT_NE(setup.stderr_text().find("public.m_eu_low is a partition of public.m"), std::string::npos)
       << setup.describe();
+
+  // Without a primary key: REPLICA IDENTITY FULL on the partitioned table is not its partitions';
+  // publishing it would break their UPDATEs and DELETEs, so setup names the partition.
+  db.pg_exec("CREATE TABLE k (a int NOT NULL, b text NOT NULL) PARTITION BY LIST (b)");
+  db.pg_exec("CREATE TABLE k_x PARTITION OF k FOR VALUES IN ('x')");
+  db.pg_exec("ALTER TABLE k REPLICA IDENTITY FULL");
+  auto keyless = make_test_config(db, {"public.k"});
+  keyless.tables[0].key = {"a"};
+  auto refused = pg2ch_cli(db, write_config_file(keyless, db.dir() / "keyless.toml"), {"setup"}, "setup-keyless");
+  EXPECT_NE(refused.wait(60s), 0);
+  EXPECT_NE(refused.stderr_text().find("table public.k_x has no primary key"), std::string::npos)
+      << refused.describe();
 
   // Named alone (its partitioned table not replicated): it is a table of its own, rows once.
   auto alone = make_test_config(db, {"public.m_eu", "public.m_us"});
