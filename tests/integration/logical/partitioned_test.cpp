@@ -228,6 +228,25 @@ TEST(LogicalPartitioned, APartitionedTableCreatedUnderAWildcardJoinsAndAColumnAd
   runner.stop();
 }
 
+// Large enough to be copied partition by partition (snapshot_copier.h), in parallel, at the
+// start and by a resync under the writer.
+TEST(LogicalPartitioned, ALargePartitionedTableIsCopiedPartitionByPartition) {
+  Fixture f;
+  f.db.pg_exec("INSERT INTO m SELECT g, (ARRAY['us', 'eu', 'jp'])[1 + g % 3], repeat('x', 120), 0 "
+               "FROM generate_series(100001, 300000) g");
+  PipelineRunner runner(f.cfg);
+  ASSERT_TRUE(wait_equal(f.db, f.m_rows, 120s));
+  auto w = writer(f.db);
+  auto r = pg2ch_cli(f.db, f.config_file, {"resync", "public.m"}, "resync");
+  ASSERT_EQ(r.wait(60s), 0) << r.describe();
+  std::this_thread::sleep_for(1s);
+  ASSERT_TRUE(wait_until([&] { return f.state_of("public.m") == "streaming"; }, 120s));
+  w.finish();
+  EXPECT_TRUE(wait_equal(f.db, f.m_rows, 120s));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
 TEST(LogicalPartitioned, APartitionNamedBesideItsPartitionedTableIsRefused) {
   auto db = make_test_database();
   create_partitioned(db);
