@@ -318,6 +318,9 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
       if (!out.empty()) states.set(out, table_sync::TablePhase::Init);
     }
   }
+  // Before anything is created: a slot of this name that is not pg2ch's stops the start.
+  auto existing = find_slot(p.source, cfg.logical.slot);
+  if (existing) check_slot_usable(*existing, cfg.postgres.database);
   // Partitions new since the last run: trigger put on them (partition_watch.h). While pg2ch was not
   // running they may have been attached with rows, or truncated: their tables are copied again.
   for (const auto& n : ensure_truncate_triggers(p.source, p.table_ptrs())) {
@@ -327,9 +330,6 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
                  n.name, n.table->qualified_source());
     table_sync::request_resync(state, std::vector<const pipeline::TableSchema*>{n.table});
   }
-  // Before anything is created: a slot of this name that is not pg2ch's stops the start.
-  auto existing = find_slot(p.source, cfg.logical.slot);
-  if (existing) check_slot_usable(*existing, cfg.postgres.database);
   // Tables copied again at this start get their target (re-)created by the copy; a table whose
   // target went missing is copied again too.
   const auto again = streaming ? tables_to_copy(states, state) : std::vector<const pipeline::TableSchema*>{};
