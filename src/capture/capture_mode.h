@@ -68,6 +68,9 @@ struct CaptureMode {
   // Marks tables (schema.table as `status` lists them) to be copied again at the pipeline's
   // next start; null where the mode has no per-table copy yet.
   void (*resync)(const config::Config& cfg, const std::vector<std::string>& tables) = nullptr;
+  // Whether a partitioned table can be named as one table (its partitions' rows in one target);
+  // elsewhere its partitions are named instead.
+  bool partitioned_tables = false;
 };
 
 // Throws Error(Config) for a mode this build does not provide.

@@ -45,7 +45,9 @@ void print_kafka_engine_ddl(const config::Config& cfg, const KafkaEngineDdlOptio
                   "name a table the config's [[tables]] select, as schema.table");
   }
   // The envelope has the columns the configured mode's producer reads.
-  const pg::DescribeOptions describe{capture::capture_mode(cfg.mode).generated_columns_unavailable};
+  pg::DescribeOptions describe;
+  describe.generated_columns_unavailable = capture::capture_mode(cfg.mode).generated_columns_unavailable;
+  describe.partitioned_tables = capture::capture_mode(cfg.mode).partitioned_tables;
   std::vector<std::unique_ptr<pipeline::TableSchema>> tables;
   std::vector<const pipeline::TableSchema*> ptrs;
   for (const auto& ref : refs) {

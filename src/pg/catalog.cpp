@@ -74,6 +74,32 @@ std::vector<TableRef> refs_of(const Result& r, const config::TableSelector& sel)
   return out;
 }
 
+// A partition selected together with a partitioned table above it: its rows would reach two
+// targets (pgoutput publishes them under the topmost published ancestor, the copy reads them in
+// both), so the config must pick one.
+void refuse_partitions_of_selected(Connection& conn, const std::vector<TableRef>& refs) {
+  if (refs.size() < 2) return;
+  std::string oids = "{";
+  for (const auto& r : refs) oids += (oids.size() > 1 ? "," : "") + std::to_string(r.oid);
+  oids += "}";
+  Result r = conn.query("SELECT c.oid, a.relid::oid FROM pg_class c, LATERAL pg_partition_ancestors(c.oid) a "
+                        "WHERE c.oid = ANY($1::oid[]) AND c.relispartition AND a.relid::oid <> c.oid "
+                        "AND a.relid::oid = ANY($1::oid[]) ORDER BY c.oid LIMIT 1",
+                        {oids});
+  if (r.rows() == 0) return;
+  const auto find = [&](std::uint32_t oid) {
+    return *std::find_if(refs.begin(), refs.end(), [&](const TableRef& t) { return t.oid == oid; });
+  };
+  const TableRef& partition = find(static_cast<std::uint32_t>(r.int64(0, 0)));
+  const TableRef& root = find(static_cast<std::uint32_t>(r.int64(0, 1)));
+  throw Error(ErrorKind::Config,
+              fmt::format("{} is a partition of {}, which is replicated too: its rows would arrive twice", partition.qualified(),
+                          root.qualified()),
+              fmt::format("remove {} from [[tables]] ({} carries its rows in its own target), or name the partitions "
+                          "instead of {}",
+                          partition.qualified(), root.qualified(), root.qualified()));
+}
+
 }  // namespace
 
 std::vector<TableRef> wildcard_matches(Connection& conn, const config::TableSelector& sel) {
@@ -107,6 +133,7 @@ std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config:
       if (seen.insert(ref.oid).second) out.push_back(ref);
     }
   }
+  refuse_partitions_of_selected(conn, out);
   return out;
 }
 
@@ -128,11 +155,12 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
   const std::string relkind = key.text(0, 2);
   t.relfilenode = static_cast<std::uint32_t>(key.int64(0, 3));
   t.replica_identity = key.text(0, 1).empty() ? 'd' : key.text(0, 1)[0];
-  if (relkind == "p") {
+  if (relkind == "p" && !options.partitioned_tables) {
     throw Error(ErrorKind::Schema, fmt::format("{} is a partitioned table", ref.qualified()),
-                "list its partitions in [[tables]] instead (partition roots are not supported yet)");
+                "use mode = \"logical\", which replicates it as one table, or list its partitions in [[tables]]");
   }
-  if (relkind != "r") {
+  t.partitioned = relkind == "p";
+  if (relkind != "r" && relkind != "p") {
     throw Error(ErrorKind::Schema, fmt::format("{} is not an ordinary table (relkind '{}')", ref.qualified(), relkind),
                 "only tables can be replicated; remove it from [[tables]]");
   }

@@ -23,7 +23,9 @@ struct TableRef {
 };
 
 // Expands "schema.table" and "schema.*" selectors (in config order, without duplicates).
-// A named table that does not exist, or a pattern matching nothing, is an Error(Schema).
+// A named table that does not exist, or a pattern matching nothing, is an Error(Schema); so is a
+// partition named while a partitioned table above it is selected too (its rows would arrive
+// twice: through the partitioned table's target and its own). `schema.*` never matches partitions.
 std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors);
 // The tables a "schema.*" selector matches now, by name (empty when none, or when `sel` names one
 // table): what a running pipeline compares with its tables to find new ones.
@@ -37,9 +39,13 @@ struct DescribeOptions {
   // TableSchema::notes, an include naming one is an Error(Config), and a key column that is one
   // an Error(Schema).
   std::string_view generated_columns_unavailable;
+  // A partitioned table is described as one table (pg_class.relkind 'p': its rows are all its
+  // partitions' rows, its key the partitioned primary key); false: it is refused.
+  bool partitioned_tables = false;
 };
 
-// Columns, key and type mappings for one table. Checks: it is an ordinary table, it has a key
+// Columns, key and type mappings for one table. Checks: it is an ordinary table (or a
+// partitioned one, where options allow), it has a key
 // usable for ReplacingMergeTree (primary key, or REPLICA IDENTITY USING INDEX), key columns are
 // not excluded, include/exclude name existing columns, every replicated type is supported.
 pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, const clickhouse::ServerCapabilities& caps,

@@ -52,16 +52,26 @@ std::optional<Error> unpublishable_reason(const ReplicaIdentityFacts& facts, con
 }
 
 void check_replica_identities(Connection& conn, const std::vector<TableRef>& tables) {
-  for (const auto& t : tables) {
-    Result r = conn.query(kFactsSql, {std::to_string(t.oid)});
-    if (r.rows() == 0) throw Error(ErrorKind::Schema, fmt::format("table {} disappeared", t.qualified()));
+  const auto check = [&](const std::string& oid, const std::string& schema, const std::string& name) {
+    Result r = conn.query(kFactsSql, {oid});
+    if (r.rows() == 0) throw Error(ErrorKind::Schema, fmt::format("table {}.{} disappeared", schema, name));
     ReplicaIdentityFacts facts;
     facts.relreplident = r.text(0, 0).empty() ? 'd' : r.text(0, 0)[0];
     facts.has_primary_key = r.boolean(0, 1);
     facts.primary_key_deferrable = r.boolean(0, 2);
     facts.identity_index_usable = r.boolean(0, 3);
-    const std::string sql_name = conn.quote_identifier(t.schema) + "." + conn.quote_identifier(t.name);
-    if (auto error = unpublishable_reason(facts, t.qualified(), sql_name)) throw *error;
+    const std::string sql_name = conn.quote_identifier(schema) + "." + conn.quote_identifier(name);
+    if (auto error = unpublishable_reason(facts, schema + "." + name, sql_name)) throw *error;
+  };
+  for (const auto& t : tables) {
+    check(std::to_string(t.oid), t.schema, t.name);
+    // A partitioned table's rows are written to its leaf partitions, each with a replica identity
+    // of its own (REPLICA IDENTITY FULL or USING INDEX on the partitioned table is not theirs).
+    Result leaves = conn.query(
+        "SELECT c.oid, n.nspname, c.relname FROM pg_partition_tree($1::oid) p JOIN pg_class c ON c.oid = p.relid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid <> $1::oid AND c.relkind = 'r' ORDER BY p.level, c.oid",
+        {std::to_string(t.oid)});
+    for (int i = 0; i < leaves.rows(); ++i) check(leaves.text(i, 0), leaves.text(i, 1), leaves.text(i, 2));
   }
 }
 

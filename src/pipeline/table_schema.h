@@ -44,6 +44,9 @@ struct TableSchema {
   // (a column added with a volatile default or as an identity, VACUUM FULL, CLUSTER), which
   // may have given existing rows values the stream never carried.
   std::uint32_t relfilenode = 0;
+  // A partitioned table (pg_class.relkind 'p'): its rows are its partitions' (at any depth), which
+  // pgoutput publishes under its name (publish_via_partition_root); relfilenode is 0.
+  bool partitioned = false;
   // The key columns come from [[tables]] key (a table without a primary key or identity index),
   // not from the table: its target is re-created when they change (table_sync::target_digest).
   bool key_from_config = false;

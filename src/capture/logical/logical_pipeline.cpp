@@ -11,6 +11,7 @@
 
 #include "capture/logical/logical_stream.h"
 #include "capture/logical/online_resync.h"
+#include "capture/logical/partition_watch.h"
 #include "capture/logical/publication.h"
 #include "capture/logical/replication_slot.h"
 #include "capture/logical/schema_evolution.h"
@@ -123,6 +124,18 @@ void setup(const config::Config& cfg) {
     std::cout << fmt::format("  {} -> {}.{} (view {})\n", t->qualified_source(), cfg.clickhouse.database,
                              t->target_name, clickhouse::current_view_name(*t));
   }
+  // The triggers of partitions (partition_watch.h) by the role that owns the tables; one a running
+  // pipeline has not seen may have been attached with rows or truncated: its table is copied again.
+  const auto fresh = ensure_truncate_triggers(p.source, p.table_ptrs());
+  if (!fresh.empty()) {
+    auto store = state::open_state_store(cfg);
+    const bool streaming = store->get(kStateKey) == std::string(kStateStreaming);
+    for (const auto& n : fresh) {
+      std::cout << fmt::format("  TRUNCATE trigger {} put on partition {} of {}{}\n", kTriggerName, n.name,
+                               n.table->qualified_source(), streaming ? " (the table is copied again)" : "");
+      if (streaming) table_sync::request_resync(*store, std::vector<const pipeline::TableSchema*>{n.table});
+    }
+  }
   print_setup_notes(p, std::cout);
   std::cout << "The replication slot is created by `pg2ch run` together with the initial snapshot.\n";
 }
@@ -155,9 +168,16 @@ class LogicalSource final : public ChangeSource {
         states, [this](const pipeline::TableSchema& t, const pg::pgoutput::Relation& rel, Lsn position) {
           return evolver_.evolve(t, rel, position);
         });
+    so.on_partition_truncated = [this](const pipeline::TableSchema& t) { copy_again(t); };
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     resync_ = std::make_unique<OnlineResync>(cfg_, p, *state, states, *gate_, *sink_, observer_);
     discovery_ = std::make_unique<TableDiscovery>(cfg_, p, states, *gate_, *resync_, *sink_, publication_);
+    partitions_ = std::make_unique<PartitionWatch>(
+        p.source, [this] { return states.tables(); },
+        [this](const pipeline::TableSchema& t, const std::string& why) {
+          spdlog::info("{}: copying {} again", why, t.qualified_source());
+          copy_again(t);
+        });
     stream_->start();
   }
 
@@ -165,6 +185,7 @@ class LogicalSource final : public ChangeSource {
     const Turn t = stream_->turn(max_wait, stop);
     if (auto durable = sink_->durable_position()) gate_->on_durable(*durable);
     discovery_->poll();
+    partitions_->poll();
     resync_->poll();
     return t;
   }
@@ -215,7 +236,20 @@ class LogicalSource final : public ChangeSource {
   std::unique_ptr<LogicalStream> stream_;
   std::unique_ptr<OnlineResync> resync_;  // after the stream and gate it uses: destroyed first
   std::unique_ptr<TableDiscovery> discovery_;
+  std::unique_ptr<PartitionWatch> partitions_;
   std::string slot_name_;
+
+  // A table whose rows changed without the stream saying which (a partition truncated or
+  // attached): asked for durably first (the next start copies it if this run cannot), then
+  // copied while the others stream.
+  void copy_again(const pipeline::TableSchema& t) {
+    table_sync::request_resync(*state, std::vector<const pipeline::TableSchema*>{&t});
+    if (!resync_->copy(t)) {
+      spdlog::warn("{} needs copying again; sink {} copies through the stream, so that happens at the next start "
+                   "(restart pg2ch)",
+                   t.qualified_source(), cfg_.sink);
+    }
+  }
   std::string publication_;
 
   // Checked with the lag (every few seconds): a table dropped from the publication while pg2ch
@@ -287,6 +321,15 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   // Before anything is created: a slot of this name that is not pg2ch's stops the start.
   auto existing = find_slot(p.source, cfg.logical.slot);
   if (existing) check_slot_usable(*existing, cfg.postgres.database);
+  // Partitions new since the last run: trigger put on them (partition_watch.h). While pg2ch was not
+  // running they may have been attached with rows, or truncated: their tables are copied again.
+  for (const auto& n : ensure_truncate_triggers(p.source, p.table_ptrs())) {
+    if (!streaming || states.phase(*n.table) == table_sync::TablePhase::Init) continue;
+    spdlog::warn("partition {} of {} is new since pg2ch last ran (attached or truncated meanwhile, which the stream "
+                 "does not show): copying the table again",
+                 n.name, n.table->qualified_source());
+    table_sync::request_resync(state, std::vector<const pipeline::TableSchema*>{n.table});
+  }
   // Tables copied again at this start get their target (re-)created by the copy; a table whose
   // target went missing is copied again too.
   const auto again = streaming ? tables_to_copy(states, state) : std::vector<const pipeline::TableSchema*>{};

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "capture/logical/partition_watch.h"
 #include "pg/pg_time.h"
 #include "pipeline/key_text.h"
 #include "pg/replication_protocol.h"
@@ -29,7 +30,8 @@ LogicalStream::~LogicalStream() { sink_.set_refusal_handler({}); }
 void LogicalStream::start() {
   // Starting at 0/0 lets the server resume from the slot's confirmed_flush_lsn.
   const std::string sql = fmt::format(
-      "START_REPLICATION SLOT {} LOGICAL 0/0 (proto_version '1', publication_names {}, binary 'true')",
+      "START_REPLICATION SLOT {} LOGICAL 0/0 (proto_version '1', publication_names {}, binary 'true', "
+      "messages 'true')",
       conn_.quote_identifier(options_.slot), conn_.quote_literal(conn_.quote_identifier(options_.publication)));
   pg::Result r(PQexec(conn_.get(), sql.c_str()));
   if (r.status() != PGRES_COPY_BOTH) {
@@ -195,6 +197,7 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
   switch (decoder_.decode(payload)) {
     case pgo::MessageType::Begin: {
       in_transaction_ = true;
+      truncated_in_transaction_.clear();
       sink_.begin_transaction();
       const auto& b = decoder_.begin();
       sink_.transaction_context({b.xid, pg::pg_to_unix_micros(b.commit_time) / 1000});
@@ -224,6 +227,7 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
     case pgo::MessageType::Insert: {
       const auto& m = decoder_.insert();
       on_relations(data_start);
+      changed(m.relation_oid);
       const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
       apply_change(*t, new_values_,
@@ -233,6 +237,7 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
     case pgo::MessageType::Update: {
       const auto& m = decoder_.update();
       on_relations(data_start);
+      changed(m.relation_oid);
       const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
       apply_change(*t, new_values_, [&] {
@@ -245,6 +250,7 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
     case pgo::MessageType::Delete: {
       const auto& m = decoder_.remove();
       on_relations(data_start);
+      changed(m.relation_oid);
       const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
       apply_change(*t, old_values_,
@@ -255,15 +261,37 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       on_relations(data_start);
       for (std::uint32_t oid : decoder_.truncate().relation_oids) {
         if (const auto* t = gate_.applies(oid)) {
+          truncated_in_transaction_.push_back(oid);
           ++stats_.changes;
           sink_.truncate(*t);
           gate_.truncated(*t);
         }
       }
       return;
+    case pgo::MessageType::Message: on_message(decoder_.message()); return;
     case pgo::MessageType::Type:
-    case pgo::MessageType::Origin:
-    case pgo::MessageType::Message: return;
+    case pgo::MessageType::Origin: return;
+  }
+}
+
+void LogicalStream::on_message(const pgo::LogicalMessage& m) {
+  if (m.prefix != kMessagePrefix || !m.transactional()) return;
+  const auto oids = parse_truncated_message(m.content);
+  if (!oids) {
+    spdlog::warn("ignoring a {} message that does not list oids", kMessagePrefix);
+    return;
+  }
+  // The partition first, then its ancestors: at most one of them is replicated (pg/catalog.h).
+  for (std::uint32_t oid : *oids) {
+    if (std::find(truncated_in_transaction_.begin(), truncated_in_transaction_.end(), oid) !=
+        truncated_in_transaction_.end()) {
+      return;  // the whole table was truncated just before: this partition was empty
+    }
+    if (const auto* t = gate_.applying(oid)) {
+      spdlog::info("a partition of {} was truncated: copying the table again", t->qualified_source());
+      if (options_.on_partition_truncated) options_.on_partition_truncated(*t);
+      return;
+    }
   }
 }
 

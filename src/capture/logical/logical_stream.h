@@ -18,12 +18,15 @@
 //  * Which tables' changes are applied is the TableGate's call (table_gate.h): a table that stops
 //    (a bad value, a schema change) stops alone, its buffered rows are discarded, and the others
 //    stream on while the slot advances.
+//  * pg_logical_emit_message() messages are asked for (`messages 'true'`) for the TRUNCATE of a
+//    partition, which pgoutput does not send itself (partition_watch.h); others are ignored.
 //  * Status updates go out when the durable position moves, every status_interval, and at once
 //    when the server asks (reply_requested), which keeps wal_sender_timeout from firing.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +46,9 @@ struct StreamOptions {
   std::chrono::milliseconds status_interval{10000};
   // Stop after this position was made durable (tests and benchmarks); 0 = run until stopped.
   Lsn stop_at = kInvalidLsn;
+  // A partition of a table the gate applies was truncated (partition_watch.h): called at once,
+  // before the stream reads on, so a durable request is stored before the slot can move past it.
+  std::function<void(const pipeline::TableSchema&)> on_partition_truncated;
 };
 
 struct StreamStats {
@@ -85,6 +91,12 @@ class LogicalStream {
   // Hands the Relation messages received since the last change to the gate, at `position`: the
   // change they came before.
   void on_relations(Lsn position);
+  // A pg_logical_emit_message() message (partition_watch.h).
+  void on_message(const pg::pgoutput::LogicalMessage& m);
+  // A change of relation `oid`: a partition truncated after it is no longer known to be empty.
+  void changed(std::uint32_t oid) {
+    if (!truncated_in_transaction_.empty()) std::erase(truncated_in_transaction_, oid);
+  }
   // Hands one change of `table` to the sink; a value the target cannot hold stops the table.
   // `key_row` is where the change's row is decoded to (for the key in the error).
   template <typename Apply>
@@ -108,6 +120,8 @@ class LogicalStream {
   std::vector<std::string> pending_relations_;  // Relation messages not yet given to the gate
   pg::PgoutputDecoder relation_decoder_;         // decodes them when they are
   bool in_transaction_ = false;
+  // Tables truncated in this transaction with no change of them since: their partitions are empty.
+  std::vector<std::uint32_t> truncated_in_transaction_;
   std::deque<std::pair<Lsn, std::int64_t>> commit_times_;  // (end LSN, commit time in PostgreSQL µs)
   Lsn last_sent_flush_ = kInvalidLsn;
   Clock::time_point last_status_{};

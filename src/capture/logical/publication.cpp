@@ -5,6 +5,16 @@
 
 namespace pg2ch::capture::logical {
 
+namespace {
+
+// publish_via_partition_root: a partitioned table's changes arrive under its own Relation, from
+// every partition at any depth, also those created or attached later (a partition named on its
+// own publishes as itself when no table above it is in the publication).
+constexpr const char* kPublicationOptions =
+    "publish = 'insert, update, delete, truncate', publish_via_partition_root = true";
+
+}  // namespace
+
 void ensure_publication(pg::Connection& conn, const std::string& publication, const std::vector<pg::TableRef>& tables) {
   std::string list;
   for (const auto& t : tables) {
@@ -15,12 +25,11 @@ void ensure_publication(pg::Connection& conn, const std::string& publication, co
   pg::Result exists = conn.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {publication});
   try {
     if (exists.rows() == 0) {
-      conn.exec(fmt::format("CREATE PUBLICATION {} FOR TABLE {} WITH (publish = 'insert, update, delete, truncate')",
-                            pub, list));
+      conn.exec(fmt::format("CREATE PUBLICATION {} FOR TABLE {} WITH ({})", pub, list, kPublicationOptions));
       spdlog::info("created publication {} for {} table(s)", publication, tables.size());
     } else {
       conn.exec(fmt::format("ALTER PUBLICATION {} SET TABLE {}", pub, list));
-      conn.exec(fmt::format("ALTER PUBLICATION {} SET (publish = 'insert, update, delete, truncate')", pub));
+      conn.exec(fmt::format("ALTER PUBLICATION {} SET ({})", pub, kPublicationOptions));
       spdlog::info("publication {} now covers {} table(s)", publication, tables.size());
     }
   } catch (const Error& e) {
@@ -28,7 +37,7 @@ void ensure_publication(pg::Connection& conn, const std::string& publication, co
       throw Error(ErrorKind::Permission, fmt::format("cannot create or alter publication {}: {}", publication, e.what()),
                   "publications need ownership of the tables (or superuser); run `pg2ch setup` as the "
                   "table owner once, or create the publication yourself: CREATE PUBLICATION " + pub +
-                      " FOR TABLE " + list);
+                      " FOR TABLE " + list + " WITH (" + kPublicationOptions + ")");
     }
     rethrow_with_context(e, "creating publication " + publication);
   }

@@ -9,7 +9,12 @@
 // for ClickHouse a streaming INSERT): `COPY (SELECT cols ...) TO STDOUT (FORMAT binary)` is
 // parsed and re-encoded as RowBinary chunk by chunk while the sink sends it, so memory stays at
 // one chunk per worker however large the table. Rows carry version 0 (see
-// kSnapshotVersion). A failed range is not resumable: the caller restarts the whole snapshot
+// kSnapshotVersion). A partitioned table is cut by its leaf partitions (each `FROM ONLY leaf`,
+// cut into block ranges in turn), which its own pg_relation_size (0) cannot show; the plan reads
+// the partitions at its start, after the snapshot was exported: a partition attached in between
+// is copied although the snapshot's table did not hold it yet (its attach copies the table again
+// anyway, partition_watch.h), one detached in between is not (its rows are no longer the
+// table's). A failed range is not resumable: the caller restarts the whole snapshot
 // (with a new slot) — re-inserting rows is harmless because ReplacingMergeTree collapses them.
 #include <atomic>
 #include <functional>
@@ -26,9 +31,11 @@
 namespace pg2ch::capture::logical {
 
 // `COPY (SELECT <replicated columns> FROM t [WHERE ctid range]) TO STDOUT (FORMAT binary)`;
-// end_block -1 = to the end of the table.
+// end_block -1 = to the end of the table. `leaf` (quoted schema.name of a leaf partition of a
+// partitioned `table`) reads `FROM ONLY leaf` instead: its share of the table's rows.
 std::string snapshot_copy_statement(pg::Connection& conn, const pipeline::TableSchema& table,
-                                    std::int64_t first_block = 0, std::int64_t end_block = -1);
+                                    std::int64_t first_block = 0, std::int64_t end_block = -1,
+                                    const std::string& leaf = {});
 
 struct SnapshotResult {
   std::uint64_t rows = 0;

@@ -15,7 +15,13 @@ std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> row_estimates
     pg::Connection& conn, const std::vector<const pipeline::TableSchema*>& tables) {
   std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>> out;
   for (const auto* t : tables) {
-    pg::Result r = conn.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1", {std::to_string(t->relation_oid)});
+    // A partitioned table's own reltuples is -1 (or a stale ANALYZE's): its leaves' sum.
+    pg::Result r = conn.query(
+        "SELECT CASE WHEN c.relkind <> 'p' THEN c.reltuples::bigint ELSE "
+        "(SELECT CASE WHEN bool_and(l.reltuples < 0) THEN -1 ELSE COALESCE(sum(GREATEST(l.reltuples, 0)), 0) END::bigint "
+        "FROM pg_partition_tree(c.oid) p JOIN pg_class l ON l.oid = p.relid WHERE p.isleaf) END "
+        "FROM pg_class c WHERE c.oid = $1",
+        {std::to_string(t->relation_oid)});
     out.emplace_back(t, r.rows() > 0 ? r.int64(0, 0) : -1);
   }
   return out;

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
+#include "capture/logical/partition_watch.h"
 #include "capture/logical/publication.h"
-#include "pg/catalog.h"
 #include "pg/catalog.h"
 
 namespace pg2ch::capture::logical {
@@ -123,6 +123,9 @@ void TableDiscovery::join(const pg::TableRef& ref) {
     refuse(e.one_line());
     return;
   }
+  // A partitioned one: its partitions' TRUNCATE triggers before its copy's snapshot, so a TRUNCATE
+  // after that snapshot reaches the stream (partition_watch.h; one refused is the watch's to say).
+  ensure_truncate_triggers(p_.source, {table.get()}, /*refused_ok=*/true);
   spdlog::info("new table {} (matches [[tables]] \"{}\"): adding it while the other tables stream", ref.qualified(),
                ref.selector ? ref.selector->pattern : std::string("?"));
   const pipeline::TableSchema& t = *table;
@@ -141,7 +144,7 @@ void TableDiscovery::gone(const pipeline::TableSchema& table) {
   // Dropped, or dropped and created again under its name (then a new oid): which one?
   pg::Result r = p_.source.query(
       "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
-      "c.relname = $2 AND c.relkind = 'r'",
+      "c.relname = $2 AND c.relkind IN ('r', 'p')",
       {table.source_schema, table.source_name});
   if (r.rows() > 0) {
     pg::TableRef ref{static_cast<std::uint32_t>(r.int64(0, 0)), table.source_schema, table.source_name, nullptr};

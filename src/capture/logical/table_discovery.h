@@ -13,7 +13,7 @@
 // copying, and copies it (table_copy.h).
 //
 // A table that cannot be replicated (no primary key or usable replica identity, no SELECT, a
-// partitioned table, one pg2ch may not add to the publication) is reported once and left out,
+// table pg2ch may not add to the publication) is reported once and left out,
 // before the publication is touched; the pipeline goes on. With a sink that has no bulk load
 // (Kafka), the new table is copied at the next start. On PostgreSQL minors before the fix for
 // invalidations of concurrent transactions (13.21, 14.18, 15.13, 16.9, 17.5), a transaction that

@@ -103,6 +103,13 @@ class TableGate {
     return it->second.table;
   }
 
+  // The table whose changes of relation `oid` are applied now, without counting as one applied
+  // (a message about the table rather than a change of it).
+  const pipeline::TableSchema* applying(std::uint32_t oid) const {
+    auto it = gates_.find(oid);
+    return it == gates_.end() || !it->second.apply ? nullptr : it->second.table;
+  }
+
   // The columns that rows of relation `oid` now come with, when that is a shape from before its
   // columns changed in place (fewer columns: the missing ones are NULL; older types: their values
   // are widened, type_widening.h; dropped columns: left out); null for its current shape.

@@ -44,7 +44,8 @@ SourceTables open_source_tables(const config::Config& cfg) {
   p.refs = pg::resolve_tables(p.source, cfg.tables);
   p.targets = sink::make_sink_targets(cfg);
   const auto& caps = p.targets->type_capabilities();
-  p.describe_options = {capture_mode(cfg.mode).generated_columns_unavailable};
+  p.describe_options.generated_columns_unavailable = capture_mode(cfg.mode).generated_columns_unavailable;
+  p.describe_options.partitioned_tables = capture_mode(cfg.mode).partitioned_tables;
   std::vector<pg::TableRef> described;
   for (const auto& ref : p.refs) {
     try {
@@ -52,7 +53,8 @@ SourceTables open_source_tables(const config::Config& cfg) {
           std::make_unique<pipeline::TableSchema>(pg::describe_table(p.source, ref, caps, p.describe_options)));
     } catch (const Error& e) {
       // A table an operator named must be replicable; one a `schema.*` entry happens to match
-      // (a table without a key, a partitioned one) is left out with the reason, and the others go on.
+      // (a table without a key; a partitioned one outside mode logical) is left out with the reason,
+      // and the others go on.
       const bool wildcard =
           ref.selector && config::parse_table_name(ref.selector->pattern).value_or(config::TableName{}).wildcard;
       if (!wildcard || (e.kind() != ErrorKind::Schema && e.kind() != ErrorKind::Config)) throw;

@@ -1,0 +1,102 @@
+#pragma once
+// Partitioned tables in the logical capture: what pgoutput does not say about their partitions.
+//
+// A partitioned table is published with publish_via_partition_root (publication.cpp): rows of
+// every partition, at any depth, also of partitions created later, arrive under the partitioned
+// table's Relation, and a row moved to another partition by an UPDATE of the partition key arrives
+// as a DELETE and an INSERT under it. Two things do not arrive:
+//
+//  * A TRUNCATE of a partition (or of a partitioned table below the one replicated): pgoutput
+//    sends a TRUNCATE only for the relation it publishes as, and skips a partition's
+//    (pgoutput_truncate: "Don't send partitions if the publication wants to send only the root
+//    tables through it"); a TRUNCATE of the replicated table itself arrives as usual. So every
+//    partition gets an AFTER TRUNCATE statement trigger, pg2ch_partition_truncated, whose function
+//    (one per schema of a replicated table) calls pg_logical_emit_message(transactional, prefix
+//    kMessagePrefix, content: the oids of the partition and all its ancestors, comma-separated).
+//    The message is decoded in the truncating transaction's place in the stream. Which rows the
+//    partition held, the target cannot tell (its rows carry no partition), so the stream asks for
+//    an online resync of the replicated table (online_resync.h), durably (the resync request key
+//    is written before the stream moves on, so the slot never confirms past the message before
+//    the request is stored): the table is copied again from a snapshot taken after the TRUNCATE,
+//    while every table streams on, and ends exact. A message right after the replicated table's
+//    own TRUNCATE in the same transaction, with no change of it in between, is skipped: the
+//    partition was empty then (TRUNCATE of the whole table fires every partition's trigger).
+//  * ATTACH PARTITION of a table that holds rows: they enter the partitioned table without a
+//    change in the WAL. The watch looks every few seconds for partitions without the trigger
+//    (new ones): it puts the trigger on them, and when one was attached (rather than created as a
+//    partition: its pg_inherits row was written by another transaction than its row type, which
+//    CREATE TABLE writes) it asks for a resync of the replicated table. A partition detached and
+//    attached again (changed meanwhile, unseen) has a pg_inherits row younger than its trigger: it
+//    counts as attached, and gets its trigger anew. At start every partition without the trigger
+//    counts as attached: while pg2ch was not running it may have been truncated too. (The trigger
+//    is the watch's memory, kept in the source's catalog: no state of its own.)
+//
+// Limits (README, "Partitioned tables"): a partition created while pg2ch runs and truncated before the watch
+// put its trigger on it (within seconds) is not noticed; neither is DETACH or DROP of a partition
+// (its rows stay in the target until `pg2ch resync` of the table), nor rows written to a table
+// in the transaction that creates it and attaches it.
+//
+// Errors: exceptions (pg2ch::Error); one that is not a connection failure names the partition
+// and the fix (creating a trigger needs ownership of the partition). `setup` stops on a missing
+// privilege; a running pipeline warns once per partition and streams on (its TRUNCATEs unseen,
+// an attach still copies the table again), so `setup` run by the tables' owner can put the
+// triggers in place for a pipeline that runs as a replication role.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "pg/connection.h"
+#include "pipeline/table_schema.h"
+
+namespace pg2ch::capture::logical {
+
+inline constexpr std::string_view kMessagePrefix = "pg2ch.partition_truncated";
+inline constexpr std::string_view kTriggerName = "pg2ch_partition_truncated";
+
+// The oids a partition-truncated message names (the partition, then its ancestors); nullopt
+// when `content` is not such a list.
+std::optional<std::vector<std::uint32_t>> parse_truncated_message(std::string_view content);
+
+struct NewPartition {
+  const pipeline::TableSchema* table = nullptr;  // the replicated partitioned table above it
+  std::string name;                              // schema.name
+  bool attached = false;  // ATTACH PARTITION rather than CREATE TABLE ... PARTITION OF
+  std::uint32_t oid = 0;
+  // Set when the trigger could not be created for want of privileges (only with `refused_ok`):
+  // why, with the statement to run instead.
+  std::optional<Error> refused;
+};
+
+// Puts the trigger on every partition (at any depth) of the partitioned tables among `tables`
+// that lacks it or was attached since it got it, creating the trigger function where missing;
+// returns those partitions. Lacking the privilege is an Error(Permission) naming the statement
+// to run, or with `refused_ok` a partition whose `refused` says so.
+std::vector<NewPartition> ensure_truncate_triggers(pg::Connection& conn,
+                                                   const std::vector<const pipeline::TableSchema*>& tables,
+                                                   bool refused_ok = false);
+
+class PartitionWatch {
+ public:
+  // `resync`: asks for a copy of the table again (durably).
+  using Resync = std::function<void(const pipeline::TableSchema&, const std::string& why)>;
+  PartitionWatch(pg::Connection& conn, std::function<std::vector<const pipeline::TableSchema*>()> tables, Resync resync)
+      : conn_(conn), tables_(std::move(tables)), resync_(std::move(resync)) {}
+
+  // On the loop's thread, every turn (it looks every few seconds).
+  void poll();
+
+ private:
+  pg::Connection& conn_;
+  std::function<std::vector<const pipeline::TableSchema*>()> tables_;
+  Resync resync_;
+  std::chrono::steady_clock::time_point next_look_{};
+  std::set<std::uint32_t> refused_;  // partitions without the trigger, reported once
+};
+
+}  // namespace pg2ch::capture::logical
