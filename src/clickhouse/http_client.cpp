@@ -82,6 +82,9 @@ struct HttpClient::Impl {
     set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     set(CURLOPT_USERNAME, e.user.c_str());
     set(CURLOPT_PASSWORD, e.password.c_str());
+    if (!e.ca_file.empty()) set(CURLOPT_CAINFO, e.ca_file.c_str());
+    if (!e.cert_file.empty()) set(CURLOPT_SSLCERT, e.cert_file.c_str());
+    if (!e.key_file.empty()) set(CURLOPT_SSLKEY, e.key_file.c_str());
     set(CURLOPT_ERRORBUFFER, errbuf);
     set(CURLOPT_WRITEFUNCTION, &Impl::on_write);
     set(CURLOPT_WRITEDATA, this);
