@@ -45,7 +45,7 @@ ClickHouseTargets::ClickHouseTargets(const config::Config& cfg)
     : database_(cfg.clickhouse.database),
       layout_(pipeline::clickhouse_layout(cfg)),
       client_(pipeline::clickhouse_endpoint(cfg)),
-      bootstrap_(in_database(pipeline::clickhouse_endpoint(cfg), "default")) {}
+      bootstrap_(in_database(pipeline::clickhouse_endpoint(cfg), "system")) {}
 
 const ch::ServerCapabilities& ClickHouseTargets::type_capabilities() { return bootstrap_.capabilities(); }
 

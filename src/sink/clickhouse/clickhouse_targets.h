@@ -58,7 +58,8 @@ class ClickHouseTargets final : public SinkTargets {
   std::string database_;
   pg2ch::clickhouse::TargetLayout layout_;
   pg2ch::clickhouse::HttpClient client_;     // in the configured database
-  pg2ch::clickhouse::HttpClient bootstrap_;  // in "default": the configured one may not exist yet
+  pg2ch::clickhouse::HttpClient bootstrap_;  // in "system": the configured database may not exist yet, and a
+                                             // user limited to it (allow_databases) may not use "default"
 };
 
 }  // namespace pg2ch::sink::clickhouse

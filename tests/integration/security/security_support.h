@@ -2,6 +2,8 @@
 // Shared by the security tests: rows of a server that is not the shared fixture, and a pg2ch
 // command run to completion with its output.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <string>
@@ -28,6 +30,22 @@ inline Rows rows_of(pg::Connection& conn, const std::string& sql) {
 
 inline Rows rows_of(clickhouse::HttpClient& ch, const std::string& sql) {
   return clickhouse::parse_tab_separated(ch.query(sql + " FORMAT TabSeparated"));
+}
+
+// Source and target rows equal; otherwise the counts and the first rows that differ.
+inline ::testing::AssertionResult same_rows(const Rows& pg, const Rows& ch) {
+  if (pg == ch) return ::testing::AssertionSuccess();
+  auto out = ::testing::AssertionFailure();
+  out << "PostgreSQL has " << pg.size() << " rows, ClickHouse " << ch.size();
+  int shown = 0;
+  for (std::size_t i = 0; i < std::max(pg.size(), ch.size()) && shown < 5; ++i) {
+    const std::string a = i < pg.size() ? fmt::format("{}", fmt::join(pg[i], "|")) : "<none>";
+    const std::string b = i < ch.size() ? fmt::format("{}", fmt::join(ch[i], "|")) : "<none>";
+    if (a == b) continue;
+    ++shown;
+    out << "\n  row " << i << ": pg=[" << a << "] ch=[" << b << "]";
+  }
+  return out;
 }
 
 // `pg2ch --config <file> <args...>` to completion (120 s at most), with extra environment.

@@ -66,7 +66,10 @@ TlsPostgres::~TlsPostgres() {
 
 pg::Connection TlsPostgres::superuser(const std::string& database) const {
   return pg::Connection::connect(
-      fmt::format("host={} port={} user=postgres dbname={}", (dir_ / "pg" / "socket").string(), port_, database),
+      // pg-local.sh turns synchronous_commit off; a test's changes must be in the WAL pg2ch's
+      // `run --until-caught-up` reads up to (pg_current_wal_lsn) once the statement returns.
+      fmt::format("host={} port={} user=postgres dbname={} options='-c synchronous_commit=on'",
+                  (dir_ / "pg" / "socket").string(), port_, database),
       "TLS test PostgreSQL (socket)");
 }
 

@@ -29,7 +29,7 @@ class TlsPostgres {
   int port() const { return port_; }
   const TestCertificates& certs() const { return certs_; }
   const std::filesystem::path& dir() const { return dir_; }
-  // Superuser session over the Unix socket (no TLS needed there).
+  // Superuser session over the Unix socket (no TLS needed there), commits synchronous.
   pg::Connection superuser(const std::string& database = "postgres") const;
   // Creates `name` afresh (dropping a leftover one).
   void create_database(const std::string& name) const;
