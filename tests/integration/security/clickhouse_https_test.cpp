@@ -82,5 +82,29 @@ TEST_F(SecurityClickHouseHttps, TheCertificateMustNameTheHost) {
   expect_one_line_error(run(cfg, {"setup"}, "host_name"), {"127.0.0.1"}, 2);
 }
 
+TEST_F(SecurityClickHouseHttps, ClientCertificateWhenTheServerAsksForOne) {
+  HttpsClickHouse mtls("pg2ch_limited_target", /*require_client_certificate=*/true);
+  mtls.admin().execute("CREATE DATABASE " + db->name());
+  auto cfg = https_config();
+  cfg.clickhouse.port = mtls.https_port();
+  cfg.clickhouse.ca_file = mtls.certs().ca_crt.string();
+
+  auto refused = run(cfg, {"setup"}, "no_client_cert");
+  EXPECT_NE(refused.exit_code, 0) << "the server asks for a certificate and gets none";
+
+  cfg.clickhouse.cert_file = mtls.certs().client_crt.string();
+  cfg.clickhouse.key_file = mtls.certs().client_key.string();
+  auto setup = run(cfg, {"setup"}, "setup");
+  ASSERT_EQ(setup.exit_code, 0) << setup.stderr_text;
+  auto first = run(cfg, {"run", "--until-caught-up"}, "run");
+  ASSERT_EQ(first.exit_code, 0) << first.stderr_text;
+  auto ch = mtls.admin(db->name());
+  EXPECT_TRUE(same_rows(db->pg_rows("SELECT id, v FROM t ORDER BY id"),
+                        rows_of(ch, "SELECT id, v FROM t FINAL WHERE _deleted = 0 ORDER BY id")));
+
+  cfg.clickhouse.key_file = server->certs().client_key.string();  // a key of another certificate
+  expect_one_line_error(run(cfg, {"setup"}, "wrong_key"), {"clickhouse.cert_file"}, 2);
+}
+
 }  // namespace
 }  // namespace pg2ch::test::security

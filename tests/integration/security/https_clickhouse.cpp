@@ -12,7 +12,8 @@
 
 namespace pg2ch::test::security {
 
-HttpsClickHouse::HttpsClickHouse(const std::string& limited_database) : dir_(make_server_dir("pg2ch-tls-ch")) {
+HttpsClickHouse::HttpsClickHouse(const std::string& limited_database, bool require_client_certificate)
+    : dir_(make_server_dir("pg2ch-tls-ch")) {
   certs_ = make_test_certificates(dir_ / "certs", "pg2ch");
   const auto ch = dir_ / "ch";
   std::filesystem::create_directories(ch / "config.d");
@@ -26,7 +27,8 @@ HttpsClickHouse::HttpsClickHouse(const std::string& limited_database) : dir_(mak
         <server>
             <certificateFile>{}</certificateFile>
             <privateKeyFile>{}</privateKeyFile>
-            <verificationMode>none</verificationMode>
+            <verificationMode>{}</verificationMode>
+            <caConfig>{}</caConfig>
             <loadDefaultCAFile>false</loadDefaultCAFile>
             <cacheSessions>true</cacheSessions>
             <disableProtocols>sslv2,sslv3</disableProtocols>
@@ -35,7 +37,8 @@ HttpsClickHouse::HttpsClickHouse(const std::string& limited_database) : dir_(mak
     </openSSL>
 </yandex>
 )",
-      https_port_, certs_.server_crt.string(), certs_.server_key.string());
+      https_port_, certs_.server_crt.string(), certs_.server_key.string(), require_client_certificate ? "strict" : "none",
+      certs_.ca_crt.string());
   std::ofstream(ch / "users.d" / "limited.xml") << fmt::format(
       R"(<?xml version="1.0"?>
 <yandex>
@@ -58,8 +61,8 @@ HttpsClickHouse::HttpsClickHouse(const std::string& limited_database) : dir_(mak
   // The HTTPS listener comes up with the HTTP one; wait until it answers with the test CA.
   const std::string url = fmt::format("https://localhost:{}/?query=SELECT%201", https_port_);
   for (int i = 0; i < 100; ++i) {
-    const auto r =
-        run_command({"/usr/bin/curl", "-sf", "--max-time", "2", "--cacert", certs_.ca_crt.string(), url});
+    const auto r = run_command({"/usr/bin/curl", "-sf", "--max-time", "2", "--cacert", certs_.ca_crt.string(), "--cert",
+                                certs_.client_crt.string(), "--key", certs_.client_key.string(), url});
     if (r.exit_code == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

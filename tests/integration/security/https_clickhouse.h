@@ -2,7 +2,8 @@
 // A ClickHouse 18.16 server of a security test's own, started with scripts/ch-local.sh in its own
 // directory plus two drop-in files the server merges: config.d/https.xml (an https_port with the
 // test CA's server certificate) and users.d/limited.xml (a user that needs a password and may
-// use one database only: least privilege for the target).
+// use one database only: least privilege for the target). Optionally HTTPS asks clients for a
+// certificate of the test CA.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -19,8 +20,9 @@ class HttpsClickHouse {
   static constexpr const char* kLimitedUser = "pg2ch_limited";
   static constexpr const char* kLimitedPassword = "Lim1ted-CH-secret";
 
-  // `limited_database`: the only database kLimitedUser may use.
-  explicit HttpsClickHouse(const std::string& limited_database);
+  // `limited_database`: the only database kLimitedUser may use. `require_client_certificate`:
+  // HTTPS clients must present a certificate signed by the test CA (verificationMode strict).
+  explicit HttpsClickHouse(const std::string& limited_database, bool require_client_certificate = false);
   ~HttpsClickHouse();
   HttpsClickHouse(const HttpsClickHouse&) = delete;
   HttpsClickHouse& operator=(const HttpsClickHouse&) = delete;
