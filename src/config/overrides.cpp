@@ -88,8 +88,8 @@ void apply_cli_overrides(Config& config, const std::map<std::string, std::string
     // Any local user can read a process's arguments (ps, /proc/PID/cmdline).
     if (setting->secret)
       throw Error(ErrorKind::Config, key + " cannot be given on the command line: other users of the machine see it",
-                  "set it in the environment, a .env file (mode 600) or " +
-                      (key == "kafka.ssl_key_password" ? std::string("the config file") : key + "_file"));
+                  "set it in the environment, a .env file (mode 600), the config file" +
+                      (key == "kafka.ssl_key_password" ? std::string() : " or " + key + "_file"));
     apply_text(config, *setting, value, source);
   }
 }

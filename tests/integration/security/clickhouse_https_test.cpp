@@ -91,6 +91,7 @@ TEST_F(SecurityClickHouseHttps, ClientCertificateWhenTheServerAsksForOne) {
 
   auto refused = run(cfg, {"setup"}, "no_client_cert");
   EXPECT_NE(refused.exit_code, 0) << "the server asks for a certificate and gets none";
+  EXPECT_NE(refused.stderr_text.find("clickhouse.cert_file"), std::string::npos) << refused.stderr_text;
 
   cfg.clickhouse.cert_file = mtls.certs().client_crt.string();
   cfg.clickhouse.key_file = mtls.certs().client_key.string();
