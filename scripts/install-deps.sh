@@ -16,6 +16,7 @@ PACKAGES=(
   prometheus python3-prometheus-client
   clickhouse-server clickhouse-client
   curl procps time systemd help2man dpkg-dev
+  openssl  # the security tests make their own CA and certificates with the CLI
   zookeeper
   clang libclang-rt-14-dev
 )

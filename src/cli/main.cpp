@@ -56,7 +56,9 @@ void install_signal_handlers() {
 
 void reload_config(pg2ch::config::Config& cfg, const pg2ch::config::LoadOptions& load) {
   try {
-    const auto outcome = pg2ch::service::apply_reload(cfg, pg2ch::config::load(load));
+    const auto fresh = pg2ch::config::load(load);
+    for (const auto& warning : fresh.warnings) spdlog::warn("SIGHUP: {}", warning);
+    const auto outcome = pg2ch::service::apply_reload(cfg, fresh);
     spdlog::default_logger()->set_level(spdlog::level::from_str(cfg.log.level));
     const auto joined = [](const std::vector<std::string>& keys) {
       std::string out;
@@ -165,6 +167,7 @@ int main(int argc, char** argv) {
     // Not const: SIGHUP changes its reloadable settings in place (service/reload.h).
     pg2ch::config::Config cfg = pg2ch::config::load(load);
     pg2ch::setup_logging(cfg.log.level, cfg.log.format);
+    for (const auto& warning : cfg.warnings) spdlog::warn("{}", warning);
     install_signal_handlers();
 
     if (*ddl_kafka_cmd) {  // prints SQL only; works whatever the capture mode

@@ -62,6 +62,7 @@ struct HttpClient::Impl {
         base_url(clickhouse::base_url(e)),
         where(e.describe()),
         password(e.password),
+        secure(e.secure),
         timeout_s(e.timeout_s),
         compressor(make_body_compressor(e.compression)) {
     if (!curl) throw Error(ErrorKind::Internal, "curl_easy_init failed");
@@ -82,6 +83,9 @@ struct HttpClient::Impl {
     set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     set(CURLOPT_USERNAME, e.user.c_str());
     set(CURLOPT_PASSWORD, e.password.c_str());
+    if (!e.ca_file.empty()) set(CURLOPT_CAINFO, e.ca_file.c_str());
+    if (!e.cert_file.empty()) set(CURLOPT_SSLCERT, e.cert_file.c_str());
+    if (!e.key_file.empty()) set(CURLOPT_SSLKEY, e.key_file.c_str());
     set(CURLOPT_ERRORBUFFER, errbuf);
     set(CURLOPT_WRITEFUNCTION, &Impl::on_write);
     set(CURLOPT_WRITEDATA, this);
@@ -141,7 +145,7 @@ struct HttpClient::Impl {
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
     // A server that rejects a statement may answer and close before the body is fully sent;
     // its answer explains the failure better than the broken pipe does.
-    if (rc != CURLE_OK && !(status >= 400 && !response.empty())) throw scrubbed(curl_error(rc, errbuf, where));
+    if (rc != CURLE_OK && !(status >= 400 && !response.empty())) throw scrubbed(with_tls_hint(curl_error(rc, errbuf, where)));
     if (status != 200) throw scrubbed(server_error(status, exception_code_header(), response, where));
     // A 200 is not yet a success: ClickHouse that fails after it has started answering, and a
     // proxy that relays a failure as 200, put the exception in the header or at the body's end.
@@ -167,6 +171,16 @@ struct HttpClient::Impl {
       return {};
     }
     return header->value;
+  }
+
+  // Over HTTPS a connection that breaks off is often the TLS handshake: a server that wants a
+  // client certificate closes it, and so does a plain HTTP port spoken to in TLS.
+  Error with_tls_hint(const Error& e) const {
+    if (!secure || e.kind() != ErrorKind::Connection) return e;
+    return Error(e.kind(), e.what(),
+                 e.hint() + "; over HTTPS also that clickhouse.port is the server's https_port and, when the server "
+                            "asks for a client certificate, clickhouse.cert_file and clickhouse.key_file",
+                 e.retriable());
   }
 
   // Scrubs the finished message rather than the raw input, so the parser sees the body intact.
@@ -211,6 +225,7 @@ struct HttpClient::Impl {
   std::string base_url;
   std::string where;
   std::string password;  // only to scrub it from messages; curl has its own copy
+  bool secure;
   long timeout_s;
   std::unique_ptr<BodyCompressor> compressor;
   ByteBuffer compressed;

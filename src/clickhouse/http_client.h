@@ -29,6 +29,9 @@ struct Endpoint {
   std::string host = "127.0.0.1";
   int port = 8123;
   bool secure = false;
+  std::string ca_file;           // https: trust this CA instead of the system's (CURLOPT_CAINFO)
+  std::string cert_file;         // https: client certificate, PEM (CURLOPT_SSLCERT)
+  std::string key_file;          // https: its private key, PEM (CURLOPT_SSLKEY)
   std::string user = "default";
   std::string password;          // secret
   std::string database = "default";

@@ -171,7 +171,12 @@ Error curl_error(CURLcode rc, std::string_view detail, std::string_view where) {
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return Error(ErrorKind::Config, std::move(message),
-                   "check clickhouse.secure and that the server's TLS certificate is trusted");
+                   "check clickhouse.secure and that the server's TLS certificate is trusted: clickhouse.ca_file "
+                   "names the CA that signed it, and clickhouse.host a name the certificate has");
+    case CURLE_SSL_CERTPROBLEM:
+      return Error(ErrorKind::Config, std::move(message),
+                   "check clickhouse.cert_file and clickhouse.key_file: PEM files pg2ch can read, key matching the "
+                   "certificate");
     default: return Error(ErrorKind::Internal, std::move(message));
   }
 }

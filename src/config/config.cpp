@@ -7,6 +7,7 @@
 #include "config/consistency.h"
 #include "config/overrides.h"
 #include "config/read_file.h"
+#include "config/secret_files.h"
 #include "config/tables.h"
 #include "config/toml_file.h"
 
@@ -31,9 +32,11 @@ Config load(const LoadOptions& options) {
   if (auto path = dotenv_path(options)) {
     auto vars = parse_dotenv(detail::read_file(*path, ".env file"), *path);
     detail::apply_variables(config, vars, ".env file " + *path);
+    if (auto warning = detail::readable_by_others(*path, ".env file")) config.warnings.push_back(*warning);
   }
   detail::apply_variables(config, options.environment, "");
   detail::apply_cli_overrides(config, options.cli_overrides);
+  detail::read_password_files(config);
   detail::require_tables(config);
   detail::require_consistent(config);
   return config;

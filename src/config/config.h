@@ -22,7 +22,13 @@ struct PostgresConfig {
   std::string database = "postgres";
   std::string user = "postgres";
   std::string password;                 // secret: never logged
-  std::string sslmode = "prefer";
+  // A file holding the password (first line; read at load, warned about when group/world
+  // readable). Instead of password, never together with it.
+  std::string password_file;
+  std::string sslmode = "prefer";       // disable | allow | prefer | require | verify-ca | verify-full
+  std::string sslrootcert;              // CA file the server's certificate must chain to (verify-*)
+  std::string sslcert;                  // client certificate (pg_hba `cert` / clientcert=verify-full)
+  std::string sslkey;                   // its private key (libpq wants mode 0600 or stricter)
   int connect_timeout_s = 10;
   // libpq keyword/value connection string; `replication=database` added for the stream.
   // The password is included: the result must never be logged (use describe() for logs).
@@ -35,8 +41,12 @@ struct ClickHouseConfig {
   int port = 8123;                      // HTTP interface
   std::string user = "default";
   std::string password;                 // secret: never logged
+  std::string password_file;            // as postgres.password_file
   std::string database = "default";
   bool secure = false;                  // https
+  std::string ca_file;                  // https: CA file the server's certificate must chain to
+  std::string cert_file;                // https: client certificate (PEM), for servers that ask
+  std::string key_file;                 // https: its private key (PEM)
   std::string compression = "auto";     // auto | none | gzip | zstd (auto: none on loopback, gzip otherwise)
   int timeout_s = 300;
   // A cluster of the server's <remote_servers>: every DDL runs ON CLUSTER and the targets are
@@ -151,6 +161,13 @@ struct KafkaConfig {
   std::string sasl_mechanism;
   std::string sasl_username;
   std::string sasl_password;            // secret: never logged
+  std::string sasl_password_file;       // as postgres.password_file
+  // security_protocol ssl / sasl_ssl: librdkafka's ssl.ca.location, ssl.certificate.location,
+  // ssl.key.location, ssl.key.password.
+  std::string ssl_ca_location;
+  std::string ssl_certificate_location;
+  std::string ssl_key_location;
+  std::string ssl_key_password;         // secret: never logged
 };
 
 struct StateConfig {
@@ -199,6 +216,9 @@ struct Config {
   // Every scalar setting given (by any source), as "section.key" -> the value that won; a secret's
   // value is kept only as a digest. For telling what changed on a reload; never printed.
   std::map<std::string, std::string> given;
+  // Things the operator should fix but that do not stop pg2ch (a password file or .env others
+  // may read); logged once logging is set up.
+  std::vector<std::string> warnings;
 };
 
 struct LoadOptions {

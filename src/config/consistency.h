@@ -5,7 +5,8 @@
 
 namespace pg2ch::config::detail {
 
-// Throws Error(Config) naming both settings: clickhouse.distributed without clickhouse.cluster.
+// Throws Error(Config) naming both settings: clickhouse.distributed without clickhouse.cluster,
+// clickhouse TLS files without clickhouse.secure, kafka.ssl_* without a TLS security_protocol.
 void require_consistent(const Config& config);
 
 }  // namespace pg2ch::config::detail

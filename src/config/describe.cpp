@@ -50,6 +50,9 @@ std::string PostgresConfig::conninfo(bool replication) const {
   add(s, "user", user);
   if (!password.empty()) add(s, "password", password);
   add(s, "sslmode", sslmode);
+  if (!sslrootcert.empty()) add(s, "sslrootcert", sslrootcert);
+  if (!sslcert.empty()) add(s, "sslcert", sslcert);
+  if (!sslkey.empty()) add(s, "sslkey", sslkey);
   add(s, "connect_timeout", std::to_string(connect_timeout_s));
   add(s, "application_name", "pg2ch");
   if (replication) add(s, "replication", "database");

@@ -85,6 +85,11 @@ void apply_cli_overrides(Config& config, const std::map<std::string, std::string
     if (!setting)
       throw Error(ErrorKind::Config, "unknown setting " + key + " (from command line)",
                   "use section.key as in the config file, e.g. postgres.host, batch.max_rows, or tables");
+    // Any local user can read a process's arguments (ps, /proc/PID/cmdline).
+    if (setting->secret)
+      throw Error(ErrorKind::Config, key + " cannot be given on the command line: other users of the machine see it",
+                  "set it in the environment, a .env file (mode 600), the config file" +
+                      (key == "kafka.ssl_key_password" ? std::string() : " or " + key + "_file"));
     apply_text(config, *setting, value, source);
   }
 }

@@ -54,6 +54,11 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) {
        c.postgres.sslmode = one_of(str(v), {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"});
      }},
+    {"postgres.sslrootcert", Type::String, false, [](Config& c, const Value& v) { c.postgres.sslrootcert = str(v); }},
+    {"postgres.sslcert", Type::String, false, [](Config& c, const Value& v) { c.postgres.sslcert = str(v); }},
+    {"postgres.sslkey", Type::String, false, [](Config& c, const Value& v) { c.postgres.sslkey = str(v); }},
+    {"postgres.password_file", Type::String, false,
+     [](Config& c, const Value& v) { c.postgres.password_file = str(v); }},
     {"postgres.connect_timeout", Type::Integer, false,
      [](Config& c, const Value& v) {
        c.postgres.connect_timeout_s =
@@ -69,11 +74,16 @@ const std::vector<Setting> kSettings = {
     {"clickhouse.user", Type::String, false,
      [](Config& c, const Value& v) { c.clickhouse.user = non_empty(str(v), "set the ClickHouse user, e.g. default"); }},
     {"clickhouse.password", Type::String, true, [](Config& c, const Value& v) { c.clickhouse.password = str(v); }},
+    {"clickhouse.password_file", Type::String, false,
+     [](Config& c, const Value& v) { c.clickhouse.password_file = str(v); }},
     {"clickhouse.database", Type::String, false,
      [](Config& c, const Value& v) {
        c.clickhouse.database = non_empty(str(v), "set the ClickHouse database to write to");
      }},
     {"clickhouse.secure", Type::Boolean, false, [](Config& c, const Value& v) { c.clickhouse.secure = flag(v); }},
+    {"clickhouse.ca_file", Type::String, false, [](Config& c, const Value& v) { c.clickhouse.ca_file = str(v); }},
+    {"clickhouse.cert_file", Type::String, false, [](Config& c, const Value& v) { c.clickhouse.cert_file = str(v); }},
+    {"clickhouse.key_file", Type::String, false, [](Config& c, const Value& v) { c.clickhouse.key_file = str(v); }},
     {"clickhouse.compression", Type::String, false,
      [](Config& c, const Value& v) { c.clickhouse.compression = one_of(str(v), {"auto", "none", "gzip", "zstd"}); }},
     {"clickhouse.timeout", Type::Integer, false,
@@ -222,6 +232,16 @@ const std::vector<Setting> kSettings = {
     {"kafka.sasl_mechanism", Type::String, false, [](Config& c, const Value& v) { c.kafka.sasl_mechanism = str(v); }},
     {"kafka.sasl_username", Type::String, false, [](Config& c, const Value& v) { c.kafka.sasl_username = str(v); }},
     {"kafka.sasl_password", Type::String, true, [](Config& c, const Value& v) { c.kafka.sasl_password = str(v); }},
+    {"kafka.sasl_password_file", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.sasl_password_file = str(v); }},
+    {"kafka.ssl_ca_location", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.ssl_ca_location = str(v); }},
+    {"kafka.ssl_certificate_location", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.ssl_certificate_location = str(v); }},
+    {"kafka.ssl_key_location", Type::String, false,
+     [](Config& c, const Value& v) { c.kafka.ssl_key_location = str(v); }},
+    {"kafka.ssl_key_password", Type::String, true,
+     [](Config& c, const Value& v) { c.kafka.ssl_key_password = str(v); }},
 
     {"state.store", Type::String, false,
      [](Config& c, const Value& v) { c.state.store = one_of(str(v), {"file", "postgres"}); }},

@@ -81,6 +81,16 @@ ConfPtr make_client_conf(const config::KafkaConfig& cfg, const std::string& clie
   if (!cfg.sasl_password.empty()) {
     set_property(c, "sasl.password", cfg.sasl_password, "kafka.sasl_password", /*secret=*/true);
   }
+  if (!cfg.ssl_ca_location.empty()) set_property(c, "ssl.ca.location", cfg.ssl_ca_location, "kafka.ssl_ca_location");
+  if (!cfg.ssl_certificate_location.empty()) {
+    set_property(c, "ssl.certificate.location", cfg.ssl_certificate_location, "kafka.ssl_certificate_location");
+  }
+  if (!cfg.ssl_key_location.empty()) {
+    set_property(c, "ssl.key.location", cfg.ssl_key_location, "kafka.ssl_key_location");
+  }
+  if (!cfg.ssl_key_password.empty()) {
+    set_property(c, "ssl.key.password", cfg.ssl_key_password, "kafka.ssl_key_password", /*secret=*/true);
+  }
   return conf;
 }
 

@@ -28,6 +28,14 @@ constexpr std::string_view kReplicationRoleHint =
 constexpr std::string_view kSchemaHint =
     "check that the object exists in the source database and that the configured name matches";
 constexpr std::string_view kTransientHint = "a transient server condition: retrying may succeed";
+constexpr std::string_view kHostNameHint =
+    "the server's certificate does not name this host: set postgres.host to a name the certificate has, "
+    "or use sslmode = verify-ca (checks the CA only)";
+constexpr std::string_view kRootCertHint =
+    "set postgres.sslrootcert to the CA file that signed the server's certificate (sslmode verify-ca/verify-full)";
+constexpr std::string_view kClientCertHint =
+    "check postgres.sslcert and postgres.sslkey: both readable by pg2ch, the key mode 600 and matching the "
+    "certificate";
 constexpr std::string_view kSslHint = "check the sslmode setting and the server's SSL configuration";
 
 std::string connection_hint(std::string_view address) {
@@ -80,6 +88,13 @@ bool classify_text(std::string_view message, std::string_view address, Classific
     out = {ErrorKind::Permission, std::string(kReplicationRoleHint), false};
   } else if (contains(m, "permission denied")) {
     out = {ErrorKind::Permission, std::string(kPermissionHint), false};
+  } else if (contains(m, "does not match host name")) {
+    out = {ErrorKind::Config, std::string(kHostNameHint), false};
+  } else if (contains(m, "root certificate file") || contains(m, "certificate verify failed")) {
+    out = {ErrorKind::Config, std::string(kRootCertHint), false};
+  } else if (contains(m, "certificate file") || contains(m, "private key file") ||
+             contains(m, "certificate present, but not private key")) {
+    out = {ErrorKind::Config, std::string(kClientCertHint), false};
   } else if (contains(m, "ssl") && (contains(m, "required") || contains(m, "certificate") ||
                                     contains(m, "does not support ssl"))) {
     out = {ErrorKind::Config, std::string(kSslHint), false};

@@ -7,6 +7,9 @@ clickhouse::Endpoint clickhouse_endpoint(const config::Config& cfg) {
   e.host = cfg.clickhouse.host;
   e.port = cfg.clickhouse.port;
   e.secure = cfg.clickhouse.secure;
+  e.ca_file = cfg.clickhouse.ca_file;
+  e.cert_file = cfg.clickhouse.cert_file;
+  e.key_file = cfg.clickhouse.key_file;
   e.user = cfg.clickhouse.user;
   e.password = cfg.clickhouse.password;
   e.database = cfg.clickhouse.database;

@@ -22,7 +22,20 @@ void ensure_publication(pg::Connection& conn, const std::string& publication, co
     list += conn.quote_identifier(t.schema) + "." + conn.quote_identifier(t.name);
   }
   const std::string pub = conn.quote_identifier(publication);
-  pg::Result exists = conn.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {publication});
+  pg::Result exists = conn.query(
+      "SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate AND NOT puballtables FROM pg_publication "
+      "WHERE pubname = $1",
+      {publication});
+  if (exists.rows() == 1 && exists.text(0, 0) == "t") {
+    std::set<std::uint32_t> wanted;
+    for (const auto& t : tables) wanted.insert(t.oid);
+    // Already right: nothing to alter. A role that does not own the tables (least privilege:
+    // REPLICATION + SELECT, the publication created by their owner) gets this far only here.
+    if (published_tables(conn, publication) == wanted) {
+      spdlog::info("publication {} covers the {} table(s) already", publication, tables.size());
+      return;
+    }
+  }
   try {
     if (exists.rows() == 0) {
       conn.exec(fmt::format("CREATE PUBLICATION {} FOR TABLE {} WITH ({})", pub, list, kPublicationOptions));

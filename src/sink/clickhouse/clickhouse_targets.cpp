@@ -48,7 +48,19 @@ ClickHouseTargets::ClickHouseTargets(const config::Config& cfg)
       client_(pipeline::clickhouse_endpoint(cfg)),
       bootstrap_(in_database(pipeline::clickhouse_endpoint(cfg), "default")) {}
 
-const ch::ServerCapabilities& ClickHouseTargets::type_capabilities() { return bootstrap_.capabilities(); }
+ch::HttpClient& ClickHouseTargets::server() {
+  if (!database_exists_) {
+    try {
+      client_.capabilities();
+      database_exists_ = true;
+    } catch (const Error&) {
+      // No such database yet (code 81), or the server is away: bootstrap_ answers, or says why.
+    }
+  }
+  return database_exists_ ? client_ : bootstrap_;
+}
+
+const ch::ServerCapabilities& ClickHouseTargets::type_capabilities() { return server().capabilities(); }
 
 std::string ClickHouseTargets::describe() const {
   std::string where = fmt::format("ClickHouse {} database {}", client_.endpoint().describe(), database_);
@@ -134,11 +146,14 @@ std::optional<std::string> ClickHouseTargets::ensure_distributed(const pipeline:
 
 SinkTargets::Ensured ClickHouseTargets::ensure(std::span<const pipeline::TableSchema* const> tables) {
   if (layout_.clustered()) {
-    ch::check_cluster_layout(layout_, ch::read_cluster_facts(bootstrap_, layout_.cluster),
-                             bootstrap_.endpoint().describe());
+    auto& any = server();
+    ch::check_cluster_layout(layout_, ch::read_cluster_facts(any, layout_.cluster), any.endpoint().describe());
   }
-  // client_ names the target database: asked only once it exists.
-  ch::run_ddl(bootstrap_, layout_, ch::create_database_statement(database_, layout_));
+  // On a cluster the other hosts may lack the database even when this one has it.
+  if (layout_.clustered() || &server() == &bootstrap_) {
+    ch::run_ddl(bootstrap_, layout_, ch::create_database_statement(database_, layout_));
+    database_exists_ = false;  // asked again below, now that it exists
+  }
   const auto& caps = client_.capabilities();
   if (const auto missing = ch::purge_settings_missing(client_, layout_); !missing.empty()) {
     throw Error(ErrorKind::Config,

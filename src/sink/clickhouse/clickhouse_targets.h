@@ -56,10 +56,16 @@ class ClickHouseTargets final : public SinkTargets {
   std::optional<std::string> ensure_distributed(const pipeline::TableSchema& table, const Shapes& shapes);
   void ddl(const std::string& sql) { pg2ch::clickhouse::run_ddl(client_, layout_, sql); }
 
+  // client_ once the configured database exists, bootstrap_ before. A user limited to its
+  // database (allow_databases) may not use "default", but for it the database exists already: an
+  // administrator made it (docs/security.md).
+  pg2ch::clickhouse::HttpClient& server();
+
   std::string database_;
   pg2ch::clickhouse::TargetLayout layout_;
   pg2ch::clickhouse::HttpClient client_;     // in the configured database
-  pg2ch::clickhouse::HttpClient bootstrap_;  // in "default": the configured one may not exist yet
+  pg2ch::clickhouse::HttpClient bootstrap_;  // in "default": the configured database may not exist yet
+  bool database_exists_ = false;
 };
 
 }  // namespace pg2ch::sink::clickhouse

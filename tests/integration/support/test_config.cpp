@@ -105,6 +105,11 @@ static toml::table kafka_section(const config::KafkaConfig& k) {
   put("sasl_mechanism", k.sasl_mechanism);
   put("sasl_username", k.sasl_username);
   put("sasl_password", k.sasl_password);
+  put("sasl_password_file", k.sasl_password_file);
+  put("ssl_ca_location", k.ssl_ca_location);
+  put("ssl_certificate_location", k.ssl_certificate_location);
+  put("ssl_key_location", k.ssl_key_location);
+  put("ssl_key_password", k.ssl_key_password);
   t.insert("tombstones", k.tombstones);
   t.insert("session_timeout_ms", static_cast<std::int64_t>(k.session_timeout.count()));
   t.insert("message_timeout_ms", static_cast<std::int64_t>(k.message_timeout.count()));
@@ -175,6 +180,18 @@ std::filesystem::path write_config_file(const config::Config& c, const std::file
                               {"stop_timeout_ms", static_cast<std::int64_t>(c.service.stop_timeout.count())}}},
       {"tables", tables},
   };
+  // Security settings only when set, so configs of other tests stay as they were.
+  auto put = [&root](const char* section, const char* key, const std::string& value) {
+    if (!value.empty()) root[section].as_table()->insert(key, value);
+  };
+  put("postgres", "password_file", c.postgres.password_file);
+  put("postgres", "sslrootcert", c.postgres.sslrootcert);
+  put("postgres", "sslcert", c.postgres.sslcert);
+  put("postgres", "sslkey", c.postgres.sslkey);
+  put("clickhouse", "password_file", c.clickhouse.password_file);
+  put("clickhouse", "ca_file", c.clickhouse.ca_file);
+  put("clickhouse", "cert_file", c.clickhouse.cert_file);
+  put("clickhouse", "key_file", c.clickhouse.key_file);
   std::ofstream out(path);
   out << root << "\n";
   if (!out) throw std::runtime_error("cannot write " + path.string());

@@ -129,6 +129,17 @@ TEST(PgConnectionErrors, ConnectionMessageText) {
                 ErrorKind::Connection, true},
            Case{"connection to server at \"127.0.0.1\", port 5432 failed: server does not support SSL, but SSL was required",
                 ErrorKind::Config, false},
+           Case{"connection to server at \"127.0.0.1\", port 5432 failed: server certificate for \"localhost\" does not "
+                "match host name \"127.0.0.1\"",
+                ErrorKind::Config, false},
+           Case{"connection to server at \"127.0.0.1\", port 5432 failed: SSL error: certificate verify failed",
+                ErrorKind::Config, false},
+           Case{"connection to server at \"127.0.0.1\", port 5432 failed: root certificate file \"/x/root.crt\" does not "
+                "exist Either provide the file or change sslmode to disable server certificate verification.",
+                ErrorKind::Config, false},
+           Case{"connection to server at \"127.0.0.1\", port 5432 failed: could not open certificate file "
+                "\"/x/client.crt\": No such file or directory",
+                ErrorKind::Config, false},
        }) {
     detail::Classification got{ErrorKind::Internal, {}, false};
     ASSERT_TRUE(detail::classify_text(c.message, "127.0.0.1:5432", got)) << c.message;
