@@ -128,9 +128,7 @@ void ClickHouseChangeSink::source_idle(Position position) {
 
 std::chrono::milliseconds ClickHouseChangeSink::table_interval(const Batch& b) const {
   const auto interval = effective_table_interval(limits_.table_insert_interval, limits_.max_delay);
-  if (pressed_.empty()) return interval;
-  const auto it = pressed_.find(b.schema->target_name);
-  return it == pressed_.end() ? interval : std::max(interval, it->second);
+  return b.pressed ? std::max(interval, *b.pressed) : interval;
 }
 
 void ClickHouseChangeSink::look_at_parts(Clock::time_point now) {
@@ -138,22 +136,21 @@ void ClickHouseChangeSink::look_at_parts(Clock::time_point now) {
   try {
     if (!part_limits_) part_limits_ = clickhouse::read_part_limits(client_);
     const auto parts = clickhouse::active_parts(client_, database_);
-    for (const auto& [schema, _] : batches_) {
+    for (auto& [schema, b] : batches_) {
       const auto found = parts.find(schema->target_name);
       const std::int64_t n = found == parts.end() ? 0 : found->second;
       if (observer_) observer_->target_parts(*schema, n);
       const auto pressed = clickhouse::pressed_interval(n, *part_limits_);
-      const auto was = pressed_.find(schema->target_name);
+      if (pressed == b->pressed) continue;
       const std::string table = database_ + "." + schema->target_name;
-      if (pressed && (was == pressed_.end() || was->second != *pressed)) {
+      if (pressed) {
         spdlog::warn("{}: pg2ch now spaces its INSERTs into it at least {} s apart until merges bring it below {}",
                      clickhouse::describe_parts(table, n, *part_limits_),
                      std::chrono::duration_cast<std::chrono::seconds>(*pressed).count(), part_limits_->delay_at / 2);
-        pressed_[schema->target_name] = *pressed;
-      } else if (!pressed && was != pressed_.end()) {
+      } else {
         spdlog::info("{} is down to {} active parts: its INSERTs follow the batch settings again", table, n);
-        pressed_.erase(was);
       }
+      b->pressed = pressed;
     }
   } catch (const Error& e) {
     // A look, not a write: the next INSERT meets any real trouble with the server.
@@ -164,11 +161,8 @@ void ClickHouseChangeSink::look_at_parts(Clock::time_point now) {
 std::optional<std::chrono::milliseconds> ClickHouseChangeSink::poll() {
   const auto now = Clock::now();
   if (now - parts_looked_at_ >= kPartsLookEvery && !batches_.empty()) look_at_parts(now);
-  struct Due {
-    Batch* batch;
-    double row_seconds;  // rows x age: how much waiting this batch holds (insert_budget.h)
-  };
-  std::vector<Due> due;
+  std::vector<Due>& due = due_;
+  due.clear();
   std::optional<Clock::time_point> next;
   for (auto& [_, b] : batches_) {
     if (b->rows == 0) continue;

@@ -92,6 +92,8 @@ class ClickHouseChangeSink final : public ChangeSink {
     std::uint64_t first_seq = AckTracker::kNothingPending;
     Clock::time_point first_at{};
     Clock::time_point last_insert_at{};  // kept by clear(): the table's insert interval counts from it
+    // Kept by clear(): a longer interval while its target nears ClickHouse's part limits (look_at_parts).
+    std::optional<std::chrono::milliseconds> pressed;
     struct ToastRow {
       OwnedRow row;
       std::uint64_t version;
@@ -131,7 +133,12 @@ class ClickHouseChangeSink final : public ChangeSink {
   static constexpr std::chrono::seconds kPartsLookEvery{10};
   Clock::time_point parts_looked_at_{};
   std::optional<clickhouse::PartLimits> part_limits_;
-  std::unordered_map<std::string, std::chrono::milliseconds> pressed_;  // target name -> its interval
+  // poll()'s batches due by time, kept to reuse its capacity on this hot path.
+  struct Due {
+    Batch* batch;
+    double row_seconds;  // rows x age: how much waiting this batch holds (insert_budget.h)
+  };
+  std::vector<Due> due_;
   AckTracker acks_;
   SinkStats stats_;
   PipelineObserver* observer_ = nullptr;

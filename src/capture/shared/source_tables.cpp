@@ -91,6 +91,18 @@ void print_setup_notes(const SourceTables& p, std::ostream& out) {
 
 StatusReport status_report(const config::Config& cfg, SourceTables& p) {
   StatusReport r;
+  // One thing that cannot be counted (a table dropped at the source a moment ago, its target
+  // being re-created by the running pipeline, a target an operator replaced) leaves its figure
+  // empty with a note: status must still answer for everything else. A lost connection is not
+  // that: it fails status as a whole.
+  const auto or_note = [&r](const std::string& what, auto&& count) {
+    try {
+      count();
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Connection) throw;
+      r.notes.push_back(what + " not counted: " + e.one_line());
+    }
+  };
   r.pipeline = cfg.name;
   r.mode = cfg.mode;
   r.sink = cfg.sink;
@@ -101,39 +113,27 @@ StatusReport status_report(const config::Config& cfg, SourceTables& p) {
     TableStatus s;
     s.table = t->qualified_source();
     s.target = t->target_name;
-    // One table that cannot be counted (dropped at the source a moment ago, its target being
-    // re-created by the running pipeline, a target an operator replaced) leaves its counts empty
-    // with a note: status must still answer for every other table.
-    try {
+    or_note(s.table + ": source rows", [&] {
       s.source_rows = p.source
                           .query(fmt::format("SELECT count(*) FROM {}.{}", p.source.quote_identifier(t->source_schema),
                                              p.source.quote_identifier(t->source_name)))
                           .int64(0, 0);
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::Connection) throw;
-      r.notes.push_back(fmt::format("{}: source rows not counted: {}", s.table, e.one_line()));
-    }
-    try {
+    });
+    or_note(s.table + ": target rows", [&] {
       const auto target = p.targets->count(*t);
       s.target_rows = target.rows;
       if (target.missing) {
         s.state = "target missing";
         r.attention.push_back(s.table + ": its target " + t->target_name + " does not exist (run `pg2ch setup`)");
       }
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::Connection) throw;
-      r.notes.push_back(fmt::format("{}: target rows not counted: {}", s.table, e.one_line()));
-    }
+    });
     r.tables.push_back(std::move(s));
   }
-  try {
+  or_note("active parts", [&] {
     for (auto& note : p.targets->parts_notes(p.table_ptrs())) {
       (note.attention ? r.attention : r.notes).push_back(std::move(note.text));
     }
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::Connection) throw;
-    r.notes.push_back("active parts not counted: " + e.one_line());
-  }
+  });
   return r;
 }
 
