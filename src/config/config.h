@@ -100,7 +100,7 @@ struct BatchConfig {
 struct LogicalConfig {
   std::string slot = "pg2ch";
   std::string publication = "pg2ch";
-  int snapshot_workers = 0;             // 0 = number of cores
+  int snapshot_workers = 0;             // 0 = chosen (capture/logical/snapshot_workers.h)
   std::chrono::milliseconds status_interval{10000};
   // A slot holding more WAL than this (MB) is logged as a warning every few minutes (0: never):
   // the server keeps that WAL until pg2ch has confirmed it, and a disk that fills stops the source.

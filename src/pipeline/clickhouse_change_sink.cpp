@@ -283,7 +283,8 @@ void ClickHouseChangeSink::flush_batch(Batch& b) {
   stats_.rows_written += b.rows;
   stats_.bytes_written += b.body.size();
   ++stats_.inserts;
-  spdlog::debug("flushed {} rows ({} bytes) into {}", b.rows, b.body.size(), b.schema->target_name);
+  spdlog::debug("flushed {} rows ({} bytes) into {} in {} ms", b.rows, b.body.size(), b.schema->target_name,
+                std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
   b.clear();
   b.last_insert_at = Clock::now();
 }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "pg/connection.h"
+#include "capture/logical/snapshot_workers.h"
 #include "pg/copy_binary_parser.h"
 #include "pg/copy_out.h"
 #include "pipeline/row_encoder.h"
@@ -262,11 +263,17 @@ SnapshotCopier::SnapshotCopier(const config::Config& cfg, std::vector<const pipe
 
 SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive,
                                    pipeline::PipelineObserver* observer) {
-  if (workers <= 0) workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string why = "logical.snapshot_workers";
+  if (workers <= 0) {
+    auto choice = choose_snapshot_workers(cfg_);
+    workers = choice.workers;
+    why = std::move(choice.reason);
+  }
   const auto started = std::chrono::steady_clock::now();
   const std::vector<Range> ranges = plan_ranges(cfg_, tables_, workers);
   workers = std::min<int>(workers, static_cast<int>(ranges.size()));
-  spdlog::info("initial snapshot: {} table(s) in {} range(s), {} worker(s)", tables_.size(), ranges.size(), workers);
+  spdlog::info("initial snapshot: {} table(s) in {} range(s), {} worker(s) ({})", tables_.size(), ranges.size(), workers,
+               why);
 
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> rows{0}, bytes{0};
