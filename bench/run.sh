@@ -18,7 +18,8 @@
 #
 # Environment knobs (defaults in brackets):
 #   BUILD_DIR [<repo>/build-bench]  ROWS [5000000]  CDC_ROWS [1000000]  SMALL_TX [200000]
-#   PGBENCH_CLIENTS [4]  LAT_SECONDS [20]  REPEAT [2] (snapshot runs per variant; best is reported)
+#   PGBENCH_CLIENTS [4]  LAT_SECONDS [20]  REPEAT [1] (snapshot runs per variant; the median is
+#   reported, never the best: with the default of one, every figure is that one run's)
 #   PERF [0]: 1 = profile the whole machine (perf record -a) during pg2ch's (b) and (c) runs and
 #             save the top of the reports as bench/results/perf-{b,c}.txt (perf slows the runs
 #             it profiles: take the figures from a run without it)
@@ -33,7 +34,7 @@ CDC_ROWS=${CDC_ROWS:-1000000}
 SMALL_TX=${SMALL_TX:-200000}
 PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-4}
 LAT_SECONDS=${LAT_SECONDS:-20}
-REPEAT=${REPEAT:-2}
+REPEAT=${REPEAT:-1}
 PERF=${PERF:-0}
 SKIP_BUILD=${SKIP_BUILD:-0}
 KEEP_WORK=${KEEP_WORK:-0}
@@ -286,10 +287,11 @@ snapshot_run() {  # WORKERS; sets SNAP_SECONDS SNAP_RATE SNAP_WALL SNAP_STATE SN
   [ "$count" = "$ROWS" ] || die "pg2ch snapshot left $count rows in ClickHouse, expected $ROWS"
 }
 
+# BEST[key] is the median of a variant's runs (ALL[key]): with REPEAT=1, that run's figure.
 declare -A BEST ALL
-best_min() {  # KEY VALUE: keeps the smallest time
-  ALL[$1]="${ALL[$1]:+${ALL[$1]},}$(fmt2 "$2")"
-  if [ -z "${BEST[$1]:-}" ] || awk -v a="$2" -v b="${BEST[$1]}" 'BEGIN { exit !(a < b) }'; then BEST[$1]=$2; fi
+best_min() {  # KEY VALUE: records a run's time; BEST becomes the median so far
+  ALL[$1]="${ALL[$1]:+${ALL[$1]},}$2"
+  BEST[$1]=$(tr , '\n' <<<"${ALL[$1]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 }
 
 LOAD_A=$(loadavg)
@@ -303,7 +305,8 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
   best_min pipe_put "$PIPE_SECONDS"
   ALL[pipe_put_ch_cpu]="${ALL[pipe_put_ch_cpu]:+${ALL[pipe_put_ch_cpu]},}$(fmt2 "$PIPE_CH_CPU")"
   log "(a) run $rep: pipe curl -T -              $(fmt2 "$PIPE_SECONDS") s (ClickHouse cpu $(fmt2 "$PIPE_CH_CPU") s)"
-  for w in 1 2; do
+  # 0 = the default: pg2ch chooses (src/capture/logical/snapshot_workers.h).
+  for w in 1 2 0; do
     snapshot_run "$w"
     best_min "snap_w$w" "$SNAP_SECONDS"
     best_min "snap_w${w}_wall" "$SNAP_WALL"
@@ -313,7 +316,8 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
   done
 done
 chq "DROP TABLE $CH_DB.target"
-CDC_STATE=$SNAP_STATE  # the last run (2 workers) stays: its slot and table carry on into (b) and (c)
+SNAP_DEFAULT_WORKERS=$(sed -nE 's/.*initial snapshot: .* ([0-9]+) worker\(s\).*/\1/p' "$WORK/snap-$SNAP_RUN.log" | head -n1)
+CDC_STATE=$SNAP_STATE  # the last run (default workers) stays: its slot and table carry on into (b) and (c)
 
 rate() { calc 'n / s' -v n="$1" -v s="$2"; }
 A_PIPE_POST=$(rate "$ROWS" "${BEST[pipe_post]}")
@@ -322,6 +326,8 @@ A_W1=$(rate "$ROWS" "${BEST[snap_w1]}")
 A_W2=$(rate "$ROWS" "${BEST[snap_w2]}")
 A_W1_WALL=$(rate "$ROWS" "${BEST[snap_w1_wall]}")
 A_W2_WALL=$(rate "$ROWS" "${BEST[snap_w2_wall]}")
+A_W0=$(rate "$ROWS" "${BEST[snap_w0]}")
+A_W0_WALL=$(rate "$ROWS" "${BEST[snap_w0_wall]}")
 
 # ---------------------------------------------------------------------------------------------
 # (b) one big transaction
@@ -478,6 +484,7 @@ R_W1=$(ratio "$A_W1" "$A_PIPE_POST")
 R_W2=$(ratio "$A_W2" "$A_PIPE_POST")
 R_W1_PUT=$(ratio "$A_W1" "$A_PIPE_PUT")
 R_W2_PUT=$(ratio "$A_W2" "$A_PIPE_PUT")
+R_W0_PUT=$(ratio "$A_W0" "$A_PIPE_PUT")
 R_B=$(ratio "$B_RATE" "$B_RECV_RATE")
 R_B_NET=$(ratio "$B_RATE_NET" "$B_RECV_RATE")
 R_C=$(ratio "$C_RATE" "$C_RECV_RATE")
@@ -505,7 +512,7 @@ cat >"$RESULTS/latest.json" <<EOF
   "load_seconds": $(fmt2 "$LOAD_SECONDS"),
   "snapshot": {
     "loadavg_at_start": $LOAD_A,
-    "note": "best of $REPEAT runs each; pg2ch seconds from its 'initial snapshot done' log line, process_seconds = whole run --until-caught-up",
+    "note": "median of $REPEAT run(s) each; pg2ch seconds from its 'initial snapshot done' log line, process_seconds = whole run --until-caught-up",
     "pipe_data_binary": {"seconds": $(fmt2 "${BEST[pipe_post]}"), "rows_per_second": $(fmt0 "$A_PIPE_POST"), "runs": [${ALL[pipe_post]}], "clickhouse_cpu_seconds": [${ALL[pipe_post_ch_cpu]}]},
     "pipe_upload_stream": {"seconds": $(fmt2 "${BEST[pipe_put]}"), "rows_per_second": $(fmt0 "$A_PIPE_PUT"), "runs": [${ALL[pipe_put]}], "clickhouse_cpu_seconds": [${ALL[pipe_put_ch_cpu]}]},
     "pg2ch_workers_1": {"seconds": $(fmt2 "${BEST[snap_w1]}"), "rows_per_second": $(fmt0 "$A_W1"), "runs": [${ALL[snap_w1]}],
@@ -514,6 +521,9 @@ cat >"$RESULTS/latest.json" <<EOF
     "pg2ch_workers_2": {"seconds": $(fmt2 "${BEST[snap_w2]}"), "rows_per_second": $(fmt0 "$A_W2"), "runs": [${ALL[snap_w2]}],
                         "process_seconds": $(fmt2 "${BEST[snap_w2_wall]}"), "process_rows_per_second": $(fmt0 "$A_W2_WALL"),
                         "cpu_seconds": [${ALL[snap_w2_cpu]}], "clickhouse_cpu_seconds": [${ALL[snap_w2_ch_cpu]}]},
+    "pg2ch_workers_default": {"workers_chosen": ${SNAP_DEFAULT_WORKERS:-0}, "seconds": $(fmt2 "${BEST[snap_w0]}"), "rows_per_second": $(fmt0 "$A_W0"), "runs": [${ALL[snap_w0]}],
+                        "process_seconds": $(fmt2 "${BEST[snap_w0_wall]}"), "process_rows_per_second": $(fmt0 "$A_W0_WALL"),
+                        "cpu_seconds": [${ALL[snap_w0_cpu]}], "clickhouse_cpu_seconds": [${ALL[snap_w0_ch_cpu]}]},
     "ratio_workers_1_vs_pipe": $(fmt2 "$R_W1"), "ratio_workers_2_vs_pipe": $(fmt2 "$R_W2"),
     "ratio_workers_1_vs_streaming_pipe": $(fmt2 "$R_W1_PUT"), "ratio_workers_2_vs_streaming_pipe": $(fmt2 "$R_W2_PUT")
   },
@@ -554,6 +564,7 @@ EOF
   echo "|---|---|---|---|---|---|"
   echo "| (a) snapshot $ROWS rows, 1 worker | pipe $(fmt0 "$A_PIPE_POST") rows/s | $(fmt0 "$A_W1") rows/s | $(fmt3 "$R_W1") | >= 0.9 | $(verdict "$R_W1" 0.9 ">=") |"
   echo "| (a) snapshot $ROWS rows, 2 workers | pipe $(fmt0 "$A_PIPE_POST") rows/s | $(fmt0 "$A_W2") rows/s | $(fmt3 "$R_W2") | > 1.0 | $(verdict "$R_W2" 1.0 ">") |"
+  echo "| (a') default workers (snapshot_workers = 0 chose ${SNAP_DEFAULT_WORKERS:-?}) vs streaming pipe | pipe $(fmt0 "$A_PIPE_PUT") rows/s | $(fmt0 "$A_W0") rows/s | $(fmt3 "$R_W0_PUT") | >= 1.0 | $(verdict "$R_W0_PUT" 1.0 ">=") |"
   echo "| (a') same vs streaming pipe (\`curl -T -\`), 1 / 2 workers | pipe $(fmt0 "$A_PIPE_PUT") rows/s | $(fmt0 "$A_W1") / $(fmt0 "$A_W2") rows/s | $(fmt3 "$R_W1_PUT") / $(fmt3 "$R_W2_PUT") | (0.9 / 1.0) | $(verdict "$R_W1_PUT" 0.9 ">=") / $(verdict "$R_W2_PUT" 1.0 ">") |"
   echo "| (b) 1 transaction, $CDC_ROWS changes | pg_recvlogical $(fmt0 "$B_RECV_RATE") changes/s | $(fmt0 "$B_RATE") changes/s | $(fmt3 "$R_B") | >= 0.8 | $(verdict "$R_B" 0.8 ">=") |"
   echo "| (b) pg2ch peak RSS | | $(fmt0 "$B_RSS") MB | | < 256 MB | $(verdict "$B_RSS" 256 "<") |"
@@ -563,7 +574,7 @@ EOF
   echo
   echo "Notes"
   echo
-  echo "- (a) pipe = \`psql -c 'COPY source_table (id,name,value) TO STDOUT' | curl --data-binary @- ...FORMAT TabSeparated\` into a plain MergeTree table; curl reads all of stdin before it sends, so (a') also compares with \`curl -T -\`, which streams. pg2ch time is its \"initial snapshot done\" line; whole processes took $(fmt2 "${BEST[snap_w1_wall]}") s (1 worker) and $(fmt2 "${BEST[snap_w2_wall]}") s (2 workers). Best of $REPEAT runs each (all runs in latest.json)."
+  echo "- (a) pipe = \`psql -c 'COPY source_table (id,name,value) TO STDOUT' | curl --data-binary @- ...FORMAT TabSeparated\` into a plain MergeTree table; curl reads all of stdin before it sends, so (a') also compares with \`curl -T -\`, which streams. pg2ch time is its \"initial snapshot done\" line; whole processes took $(fmt2 "${BEST[snap_w1_wall]}") s (1 worker) and $(fmt2 "${BEST[snap_w2_wall]}") s (2 workers). Median of $REPEAT run(s) each (all runs in latest.json)."
   echo "- (b)/(c) pg2ch rate uses the time from its \"streaming from slot\" to its \"stopped:\" log line. Whole \`run --until-caught-up\` processes took $(fmt2 "$B_WALL") s and $(fmt2 "$C_WALL") s; an idle run (nothing to catch up) takes $(fmt2 "$STARTUP_SECONDS") s, which gives ratios $(fmt2 "$R_B_NET") and $(fmt2 "$R_C_NET") when subtracted. pg_recvlogical times are whole processes."
   echo "- (c) pgbench itself ran at $(fmt0 "$C_PGBENCH_TPS") tx/s with $PGBENCH_CLIENTS clients. pg2ch peak RSS in (c): $(fmt0 "$C_RSS") MB."
   echo "- (d) \`bench/latency_probe\`: 100 rows per transaction every 10 ms for $LAT_SECONDS s; visibility polled with \`SELECT max(id)\` every 2 ms (latency includes up to one poll round trip). The writer commits with synchronous_commit = on: with the bench server's default (off) a walsender sees a commit only after the WAL writer's next flush, up to 200 ms later."
