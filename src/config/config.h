@@ -105,6 +105,12 @@ struct LogicalConfig {
   // A slot holding more WAL than this (MB) is logged as a warning every few minutes (0: never):
   // the server keeps that WAL until pg2ch has confirmed it, and a disk that fills stops the source.
   std::int64_t retained_wal_warn_mb = 1024;
+  // Transactions larger than the server's logical_decoding_work_mem are sent while they run
+  // (pgoutput protocol 2, PostgreSQL 14+) and wait in a spool file until their commit, instead of
+  // being spilled to disk on the source and sent only after it (capture/logical/transaction_spool.h).
+  bool streaming = true;
+  // Where those spool files live; empty: the state file's directory.
+  std::string spool_dir;
   // Per kind of column change a streaming table can follow in place
   // (capture/logical/schema_evolution.h): "evolve" follows it, "stop" stops the table, which is
   // copied again with its new columns at the next start.

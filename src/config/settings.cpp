@@ -151,6 +151,8 @@ const std::vector<Setting> kSettings = {
        c.logical.retained_wal_warn_mb = in_range(
            num(v), 0, 100000000, "set the WAL (MB) the slot may hold back before pg2ch warns; 0 turns the warning off");
      }},
+    {"logical.streaming", Type::Boolean, false, [](Config& c, const Value& v) { c.logical.streaming = flag(v); }},
+    {"logical.spool_dir", Type::String, false, [](Config& c, const Value& v) { c.logical.spool_dir = str(v); }},
     {"logical.on_column_added", Type::String, false,
      [](Config& c, const Value& v) { c.logical.on_column_added = one_of(str(v), {"evolve", "stop"}); }},
     {"logical.on_type_widened", Type::String, false,

@@ -1,6 +1,8 @@
 #include "capture/logical/logical_pipeline.h"
 
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -141,6 +143,14 @@ void setup(const config::Config& cfg) {
 }
 
 namespace {
+
+// The spool of streamed transactions: the setting, or beside the state file (a directory the
+// service may write to: StateDirectory= in the systemd unit).
+std::string spool_directory(const config::Config& cfg) {
+  if (!cfg.logical.spool_dir.empty()) return cfg.logical.spool_dir;
+  const auto parent = std::filesystem::path(cfg.state.path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
 
 // A started pipeline. Members in dependency order: the stream uses the replication connection and
 // the sink, the sink the fetcher, the fetcher the catalog connection (p.source); built in place
@@ -369,6 +379,14 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   so.slot = cfg.logical.slot;
   so.publication = cfg.logical.publication;
   so.status_interval = cfg.logical.status_interval;
+  // Streaming in-progress transactions needs protocol 2 (PostgreSQL 14); an older server
+  // spills them on its side as before.
+  so.streaming = cfg.logical.streaming && p.source.server_version() >= 140000;
+  if (cfg.logical.streaming && !so.streaming) {
+    spdlog::info("logical.streaming: PostgreSQL {} sends a transaction only after its commit (streaming in-progress "
+                 "transactions needs 14 or newer)", p.source.server_version() / 10000);
+  }
+  so.spool_dir = spool_directory(cfg);
   if (options.stop_when_caught_up) {
     so.stop_at = parse_lsn(p.source.query("SELECT pg_current_wal_lsn()").text(0, 0)).value_or(kInvalidLsn);
   }

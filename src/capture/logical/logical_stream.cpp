@@ -6,6 +6,7 @@
 #include "capture/logical/partition_watch.h"
 #include "pg/pg_time.h"
 #include "pipeline/key_text.h"
+#include "pg/pgoutput_stream.h"
 #include "pg/replication_protocol.h"
 #include "pg/socket_wait.h"
 
@@ -17,7 +18,7 @@ using pipeline::ValueRef;
 
 LogicalStream::LogicalStream(pg::Connection& replication_conn, TableGate& gate, pipeline::ChangeSink& sink,
                              StreamOptions options)
-    : conn_(replication_conn), gate_(gate), sink_(sink), options_(std::move(options)) {
+    : conn_(replication_conn), gate_(gate), sink_(sink), options_(std::move(options)), spool_(options_.spool_dir) {
   sink_.set_refusal_handler([this](const pipeline::TableSchema& table, const Error& error) {
     if (!table_sync::stops_only_its_table(error)) return false;
     gate_.stop_for_refused_insert(table, error);
@@ -30,9 +31,10 @@ LogicalStream::~LogicalStream() { sink_.set_refusal_handler({}); }
 void LogicalStream::start() {
   // Starting at 0/0 lets the server resume from the slot's confirmed_flush_lsn.
   const std::string sql = fmt::format(
-      "START_REPLICATION SLOT {} LOGICAL 0/0 (proto_version '1', publication_names {}, binary 'true', "
-      "messages 'true')",
-      conn_.quote_identifier(options_.slot), conn_.quote_literal(conn_.quote_identifier(options_.publication)));
+      "START_REPLICATION SLOT {} LOGICAL 0/0 (proto_version '{}', publication_names {}, binary 'true', "
+      "messages 'true'{})",
+      conn_.quote_identifier(options_.slot), options_.streaming ? 2 : 1,
+      conn_.quote_literal(conn_.quote_identifier(options_.publication)), options_.streaming ? ", streaming 'on'" : "");
   pg::Result r(PQexec(conn_.get(), sql.c_str()));
   if (r.status() != PGRES_COPY_BOTH) {
     if (r.sqlstate() == "55006") {
@@ -54,7 +56,10 @@ void LogicalStream::start() {
     }
     throw pg::error_from_result(r, "starting replication from slot " + options_.slot);
   }
-  spdlog::info("streaming from slot {} (publication {})", options_.slot, options_.publication);
+  spdlog::info("streaming from slot {} (publication {}{})", options_.slot, options_.publication,
+               options_.streaming ? "; transactions larger than logical_decoding_work_mem arrive while in progress, "
+                                    "spooled in " + spool_.directory()
+                                  : "");
   last_status_ = Clock::now();
 }
 
@@ -193,28 +198,80 @@ std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& ta
   return scratch;
 }
 
+void LogicalStream::begin_transaction(std::uint32_t xid, std::int64_t commit_time) {
+  in_transaction_ = true;
+  truncated_in_transaction_.clear();
+  sink_.begin_transaction();
+  sink_.transaction_context({xid, pg::pg_to_unix_micros(commit_time) / 1000});
+}
+
+void LogicalStream::commit_transaction(Lsn commit_lsn, Lsn end_lsn, std::int64_t commit_time) {
+  in_transaction_ = false;
+  ++stats_.transactions;
+  on_relations(commit_lsn);  // none: a Relation always comes right before a change
+  // One sample per 100 ms of commit time is enough for a lag in seconds, and keeps the
+  // queue small while the sink cannot write.
+  constexpr std::int64_t kSampleEveryUs = 100'000;
+  if (commit_times_.empty() || commit_time - commit_times_.back().second >= kSampleEveryUs) {
+    commit_times_.emplace_back(end_lsn, commit_time);
+  }
+  sink_.commit_transaction(end_lsn);
+}
+
+void LogicalStream::handle_streamed(std::string_view payload) {
+  switch (static_cast<pgo::StreamTag>(payload.front())) {
+    case pgo::StreamTag::Start: {
+      const auto m = pgo::decode_stream_start(payload);
+      if (in_stream_) throw ProtocolError(fmt::format("Stream Start of {} inside the block of {}", m.xid, stream_xid_));
+      in_stream_ = true;
+      stream_xid_ = m.xid;
+      spool_.start(m.xid, m.first_segment);
+      return;
+    }
+    case pgo::StreamTag::Stop:
+      pgo::check_stream_stop(payload);
+      in_stream_ = false;
+      return;
+    case pgo::StreamTag::Abort: {
+      const auto m = pgo::decode_stream_abort(payload);
+      spool_.abort(m.xid, m.subxid);
+      if (m.xid == m.subxid) spdlog::debug("streamed transaction {} rolled back: its spooled changes are dropped", m.xid);
+      return;
+    }
+    case pgo::StreamTag::Commit: {
+      const auto m = pgo::decode_stream_commit(payload);
+      spdlog::debug("streamed transaction {} committed at {}: applying its spooled changes", m.xid,
+                    format_lsn(m.commit_lsn));
+      begin_transaction(m.xid, m.commit_time);
+      spool_.replay(m.xid, [&](Lsn position, std::string_view message) { handle_pgoutput(message, position); });
+      commit_transaction(m.commit_lsn, m.end_lsn, m.commit_time);
+      return;
+    }
+  }
+}
+
 void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
+  if (options_.streaming && !in_transaction_) {
+    // Protocol 2: a change inside a stream block waits in the spool for its transaction's end.
+    if (pgo::is_stream_control(payload)) {
+      handle_streamed(payload);
+      return;
+    }
+    if (in_stream_) {
+      const std::uint32_t subxid = pgo::split_streamed_change(payload, streamed_v1_);
+      spool_.append(stream_xid_, subxid, data_start, streamed_v1_);
+      return;
+    }
+  }
   switch (decoder_.decode(payload)) {
     case pgo::MessageType::Begin: {
-      in_transaction_ = true;
-      truncated_in_transaction_.clear();
-      sink_.begin_transaction();
       const auto& b = decoder_.begin();
-      sink_.transaction_context({b.xid, pg::pg_to_unix_micros(b.commit_time) / 1000});
+      begin_transaction(b.xid, b.commit_time);
       return;
     }
     case pgo::MessageType::Commit: {
-      in_transaction_ = false;
-      ++stats_.transactions;
       const auto& c = decoder_.commit();
-      on_relations(c.commit_lsn);  // none: a Relation always comes right before a change
-      // One sample per 100 ms of commit time is enough for a lag in seconds, and keeps the
-      // queue small while the sink cannot write.
-      constexpr std::int64_t kSampleEveryUs = 100'000;
-      if (commit_times_.empty() || c.commit_time - commit_times_.back().second >= kSampleEveryUs) {
-        commit_times_.emplace_back(c.end_lsn, c.commit_time);
-      }
-      sink_.commit_transaction(c.end_lsn);
+      commit_transaction(c.commit_lsn, c.end_lsn, c.commit_time);
       return;
     }
     case pgo::MessageType::Relation:

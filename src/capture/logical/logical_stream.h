@@ -33,6 +33,7 @@
 
 #include "capture/change_source.h"
 #include "capture/logical/table_gate.h"
+#include "capture/logical/transaction_spool.h"
 #include "common/lsn.h"
 #include "pg/connection.h"
 #include "pg/pgoutput_decoder.h"
@@ -44,6 +45,10 @@ struct StreamOptions {
   std::string slot;
   std::string publication;
   std::chrono::milliseconds status_interval{10000};
+  // pgoutput protocol 2 with `streaming 'on'` (PostgreSQL 14+): large transactions arrive while
+  // they run and wait in a TransactionSpool under spool_dir until their commit.
+  bool streaming = false;
+  std::string spool_dir;
   // Stop after this position was made durable (tests and benchmarks); 0 = run until stopped.
   Lsn stop_at = kInvalidLsn;
   // A partition of a table the gate applies was truncated (partition_watch.h): called at once,
@@ -88,6 +93,10 @@ class LogicalStream {
   bool reached_stop_at() const;
   void handle_copy_data(std::string_view data);
   void handle_pgoutput(std::string_view payload, Lsn data_start);
+  // Stream Start/Stop/Commit/Abort (pg/pgoutput_stream.h).
+  void handle_streamed(std::string_view payload);
+  void begin_transaction(std::uint32_t xid, std::int64_t commit_time);
+  void commit_transaction(Lsn commit_lsn, Lsn end_lsn, std::int64_t commit_time);
   // Hands the Relation messages received since the last change to the gate, at `position`: the
   // change they came before.
   void on_relations(Lsn position);
@@ -113,6 +122,10 @@ class LogicalStream {
   pipeline::ChangeSink& sink_;
   StreamOptions options_;
   pg::PgoutputDecoder decoder_;
+  TransactionSpool spool_;
+  bool in_stream_ = false;         // between Stream Start and Stream Stop
+  std::uint32_t stream_xid_ = 0;   // the transaction of that block
+  std::string streamed_v1_;        // a streamed change rewritten in protocol 1 layout
   std::vector<pipeline::ValueRef> old_values_;
   std::vector<pipeline::ValueRef> new_values_;
   std::vector<std::string> old_widened_;

@@ -153,6 +153,8 @@ std::filesystem::path write_config_file(const config::Config& c, const std::file
                               {"snapshot_workers", c.logical.snapshot_workers},
                               {"status_interval_ms", static_cast<std::int64_t>(c.logical.status_interval.count())},
                               {"retained_wal_warn_mb", c.logical.retained_wal_warn_mb},
+                              {"streaming", c.logical.streaming},
+                              {"spool_dir", c.logical.spool_dir},
                               {"on_column_added", c.logical.on_column_added},
                               {"on_type_widened", c.logical.on_type_widened},
                               {"on_not_null_dropped", c.logical.on_not_null_dropped},
