@@ -152,15 +152,15 @@ const std::vector<Setting> kSettings = {
            num(v), 0, 100000000, "set the WAL (MB) the slot may hold back before pg2ch warns; 0 turns the warning off");
      }},
     {"logical.on_column_added", Type::String, false,
-     [](Config& c, const Value& v) { c.logical.on_column_added = one_of(str(v), {"evolve", "stop"}); }},
+     [](Config& c, const Value& v) { c.logical.on_column_added = one_of(str(v), {"evolve", "ignore", "stop"}); }},
     {"logical.on_type_widened", Type::String, false,
-     [](Config& c, const Value& v) { c.logical.on_type_widened = one_of(str(v), {"evolve", "stop"}); }},
+     [](Config& c, const Value& v) { c.logical.on_type_widened = one_of(str(v), {"evolve", "ignore", "stop"}); }},
     {"logical.on_column_renamed", Type::String, false,
-     [](Config& c, const Value& v) { c.logical.on_column_renamed = one_of(str(v), {"evolve", "stop"}); }},
+     [](Config& c, const Value& v) { c.logical.on_column_renamed = one_of(str(v), {"evolve", "ignore", "stop"}); }},
     {"logical.on_column_dropped", Type::String, false,
-     [](Config& c, const Value& v) { c.logical.on_column_dropped = one_of(str(v), {"evolve", "stop"}); }},
+     [](Config& c, const Value& v) { c.logical.on_column_dropped = one_of(str(v), {"evolve", "ignore", "stop"}); }},
     {"logical.on_not_null_dropped", Type::String, false,
-     [](Config& c, const Value& v) { c.logical.on_not_null_dropped = one_of(str(v), {"evolve", "stop"}); }},
+     [](Config& c, const Value& v) { c.logical.on_not_null_dropped = one_of(str(v), {"evolve", "ignore", "stop"}); }},
 
     {"poll.watermark", Type::String, false,
      [](Config& c, const Value& v) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "capture/logical/ignored_changes.h"
 #include "capture/logical/logical_stream.h"
 #include "capture/logical/online_resync.h"
 #include "capture/logical/partition_watch.h"
@@ -159,6 +160,7 @@ class LogicalSource final : public ChangeSource {
         evolver_(cfg, p, states, *sink_, fetcher),
         retained_wal_warn_bytes_(cfg.logical.retained_wal_warn_mb * 1000 * 1000) {
     table_sync::observe_states(states, observer);
+    keep_ignored_changes();
   }
 
   void start(StreamOptions so) {
@@ -166,7 +168,10 @@ class LogicalSource final : public ChangeSource {
     publication_ = so.publication;
     gate_ = std::make_unique<TableGate>(
         states, [this](const pipeline::TableSchema& t, const pg::pgoutput::Relation& rel, Lsn position) {
-          return evolver_.evolve(t, rel, position);
+          Evolution e = evolver_.evolve(t, rel, position);
+          // Asked for durably before the stream moves past this Relation: a crash finds it again.
+          if (e.outcome == Evolution::Outcome::CopyAgain) copy_again(t);
+          return e;
         });
     so.on_partition_truncated = [this](const pipeline::TableSchema& t) { copy_again(t); };
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
@@ -238,6 +243,19 @@ class LogicalSource final : public ChangeSource {
   std::unique_ptr<TableDiscovery> discovery_;
   std::unique_ptr<PartitionWatch> partitions_;
   std::string slot_name_;
+
+  // Changes of a table's columns left out of its target (logical.on_* = "ignore") stay left out
+  // across starts (ignored_changes.h): put on the schema before anything compares it with its
+  // state. Not on a table to be copied: the copy takes it as configured.
+  void keep_ignored_changes() {
+    for (auto& t : p.tables) {
+      const auto& s = states.at(*t);
+      const bool kept = s.phase == table_sync::TablePhase::Streaming || s.phase == table_sync::TablePhase::CatchingUp ||
+                        s.phase == table_sync::TablePhase::Stopped;
+      if (s.ignored.empty() || !kept || state->get(table_sync::resync_request_key(*t))) continue;
+      apply_ignored(*t, s.ignored, p.targets->type_capabilities());
+    }
+  }
 
   // A table whose rows changed without the stream saying which (a partition truncated or
   // attached): asked for durably first (the next start copies it if this run cannot), then
