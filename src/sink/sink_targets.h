@@ -68,8 +68,13 @@ class SinkTargets {
   // for what they hold, but able to take rows without them: Nullable(T) DEFAULT NULL (an array:
   // DEFAULT []), so every row written from then on holds NULL there, and the target still passes
   // the start's check (a column pg2ch does not write needs a DEFAULT). Once: a column already so
-  // is left alone. No-op where the sink keeps no tables.
+  // is left alone. A column `table` no longer describes keeps the type the target has. No-op
+  // where the sink keeps no tables.
   virtual void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
+
+  // The target's columns now, name → type as the server reports it; nullopt when it has no
+  // target (or the sink keeps no tables).
+  virtual std::optional<std::map<std::string, std::string>> column_types(const pipeline::TableSchema& table) = 0;
 
   // Renames target columns of `table` (its schema has the new names) from the first name of each
   // pair to the second (ClickHouse: ALTER TABLE ... RENAME COLUMN, 20.4 and later), once: a column

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "capture/logical/ignored_changes.h"
 #include "capture/logical/logical_stream.h"
@@ -217,6 +218,8 @@ class LogicalSource final : public ChangeSource {
     return s;
   }
   pipeline::ChangeSink& sink() override { return *sink_; }
+  // SchemaEvolver::reapply(): at start, before the targets are checked.
+  std::optional<std::string> reapply(const pipeline::TableSchema& t) { return evolver_.reapply(t); }
   std::string progress() const override {
     const StreamStats& s = stream_->stats();
     return fmt::format("{} transactions, {} changes; confirmed {}", s.transactions, s.changes, format_lsn(s.confirmed));
@@ -350,10 +353,20 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   }
   // Tables copied again at this start get their target (re-)created by the copy; a table whose
   // target went missing is copied again too.
-  const auto again = streaming ? tables_to_copy(states, state) : std::vector<const pipeline::TableSchema*>{};
+  auto again = streaming ? tables_to_copy(states, state) : std::vector<const pipeline::TableSchema*>{};
   std::vector<const pipeline::TableSchema*> keep;
   for (const auto* t : p.table_ptrs()) {
-    if (std::find(again.begin(), again.end(), t) == again.end()) keep.push_back(t);
+    if (std::find(again.begin(), again.end(), t) != again.end()) continue;
+    // A crash between a change of its columns recorded and its target altered: altered now.
+    if (auto why_not = streaming ? source->reapply(*t) : std::nullopt) {
+      spdlog::warn("table {}: its target cannot be brought in line with the change of its columns recorded before a "
+                   "crash ({}); re-creating it and copying the table again",
+                   t->qualified_source(), *why_not);
+      p.targets->drop(*t);
+      again.push_back(t);
+      continue;
+    }
+    keep.push_back(t);
   }
   const auto created = p.targets->ensure(keep).created;
   ensure_publication(p.source, cfg.logical.publication, p.refs);

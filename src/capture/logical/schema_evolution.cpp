@@ -4,12 +4,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
+#include <utility>
 
 #include "capture/logical/ignored_changes.h"
 #include "capture/logical/table_gate.h"
 #include "capture/logical/type_widening.h"
 #include "clickhouse/column_conversion.h"
+#include "common/crash_point.h"
 
 namespace pg2ch::capture::logical {
 
@@ -68,12 +72,19 @@ const pipeline::TargetColumn* target_for(const pipeline::TableSchema& t, std::st
   return c && c->target_index >= 0 ? &t.target_columns[static_cast<std::size_t>(c->target_index)] : nullptr;
 }
 
+bool same_clickhouse_type(std::string a, std::string b) {
+  std::erase(a, ' ');
+  std::erase(b, ' ');
+  return a == b;
+}
+
 }  // namespace
 
 Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                 Lsn position) {
   if (relation_difference(table, rel).empty()) return follow_nullability(table, rel, position);
   if (auto why_not = cannot_evolve()) return why_not;
+  wait_until_the_catalog_shows(table, rel);
   if (const auto added = columns_added_at_end(table, rel); !added.empty()) {
     if (cfg_.logical.on_column_added == "stop") return std::string("logical.on_column_added is \"stop\"");
     if (cfg_.logical.on_column_added == "ignore") return ignore(table, rel, added, "added", position);
@@ -95,6 +106,28 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
     return rename_columns(table, rel, renamed, position, cfg_.logical.on_column_renamed == "ignore");
   }
   return std::string("the change is not one pg2ch applies in place");
+}
+
+void SchemaEvolver::wait_until_the_catalog_shows(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel) {
+  // A commit is decoded once it is in the WAL, which can be a moment before a new snapshot sees
+  // it (as current_row_fetcher.h waits for): the catalog may still describe the columns from
+  // before the ALTER. Asked again for up to 2 s; a catalog that moved past the Relation (a later
+  // ALTER) never matches, and the checks after this say so.
+  constexpr auto kStep = std::chrono::milliseconds(10);
+  constexpr int kSteps = 200;
+  for (int i = 0; i < kSteps; ++i) {
+    pg::Result cols = p_.source.query(
+        "SELECT attname, atttypid, atttypmod FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT "
+        "attisdropped AND attgenerated = '' ORDER BY attnum",
+        {std::to_string(table.relation_oid)});
+    bool same = cols.rows() == static_cast<int>(rel.columns.size());
+    for (int r = 0; same && r < cols.rows(); ++r) {
+      const auto& c = rel.columns[static_cast<std::size_t>(r)];
+      same = cols.value(r, 0) == c.name && cols.int64(r, 1) == c.type_oid && cols.int64(r, 2) == c.type_modifier;
+    }
+    if (same) return;
+    std::this_thread::sleep_for(kStep);
+  }
 }
 
 std::optional<std::string> SchemaEvolver::cannot_evolve() const {
@@ -451,15 +484,72 @@ void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableS
     throw Error(ErrorKind::Internal, fmt::format("{} is not among the configured tables", table.qualified_source()));
   }
   sink_.flush();  // rows of the old shape, with the old columns and types
+  // Recorded before the target is altered: a crash from here on finds the table evolved, and the
+  // next start alters the target again where it has not been (reapply(): each step idempotent).
+  states_.evolved(table, position, change.dropped, change.renamed, change.missing, change.ignored, &fresh);
+  crash_point("evolve_before_target_alter");
   if (!change.renamed_in_target.empty()) p_.targets->rename_columns(fresh, change.renamed_in_target);
   if (!change.added.empty()) p_.targets->add_columns(fresh, change.added, change.defaults);
   if (!change.modified.empty()) p_.targets->modify_columns(fresh, change.modified);
   if (!change.kept.empty()) p_.targets->keep_dropped_columns(table, change.kept);  // described by the old schema
+  crash_point("evolve_after_target_alter");
   **owned = std::move(fresh);  // in place: every holder of the schema's address sees the new columns
   const pipeline::TableSchema* one[] = {owned->get()};
   p_.targets->ensure(one);  // the view, with the new columns
   fetcher_.forget(table.relation_oid);
-  states_.evolved(**owned, position, change.dropped, change.renamed, change.missing, change.ignored);
+}
+
+std::optional<std::string> SchemaEvolver::reapply(const pipeline::TableSchema& table) {
+  const auto& s = states_.at(table);
+  if (s.evolved_at == kInvalidLsn) return std::nullopt;
+  auto have = p_.targets->column_types(table);
+  if (!have) return std::nullopt;  // no target: the start creates it (and copies the table)
+  const auto has = [&](const std::string& name) { return have->contains(name); };
+  bool said = false;
+  const auto say = [&] {
+    if (std::exchange(said, true)) return;
+    spdlog::warn("table {}: its target lacks changes of its columns recorded before a crash; altering it again",
+                 table.qualified_source());
+  };
+  // Renames in the order they happened; one whose new name is there already is done.
+  for (const auto& [from, to] : s.renamed_columns) {
+    const auto* c = target_column(table, to);
+    if (!c || has(to) || !has(from)) continue;
+    say();
+    p_.targets->rename_columns(table, {{from, to}});
+    have->emplace(to, have->at(from));
+    have->erase(from);
+  }
+  Change change;
+  for (const auto& c : table.target_columns) {
+    const auto now = have->find(c.name);
+    if (now == have->end()) {
+      change.added.push_back(c.name);
+    } else if (!same_clickhouse_type(now->second, c.mapping.clickhouse_type)) {
+      if (!clickhouse::converts_exactly(now->second, c.mapping.clickhouse_type)) {
+        return fmt::format("its target column {} is {}, which does not convert exactly to {}", c.name, now->second,
+                           c.mapping.clickhouse_type);
+      }
+      change.modified.push_back(c.name);
+    }
+  }
+  for (const auto& name : change.added) {
+    const auto value = std::find_if(s.missing_values.begin(), s.missing_values.end(),
+                                    [&](const auto& m) { return m.first == name; });
+    if (value == s.missing_values.end()) continue;
+    auto expression = p_.targets->default_expression(table, name, value->second);
+    if (!expression) return fmt::format("ClickHouse cannot give column {} its default value", name);
+    change.defaults.emplace(name, std::move(*expression));
+  }
+  for (const auto& name : s.dropped_columns) {
+    if (has(name) && !target_column(table, name)) change.kept.push_back(name);
+  }
+  if (change.added.empty() && change.modified.empty() && change.kept.empty()) return std::nullopt;
+  say();
+  if (!change.added.empty()) p_.targets->add_columns(table, change.added, change.defaults);
+  if (!change.modified.empty()) p_.targets->modify_columns(table, change.modified);
+  if (!change.kept.empty()) p_.targets->keep_dropped_columns(table, change.kept);
+  return std::nullopt;
 }
 
 }  // namespace pg2ch::capture::logical

@@ -51,17 +51,22 @@
 // The order of the steps is what makes a crash at any point safe:
 //   1. rows of the old shape already received are flushed (written with the old columns and
 //      types: they were encoded with the old schema);
-//   2. the target gains the new columns, types, names, or keeps the dropped columns (each step
+//   2. the table's state records the new shape (its digests), the position (evolved_at, the
+//      first change of the new shape), any dropped or renamed names, fast defaults and ignored
+//      changes, in one write;
+//   3. the target gains the new columns, types, names, or keeps the dropped columns (each step
 //      looks first: a column already there, already of the new type or name, already kept, is
-//      left alone, so a repeat is a no-op), and the view is re-created;
-//   3. the table's schema is replaced by the catalog's (checked equal to the Relation message),
-//      so no row of the new shape is ever decoded with the old types, and its view re-created;
-//   4. the table's state records the new shape, the position (evolved_at, the first change of the
-//      new shape) and any dropped or renamed names, in one write.
-// A crash before 4 leaves the recorded shape older than the table's: the next start copies the
-// table again (exact, as before; a target altered in 2 is re-created by the copy). After 4, the
-// next start describes the table with its new columns and types, and the rows of the old shape
-// the slot gives again (before evolved_at) come with a Relation message naming their own, older,
+//      left alone, so a repeat is a no-op);
+//   4. the table's schema is replaced by the catalog's (checked equal to the Relation message),
+//      so no row of the new shape is ever decoded with the old types, and its view re-created.
+// A crash between 2 and 4 (the test hook PG2CH_CRASH_AT, common/crash_point.h, dies right before
+// and right after 3) leaves a target behind its recorded shape: the next start compares the
+// target's columns with the ones wanted and alters it where it is behind (reapply(), before the
+// targets are checked), then re-creates the view, and the table streams on: never a copy. Only a
+// target that cannot be brought in line (its column of a type that does not convert exactly)
+// is re-created and copied. After 2, the next start describes the table with its new columns
+// and types, and the rows of the old shape the slot gives again (before evolved_at) come with a
+// Relation message naming their own, older,
 // types and columns (logical decoding describes the table as it was at that point of the WAL):
 // they are applied with the added columns NULL, the older values widened as PostgreSQL widened
 // them, the dropped columns left out and renamed ones found by their old names (table_gate.h).
@@ -99,7 +104,16 @@ class SchemaEvolver {
   // generated column): Evolution::copy_again, the caller asks for the copy.
   Evolution evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel, Lsn position);
 
+  // At start, for a table its state says evolved in place: alters its target again where a crash
+  // between the state's record and the target's ALTER left it behind (columns missing, of the
+  // older type, renamed or dropped ones not yet so), each step idempotent. nullopt when the target
+  // fits (or has none); else why it cannot (the table is then copied again).
+  std::optional<std::string> reapply(const pipeline::TableSchema& table);
+
  private:
+  // Returns once the catalog describes the columns `rel` names (a moment after the commit that
+  // changed them was decoded), or after 2 s.
+  void wait_until_the_catalog_shows(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
   // Why no change is applied in place with this config (sink, cluster), if so.
   std::optional<std::string> cannot_evolve() const;
   // A Relation with the same columns: makes the target columns of those that lost NOT NULL

@@ -317,10 +317,10 @@ void TableStates::resume(const pipeline::TableSchema& table, const PartitionOffs
 void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped,
                           const std::vector<std::pair<std::string, std::string>>& renamed,
                           const std::vector<std::pair<std::string, std::string>>& missing,
-                          const std::vector<IgnoredChange>& ignored) {
+                          const std::vector<IgnoredChange>& ignored, const pipeline::TableSchema* shape) {
   TableState s = at(table);
-  s.source_digest = source_digest(table);
-  s.target_digest = target_digest(table);
+  s.source_digest = source_digest(shape ? *shape : table);
+  s.target_digest = target_digest(shape ? *shape : table);
   s.evolved_at = position;
   for (const auto& name : dropped) {
     if (std::find(s.dropped_columns.begin(), s.dropped_columns.end(), name) == s.dropped_columns.end()) {

@@ -240,6 +240,15 @@ void ClickHouseTargets::add_columns(const pipeline::TableSchema& table, const st
   }
 }
 
+std::optional<std::map<std::string, std::string>> ClickHouseTargets::column_types(const pipeline::TableSchema& table) {
+  const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
+  const auto shape = shapes.find(table.target_name);
+  if (shape == shapes.end()) return std::nullopt;
+  std::map<std::string, std::string> out;
+  for (const auto& c : shape->second.columns) out.emplace(c.name, c.type);
+  return out;
+}
+
 std::optional<std::string> ClickHouseTargets::default_expression(const pipeline::TableSchema& table,
                                                                  const std::string& column,
                                                                  std::string_view pg_binary) {
@@ -296,17 +305,19 @@ void ClickHouseTargets::keep_dropped_columns(const pipeline::TableSchema& table,
                                  [&](const auto& c) { return c.name == name; });
     const auto& have = shape->second.columns;
     const auto now = std::find_if(have.begin(), have.end(), [&](const auto& c) { return c.name == name; });
-    if (it == table.target_columns.end() || now == have.end()) continue;
+    if (now == have.end()) continue;
     // Kept before (DEFAULT NULL or []); a column added with a fast default has another DEFAULT,
     // which rows written from now on must not take.
     if (now->default_kind == "DEFAULT" && (now->default_expression == "NULL" || now->default_expression == "[]")) {
       continue;
     }
-    const auto& m = it->mapping;
-    const std::string kept = m.null_as_default || m.nullable ? m.clickhouse_type : "Nullable(" + m.clickhouse_type + ")";
+    // Described by `table`, or else (altered again after a crash, schema_evolution.h) by its type there.
+    const bool array = it != table.target_columns.end() ? it->mapping.null_as_default : now->type.starts_with("Array(");
+    const std::string type = it != table.target_columns.end() ? it->mapping.clickhouse_type : now->type;
+    const std::string kept = array || type.starts_with("Nullable(") ? type : "Nullable(" + type + ")";
     ddl(fmt::format("ALTER TABLE {}.{}{} MODIFY COLUMN {} {} DEFAULT {}", ch::quote_identifier(database_),
                     ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(name), kept,
-                    m.null_as_default ? "[]" : "NULL"));
+                    array ? "[]" : "NULL"));
     spdlog::info("kept column {} of ClickHouse table {}.{} ({} DEFAULT): it was dropped at the source", name,
                  database_, table.target_name, kept);
   }

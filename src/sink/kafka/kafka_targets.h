@@ -19,6 +19,9 @@ class KafkaTargets final : public SinkTargets {
   Count count(const pipeline::TableSchema&) override { return {}; }
   void add_columns(const pipeline::TableSchema&, const std::vector<std::string>&,
                    const std::map<std::string, std::string>&) override {}
+  std::optional<std::map<std::string, std::string>> column_types(const pipeline::TableSchema&) override {
+    return std::nullopt;
+  }
   std::optional<std::string> default_expression(const pipeline::TableSchema&, const std::string&,
                                                 std::string_view) override {
     return std::string();

@@ -3,10 +3,9 @@
 // and a value the kept target cannot hold stops that table alone.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <csignal>
-#include <thread>
 
+#include "support/background_writer.h"
 #include "support/child_process.h"
 #include "support/pg2ch_cli.h"
 #include "support/table_compare.h"
@@ -30,15 +29,13 @@ TEST(LogicalIgnoredChanges, IgnoredChangesLeaveTheTargetAsItWasAcrossARestartAnd
   ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.t") == "streaming "; }, 60s))
       << first.describe();
 
-  std::atomic<bool> writing{true};
-  std::thread writer([&] {
-    auto conn = db.pg_connect();
-    for (int i = 1; writing; ++i) {
-      conn.exec("INSERT INTO other VALUES (" + std::to_string(i) + ", 'o')");
-      conn.exec("UPDATE t SET w = w || '.' WHERE id = " + std::to_string(i % 500 + 1));
-      std::this_thread::sleep_for(2ms);
-    }
-  });
+  BackgroundWriter writer(
+      db,
+      [](pg::Connection& conn, int i) {
+        conn.exec("INSERT INTO other VALUES (" + std::to_string(i) + ", 'o')");
+        conn.exec("UPDATE t SET w = w || '.' WHERE id = " + std::to_string(i % 500 + 1));
+      },
+      2ms);
   // One change at a time, each followed before the next (a Relation the catalog has moved past
   // stops the table, as it should).
   const auto step = [&](const std::string& alter, const std::string& logged) {
@@ -52,8 +49,7 @@ TEST(LogicalIgnoredChanges, IgnoredChangesLeaveTheTargetAsItWasAcrossARestartAnd
   ASSERT_TRUE(step("ALTER TABLE t ALTER COLUMN n DROP NOT NULL", "NOT NULL of column(s) n")) << first.describe();
   db.pg_exec("INSERT INTO t SELECT g, -g, 'new', g, 'r2-' || g, g FROM generate_series(501, 600) g");
   db.pg_exec("UPDATE t SET r2 = r2 || '+', extra = 1, v = v * 1000 WHERE id % 10 = 0");
-  writing = false;
-  writer.join();
+  writer.finish();
 
   // The target as it was: no extra, r under its old name, v Int32, n not Nullable.
   const TableQuery kept{"SELECT id, v, w, n, r2 FROM t ORDER BY id",

@@ -324,11 +324,6 @@ TEST(TableStates, RenamedColumnsAreRecordedInOrder) {
   EXPECT_EQ(again.at(t).dropped_columns, (std::vector<std::string>{"x"}));
 }
 
-}  // namespace
-}  // namespace pg2ch::capture::table_sync
-
-namespace pg2ch::capture::table_sync {
-namespace {
 
 // Fast defaults are binary (PostgreSQL's format): they survive the store, and a table that catches
 // up keeps what its changes in place recorded while it caught up.

@@ -229,11 +229,6 @@ TEST(ConfigValidation, ADirectoryNamedAsTheConfigIsAnError) {
   EXPECT_TRUE(contains(e.hint(), "pg2ch.toml")) << e.hint();
 }
 
-}  // namespace
-}  // namespace pg2ch::config
-
-namespace pg2ch::config {
-namespace {
 
 // Every per-change-kind setting takes evolve, ignore or stop (capture/logical/ignored_changes.h).
 TEST(ConfigValidation, SchemaChangeSettingsTakeEvolveIgnoreOrStop) {
