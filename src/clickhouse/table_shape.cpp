@@ -49,13 +49,14 @@ std::map<std::string, TableShape> read_table_shapes(HttpClient& client, std::str
   }
   // system.columns lists each table's columns in their order on every supported version.
   for (auto& r : rows_of(client,
-                         fmt::format("SELECT table, name, type, default_kind, is_in_partition_key FROM system.columns "
+                         fmt::format("SELECT table, name, type, default_kind, is_in_partition_key, default_expression "
+                                     "FROM system.columns "
                                      "WHERE database = {} AND table IN ({})",
                                      db, list),
-                         5)) {
+                         6)) {
     const auto t = shapes.find(r[0]);
     if (t == shapes.end()) continue;  // created between the two queries: seen as missing this time
-    t->second.columns.push_back({std::move(r[1]), std::move(r[2]), std::move(r[3]), r[4] == "1"});
+    t->second.columns.push_back({std::move(r[1]), std::move(r[2]), std::move(r[3]), r[4] == "1", std::move(r[5])});
   }
   return shapes;
 }

@@ -16,6 +16,7 @@ struct ColumnShape {
   std::string type;           // as system.columns reports it: "Nullable(Decimal(10, 2))"
   std::string default_kind;   // "", DEFAULT, MATERIALIZED, ALIAS (EPHEMERAL on newer servers)
   bool in_partition_key = false;
+  std::string default_expression;  // as system.columns reports it ("NULL", "CAST('7', 'Int32')"); "" when none
 };
 
 struct TableShape {

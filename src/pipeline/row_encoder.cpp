@@ -18,9 +18,13 @@ void RowEncoder::encode_value(const TargetColumn& col, const ValueRef& v, clickh
         return;
       }
       if (!col.mapping.nullable) {
-        throw Error(ErrorKind::Data, fmt::format("NULL in column {} of {}, which PostgreSQL reports as NOT NULL",
-                                                 col.name, schema_.qualified_source()),
-                    "the table definition changed; run `pg2ch setup` to refresh the target");
+        throw Error(ErrorKind::Data,
+                    fmt::format("NULL in column {} of {}, whose ClickHouse column takes no NULL (the column was NOT "
+                                "NULL when the target was made; logical.on_not_null_dropped = \"ignore\" keeps it so)",
+                                col.name, schema_.qualified_source()),
+                    fmt::format("copy the table again (`pg2ch resync {}`): the copy makes its target column "
+                                "Nullable; logical.on_not_null_dropped = \"evolve\" follows such a change in place",
+                                schema_.qualified_source()));
       }
       w.null_flag(true);
       return;

@@ -7,10 +7,12 @@
 //
 // Errors are exceptions (pg2ch::Error): this is start-up and operator-command code.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clickhouse/server_capabilities.h"
@@ -42,8 +44,17 @@ class SinkTargets {
 
   // Adds the named target columns of `table` (its schema already has them) to its target, once:
   // a column already there is left alone, so a run that repeats it after a crash changes nothing.
-  // The view follows with ensure(). No-op where the sink keeps no tables.
-  virtual void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
+  // `defaults`: by column name, the DEFAULT (from default_expression()) by which the target column
+  // yields, for the rows written before it existed, the value the rows already there hold for it
+  // at the source (a fast default); a column not named there reads NULL in them. The view
+  // follows with ensure(). No-op where the sink keeps no tables.
+  virtual void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns,
+                           const std::map<std::string, std::string>& defaults) = 0;
+  // The DEFAULT expression that gives target column `column` of `table` the value `pg_binary`
+  // (PostgreSQL binary) exactly (sink/clickhouse/column_default.h), checked on the server; nullopt
+  // when the target cannot (then its rows need a copy). Empty where the sink keeps no tables.
+  virtual std::optional<std::string> default_expression(const pipeline::TableSchema& table, const std::string& column,
+                                                        std::string_view pg_binary) = 0;
 
   // Gives the named target columns of `table` (its schema already has them) their new types
   // (ClickHouse: ALTER TABLE ... MODIFY COLUMN), once: a column that has its type already is left
@@ -57,8 +68,13 @@ class SinkTargets {
   // for what they hold, but able to take rows without them: Nullable(T) DEFAULT NULL (an array:
   // DEFAULT []), so every row written from then on holds NULL there, and the target still passes
   // the start's check (a column pg2ch does not write needs a DEFAULT). Once: a column already so
-  // is left alone. No-op where the sink keeps no tables.
+  // is left alone. A column `table` no longer describes keeps the type the target has. No-op
+  // where the sink keeps no tables.
   virtual void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) = 0;
+
+  // The target's columns now, name → type as the server reports it; nullopt when it has no
+  // target (or the sink keeps no tables).
+  virtual std::optional<std::map<std::string, std::string>> column_types(const pipeline::TableSchema& table) = 0;
 
   // Renames target columns of `table` (its schema has the new names) from the first name of each
   // pair to the second (ClickHouse: ALTER TABLE ... RENAME COLUMN, 20.4 and later), once: a column

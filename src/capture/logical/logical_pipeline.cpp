@@ -10,7 +10,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
+#include "capture/logical/ignored_changes.h"
 #include "capture/logical/logical_stream.h"
 #include "capture/logical/online_resync.h"
 #include "capture/logical/partition_watch.h"
@@ -169,6 +171,7 @@ class LogicalSource final : public ChangeSource {
         evolver_(cfg, p, states, *sink_, fetcher),
         retained_wal_warn_bytes_(cfg.logical.retained_wal_warn_mb * 1000 * 1000) {
     table_sync::observe_states(states, observer);
+    keep_ignored_changes();
   }
 
   void start(StreamOptions so) {
@@ -176,7 +179,10 @@ class LogicalSource final : public ChangeSource {
     publication_ = so.publication;
     gate_ = std::make_unique<TableGate>(
         states, [this](const pipeline::TableSchema& t, const pg::pgoutput::Relation& rel, Lsn position) {
-          return evolver_.evolve(t, rel, position);
+          Evolution e = evolver_.evolve(t, rel, position);
+          // Asked for durably before the stream moves past this Relation: a crash finds it again.
+          if (e.outcome == Evolution::Outcome::CopyAgain) copy_again(t);
+          return e;
         });
     so.on_partition_truncated = [this](const pipeline::TableSchema& t) { copy_again(t); };
     stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
@@ -222,6 +228,8 @@ class LogicalSource final : public ChangeSource {
     return s;
   }
   pipeline::ChangeSink& sink() override { return *sink_; }
+  // SchemaEvolver::reapply(): at start, before the targets are checked.
+  std::optional<std::string> reapply(const pipeline::TableSchema& t) { return evolver_.reapply(t); }
   std::string progress() const override {
     const StreamStats& s = stream_->stats();
     return fmt::format("{} transactions, {} changes; confirmed {}", s.transactions, s.changes, format_lsn(s.confirmed));
@@ -248,6 +256,19 @@ class LogicalSource final : public ChangeSource {
   std::unique_ptr<TableDiscovery> discovery_;
   std::unique_ptr<PartitionWatch> partitions_;
   std::string slot_name_;
+
+  // Changes of a table's columns left out of its target (logical.on_* = "ignore") stay left out
+  // across starts (ignored_changes.h): put on the schema before anything compares it with its
+  // state. Not on a table to be copied: the copy takes it as configured.
+  void keep_ignored_changes() {
+    for (auto& t : p.tables) {
+      const auto& s = states.at(*t);
+      const bool kept = s.phase == table_sync::TablePhase::Streaming || s.phase == table_sync::TablePhase::CatchingUp ||
+                        s.phase == table_sync::TablePhase::Stopped;
+      if (s.ignored.empty() || !kept || state->get(table_sync::resync_request_key(*t))) continue;
+      apply_ignored(*t, s.ignored, p.targets->type_capabilities());
+    }
+  }
 
   // A table whose rows changed without the stream saying which (a partition truncated or
   // attached): asked for durably first (the next start copies it if this run cannot), then
@@ -342,10 +363,20 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   }
   // Tables copied again at this start get their target (re-)created by the copy; a table whose
   // target went missing is copied again too.
-  const auto again = streaming ? tables_to_copy(states, state) : std::vector<const pipeline::TableSchema*>{};
+  auto again = streaming ? tables_to_copy(states, state) : std::vector<const pipeline::TableSchema*>{};
   std::vector<const pipeline::TableSchema*> keep;
   for (const auto* t : p.table_ptrs()) {
-    if (std::find(again.begin(), again.end(), t) == again.end()) keep.push_back(t);
+    if (std::find(again.begin(), again.end(), t) != again.end()) continue;
+    // A crash between a change of its columns recorded and its target altered: altered now.
+    if (auto why_not = streaming ? source->reapply(*t) : std::nullopt) {
+      spdlog::warn("table {}: its target cannot be brought in line with the change of its columns recorded before a "
+                   "crash ({}); re-creating it and copying the table again",
+                   t->qualified_source(), *why_not);
+      p.targets->drop(*t);
+      again.push_back(t);
+      continue;
+    }
+    keep.push_back(t);
   }
   const auto created = p.targets->ensure(keep).created;
   ensure_publication(p.source, cfg.logical.publication, p.refs);

@@ -158,8 +158,8 @@ void LogicalStream::apply_change(const pipeline::TableSchema& table, const std::
 std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& table, const pgo::Tuple& tuple,
                                                  std::vector<ValueRef>& scratch, std::vector<std::string>& widened) {
   // Another shape only for a row from before its columns changed in place, which the gate lets
-  // through (table_gate.h): fewer columns (the added ones were NULL then), older types (widened),
-  // columns dropped since (left out).
+  // through (table_gate.h): fewer columns (the added ones were NULL then, or their fast default),
+  // older types (widened), columns dropped since (left out).
   const OlderShape* older = gate_.older_shape(table.relation_oid);
   const std::size_t expected = older ? older->index.size() : table.source_columns.size();
   if (tuple.size() != expected) {
@@ -167,7 +167,10 @@ std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& ta
                                     expected));
   }
   scratch.assign(table.source_columns.size(), ValueRef::null());
-  if (older) widened.resize(tuple.size());
+  if (older) {
+    widened.resize(tuple.size());
+    for (const auto& [i, value] : older->filled) scratch[static_cast<std::size_t>(i)] = ValueRef::binary(value);
+  }
   for (std::size_t k = 0; k < tuple.size(); ++k) {
     const int at = older ? older->index[k] : static_cast<int>(k);
     if (at < 0) continue;  // a column dropped since: its target column no longer takes values

@@ -116,6 +116,7 @@ bool OnlineResync::copy(const pipeline::TableSchema& table) {
 void OnlineResync::start(const pipeline::TableSchema& table) {
   // 1. Nothing of it in flight, durably copying, its target empty (re-created for new columns).
   sink_.discard(table);
+  take_columns_as_they_are(table);
   const auto& recorded = states_.at(table).target_digest;
   const bool recreate = !recorded.empty() && recorded != table_sync::target_digest(table);
   states_.set(table, TablePhase::Copying);
@@ -172,6 +173,21 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
     w->done = true;
   });
   worker_ = std::move(w);
+}
+
+void OnlineResync::take_columns_as_they_are(const pipeline::TableSchema& table) {
+  auto owned = std::find_if(p_.tables.begin(), p_.tables.end(), [&](const auto& t) { return t.get() == &table; });
+  auto ref = std::find_if(p_.refs.begin(), p_.refs.end(), [&](const auto& r) { return r.oid == table.relation_oid; });
+  if (owned == p_.tables.end() || ref == p_.refs.end()) return;
+  pipeline::TableSchema now = pg::describe_table(p_.source, *ref, p_.targets->type_capabilities(), p_.describe_options);
+  if (table_sync::source_digest(now) == table_sync::source_digest(table) &&
+      table_sync::target_digest(now) == table_sync::target_digest(table)) {
+    return;
+  }
+  // Its columns changed in a way the stream could not follow (TableGate holds its changes until
+  // copy_again()): the copy takes them, and its target is re-created for them below.
+  spdlog::info("resync of {}: copying it with its columns as they are now", table.qualified_source());
+  **owned = std::move(now);  // in place: every holder of the schema's address sees the new columns
 }
 
 void OnlineResync::finish_worker() {

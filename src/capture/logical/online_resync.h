@@ -80,6 +80,9 @@ class OnlineResync {
   void truncated(const pipeline::TableSchema& table);
   void read_requests();
   void start(const pipeline::TableSchema& table);
+  // Describes `table` again and takes its columns as they are now when they changed (the sink
+  // holds nothing of it: start() discarded it).
+  void take_columns_as_they_are(const pipeline::TableSchema& table);
   void finish_worker();
 
   const config::Config& cfg_;

@@ -4,10 +4,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+#include <utility>
 
+#include "capture/logical/ignored_changes.h"
 #include "capture/logical/table_gate.h"
 #include "capture/logical/type_widening.h"
 #include "clickhouse/column_conversion.h"
+#include "common/crash_point.h"
 
 namespace pg2ch::capture::logical {
 
@@ -31,19 +37,65 @@ const pipeline::TargetColumn* target_column(const pipeline::TableSchema& t, std:
   return it == t.target_columns.end() ? nullptr : &*it;
 }
 
+// The one element of pg_attribute.attmissingval as array_send() wrote it, hex: the value in its
+// type's binary format (what pgoutput sends in binary mode), or nullopt when it is not one element.
+std::optional<std::string> missing_value(std::string_view hex) {
+  std::string bytes;
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return std::nullopt;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    bytes.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  const auto int32_at = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) v = v << 8 | static_cast<unsigned char>(bytes[at + k]);
+    return static_cast<std::int32_t>(v);
+  };
+  // ndim, has-nulls flag, element type, (size, lower bound) per dimension, then (length, bytes).
+  constexpr std::size_t kHeader = 12 + 8;
+  if (bytes.size() < kHeader + 4 || int32_at(0) != 1 || int32_at(12) != 1) return std::nullopt;
+  const std::int32_t length = int32_at(kHeader);
+  if (length < 0 || bytes.size() != kHeader + 4 + static_cast<std::size_t>(length)) return std::nullopt;
+  return bytes.substr(kHeader + 4);
+}
+
+// The target column of the source column `name` (its name on the target may differ: a rename
+// ignored, ignored_changes.h).
+const pipeline::TargetColumn* target_for(const pipeline::TableSchema& t, std::string_view name) {
+  const auto* c = source_column(t, name);
+  return c && c->target_index >= 0 ? &t.target_columns[static_cast<std::size_t>(c->target_index)] : nullptr;
+}
+
+bool same_clickhouse_type(std::string a, std::string b) {
+  std::erase(a, ' ');
+  std::erase(b, ' ');
+  return a == b;
+}
+
 }  // namespace
 
-std::optional<std::string> SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                                 Lsn position) {
+Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                Lsn position) {
   if (relation_difference(table, rel).empty()) return follow_nullability(table, rel, position);
   if (auto why_not = cannot_evolve()) return why_not;
+  wait_until_the_catalog_shows(table, rel);
   if (const auto added = columns_added_at_end(table, rel); !added.empty()) {
     if (cfg_.logical.on_column_added == "stop") return std::string("logical.on_column_added is \"stop\"");
-    return add_columns(table, rel, added, position);
+    if (cfg_.logical.on_column_added == "ignore") return ignore(table, rel, added, "added", position);
+    Evolution e = add_columns(table, rel, added, position);
+    // Copied with its new columns: a current row fetched from here on has them.
+    if (e.outcome == Evolution::Outcome::CopyAgain) fetcher_.forget(table.relation_oid);
+    return e;
   }
   if (const auto widened = columns_widened(table, rel); !widened.empty()) {
     if (cfg_.logical.on_type_widened == "stop") return std::string("logical.on_type_widened is \"stop\"");
-    return widen_columns(table, rel, widened, position);
+    return widen_columns(table, rel, widened, position, cfg_.logical.on_type_widened == "ignore");
   }
   if (const auto dropped = columns_dropped(table, rel); !dropped.empty()) {
     if (cfg_.logical.on_column_dropped == "stop") return std::string("logical.on_column_dropped is \"stop\"");
@@ -51,9 +103,31 @@ std::optional<std::string> SchemaEvolver::evolve(const pipeline::TableSchema& ta
   }
   if (const auto renamed = columns_renamed(table, rel); !renamed.empty()) {
     if (cfg_.logical.on_column_renamed == "stop") return std::string("logical.on_column_renamed is \"stop\"");
-    return rename_columns(table, rel, renamed, position);
+    return rename_columns(table, rel, renamed, position, cfg_.logical.on_column_renamed == "ignore");
   }
   return std::string("the change is not one pg2ch applies in place");
+}
+
+void SchemaEvolver::wait_until_the_catalog_shows(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel) {
+  // A commit is decoded once it is in the WAL, which can be a moment before a new snapshot sees
+  // it (as current_row_fetcher.h waits for): the catalog may still describe the columns from
+  // before the ALTER. Asked again for up to 2 s; a catalog that moved past the Relation (a later
+  // ALTER) never matches, and the checks after this say so.
+  constexpr auto kStep = std::chrono::milliseconds(10);
+  constexpr int kSteps = 200;
+  for (int i = 0; i < kSteps; ++i) {
+    pg::Result cols = p_.source.query(
+        "SELECT attname, atttypid, atttypmod FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT "
+        "attisdropped AND attgenerated = '' ORDER BY attnum",
+        {std::to_string(table.relation_oid)});
+    bool same = cols.rows() == static_cast<int>(rel.columns.size());
+    for (int r = 0; same && r < cols.rows(); ++r) {
+      const auto& c = rel.columns[static_cast<std::size_t>(r)];
+      same = cols.value(r, 0) == c.name && cols.int64(r, 1) == c.type_oid && cols.int64(r, 2) == c.type_modifier;
+    }
+    if (same) return;
+    std::this_thread::sleep_for(kStep);
+  }
 }
 
 std::optional<std::string> SchemaEvolver::cannot_evolve() const {
@@ -62,13 +136,8 @@ std::optional<std::string> SchemaEvolver::cannot_evolve() const {
   return std::nullopt;
 }
 
-std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchema& table,
-                                                      const pg::pgoutput::Relation& rel,
-                                                      const std::vector<std::string>& added, Lsn position) {
-  // Every row that existed before holds NULL in them: no default of the column or of its type
-  // (a domain's), no identity, not generated, nullable; and the table was not rewritten since it
-  // was described, which is how PostgreSQL gives existing rows a volatile default or an identity
-  // (and how a default dropped again after ADD COLUMN ... DEFAULT stays in them).
+Evolution SchemaEvolver::add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                     const std::vector<std::string>& added, Lsn position) {
   for (const auto& name : added) {
     if (name_taken_before(table, name)) {
       return fmt::format("a column named {} was dropped or renamed earlier: rows read again could not tell the two "
@@ -76,41 +145,84 @@ std::optional<std::string> SchemaEvolver::add_columns(const pipeline::TableSchem
                          name);
     }
   }
+  // What the rows that existed before hold in the new columns. A row written before a column was
+  // added does not have it on disk: it reads the column's missing value (pg_attribute.
+  // attmissingval, a fast default: a non-volatile DEFAULT) or else NULL. Only a rewrite of the
+  // table (a volatile default, an identity, a stored generated column; a TRUNCATE or VACUUM FULL
+  // since, which cannot be told apart) gives them values of their own, which the stream does not
+  // carry: that table is copied again. The catalog may answer for a later moment than the
+  // Relation's; a later rewrite shows as one, which is safe.
   std::string list;
   for (const auto& name : added) list += (list.empty() ? "" : ",") + p_.source.quote_literal(name);
   pg::Result filled = p_.source.query(
-      fmt::format("SELECT a.attname, c.relfilenode FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
-                  "JOIN pg_type ty ON ty.oid = a.atttypid "
-                  "LEFT JOIN pg_type base ON base.oid = ty.typbasetype "
-                  "WHERE c.oid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname IN ({}) "
-                  "AND (a.atthasdef OR a.atthasmissing OR a.attgenerated <> '' OR a.attidentity <> '' OR a.attnotnull "
-                  "OR ty.typdefault IS NOT NULL OR base.typdefault IS NOT NULL OR c.relfilenode <> $2::oid)",
+      fmt::format("SELECT a.attname, a.atthasmissing, encode(array_send(a.attmissingval), 'hex'), a.attnotnull, "
+                  "c.relfilenode <> $2::oid FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+                  "WHERE c.oid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname IN ({}) ORDER BY a.attnum",
                   list),
       {std::to_string(table.relation_oid), std::to_string(table.relfilenode)});
-  if (filled.rows() > 0) {
-    return fmt::format("column {} was added with a default, an identity, NOT NULL, or with the table rewritten, so the "
-                       "rows already there may hold values the stream does not carry",
-                       filled.text(0, 0));
+  std::vector<std::pair<std::string, std::string>> missing;
+  for (int i = 0; i < filled.rows(); ++i) {
+    const std::string name = filled.text(i, 0);
+    if (filled.boolean(i, 4)) {
+      return Evolution::copy_again(fmt::format(
+          "column {} was added with the table rewritten (a volatile default, an identity or a generated column; or "
+          "a TRUNCATE or VACUUM FULL since), so the rows already there hold values the stream does not carry",
+          name));
+    }
+    if (filled.boolean(i, 1)) {
+      auto value = missing_value(filled.text(i, 2));
+      if (!value) {
+        return Evolution::copy_again(
+            fmt::format("the default value PostgreSQL recorded for column {} could not be read", name));
+      }
+      missing.emplace_back(name, std::move(*value));
+    } else if (filled.boolean(i, 3)) {
+      // NOT NULL without a value for the rows there: the table had none; rows of the older shape
+      // read again after a restart would be NULL in a column that takes none.
+      return fmt::format("column {} was added NOT NULL without a default", name);
+    }
+  }
+  if (filled.rows() != static_cast<int>(added.size())) {
+    return std::string("its columns changed again since (a column added is gone)");
   }
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
-  std::vector<std::string> new_target_columns;
+  Change change;
   for (const auto& c : next.target_columns) {
-    if (!target_column(table, c.name)) new_target_columns.push_back(c.name);
+    if (!target_column(table, c.name)) change.added.push_back(c.name);
   }
   // A column of the table that lost NOT NULL meanwhile (the Relation message cannot say).
   auto retyped = retyped_target_columns(table, next);
   if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
-  replace(table, std::move(next), new_target_columns, std::get<std::vector<std::string>>(retyped), position);
-  spdlog::info("table {}: column(s) {} added at the source, added to its target in place; streaming on",
-               table.qualified_source(), joined(added));
-  return std::nullopt;
+  change.modified = std::get<std::vector<std::string>>(std::move(retyped));
+  change.missing = missing;
+  // Each DEFAULT checked on the server before anything is altered: one it cannot express needs
+  // the rows copied instead.
+  for (const auto& [name, value] : missing) {
+    if (!target_column(next, name)) continue;  // excluded: nothing to write
+    auto expression = p_.targets->default_expression(next, name, value);
+    if (!expression) {
+      return Evolution::copy_again(fmt::format(
+          "ClickHouse {} cannot give column {} the default value the rows already there hold (see the warning above)",
+          p_.targets->type_capabilities().version.text, name));
+    }
+    change.defaults.emplace(name, std::move(*expression));
+  }
+  replace(table, std::move(next), change, position);
+  std::string defaults;
+  for (const auto& [name, value] : missing) defaults += (defaults.empty() ? "" : ", ") + name;
+  spdlog::info("table {}: column(s) {} added at the source, added to its target in place{}; streaming on",
+               table.qualified_source(), joined(added),
+               defaults.empty() ? std::string()
+                                : fmt::format(" (with the default the rows already there hold: {})", defaults));
+  return Evolution{};
 }
 
 std::optional<std::string> SchemaEvolver::widen_columns(const pipeline::TableSchema& table,
                                                         const pg::pgoutput::Relation& rel,
-                                                        const std::vector<std::string>& widened, Lsn position) {
+                                                        const std::vector<std::string>& widened, Lsn position,
+                                                        bool keep_target_types) {
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
@@ -129,10 +241,23 @@ std::optional<std::string> SchemaEvolver::widen_columns(const pipeline::TableSch
                        "the rows already there may hold values the stream does not carry",
                        joined(widened));
   }
+  Change change;
+  if (keep_target_types) {
+    // The target keeps each column's type where the ClickHouse type would change
+    // (ignored_changes.h): values are narrowed back, each checked.
+    for (const auto& name : widened) {
+      const auto* before = target_for(table, name);
+      const auto* after = target_for(next, name);
+      if (!before || !after || before->mapping.clickhouse_type == after->mapping.clickhouse_type) continue;
+      change.ignored.push_back({"widened", name, kept_type_of(table, name)});
+    }
+    apply_ignored(next, change.ignored, p_.targets->type_capabilities());
+  }
   auto retyped = retyped_target_columns(table, next);
   if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
   const auto modified = std::get<std::vector<std::string>>(std::move(retyped));
-  replace(table, std::move(next), {}, modified, position);
+  change.modified = modified;
+  replace(table, std::move(next), change, position);
   spdlog::info("table {}: column(s) {} widened at the source, {}; streaming on", table.qualified_source(),
                joined(widened),
                modified.empty() ? std::string("its target unchanged (same ClickHouse types)")
@@ -150,9 +275,13 @@ std::optional<std::string> SchemaEvolver::drop_columns(const pipeline::TableSche
   if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
   std::vector<std::string> kept;
   for (const auto& name : dropped) {
-    if (target_column(table, name)) kept.push_back(name);
+    if (const auto* c = target_for(table, name)) kept.push_back(c->name);
   }
-  replace(table, std::move(next), {}, std::get<std::vector<std::string>>(retyped), position, kept, dropped);
+  Change change;
+  change.modified = std::get<std::vector<std::string>>(std::move(retyped));
+  change.kept = kept;
+  change.dropped = dropped;
+  replace(table, std::move(next), change, position);
   spdlog::info("table {}: column(s) {} dropped at the source; {}; streaming on", table.qualified_source(),
                joined(dropped),
                kept.empty() ? std::string("they were not replicated")
@@ -162,7 +291,7 @@ std::optional<std::string> SchemaEvolver::drop_columns(const pipeline::TableSche
 
 std::optional<std::string> SchemaEvolver::rename_columns(
     const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-    const std::vector<std::pair<std::string, std::string>>& renamed, Lsn position) {
+    const std::vector<std::pair<std::string, std::string>>& renamed, Lsn position, bool keep_target_names) {
   std::vector<std::pair<std::string, std::string>> in_target;
   for (const auto& [from, to] : renamed) {
     if (name_taken_before(table, to)) {
@@ -170,10 +299,11 @@ std::optional<std::string> SchemaEvolver::rename_columns(
                          "again could not tell the two apart",
                          from, to);
     }
-    const auto* c = target_column(table, from);
+    const auto* c = target_for(table, from);
     if (!c) continue;  // not replicated
+    if (keep_target_names) continue;  // the target keeps its name (ignored_changes.h)
     if (c->is_key) return fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from);
-    in_target.emplace_back(from, to);
+    in_target.emplace_back(c->name, to);
   }
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
@@ -191,15 +321,70 @@ std::optional<std::string> SchemaEvolver::rename_columns(
     return fmt::format("ClickHouse {} cannot rename a column (RENAME COLUMN needs 20.4)",
                        p_.targets->type_capabilities().version.text);
   }
+  Change change;
+  if (keep_target_names) {
+    for (const auto& [from, to] : renamed) {
+      if (const auto* c = target_for(table, from)) change.ignored.push_back({"renamed", to, c->name});
+    }
+    apply_ignored(next, change.ignored, p_.targets->type_capabilities());
+  }
   auto retyped = retyped_target_columns(table, next);
   if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
   std::string names;
   for (const auto& [from, to] : renamed) names += fmt::format("{}{} to {}", names.empty() ? "" : ", ", from, to);
-  replace(table, std::move(next), {}, std::get<std::vector<std::string>>(retyped), position, {}, {}, in_target,
-          renamed);
+  change.modified = std::get<std::vector<std::string>>(std::move(retyped));
+  change.renamed_in_target = in_target;
+  change.renamed = renamed;
+  replace(table, std::move(next), change, position);
   spdlog::info("table {}: column(s) {} renamed at the source, {}; streaming on", table.qualified_source(), names,
-               in_target.empty() ? std::string("none of them replicated") : std::string("renamed on its target"));
+               keep_target_names ? std::string("its target keeps the old names (logical.on_column_renamed is "
+                                               "\"ignore\")")
+               : in_target.empty() ? std::string("none of them replicated")
+                                   : std::string("renamed on its target"));
   return std::nullopt;
+}
+
+Evolution SchemaEvolver::ignore(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                const std::vector<std::string>& columns, const std::string& kind, Lsn position) {
+  const auto& known = states_.at(table).ignored;
+  Change change;
+  for (const auto& name : columns) {
+    table_sync::IgnoredChange i{kind, name, ""};
+    if (std::find(known.begin(), known.end(), i) == known.end()) change.ignored.push_back(std::move(i));
+  }
+  if (change.ignored.empty()) return Evolution{};  // a Relation again after the same change: recorded already
+  if (kind == "added") {
+    for (const auto& name : columns) {
+      if (name_taken_before(table, name)) {
+        return fmt::format("a column named {} was dropped or renamed earlier: rows read again could not tell the two "
+                           "apart",
+                           name);
+      }
+    }
+  }
+  auto fresh = describe_again(table, rel);
+  if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
+  pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+  apply_ignored(next, change.ignored, p_.targets->type_capabilities());
+  auto retyped = retyped_target_columns(table, next);
+  if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
+  change.modified = std::get<std::vector<std::string>>(std::move(retyped));
+  replace(table, std::move(next), change, position);
+  spdlog::info("table {}: {} {} at the source left out of its target (logical.{} is \"ignore\"): {}; streaming on",
+               table.qualified_source(), kind == "added" ? "column(s)" : "NOT NULL of column(s)", joined(columns),
+               kind == "added" ? "on_column_added" : "on_not_null_dropped",
+               kind == "added" ? "their values are not written"
+                               : "its target column stays non-Nullable, and a NULL arriving stops the table");
+  return Evolution{};
+}
+
+std::string SchemaEvolver::kept_type_of(const pipeline::TableSchema& table, const std::string& column) const {
+  // Widened and ignored before: the target still has the type recorded then.
+  for (const auto& i : states_.at(table).ignored) {
+    if (i.kind == "widened" && i.column == column) return i.detail;
+  }
+  const auto* c = source_column(table, column);
+  return kept_type_detail(c->declared_type_oid, c->declared_typmod);
 }
 
 bool SchemaEvolver::name_taken_before(const pipeline::TableSchema& table, std::string_view name) const {
@@ -209,24 +394,24 @@ bool SchemaEvolver::name_taken_before(const pipeline::TableSchema& table, std::s
                      [&](const auto& r) { return r.first == name || r.second == name; });
 }
 
-std::optional<std::string> SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
+Evolution SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
                                                              const pg::pgoutput::Relation& rel, Lsn position) {
   // pgoutput's Relation message has no NOT NULL: a new one with the same columns may follow a
   // DROP NOT NULL (or any other invalidation), so the catalog says which columns lost it. It may
   // answer for a later moment than the Relation's; a column made nullable early holds no NULL
   // yet, so that is exact too. A Kafka-only pipeline writes the NULL as it comes: nothing to do.
-  if (cfg_.sink == "kafka") return std::nullopt;
+  if (cfg_.sink == "kafka") return Evolution{};
   std::string list;
   for (const auto& c : table.source_columns) {
     if (c.not_null && c.target_index >= 0) list += (list.empty() ? "" : ",") + p_.source.quote_literal(c.name);
   }
-  if (list.empty()) return std::nullopt;
+  if (list.empty()) return Evolution{};
   pg::Result nullable = p_.source.query(
       fmt::format("SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
                   "AND NOT attnotnull AND attname IN ({}) ORDER BY attnum",
                   list),
       {std::to_string(table.relation_oid)});
-  if (nullable.rows() == 0) return std::nullopt;
+  if (nullable.rows() == 0) return Evolution{};
   std::vector<std::string> names;
   for (int i = 0; i < nullable.rows(); ++i) names.push_back(nullable.text(i, 0));
   if (auto why_not = cannot_evolve()) {
@@ -236,18 +421,21 @@ std::optional<std::string> SchemaEvolver::follow_nullability(const pipeline::Tab
     return fmt::format("column(s) {} may hold NULL now (DROP NOT NULL), and logical.on_not_null_dropped is \"stop\"",
                        joined(names));
   }
+  if (cfg_.logical.on_not_null_dropped == "ignore") return ignore(table, rel, names, "not_null", position);
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
   auto retyped = retyped_target_columns(table, next);
   if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
   const auto modified = std::get<std::vector<std::string>>(std::move(retyped));
-  replace(table, std::move(next), {}, modified, position);
+  Change change;
+  change.modified = modified;
+  replace(table, std::move(next), change, position);
   spdlog::info("table {}: column(s) {} may hold NULL now (DROP NOT NULL), {}; streaming on", table.qualified_source(),
                joined(names),
                modified.empty() ? std::string("its target unchanged")
                                 : fmt::format("target column(s) {} made Nullable in place", joined(modified)));
-  return std::nullopt;
+  return Evolution{};
 }
 
 std::variant<std::vector<std::string>, std::string> SchemaEvolver::retyped_target_columns(
@@ -285,29 +473,83 @@ std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_again(c
   if (const auto diff = relation_difference(fresh, rel); !diff.empty()) {
     return fmt::format("its columns changed again since ({})", diff);
   }
+  apply_ignored(fresh, states_.at(table).ignored, p_.targets->type_capabilities());
   return fresh;
 }
 
-void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh,
-                            const std::vector<std::string>& added, const std::vector<std::string>& modified,
-                            Lsn position, const std::vector<std::string>& kept,
-                            const std::vector<std::string>& dropped,
-                            const std::vector<std::pair<std::string, std::string>>& renamed_in_target,
-                            const std::vector<std::pair<std::string, std::string>>& renamed) {
+void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const Change& change,
+                            Lsn position) {
   auto owned = std::find_if(p_.tables.begin(), p_.tables.end(), [&](const auto& t) { return t.get() == &table; });
   if (owned == p_.tables.end()) {
     throw Error(ErrorKind::Internal, fmt::format("{} is not among the configured tables", table.qualified_source()));
   }
   sink_.flush();  // rows of the old shape, with the old columns and types
-  if (!renamed_in_target.empty()) p_.targets->rename_columns(fresh, renamed_in_target);
-  if (!added.empty()) p_.targets->add_columns(fresh, added);
-  if (!modified.empty()) p_.targets->modify_columns(fresh, modified);
-  if (!kept.empty()) p_.targets->keep_dropped_columns(table, kept);  // described by the old schema
+  // Recorded before the target is altered: a crash from here on finds the table evolved, and the
+  // next start alters the target again where it has not been (reapply(): each step idempotent).
+  states_.evolved(table, position, change.dropped, change.renamed, change.missing, change.ignored, &fresh);
+  crash_point("evolve_before_target_alter");
+  if (!change.renamed_in_target.empty()) p_.targets->rename_columns(fresh, change.renamed_in_target);
+  if (!change.added.empty()) p_.targets->add_columns(fresh, change.added, change.defaults);
+  if (!change.modified.empty()) p_.targets->modify_columns(fresh, change.modified);
+  if (!change.kept.empty()) p_.targets->keep_dropped_columns(table, change.kept);  // described by the old schema
+  crash_point("evolve_after_target_alter");
   **owned = std::move(fresh);  // in place: every holder of the schema's address sees the new columns
   const pipeline::TableSchema* one[] = {owned->get()};
   p_.targets->ensure(one);  // the view, with the new columns
   fetcher_.forget(table.relation_oid);
-  states_.evolved(**owned, position, dropped, renamed);
+}
+
+std::optional<std::string> SchemaEvolver::reapply(const pipeline::TableSchema& table) {
+  const auto& s = states_.at(table);
+  if (s.evolved_at == kInvalidLsn) return std::nullopt;
+  auto have = p_.targets->column_types(table);
+  if (!have) return std::nullopt;  // no target: the start creates it (and copies the table)
+  const auto has = [&](const std::string& name) { return have->contains(name); };
+  bool said = false;
+  const auto say = [&] {
+    if (std::exchange(said, true)) return;
+    spdlog::warn("table {}: its target lacks changes of its columns recorded before a crash; altering it again",
+                 table.qualified_source());
+  };
+  // Renames in the order they happened; one whose new name is there already is done.
+  for (const auto& [from, to] : s.renamed_columns) {
+    const auto* c = target_column(table, to);
+    if (!c || has(to) || !has(from)) continue;
+    say();
+    p_.targets->rename_columns(table, {{from, to}});
+    have->emplace(to, have->at(from));
+    have->erase(from);
+  }
+  Change change;
+  for (const auto& c : table.target_columns) {
+    const auto now = have->find(c.name);
+    if (now == have->end()) {
+      change.added.push_back(c.name);
+    } else if (!same_clickhouse_type(now->second, c.mapping.clickhouse_type)) {
+      if (!clickhouse::converts_exactly(now->second, c.mapping.clickhouse_type)) {
+        return fmt::format("its target column {} is {}, which does not convert exactly to {}", c.name, now->second,
+                           c.mapping.clickhouse_type);
+      }
+      change.modified.push_back(c.name);
+    }
+  }
+  for (const auto& name : change.added) {
+    const auto value = std::find_if(s.missing_values.begin(), s.missing_values.end(),
+                                    [&](const auto& m) { return m.first == name; });
+    if (value == s.missing_values.end()) continue;
+    auto expression = p_.targets->default_expression(table, name, value->second);
+    if (!expression) return fmt::format("ClickHouse cannot give column {} its default value", name);
+    change.defaults.emplace(name, std::move(*expression));
+  }
+  for (const auto& name : s.dropped_columns) {
+    if (has(name) && !target_column(table, name)) change.kept.push_back(name);
+  }
+  if (change.added.empty() && change.modified.empty() && change.kept.empty()) return std::nullopt;
+  say();
+  if (!change.added.empty()) p_.targets->add_columns(table, change.added, change.defaults);
+  if (!change.modified.empty()) p_.targets->modify_columns(table, change.modified);
+  if (!change.kept.empty()) p_.targets->keep_dropped_columns(table, change.kept);
+  return std::nullopt;
 }
 
 }  // namespace pg2ch::capture::logical

@@ -5,9 +5,16 @@
 // next start.
 //
 // Only what is exact without a copy, on a single ClickHouse server with sink = "clickhouse":
-// * columns added after all others, holding NULL in every row that existed before (no DEFAULT:
-//   PostgreSQL fills existing rows with a default, or rewrites the table for a volatile one, and
-//   the stream carries none of those values);
+// * columns added after all others. A row written before a column was added does not have it on
+//   disk: it reads the column's missing value (pg_attribute.attmissingval: a fast default, any
+//   non-volatile DEFAULT) or else NULL, and the stream carries none of those values. The target
+//   column gets a DEFAULT that yields exactly the missing value (sink/clickhouse/column_default.h:
+//   ClickHouse computes a column missing from an older part from its DEFAULT, when read and when
+//   merged), and rows of the older shape read again after a restart get it too (the state records
+//   it: table_state.h missing_values). A table the ALTER rewrote (a volatile default, an identity,
+//   a stored generated column) gave every row a value of its own: it is copied again while the
+//   others stream (Evolution::copy_again, online_resync.h), as is one whose default ClickHouse
+//   cannot express exactly;
 // * column types widened exactly (type_widening.h: int2 → int4 → int8, real → double precision,
 //   longer or unlimited varchar/text, numeric with more precision and the same scale), where the
 //   target column either keeps its ClickHouse type (then only the schema, hence the decoder,
@@ -44,17 +51,22 @@
 // The order of the steps is what makes a crash at any point safe:
 //   1. rows of the old shape already received are flushed (written with the old columns and
 //      types: they were encoded with the old schema);
-//   2. the target gains the new columns, types, names, or keeps the dropped columns (each step
+//   2. the table's state records the new shape (its digests), the position (evolved_at, the
+//      first change of the new shape), any dropped or renamed names, fast defaults and ignored
+//      changes, in one write;
+//   3. the target gains the new columns, types, names, or keeps the dropped columns (each step
 //      looks first: a column already there, already of the new type or name, already kept, is
-//      left alone, so a repeat is a no-op), and the view is re-created;
-//   3. the table's schema is replaced by the catalog's (checked equal to the Relation message),
-//      so no row of the new shape is ever decoded with the old types, and its view re-created;
-//   4. the table's state records the new shape, the position (evolved_at, the first change of the
-//      new shape) and any dropped or renamed names, in one write.
-// A crash before 4 leaves the recorded shape older than the table's: the next start copies the
-// table again (exact, as before; a target altered in 2 is re-created by the copy). After 4, the
-// next start describes the table with its new columns and types, and the rows of the old shape
-// the slot gives again (before evolved_at) come with a Relation message naming their own, older,
+//      left alone, so a repeat is a no-op);
+//   4. the table's schema is replaced by the catalog's (checked equal to the Relation message),
+//      so no row of the new shape is ever decoded with the old types, and its view re-created.
+// A crash between 2 and 4 (the test hook PG2CH_CRASH_AT, common/crash_point.h, dies right before
+// and right after 3) leaves a target behind its recorded shape: the next start compares the
+// target's columns with the ones wanted and alters it where it is behind (reapply(), before the
+// targets are checked), then re-creates the view, and the table streams on: never a copy. Only a
+// target that cannot be brought in line (its column of a type that does not convert exactly)
+// is re-created and copied. After 2, the next start describes the table with its new columns
+// and types, and the rows of the old shape the slot gives again (before evolved_at) come with a
+// Relation message naming their own, older,
 // types and columns (logical decoding describes the table as it was at that point of the WAL):
 // they are applied with the added columns NULL, the older values widened as PostgreSQL widened
 // them, the dropped columns left out and renamed ones found by their old names (table_gate.h).
@@ -62,11 +74,13 @@
 // since a Relation shows names only. Re-applying those rows writes the same rows with the same
 // versions, which the target's ReplacingMergeTree folds (a kept dropped column of such a row
 // becomes NULL: the source no longer has it).
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "capture/logical/table_gate.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
 #include "common/lsn.h"
@@ -86,24 +100,35 @@ class SchemaEvolver {
   // nullopt once `table` has the columns `rel` adds at its end, or the types `rel` widens, or
   // (for a `rel` with its columns) once the columns that lost NOT NULL are Nullable on the target
   // (TableGate::Evolver); else why it cannot (one line).
-  std::optional<std::string> evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                    Lsn position);
+  // A column added to a table the ALTER rewrote (a volatile default, an identity, a stored
+  // generated column): Evolution::copy_again, the caller asks for the copy.
+  Evolution evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel, Lsn position);
+
+  // At start, for a table its state says evolved in place: alters its target again where a crash
+  // between the state's record and the target's ALTER left it behind (columns missing, of the
+  // older type, renamed or dropped ones not yet so), each step idempotent. nullopt when the target
+  // fits (or has none); else why it cannot (the table is then copied again).
+  std::optional<std::string> reapply(const pipeline::TableSchema& table);
 
  private:
+  // Returns once the catalog describes the columns `rel` names (a moment after the commit that
+  // changed them was decoded), or after 2 s.
+  void wait_until_the_catalog_shows(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
   // Why no change is applied in place with this config (sink, cluster), if so.
   std::optional<std::string> cannot_evolve() const;
   // A Relation with the same columns: makes the target columns of those that lost NOT NULL
   // Nullable (nullopt also when none did).
-  std::optional<std::string> follow_nullability(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+  Evolution follow_nullability(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                                 Lsn position);
   // The target columns whose ClickHouse type differs in `next` (a wider type, Nullable), or why
   // one cannot change in place (a sorting-key column, a conversion that is not exact).
   static std::variant<std::vector<std::string>, std::string> retyped_target_columns(const pipeline::TableSchema& table,
                                                                                     const pipeline::TableSchema& next);
-  std::optional<std::string> add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                         const std::vector<std::string>& added, Lsn position);
+  Evolution add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                        const std::vector<std::string>& added, Lsn position);
   std::optional<std::string> widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                           const std::vector<std::string>& widened, Lsn position);
+                                           const std::vector<std::string>& widened, Lsn position,
+                                           bool keep_target_types);
   // The table as the catalog describes it now, or why not (it differs from `rel` again).
   std::variant<pipeline::TableSchema, std::string> describe_again(const pipeline::TableSchema& table,
                                                                   const pg::pgoutput::Relation& rel);
@@ -111,17 +136,29 @@ class SchemaEvolver {
                                           const std::vector<std::string>& dropped, Lsn position);
   std::optional<std::string> rename_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                             const std::vector<std::pair<std::string, std::string>>& renamed,
-                                            Lsn position);
+                                            Lsn position, bool keep_target_names);
+  // logical.on_column_added or on_not_null_dropped = "ignore" (`kind` "added", "not_null";
+  // ignored_changes.h): the target unchanged, the change recorded in the table's state.
+  Evolution ignore(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                   const std::vector<std::string>& columns, const std::string& kind, Lsn position);
+  // The detail of a widened IgnoredChange for `column`: the type its target column has now.
+  std::string kept_type_of(const pipeline::TableSchema& table, const std::string& column) const;
   // Whether a column of `table` had `name` before and was dropped or renamed in place since.
   bool name_taken_before(const pipeline::TableSchema& table, std::string_view name) const;
-  // Steps 1-4 of the header: the target's `renamed_in_target` columns renamed, `added` ones added,
-  // `modified` ones retyped, `kept` ones (dropped at the source) kept NULL from then on;
-  // `dropped` and `renamed` recorded in the table's state.
-  void replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const std::vector<std::string>& added,
-               const std::vector<std::string>& modified, Lsn position, const std::vector<std::string>& kept = {},
-               const std::vector<std::string>& dropped = {},
-               const std::vector<std::pair<std::string, std::string>>& renamed_in_target = {},
-               const std::vector<std::pair<std::string, std::string>>& renamed = {});
+  // What replace() does to the target and records.
+  struct Change {
+    std::vector<std::string> added;     // target columns added
+    std::vector<std::string> modified;  // target columns retyped
+    std::vector<std::string> kept;      // target columns dropped at the source, kept NULL from then on
+    std::vector<std::string> dropped;   // source columns dropped, recorded
+    std::vector<std::pair<std::string, std::string>> renamed_in_target;  // target columns renamed
+    std::vector<std::pair<std::string, std::string>> renamed;            // source columns renamed, recorded
+    std::vector<std::pair<std::string, std::string>> missing;  // fast defaults (name, PostgreSQL binary), recorded
+    std::map<std::string, std::string> defaults;  // their target columns' DEFAULT expressions, by name
+    std::vector<table_sync::IgnoredChange> ignored;  // left out of the target, recorded
+  };
+  // Steps 1-4 of the header.
+  void replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const Change& change, Lsn position);
 
   const config::Config& cfg_;
   SourceTables& p_;

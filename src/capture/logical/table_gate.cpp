@@ -167,7 +167,8 @@ std::vector<std::pair<std::string, std::string>> columns_renamed(const pipeline:
 
 std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, const pgo::Relation& rel,
                                          const std::vector<std::string>& dropped,
-                                         const std::vector<std::pair<std::string, std::string>>& renamed) {
+                                         const std::vector<std::pair<std::string, std::string>>& renamed,
+                                         const std::vector<std::pair<std::string, std::string>>& missing) {
   const auto& cols = table.source_columns;
   if (rel.columns.empty()) return std::nullopt;
   OlderShape shape;
@@ -197,6 +198,15 @@ std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, con
   }
   older = older || last + 1 < static_cast<int>(cols.size());
   if (!older) return std::nullopt;
+  for (int j = last + 1; j < static_cast<int>(cols.size()); ++j) {
+    for (const auto& [added_as, value] : missing) {
+      std::string name = added_as;  // renamed since, perhaps
+      for (const auto& [from, to] : renamed) {
+        if (name == from) name = to;
+      }
+      if (name == cols[static_cast<std::size_t>(j)].name) shape.filled.emplace_back(j, value);
+    }
+  }
   return shape;
 }
 
@@ -221,29 +231,36 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   if (it == gates_.end()) return nullptr;  // published but not configured: skipped
   Gate& g = it->second;
   const pipeline::TableSchema& t = *g.table;
-  if (states_.phase(t) == TablePhase::Stopped) return nullptr;
-  const std::string diff = relation_difference(t, rel);
+  const TablePhase phase = states_.phase(t);
+  if (phase == TablePhase::Stopped) return nullptr;
   g.older.reset();
+  if (g.held) {
+    // Waiting for its copy, which takes its columns as they are then (online_resync.h).
+    g.apply = false;
+    return nullptr;
+  }
+  // A catching-up table follows its columns like a streaming one once past its copy point.
+  const bool following = phase == TablePhase::Streaming || phase == TablePhase::CatchingUp;
+  const Lsn copy_point = states_.at(t).copy_point;
+  const bool before_copy = copy_point != kInvalidLsn && position < copy_point && !g.applied;
+  const std::string diff = relation_difference(t, rel);
   if (diff.empty()) {
     // The same columns: perhaps one lost NOT NULL, which the message cannot show (the evolver
     // asks the catalog). Its target column must take NULL before the first one arrives.
-    if (evolver_ && states_.phase(t) == TablePhase::Streaming && has_not_null_column(t)) {
-      if (const auto why_not = evolver_(t, rel, position)) {
-        stop(t, *why_not,
-             "restart pg2ch: a table whose columns changed is copied again with its new columns at the next start");
-        return &t;
-      }
+    if (evolver_ && following && has_not_null_column(t)) {
+      if (!follow(g, evolver_(t, rel, position), {})) return &t;
     }
     g.apply = !g.held;
     return nullptr;
   }
-  if (states_.phase(t) == TablePhase::Streaming) {
+  if (following && !before_copy) {
     const Lsn evolved_at = states_.at(t).evolved_at;
     if (evolved_at != kInvalidLsn && position < evolved_at) {
-      if (auto older = older_shape_of(t, rel, states_.at(t).dropped_columns, states_.at(t).renamed_columns)) {
-        // Rows from before its columns changed: the stream gives the added columns NULL, widens
-        // the values of the older types, as PostgreSQL did to the rows then, and leaves out the
-        // values of columns dropped since.
+      const auto& s = states_.at(t);
+      if (auto older = older_shape_of(t, rel, s.dropped_columns, s.renamed_columns, s.missing_values)) {
+        // Rows from before its columns changed: the stream gives the added columns NULL (or their
+        // fast default), widens the values of the older types, as PostgreSQL did to the rows then,
+        // and leaves out the values of columns dropped since.
         g.apply = true;
         g.older = std::move(*older);
         return nullptr;
@@ -251,18 +268,10 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
     }
     if (evolver_ && (!columns_added_at_end(t, rel).empty() || !columns_widened(t, rel).empty() ||
                      !columns_dropped(t, rel).empty() || !columns_renamed(t, rel).empty())) {
-      const auto why_not = evolver_(t, rel, position);
-      if (!why_not) {
-        g.apply = true;
-        return nullptr;
-      }
-      stop(t, fmt::format("its columns changed while streaming: {} ({})", diff, *why_not),
-           "restart pg2ch: a table whose columns changed is copied again with its new columns at the next start");
-      return &t;
+      return follow(g, evolver_(t, rel, position), diff) ? nullptr : &t;
     }
   }
-  const Lsn copy_point = states_.at(t).copy_point;
-  if (copy_point != kInvalidLsn && position < copy_point && !g.applied) {
+  if (before_copy) {
     // Rows of an older shape, before the copy point: the copy (taken with the current columns)
     // holds their effect, and none of this table's changes was applied yet, so skipping them
     // keeps the skipped changes a prefix (see the header).
@@ -277,6 +286,28 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
   stop(t, fmt::format("its columns changed while streaming: {}", diff),
        "restart pg2ch: a table whose columns changed is copied again with its new columns at the next start");
   return &t;
+}
+
+bool TableGate::follow(Gate& g, const Evolution& e, const std::string& diff) {
+  const pipeline::TableSchema& t = *g.table;
+  switch (e.outcome) {
+    case Evolution::Outcome::Followed:
+      g.apply = true;
+      return true;
+    case Evolution::Outcome::CopyAgain:
+      // Its changes wait for the copy (copy_again()), which the evolver's caller asked for.
+      spdlog::warn("table {}: its columns changed ({}) in a way the stream cannot follow: {}; copying it again while "
+                   "the other tables stream",
+                   t.qualified_source(), diff.empty() ? std::string("same names and types") : diff, e.why);
+      g.apply = false;
+      g.held = true;
+      std::erase(catching_up_, &t);
+      return true;
+    case Evolution::Outcome::Stop: break;
+  }
+  stop(t, diff.empty() ? e.why : fmt::format("its columns changed while streaming: {} ({})", diff, e.why),
+       "restart pg2ch: a table whose columns changed is copied again with its new columns at the next start");
+  return false;
 }
 
 void TableGate::stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key) {
@@ -332,7 +363,7 @@ void TableGate::on_durable(Lsn durable) {
     if (states_.at(*t).copy_point <= durable) done.push_back(t);
   }
   if (done.empty()) return;
-  states_.set(done, TablePhase::Streaming);
+  states_.caught_up(done);
   for (const auto* t : done) {
     std::erase(catching_up_, t);
     spdlog::info("table {} caught up: streaming", t->qualified_source());

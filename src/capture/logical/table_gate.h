@@ -21,13 +21,18 @@
 // A Relation with the same columns may follow a DROP NOT NULL, which it cannot show: for a
 // streaming table with NOT NULL columns the evolver is asked too, and makes the target take NULL.
 //
+// A catching-up table past its copy point is followed like a streaming one (the copy point
+// decides which Relations are older shapes the copy holds).
+//
 // Columns added at the end of a streaming table, or whose types were widened exactly
 // (type_widening.h), are evolved in place instead when the evolver can (schema_evolution.h): the
-// target follows before the first row of the new shape, and the table streams on. Its state
+// target follows before the first row of the new shape, and the table streams on; or, when the
+// ALTER rewrote the table, it is held (its changes skipped) until its copy starts (copy_again()),
+// which is exact for the reason above with X = the copy's start. Its state
 // records where (evolved_at): a restart reads the slot again from an earlier position, so rows of
 // the shape before it come again, with a Relation that lacks the added columns or names the older
-// types; before evolved_at they are applied with those columns NULL, which is what every row held
-// for them until then (the evolver accepts only columns without a default), and their values of
+// types; before evolved_at they are applied with those columns NULL or their fast default, which
+// is what every row held for them until then (the state records the default), and their values of
 // an older type widened to the new one, which is what PostgreSQL's ALTER did to them. The
 // Relation message names the older types itself (logical decoding describes a relation as it was
 // at that point of the WAL), so the state needs no record of them: evolved_at alone tells an older
@@ -75,22 +80,49 @@ std::vector<std::pair<std::string, std::string>> columns_renamed(const pipeline:
 struct OlderShape {
   std::vector<int> index;
   std::vector<DeclaredType> types;
+  // The table's columns added since with a fast default, and that value (PostgreSQL binary):
+  // what the rows of this shape hold for them at the source (the others added since: NULL).
+  std::vector<std::pair<int, std::string>> filled;
 };
 // `rel` as an older shape of `table`, if it is one: without some of its last columns (added
 // since), with types that `table`'s widen, with columns named in `dropped` (dropped since), with
 // names `renamed` (old, new; in order) has renamed since, or several of these; the others
 // unchanged and in the same order.
+// `missing` (name, value): the columns added with a fast default since, as OlderShape::filled.
 std::optional<OlderShape> older_shape_of(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                          const std::vector<std::string>& dropped = {},
-                                         const std::vector<std::pair<std::string, std::string>>& renamed = {});
+                                         const std::vector<std::pair<std::string, std::string>>& renamed = {},
+                                         const std::vector<std::pair<std::string, std::string>>& missing = {});
+
+// What the evolver did about a change of a table's columns: followed it in place, or the table is
+// copied again while the others stream (its rows hold values the stream does not carry: a table
+// rewritten by the ALTER), or it stops with the reason. From an optional reason: stop when set.
+struct Evolution {
+  enum class Outcome { Followed, CopyAgain, Stop };
+  Outcome outcome = Outcome::Followed;
+  std::string why;  // CopyAgain, Stop: one line
+
+  Evolution() = default;
+  Evolution(std::optional<std::string> stop_reason)  // NOLINT(google-explicit-constructor): a reason stops
+      : outcome(stop_reason ? Outcome::Stop : Outcome::Followed), why(std::move(stop_reason).value_or("")) {}
+  Evolution(std::string stop_reason)  // NOLINT(google-explicit-constructor)
+      : outcome(Outcome::Stop), why(std::move(stop_reason)) {}
+  static Evolution copy_again(std::string why) {
+    Evolution e;
+    e.outcome = Outcome::CopyAgain;
+    e.why = std::move(why);
+    return e;
+  }
+};
 
 class TableGate {
  public:
-  // Brings a streaming table's columns in line with `rel` (which adds columns at its end or
-  // widens types, or has the table's columns, one of which may have lost NOT NULL) at
-  // `position`, or says why it cannot (the table then stops with that reason).
-  using Evolver = std::function<std::optional<std::string>(const pipeline::TableSchema&, const pg::pgoutput::Relation&,
-                                                           Lsn position)>;
+  // Brings a streaming (or catching-up) table's columns in line with `rel` (which adds columns at
+  // its end, widens types, drops or renames columns, or has the table's columns, one of which may
+  // have lost NOT NULL) at `position`; or has the table copied again (the caller asked for the
+  // copy: the gate holds the table's changes until copy_again()); or says why it cannot (the table
+  // then stops with that reason).
+  using Evolver = std::function<Evolution(const pipeline::TableSchema&, const pg::pgoutput::Relation&, Lsn position)>;
 
   explicit TableGate(table_sync::TableStates& states, Evolver evolver = {});
 
@@ -167,6 +199,9 @@ class TableGate {
     bool held = false;  // joined while running and not copied yet: no Relation opens it
   };
   void stop(const pipeline::TableSchema& table, std::string reason, std::string fix);
+  // Acts on what the evolver did about `g`'s table (`diff`: the columns' change, empty for the
+  // same columns); false when the table stopped.
+  bool follow(Gate& g, const Evolution& e, const std::string& diff);
 
   table_sync::TableStates& states_;
   Evolver evolver_;

@@ -59,6 +59,15 @@ using PartitionOffsets = std::map<std::pair<std::string, int>, std::int64_t>;
 std::string format_partition_offsets(const PartitionOffsets& offsets);
 std::optional<PartitionOffsets> parse_partition_offsets(std::string_view text);
 
+// A change of a table's columns that logical.on_* = "ignore" left out of its target
+// (capture/logical/ignored_changes.h says what each kind means).
+struct IgnoredChange {
+  std::string kind;    // "added", "renamed", "not_null", "widened"
+  std::string column;  // the source column (its name now)
+  std::string detail;  // renamed: the target column's name; widened: "<oid>:<typmod>" of the target's type
+  bool operator==(const IgnoredChange&) const = default;
+};
+
 struct TableState {
   TablePhase phase = TablePhase::Init;
   std::string reason;         // stopped: what happened, one line (table, column, key, value)
@@ -92,6 +101,14 @@ struct TableState {
   // again name them by their old names. No name in here or in dropped_columns is taken again in
   // place, so each one means one column.
   std::vector<std::pair<std::string, std::string>> renamed_columns;
+  // streaming (logical): columns added in place with a fast default since the table was last
+  // copied, as (name, the value every row that existed then holds: pg_attribute.attmissingval,
+  // PostgreSQL binary). Rows of an older shape read again, which lack the column, get that value
+  // (its target column yields it for rows written before it existed: its DEFAULT).
+  std::vector<std::pair<std::string, std::string>> missing_values;
+  // streaming (logical): changes of its columns left out of its target since it was last copied
+  // (logical.on_* = "ignore"); applied to its schema at every start, so the target keeps fitting.
+  std::vector<IgnoredChange> ignored;
 };
 
 }  // namespace pg2ch::capture::table_sync

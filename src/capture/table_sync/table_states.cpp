@@ -37,6 +37,60 @@ std::string encode_names(const std::vector<std::string>& names) {
   return out;
 }
 
+std::string encode_pairs(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::vector<std::string> flat;
+  for (const auto& [a, b] : pairs) flat.insert(flat.end(), {a, b});
+  return encode_names(flat);
+}
+
+std::vector<std::string> decode_names(std::string_view text);
+
+// Values are binary (PostgreSQL's format); the store keeps text: hex.
+std::string hex(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+std::string unhex(std::string_view text) {
+  const auto nibble = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw Error(ErrorKind::Config, "malformed value in the state: not hex",
+                "the state file was edited or truncated: delete it so `pg2ch run` takes a fresh snapshot");
+  };
+  if (text.size() % 2 != 0) nibble('x');
+  std::string out;
+  for (std::size_t i = 0; i + 1 < text.size(); i += 2) out += static_cast<char>(nibble(text[i]) * 16 + nibble(text[i + 1]));
+  return out;
+}
+
+std::string encode_ignored(const std::vector<IgnoredChange>& ignored) {
+  std::vector<std::string> flat;
+  for (const auto& i : ignored) flat.insert(flat.end(), {i.kind, i.column, i.detail});
+  return encode_names(flat);
+}
+
+std::vector<IgnoredChange> decode_ignored(std::string_view text) {
+  const auto flat = decode_names(text);
+  std::vector<IgnoredChange> out;
+  for (std::size_t i = 0; i + 2 < flat.size(); i += 3) out.push_back({flat[i], flat[i + 1], flat[i + 2]});
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> hexed(std::vector<std::pair<std::string, std::string>> pairs,
+                                                       std::string (*f)(std::string_view)) {
+  for (auto& p : pairs) p.second = f(p.second);
+  return pairs;
+}
+
+std::vector<std::pair<std::string, std::string>> decode_pairs(std::string_view text) {
+  const auto flat = decode_names(text);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) out.emplace_back(flat[i], flat[i + 1]);
+  return out;
+}
+
 std::vector<std::string> decode_names(std::string_view text) {
   std::vector<std::string> out;
   while (!text.empty()) {
@@ -57,7 +111,8 @@ constexpr std::string_view kResyncRequested = "resync_requested";
 // Every field record() writes and the resync request, so forget_states() erases them all.
 constexpr std::string_view kStateFields[] = {
     "phase",        "reason",       "fix",          "source_digest",   "target_digest",   "copy_point",
-    "evolved_at",   "skipped_from", "replay_until", "dropped_columns", "renamed_columns", kResyncRequested};
+    "evolved_at",   "skipped_from", "replay_until", "dropped_columns", "renamed_columns", "missing_values",
+    "ignored",      kResyncRequested};
 
 }  // namespace
 
@@ -132,8 +187,9 @@ TableState TableStates::recorded(const pipeline::TableSchema& table) const {
     s.skipped_from = offsets("skipped_from");
     s.replay_until = offsets("replay_until");
     s.dropped_columns = decode_names(field("dropped_columns").value_or(""));
-    const auto renamed = decode_names(field("renamed_columns").value_or(""));
-    for (std::size_t i = 0; i + 1 < renamed.size(); i += 2) s.renamed_columns.emplace_back(renamed[i], renamed[i + 1]);
+    s.renamed_columns = decode_pairs(field("renamed_columns").value_or(""));
+    s.missing_values = hexed(decode_pairs(field("missing_values").value_or("")), unhex);
+    s.ignored = decode_ignored(field("ignored").value_or(""));
   }
   return s;
 }
@@ -173,9 +229,9 @@ void TableStates::record(std::map<std::string, std::string>& updates, const pipe
   updates[key(table, "skipped_from")] = format_partition_offsets(s.skipped_from);
   updates[key(table, "replay_until")] = format_partition_offsets(s.replay_until);
   updates[key(table, "dropped_columns")] = encode_names(s.dropped_columns);
-  std::vector<std::string> renamed;
-  for (const auto& [from, to] : s.renamed_columns) renamed.insert(renamed.end(), {from, to});
-  updates[key(table, "renamed_columns")] = encode_names(renamed);
+  updates[key(table, "renamed_columns")] = encode_pairs(s.renamed_columns);
+  updates[key(table, "missing_values")] = encode_pairs(hexed(s.missing_values, hex));
+  updates[key(table, "ignored")] = encode_ignored(s.ignored);
 }
 
 void TableStates::replace(const pipeline::TableSchema& table, TableState s) {
@@ -259,10 +315,12 @@ void TableStates::resume(const pipeline::TableSchema& table, const PartitionOffs
 }
 
 void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped,
-                          const std::vector<std::pair<std::string, std::string>>& renamed) {
+                          const std::vector<std::pair<std::string, std::string>>& renamed,
+                          const std::vector<std::pair<std::string, std::string>>& missing,
+                          const std::vector<IgnoredChange>& ignored, const pipeline::TableSchema* shape) {
   TableState s = at(table);
-  s.source_digest = source_digest(table);
-  s.target_digest = target_digest(table);
+  s.source_digest = source_digest(shape ? *shape : table);
+  s.target_digest = target_digest(shape ? *shape : table);
   s.evolved_at = position;
   for (const auto& name : dropped) {
     if (std::find(s.dropped_columns.begin(), s.dropped_columns.end(), name) == s.dropped_columns.end()) {
@@ -270,7 +328,32 @@ void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, cons
     }
   }
   s.renamed_columns.insert(s.renamed_columns.end(), renamed.begin(), renamed.end());
+  s.missing_values.insert(s.missing_values.end(), missing.begin(), missing.end());
+  for (const auto& i : ignored) {
+    if (std::find(s.ignored.begin(), s.ignored.end(), i) == s.ignored.end()) s.ignored.push_back(i);
+  }
   replace(table, std::move(s));
+}
+
+void TableStates::caught_up(std::span<const pipeline::TableSchema* const> tables) {
+  std::map<std::string, std::string> updates;
+  std::vector<TableState> next;
+  for (const auto* t : tables) {
+    TableState s = at(*t);
+    s.phase = TablePhase::Streaming;
+    s.copy_point = kInvalidLsn;
+    s.skipped_from.clear();
+    s.replay_until.clear();
+    s.source_digest = source_digest(*t);
+    s.target_digest = target_digest(*t);
+    next.push_back(std::move(s));
+    record(updates, *t, next.back());
+  }
+  store_.put(updates);
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    mutable_at(*tables[i]) = std::move(next[i]);
+    if (on_change_) on_change_(*tables[i], TablePhase::Streaming);
+  }
 }
 
 bool TableStates::changed_since_recorded(const pipeline::TableSchema& table) const {

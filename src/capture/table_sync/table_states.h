@@ -65,8 +65,16 @@ class TableStates {
   // again for its current schema (so a start does not copy it again), with the position.
   // `dropped`: columns it no longer has, added to its dropped_columns; `renamed` to its
   // renamed_columns.
+  // `missing` (name, value) to its missing_values, `ignored` to its ignored (each once). `shape`:
+  // the schema the digests are taken of, when not yet `table`'s (recorded before the target is
+  // altered: capture/logical/schema_evolution.h).
   void evolved(const pipeline::TableSchema& table, Lsn position, const std::vector<std::string>& dropped = {},
-               const std::vector<std::pair<std::string, std::string>>& renamed = {});
+               const std::vector<std::pair<std::string, std::string>>& renamed = {},
+               const std::vector<std::pair<std::string, std::string>>& missing = {},
+               const std::vector<IgnoredChange>& ignored = {}, const pipeline::TableSchema* shape = nullptr);
+  // Catching-up tables whose copy point is durable: streaming, keeping what their columns' changes
+  // in place recorded meanwhile (evolved_at and the names and values with it).
+  void caught_up(std::span<const pipeline::TableSchema* const> tables);
 
   // A stopped table whose config entry or source columns differ from when it stopped: the
   // operator changed something, so a new copy may succeed.

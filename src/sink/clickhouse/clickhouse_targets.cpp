@@ -11,6 +11,7 @@
 #include "clickhouse/target_check.h"
 #include "clickhouse/target_table.h"
 #include "pipeline/clickhouse_endpoint.h"
+#include "sink/clickhouse/column_default.h"
 
 namespace pg2ch::sink::clickhouse {
 
@@ -214,7 +215,8 @@ void ClickHouseTargets::drop(const pipeline::TableSchema& table) {
   for (const auto& name : names) ddl(ch::drop_statement(database_, name, layout_));
 }
 
-void ClickHouseTargets::add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) {
+void ClickHouseTargets::add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns,
+                                    const std::map<std::string, std::string>& defaults) {
   // Asked first rather than ADD COLUMN IF NOT EXISTS, which 18.16 lacks.
   const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
   const auto shape = shapes.find(table.target_name);
@@ -228,12 +230,34 @@ void ClickHouseTargets::add_columns(const pipeline::TableSchema& table, const st
     if (it == table.target_columns.end()) {
       throw Error(ErrorKind::Internal, fmt::format("{} has no target column {}", table.qualified_source(), name));
     }
-    ddl(fmt::format("ALTER TABLE {}.{}{} ADD COLUMN {} {}", ch::quote_identifier(database_),
+    const auto expression = defaults.find(name);
+    const std::string default_clause = expression == defaults.end() ? std::string() : " DEFAULT " + expression->second;
+    ddl(fmt::format("ALTER TABLE {}.{}{} ADD COLUMN {} {}{}", ch::quote_identifier(database_),
                     ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(name),
-                    it->mapping.clickhouse_type));
-    spdlog::info("added column {} {} to ClickHouse table {}.{}", name, it->mapping.clickhouse_type, database_,
-                 table.target_name);
+                    it->mapping.clickhouse_type, default_clause));
+    spdlog::info("added column {} {}{} to ClickHouse table {}.{}", name, it->mapping.clickhouse_type, default_clause,
+                 database_, table.target_name);
   }
+}
+
+std::optional<std::map<std::string, std::string>> ClickHouseTargets::column_types(const pipeline::TableSchema& table) {
+  const auto shapes = ch::read_table_shapes(client_, database_, {table.target_name});
+  const auto shape = shapes.find(table.target_name);
+  if (shape == shapes.end()) return std::nullopt;
+  std::map<std::string, std::string> out;
+  for (const auto& c : shape->second.columns) out.emplace(c.name, c.type);
+  return out;
+}
+
+std::optional<std::string> ClickHouseTargets::default_expression(const pipeline::TableSchema& table,
+                                                                 const std::string& column,
+                                                                 std::string_view pg_binary) {
+  const auto it = std::find_if(table.target_columns.begin(), table.target_columns.end(),
+                               [&](const auto& c) { return c.name == column; });
+  if (it == table.target_columns.end()) {
+    throw Error(ErrorKind::Internal, fmt::format("{} has no target column {}", table.qualified_source(), column));
+  }
+  return clickhouse::default_expression(client_, database_, *it, pg_binary);
 }
 
 void ClickHouseTargets::modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) {
@@ -256,9 +280,14 @@ void ClickHouseTargets::modify_columns(const pipeline::TableSchema& table, const
     const auto& have = shape->second.columns;
     const auto now = std::find_if(have.begin(), have.end(), [&](const auto& c) { return c.name == name; });
     if (now != have.end() && compact(now->type) == compact(it->mapping.clickhouse_type)) continue;  // done before
-    ddl(fmt::format("ALTER TABLE {}.{}{} MODIFY COLUMN {} {}", ch::quote_identifier(database_),
+    // A column added with a fast default keeps it (column_default.h): parts written before it
+    // existed compute it when read, and a MODIFY without it would leave them reading NULL or 0.
+    const std::string default_clause = now != have.end() && now->default_kind == "DEFAULT"
+                                           ? " DEFAULT " + now->default_expression
+                                           : std::string();
+    ddl(fmt::format("ALTER TABLE {}.{}{} MODIFY COLUMN {} {}{}", ch::quote_identifier(database_),
                     ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(name),
-                    it->mapping.clickhouse_type));
+                    it->mapping.clickhouse_type, default_clause));
     spdlog::info("changed column {} of ClickHouse table {}.{} to {}", name, database_, table.target_name,
                  it->mapping.clickhouse_type);
   }
@@ -276,12 +305,19 @@ void ClickHouseTargets::keep_dropped_columns(const pipeline::TableSchema& table,
                                  [&](const auto& c) { return c.name == name; });
     const auto& have = shape->second.columns;
     const auto now = std::find_if(have.begin(), have.end(), [&](const auto& c) { return c.name == name; });
-    if (it == table.target_columns.end() || now == have.end() || !now->default_kind.empty()) continue;
-    const auto& m = it->mapping;
-    const std::string kept = m.null_as_default || m.nullable ? m.clickhouse_type : "Nullable(" + m.clickhouse_type + ")";
+    if (now == have.end()) continue;
+    // Kept before (DEFAULT NULL or []); a column added with a fast default has another DEFAULT,
+    // which rows written from now on must not take.
+    if (now->default_kind == "DEFAULT" && (now->default_expression == "NULL" || now->default_expression == "[]")) {
+      continue;
+    }
+    // Described by `table`, or else (altered again after a crash, schema_evolution.h) by its type there.
+    const bool array = it != table.target_columns.end() ? it->mapping.null_as_default : now->type.starts_with("Array(");
+    const std::string type = it != table.target_columns.end() ? it->mapping.clickhouse_type : now->type;
+    const std::string kept = array || type.starts_with("Nullable(") ? type : "Nullable(" + type + ")";
     ddl(fmt::format("ALTER TABLE {}.{}{} MODIFY COLUMN {} {} DEFAULT {}", ch::quote_identifier(database_),
                     ch::quote_identifier(table.target_name), ch::on_cluster(layout_), ch::quote_identifier(name), kept,
-                    m.null_as_default ? "[]" : "NULL"));
+                    array ? "[]" : "NULL"));
     spdlog::info("kept column {} of ClickHouse table {}.{} ({} DEFAULT): it was dropped at the source", name,
                  database_, table.target_name, kept);
   }

@@ -38,7 +38,11 @@ class ClickHouseTargets final : public SinkTargets {
   void drop(const pipeline::TableSchema& table) override;
   Count count(const pipeline::TableSchema& table) override;
   std::vector<PartsNote> parts_notes(std::span<const pipeline::TableSchema* const> tables) override;
-  void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
+  void add_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns,
+                   const std::map<std::string, std::string>& defaults) override;
+  std::optional<std::map<std::string, std::string>> column_types(const pipeline::TableSchema& table) override;
+  std::optional<std::string> default_expression(const pipeline::TableSchema& table, const std::string& column,
+                                                std::string_view pg_binary) override;
   void modify_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
   void keep_dropped_columns(const pipeline::TableSchema& table, const std::vector<std::string>& columns) override;
   void rename_columns(const pipeline::TableSchema& table,

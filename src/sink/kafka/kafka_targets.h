@@ -17,7 +17,15 @@ class KafkaTargets final : public SinkTargets {
   void truncate(const pipeline::TableSchema&) override {}
   void drop(const pipeline::TableSchema&) override {}
   Count count(const pipeline::TableSchema&) override { return {}; }
-  void add_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
+  void add_columns(const pipeline::TableSchema&, const std::vector<std::string>&,
+                   const std::map<std::string, std::string>&) override {}
+  std::optional<std::map<std::string, std::string>> column_types(const pipeline::TableSchema&) override {
+    return std::nullopt;
+  }
+  std::optional<std::string> default_expression(const pipeline::TableSchema&, const std::string&,
+                                                std::string_view) override {
+    return std::string();
+  }
   void modify_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
   void keep_dropped_columns(const pipeline::TableSchema&, const std::vector<std::string>&) override {}
   void rename_columns(const pipeline::TableSchema&, const std::vector<std::pair<std::string, std::string>>&) override {}

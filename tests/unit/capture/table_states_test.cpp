@@ -324,5 +324,42 @@ TEST(TableStates, RenamedColumnsAreRecordedInOrder) {
   EXPECT_EQ(again.at(t).dropped_columns, (std::vector<std::string>{"x"}));
 }
 
+
+// Fast defaults are binary (PostgreSQL's format): they survive the store, and a table that catches
+// up keeps what its changes in place recorded while it caught up.
+TEST(TableStates, FastDefaultsAreRecordedAsBinaryAndKeptWhenTheTableCatchesUp) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}});
+  const pipeline::TableSchema* tables[] = {&t};
+  const std::string value("\0\x01\xff\x7f", 4);
+  {
+    TableStates states(store, tables);
+    states.set(t, TablePhase::CatchingUp, 0x1000);
+    states.evolved(t, 0x2000, {"gone"}, {{"a", "b"}}, {{"d", value}, {"e", ""}});
+    states.caught_up(tables);
+  }
+  TableStates again(store, tables);
+  EXPECT_EQ(again.phase(t), TablePhase::Streaming);
+  EXPECT_EQ(again.at(t).evolved_at, 0x2000u);
+  EXPECT_EQ(again.at(t).dropped_columns, (std::vector<std::string>{"gone"}));
+  EXPECT_EQ(again.at(t).missing_values,
+            (std::vector<std::pair<std::string, std::string>>{{"d", value}, {"e", ""}}));
+  EXPECT_FALSE(again.changed_since_recorded(t));
+}
+
+TEST(TableGate, AnOlderShapeGetsTheFastDefaultsOfTheColumnsAddedSince) {
+  const auto t = table("t", {{"id", 23}, {"v", 23}, {"d", 23}, {"plain", 23}, {"later", 23}});
+  const auto older = logical::older_shape_of(t, relation({{"id", 23}, {"w", 23}}), {}, {{"w", "v"}},
+                                             {{"d", "seven"}, {"x", "elsewhere"}, {"former", "renamed"}});
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->index, (std::vector<int>{0, 1}));
+  EXPECT_EQ(older->filled, (std::vector<std::pair<int, std::string>>{{2, "seven"}}));
+  const auto renamed = logical::older_shape_of(t, relation({{"id", 23}, {"v", 23}}), {}, {{"former", "later"}},
+                                               {{"former", "renamed"}});
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(renamed->filled, (std::vector<std::pair<int, std::string>>{{4, "renamed"}}))
+      << "a column added with a default and renamed since";
+}
+
 }  // namespace
 }  // namespace pg2ch::capture::table_sync

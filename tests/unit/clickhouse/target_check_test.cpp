@@ -38,9 +38,9 @@ TableShape created() {
   s.engine = "ReplacingMergeTree";
   s.engine_full = "ReplacingMergeTree(_version) ORDER BY (id, `we ird`) SETTINGS index_granularity = 8192";
   s.sorting_key = "id, `we ird`";
-  s.columns = {{"id", "Int32", "", false},         {"v", "Nullable(Int32)", "", false},
-               {"note", "Nullable(String)", "", false}, {"we ird", "Int64", "", false},
-               {"_version", "UInt64", "", false},  {"_deleted", "UInt8", "", false}};
+  s.columns = {{"id", "Int32", "", false, ""},         {"v", "Nullable(Int32)", "", false, ""},
+               {"note", "Nullable(String)", "", false, ""}, {"we ird", "Int64", "", false, ""},
+               {"_version", "UInt64", "", false, ""},  {"_deleted", "UInt8", "", false, ""}};
   return s;
 }
 
@@ -84,9 +84,9 @@ TEST(TargetCheck, AcceptsWhatPg2chCreatesOnOldAndNewServers) {
 TEST(TargetCheck, AcceptsTheDocumentedDifferences) {
   TableShape s = created();
   std::reverse(s.columns.begin(), s.columns.end());  // every INSERT names its columns
-  s.columns.push_back({"loaded_at", "DateTime", "DEFAULT", false});
-  s.columns.push_back({"v2", "Nullable(Int64)", "MATERIALIZED", false});
-  s.columns.push_back({"v3", "Nullable(Int64)", "ALIAS", false});
+  s.columns.push_back({"loaded_at", "DateTime", "DEFAULT", false, ""});
+  s.columns.push_back({"v2", "Nullable(Int64)", "MATERIALIZED", false, ""});
+  s.columns.push_back({"v3", "Nullable(Int64)", "ALIAS", false, ""});
   column(s, "v").type = "Nullable( Int32 )";
   column(s, "note").default_kind = "DEFAULT";  // pg2ch writes it anyway
   EXPECT_TRUE(accepted(s));
@@ -113,7 +113,7 @@ TEST(TargetCheck, NamesMissingAndUnwritableColumns) {
   TableShape s = created();
   s.columns.erase(s.columns.begin() + 2);
   s.columns[1].default_kind = "MATERIALIZED";
-  s.columns.push_back({"extra", "String", "", false});
+  s.columns.push_back({"extra", "String", "", false, ""});
   expect_refused(s,
                  {"column note is missing (Nullable(String))", "column v is MATERIALIZED, but pg2ch writes it",
                   "column extra is not written by pg2ch and has no DEFAULT"},

@@ -229,5 +229,26 @@ TEST(ConfigValidation, ADirectoryNamedAsTheConfigIsAnError) {
   EXPECT_TRUE(contains(e.hint(), "pg2ch.toml")) << e.hint();
 }
 
+
+// Every per-change-kind setting takes evolve, ignore or stop (capture/logical/ignored_changes.h).
+TEST(ConfigValidation, SchemaChangeSettingsTakeEvolveIgnoreOrStop) {
+  for (const std::string key : {"logical.on_column_added", "logical.on_type_widened", "logical.on_not_null_dropped",
+                                "logical.on_column_dropped", "logical.on_column_renamed"}) {
+    for (const std::string value : {"evolve", "ignore", "stop"}) {
+      auto options = testing::isolated_options();
+      options.cli_overrides[key] = value;
+      EXPECT_NO_THROW(load(options)) << key << " = " << value;
+    }
+    auto options = testing::isolated_options();
+    options.cli_overrides[key] = "skip";
+    const auto e = testing::config_error([&] { load(options); });
+    EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("ignore"), std::string::npos) << "names the accepted values: " << e.what();
+  }
+  auto options = testing::isolated_options();
+  options.cli_overrides["logical.on_column_renamed"] = "ignore";
+  EXPECT_EQ(load(options).logical.on_column_renamed, "ignore");
+}
+
 }  // namespace
 }  // namespace pg2ch::config
