@@ -8,10 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <memory>
 #include <thread>
 
-#include "support/background_writer.h"
+#include "support/column_changes.h"
 #include "support/kafka_broker.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
@@ -49,15 +48,6 @@ TEST(KafkaConsumerRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
   auto state_of = [&](const std::string& table) {
     return status_table_row(pg2ch_status_json(db, config_file, "status", /*attention_ok=*/true), table);
   };
-  auto b_writer = [&] {
-    return std::make_unique<BackgroundWriter>(
-        db,
-        [](pg::Connection& conn, int i) {
-          conn.exec("INSERT INTO b (v) VALUES ('w" + std::to_string(i) + "')");
-          conn.exec("UPDATE b SET v = v || '+' WHERE id = " + std::to_string(1 + i % 50));
-        },
-        5ms);
-  };
 
   PipelineRunner prod(producer);
   prod.wait_ready();
@@ -66,7 +56,7 @@ TEST(KafkaConsumerRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
     ASSERT_TRUE(wait_equal(db, a)) << cons.describe();
     ASSERT_TRUE(wait_equal(db, b)) << cons.describe();
     {
-      auto writer = b_writer();
+      auto writer = writer_of(db, "b");
       db.ch_exec("ALTER TABLE a DROP COLUMN v");  // by hand, under the running consumer
       db.pg_exec("INSERT INTO a (v) VALUES ('refused')");
       ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "stopped"; }, 60s)) << cons.describe();
@@ -88,7 +78,7 @@ TEST(KafkaConsumerRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
   db.ch_exec("ALTER TABLE a ADD COLUMN v Nullable(String) AFTER id");
   {
     PipelineRunner cons(consumer);
-    auto writer = b_writer();
+    auto writer = writer_of(db, "b");
     db.pg_exec("INSERT INTO a (v) VALUES ('streamed again')");
     db.pg_exec("UPDATE a SET v = v || '!' WHERE id % 7 = 0");
     ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "streaming"; }, 60s)) << cons.describe();

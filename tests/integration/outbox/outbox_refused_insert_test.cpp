@@ -6,11 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <memory>
 #include <thread>
 
 #include "outbox/outbox_support.h"
-#include "support/background_writer.h"
+#include "support/column_changes.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -35,22 +34,13 @@ TEST(OutboxRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
   auto state_of = [&](const std::string& table) {
     return status_table_row(pg2ch_status_json(db, config_file, "status", /*attention_ok=*/true), table);
   };
-  auto b_writer = [&] {
-    return std::make_unique<BackgroundWriter>(
-        db,
-        [](pg::Connection& conn, int i) {
-          conn.exec("INSERT INTO b (v) VALUES ('w" + std::to_string(i) + "')");
-          conn.exec("UPDATE b SET v = v || '+' WHERE id = " + std::to_string(1 + i % 50));
-        },
-        5ms);
-  };
 
   {
     PipelineRunner runner(cfg);
     ASSERT_TRUE(wait_equal(db, a));
     ASSERT_TRUE(wait_equal(db, b));
     {
-      auto writer = b_writer();
+      auto writer = writer_of(db, "b");
       db.ch_exec("ALTER TABLE a DROP COLUMN v");  // by hand, under the running pipeline
       db.pg_exec("INSERT INTO a (v) VALUES ('refused')");
       ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "stopped"; }, 60s)) << runner.describe();
@@ -75,7 +65,7 @@ TEST(OutboxRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
   ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
   PipelineRunner runner(cfg);
   {
-    auto writer = b_writer();
+    auto writer = writer_of(db, "b");
     ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "streaming"; }, 60s)) << runner.describe();
     db.pg_exec("INSERT INTO a (v) VALUES ('streamed again')");
     std::this_thread::sleep_for(500ms);

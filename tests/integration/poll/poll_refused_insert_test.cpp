@@ -11,7 +11,7 @@
 
 #include "capture/capture_mode.h"
 #include "poll/poll_support.h"
-#include "support/background_writer.h"
+#include "support/column_changes.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -49,13 +49,7 @@ TEST_P(WatermarkRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
     ASSERT_TRUE(wait_equal(db, b));
     ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "streaming"; }, 60s));
     {
-      BackgroundWriter writer(
-          db,
-          [](pg::Connection& conn, int i) {
-            conn.exec("INSERT INTO b (v) VALUES ('w" + std::to_string(i) + "')");
-            conn.exec("UPDATE b SET v = v || '+' WHERE id = " + std::to_string(1 + i % 50));
-          },
-          5ms);
+      auto writer = writer_of(db, "b");
       db.ch_exec("ALTER TABLE a DROP COLUMN v");  // by hand, under the running pipeline
       db.pg_exec("INSERT INTO a (v) VALUES ('refused')");
       ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "stopped"; }, 60s)) << runner.describe();

@@ -14,7 +14,7 @@
 #include "capture/capture_mode.h"
 #include "outbox/outbox_support.h"
 #include "poll/poll_support.h"
-#include "support/background_writer.h"
+#include "support/column_changes.h"
 #include "support/kafka_broker.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
@@ -26,41 +26,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Change {
-  const char* name;
-  const char* ddl;
-  const char* insert;
-};
-
-const Change kChanges[] = {
-    {"add_column", "ALTER TABLE t ADD COLUMN extra int", "INSERT INTO t (n, extra) VALUES (1, 5)"},
-    {"add_column_default", "ALTER TABLE t ADD COLUMN extra int DEFAULT 7", "INSERT INTO t (n) VALUES (1)"},
-    {"drop_column", "ALTER TABLE t DROP COLUMN w", "INSERT INTO t (n, v) VALUES (1, 'x')"},
-    {"rename_column", "ALTER TABLE t RENAME COLUMN v TO v2", "INSERT INTO t (n, v2) VALUES (1, 'x')"},
-    {"widen_int_bigint", "ALTER TABLE t ALTER COLUMN w TYPE bigint", "INSERT INTO t (n, w) VALUES (1, 5000000000)"},
-    {"drop_not_null", "ALTER TABLE t ALTER COLUMN n DROP NOT NULL", "INSERT INTO t (n) VALUES (NULL)"},
-};
-
 using Param = std::tuple<std::string, int>;
 class SchemaChangeFindings : public ::testing::TestWithParam<Param> {};
 
-std::string source_columns(TestDatabase& db) {
-  std::string out;
-  for (const auto& r : db.pg_rows("SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 "
-                                  "AND NOT attisdropped AND attname <> 'updated_at' ORDER BY attnum")) {
-    out += (out.empty() ? "" : ", ") + r[0];
-  }
-  return out;
-}
-
 TEST_P(SchemaChangeFindings, DISABLED_Report) {
   const auto& [mode, index] = GetParam();
-  const Change& change = kChanges[index];
+  const ColumnChange& change = kColumnChanges[index];
   auto db = make_test_database();
   create_updated_at_table(db, "o");
-  db.pg_exec("CREATE TABLE t (id serial PRIMARY KEY, n int NOT NULL DEFAULT 0, w int, v text, "
-             "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
-  db.pg_exec("CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch_updated_at()");
+  create_changing_table(db, /*with_updated_at=*/true);
   std::unique_ptr<KafkaBroker> broker;
   std::optional<config::Config> producer;
   config::Config cfg;
@@ -87,7 +61,6 @@ TEST_P(SchemaChangeFindings, DISABLED_Report) {
     cfg.tables.push_back(o);
     if (mode == "notify") capture::capture_mode(mode).setup(cfg);
   }
-  db.pg_exec("INSERT INTO t (n, w, v) SELECT g, g, 'r' || g FROM generate_series(1, 20) g");
   db.pg_exec("INSERT INTO o (v) SELECT 'o' || g FROM generate_series(1, 20) g");
   const auto config_file = write_config_file(cfg, db.dir() / "pg2ch.toml");
   std::unique_ptr<PipelineRunner> prod;
@@ -117,7 +90,7 @@ TEST_P(SchemaChangeFindings, DISABLED_Report) {
   } catch (const std::exception& e) {
     reason = std::string("status: ") + e.what();
   }
-  const auto cols = source_columns(db);
+  const auto cols = live_columns(db, "t", "updated_at");
   std::string equal;
   try {
     const auto r = wait_equal(db, same_columns("t", cols, "id"), 2s);
@@ -149,7 +122,7 @@ TEST_P(SchemaChangeFindings, DISABLED_Report) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, SchemaChangeFindings,
                          ::testing::Combine(::testing::Values("poll", "notify", "outbox", "kafka"),
-                                            ::testing::Range(0, 6)));
+                                            ::testing::Range(0, kColumnChangeCount)));
 
 }  // namespace
 }  // namespace pg2ch::test
