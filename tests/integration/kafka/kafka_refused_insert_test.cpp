@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "support/column_changes.h"
-#include "support/kafka_broker.h"
+#include "support/kafka_route.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -30,18 +30,9 @@ TEST(KafkaConsumerRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
   db.pg_exec("CREATE TABLE b (id serial PRIMARY KEY, v text)");
   db.pg_exec("INSERT INTO a (v) SELECT 'a' || g FROM generate_series(1, 50) g");
   db.pg_exec("INSERT INTO b (v) SELECT 'b' || g FROM generate_series(1, 50) g");
-  const std::vector<std::string> tables = {"public.a", "public.b"};
-  auto producer = make_test_config(db, tables);
-  producer.sink = "kafka";
-  producer.kafka.brokers = broker.bootstrap();
-  producer.kafka.format = "debezium";
-  for (const auto& t : tables) broker.create_topic("pg2ch." + t, 2);
-  auto consumer = make_test_config(db, tables);
-  consumer.mode = "kafka";
-  consumer.kafka.brokers = broker.bootstrap();
-  consumer.kafka.group_id = db.name();
-  consumer.kafka.session_timeout = 6s;  // the mock broker holds a rebalance until a departed member expires
-  consumer.state.path = (db.dir() / "consumer.state").string();
+  const auto route = kafka_route(db, broker, {"public.a", "public.b"}, 2);
+  const auto& producer = route.producer;
+  const auto& consumer = route.consumer;
   const auto config_file = write_config_file(consumer, db.dir() / "consumer.toml");
   const auto a = same_columns("a", "id, v", "id");
   const auto b = same_columns("b", "id, v", "id");
@@ -55,20 +46,7 @@ TEST(KafkaConsumerRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
     PipelineRunner cons(consumer);
     ASSERT_TRUE(wait_equal(db, a)) << cons.describe();
     ASSERT_TRUE(wait_equal(db, b)) << cons.describe();
-    {
-      auto writer = writer_of(db, "b");
-      db.ch_exec("ALTER TABLE a DROP COLUMN v");  // by hand, under the running consumer
-      db.pg_exec("INSERT INTO a (v) VALUES ('refused')");
-      ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "stopped"; }, 60s)) << cons.describe();
-      db.pg_exec("UPDATE a SET v = 'after the stop' WHERE id = 3");
-      db.pg_exec("DELETE FROM a WHERE id = 4");
-      std::this_thread::sleep_for(500ms);
-    }
-    EXPECT_TRUE(wait_equal(db, b)) << "the other table is applied on: " << cons.describe();
-    EXPECT_FALSE(cons.failed()) << cons.describe();
-    const auto stopped = state_of("public.a");
-    EXPECT_NE(stopped.last_error.find("ClickHouse refused its rows"), std::string::npos) << stopped.last_error;
-    EXPECT_EQ(state_of("public.b").state, "streaming");
+    ASSERT_TRUE(refuse_rows_until_stopped(db, config_file, cons));
     cons.stop();
   }
 

@@ -39,20 +39,7 @@ TEST(OutboxRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
     PipelineRunner runner(cfg);
     ASSERT_TRUE(wait_equal(db, a));
     ASSERT_TRUE(wait_equal(db, b));
-    {
-      auto writer = writer_of(db, "b");
-      db.ch_exec("ALTER TABLE a DROP COLUMN v");  // by hand, under the running pipeline
-      db.pg_exec("INSERT INTO a (v) VALUES ('refused')");
-      ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "stopped"; }, 60s)) << runner.describe();
-      db.pg_exec("UPDATE a SET v = 'after the stop' WHERE id = 3");
-      db.pg_exec("DELETE FROM a WHERE id = 4");
-      std::this_thread::sleep_for(500ms);
-    }
-    EXPECT_TRUE(wait_equal(db, b)) << "the other table streams on";
-    EXPECT_FALSE(runner.failed()) << runner.describe();
-    const auto stopped = state_of("public.a");
-    EXPECT_NE(stopped.last_error.find("ClickHouse refused its rows"), std::string::npos) << stopped.last_error;
-    EXPECT_EQ(state_of("public.b").state, "streaming");
+    ASSERT_TRUE(refuse_rows_until_stopped(db, config_file, runner));
     // Its events from the refused one on wait in the queue.
     EXPECT_EQ(db.pg_rows("SELECT count(*) FROM pg2ch.events WHERE rel = 'a'::regclass"), (Rows{{"3"}}));
     runner.stop();

@@ -48,19 +48,7 @@ TEST_P(WatermarkRefusedInsert, ATargetThatRefusesRowsStopsOnlyItsTable) {
     ASSERT_TRUE(wait_equal(db, a));
     ASSERT_TRUE(wait_equal(db, b));
     ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "streaming"; }, 60s));
-    {
-      auto writer = writer_of(db, "b");
-      db.ch_exec("ALTER TABLE a DROP COLUMN v");  // by hand, under the running pipeline
-      db.pg_exec("INSERT INTO a (v) VALUES ('refused')");
-      ASSERT_TRUE(wait_until([&] { return state_of("public.a").state == "stopped"; }, 60s)) << runner.describe();
-      db.pg_exec("UPDATE a SET v = 'after the stop' WHERE id = 3");
-      std::this_thread::sleep_for(500ms);
-    }
-    EXPECT_TRUE(wait_equal(db, b)) << "the other table streams on";
-    EXPECT_FALSE(runner.failed()) << runner.describe();
-    const auto stopped = state_of("public.a");
-    EXPECT_NE(stopped.last_error.find("ClickHouse refused its rows"), std::string::npos) << stopped.last_error;
-    EXPECT_EQ(state_of("public.b").state, "streaming");
+    ASSERT_TRUE(refuse_rows_until_stopped(db, config_file, runner));
     const auto status = pg2ch_status_json(db, config_file, "status-stopped", true);
     ASSERT_EQ(status["attention"].Size(), 1u);
     const std::string attention = status["attention"][0].GetString();

@@ -15,7 +15,7 @@
 #include "outbox/outbox_support.h"
 #include "poll/poll_support.h"
 #include "support/column_changes.h"
-#include "support/kafka_broker.h"
+#include "support/kafka_route.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -43,17 +43,9 @@ TEST_P(SchemaChangeFindings, DISABLED_Report) {
     outbox_setup(cfg);
   } else if (mode == "kafka") {
     broker = std::make_unique<KafkaBroker>();
-    producer = make_test_config(db, {"public.t", "public.o"});
-    producer->sink = "kafka";
-    producer->kafka.brokers = broker->bootstrap();
-    producer->kafka.format = "debezium";
-    cfg = make_test_config(db, {"public.t", "public.o"});
-    cfg.mode = "kafka";
-    cfg.kafka.brokers = broker->bootstrap();
-    cfg.kafka.group_id = db.name();
-    cfg.kafka.session_timeout = 6s;
-    cfg.state.path = (db.dir() / "consumer.state").string();
-    for (const char* t : {"public.t", "public.o"}) broker->create_topic(std::string("pg2ch.") + t, 1);
+    auto route = kafka_route(db, *broker, {"public.t", "public.o"}, 1);
+    producer = route.producer;
+    cfg = route.consumer;
   } else {
     cfg = watermark_config(db, mode, "t", "updated_at");
     config::TableSelector o;

@@ -2,13 +2,20 @@
 // Shared by the tests of tables whose columns change, or whose target refuses rows, under a
 // running pipeline: the kinds of column change, a table `t` to apply them to, its live columns,
 // and a writer that keeps another table (and optionally `t`) changing meanwhile.
+#include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "support/background_writer.h"
+#include "support/pg2ch_cli.h"
+#include "support/pipeline_runner.h"
+#include "support/table_compare.h"
 #include "support/test_database.h"
+#include "support/wait.h"
 
 namespace pg2ch::test {
 
@@ -77,6 +84,64 @@ inline std::unique_ptr<BackgroundWriter> writer_of(TestDatabase& db, const std::
         conn.exec("UPDATE t SET n = n + 1 WHERE id = " + std::to_string(1 + i % 50));
       },
       std::chrono::milliseconds(5));
+}
+
+// Under a writer of t and `other` (id, v), applies `change` to t; succeeds once t is stopped with
+// a reason naming the change while `other` streamed on, ends equal and is streaming.
+inline ::testing::AssertionResult change_until_stopped(TestDatabase& db, const std::filesystem::path& config,
+                                                       const PipelineRunner& runner, int change,
+                                                       const std::string& other) {
+  using namespace std::chrono_literals;
+  auto state_of = [&](const std::string& table) {
+    return status_table_row(pg2ch_status_json(db, config, "status", /*attention_ok=*/true), table);
+  };
+  auto writer = writer_of(db, other, /*also_t=*/true);
+  std::this_thread::sleep_for(300ms);
+  db.pg_exec(kColumnChanges[change].ddl);
+  db.pg_exec(kColumnChanges[change].insert);
+  const bool stopped = wait_until([&] { return state_of("public.t").state == "stopped"; }, 60s);
+  std::this_thread::sleep_for(500ms);
+  writer->finish();
+  if (!stopped) return ::testing::AssertionFailure() << "t did not stop: " << runner.describe();
+  if (auto named = names_the_change(change, state_of("public.t").last_error); !named) return named;
+  if (auto equal = wait_equal(db, same_columns(other, "id, v", "id")); !equal) {
+    return equal << " (the other table must stream on)";
+  }
+  if (state_of("public." + other).state != "streaming") return ::testing::AssertionFailure() << other << " stopped";
+  if (runner.failed()) return ::testing::AssertionFailure() << runner.describe();
+  return ::testing::AssertionSuccess();
+}
+
+// Under a writer of b (id, v), drops a's target column v in ClickHouse by hand and inserts a row
+// into a; succeeds once a is stopped because ClickHouse refused its rows, while b streamed on,
+// ends equal and is streaming. Rows of a changed after the stop: id 3 updated, id 4 deleted.
+inline ::testing::AssertionResult refuse_rows_until_stopped(TestDatabase& db, const std::filesystem::path& config,
+                                                            const PipelineRunner& runner) {
+  using namespace std::chrono_literals;
+  auto state_of = [&](const std::string& table) {
+    return status_table_row(pg2ch_status_json(db, config, "status", /*attention_ok=*/true), table);
+  };
+  {
+    auto writer = writer_of(db, "b");
+    db.ch_exec("ALTER TABLE a DROP COLUMN v");  // by hand, under the running pipeline
+    db.pg_exec("INSERT INTO a (v) VALUES ('refused')");
+    if (!wait_until([&] { return state_of("public.a").state == "stopped"; }, 60s)) {
+      return ::testing::AssertionFailure() << "a did not stop: " << runner.describe();
+    }
+    db.pg_exec("UPDATE a SET v = 'after the stop' WHERE id = 3");
+    db.pg_exec("DELETE FROM a WHERE id = 4");
+    std::this_thread::sleep_for(500ms);
+  }
+  if (auto equal = wait_equal(db, same_columns("b", "id, v", "id")); !equal) {
+    return equal << " (the other table must stream on)";
+  }
+  if (runner.failed()) return ::testing::AssertionFailure() << runner.describe();
+  const auto stopped = state_of("public.a");
+  if (stopped.last_error.find("ClickHouse refused its rows") == std::string::npos) {
+    return ::testing::AssertionFailure() << "a stopped for another reason: " << stopped.last_error;
+  }
+  if (state_of("public.b").state != "streaming") return ::testing::AssertionFailure() << "b stopped";
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace pg2ch::test
