@@ -64,10 +64,13 @@ TopicConsumer::TopicConsumer(const config::Config& cfg, std::vector<const pipeli
   consumer_ = std::make_unique<kafka::Consumer>(cfg.kafka, cfg.name + "-consumer", rebalance);
   topics_ = topics_for(cfg, tables);
   consumer_->subscribe(topics_);
+  sink_.set_refusal_handler(
+      [this](const pipeline::TableSchema& table, const Error& error) { return stop_refused(table, error); });
 }
 
 // Leaving the group runs on_revoke, which uses the segment and ledger: close before they die.
 TopicConsumer::~TopicConsumer() {
+  sink_.set_refusal_handler({});
   try {
     consumer_->close();
   } catch (const std::exception& e) {
@@ -80,7 +83,8 @@ void TopicConsumer::start(bool stop_when_caught_up) {
   std::vector<const pipeline::TableSchema*> to_stream;
   for (const auto& [_, t] : tables_) {
     const table_sync::TableState& s = states_.at(*t);
-    if (s.phase == TablePhase::Stopped && !states_.changed_since_recorded(*t)) {
+    if (s.phase == TablePhase::Stopped && !states_.changed_since_recorded(*t) &&
+        !table_sync::stopped_by_refused_insert(s)) {
       spdlog::warn("table {} stays stopped, its messages are skipped: {} (fix: {})", t->qualified_source(), s.reason,
                    s.fix);
       continue;
@@ -110,8 +114,10 @@ void TopicConsumer::start(bool stop_when_caught_up) {
       }
       const bool was_stopped = s.phase == TablePhase::Stopped;
       states_.resume(*t, until);
-      spdlog::info("table {}: {}; reading its skipped messages again from {}", t->qualified_source(),
-                   was_stopped ? "its config changed since it stopped" : "still catching up",
+      const char* why = !was_stopped                                  ? "still catching up"
+                        : table_sync::stopped_by_refused_insert(s) ? "ClickHouse refused its rows before"
+                                                                   : "its config changed since it stopped";
+      spdlog::info("table {}: {}; reading its skipped messages again from {}", t->qualified_source(), why,
                    table_sync::format_partition_offsets(states_.at(*t).skipped_from));
     }
     if (states_.phase(*t) == TablePhase::CatchingUp) {
@@ -552,6 +558,26 @@ void TopicConsumer::stop_table(const PendingChange& c, const Error& error) {
                 table.qualified_source(), reason, fix, table_sync::format_partition_offsets(skipped));
   states_.stop(table, std::move(reason), std::move(fix), skipped);  // durable before any commit past it
   sink_.discard(table);
+  after_stop(table);
+}
+
+bool TopicConsumer::stop_refused(const pipeline::TableSchema& table, const Error& error) {
+  if (!table_sync::stops_only_its_table(error) || !tables_.contains({table.source_schema, table.source_name})) {
+    return false;
+  }
+  auto why = table_sync::refused_insert(
+      table, error,
+      "restart pg2ch: it reads the table's skipped messages again from the offsets it recorded");
+  // The refused batch held its messages not durable yet: they are its first skipped ones.
+  const PartitionOffsets skipped = undurable_.earliest(&table);
+  spdlog::error("table {} stopped: {} (fix: {}); skipping its messages from {}, the other tables go on",
+                table.qualified_source(), why.reason, why.fix, table_sync::format_partition_offsets(skipped));
+  states_.stop(table, std::move(why.reason), std::move(why.fix), skipped);  // before any commit past them
+  after_stop(table);
+  return true;
+}
+
+void TopicConsumer::after_stop(const pipeline::TableSchema& table) {
   undurable_.forget(&table);
   catching_up_.erase(&table);
   // Partitions waiting at a truncate of it read the truncate again, and skip it.

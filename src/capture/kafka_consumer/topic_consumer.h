@@ -15,6 +15,9 @@
 // hold goes to the dead-letter topic, or without one stops its table only (stopped, its
 // messages skipped from then on, the others applied and committed); a changed config entry
 // brings it back at the next start by reading its skipped messages again (table_offsets.h).
+// ClickHouse refusing a batch of one table's rows (its target changed by hand) stops that table
+// the same way; such a stop is tried again at every start (the mended target takes the rows read
+// again, an unmended one stops the table again).
 //
 // Errors: exceptions (pg2ch::Error) with topic, partition and offset; retriable commit failures
 // (brokers away) are retried on the next round instead. A committed offset the broker no longer
@@ -118,6 +121,13 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   void skip_stopped(const pipeline::TableSchema& table, const RdKafka::Message& msg);
   // The table of `c` cannot hold its value (no dead-letter topic): stops that table only.
   void stop_table(const PendingChange& c, const Error& error);
+  // ClickHouse refused a batch of `table`'s rows (pipeline::RefusalHandler, inside a sink flush
+  // that drops the batch itself): stops that table only; it comes back at the next start, which
+  // reads its skipped messages again. False: not one of ours, or not its trouble alone.
+  bool stop_refused(const pipeline::TableSchema& table, const Error& error);
+  // What every stop does after recording it: forgets the table's undurable offsets, its catching
+  // up and its truncate barriers.
+  void after_stop(const pipeline::TableSchema& table);
   // Tables caught up once the group committed `offsets` (table_offsets.h).
   void note_committed(const std::vector<kafka::PartitionOffset>& offsets);
   void caught_up_tables();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <unordered_map>
+#include <utility>
 
 #include "capture/outbox/source_transaction.h"
 #include "pipeline/key_text.h"
@@ -85,6 +86,37 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
   lock_truncate_sql_ = lock_oldest_truncate_sql(names_);
   lock_before_sql_ = lock_events_before_sql(names_);
   delete_truncate_sql_ = delete_truncate_sql(names_);
+  update_stopped_rels();
+  sink_.set_refusal_handler(
+      [this](const pipeline::TableSchema& table, const Error& error) { return stop_refused(table, error); });
+}
+
+OutboxDrainer::~OutboxDrainer() { sink_.set_refusal_handler({}); }
+
+bool OutboxDrainer::stop_refused(const pipeline::TableSchema& table, const Error& error) {
+  if (!table_sync::stops_only_its_table(error) || !tables_.contains(table.relation_oid)) return false;
+  auto why = table_sync::refused_insert(
+      table, error,
+      fmt::format("restart pg2ch: its events from the refused batch on stay in {} and are applied again",
+                  names_.events_table()));
+  spdlog::error("table {} stopped: {} (fix: {}); the other tables go on", table.qualified_source(), why.reason,
+                why.fix);
+  states_.stop(table, std::move(why.reason), std::move(why.fix));
+  update_stopped_rels();
+  refused_.push_back(&table);
+  return true;
+}
+
+void OutboxDrainer::stop_for_changed_columns(const pipeline::TableSchema& table, std::string change) {
+  const std::string name = table.qualified_source();
+  std::string fix = fmt::format(
+      "drop its ClickHouse target (pg2ch creates it anew with the new columns), delete its queued events (DELETE FROM "
+      "{} WHERE rel = {}: the copy holds their changes), run `pg2ch resync {}` and restart pg2ch: it is copied again, "
+      "and every change after the copy has an event of the new shape",
+      names_.events_table(), table.relation_oid, name);
+  spdlog::error("table {} stopped: {} (fix: {}); the other tables go on", name, change, fix);
+  sink_.discard(table);
+  states_.stop(table, std::move(change), std::move(fix));
   update_stopped_rels();
 }
 
@@ -221,20 +253,39 @@ std::vector<const pipeline::TableSchema*> OutboxDrainer::write_batch(const std::
     std::unordered_map<std::uint64_t, int> row_of;
   };
   std::unordered_map<const pipeline::TableSchema*, Fetched> fetched;
+  std::vector<const pipeline::TableSchema*> stopped;
+  const auto changed = [&](const pipeline::TableSchema& t, std::optional<std::string> change) {
+    if (!change) return false;
+    stop_for_changed_columns(t, std::move(*change));
+    stopped.push_back(&t);
+    return true;
+  };
   for (const auto& e : events) {
-    if (fetched.contains(e.table)) continue;
+    if (fetched.contains(e.table) || std::find(stopped.begin(), stopped.end(), e.table) != stopped.end()) continue;
+    if (columns_ && changed(*e.table, columns_->changed(*e.table))) continue;
     Fetched f;
+    fetch_failed_ = e.table;  // a failed fetch aborts the transaction: drain_once looks at its columns after
     f.result = query_binary(conn_, fetch_sql_.at(e.table), ctids,
                             fmt::format("reading outbox events of {}", e.table->qualified_source()));
+    fetch_failed_ = nullptr;
+    // Whenever the change happened: no value is decoded with a type it no longer has.
+    if (auto change = result_types_changed(f.result, 2, *e.table)) {
+      changed(*e.table, fmt::format("the columns of {} changed at the source: {}", e.table->qualified_source(), *change));
+      continue;
+    }
     for (int row = 0; row < f.result.rows(); ++row) f.row_of.emplace(parse_tid_binary(f.result.value(row, 0)), row);
     fetched.emplace(e.table, std::move(f));
   }
 
   std::vector<pipeline::ValueRef> values;
-  std::vector<const pipeline::TableSchema*> stopped;
+  refused_.clear();
+  const auto is_stopped = [&](const pipeline::TableSchema* t) {
+    return std::find(stopped.begin(), stopped.end(), t) != stopped.end() ||
+           std::find(refused_.begin(), refused_.end(), t) != refused_.end();
+  };
   sink_.begin_transaction();
   for (const auto& e : events) {
-    if (std::find(stopped.begin(), stopped.end(), e.table) != stopped.end()) continue;
+    if (is_stopped(e.table)) continue;
     const Fetched& f = fetched.at(e.table);
     auto hit = f.row_of.find(e.tid);
     if (hit == f.row_of.end()) {
@@ -263,6 +314,7 @@ std::vector<const pipeline::TableSchema*> OutboxDrainer::write_batch(const std::
     }
   }
   commit_to_sink("batch");
+  stopped.insert(stopped.end(), refused_.begin(), refused_.end());
   return stopped;
 }
 
@@ -289,7 +341,20 @@ OutboxDrainer::Outcome OutboxDrainer::drain_once() {
   std::vector<std::string> ctid_list;
   ctid_list.reserve(events.size());
   for (const auto& e : events) ctid_list.push_back(e.ctid);
-  const auto stopped = write_batch(events, tid_array(ctid_list));
+  std::vector<const pipeline::TableSchema*> stopped;
+  try {
+    stopped = write_batch(events, tid_array(ctid_list));
+  } catch (const Error&) {
+    const auto* table = std::exchange(fetch_failed_, nullptr);
+    if (!table || !columns_) throw;
+    // A column dropped or renamed fails its events' fetch: that table's trouble, not the
+    // pipeline's. Looked at outside the aborted transaction; the claim is taken again.
+    tx.rollback();
+    auto change = columns_->changed(*table, /*now=*/true);
+    if (!change) throw;
+    stop_for_changed_columns(*table, std::move(*change));
+    return Outcome::Blocked;
+  }
   if (!stopped.empty()) {
     // The stopped tables' events stay queued (their stop is durable already).
     ctid_list.clear();

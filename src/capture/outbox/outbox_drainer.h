@@ -35,6 +35,13 @@
 // batch's other events are written and deleted. The next start applies them again, which is
 // exact because they are the table's changes from the refused one on, in the queue as they were.
 // A TRUNCATE of a stopped table supersedes its queued events: the table streams again after it.
+// ClickHouse refusing a batch of one table's rows (its target changed by hand) stops that table
+// the same way: none of the batch's events of it are deleted, so the next start, once the target
+// is mended, applies them again. Columns changed at the source (capture/shared/column_watch.h)
+// stop the table before an event is decoded with the old shape; its events stay queued, and the
+// fix (drop its target, delete its queued events, `pg2ch resync`, restart) copies it again with
+// its new columns: the deleted events' changes were committed before the copy's snapshot, which
+// holds them, and every later change has an event of the new shape.
 //
 // Several drainers (processes) may run at once: SKIP LOCKED hands each event to exactly one. The
 // only cross-batch order besides versions is TRUNCATE, which empties the target: its table's
@@ -46,6 +53,7 @@
 #include <vector>
 
 #include "capture/outbox/outbox_sql.h"
+#include "capture/shared/column_watch.h"
 #include "capture/table_sync/table_states.h"
 #include "common/lsn.h"
 #include "pg/connection.h"
@@ -68,12 +76,18 @@ class OutboxDrainer {
   OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload payload,
                 const std::vector<const pipeline::TableSchema*>& tables, pipeline::ChangeSink& sink,
                 std::size_t batch_size, table_sync::TableStates& states);
+  ~OutboxDrainer();
+  OutboxDrainer(const OutboxDrainer&) = delete;
+  OutboxDrainer& operator=(const OutboxDrainer&) = delete;
 
   // One drain transaction. Throws pg2ch::Error (the claim is rolled back and the events stay).
   Outcome drain_once();
   const DrainStats& stats() const { return stats_; }
   // Reads which tables are stopped again (after their states changed outside the drainer).
   void update_stopped_rels();
+  // Looks for changed columns of the tables a batch touches (capture/shared/column_watch.h); a
+  // change stops that table. Must outlive the drainer.
+  void watch_columns(ColumnWatch& columns) { columns_ = &columns; }
 
  private:
   struct Event {
@@ -96,6 +110,12 @@ class OutboxDrainer {
   // Returns the tables it stopped (their events must stay in the queue).
   std::vector<const pipeline::TableSchema*> write_batch(const std::vector<Event>& events, const std::string& ctids);
   void stop_table(const pipeline::TableSchema& table, const Event& refused, const Error& error, const std::string& key);
+  // ClickHouse refused a batch of `table`'s rows (pipeline::RefusalHandler, inside a sink flush
+  // that drops the batch itself): the table stops and joins refused_, whose events the batch
+  // leaves queued. False: not one of ours, or not its trouble alone.
+  bool stop_refused(const pipeline::TableSchema& table, const Error& error);
+  // Its columns changed at the source: stops it, its events stay queued.
+  void stop_for_changed_columns(const pipeline::TableSchema& table, std::string change);
 
   pg::Connection& conn_;
   OutboxNames names_;
@@ -105,6 +125,9 @@ class OutboxDrainer {
   std::size_t batch_size_;
   Payload payload_;
   table_sync::TableStates& states_;
+  ColumnWatch* columns_ = nullptr;
+  const pipeline::TableSchema* fetch_failed_ = nullptr;  // set while a table's events are fetched
+  std::vector<const pipeline::TableSchema*> refused_;  // stopped by a refused insert in this batch
   std::string stopped_rels_ = "{}";  // oid[] literal: the claims skip these tables' events
   std::string claim_sql_, wrap_sql_, delete_sql_, progress_sql_;
   std::string pending_truncates_sql_, lock_truncate_sql_, lock_before_sql_, delete_truncate_sql_;

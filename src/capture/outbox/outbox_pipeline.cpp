@@ -76,7 +76,9 @@ class OutboxSource final : public ChangeSource {
         states_(*state_, p_.table_ptrs()),
         drainer_(p_.source, names, payload_of(cfg.outbox), p_.table_ptrs(), *sink_, cfg.outbox.batch_size,
                  table_sync::observe_states(states_, options.observer)),
-        stop_when_caught_up_(options.stop_when_caught_up) {}
+        stop_when_caught_up_(options.stop_when_caught_up) {
+    drainer_.watch_columns(columns_);
+  }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
     // An idle queue is claimed again after outbox.interval, however often the loop turns.
@@ -134,6 +136,7 @@ class OutboxSource final : public ChangeSource {
   std::unique_ptr<pipeline::ChangeSink> sink_;
   std::unique_ptr<state::StateStore> state_;
   table_sync::TableStates states_;
+  ColumnWatch columns_{p_};
   OutboxDrainer drainer_;
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};

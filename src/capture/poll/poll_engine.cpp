@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 #include "capture/poll/page_reader.h"
@@ -64,7 +65,11 @@ PollEngine::PollEngine(const config::Config& cfg, pg::Connection& source,
   }
   if (!copying.empty()) states_.set(copying, TablePhase::Copying);
   if (!streaming.empty()) states_.set(streaming, TablePhase::Streaming);
+  sink_.set_refusal_handler(
+      [this](const pipeline::TableSchema& table, const Error& error) { return stop_refused(table, error); });
 }
+
+PollEngine::~PollEngine() { sink_.set_refusal_handler({}); }
 
 void PollEngine::read_again(std::size_t i) {
   PollTable& t = *tables_.at(i);
@@ -86,14 +91,55 @@ std::optional<std::size_t> PollEngine::table_index(const std::string& qualified)
   return std::nullopt;
 }
 
+void PollEngine::stop_for_changed_columns(PollTable& t, std::string change) {
+  stop_table(t, {std::move(change),
+                 fmt::format("restart pg2ch: a table whose columns changed since it stopped gets its target re-created "
+                             "with its new columns and is read again from its first row (the other tables go on from "
+                             "their checkpoints)")});
+}
+
+bool PollEngine::stopped_for_changed_columns(PollTable& t, bool read_failed) {
+  if (!columns_) return false;
+  auto change = columns_->changed(*t.schema, read_failed);
+  if (!change) return false;
+  stop_for_changed_columns(t, std::move(*change));
+  return true;
+}
+
+template <typename Read>
+std::optional<SnapshotPage> PollEngine::read_checked(PollTable& t, Read read) {
+  std::optional<SnapshotPage> page;
+  try {
+    page = read();
+  } catch (const Error&) {
+    // A column dropped or renamed fails the query: that table's trouble, not the pipeline's.
+    if (stopped_for_changed_columns(t, /*read_failed=*/true)) return std::nullopt;
+    throw;
+  }
+  // Whenever the change happened: no value is decoded with a type it no longer has.
+  if (auto change = result_types_changed(page->rows, 0, *t.schema)) {
+    stop_for_changed_columns(
+        t, fmt::format("the columns of {} changed at the source: {}", t.schema->qualified_source(), *change));
+    return std::nullopt;
+  }
+  return page;
+}
+
 std::size_t PollEngine::read_fresh_page(PollTable& t) {
   const std::string name = t.schema->qualified_source();
+  if (stopped_for_changed_columns(t, /*read_failed=*/false)) return 0;
   const Query q = fresh_page_query(t.keyset, t.cursor, cfg_.poll.batch_size);
-  const SnapshotPage page = read_page_in_snapshot(source_, q, name);
+  const auto read = read_checked(t, [&] { return read_page_in_snapshot(source_, q, name); });
+  if (!read) return 0;
+  const SnapshotPage& page = *read;
   const pipeline::Position position = next_position();
   const PageResult r = deliver(page, *t.schema, t.keyset, sink_, versions_.next(page.read_time_us), position);
   if (r.refused) {
     stop_table(t, refused(t, *r.refused));
+    return 0;
+  }
+  if (t.stopped) {  // ClickHouse refused a batch of it meanwhile
+    sink_.discard(*t.schema);
     return 0;
   }
   t.caught_up = r.rows < cfg_.poll.batch_size;
@@ -154,12 +200,18 @@ void PollEngine::rescan(PollTable& t, const Window& w, const std::atomic<bool>& 
   std::optional<Cursor> after;
   while (!stop.load()) {
     const Query q = rescan_page_query(t.keyset, range, after, cfg_.poll.batch_size);
-    const SnapshotPage page = read_page(source_, q, name);
+    const auto read = read_checked(t, [&] { return read_page(source_, q, name); });
+    if (!read) return;
+    const SnapshotPage& page = *read;
     if (page.rows.rows() == 0) return;
     position = next_position();
     const PageResult r = deliver(page, *t.schema, t.keyset, sink_, versions_.next(page.read_time_us), position);
     if (r.refused) {
       stop_table(t, refused(t, *r.refused));
+      return;
+    }
+    if (t.stopped) {  // ClickHouse refused a batch of it meanwhile
+      sink_.discard(*t.schema);
       return;
     }
     late_rows_ += r.rows;
@@ -206,11 +258,31 @@ void PollEngine::stop_table(PollTable& t, table_sync::StopReason why) {
   // Before anything else can persist a checkpoint: the windows' rows were discarded with the rest
   // of what the sink held of the table.
   sink_.discard(*t.schema);
+  mark_stopped(t, std::move(why));
+}
+
+void PollEngine::mark_stopped(PollTable& t, table_sync::StopReason why) {
   t.windows = WindowQueue{};
   t.cursor = t.checkpoint;
   t.caught_up = true;
   t.stopped = true;
   states_.stop(*t.schema, std::move(why.reason), std::move(why.fix));
+}
+
+bool PollEngine::stop_refused(const pipeline::TableSchema& table, const Error& error) {
+  if (!table_sync::stops_only_its_table(error)) return false;
+  const auto it = std::find_if(tables_.begin(), tables_.end(), [&](const auto& t) { return t->schema == &table; });
+  if (it == tables_.end()) return false;
+  PollTable& t = **it;
+  auto why = table_sync::refused_insert(
+      table, error,
+      fmt::format("restart pg2ch or run `pg2ch resync {}`: it is read again from its checkpoint ({}), so nothing "
+                  "after it is lost",
+                  table.qualified_source(), t.checkpoint ? t.checkpoint->watermark : std::string("its first row")));
+  spdlog::error("table {} stopped: {} (fix: {}); the other tables go on", table.qualified_source(), why.reason,
+                why.fix);
+  mark_stopped(t, std::move(why));
+  return true;
 }
 
 void PollEngine::persist_checkpoints() {

@@ -14,6 +14,14 @@
 // checkpoint stays where it was, the last position whose rows are all durable. The next start
 // reads it again from that checkpoint, which is exact because polling reads rows as they are now:
 // a corrected value, or a config that maps it, passes; an unchanged one stops the table again.
+// ClickHouse refusing a batch of one table's rows (its target changed by hand) stops that table
+// the same way: the refused rows are not durable, so the checkpoint is before them, and the next
+// start (or `pg2ch resync`) reads them again once the target is mended.
+//
+// Columns changed at the source while running (capture/shared/column_watch.h: added, dropped,
+// renamed, retyped, NOT NULL dropped) stop that table too, before a row of the new shape is
+// decoded with the old one: the next start finds its columns changed since it stopped, re-creates
+// its target with the new columns and reads it again from its first row (watermark_source.h).
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -28,6 +36,7 @@
 #include "capture/poll/page_reader.h"
 #include "capture/table_sync/table_states.h"
 #include "capture/poll/window_queue.h"
+#include "capture/shared/column_watch.h"
 #include "config/config.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -63,6 +72,9 @@ class PollEngine {
   PollEngine(const config::Config& cfg, pg::Connection& source, const std::vector<const pipeline::TableSchema*>& tables,
              std::vector<Keyset> keysets, pipeline::ChangeSink& sink, state::StateStore& state,
              table_sync::TableStates& states);
+  ~PollEngine();
+  PollEngine(const PollEngine&) = delete;
+  PollEngine& operator=(const PollEngine&) = delete;
 
   // Reads fresh pages of the tables in `which` (every table when empty) until each comes back
   // short, closing windows, flushing and checkpointing on the way. Returns the rows read.
@@ -81,6 +93,9 @@ class PollEngine {
   // Called once per round of pages while catching up (RunOptions::alive): a first catch-up over a
   // large backlog is long, and the loop must not look stuck meanwhile.
   void set_alive(std::function<void()> alive) { alive_ = std::move(alive); }
+  // Looks for changed columns before reading a table (capture/shared/column_watch.h); a change
+  // stops that table. Must outlive the engine.
+  void watch_columns(ColumnWatch& columns) { columns_ = &columns; }
 
   // `pg2ch resync` while running: table `i` is read again from its first row (copying). What the
   // sink holds of it is discarded and its checkpoint forgotten; the caller empties its target.
@@ -100,7 +115,21 @@ class PollEngine {
   void close_windows(PollTable& t, const std::atomic<bool>& stop);
   // Stops `t` alone (see the header comment); durable before return.
   void stop_table(PollTable& t, table_sync::StopReason why);
+  // ClickHouse refused a batch of `table`'s rows (pipeline::RefusalHandler, called from inside a
+  // sink flush, which drops that batch itself): stops the table like stop_table() without
+  // touching the sink; rows of it buffered after the refusal are discarded by the reader that
+  // finds the table stopped (read_fresh_page, rescan). False: not one of ours, or not its alone.
+  bool stop_refused(const pipeline::TableSchema& table, const Error& error);
+  // Forgets `t`'s windows and moves its cursor back to the checkpoint (see stop_table).
+  void mark_stopped(PollTable& t, table_sync::StopReason why);
   table_sync::StopReason refused(const PollTable& t, const RefusedRow& row) const;
+  // Whether `t`'s columns changed at the source (looked at now when `read_failed`): then `t` is
+  // stopped, and its target re-created at the next start (watermark_source.h).
+  bool stopped_for_changed_columns(PollTable& t, bool read_failed);
+  void stop_for_changed_columns(PollTable& t, std::string change);
+  // Reads a page; a read that fails because the table's columns changed stops the table (nullopt).
+  template <typename Read>
+  std::optional<SnapshotPage> read_checked(PollTable& t, Read read);
   void rescan(PollTable& t, const Window& w, const std::atomic<bool>& stop, pipeline::Position& position);
   void persist_checkpoints();
   pipeline::Position next_position() { return ++position_; }
@@ -117,6 +146,7 @@ class PollEngine {
   std::uint64_t rows_read_ = 0;
   std::uint64_t late_rows_ = 0;
   std::function<void()> alive_;
+  ColumnWatch* columns_ = nullptr;
 };
 
 }  // namespace pg2ch::capture::poll

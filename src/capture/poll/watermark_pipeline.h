@@ -8,6 +8,7 @@
 
 #include "capture/capture_mode.h"
 #include "capture/poll/poll_engine.h"
+#include "capture/shared/column_watch.h"
 #include "capture/table_sync/table_states.h"
 #include "capture/poll/watermark_source.h"
 #include "config/config.h"
@@ -28,6 +29,7 @@ struct WatermarkPipeline {
         engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state,
                table_sync::observe_states(states, options.observer)) {
     engine.set_alive(options.on_alive);
+    engine.watch_columns(columns);
   }
 
   // `pg2ch resync` while running, looked for every few seconds (take_resync_requests): the
@@ -43,6 +45,7 @@ struct WatermarkPipeline {
   std::unique_ptr<state::StateStore> state;
   std::unique_ptr<pipeline::ChangeSink> sink;
   table_sync::TableStates states;
+  ColumnWatch columns{s.p};
   PollEngine engine;
   std::chrono::steady_clock::time_point next_resync_check_{};
 };

@@ -380,6 +380,21 @@ StopReason refused_value(const Error& error, const std::string& key, std::string
   return {fmt::format("{} (key {})", error.what(), key), std::move(fix)};
 }
 
+namespace {
+constexpr std::string_view kRefusedInsert = "ClickHouse refused its rows: ";
+}
+
+StopReason refused_insert(const pipeline::TableSchema& table, const Error& error, std::string_view how_back) {
+  return {fmt::format("{}{}", kRefusedInsert, error.what()),
+          fmt::format("make the ClickHouse target of {} match again (the error names what it refused; or drop the "
+                      "target: pg2ch creates it anew), then {}",
+                      table.qualified_source(), how_back)};
+}
+
+bool stopped_by_refused_insert(const TableState& state) {
+  return state.phase == TablePhase::Stopped && state.reason.starts_with(kRefusedInsert);
+}
+
 TableStates& observe_states(TableStates& states, pipeline::PipelineObserver* observer) {
   if (!observer) return states;
   states.on_change([observer](const pipeline::TableSchema& t, TablePhase phase) {

@@ -120,6 +120,14 @@ struct StopReason {
 };
 StopReason refused_value(const Error& error, const std::string& key, std::string_view how_back);
 
+// The reason and fix a table stopped for records when ClickHouse refused a batch of its rows
+// (pipeline::RefusalHandler: its target changed by hand, a column dropped or retyped); `how_back`
+// says how this mode brings the table back once the target is mended. Such a stop is tried again
+// at every start (stopped_by_refused_insert): the mended target takes the rows, an unmended one
+// refuses them again and the table stops again.
+StopReason refused_insert(const pipeline::TableSchema& table, const Error& error, std::string_view how_back);
+bool stopped_by_refused_insert(const TableState& state);
+
 // Tells `observer` (metrics) every table's phase now and each change from now on; returns
 // `states`. A null observer: nothing to tell.
 TableStates& observe_states(TableStates& states, pipeline::PipelineObserver* observer);
