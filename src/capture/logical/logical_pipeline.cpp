@@ -15,6 +15,7 @@
 #include "capture/logical/publication.h"
 #include "capture/logical/replication_slot.h"
 #include "capture/logical/schema_evolution.h"
+#include "capture/logical/snapshot_progress.h"
 #include "capture/logical/table_copy.h"
 #include "capture/logical/table_discovery.h"
 #include "capture/logical/table_gate.h"
@@ -50,9 +51,22 @@ Prepared prepare(const config::Config& cfg, bool create_objects) {
   return p;
 }
 
+// The snapshot copied (whole, or resumed): every table catches up from the pipeline slot's
+// consistent point, where its stream starts.
+void snapshot_done(Prepared& p, state::StateStore& state, table_sync::TableStates& states, SnapshotProgress& progress,
+                   const SnapshotResult& r, Lsn consistent_point) {
+  spdlog::info("initial snapshot done: {} rows, {:.1f} MB in {:.2f} s ({:.0f} rows/s)", r.rows, r.bytes / 1e6,
+               r.seconds, r.seconds > 0 ? r.rows / r.seconds : 0.0);
+  states.set(p.table_ptrs(), table_sync::TablePhase::CatchingUp, consistent_point);
+  state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(consistent_point)}});
+  progress.clear();
+}
+
 void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& replication, state::StateStore& state,
                    table_sync::TableStates& states, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
                    const RunOptions& options) {
+  SnapshotProgress progress(state);
+  progress.clear();
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
   state.erase(kSlotCreatedAtKey);
   states.set(p.table_ptrs(), table_sync::TablePhase::Copying);
@@ -62,14 +76,34 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   state.put({{kSlotCreatedAtKey, format_lsn(slot.consistent_point)}});
   // Empties the ClickHouse targets (sink "clickhouse" or "both"); a Kafka sink has nothing to empty.
   for (const auto& t : p.tables) p.targets->truncate(*t);
-  const SnapshotResult r =
-      copy_tables(cfg, p.source, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, options);
-  // A copy cut short by a stop is not a snapshot: the next run takes it again.
+  // The ranges, recorded before the first is copied: a run after a kill copies only those not done.
+  if (sink.bulk_load()) {
+    progress.start(p.source, p.table_ptrs(), resolve_workers(cfg.logical.snapshot_workers),
+                   max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
+  }
+  const SnapshotResult r = copy_tables(cfg, p.source, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink,
+                                       stop, options, sink.bulk_load() ? &progress : nullptr);
+  // A copy cut short by a stop is not a snapshot: the next run resumes it.
   if (stop.load()) return;
-  spdlog::info("initial snapshot done: {} rows, {:.1f} MB in {:.2f} s ({:.0f} rows/s)", r.rows, r.bytes / 1e6,
-               r.seconds, r.seconds > 0 ? r.rows / r.seconds : 0.0);
-  states.set(p.table_ptrs(), table_sync::TablePhase::CatchingUp, slot.consistent_point);
-  state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(slot.consistent_point)}});
+  snapshot_done(p, state, states, progress, r, slot.consistent_point);
+}
+
+// An initial snapshot cut short whose copy can go on (snapshot_progress.h): the slot is the one
+// it made, unmoved since (`slot_ours`), its ranges are recorded, the sink loads in bulk, and every
+// table is as it was described for it (columns, config), or new since. Otherwise it starts over.
+bool snapshot_resumable(const table_sync::TableStates& states, const SnapshotProgress& progress,
+                        pipeline::ChangeSink& sink, bool slot_ours) {
+  if (!slot_ours || !progress.recorded() || !sink.bulk_load()) return false;
+  for (const auto* t : states.tables()) {
+    const auto phase = states.phase(*t);
+    if (phase == table_sync::TablePhase::Init) continue;
+    if (phase != table_sync::TablePhase::Copying || states.changed_since_recorded(*t)) {
+      spdlog::info("the initial snapshot was cut short, and {} changed since: taking it again from the start",
+                   t->qualified_source());
+      return false;
+    }
+  }
+  return true;
 }
 
 // Tables to copy again at this start: new ones (init), copies cut short (copying), resyncs asked
@@ -93,12 +127,15 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
 // A slot found where the snapshot has not finished: this pipeline's only when the state records
 // its creation and the slot has not moved since. Anything else may be another consumer's slot
 // (or one this pipeline created just before it was killed): never dropped, the operator decides.
+bool own_unfinished_slot(const config::Config& cfg, const state::StateStore& state, const SlotInfo& slot) {
+  const auto created_at = state.get(kSlotCreatedAtKey);
+  return state.get(kSlotKey) == cfg.logical.slot && created_at && parse_lsn(*created_at) == slot.confirmed_flush_lsn;
+}
+
 void drop_own_unfinished_slot(const config::Config& cfg, pg::Connection& source, const state::StateStore& state,
                               const SlotInfo& slot) {
-  const auto created_at = state.get(kSlotCreatedAtKey);
-  const bool ours = state.get(kSlotKey) == cfg.logical.slot && created_at &&
-                    parse_lsn(*created_at) == slot.confirmed_flush_lsn;
-  if (!ours) {
+  if (!own_unfinished_slot(cfg, state, slot)) {
+    const auto created_at = state.get(kSlotCreatedAtKey);
     throw Error(ErrorKind::Config,
                 fmt::format("replication slot {} exists, but pipeline {} has no record of creating it ({} names {}): "
                             "pg2ch drops only slots it made",
@@ -341,8 +378,15 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   ensure_publication(p.source, cfg.logical.publication, p.refs);
 
   if (!streaming) {
-    if (existing) drop_own_unfinished_slot(cfg, p.source, state, *existing);
-    take_snapshot(cfg, p, source->replication, state, states, source->sink(), stop, options);
+    SnapshotProgress progress(state);
+    if (existing && snapshot_resumable(states, progress, source->sink(), own_unfinished_slot(cfg, state, *existing))) {
+      if (const auto r = resume_snapshot(cfg, p, progress, source->sink(), stop, options)) {
+        snapshot_done(p, state, states, progress, *r, existing->confirmed_flush_lsn);
+      }
+    } else {
+      if (existing) drop_own_unfinished_slot(cfg, p.source, state, *existing);
+      take_snapshot(cfg, p, source->replication, state, states, source->sink(), stop, options);
+    }
   } else if (!existing) {
     throw Error(ErrorKind::Schema,
                 fmt::format("replication slot {} is gone although {} says the pipeline was streaming", cfg.logical.slot,
