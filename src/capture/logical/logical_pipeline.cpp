@@ -89,21 +89,11 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
 }
 
 // An initial snapshot cut short whose copy can go on (snapshot_progress.h): the slot is the one
-// it made, unmoved since (`slot_ours`), its ranges are recorded, the sink loads in bulk, and every
-// table is as it was described for it (columns, config), or new since. Otherwise it starts over.
+// it made, unmoved since (`slot_ours`), the sink loads in bulk, and its plan holds for the tables.
+// Otherwise it starts over.
 bool snapshot_resumable(const table_sync::TableStates& states, const SnapshotProgress& progress,
                         pipeline::ChangeSink& sink, bool slot_ours) {
-  if (!slot_ours || !progress.recorded() || !sink.bulk_load()) return false;
-  for (const auto* t : states.tables()) {
-    const auto phase = states.phase(*t);
-    if (phase == table_sync::TablePhase::Init) continue;
-    if (phase != table_sync::TablePhase::Copying || states.changed_since_recorded(*t)) {
-      spdlog::info("the initial snapshot was cut short, and {} changed since: taking it again from the start",
-                   t->qualified_source());
-      return false;
-    }
-  }
-  return true;
+  return slot_ours && sink.bulk_load() && progress.resumable(states, states.tables());
 }
 
 // Tables to copy again at this start: new ones (init), copies cut short (copying), resyncs asked

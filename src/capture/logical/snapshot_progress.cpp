@@ -1,6 +1,7 @@
 #include "capture/logical/snapshot_progress.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <map>
@@ -11,9 +12,6 @@
 namespace pg2ch::capture::logical {
 
 namespace {
-
-constexpr const char* kPlanKey = "logical.snapshot.plan";
-constexpr const char* kDoneKey = "logical.snapshot.done";
 
 // One line per table ("t <oid> <fingerprint>") and per range ("r <table oid> <leaf oid> <first>
 // <end>"); leaf names are read again at resume (a partition renamed meanwhile keeps its oid).
@@ -26,16 +24,31 @@ std::string encode_plan(const std::vector<CopyRange>& ranges, const std::vector<
   return out;
 }
 
-[[noreturn]] void corrupt(const std::string& what) {
-  throw Error(ErrorKind::Config, fmt::format("state key {} is corrupt: {}", kPlanKey, what),
-              "erase the state file (or its logical.snapshot.* keys) to take the initial snapshot afresh");
+[[noreturn]] void corrupt(const std::string& key, const std::string& what) {
+  throw Error(ErrorKind::Config, fmt::format("state key {} is corrupt: {}", key, what),
+              fmt::format("erase {} from the state to take the initial copy afresh", key));
 }
 
 }  // namespace
 
-SnapshotProgress::SnapshotProgress(state::StateStore& store) : store_(store) {}
+SnapshotProgress::SnapshotProgress(state::StateStore& store, std::string prefix)
+    : store_(store), prefix_(std::move(prefix)) {}
 
-bool SnapshotProgress::recorded() const { return store_.get(kPlanKey).has_value(); }
+bool SnapshotProgress::recorded() const { return store_.get(key("plan")).has_value(); }
+
+bool SnapshotProgress::resumable(const table_sync::TableStates& states,
+                                 std::span<const pipeline::TableSchema* const> tables) const {
+  if (!recorded()) return false;
+  for (const auto* t : tables) {
+    const auto phase = states.phase(*t);
+    if (phase == table_sync::TablePhase::Init) continue;
+    if (phase != table_sync::TablePhase::Copying || states.changed_since_recorded(*t)) {
+      spdlog::info("the copy was cut short, and {} changed since: taking it again from the start", t->qualified_source());
+      return false;
+    }
+  }
+  return true;
+}
 
 void SnapshotProgress::start(pg::Connection& conn, std::span<const pipeline::TableSchema* const> tables, int workers,
                              std::int64_t max_range_blocks) {
@@ -62,7 +75,7 @@ std::vector<const pipeline::TableSchema*> SnapshotProgress::resume(pg::Connectio
     std::int64_t first, end, rows;
   };
   std::map<std::uint32_t, std::vector<Recorded>> recorded_ranges;
-  std::istringstream plan(store_.get(kPlanKey).value_or(""));
+  std::istringstream plan(store_.get(key("plan")).value_or(""));
   std::vector<std::pair<std::uint32_t, std::size_t>> order;  // (table, index in its list) in plan order
   std::string line;
   while (std::getline(plan, line)) {
@@ -76,20 +89,20 @@ std::vector<const pipeline::TableSchema*> SnapshotProgress::resume(pg::Connectio
       fingerprints[oid] = fp;
     } else if (kind == "r") {
       Recorded r{};
-      if (!(in >> r.leaf_oid >> r.first >> r.end)) corrupt("a range line lacks fields");
+      if (!(in >> r.leaf_oid >> r.first >> r.end)) corrupt(key("plan"), "a range line lacks fields");
       r.rows = -1;
       recorded_ranges[oid].push_back(r);
       order.emplace_back(oid, recorded_ranges[oid].size() - 1);
     } else if (!line.empty()) {
-      corrupt("unknown line kind " + kind);
+      corrupt(key("plan"), "unknown line kind " + kind);
     }
   }
-  std::istringstream done(store_.get(kDoneKey).value_or(""));
+  std::istringstream done(store_.get(key("done")).value_or(""));
   for (std::string item; done >> item;) {
     const auto colon = item.find(':');
-    if (colon == std::string::npos) corrupt("a done entry is not index:rows");
+    if (colon == std::string::npos) corrupt(key("done"), "an entry is not index:rows");
     const std::size_t index = std::stoul(item.substr(0, colon));
-    if (index >= order.size()) corrupt("a done entry names no range");
+    if (index >= order.size()) corrupt(key("done"), "an entry names no range");
     recorded_ranges[order[index].first][order[index].second].rows = std::stoll(item.substr(colon + 1));
   }
 
@@ -152,14 +165,15 @@ void SnapshotProgress::clear() {
   ranges_.clear();
   tables_.clear();
   done_rows_.clear();
-  if (store_.get(kPlanKey)) store_.erase(kPlanKey);
-  if (store_.get(kDoneKey)) store_.erase(kDoneKey);
+  for (const auto* what : {"plan", "done"}) {
+    if (store_.get(key(what))) store_.erase(key(what));
+  }
 }
 
 // The plan and its done list at once: done entries of an older plan never name this one's ranges.
-void SnapshotProgress::record() { store_.put({{kPlanKey, encode_plan(ranges_, tables_)}, {kDoneKey, done_text()}}); }
+void SnapshotProgress::record() { store_.put({{key("plan"), encode_plan(ranges_, tables_)}, {key("done"), done_text()}}); }
 
-void SnapshotProgress::record_done() { store_.put({{kDoneKey, done_text()}}); }
+void SnapshotProgress::record_done() { store_.put({{key("done"), done_text()}}); }
 
 std::string SnapshotProgress::done_text() const {
   std::string done;

@@ -2,10 +2,11 @@
 // The initial snapshot's progress, durable per range, so that a copy cut short by a kill (or a
 // stop) resumes where it was instead of starting over from zero.
 //
-// What is persisted (state store): "logical.snapshot.plan", the ranges of every table
-// (snapshot_plan.h) with each table's fingerprint, written before the first range is copied; and
-// "logical.snapshot.done", the ranges whose INSERT ClickHouse accepted, with their rows, written
-// as each one ends. Both are erased once the snapshot is done.
+// What is persisted (state store, under a prefix: "logical.snapshot", "outbox.snapshot"):
+// "<prefix>.plan", the ranges of every table (snapshot_plan.h) with each table's fingerprint,
+// written before the first range is copied; and "<prefix>.done", the ranges whose INSERT
+// ClickHouse accepted, with their rows, written as each one ends. Both are erased once the copy
+// is done.
 //
 // Design note — why a resumed copy is exact although its snapshot is another one. The first run
 // copies under the pipeline slot's exported snapshot S0 (consistent point C0). An exported snapshot
@@ -25,6 +26,10 @@
 // changes which relations hold them. Either changes the table's fingerprint: such a table (and
 // one not in the plan at all) is emptied and copied whole under S1 — its other rows come from S1
 // and the stream, so nothing of S0 is needed.
+//
+// The outbox's copy (capture/outbox/outbox_copy.h) resumes the same way: its events play the
+// stream's part (every change after S0 has an event, versioned by WAL position above 0, applied
+// after the copy).
 #include <cstdint>
 #include <mutex>
 #include <span>
@@ -33,6 +38,7 @@
 #include <vector>
 
 #include "capture/logical/snapshot_plan.h"
+#include "capture/table_sync/table_states.h"
 #include "pg/connection.h"
 #include "pipeline/table_schema.h"
 #include "state/state_store.h"
@@ -41,10 +47,13 @@ namespace pg2ch::capture::logical {
 
 class SnapshotProgress {
  public:
-  explicit SnapshotProgress(state::StateStore& store);
+  explicit SnapshotProgress(state::StateStore& store, std::string prefix = "logical.snapshot");
 
   // Whether a run before recorded a plan (and so may have copied some of it).
   bool recorded() const;
+  // Whether that plan may go on for `tables`: recorded, and every table new (init) or copying
+  // with the columns and config it had when its copy began (else it is said why not).
+  bool resumable(const table_sync::TableStates& states, std::span<const pipeline::TableSchema* const> tables) const;
   // A new plan: every table planned now with `workers` and `max_range_blocks`, none done.
   void start(pg::Connection& conn, std::span<const pipeline::TableSchema* const> tables, int workers,
              std::int64_t max_range_blocks);
@@ -73,7 +82,10 @@ class SnapshotProgress {
   void record_done();
   std::string done_text() const;
 
+  std::string key(const char* what) const { return prefix_ + "." + what; }
+
   state::StateStore& store_;
+  std::string prefix_;
   std::vector<CopyRange> ranges_;
   std::vector<std::pair<std::uint32_t, std::string>> tables_;  // oid, fingerprint
   std::vector<std::int64_t> done_rows_;  // per range; -1 = not done

@@ -6,10 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
-#include <regex>
 
 #include "support/background_writer.h"
 #include "support/child_process.h"
+#include "support/log_text.h"
 #include "support/table_compare.h"
 #include "support/test_config.h"
 
@@ -22,19 +22,6 @@ constexpr long kRows = 300000;
 
 ChildProcess start_run(const TestDatabase& db, const std::filesystem::path& config, const std::string& tag) {
   return ChildProcess::spawn_pg2ch({.args = {"--config", config.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = tag});
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-// The first number after `prefix` in `text`, or -1.
-long number_after(const std::string& text, const std::string& prefix) {
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex(prefix + "[^0-9]*([0-9]+)"))) return -1;
-  return std::stol(m[1]);
 }
 
 struct Interrupted {
@@ -56,10 +43,10 @@ Interrupted copy_a_third_then_kill(TestDatabase& db) {
   cfg.logical.snapshot_range_mb = 2;
   Interrupted out{write_config_file(cfg, db.dir() / "pg2ch.toml")};
   auto first = start_run(db, out.config, "first");
-  EXPECT_TRUE(wait_until([&] { return count(first.stderr_text(), "copied (range") >= 6; }, 120s, 20ms))
+  EXPECT_TRUE(wait_until([&] { return occurrences(first.stderr_text(), "copied (range") >= 6; }, 120s, 20ms))
       << first.describe();
   first.kill();
-  out.ranges_done_at_kill = count(first.stderr_text(), "copied (range");
+  out.ranges_done_at_kill = occurrences(first.stderr_text(), "copied (range");
   EXPECT_LT(out.ranges_done_at_kill, 15u) << "the copy ran too far to tell a resume from a restart: " << first.describe();
   return out;
 }
