@@ -204,7 +204,8 @@ class LogicalSource final : public ChangeSource {
         [this](const pipeline::TableSchema& t, const std::string& why) {
           spdlog::info("{}: copying {} again", why, t.qualified_source());
           copy_again(t);
-        });
+        },
+        [this] { return sink_->durable_position(); });
     stream_->start();
   }
 

@@ -151,10 +151,47 @@ std::vector<NewPartition> ensure_truncate_triggers(pg::Connection& conn,
   return out;
 }
 
+void PartitionWatch::look_for_gone_partitions() {
+  for (const auto* t : tables_()) {
+    if (!t->partitioned) continue;
+    pg::Result r = conn_.query(
+        "SELECT p.relid::oid::bigint, p.relid::regclass::text FROM pg_partition_tree($1::oid) p WHERE p.isleaf",
+        {std::to_string(t->relation_oid)});
+    std::map<std::uint32_t, std::string> now;
+    for (int i = 0; i < r.rows(); ++i) now[static_cast<std::uint32_t>(r.int64(i, 0))] = r.text(i, 1);
+    auto& before = leaves_[t->relation_oid];
+    std::string names;
+    for (const auto& [oid, name] : before) {
+      if (!now.contains(oid)) names += (names.empty() ? "" : ", ") + name;
+    }
+    before = std::move(now);
+    if (names.empty()) continue;
+    const Lsn after = parse_lsn(conn_.query("SELECT pg_current_wal_lsn()").text(0, 0)).value_or(kInvalidLsn);
+    spdlog::info("partition(s) {} of {} detached or dropped: the table is copied again (without their rows) once "
+                 "the stream has passed {}",
+                 names, t->qualified_source(), format_lsn(after));
+    gone_.push_back({t, after, names});
+  }
+}
+
+void PartitionWatch::resync_when_durable() {
+  if (gone_.empty()) return;
+  const Lsn durable = durable_ ? durable_().value_or(kInvalidLsn) : kInvalidLsn;
+  std::erase_if(gone_, [&](const Gone& g) {
+    if (durable < g.after) return false;
+    resync_(*g.table, fmt::format("partition(s) {} detached or dropped (their rows left without a change in the "
+                                  "stream)",
+                                  g.names));
+    return true;
+  });
+}
+
 void PartitionWatch::poll() {
+  resync_when_durable();
   const auto now = std::chrono::steady_clock::now();
   if (now < next_look_) return;
   next_look_ = now + kLookEvery;
+  look_for_gone_partitions();
   std::set<const pipeline::TableSchema*> asked;
   for (const auto& n : ensure_truncate_triggers(conn_, tables_(), /*refused_ok=*/true)) {
     if (n.refused) {
