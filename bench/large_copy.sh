@@ -30,44 +30,26 @@ psql_q -c "VACUUM ANALYZE big"
 TABLE_MB=$(psql_q -c "SELECT pg_relation_size('big') / 1000000")
 log "big: $TABLE_MB MB"
 
-config() {  # NAME
-  cat >"$WORK/$1.toml" <<EOT
-name = "$1"
-mode = "logical"
-[logical]
-slot = "$1"
-publication = "$1"
-snapshot_workers = $WORKERS
-snapshot_range_mb = $RANGE_MB
-[state]
-path = "$WORK/$1.state"
-[log]
-summary_interval_s = 0
-[[tables]]
-name = "public.big"
-EOT
-  chq "CREATE DATABASE IF NOT EXISTS $1" >/dev/null
-}
+# The copy's settings on the command line: bench_logical_config's [logical] stays the shared one.
+SETS=(--set "logical.snapshot_workers=$WORKERS" --set "logical.snapshot_range_mb=$RANGE_MB")
 final_count() { CH_URL="http://$CH_HOST:$CH_PORT/?database=$1" chq "SELECT count() FROM big FINAL"; }
 
 # full: one copy, timed and measured.
-config full
+bench_logical_config full public.big
 log "full: copying"
-t0=$(now)
-CH_DATABASE=full /usr/bin/time -v -o "$WORK/full.time" "$PG2CH" --config "$WORK/full.toml" run --until-caught-up \
-  >"$WORK/full.log" 2>&1 || die "full run failed: $(tail -n 5 "$WORK/full.log")"
-FULL_S=$(calc 'b - a' -v a="$t0" -v b="$(now)")
+bench_timed_catch_up full full "${SETS[@]}"
+FULL_S=$RUN_S
+FULL_RSS_MB=$RUN_RSS_MB
 FULL_RATE=$(sed -nE 's/.*initial snapshot done: .* \(([0-9]+) rows\/s\).*/\1/p' "$WORK/full.log")
-FULL_RSS_MB=$(($(sed -nE 's/.*Maximum resident set size \(kbytes\): ([0-9]+).*/\1/p' "$WORK/full.time") / 1024))
 RANGES=$(sed -nE 's/.*initial snapshot: 1 table\(s\) in ([0-9]+) range.*/\1/p' "$WORK/full.log")
 [ "$(final_count full)" = "$ROWS" ] || die "full: count() FINAL is $(final_count full), not $ROWS"
 log "full: $FULL_S s, $FULL_RATE rows/s, peak RSS $FULL_RSS_MB MB, $RANGES ranges"
 
 # killed: SIGKILL once KILL_AT of the rows are in, then a second run.
-config killed
+bench_logical_config killed public.big
 log "killed: copying, SIGKILL at $KILL_AT of $FULL_S s"
 t0=$(now)
-CH_DATABASE=killed "$PG2CH" --config "$WORK/killed.toml" run --until-caught-up >"$WORK/killed1.log" 2>&1 &
+CH_DATABASE=killed "$PG2CH" --config "$WORK/killed.toml" "${SETS[@]}" run --until-caught-up >"$WORK/killed1.log" 2>&1 &
 BG_PID=$!
 # At KILL_AT of the full run's time: wherever the workers are in their ranges, not at a range's end.
 kill_at_s=$(calc 'f * k' -v f="$FULL_S" -v k="$KILL_AT")
@@ -85,10 +67,8 @@ so_far=${so_far:-0}
 # ranges recorded as done are written again by the second run.
 IN_AT_KILL=$(CH_URL="http://$CH_HOST:$CH_PORT/?database=killed" chq "SELECT count() FROM big")
 log "killed after $KILLED_AFTER_S s with $so_far rows in (ranges done); starting again"
-t1=$(now)
-CH_DATABASE=killed /usr/bin/time -v -o "$WORK/killed2.time" "$PG2CH" --config "$WORK/killed.toml" run --until-caught-up \
-  >"$WORK/killed2.log" 2>&1 || die "second run failed: $(tail -n 5 "$WORK/killed2.log")"
-SECOND_S=$(calc 'b - a' -v a="$t1" -v b="$(now)")
+bench_timed_catch_up killed killed2 "${SETS[@]}"
+SECOND_S=$RUN_S
 DONE_BEFORE=$(sed -nE 's/.*initial snapshot resumed: .* range\(s\) \(([0-9]+) rows\).*/\1/p' "$WORK/killed2.log")
 [ -n "$DONE_BEFORE" ] || die "the second run did not resume: $(grep -m3 snapshot "$WORK/killed2.log")"
 COPIED_AGAIN=$(sed -nE 's/.*initial snapshot done: ([0-9]+) rows.*/\1/p' "$WORK/killed2.log")

@@ -73,39 +73,22 @@ SQL
 # SCALE=1: one pipeline over the TABLES tables, one over the same rows in one table.
 scale_one() {  # LABEL PATTERN UPDATE_SQL_FILE
   local name="scale_$1" pattern=$2 updates=$3
-  local cfg="$WORK/$name.toml"
-  cat >"$cfg" <<EOT
-name = "$name"
-mode = "logical"
-[logical]
-slot = "$name"
-publication = "$name"
-[state]
-path = "$WORK/$name.state"
-[log]
-summary_interval_s = 0
-[[tables]]
-name = "$pattern"
-$EXTRA_TOML
-EOT
-  chq "CREATE DATABASE IF NOT EXISTS $name" >/dev/null
   local load t0 setup_s copy_s copy_rss cdc_s cdc_rss changes
+  bench_logical_config "$name" "$pattern" "$EXTRA_TOML"
   load=$(loadavg)
   t0=$(now)
-  CH_DATABASE=$name "$PG2CH" --config "$cfg" setup >"$WORK/$name.setup.log" 2>&1 || die "setup failed: $(tail -n 5 "$WORK/$name.setup.log")"
+  CH_DATABASE=$name "$PG2CH" --config "$WORK/$name.toml" setup >"$WORK/$name.setup.log" 2>&1 ||
+    die "setup failed: $(tail -n 5 "$WORK/$name.setup.log")"
   setup_s=$(calc 'b - a' -v a="$t0" -v b="$(now)")
-  CH_DATABASE=$name /usr/bin/time -v -o "$WORK/$name.copy.time" "$PG2CH" --config "$cfg" run --until-caught-up \
-    >"$WORK/$name.copy.log" 2>&1 || die "copy run failed: $(tail -n 5 "$WORK/$name.copy.log")"
+  bench_timed_catch_up "$name" "$name.copy"
   copy_s=$(sed -nE 's/.*initial snapshot done: .* in ([0-9.]+) s.*/\1/p' "$WORK/$name.copy.log")
-  copy_rss=$(($(sed -nE 's/.*Maximum resident set size \(kbytes\): ([0-9]+).*/\1/p' "$WORK/$name.copy.time") / 1024))
+  copy_rss=$RUN_RSS_MB
   psql_q -f "$updates" >/dev/null
   changes=$((TABLES * ROWS_PER_TABLE))
-  t0=$(now)
-  CH_DATABASE=$name /usr/bin/time -v -o "$WORK/$name.cdc.time" "$PG2CH" --config "$cfg" run --until-caught-up \
-    >"$WORK/$name.cdc.log" 2>&1 || die "cdc run failed: $(tail -n 5 "$WORK/$name.cdc.log")"
-  cdc_s=$(calc 'b - a' -v a="$t0" -v b="$(now)")
-  cdc_rss=$(($(sed -nE 's/.*Maximum resident set size \(kbytes\): ([0-9]+).*/\1/p' "$WORK/$name.cdc.time") / 1024))
-  "$PG2CH" --config "$cfg" teardown >>"$WORK/teardown.log" 2>&1 || true
+  bench_timed_catch_up "$name" "$name.cdc"
+  cdc_s=$RUN_S
+  cdc_rss=$RUN_RSS_MB
+  "$PG2CH" --config "$WORK/$name.toml" teardown >>"$WORK/teardown.log" 2>&1 || true
   log "$1: setup $(fmt2 "$setup_s") s, copy $copy_s s ($copy_rss MB), $changes changes in $(fmt2 "$cdc_s") s ($cdc_rss MB)"
   printf '{"layout":"%s","tables":%s,"rows":%s,"loadavg":%s,"setup_s":%s,"copy_s":%s,"copy_peak_rss_mb":%s,"cdc_changes":%s,"cdc_s":%s,"cdc_changes_per_s":%s,"cdc_peak_rss_mb":%s}\n' \
     "$1" "$(psql_q -c "SELECT count(*) FROM pg_tables WHERE schemaname || '.*' = '$pattern'")" "$changes" "$load" \
@@ -149,22 +132,8 @@ run_one() {
   local label=$1 binary=$2 workload=$3 extra=$4
   local name="mt_${label}_${workload}"
   local cfg="$WORK/$name.toml" log="$WORK/$name.log" timefile="$WORK/$name.time"
-  cat >"$cfg" <<EOT
-name = "$name"
-mode = "logical"
-[logical]
-slot = "$name"
-publication = "$name"
-[state]
-path = "$WORK/$name.state"
-[log]
-summary_interval_s = 0
-[[tables]]
-name = "bench.*"
-$extra
-$EXTRA_TOML
-EOT
-  chq "CREATE DATABASE IF NOT EXISTS $name" >/dev/null
+  bench_logical_config "$name" "bench.*" "$extra
+$EXTRA_TOML"
   log "$label / $workload: starting pg2ch ($binary)"
   CH_DATABASE=$name /usr/bin/time -v -o "$timefile" "$binary" --config "$cfg" run >"$log" 2>&1 &
   BG_PID=$!

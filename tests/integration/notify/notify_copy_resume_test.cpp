@@ -8,8 +8,8 @@
 #include "capture/capture_mode.h"
 #include "poll/poll_support.h"
 #include "support/background_writer.h"
-#include "support/child_process.h"
 #include "support/log_text.h"
+#include "support/pg2ch_cli.h"
 #include "support/table_compare.h"
 #include "support/wait.h"
 
@@ -19,10 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr long kRows = 300000;
-
-ChildProcess start_run(const TestDatabase& db, const std::filesystem::path& config, const std::string& tag) {
-  return ChildProcess::spawn_pg2ch({.args = {"--config", config.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = tag});
-}
 
 TEST(NotifyCopyResume, KilledMidCopyGoesOnFromItsCheckpointAndEndsEqual) {
   auto db = make_test_database();
@@ -39,7 +35,7 @@ TEST(NotifyCopyResume, KilledMidCopyGoesOnFromItsCheckpointAndEndsEqual) {
     c.exec("UPDATE items SET v = 'u" + std::to_string(i) + "' WHERE id = " + std::to_string(1 + (i * 7919L) % kRows));
     if (i % 2 == 0) c.exec("INSERT INTO items (v) VALUES ('new " + std::to_string(i) + "')");
   }, 2ms);
-  auto first = start_run(db, config, "first");
+  auto first = pg2ch_cli(db, config, {"run"}, "first");
   ASSERT_TRUE(wait_until([&] { return std::stol(db.ch_rows("SELECT count() FROM items")[0][0]) >= kRows / 3; }, 120s,
                          20ms))
       << first.describe();
@@ -47,7 +43,7 @@ TEST(NotifyCopyResume, KilledMidCopyGoesOnFromItsCheckpointAndEndsEqual) {
   const long in_at_kill = std::stol(db.ch_rows("SELECT count() FROM items")[0][0]);
   ASSERT_LT(in_at_kill, kRows * 2 / 3) << "the copy ran too far to tell a resume from a restart: " << first.describe();
 
-  auto second = start_run(db, config, "second");
+  auto second = pg2ch_cli(db, config, {"run"}, "second");
   ASSERT_TRUE(wait_until([&] { return second.stderr_text().find("read up to its newest row") != std::string::npos; },
                          120s))
       << second.describe();
