@@ -419,6 +419,9 @@ StatusReport status(const config::Config& cfg) {
   r.state = state.get(kStateKey).value_or("not started");
   table_sync::report_states(table_sync::TableStates(state, p.table_ptrs()), r);
   r.add("state store", state.describe());
+  if (r.state == kStateSnapshot) {
+    if (const auto copied = SnapshotProgress(state).describe_recorded()) r.add("snapshot", *copied);
+  }
   r.add("publication", cfg.logical.publication);
   if (auto slot = find_slot(p.source, cfg.logical.slot)) {
     r.add("slot", fmt::format("{} {}", slot->name, slot->active ? "active" : "inactive"));

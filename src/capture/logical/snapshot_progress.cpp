@@ -36,6 +36,21 @@ SnapshotProgress::SnapshotProgress(state::StateStore& store, std::string prefix)
 
 bool SnapshotProgress::recorded() const { return store_.get(key("plan")).has_value(); }
 
+std::optional<std::string> SnapshotProgress::describe_recorded() const {
+  const auto plan = store_.get(key("plan"));
+  if (!plan) return std::nullopt;
+  std::size_t ranges = 0, done = 0;
+  std::uint64_t rows = 0;
+  std::istringstream lines(*plan);
+  for (std::string line; std::getline(lines, line);) ranges += line.starts_with("r ");
+  std::istringstream entries(store_.get(key("done")).value_or(""));
+  for (std::string item; entries >> item; ++done) {
+    const auto colon = item.find(':');
+    if (colon != std::string::npos) rows += std::stoull(item.substr(colon + 1));
+  }
+  return fmt::format("{} of {} ranges copied ({} rows); the next start copies the rest", done, ranges, rows);
+}
+
 bool SnapshotProgress::resumable(const table_sync::TableStates& states,
                                  std::span<const pipeline::TableSchema* const> tables) const {
   if (!recorded()) return false;

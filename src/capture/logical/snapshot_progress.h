@@ -32,6 +32,7 @@
 // after the copy).
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -51,6 +52,8 @@ class SnapshotProgress {
 
   // Whether a run before recorded a plan (and so may have copied some of it).
   bool recorded() const;
+  // For `status`: "k of n ranges copied (r rows)" of a recorded plan, without reading it whole.
+  std::optional<std::string> describe_recorded() const;
   // Whether that plan may go on for `tables`: recorded, and every table new (init) or copying
   // with the columns and config it had when its copy began (else it is said why not).
   bool resumable(const table_sync::TableStates& states, std::span<const pipeline::TableSchema* const> tables) const;

@@ -42,6 +42,13 @@ Interrupted copy_a_third_then_kill(TestDatabase& db) {
   first.kill();
   out.ranges_done_at_kill = occurrences(first.stderr_text(), "copied (range");
   EXPECT_LT(out.ranges_done_at_kill, 15u) << "the copy ran too far to tell a resume from a restart: " << first.describe();
+  // status says how far the copy got.
+  const auto status = pg2ch_status_json(db, out.config, "status", true);
+  const std::string copied = status["details"].HasMember("snapshot") ? status["details"]["snapshot"].GetString() : "";
+  // A range is recorded done just before its line is logged: the kill may fall in between.
+  const long recorded = number_after(copied, "^");
+  EXPECT_GE(recorded, static_cast<long>(out.ranges_done_at_kill)) << copied;
+  EXPECT_LE(recorded, static_cast<long>(out.ranges_done_at_kill) + 2) << copied;
   return out;
 }
 
