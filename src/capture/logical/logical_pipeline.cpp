@@ -205,7 +205,7 @@ class LogicalSource final : public ChangeSource {
           spdlog::info("{}: copying {} again", why, t.qualified_source());
           copy_again(t);
         },
-        [this] { return sink_->durable_position(); });
+        [this] { return sink_->durable_position(); }, *state);
     stream_->start();
   }
 

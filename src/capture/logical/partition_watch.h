@@ -38,11 +38,12 @@
 //    for W matters: a change of the partition committed before its DETACH but not yet read by
 //    the stream would otherwise be applied after the copy began, at a version above the copy's,
 //    and bring a row of the partition back. After W, no change of the table can touch it.
+//    The leaf partitions are kept in the state store too (the table's state key "leaves", written
+//    once no copy for a gone one is pending), so one detached or dropped while pg2ch was not
+//    running is found at the first look after the start, the same way.
 //
 // Limits (README, "Partitioned tables"): a partition created while pg2ch runs and truncated before the watch
-// put its trigger on it (within seconds) is not noticed; neither is a DETACH or DROP of a
-// partition while pg2ch is not running (the leaf partitions are remembered per run: its rows
-// stay in the target until `pg2ch resync` of the table), nor rows written to a table in the
+// put its trigger on it (within seconds) is not noticed; nor are rows written to a table in the
 // transaction that creates it and attaches it.
 //
 // Errors: exceptions (pg2ch::Error); one that is not a connection failure names the partition
@@ -64,6 +65,7 @@
 #include "common/lsn.h"
 #include "pg/connection.h"
 #include "pipeline/table_schema.h"
+#include "state/state_store.h"
 
 namespace pg2ch::capture::logical {
 
@@ -98,8 +100,12 @@ class PartitionWatch {
   using Resync = std::function<void(const pipeline::TableSchema&, const std::string& why)>;
   // `durable`: the sink's durable position (ChangeSink::durable_position()).
   PartitionWatch(pg::Connection& conn, std::function<std::vector<const pipeline::TableSchema*>()> tables, Resync resync,
-                 std::function<std::optional<Lsn>()> durable)
-      : conn_(conn), tables_(std::move(tables)), resync_(std::move(resync)), durable_(std::move(durable)) {}
+                 std::function<std::optional<Lsn>()> durable, state::StateStore& store)
+      : conn_(conn),
+        tables_(std::move(tables)),
+        resync_(std::move(resync)),
+        durable_(std::move(durable)),
+        store_(store) {}
 
   // On the loop's thread, every turn (it looks every few seconds).
   void poll();
@@ -121,6 +127,7 @@ class PartitionWatch {
     std::string names;
   };
   std::function<std::optional<Lsn>()> durable_;
+  state::StateStore& store_;
   std::map<std::uint32_t, std::map<std::uint32_t, std::string>> leaves_;
   std::vector<Gone> gone_;
 };

@@ -50,5 +50,33 @@ TEST(LogicalPartitionDetach, RowsOfADetachedOrDroppedPartitionLeaveTheTarget) {
   runner.stop();
 }
 
+// While pg2ch is not running: the leaf partitions it saw last are in its state, so the first look
+// after the start finds the detached and the dropped one gone and copies the table again.
+TEST(LogicalPartitionDetach, PartitionsDetachedOrDroppedWhilePg2chWasStoppedLeaveTheTarget) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE m (id int NOT NULL, region text NOT NULL, n int NOT NULL, PRIMARY KEY (id, region)) "
+             "PARTITION BY LIST (region)");
+  for (const std::string r : {"us", "eu", "jp"}) db.pg_exec("CREATE TABLE m_" + r + " PARTITION OF m FOR VALUES IN ('" + r + "')");
+  db.pg_exec("INSERT INTO m SELECT g, (ARRAY['us', 'eu', 'jp'])[1 + g % 3], 0 FROM generate_series(1, 6000) g");
+  const auto cfg = make_test_config(db, {"public.m"});
+  const auto m = same_columns("m", "id, region, n", "id, region");
+  {
+    PipelineRunner runner(cfg);
+    runner.wait_ready();
+    EXPECT_TRUE(wait_equal(db, m));
+    std::this_thread::sleep_for(4s);  // a look of the watch: the partitions are remembered
+    runner.stop();
+  }
+  db.pg_exec("UPDATE m SET n = n + 1 WHERE id % 7 = 0");  // changes of all partitions, before the DETACH
+  db.pg_exec("ALTER TABLE m DETACH PARTITION m_us");
+  db.pg_exec("DROP TABLE m_jp");
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  EXPECT_TRUE(wait_equal(db, m, 90s));
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region IN ('us', 'jp')"), (Rows{{"0"}}));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
 }  // namespace
 }  // namespace pg2ch::test
