@@ -18,12 +18,17 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(LogicalPartitionDetach, RowsOfADetachedOrDroppedPartitionLeaveTheTarget) {
-  auto db = make_test_database();
+// m: LIST (region) → m_us | m_eu | m_jp, 2000 rows each.
+void create_regions(TestDatabase& db) {
   db.pg_exec("CREATE TABLE m (id int NOT NULL, region text NOT NULL, n int NOT NULL, PRIMARY KEY (id, region)) "
              "PARTITION BY LIST (region)");
   for (const std::string r : {"us", "eu", "jp"}) db.pg_exec("CREATE TABLE m_" + r + " PARTITION OF m FOR VALUES IN ('" + r + "')");
   db.pg_exec("INSERT INTO m SELECT g, (ARRAY['us', 'eu', 'jp'])[1 + g % 3], 0 FROM generate_series(1, 6000) g");
+}
+
+TEST(LogicalPartitionDetach, RowsOfADetachedOrDroppedPartitionLeaveTheTarget) {
+  auto db = make_test_database();
+  create_regions(db);
   PipelineRunner runner(make_test_config(db));
   runner.wait_ready();
   const auto m = same_columns("m", "id, region, n", "id, region");
@@ -54,10 +59,7 @@ TEST(LogicalPartitionDetach, RowsOfADetachedOrDroppedPartitionLeaveTheTarget) {
 // after the start finds the detached and the dropped one gone and copies the table again.
 TEST(LogicalPartitionDetach, PartitionsDetachedOrDroppedWhilePg2chWasStoppedLeaveTheTarget) {
   auto db = make_test_database();
-  db.pg_exec("CREATE TABLE m (id int NOT NULL, region text NOT NULL, n int NOT NULL, PRIMARY KEY (id, region)) "
-             "PARTITION BY LIST (region)");
-  for (const std::string r : {"us", "eu", "jp"}) db.pg_exec("CREATE TABLE m_" + r + " PARTITION OF m FOR VALUES IN ('" + r + "')");
-  db.pg_exec("INSERT INTO m SELECT g, (ARRAY['us', 'eu', 'jp'])[1 + g % 3], 0 FROM generate_series(1, 6000) g");
+  create_regions(db);
   const auto cfg = make_test_config(db, {"public.m"});
   const auto m = same_columns("m", "id, region, n", "id, region");
   {
