@@ -370,7 +370,9 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 
   if (!streaming) {
     SnapshotProgress progress(state);
-    if (existing && snapshot_resumable(states, progress, source->sink(), own_unfinished_slot(cfg, state, *existing))) {
+    // A target created at this start lost the rows of the ranges done: the copy starts over.
+    if (existing && created.empty() &&
+        snapshot_resumable(states, progress, source->sink(), own_unfinished_slot(cfg, state, *existing))) {
       if (const auto r = resume_snapshot(cfg, p, progress, source->sink(), stop, options)) {
         snapshot_done(p, state, states, progress, *r, existing->confirmed_flush_lsn);
       }

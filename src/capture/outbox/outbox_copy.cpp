@@ -26,7 +26,7 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
 
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
-                 const std::atomic<bool>& stop, const RunOptions& options) {
+                 const std::atomic<bool>& stop, const RunOptions& options, bool targets_created) {
   if (tables.empty()) return;
   std::string names;
   for (const auto* t : tables) names += (names.empty() ? "" : ", ") + t->qualified_source();
@@ -34,7 +34,7 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   // A copy cut short resumes (logical/snapshot_progress.h) unless a resync asks for a table anew.
   bool requested = false;
   for (const auto* t : tables) requested = requested || store.get(table_sync::resync_request_key(*t)).has_value();
-  const bool resume = sink.bulk_load() && !requested && progress.resumable(states, tables);
+  const bool resume = sink.bulk_load() && !requested && !targets_created && progress.resumable(states, tables);
   spdlog::info("outbox: {} the rows that exist in {} table(s) before draining their events: {}",
                resume ? "resuming the copy of" : "copying", tables.size(), names);
   if (!resume) {

@@ -45,8 +45,10 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
                                                          const state::StateStore& store, bool drained_before);
 
 // Copies `tables` as described above; states go copying → streaming. A stop leaves them copying.
+// `targets_created`: some target was missing at this start (its rows of ranges done are gone), so
+// a copy cut short starts over.
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
-                 const std::atomic<bool>& stop, const RunOptions& options);
+                 const std::atomic<bool>& stop, const RunOptions& options, bool targets_created);
 
 }  // namespace pg2ch::capture::outbox

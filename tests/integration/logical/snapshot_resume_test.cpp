@@ -105,5 +105,18 @@ TEST(SnapshotResume, ATableRewrittenWhilePg2chWasDownIsCopiedWhole) {
   EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
 }
 
+// A target dropped between the runs lost the rows of the ranges done: the copy starts over (its
+// slot dropped, a new one made) instead of resuming into the new, empty target.
+TEST(SnapshotResume, ATargetDroppedWhilePg2chWasDownTakesTheCopyFromTheStart) {
+  auto db = make_test_database();
+  create_big(db);
+  const Interrupted cut = copy_a_third_then_kill(db);
+  db.ch_exec("DROP TABLE big");
+  auto second = pg2ch_cli(db, cut.config, {"run"}, "second");
+  EXPECT_TRUE(wait_equal(db, same_columns("big", "id, v, pad", "id"), 120s)) << second.describe();
+  EXPECT_NE(second.stderr_text().find("left from an unfinished snapshot"), std::string::npos) << second.describe();
+  EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
+}
+
 }  // namespace
 }  // namespace pg2ch::test
