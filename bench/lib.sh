@@ -178,3 +178,35 @@ EOT
   "$PG2CH" --config "$WORK/$1.toml" setup >>"$WORK/setup.log" 2>&1 ||
     die "pg2ch setup ($1) failed: $(tail -n 5 "$WORK/setup.log")"
 }
+
+# A logical pipeline NAME of its own (slot, publication, state, ClickHouse database NAME) over
+# [[tables]] PATTERN, in $WORK/NAME.toml; EXTRA (TOML sections) is appended.
+bench_logical_config() {  # NAME PATTERN [EXTRA]
+  cat >"$WORK/$1.toml" <<EOT
+name = "$1"
+mode = "logical"
+[logical]
+slot = "$1"
+publication = "$1"
+[state]
+path = "$WORK/$1.state"
+[log]
+summary_interval_s = 0
+[[tables]]
+name = "$2"
+${3:-}
+EOT
+  chq "CREATE DATABASE IF NOT EXISTS $1" >/dev/null
+}
+
+# `pg2ch run --until-caught-up` of pipeline NAME (bench_logical_config) under GNU time, its log in
+# $WORK/LOG.log; ARGS go before `run` (e.g. --set ...). Sets RUN_S (wall) and RUN_RSS_MB.
+bench_timed_catch_up() {  # NAME LOG [ARGS...]
+  local name=$1 logname=$2 t0
+  shift 2
+  t0=$(now)
+  CH_DATABASE=$name /usr/bin/time -v -o "$WORK/$logname.time" "$PG2CH" --config "$WORK/$name.toml" "$@" \
+    run --until-caught-up >"$WORK/$logname.log" 2>&1 || die "$logname failed: $(tail -n 5 "$WORK/$logname.log")"
+  RUN_S=$(calc 'b - a' -v a="$t0" -v b="$(now)")
+  RUN_RSS_MB=$(($(sed -nE 's/.*Maximum resident set size \(kbytes\): ([0-9]+).*/\1/p' "$WORK/$logname.time") / 1024))
+}

@@ -16,6 +16,14 @@
 #                                             ClickHouse >= 21.11: CH_LOCAL=chdb-local.sh for the
 #                                             26.7 engine; Debian's 18.16 refuses it); async_only:
 #                                             without the global budget; no_budget: neither
+#
+#   SCALE=1 bench/many_tables.sh              instead (issue 14): TABLES tables vs one table of the
+#                                             same rows, each its own pipeline: `setup` time, the
+#                                             initial copy (time, peak RSS), then every row
+#                                             updated while pg2ch is stopped (one transaction per
+#                                             ROWS_PER_TABLE rows, both sides) and drained by
+#                                             `run --until-caught-up`: changes/s, peak RSS.
+#                                             Results: results/many-tables-scale.{json,md}.
 # Knobs: TABLES [500] ROWS_PER_TABLE [200] TX_PER_SECOND [1500] DURATION [60] HOT [5]
 # HOT_SHARE [0.8] WORKLOADS ["trickle hot"] VARIANTS ["default"] EXTRA_TOML (appended to every
 # config, e.g. $'[batch]\nmax_inserts_per_second = 50'). Results: results/many-tables.{json,md}.
@@ -42,7 +50,9 @@ if [ "$SKIP_BUILD" != 1 ]; then
 fi
 PG2CH=${PG2CH:-$BUILD_DIR/pg2ch}
 PROBE=$BUILD_DIR/bench/pg2ch_many_tables_probe
-[ -x "$PG2CH" ] && [ -x "$PROBE" ] || die "binaries missing in $BUILD_DIR (build failed?)"
+[ -x "$PG2CH" ] || die "pg2ch missing in $BUILD_DIR (build failed?)"
+SCALE=${SCALE:-0}
+[ "$SCALE" = 1 ] || [ -x "$PROBE" ] || die "probe missing in $BUILD_DIR (build failed?)"
 mkdir -p "$RESULTS"
 
 bench_start_servers
@@ -60,6 +70,60 @@ END
 \$\$;
 SQL
 
+# SCALE=1: one pipeline over the TABLES tables, one over the same rows in one table.
+scale_one() {  # LABEL PATTERN UPDATE_SQL_FILE
+  local name="scale_$1" pattern=$2 updates=$3
+  local load t0 setup_s copy_s copy_rss cdc_s cdc_rss changes
+  bench_logical_config "$name" "$pattern" "$EXTRA_TOML"
+  load=$(loadavg)
+  t0=$(now)
+  CH_DATABASE=$name "$PG2CH" --config "$WORK/$name.toml" setup >"$WORK/$name.setup.log" 2>&1 ||
+    die "setup failed: $(tail -n 5 "$WORK/$name.setup.log")"
+  setup_s=$(calc 'b - a' -v a="$t0" -v b="$(now)")
+  bench_timed_catch_up "$name" "$name.copy"
+  copy_s=$(sed -nE 's/.*initial snapshot done: .* in ([0-9.]+) s.*/\1/p' "$WORK/$name.copy.log")
+  copy_rss=$RUN_RSS_MB
+  psql_q -f "$updates" >/dev/null
+  changes=$((TABLES * ROWS_PER_TABLE))
+  bench_timed_catch_up "$name" "$name.cdc"
+  cdc_s=$RUN_S
+  cdc_rss=$RUN_RSS_MB
+  "$PG2CH" --config "$WORK/$name.toml" teardown >>"$WORK/teardown.log" 2>&1 || true
+  log "$1: setup $(fmt2 "$setup_s") s, copy $copy_s s ($copy_rss MB), $changes changes in $(fmt2 "$cdc_s") s ($cdc_rss MB)"
+  printf '{"layout":"%s","tables":%s,"rows":%s,"loadavg":%s,"setup_s":%s,"copy_s":%s,"copy_peak_rss_mb":%s,"cdc_changes":%s,"cdc_s":%s,"cdc_changes_per_s":%s,"cdc_peak_rss_mb":%s}\n' \
+    "$1" "$(psql_q -c "SELECT count(*) FROM pg_tables WHERE schemaname || '.*' = '$pattern'")" "$changes" "$load" \
+    "$(fmt2 "$setup_s")" "$copy_s" "$copy_rss" "$changes" "$(fmt2 "$cdc_s")" "$(fmt0 "$(calc 'c / s' -v c="$changes" -v s="$cdc_s")")" \
+    "$cdc_rss" >>"$SCALE_JSON.tmp"
+}
+
+if [ "$SCALE" = 1 ]; then
+  log "creating one.big with the same $((TABLES * ROWS_PER_TABLE)) rows"
+  psql_q -c "CREATE SCHEMA one" -c "CREATE TABLE one.big (id int PRIMARY KEY, seq bigint NOT NULL DEFAULT 0, payload text NOT NULL)" \
+    -c "INSERT INTO one.big SELECT g, 0, repeat('x', 40) FROM generate_series(1, $((TABLES * ROWS_PER_TABLE))) g"
+  # Every row updated once, ROWS_PER_TABLE rows a transaction on both sides.
+  for k in $(seq 0 $((TABLES - 1))); do echo "UPDATE bench.t$k SET seq = seq + 1;"; done >"$WORK/many.sql"
+  for k in $(seq 0 $((TABLES - 1))); do
+    echo "UPDATE one.big SET seq = seq + 1 WHERE id > $((k * ROWS_PER_TABLE)) AND id <= $(((k + 1) * ROWS_PER_TABLE));"
+  done >"$WORK/one.sql"
+  SCALE_JSON=$RESULTS/many-tables-scale.json
+  : >"$SCALE_JSON.tmp"
+  scale_one many "bench.*" "$WORK/many.sql"
+  scale_one one "one.*" "$WORK/one.sql"
+  mv "$SCALE_JSON.tmp" "$SCALE_JSON"
+  {
+    echo "| Layout | Tables | Rows | setup | Initial copy (peak RSS) | CDC: every row updated once | CDC peak RSS | Load avg |"
+    echo "|---|---|---|---|---|---|---|---|"
+    while read -r line; do
+      f() { echo "$line" | sed -E "s/.*\"$1\":\"?([^,\"}]+).*/\\1/"; }
+      echo "| $(f layout) | $(f tables) | $(f rows) | $(f setup_s) s | $(f copy_s) s ($(f copy_peak_rss_mb) MB) |" \
+        "$(f cdc_changes) changes in $(f cdc_s) s = $(f cdc_changes_per_s)/s | $(f cdc_peak_rss_mb) MB | $(f loadavg) |"
+    done <"$SCALE_JSON"
+  } >"$RESULTS/many-tables-scale.md"
+  log "results: $SCALE_JSON, $RESULTS/many-tables-scale.md"
+  cat "$RESULTS/many-tables-scale.md"
+  exit 0
+fi
+
 JSON=$RESULTS/many-tables.json
 : >"$JSON.tmp"
 
@@ -68,22 +132,8 @@ run_one() {
   local label=$1 binary=$2 workload=$3 extra=$4
   local name="mt_${label}_${workload}"
   local cfg="$WORK/$name.toml" log="$WORK/$name.log" timefile="$WORK/$name.time"
-  cat >"$cfg" <<EOT
-name = "$name"
-mode = "logical"
-[logical]
-slot = "$name"
-publication = "$name"
-[state]
-path = "$WORK/$name.state"
-[log]
-summary_interval_s = 0
-[[tables]]
-name = "bench.*"
-$extra
-$EXTRA_TOML
-EOT
-  chq "CREATE DATABASE IF NOT EXISTS $name" >/dev/null
+  bench_logical_config "$name" "bench.*" "$extra
+$EXTRA_TOML"
   log "$label / $workload: starting pg2ch ($binary)"
   CH_DATABASE=$name /usr/bin/time -v -o "$timefile" "$binary" --config "$cfg" run >"$log" 2>&1 &
   BG_PID=$!

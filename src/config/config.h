@@ -101,6 +101,9 @@ struct LogicalConfig {
   std::string slot = "pg2ch";
   std::string publication = "pg2ch";
   int snapshot_workers = 0;             // 0 = chosen (capture/logical/snapshot_workers.h)
+  // The largest block range of a table the initial copy sends as one INSERT (MB of the table):
+  // what a copy cut short by a kill copies again (capture/logical/snapshot_progress.h).
+  int snapshot_range_mb = 256;
   std::chrono::milliseconds status_interval{10000};
   // A slot holding more WAL than this (MB) is logged as a warning every few minutes (0: never):
   // the server keeps that WAL until pg2ch has confirmed it, and a disk that fills stops the source.

@@ -141,6 +141,11 @@ const std::vector<Setting> kSettings = {
        c.logical.snapshot_workers =
            static_cast<int>(in_range(num(v), 0, 256, "set parallel snapshot connections; 0 means one per CPU core"));
      }},
+    {"logical.snapshot_range_mb", Type::Integer, false,
+     [](Config& c, const Value& v) {
+       c.logical.snapshot_range_mb = static_cast<int>(in_range(
+           num(v), 1, 1000000, "set the MB of a table one initial-copy range holds (what a kill costs), e.g. 256"));
+     }},
     {"logical.status_interval_ms", Type::Integer, false,
      [](Config& c, const Value& v) {
        c.logical.status_interval = millis(

@@ -19,6 +19,7 @@
 #include "capture/logical/publication.h"
 #include "capture/logical/replication_slot.h"
 #include "capture/logical/schema_evolution.h"
+#include "capture/logical/snapshot_progress.h"
 #include "capture/logical/table_copy.h"
 #include "capture/logical/table_discovery.h"
 #include "capture/logical/table_gate.h"
@@ -54,9 +55,22 @@ Prepared prepare(const config::Config& cfg, bool create_objects) {
   return p;
 }
 
+// The snapshot copied (whole, or resumed): every table catches up from the pipeline slot's
+// consistent point, where its stream starts.
+void snapshot_done(Prepared& p, state::StateStore& state, table_sync::TableStates& states, SnapshotProgress& progress,
+                   const SnapshotResult& r, Lsn consistent_point) {
+  spdlog::info("initial snapshot done: {} rows, {:.1f} MB in {:.2f} s ({:.0f} rows/s)", r.rows, r.bytes / 1e6,
+               r.seconds, r.seconds > 0 ? r.rows / r.seconds : 0.0);
+  states.set(p.table_ptrs(), table_sync::TablePhase::CatchingUp, consistent_point);
+  state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(consistent_point)}});
+  progress.clear();
+}
+
 void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& replication, state::StateStore& state,
                    table_sync::TableStates& states, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
                    const RunOptions& options) {
+  SnapshotProgress progress(state);
+  progress.clear();
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
   state.erase(kSlotCreatedAtKey);
   states.set(p.table_ptrs(), table_sync::TablePhase::Copying);
@@ -66,14 +80,24 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   state.put({{kSlotCreatedAtKey, format_lsn(slot.consistent_point)}});
   // Empties the ClickHouse targets (sink "clickhouse" or "both"); a Kafka sink has nothing to empty.
   for (const auto& t : p.tables) p.targets->truncate(*t);
-  const SnapshotResult r =
-      copy_tables(cfg, p.source, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink, stop, options);
-  // A copy cut short by a stop is not a snapshot: the next run takes it again.
+  // The ranges, recorded before the first is copied: a run after a kill copies only those not done.
+  if (sink.bulk_load()) {
+    progress.start(p.source, p.table_ptrs(), resolve_workers(cfg),
+                   max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
+  }
+  const SnapshotResult r = copy_tables(cfg, p.source, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink,
+                                       stop, options, sink.bulk_load() ? &progress : nullptr);
+  // A copy cut short by a stop is not a snapshot: the next run resumes it.
   if (stop.load()) return;
-  spdlog::info("initial snapshot done: {} rows, {:.1f} MB in {:.2f} s ({:.0f} rows/s)", r.rows, r.bytes / 1e6,
-               r.seconds, r.seconds > 0 ? r.rows / r.seconds : 0.0);
-  states.set(p.table_ptrs(), table_sync::TablePhase::CatchingUp, slot.consistent_point);
-  state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(slot.consistent_point)}});
+  snapshot_done(p, state, states, progress, r, slot.consistent_point);
+}
+
+// An initial snapshot cut short whose copy can go on (snapshot_progress.h): the slot is the one
+// it made, unmoved since (`slot_ours`), the sink loads in bulk, and its plan holds for the tables.
+// Otherwise it starts over.
+bool snapshot_resumable(const table_sync::TableStates& states, const SnapshotProgress& progress,
+                        pipeline::ChangeSink& sink, bool slot_ours) {
+  return slot_ours && sink.bulk_load() && progress.resumable(states, states.tables());
 }
 
 // Tables to copy again at this start: new ones (init), copies cut short (copying), resyncs asked
@@ -97,12 +121,15 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
 // A slot found where the snapshot has not finished: this pipeline's only when the state records
 // its creation and the slot has not moved since. Anything else may be another consumer's slot
 // (or one this pipeline created just before it was killed): never dropped, the operator decides.
+bool own_unfinished_slot(const config::Config& cfg, const state::StateStore& state, const SlotInfo& slot) {
+  const auto created_at = state.get(kSlotCreatedAtKey);
+  return state.get(kSlotKey) == cfg.logical.slot && created_at && parse_lsn(*created_at) == slot.confirmed_flush_lsn;
+}
+
 void drop_own_unfinished_slot(const config::Config& cfg, pg::Connection& source, const state::StateStore& state,
                               const SlotInfo& slot) {
-  const auto created_at = state.get(kSlotCreatedAtKey);
-  const bool ours = state.get(kSlotKey) == cfg.logical.slot && created_at &&
-                    parse_lsn(*created_at) == slot.confirmed_flush_lsn;
-  if (!ours) {
+  if (!own_unfinished_slot(cfg, state, slot)) {
+    const auto created_at = state.get(kSlotCreatedAtKey);
     throw Error(ErrorKind::Config,
                 fmt::format("replication slot {} exists, but pipeline {} has no record of creating it ({} names {}): "
                             "pg2ch drops only slots it made",
@@ -193,7 +220,8 @@ class LogicalSource final : public ChangeSource {
         [this](const pipeline::TableSchema& t, const std::string& why) {
           spdlog::info("{}: copying {} again", why, t.qualified_source());
           copy_again(t);
-        });
+        },
+        [this] { return sink_->durable_position(); }, *state);
     stream_->start();
   }
 
@@ -382,8 +410,17 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   ensure_publication(p.source, cfg.logical.publication, p.refs);
 
   if (!streaming) {
-    if (existing) drop_own_unfinished_slot(cfg, p.source, state, *existing);
-    take_snapshot(cfg, p, source->replication, state, states, source->sink(), stop, options);
+    SnapshotProgress progress(state);
+    // A target created at this start lost the rows of the ranges done: the copy starts over.
+    if (existing && created.empty() &&
+        snapshot_resumable(states, progress, source->sink(), own_unfinished_slot(cfg, state, *existing))) {
+      if (const auto r = resume_snapshot(cfg, p, progress, source->sink(), stop, options)) {
+        snapshot_done(p, state, states, progress, *r, existing->confirmed_flush_lsn);
+      }
+    } else {
+      if (existing) drop_own_unfinished_slot(cfg, p.source, state, *existing);
+      take_snapshot(cfg, p, source->replication, state, states, source->sink(), stop, options);
+    }
   } else if (!existing) {
     throw Error(ErrorKind::Schema,
                 fmt::format("replication slot {} is gone although {} says the pipeline was streaming", cfg.logical.slot,
@@ -433,6 +470,9 @@ StatusReport status(const config::Config& cfg) {
   r.state = state.get(kStateKey).value_or("not started");
   table_sync::report_states(table_sync::TableStates(state, p.table_ptrs()), r);
   r.add("state store", state.describe());
+  if (r.state == kStateSnapshot) {
+    if (const auto copied = SnapshotProgress(state).describe_recorded()) r.add("snapshot", *copied);
+  }
   r.add("publication", cfg.logical.publication);
   if (auto slot = find_slot(p.source, cfg.logical.slot)) {
     r.add("slot", fmt::format("{} {}", slot->name, slot->active ? "active" : "inactive"));

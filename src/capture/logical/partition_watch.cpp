@@ -5,6 +5,10 @@
 #include <set>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "capture/table_sync/table_states.h"
+
 namespace pg2ch::capture::logical {
 
 namespace {
@@ -151,10 +155,89 @@ std::vector<NewPartition> ensure_truncate_triggers(pg::Connection& conn,
   return out;
 }
 
+namespace {
+
+// One "oid:name" line per leaf partition; the oid (before the first ':') is what counts, the name
+// is only for the log.
+std::string encode_leaves(const std::map<std::uint32_t, std::string>& leaves) {
+  std::string out;
+  for (const auto& [oid, name] : leaves) out += (out.empty() ? "" : "\n") + std::to_string(oid) + ":" + name;
+  return out;
+}
+
+std::map<std::uint32_t, std::string> decode_leaves(const std::string& text) {
+  std::map<std::uint32_t, std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto end = std::min(text.find('\n', at), text.size());
+    const auto colon = text.find(':', at);
+    if (colon < end) {
+      std::uint32_t oid = 0;
+      std::from_chars(text.data() + at, text.data() + colon, oid);
+      out[oid] = text.substr(colon + 1, end - colon - 1);
+    }
+    at = end + 1;
+  }
+  return out;
+}
+
+std::string leaves_key(const pipeline::TableSchema& t) { return table_sync::table_state_key(t, "leaves"); }
+
+}  // namespace
+
+void PartitionWatch::look_for_gone_partitions() {
+  for (const auto* t : tables_()) {
+    if (!t->partitioned) continue;
+    pg::Result r = conn_.query(
+        "SELECT p.relid::oid::bigint, p.relid::regclass::text FROM pg_partition_tree($1::oid) p WHERE p.isleaf",
+        {std::to_string(t->relation_oid)});
+    std::map<std::uint32_t, std::string> now;
+    for (int i = 0; i < r.rows(); ++i) now[static_cast<std::uint32_t>(r.int64(i, 0))] = r.text(i, 1);
+    // The first look of a run compares with what the last run saw.
+    if (!leaves_.contains(t->relation_oid)) {
+      const auto stored = store_.get(leaves_key(*t));
+      leaves_[t->relation_oid] = stored ? decode_leaves(*stored) : now;
+    }
+    auto& before = leaves_[t->relation_oid];
+    std::string names;
+    for (const auto& [oid, name] : before) {
+      if (!now.contains(oid)) names += (names.empty() ? "" : ", ") + name;
+    }
+    before = std::move(now);
+    if (names.empty()) {
+      const bool pending = std::any_of(gone_.begin(), gone_.end(), [&](const Gone& g) { return g.table == t; });
+      const std::string text = encode_leaves(before);
+      if (!pending && store_.get(leaves_key(*t)) != text) store_.put({{leaves_key(*t), text}});
+      continue;
+    }
+    const Lsn after = parse_lsn(conn_.query("SELECT pg_current_wal_lsn()").text(0, 0)).value_or(kInvalidLsn);
+    spdlog::info("partition(s) {} of {} detached or dropped: the table is copied again (without their rows) once "
+                 "the stream has passed {}",
+                 names, t->qualified_source(), format_lsn(after));
+    gone_.push_back({t, after, names});
+  }
+}
+
+void PartitionWatch::resync_when_durable() {
+  if (gone_.empty()) return;
+  const Lsn durable = durable_ ? durable_().value_or(kInvalidLsn) : kInvalidLsn;
+  std::erase_if(gone_, [&](const Gone& g) {
+    if (durable < g.after) return false;
+    resync_(*g.table, fmt::format("partition(s) {} detached or dropped (their rows left without a change in the "
+                                  "stream)",
+                                  g.names));
+    // Asked for durably: the partitions as now seen may be remembered.
+    store_.put({{leaves_key(*g.table), encode_leaves(leaves_[g.table->relation_oid])}});
+    return true;
+  });
+}
+
 void PartitionWatch::poll() {
+  resync_when_durable();
   const auto now = std::chrono::steady_clock::now();
   if (now < next_look_) return;
   next_look_ = now + kLookEvery;
+  look_for_gone_partitions();
   std::set<const pipeline::TableSchema*> asked;
   for (const auto& n : ensure_truncate_triggers(conn_, tables_(), /*refused_ok=*/true)) {
     if (n.refused) {

@@ -31,10 +31,20 @@
 //    counts as attached: while pg2ch was not running it may have been truncated too. (The trigger
 //    is the watch's memory, kept in the source's catalog: no state of its own.)
 //
+//  * DETACH or DROP of a partition: its rows leave the partitioned table without a change in the
+//    WAL. The watch keeps each partitioned table's leaf partitions from one look to the next; when
+//    one is gone it notes the source's WAL position W (after the DETACH or DROP committed) and,
+//    once the sink has made everything up to W durable, asks for a resync of the table. Waiting
+//    for W matters: a change of the partition committed before its DETACH but not yet read by
+//    the stream would otherwise be applied after the copy began, at a version above the copy's,
+//    and bring a row of the partition back. After W, no change of the table can touch it.
+//    The leaf partitions are kept in the state store too (the table's state key "leaves", written
+//    once no copy for a gone one is pending), so one detached or dropped while pg2ch was not
+//    running is found at the first look after the start, the same way.
+//
 // Limits (README, "Partitioned tables"): a partition created while pg2ch runs and truncated before the watch
-// put its trigger on it (within seconds) is not noticed; neither is DETACH or DROP of a partition
-// (its rows stay in the target until `pg2ch resync` of the table), nor rows written to a table
-// in the transaction that creates it and attaches it.
+// put its trigger on it (within seconds) is not noticed; nor are rows written to a table in the
+// transaction that creates it and attaches it.
 //
 // Errors: exceptions (pg2ch::Error); one that is not a connection failure names the partition
 // and the fix (creating a trigger needs ownership of the partition). `setup` stops on a missing
@@ -44,6 +54,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -51,8 +62,10 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/lsn.h"
 #include "pg/connection.h"
 #include "pipeline/table_schema.h"
+#include "state/state_store.h"
 
 namespace pg2ch::capture::logical {
 
@@ -85,8 +98,14 @@ class PartitionWatch {
  public:
   // `resync`: asks for a copy of the table again (durably).
   using Resync = std::function<void(const pipeline::TableSchema&, const std::string& why)>;
-  PartitionWatch(pg::Connection& conn, std::function<std::vector<const pipeline::TableSchema*>()> tables, Resync resync)
-      : conn_(conn), tables_(std::move(tables)), resync_(std::move(resync)) {}
+  // `durable`: the sink's durable position (ChangeSink::durable_position()).
+  PartitionWatch(pg::Connection& conn, std::function<std::vector<const pipeline::TableSchema*>()> tables, Resync resync,
+                 std::function<std::optional<Lsn>()> durable, state::StateStore& store)
+      : conn_(conn),
+        tables_(std::move(tables)),
+        resync_(std::move(resync)),
+        durable_(std::move(durable)),
+        store_(store) {}
 
   // On the loop's thread, every turn (it looks every few seconds).
   void poll();
@@ -97,6 +116,20 @@ class PartitionWatch {
   Resync resync_;
   std::chrono::steady_clock::time_point next_look_{};
   std::set<std::uint32_t> refused_;  // partitions without the trigger, reported once
+
+  // DETACH / DROP: each partitioned table's leaf partitions at the last look (by table oid), and
+  // the tables to copy again once `durable` reaches a position.
+  void look_for_gone_partitions();
+  void resync_when_durable();
+  struct Gone {
+    const pipeline::TableSchema* table;
+    Lsn after;
+    std::string names;
+  };
+  std::function<std::optional<Lsn>()> durable_;
+  state::StateStore& store_;
+  std::map<std::uint32_t, std::map<std::uint32_t, std::string>> leaves_;
+  std::vector<Gone> gone_;
 };
 
 }  // namespace pg2ch::capture::logical

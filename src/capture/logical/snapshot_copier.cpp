@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
+#include "capture/logical/snapshot_plan.h"
 #include "pg/connection.h"
 #include "capture/logical/snapshot_workers.h"
 #include "pg/copy_binary_parser.h"
@@ -39,17 +40,7 @@ namespace {
 // Bytes of RowBinary handed to curl per read callback: large enough to amortise the call,
 // small enough to keep PostgreSQL and ClickHouse both busy.
 constexpr std::size_t kChunkBytes = 1u << 20;
-// Tables smaller than this many 8 kB blocks are copied as one range.
-constexpr std::int64_t kMinRangeBlocks = 1024;
-
-struct Range {
-  const pipeline::TableSchema* table;
-  std::int64_t first_block;  // inclusive
-  std::int64_t end_block;    // exclusive; -1 = to the end of the table
-  std::string leaf;          // a partitioned table's leaf partition (quoted), else empty
-};
-
-std::string copy_statement(pg::Connection& conn, const Range& r) {
+std::string copy_statement(pg::Connection& conn, const CopyRange& r) {
   return snapshot_copy_statement(conn, *r.table, r.first_block, r.end_block, r.leaf);
 }
 
@@ -119,7 +110,7 @@ class ChunkPipe {
 };
 
 // Thrown inside a worker when SIGTERM arrives mid-range: the range's INSERT is abandoned (the
-// whole snapshot starts over on the next run, so its partial rows do no harm).
+// range is copied again by the next run, and its partial rows collapse with that copy's).
 struct StoppedMidRange {};
 
 class Worker {
@@ -130,7 +121,7 @@ class Worker {
     pg_.exec(fmt::format("SET TRANSACTION SNAPSHOT {}", pg_.quote_literal(snapshot)));
   }
 
-  std::uint64_t copy(const Range& r, std::uint64_t& bytes, const std::atomic<bool>& stop,
+  std::uint64_t copy(const CopyRange& r, std::uint64_t& bytes, const std::atomic<bool>& stop,
                      const std::function<void()>& alive, pipeline::PipelineObserver* observer) {
     const std::string sql = copy_statement(pg_, r);
     pg::Result started(PQexec(pg_.get(), sql.c_str()));
@@ -160,7 +151,7 @@ class Worker {
   }
 
  private:
-  void read_copy(const Range& r, ChunkPipe& pipe, EncodingSink& sink, std::uint64_t& bytes,
+  void read_copy(const CopyRange& r, ChunkPipe& pipe, EncodingSink& sink, std::uint64_t& bytes,
                  const std::atomic<bool>& stop, const std::function<void()>& alive,
                  pipeline::PipelineObserver* observer) {
     std::uint64_t reported = 0;
@@ -200,61 +191,6 @@ class Worker {
   std::unique_ptr<pipeline::BulkWriter> writer_;
 };
 
-// Block counts of what a table's rows are read from: the table itself, or each leaf partition of
-// a partitioned one (quoted name); a partitioned table with a leaf that is no plain table
-// (a foreign table) is read whole.
-std::vector<std::pair<std::string, std::int64_t>> relations_of(pg::Connection& conn, const pipeline::TableSchema& t) {
-  const std::string oid = std::to_string(t.relation_oid);
-  if (t.partitioned) {
-    pg::Result leaves = conn.query(
-        "SELECT n.nspname, c.relname, c.relkind, pg_relation_size(c.oid) / current_setting('block_size')::bigint "
-        "FROM pg_partition_tree($1::oid) p JOIN pg_class c ON c.oid = p.relid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.isleaf ORDER BY p.level, c.oid",
-        {oid});
-    std::vector<std::pair<std::string, std::int64_t>> out;
-    bool plain = true;
-    for (int i = 0; i < leaves.rows(); ++i) {
-      plain = plain && leaves.text(i, 2) == "r";
-      out.emplace_back(conn.quote_identifier(leaves.text(i, 0)) + "." + conn.quote_identifier(leaves.text(i, 1)),
-                       leaves.int64(i, 3));
-    }
-    if (plain && !out.empty()) return out;
-  }
-  pg::Result r = conn.query("SELECT pg_relation_size($1::oid) / current_setting('block_size')::bigint", {oid});
-  return {{std::string(), r.int64(0, 0)}};
-}
-
-std::vector<Range> plan_ranges(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
-                               int workers) {
-  auto conn = pg::Connection::connect(cfg.postgres.conninfo(), "source PostgreSQL " + cfg.postgres.describe());
-  std::vector<Range> ranges;
-  for (const auto* t : tables) {
-    const auto relations = relations_of(conn, *t);
-    std::int64_t total = 0;
-    for (const auto& rel : relations) total += rel.second;
-    if (relations.size() > 1 && total <= std::max<std::int64_t>(kMinRangeBlocks, total / workers + 1)) {
-      ranges.push_back({t, 0, -1, {}});  // small: one INSERT for all its partitions
-      continue;
-    }
-    for (const auto& [leaf, blocks] : relations) {
-      // One range per worker and table: every extra range is another INSERT whose end ClickHouse
-      // finishes (last block sorted and written) while this worker's pipe runs dry. Measured on
-      // 5M rows with one worker: four ranges were 10-25% slower than one.
-      const std::int64_t per_range = std::max<std::int64_t>(kMinRangeBlocks, blocks / workers + 1);
-      if (blocks <= per_range) {
-        ranges.push_back({t, 0, -1, leaf});
-        continue;
-      }
-      for (std::int64_t b = 0; b < blocks; b += per_range) {
-        // The last range is open-ended: pages added since we measured hold no rows our snapshot
-        // sees, but being open costs nothing and keeps the plan obviously complete.
-        ranges.push_back({t, b, b + per_range >= blocks ? -1 : b + per_range, leaf});
-      }
-    }
-  }
-  return ranges;
-}
-
 }  // namespace
 
 SnapshotCopier::SnapshotCopier(const config::Config& cfg, std::vector<const pipeline::TableSchema*> tables,
@@ -262,7 +198,7 @@ SnapshotCopier::SnapshotCopier(const config::Config& cfg, std::vector<const pipe
     : cfg_(cfg), tables_(std::move(tables)), snapshot_name_(std::move(snapshot_name)), load_(load) {}
 
 SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive,
-                                   pipeline::PipelineObserver* observer) {
+                                   pipeline::PipelineObserver* observer, SnapshotProgress* progress) {
   std::string why = "logical.snapshot_workers";
   if (workers <= 0) {
     auto choice = choose_snapshot_workers(cfg_);
@@ -270,10 +206,24 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, c
     why = std::move(choice.reason);
   }
   const auto started = std::chrono::steady_clock::now();
-  const std::vector<Range> ranges = plan_ranges(cfg_, tables_, workers);
-  workers = std::min<int>(workers, static_cast<int>(ranges.size()));
-  spdlog::info("initial snapshot: {} table(s) in {} range(s), {} worker(s) ({})", tables_.size(), ranges.size(), workers,
-               why);
+  // Without a recorded plan (a copy beside the stream) the ranges are planned here.
+  std::vector<CopyRange> planned;
+  std::vector<std::size_t> todo;
+  if (progress) {
+    todo = progress->pending();
+  } else {
+    auto conn = pg::Connection::connect(cfg_.postgres.conninfo(), "source PostgreSQL " + cfg_.postgres.describe());
+    const std::int64_t range_blocks = max_range_blocks(conn, cfg_.logical.snapshot_range_mb);
+    for (const auto* t : tables_) {
+      for (auto& r : plan_table(*t, source_relations(conn, *t), workers, range_blocks)) planned.push_back(std::move(r));
+    }
+    for (std::size_t i = 0; i < planned.size(); ++i) todo.push_back(i);
+  }
+  const auto range = [&](std::size_t i) -> const CopyRange& { return progress ? progress->range(i) : planned[i]; };
+  const std::size_t total = progress ? progress->size() : planned.size();
+  workers = std::max(1, std::min<int>(workers, static_cast<int>(todo.size())));
+  spdlog::info("initial snapshot: {} table(s) in {} range(s), {} to copy, {} worker(s) ({})", tables_.size(), total,
+               todo.size(), workers, why);
 
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> rows{0}, bytes{0};
@@ -281,18 +231,21 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, c
   std::exception_ptr first_error;
   std::mutex error_mutex;
   std::vector<std::thread> threads;
-  for (int w = 0; w < workers; ++w) {
+  for (int w = 0; w < workers && !todo.empty(); ++w) {
     threads.emplace_back([&] {
       try {
         Worker worker(cfg_, snapshot_name_, load_);
-        for (std::size_t i = next++; i < ranges.size(); i = next++) {
+        for (std::size_t k = next++; k < todo.size(); k = next++) {
           if (stop.load() || failed.load()) return;
+          const std::size_t i = todo[k];
           std::uint64_t b = 0;
-          const std::uint64_t n = worker.copy(ranges[i], b, stop, alive, observer);
+          const std::uint64_t n = worker.copy(range(i), b, stop, alive, observer);
+          // Durable before the next range: a kill from here on does not copy this one again.
+          if (progress) progress->done(i, n);
           rows += n;
           bytes += b;
           spdlog::info("snapshot: {} rows of {} copied (range {}/{}, {} rows so far)", n,
-                       ranges[i].table->qualified_source(), i + 1, ranges.size(), rows.load());
+                       range(i).table->qualified_source(), i + 1, total, rows.load());
         }
       } catch (...) {
         failed = true;
@@ -306,14 +259,17 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, c
   res.rows = rows;
   res.bytes = bytes;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  // A stop is not a failure: the caller leaves the state at "snapshot", and the next run takes
-  // the snapshot again from the start (an exported snapshot cannot be resumed).
+  // A stop is not a failure: the caller leaves the state at "snapshot", and the next run resumes
+  // the ranges not done (snapshot_progress.h), or copies again what it copied here.
   if (stop.load()) {
-    spdlog::info("initial snapshot stopped after {} rows: the next run takes it again", res.rows);
+    spdlog::info("initial snapshot stopped after {} rows: {}", res.rows,
+                 progress ? "the next run copies the ranges not done" : "the next run copies again");
     return res;
   }
   if (first_error) std::rethrow_exception(first_error);
   return res;
 }
+
+int resolve_workers(const config::Config& cfg) { return choose_snapshot_workers(cfg).workers; }
 
 }  // namespace pg2ch::capture::logical

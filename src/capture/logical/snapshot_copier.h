@@ -5,23 +5,25 @@
 // Design note: tables are cut into block ranges (`ctid >= '(a,0)' AND ctid < '(b,0)'`, a TID
 // range scan since PostgreSQL 14) and a pool of N workers takes ranges from a shared list. Each
 // worker opens its own connection, imports the snapshot (REPEATABLE READ + SET TRANSACTION
-// SNAPSHOT) and turns each range into one request of the sink's bulk load (pipeline/bulk_load.h;
+// SNAPSHOT) and turns each range (snapshot_plan.h) into one request of the sink's bulk load (pipeline/bulk_load.h;
 // for ClickHouse a streaming INSERT): `COPY (SELECT cols ...) TO STDOUT (FORMAT binary)` is
 // parsed and re-encoded as RowBinary chunk by chunk while the sink sends it, so memory stays at
 // one chunk per worker however large the table. Rows carry version 0 (see
-// kSnapshotVersion). A partitioned table is cut by its leaf partitions (each `FROM ONLY leaf`,
-// cut into block ranges in turn), which its own pg_relation_size (0) cannot show; the plan reads
-// the partitions at its start, after the snapshot was exported: a partition attached in between
-// is copied although the snapshot's table did not hold it yet (its attach copies the table again
+// kSnapshotVersion). A partitioned table is cut by its leaf partitions; the plan reads the
+// partitions at its start, after the snapshot was exported: a partition attached in between is
+// copied although the snapshot's table did not hold it yet (its attach copies the table again
 // anyway, partition_watch.h), one detached in between is not (its rows are no longer the
-// table's). A failed range is not resumable: the caller restarts the whole snapshot
-// (with a new slot) — re-inserting rows is harmless because ReplacingMergeTree collapses them.
+// table's). With a SnapshotProgress the plan is the recorded one, each range is marked done once
+// the sink accepted it, and a run after a kill copies only the ranges not done
+// (snapshot_progress.h); without one (a copy beside the stream) a failed copy is taken again
+// whole — re-inserting rows is harmless because ReplacingMergeTree collapses them.
 #include <atomic>
 #include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "capture/logical/snapshot_progress.h"
 #include "config/config.h"
 #include "pg/connection.h"
 #include "pipeline/bulk_load.h"
@@ -43,6 +45,9 @@ struct SnapshotResult {
   double seconds = 0;
 };
 
+// logical.snapshot_workers as a count: 0 = chosen (snapshot_workers.h).
+int resolve_workers(const config::Config& cfg);
+
 class SnapshotCopier {
  public:
   // `load` is the sink's bulk-load capability (ChangeSink::bulk_load()).
@@ -52,9 +57,10 @@ class SnapshotCopier {
   // Runs the copy with `workers` threads (0 = number of cores). Throws the first worker error.
   // When `stop` is set it returns soon (within one 1 MB chunk per worker) with what was copied.
   // `alive` (RunOptions::alive) is called from the workers as chunks go out, and `observer`
-  // (may be null) hears each chunk's rows.
+  // (may be null) hears each chunk's rows. `progress` (may be null): its pending ranges are
+  // copied, each marked done as it ends; without one the tables are planned here.
   SnapshotResult run(int workers, const std::atomic<bool>& stop, const std::function<void()>& alive = {},
-                     pipeline::PipelineObserver* observer = nullptr);
+                     pipeline::PipelineObserver* observer = nullptr, SnapshotProgress* progress = nullptr);
 
  private:
   const config::Config& cfg_;

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "capture/logical/replication_slot.h"
 #include "capture/logical/snapshot_to_sink.h"
 #include "pg/catalog.h"
 
@@ -37,7 +36,7 @@ void check_columns_unchanged(const pipeline::TableSchema& described_now, const s
 SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
                            const std::vector<const pipeline::TableSchema*>& tables, const std::string& snapshot_name,
                            Lsn commit_position, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
-                           const RunOptions& options) {
+                           const RunOptions& options, SnapshotProgress* progress) {
   if (options.observer) options.observer->copy_started(row_estimates(source, tables));
   struct CopyEnded {
     pipeline::PipelineObserver* observer;
@@ -47,7 +46,7 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
   } copy_ended{options.observer};
   if (pipeline::BulkLoad* bulk = sink.bulk_load()) {
     SnapshotCopier copier(cfg, tables, snapshot_name, *bulk);
-    return copier.run(cfg.logical.snapshot_workers, stop, options.on_alive, options.observer);
+    return copier.run(cfg.logical.snapshot_workers, stop, options.on_alive, options.observer, progress);
   }
   // A sink without a bulk load (Kafka, "both") gets the existing rows as changes (Kafka: op
   // "r"), acknowledged like changes.
@@ -56,6 +55,50 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
   // resync of that table (docs/kafka.md).
   return copy_snapshot_to_sink(cfg, tables, snapshot_name, commit_position, sink, stop, options.on_alive,
                                options.observer);
+}
+
+std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& replication,
+                                              const std::vector<const pipeline::TableSchema*>& tables,
+                                              const std::atomic<bool>& stop, const RunOptions& options) {
+  // Unique while it lives (named after its own session), short enough for any slot name.
+  const std::string slot = fmt::format("pg2ch_copy_{}", PQbackendPID(replication.get()));
+  auto created = create_slot_with_snapshot(replication, p.source, slot, stop, options.on_alive, true);
+  if (!created) return std::nullopt;
+  // The copy reads the columns described at start; a table altered since would be copied with
+  // columns its rows no longer have. Start over then (the next start describes it anew).
+  const auto& caps = p.targets->type_capabilities();
+  for (const auto* t : tables) {
+    pg::TableRef ref{t->relation_oid, t->source_schema, t->source_name, nullptr};
+    for (const auto& r : p.refs) {
+      if (r.oid == t->relation_oid) ref = r;
+    }
+    check_columns_unchanged(pg::describe_table(p.source, ref, caps, p.describe_options), table_sync::source_digest(*t));
+  }
+  return created;
+}
+
+std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceTables& p, SnapshotProgress& progress,
+                                              pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
+                                              const RunOptions& options) {
+  pg::Connection replication = connect_source(cfg, true);
+  const auto tables = p.table_ptrs();
+  const auto created = temporary_snapshot(p, replication, tables, stop, options);
+  if (!created) return std::nullopt;
+  const auto again = progress.resume(p.source, tables, resolve_workers(cfg),
+                                     max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
+  spdlog::info("initial snapshot resumed: {} of {} range(s) ({} rows) were copied before it was cut short; the {} "
+               "left are copied from a new snapshot (at {}), the stream then starts where the first one did",
+               progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size(),
+               format_lsn(created->consistent_point));
+  for (const auto* t : again) {
+    spdlog::info("{} is copied whole: it was rewritten, re-partitioned or added since the first snapshot",
+                 t->qualified_source());
+    p.targets->truncate(*t);
+  }
+  SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, kInvalidLsn, sink, stop, options,
+                                 &progress);
+  if (stop.load()) return std::nullopt;
+  return r;
 }
 
 void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
@@ -81,23 +124,9 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   p.targets->ensure(tables);  // creates the re-created ones and any that went missing
   for (const auto* t : tables) p.targets->truncate(*t);
 
-  pg::Connection replication = pg::Connection::connect(cfg.postgres.conninfo(true),
-                                                       "source PostgreSQL " + cfg.postgres.describe());
-  // Unique while it lives (named after its own session), short enough for any slot name.
-  const std::string slot = fmt::format("pg2ch_copy_{}", PQbackendPID(replication.get()));
-  const auto created = create_slot_with_snapshot(replication, p.source, slot, stop, options.on_alive, true);
+  pg::Connection replication = connect_source(cfg, true);
+  const auto created = temporary_snapshot(p, replication, tables, stop, options);
   if (!created) return;  // stopped: the tables stay copying
-
-  // The copy reads the columns described at start; a table altered since would be copied with
-  // columns its rows no longer have. Start over then (the next start describes it anew).
-  const auto& caps = p.targets->type_capabilities();
-  for (const auto* t : tables) {
-    pg::TableRef ref{t->relation_oid, t->source_schema, t->source_name, nullptr};
-    for (const auto& r : p.refs) {
-      if (r.oid == t->relation_oid) ref = r;
-    }
-    check_columns_unchanged(pg::describe_table(p.source, ref, caps, p.describe_options), table_sync::source_digest(*t));
-  }
 
   const SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options);
   if (stop.load()) return;

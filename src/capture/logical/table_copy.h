@@ -13,11 +13,13 @@
 // start copies them again.
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "capture/capture_mode.h"
+#include "capture/logical/replication_slot.h"
 #include "capture/logical/snapshot_copier.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
@@ -40,11 +42,27 @@ void check_columns_unchanged(const pipeline::TableSchema& described_now, const s
 // Copies `tables` under `snapshot_name`: with the sink's bulk load where it has one (parallel
 // streaming INSERTs), else row by row through the sink as one transaction committed at
 // `commit_position` (a position that may be acknowledged once the rows are durable). `source`
-// (a normal connection) answers the row estimates for the progress.
+// (a normal connection) answers the row estimates for the progress. `progress` (bulk load
+// only): the ranges to copy, each marked done durably as it ends.
 SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
                            const std::vector<const pipeline::TableSchema*>& tables, const std::string& snapshot_name,
                            Lsn commit_position, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
-                           const RunOptions& options);
+                           const RunOptions& options, SnapshotProgress* progress = nullptr);
+
+// A TEMPORARY slot's exported snapshot made on `replication` (valid while that connection lives
+// and runs nothing else), once `tables` are checked to have the columns described at start
+// (check_columns_unchanged); nullopt when stopped meanwhile.
+std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& replication,
+                                              const std::vector<const pipeline::TableSchema*>& tables,
+                                              const std::atomic<bool>& stop, const RunOptions& options);
+
+// The initial snapshot cut short by a kill or a stop, resumed (snapshot_progress.h): the
+// recorded ranges not done are copied from a temporary slot's snapshot, tables whose ranges
+// no longer hold (rewritten, re-partitioned, new) emptied and copied whole. Bulk-load sinks
+// only. nullopt when stopped (the progress so far stays recorded).
+std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceTables& p, SnapshotProgress& progress,
+                                              pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
+                                              const RunOptions& options);
 
 // Copies `tables` again before the stream starts from `slot_position` (the pipeline slot's
 // confirmed position): targets whose columns changed are re-created, the others emptied; states

@@ -26,26 +26,54 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
 
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
-                 const std::atomic<bool>& stop, const RunOptions& options) {
+                 const std::atomic<bool>& stop, const RunOptions& options, bool targets_created) {
   if (tables.empty()) return;
   std::string names;
   for (const auto* t : tables) names += (names.empty() ? "" : ", ") + t->qualified_source();
-  spdlog::info("outbox: copying the rows that exist in {} table(s) before draining their events: {}", tables.size(),
-               names);
-  states.set(tables, TablePhase::Copying);
-  for (const auto* t : tables) {
-    store.erase(table_sync::resync_request_key(*t));
-    p.targets->truncate(*t);
+  logical::SnapshotProgress progress(store, "outbox.snapshot");
+  // A copy cut short resumes (logical/snapshot_progress.h) unless a resync asks for a table anew.
+  bool requested = false;
+  for (const auto* t : tables) requested = requested || store.get(table_sync::resync_request_key(*t)).has_value();
+  const bool resume = sink.bulk_load() && !requested && !targets_created && progress.resumable(states, tables);
+  spdlog::info("outbox: {} the rows that exist in {} table(s) before draining their events: {}",
+               resume ? "resuming the copy of" : "copying", tables.size(), names);
+  if (!resume) {
+    progress.clear();
+    states.set(tables, TablePhase::Copying);
+    for (const auto* t : tables) {
+      store.erase(table_sync::resync_request_key(*t));
+      p.targets->truncate(*t);
+    }
   }
   // One snapshot for every table, taken now: after the triggers were verified installed.
   pg::Connection holder = connect_source(cfg);
   holder.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   const std::string snapshot = holder.query("SELECT pg_export_snapshot()").text(0, 0);
-  const auto r = logical::copy_tables(cfg, p.source, tables, snapshot, 0, sink, stop, options);
+  if (sink.bulk_load()) {
+    const int workers = logical::resolve_workers(cfg);
+    const auto range_blocks = logical::max_range_blocks(p.source, cfg.logical.snapshot_range_mb);
+    if (!resume) {
+      progress.start(p.source, tables, workers, range_blocks);
+    } else {
+      const auto again = progress.resume(p.source, tables, workers, range_blocks);
+      spdlog::info("outbox: {} of {} range(s) ({} rows) were copied before the copy was cut short; the {} left are "
+                   "copied from a new snapshot",
+                   progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size());
+      states.set(tables, TablePhase::Copying);  // the new ones too
+      for (const auto* t : again) {
+        spdlog::info("outbox: {} is copied whole: it was rewritten, re-partitioned or added since the copy began",
+                     t->qualified_source());
+        p.targets->truncate(*t);
+      }
+    }
+  }
+  const auto r = logical::copy_tables(cfg, p.source, tables, snapshot, 0, sink, stop, options,
+                                      sink.bulk_load() ? &progress : nullptr);
   holder.exec("COMMIT");
-  if (stop.load()) return;  // cut short: copied again at the next start
+  if (stop.load()) return;  // cut short: resumed at the next start
   sink.flush();
   states.set(tables, TablePhase::Streaming);
+  progress.clear();
   spdlog::info("outbox: copied {} rows ({:.1f} MB) in {:.2f} s; draining their events from here", r.rows, r.bytes / 1e6,
                r.seconds);
 }

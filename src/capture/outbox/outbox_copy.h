@@ -16,8 +16,15 @@
 // A queued TRUNCATE emptying copied rows is harmless by the same argument: the rows written after
 // it have events queued after it.
 //
-// Durable steps: a table is marked copying before its target is emptied; streaming once its copy
-// is written. A crash in between copies it again at the next start.
+// Durable steps: a table is marked copying before its target is emptied, the copy's ranges are
+// recorded, each range once ClickHouse accepted it (logical/snapshot_progress.h, keys
+// "outbox.snapshot.*"); streaming once the copy is written. A crash or a stop in between resumes
+// at the next start: the ranges not done are copied from a new snapshot, the others kept. That is
+// exact by the argument above with the first snapshot S0: a change committed between S0 and the
+// new one has an event, applied after the copy with a version above 0; a range copied twice
+// collapses by key and version. A table rewritten meanwhile (VACUUM FULL, ...) is emptied and
+// copied whole; a resync asked for meanwhile, or a table whose columns or config changed, takes
+// the whole copy again. Sinks without a bulk load copy everything again.
 //
 // Errors: exceptions (pg2ch::Error), as at every start.
 #include <atomic>
@@ -38,8 +45,10 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
                                                          const state::StateStore& store, bool drained_before);
 
 // Copies `tables` as described above; states go copying → streaming. A stop leaves them copying.
+// `targets_created`: some target was missing at this start (its rows of ranges done are gone), so
+// a copy cut short starts over.
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
-                 const std::atomic<bool>& stop, const RunOptions& options);
+                 const std::atomic<bool>& stop, const RunOptions& options, bool targets_created);
 
 }  // namespace pg2ch::capture::outbox

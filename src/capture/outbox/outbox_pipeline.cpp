@@ -98,7 +98,8 @@ class OutboxSource final : public ChangeSource {
 
   // Before the first drain: copies what needs a copy (outbox_copy.h), then every other table
   // streams (a stopped one is tried again: its events wait in the queue). False when stopped.
-  bool start(const OutboxNames& names, const std::atomic<bool>& stop, const RunOptions& options) {
+  bool start(const OutboxNames& names, const std::atomic<bool>& stop, const RunOptions& options,
+             bool targets_created) {
     const bool drained_before =
         p_.source
             .query(fmt::format("SELECT count(*) > 0 FROM {} WHERE pipeline = $1 AND events_drained > 0",
@@ -106,7 +107,7 @@ class OutboxSource final : public ChangeSource {
                    {cfg_.name})
             .boolean(0, 0);
     const auto copy = tables_to_copy(states_, *state_, drained_before);
-    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options);
+    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options, targets_created);
     if (stop.load()) return false;
     std::vector<const pipeline::TableSchema*> streaming;
     for (const auto* t : states_.tables()) {
@@ -150,11 +151,11 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
   verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
-  ensure_targets(p);
+  const bool targets_created = ensure_targets(p);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),
                cfg.clickhouse.database, p.tables.size(), cfg.outbox.batch_size);
   auto source = std::make_unique<OutboxSource>(cfg, std::move(p), names, options);
-  if (!source->start(names, stop, options)) return nullptr;
+  if (!source->start(names, stop, options, targets_created)) return nullptr;
   return source;
 }
 

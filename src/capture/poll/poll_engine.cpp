@@ -58,7 +58,9 @@ PollEngine::PollEngine(const config::Config& cfg, pg::Connection& source,
       spdlog::warn("{}: stopped in an earlier run ({}); reading it again from {}", t->schema->qualified_source(),
                    recorded.reason, t->checkpoint ? "its checkpoint" : "its first row");
     }
-    const TablePhase now = t->checkpoint ? TablePhase::Streaming : TablePhase::Copying;
+    // A copy cut short goes on from its checkpoint: still copying until it reads its newest row.
+    const TablePhase now = !t->checkpoint || recorded.phase == TablePhase::Copying ? TablePhase::Copying
+                                                                                  : TablePhase::Streaming;
     if (recorded.phase != now || states_.changed_since_recorded(*t->schema)) {
       (now == TablePhase::Copying ? copying : streaming).push_back(t->schema);
     }
@@ -143,8 +145,10 @@ std::size_t PollEngine::read_fresh_page(PollTable& t) {
     return 0;
   }
   t.caught_up = r.rows < cfg_.poll.batch_size;
-  if (t.caught_up && states_.phase(*t.schema) == table_sync::TablePhase::Copying) {
-    spdlog::info("{}: read up to its newest row: streaming", name);
+  const bool copying = states_.phase(*t.schema) == table_sync::TablePhase::Copying;
+  if (copying) report_backlog(t, r.rows);
+  if (t.caught_up && copying) {
+    spdlog::info("{}: read up to its newest row ({} rows in this run): streaming", name, t.backlog_rows);
     states_.set(*t.schema, table_sync::TablePhase::Streaming);
   }
   if (r.rows == 0) {
@@ -158,6 +162,21 @@ std::size_t PollEngine::read_fresh_page(PollTable& t) {
   rows_read_ += r.rows;
   spdlog::debug("{}: read {} row(s)", name, r.rows);
   return r.rows;
+}
+
+// The initial copy's progress lines, like the logical snapshot's: every few seconds while a
+// copying table's backlog is read (from its first row, or from its checkpoint after a kill).
+void PollEngine::report_backlog(PollTable& t, std::size_t rows) {
+  constexpr auto kEvery = std::chrono::seconds(5);
+  t.backlog_rows += rows;
+  const auto now = Clock::now();
+  if (t.caught_up || now - t.last_progress < kEvery) return;
+  if (t.last_progress == Clock::time_point{}) {
+    t.last_progress = now;  // the first page: a table read in one go says nothing until it is done
+    return;
+  }
+  t.last_progress = now;
+  spdlog::info("{}: copying, {} rows read so far in this run", t.schema->qualified_source(), t.backlog_rows);
 }
 
 void PollEngine::check_watermark_not_reset(PollTable& t) {

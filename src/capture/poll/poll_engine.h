@@ -58,6 +58,10 @@ struct PollTable {
   std::chrono::steady_clock::time_point last_block_warning{};
   std::chrono::steady_clock::time_point last_reset_check{};
   std::chrono::steady_clock::time_point last_reset_warning{};
+  // The backlog read in this run until the first short page (the initial copy, or its rest after
+  // a kill: it goes on from the checkpoint), for the progress lines.
+  std::uint64_t backlog_rows = 0;
+  std::chrono::steady_clock::time_point last_progress{};
 };
 
 // The watermark column configured for `ref` ([[tables]] watermark, else poll.watermark).
@@ -111,6 +115,7 @@ class PollEngine {
   // Caught up and nothing new: is the watermark back below the cursor (its sequence reset, ids
   // reused)? Rows below the cursor are never read: a sequence and greatest value both behind it
   // stop the table; a lower greatest value alone (deletes cause it too) is warned about.
+  void report_backlog(PollTable& t, std::size_t rows);
   void check_watermark_not_reset(PollTable& t);
   void close_windows(PollTable& t, const std::atomic<bool>& stop);
   // Stops `t` alone (see the header comment); durable before return.

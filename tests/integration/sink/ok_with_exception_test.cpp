@@ -45,7 +45,7 @@ TEST(ClickHouseAnswers, AnInitialCopyAnsweredOkWithAnExceptionIsNotDone) {
   }
   EXPECT_GE(relay.inserts_failed_with_ok(), 1);
   relay.fail_inserts_with_ok(false);
-  // The next run finds the copy unfinished and takes it again (its own slot is dropped first).
+  // The next run finds the copy unfinished and resumes it (its ranges, none of them done).
   PipelineRunner runner(through(relay, db));
   runner.wait_ready();
   db.pg_exec("INSERT INTO t VALUES (1001, 'after')");

@@ -151,6 +151,7 @@ std::filesystem::path write_config_file(const config::Config& c, const std::file
       {"logical", toml::table{{"slot", c.logical.slot},
                               {"publication", c.logical.publication},
                               {"snapshot_workers", c.logical.snapshot_workers},
+                              {"snapshot_range_mb", c.logical.snapshot_range_mb},
                               {"status_interval_ms", static_cast<std::int64_t>(c.logical.status_interval.count())},
                               {"retained_wal_warn_mb", c.logical.retained_wal_warn_mb},
                               {"streaming", c.logical.streaming},

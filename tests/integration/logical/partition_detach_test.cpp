@@ -1,0 +1,84 @@
+// DETACH and DROP of a partition while the pipeline streams (capture/logical/partition_watch.h):
+// the partition's rows leave the partitioned table without a change in the stream, so the watch
+// copies the table again once the stream has passed the DETACH; with a writer changing the
+// partition's rows right up to it, the target ends equal to the partitioned table, without them.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/background_writer.h"
+#include "support/pipeline_runner.h"
+#include "support/table_compare.h"
+#include "support/test_config.h"
+#include "support/wait.h"
+
+namespace pg2ch::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// m: LIST (region) → m_us | m_eu | m_jp, 2000 rows each.
+void create_regions(TestDatabase& db) {
+  db.pg_exec("CREATE TABLE m (id int NOT NULL, region text NOT NULL, n int NOT NULL, PRIMARY KEY (id, region)) "
+             "PARTITION BY LIST (region)");
+  for (const std::string r : {"us", "eu", "jp"}) db.pg_exec("CREATE TABLE m_" + r + " PARTITION OF m FOR VALUES IN ('" + r + "')");
+  db.pg_exec("INSERT INTO m SELECT g, (ARRAY['us', 'eu', 'jp'])[1 + g % 3], 0 FROM generate_series(1, 6000) g");
+}
+
+TEST(LogicalPartitionDetach, RowsOfADetachedOrDroppedPartitionLeaveTheTarget) {
+  auto db = make_test_database();
+  create_regions(db);
+  PipelineRunner runner(make_test_config(db));
+  runner.wait_ready();
+  const auto m = same_columns("m", "id, region, n", "id, region");
+
+  // Every region's rows change until the DETACH / DROP, the partition's included (through m while
+  // attached; an UPDATE of m then no longer reaches them).
+  const auto change_around = [&](const std::string& statement) {
+    BackgroundWriter writer(db, [](pg::Connection& c, int i) {
+      c.exec("UPDATE m SET n = n + 1 WHERE id % 50 = " + std::to_string(i % 50));
+      c.exec("INSERT INTO m VALUES (" + std::to_string(10000 + i) + ", 'eu', " + std::to_string(i) + ")");
+    }, 1ms);
+    std::this_thread::sleep_for(2s);
+    db.pg_exec(statement);
+    std::this_thread::sleep_for(1s);
+  };
+  change_around("ALTER TABLE m DETACH PARTITION m_us");
+  EXPECT_TRUE(wait_equal(db, m, 90s));
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region = 'us'"), (Rows{{"0"}}));
+  db.pg_exec("DELETE FROM m WHERE id >= 10000");  // a fresh key range for the second writer
+  change_around("DROP TABLE m_jp");
+  EXPECT_TRUE(wait_equal(db, m, 90s));
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region IN ('us', 'jp')"), (Rows{{"0"}}));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
+// While pg2ch is not running: the leaf partitions it saw last are in its state, so the first look
+// after the start finds the detached and the dropped one gone and copies the table again.
+TEST(LogicalPartitionDetach, PartitionsDetachedOrDroppedWhilePg2chWasStoppedLeaveTheTarget) {
+  auto db = make_test_database();
+  create_regions(db);
+  const auto cfg = make_test_config(db, {"public.m"});
+  const auto m = same_columns("m", "id, region, n", "id, region");
+  {
+    PipelineRunner runner(cfg);
+    runner.wait_ready();
+    EXPECT_TRUE(wait_equal(db, m));
+    std::this_thread::sleep_for(4s);  // a look of the watch: the partitions are remembered
+    runner.stop();
+  }
+  db.pg_exec("UPDATE m SET n = n + 1 WHERE id % 7 = 0");  // changes of all partitions, before the DETACH
+  db.pg_exec("ALTER TABLE m DETACH PARTITION m_us");
+  db.pg_exec("DROP TABLE m_jp");
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  EXPECT_TRUE(wait_equal(db, m, 90s));
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region IN ('us', 'jp')"), (Rows{{"0"}}));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
+}  // namespace
+}  // namespace pg2ch::test
