@@ -6,6 +6,8 @@
 #           psql's COMMIT returning to the ClickHouse count reaching ROWS, polled every 50 ms)
 #   abort   one transaction inserting ABORT_ROWS rows, rolled back, then one single-row insert:
 #           its insert -> visible (how long the rolled-back transaction holds the stream up)
+#   catch-up  the same rolled-back transaction and one row written while pg2ch is stopped: from
+#           its start to that row in ClickHouse
 # and, per variant, the slot's spill_bytes / stream_bytes (pg_stat_replication_slots, reset at
 # the start) and pg2ch's peak RSS (VmHWM). The server keeps logical_decoding_work_mem at its
 # default (64MB) unless WORK_MEM is set.
@@ -28,7 +30,7 @@ bench_start_servers
 psql_q -c "CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL, n int NOT NULL)"
 psql_q -c "CREATE TABLE marker (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())"
 
-ch_count() { chq "SELECT count() FROM $CH_DB.$1 FINAL WHERE _deleted = 0" 2>/dev/null || echo -1; }
+ch_count() { chq "SELECT count() FROM $VDB.$1 FINAL WHERE _deleted = 0" 2>/dev/null || echo -1; }
 wait_count() {  # TABLE N TIMEOUT_S; sets WAITED (seconds) or dies
   local t0 deadline
   t0=$(now)
@@ -62,10 +64,10 @@ name = "public.marker"
 EOT
   psql_q -c "TRUNCATE big, marker"
   log "variant streaming=$v: starting pg2ch"
-  chq "CREATE DATABASE IF NOT EXISTS ${CH_DB}_$v"
-  "$PG2CH" --config "$cfg" --set "clickhouse.database=${CH_DB}_$v" run 2>"$WORK/$v.log" &
+  VDB="${CH_DB}_$v"  # each variant's own ClickHouse database
+  chq "CREATE DATABASE IF NOT EXISTS $VDB"
+  "$PG2CH" --config "$cfg" --set "clickhouse.database=$VDB" run 2>"$WORK/$v.log" &
   BG_PID=$!
-  CH_DB_SAVED=$CH_DB CH_DB="${CH_DB}_$v"
   for ((i = 0; i < 600; i++)); do grep -q "caught up: streaming" "$WORK/$v.log" 2>/dev/null && break; sleep 0.1; done
   grep -q "caught up: streaming" "$WORK/$v.log" || die "pg2ch did not start: $(tail -n 5 "$WORK/$v.log")"
   psql_q -c "SELECT pg_stat_reset_replication_slot('$slot')" >/dev/null
@@ -85,7 +87,20 @@ EOT
   wait_count marker 1 900
   R[$v.after_abort_visible]=$WAITED R[$v.abort_tx_seconds]=$abort_tx
   log "streaming=$v: rolled-back $ABORT_ROWS-row transaction took $(fmt2 "$abort_tx") s; the next insert -> visible $(fmt2 "$WAITED") s"
-  [ "$(chq "SELECT count() FROM $CH_DB.big WHERE n = 2")" = 0 ] || die "rows of the rolled-back transaction in ClickHouse"
+  [ "$(chq "SELECT count() FROM $VDB.big WHERE n = 2")" = 0 ] || die "rows of the rolled-back transaction in ClickHouse"
+
+  # Catching up: the same rolled-back transaction written while pg2ch is stopped, then one row;
+  # from pg2ch's start to that row in ClickHouse.
+  kill -TERM "$BG_PID"
+  wait "$BG_PID" || die "pg2ch exited with an error: $(tail -n 5 "$WORK/$v.log")"
+  psql_q -c "BEGIN" -c "INSERT INTO big SELECT g, 'never', 2 FROM generate_series($ROWS + 1, $ROWS + $ABORT_ROWS) g" -c "ROLLBACK"
+  psql_q -c "INSERT INTO marker (id) VALUES (2)"
+  t0=$(now)
+  "$PG2CH" --config "$cfg" --set "clickhouse.database=$VDB" run 2>>"$WORK/$v.log" &
+  BG_PID=$!
+  wait_count marker 2 900
+  R[$v.catch_up_visible]=$(calc 'b - a' -v a="$t0" -v b="$(now)")
+  log "streaming=$v: started after a rolled-back $ABORT_ROWS-row transaction: the next row visible after $(fmt2 "${R[$v.catch_up_visible]}") s"
 
   sleep 1  # the walsender reports its statistics a moment later
   R[$v.spill_mb]=$(slot_stat "$slot" "round(spill_bytes / 1e6, 1)")
@@ -94,9 +109,8 @@ EOT
   kill -TERM "$BG_PID"
   wait "$BG_PID" || die "pg2ch exited with an error: $(tail -n 5 "$WORK/$v.log")"
   BG_PID=""
-  CH_DB=$CH_DB_SAVED
   log "streaming=$v: spill $(fmt2 "${R[$v.spill_mb]}") MB, streamed $(fmt2 "${R[$v.stream_mb]}") MB, pg2ch peak RSS ${R[$v.rss_mb]} MB"
-  "$PG2CH" --config "$cfg" --set "clickhouse.database=${CH_DB}_$v" teardown >/dev/null 2>&1 || true
+  "$PG2CH" --config "$cfg" --set "clickhouse.database=$VDB" teardown >/dev/null 2>&1 || true
 done
 
 PG_VERSION=$(psql_q -c "SHOW server_version")
@@ -107,19 +121,19 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
   echo
   echo "$(date +%F), commit $COMMIT, $(nproc) CPUs, PostgreSQL $PG_VERSION (tmpfs, logical_decoding_work_mem $WM), $(chq "SELECT version()" | sed 's/^/ClickHouse /'). Produced by \`bench/huge_transaction.sh\`, one run."
   echo
-  echo "| logical.streaming | $ROWS-row tx: commit -> visible | rolled-back $ABORT_ROWS-row tx: next insert -> visible | source spill | streamed to pg2ch | pg2ch peak RSS | load avg |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| logical.streaming | $ROWS-row tx: commit -> visible | rolled-back $ABORT_ROWS-row tx: next insert -> visible | the same written while pg2ch was stopped: start -> next row visible | source spill | streamed to pg2ch | pg2ch peak RSS | load avg |"
+  echo "|---|---|---|---|---|---|---|---|"
   for v in $VARIANTS; do
-    echo "| $v | $(fmt2 "${R[$v.commit_visible]}") s | $(fmt2 "${R[$v.after_abort_visible]}") s | ${R[$v.spill_mb]} MB | ${R[$v.stream_mb]} MB | ${R[$v.rss_mb]} MB | ${R[$v.load]} |"
+    echo "| $v | $(fmt2 "${R[$v.commit_visible]}") s | $(fmt2 "${R[$v.after_abort_visible]}") s | $(fmt2 "${R[$v.catch_up_visible]}") s | ${R[$v.spill_mb]} MB | ${R[$v.stream_mb]} MB | ${R[$v.rss_mb]} MB | ${R[$v.load]} |"
   done
 } >"$RESULTS/huge-transaction.md"
 {
   echo "{\"commit\": \"$COMMIT\", \"rows\": $ROWS, \"abort_rows\": $ABORT_ROWS, \"work_mem\": \"$WM\", \"variants\": {"
   sep=""
   for v in $VARIANTS; do
-    printf '%s"%s": {"commit_visible_seconds": %s, "tx_seconds": %s, "after_abort_visible_seconds": %s, "abort_tx_seconds": %s, "spill_mb": %s, "stream_mb": %s, "peak_rss_mb": %s, "loadavg": %s}' \
+    printf '%s"%s": {"commit_visible_seconds": %s, "tx_seconds": %s, "after_abort_visible_seconds": %s, "catch_up_visible_seconds": %s, "abort_tx_seconds": %s, "spill_mb": %s, "stream_mb": %s, "peak_rss_mb": %s, "loadavg": %s}' \
       "$sep" "$v" "$(fmt2 "${R[$v.commit_visible]}")" "$(fmt2 "${R[$v.tx_seconds]}")" "$(fmt2 "${R[$v.after_abort_visible]}")" \
-      "$(fmt2 "${R[$v.abort_tx_seconds]}")" "${R[$v.spill_mb]}" "${R[$v.stream_mb]}" "${R[$v.rss_mb]}" "${R[$v.load]}"
+      "$(fmt2 "${R[$v.catch_up_visible]}")" "$(fmt2 "${R[$v.abort_tx_seconds]}")" "${R[$v.spill_mb]}" "${R[$v.stream_mb]}" "${R[$v.rss_mb]}" "${R[$v.load]}"
     sep=", "
   done
   echo "}}"
