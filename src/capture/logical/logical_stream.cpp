@@ -81,6 +81,9 @@ capture::Turn LogicalStream::turn(std::chrono::milliseconds max_wait, const std:
       continue;
     }
     if (n == 0) {
+      // Everything up to the stop position has arrived: nothing more is worth waiting for, so the
+      // last batches go now instead of after their delay or the table's insert interval.
+      if (options_.stop_at != kInvalidLsn && !in_transaction_ && stats_.received >= options_.stop_at) sink_.flush();
       const auto next_flush = sink_.poll();
       maybe_send_status(false);
       if (reached_stop_at()) return capture::Turn::CaughtUp;

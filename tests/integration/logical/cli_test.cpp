@@ -69,5 +69,27 @@ TEST(LogicalCli, SetupCreatesTheClickHouseDatabase) {
   db.ch_exec("DROP DATABASE " + cfg.clickhouse.database);
 }
 
+
+// `run --until-caught-up` (cron jobs, catch-up runs) writes its last batches as soon as everything
+// up to its stop position has arrived, not after the batch delay or the table's insert interval.
+TEST(LogicalCli, UntilCaughtUpDoesNotWaitOutTheBatchDelays) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE source_table (id int PRIMARY KEY, name text)");
+  auto cfg = make_test_config(db);
+  cfg.batch.max_delay = std::chrono::milliseconds(600000);
+  cfg.batch.idle_flush = std::chrono::milliseconds(600000);
+  cfg.batch.table_insert_interval = std::chrono::milliseconds(600000);
+  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  auto first = pg2ch_cli(db, config, {"run", "--until-caught-up"}, "first");
+  ASSERT_EQ(first.wait(120s), 0) << first.describe();
+
+  db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g FROM generate_series(1, 500) g");
+  db.pg_exec("UPDATE source_table SET name = 'u' WHERE id % 3 = 0");
+  // Waiting out the ten-minute delays would end far later than this.
+  auto second = pg2ch_cli(db, config, {"run", "--until-caught-up"}, "second");
+  ASSERT_EQ(second.wait(120s), 0) << second.describe();
+  EXPECT_TRUE(wait_equal(db, same_columns("source_table", "id, name", "id"), 1s)) << second.describe();
+}
+
 }  // namespace
 }  // namespace pg2ch::test
