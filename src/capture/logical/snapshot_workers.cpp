@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdlib>
 #include <thread>
 
 #include "config/config.h"
@@ -20,29 +22,32 @@ bool is_local_host(std::string_view host) {
   return false;
 }
 
-WorkerChoice choose_snapshot_workers(int configured, unsigned cores, bool postgres_local, bool clickhouse_local) {
+WorkerChoice choose_snapshot_workers(int configured, unsigned cores, double load, bool postgres_local,
+                                     bool clickhouse_local) {
   if (configured > 0) return {configured, "logical.snapshot_workers"};
   const int n = static_cast<int>(std::max(1u, cores));
-  const int local_servers = (postgres_local ? 1 : 0) + (clickhouse_local ? 1 : 0);
-  int workers = std::max(1, n / (1 + local_servers));
-  if (local_servers == 0) workers = std::min(workers, kRemoteCap);
+  int workers = 0;
   std::string where;
-  if (postgres_local && clickhouse_local) {
-    where = "PostgreSQL and ClickHouse on this machine";
-  } else if (postgres_local) {
-    where = "PostgreSQL on this machine";
-  } else if (clickhouse_local) {
-    where = "ClickHouse on this machine";
+  if (postgres_local || clickhouse_local) {
+    const double idle = static_cast<double>(n) - std::max(0.0, load);
+    workers = std::clamp(static_cast<int>(std::lround(idle)), 1, n);
+    where = postgres_local && clickhouse_local ? "PostgreSQL and ClickHouse on this machine"
+            : postgres_local                  ? "PostgreSQL on this machine"
+                                              : "ClickHouse on this machine";
+    where += ": one per core not busy";
   } else {
-    where = fmt::format("both servers elsewhere, at most {}", kRemoteCap);
+    workers = std::min(n, kRemoteCap);
+    where = fmt::format("both servers elsewhere: one per core, at most {}", kRemoteCap);
   }
-  return {workers, fmt::format("{} core(s), {}; set logical.snapshot_workers to choose", n, where)};
+  return {workers, fmt::format("{} core(s), load {:.1f}, {}; set logical.snapshot_workers to choose", n, load, where)};
 }
 
 WorkerChoice choose_snapshot_workers(const config::Config& cfg) {
   // Only a sink that writes to ClickHouse makes the copy load ClickHouse.
   const bool to_clickhouse = cfg.sink != "kafka";
-  return choose_snapshot_workers(cfg.logical.snapshot_workers, std::thread::hardware_concurrency(),
+  double load = 0;
+  if (::getloadavg(&load, 1) != 1) load = 0;
+  return choose_snapshot_workers(cfg.logical.snapshot_workers, std::thread::hardware_concurrency(), load,
                                  is_local_host(cfg.postgres.host),
                                  to_clickhouse && is_local_host(cfg.clickhouse.host));
 }

@@ -12,29 +12,30 @@ namespace pg2ch::capture::logical {
 namespace {
 
 TEST(SnapshotWorkers, AnExplicitSettingWins) {
-  EXPECT_EQ(choose_snapshot_workers(3, 2, true, true).workers, 3);
-  EXPECT_EQ(choose_snapshot_workers(1, 64, false, false).workers, 1);
+  EXPECT_EQ(choose_snapshot_workers(3, 2, 0.0, true, true).workers, 3);
+  EXPECT_EQ(choose_snapshot_workers(1, 64, 0.0, false, false).workers, 1);
 }
 
-TEST(SnapshotWorkers, BothServersHereShareTheCoresWithEveryWorker) {
-  // The measured case (issue 16): 2 cores, both servers local -> one worker, not two.
-  EXPECT_EQ(choose_snapshot_workers(0, 2, true, true).workers, 1);
-  EXPECT_EQ(choose_snapshot_workers(0, 1, true, true).workers, 1);
-  EXPECT_EQ(choose_snapshot_workers(0, 6, true, true).workers, 2);
-  EXPECT_EQ(choose_snapshot_workers(0, 16, true, true).workers, 5);
-  EXPECT_EQ(choose_snapshot_workers(0, 8, true, false).workers, 4);
-  EXPECT_EQ(choose_snapshot_workers(0, 8, false, true).workers, 4);
+TEST(SnapshotWorkers, LocalServersGetTheCoresThatAreNotBusy) {
+  // The measured cases (issue 16): 2 cores, both servers local; quiet -> two, busy -> one.
+  EXPECT_EQ(choose_snapshot_workers(0, 2, 0.4, true, true).workers, 2);
+  EXPECT_EQ(choose_snapshot_workers(0, 2, 2.5, true, true).workers, 1);
+  EXPECT_EQ(choose_snapshot_workers(0, 2, 1.2, true, true).workers, 1);
+  EXPECT_EQ(choose_snapshot_workers(0, 1, 0.0, true, true).workers, 1);
+  EXPECT_EQ(choose_snapshot_workers(0, 16, 5.0, true, false).workers, 11);
+  EXPECT_EQ(choose_snapshot_workers(0, 16, 40.0, false, true).workers, 1);
+  EXPECT_EQ(choose_snapshot_workers(0, 8, -1.0, true, true).workers, 8) << "a nonsense load counts as none";
 }
 
 TEST(SnapshotWorkers, RemoteServersAreCappedBecauseTheirCoresAreUnknown) {
-  EXPECT_EQ(choose_snapshot_workers(0, 2, false, false).workers, 2);
-  EXPECT_EQ(choose_snapshot_workers(0, 64, false, false).workers, kRemoteCap);
-  EXPECT_EQ(choose_snapshot_workers(0, 0, false, false).workers, 1) << "unknown core count";
+  EXPECT_EQ(choose_snapshot_workers(0, 2, 0.0, false, false).workers, 2);
+  EXPECT_EQ(choose_snapshot_workers(0, 64, 30.0, false, false).workers, kRemoteCap);
+  EXPECT_EQ(choose_snapshot_workers(0, 0, 0.0, false, false).workers, 1) << "unknown core count";
 }
 
 TEST(SnapshotWorkers, TheReasonSaysWhyAndHowToChange) {
-  const auto c = choose_snapshot_workers(0, 2, true, true);
-  EXPECT_NE(c.reason.find("2 core(s)"), std::string::npos) << c.reason;
+  const auto c = choose_snapshot_workers(0, 2, 0.4, true, true);
+  EXPECT_NE(c.reason.find("2 core(s), load 0.4"), std::string::npos) << c.reason;
   EXPECT_NE(c.reason.find("PostgreSQL and ClickHouse on this machine"), std::string::npos) << c.reason;
   EXPECT_NE(c.reason.find("logical.snapshot_workers"), std::string::npos) << c.reason;
 }
