@@ -119,14 +119,17 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
   take_columns_as_they_are(table);
   const auto& recorded = states_.at(table).target_digest;
   const bool recreate = !recorded.empty() && recorded != table_sync::target_digest(table);
-  states_.set(table, TablePhase::Copying);
-  // Taken: a crash from here on leaves the table copying, which the next start copies.
-  store_.erase(table_sync::resync_request_key(table));
-  const pipeline::TableSchema* one[] = {&table};
+  // Dropped before the state records the new columns' target: a crash between the two leaves a
+  // missing target, which the next start copies again, never a state claiming a target of
+  // columns the old one does not have.
   if (recreate) {
     spdlog::info("re-creating the target of {}: its columns changed", table.qualified_source());
     p_.targets->drop(table);
   }
+  states_.set(table, TablePhase::Copying);
+  // Taken: a crash from here on leaves the table copying, which the next start copies.
+  store_.erase(table_sync::resync_request_key(table));
+  const pipeline::TableSchema* one[] = {&table};
   p_.targets->ensure(one);
   p_.targets->truncate(table);
   // 2. From here on every change of it is applied.

@@ -116,11 +116,12 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
     const auto& recorded = states.at(*t).target_digest;
     if (!recorded.empty() && recorded != table_sync::target_digest(*t)) recreate.push_back(t);
   }
-  states.set(tables, TablePhase::Copying);
+  // Dropped before the state records the new columns' target (online_resync.cpp says why).
   for (const auto* t : recreate) {
     spdlog::info("re-creating the target of {}: its columns changed", t->qualified_source());
     p.targets->drop(*t);
   }
+  states.set(tables, TablePhase::Copying);
   p.targets->ensure(tables);  // creates the re-created ones and any that went missing
   for (const auto* t : tables) p.targets->truncate(*t);
 
