@@ -83,8 +83,12 @@ TEST(LogicalCli, UntilCaughtUpDoesNotWaitOutTheBatchDelays) {
   auto first = pg2ch_cli(db, config, {"run", "--until-caught-up"}, "first");
   ASSERT_EQ(first.wait(120s), 0) << first.describe();
 
-  db.pg_exec("INSERT INTO source_table SELECT g, 'n' || g FROM generate_series(1, 500) g");
-  db.pg_exec("UPDATE source_table SET name = 'u' WHERE id % 3 = 0");
+  // Committed durably: the test server commits asynchronously, and the run's stop position is
+  // the WAL written when it starts, which an asynchronous commit may not have reached yet.
+  auto writer = db.pg_connect();
+  writer.exec("SET synchronous_commit = on");
+  writer.exec("INSERT INTO source_table SELECT g, 'n' || g FROM generate_series(1, 500) g");
+  writer.exec("UPDATE source_table SET name = 'u' WHERE id % 3 = 0");
   // Waiting out the ten-minute delays would end far later than this.
   auto second = pg2ch_cli(db, config, {"run", "--until-caught-up"}, "second");
   ASSERT_EQ(second.wait(120s), 0) << second.describe();
