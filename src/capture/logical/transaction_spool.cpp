@@ -65,8 +65,8 @@ void TransactionSpool::start(std::uint32_t xid, bool first_segment) {
 void TransactionSpool::append(std::uint32_t xid, std::uint32_t subxid, Lsn position, std::string_view message) {
   auto it = open_.find(xid);
   Open& o = it == open_.end() ? open_file(xid) : it->second;
-  std::string header;
-  header.reserve(kHeader);
+  std::string& header = header_;  // reused: one change of a huge transaction at a time
+  header.clear();
   pg::WireWriter(header).u32(subxid).u64(position).u32(static_cast<std::uint32_t>(message.size()));
   if (std::fwrite(header.data(), 1, header.size(), o.file.get()) != header.size() ||
       std::fwrite(message.data(), 1, message.size(), o.file.get()) != message.size()) {

@@ -70,6 +70,7 @@ class TransactionSpool {
 
   std::string directory_;
   std::unordered_map<std::uint32_t, Open> open_;
+  std::string header_;  // append()'s record header, kept to reuse its allocation
 };
 
 }  // namespace pg2ch::capture::logical
