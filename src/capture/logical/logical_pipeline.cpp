@@ -395,6 +395,15 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   std::vector<const pipeline::TableSchema*> keep;
   for (const auto* t : p.table_ptrs()) {
     if (std::find(again.begin(), again.end(), t) != again.end()) continue;
+    // An initial copy cut short, then the table altered before this start: its target was made
+    // for the old columns and holds only part of a copy that starts over (SnapshotProgress::
+    // resumable() says so), so it is re-created rather than refused.
+    if (!streaming && states.phase(*t) == table_sync::TablePhase::Copying && states.target_made_for_other_columns(*t)) {
+      spdlog::warn("table {}: its columns changed while its initial copy was cut short; re-creating its target for "
+                   "the new columns",
+                   t->qualified_source());
+      p.targets->drop(*t);
+    }
     // A crash between a change of its columns recorded and its target altered: altered now.
     if (auto why_not = streaming ? source->reapply(*t) : std::nullopt) {
       spdlog::warn("table {}: its target cannot be brought in line with the change of its columns recorded before a "

@@ -117,8 +117,7 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
   // 1. Nothing of it in flight, durably copying, its target empty (re-created for new columns).
   sink_.discard(table);
   take_columns_as_they_are(table);
-  const auto& recorded = states_.at(table).target_digest;
-  const bool recreate = !recorded.empty() && recorded != table_sync::target_digest(table);
+  const bool recreate = states_.target_made_for_other_columns(table);
   // Dropped before the state records the new columns' target: a crash between the two leaves a
   // missing target, which the next start copies again, never a state claiming a target of
   // columns the old one does not have.

@@ -113,8 +113,7 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   // any other is only emptied, keeping what its owner set on it (TTL, settings).
   std::vector<const pipeline::TableSchema*> recreate;
   for (const auto* t : tables) {
-    const auto& recorded = states.at(*t).target_digest;
-    if (!recorded.empty() && recorded != table_sync::target_digest(*t)) recreate.push_back(t);
+    if (states.target_made_for_other_columns(*t)) recreate.push_back(t);
   }
   // Dropped before the state records the new columns' target (online_resync.cpp says why).
   for (const auto* t : recreate) {

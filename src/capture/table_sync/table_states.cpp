@@ -361,6 +361,11 @@ bool TableStates::changed_since_recorded(const pipeline::TableSchema& table) con
   return s.source_digest != source_digest(table) || s.target_digest != target_digest(table);
 }
 
+bool TableStates::target_made_for_other_columns(const pipeline::TableSchema& table) const {
+  const auto& recorded = at(table).target_digest;
+  return !recorded.empty() && recorded != target_digest(table);
+}
+
 std::vector<const pipeline::TableSchema*> TableStates::in_phase(TablePhase phase) const {
   std::vector<const pipeline::TableSchema*> out;
   for (const auto* t : tables_) {

@@ -79,6 +79,9 @@ class TableStates {
   // A stopped table whose config entry or source columns differ from when it stopped: the
   // operator changed something, so a new copy may succeed.
   bool changed_since_recorded(const pipeline::TableSchema& table) const;
+  // Its target was made for other columns than the table maps to now (a digest was recorded and
+  // differs): the target must be re-created, not only emptied.
+  bool target_made_for_other_columns(const pipeline::TableSchema& table) const;
 
   std::vector<const pipeline::TableSchema*> tables() const { return tables_; }
   std::vector<const pipeline::TableSchema*> in_phase(TablePhase phase) const;

@@ -118,5 +118,22 @@ TEST(SnapshotResume, ATargetDroppedWhilePg2chWasDownTakesTheCopyFromTheStart) {
   EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
 }
 
+// A column added while pg2ch was down in the middle of its initial copy (the ranges done hold rows
+// of the old shape, the stream ahead holds the ALTER): the next start must not refuse the target
+// it made itself; the table ends equal with the new column, its old rows given the default.
+TEST(SnapshotResume, AColumnAddedWhilePg2chWasDownMidCopyEndsEqual) {
+  auto db = make_test_database();
+  create_big(db);
+  const Interrupted cut = copy_a_third_then_kill(db);
+  db.pg_exec("UPDATE big SET v = -v WHERE id % 1000 = 1");
+  db.pg_exec("ALTER TABLE big ADD COLUMN extra int DEFAULT 7");
+  db.pg_exec("INSERT INTO big VALUES (" + std::to_string(kRows + 1) + ", 5, 'after', 8)");
+  auto second = pg2ch_cli(db, cut.config, {"run"}, "second");
+  EXPECT_TRUE(wait_equal(db, same_columns("big", "id, v, pad, extra", "id"), 120s)) << second.describe();
+  EXPECT_NE(second.stderr_text().find("its columns changed while its initial copy was cut short"), std::string::npos)
+      << second.describe();
+  EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
+}
+
 }  // namespace
 }  // namespace pg2ch::test
