@@ -15,7 +15,7 @@ const CaptureMode& capture_mode(const std::string& mode) {
   // send them with publish_generated_columns = stored, which pg2ch does not ask for).
   static const CaptureMode logical_mode{logical::setup, logical::open, logical::status, logical::teardown,
                                         "logical replication does not carry it before PostgreSQL 18", logical::resync,
-                                        /*partitioned_tables=*/true};
+                                        /*partitioned_tables=*/true, logical::as_written};
   if (mode == "logical") return logical_mode;
   static const CaptureMode poll_mode{poll::setup, poll::open, poll::status, poll::teardown, {}, poll::request_resync};
   if (mode == "poll") return poll_mode;

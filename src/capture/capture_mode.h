@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "capture/change_source.h"
+#include "capture/shared/source_tables.h"
 #include "capture/status_report.h"
 #include "config/config.h"
 #include "pipeline/pipeline_observer.h"
@@ -71,6 +72,10 @@ struct CaptureMode {
   // Whether a partitioned table can be named as one table (its partitions' rows in one target);
   // elsewhere its partitions are named instead.
   bool partitioned_tables = false;
+  // Puts on the described tables what the pipeline's state says their targets keep as they were
+  // (logical: changes of columns left out by logical.on_* = "ignore"), so that `verify` compares
+  // what the pipeline writes; null where targets always follow the source's description.
+  void (*as_written)(const config::Config& cfg, SourceTables& tables) = nullptr;
 };
 
 // Throws Error(Config) for a mode this build does not provide.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "capture/capture_mode.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/cluster_layout.h"
 #include "clickhouse/http_client.h"
@@ -170,6 +171,7 @@ bool verify_tables(const config::Config& cfg, const std::vector<std::string>& ta
                 "run verify with the config of the consumer that writes the topics to ClickHouse");
   }
   capture::SourceTables p = capture::open_source_tables(cfg);
+  if (const auto as_written = capture::capture_mode(cfg.mode).as_written) as_written(cfg, p);
   const auto named = p.named(tables, cfg);
   clickhouse::HttpClient client(pipeline::clickhouse_endpoint(cfg));
   bool all_equal = true;

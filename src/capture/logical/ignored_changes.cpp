@@ -92,3 +92,19 @@ void apply_ignored(pipeline::TableSchema& table, const std::vector<table_sync::I
 }
 
 }  // namespace pg2ch::capture::logical
+
+namespace pg2ch::capture::logical {
+
+void keep_ignored_changes(std::span<const std::unique_ptr<pipeline::TableSchema>> tables,
+                          const table_sync::TableStates& states, const state::StateStore& store,
+                          const clickhouse::ServerCapabilities& caps) {
+  for (const auto& t : tables) {
+    const auto& s = states.at(*t);
+    const bool kept = s.phase == table_sync::TablePhase::Streaming || s.phase == table_sync::TablePhase::CatchingUp ||
+                      s.phase == table_sync::TablePhase::Stopped;
+    if (s.ignored.empty() || !kept || store.get(table_sync::resync_request_key(*t))) continue;
+    apply_ignored(*t, s.ignored, caps);
+  }
+}
+
+}  // namespace pg2ch::capture::logical

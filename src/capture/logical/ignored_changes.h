@@ -17,18 +17,29 @@
 // copy of the table (`pg2ch resync`, a changed config) takes it as configured again: the copy
 // re-creates its target with every column as it is then.
 //
-// Known limit: `pg2ch setup` and `pg2ch verify` describe the table without them (setup reports the
-// target's difference; verify compares by the source's names).
+// `pg2ch setup` and `pg2ch verify` put them on the tables they describe too (keep_ignored_changes()),
+// so setup checks the target the pipeline writes and verify compares what it writes.
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "capture/table_sync/table_state.h"
+#include "capture/table_sync/table_states.h"
 #include "clickhouse/server_capabilities.h"
 #include "pipeline/table_schema.h"
+#include "state/state_store.h"
 
 namespace pg2ch::capture::logical {
 
 void apply_ignored(pipeline::TableSchema& table, const std::vector<table_sync::IgnoredChange>& ignored,
                    const clickhouse::ServerCapabilities& caps);
+
+// apply_ignored() for every table whose target is the one its ignored changes were recorded
+// against: streaming, catching up or stopped, and no copy asked for (a copy re-creates the target
+// with every column as it is then).
+void keep_ignored_changes(std::span<const std::unique_ptr<pipeline::TableSchema>> tables,
+                          const table_sync::TableStates& states, const state::StateStore& store,
+                          const clickhouse::ServerCapabilities& caps);
 
 // The detail of a widened IgnoredChange: the declared type the target keeps.
 std::string kept_type_detail(std::uint32_t oid, std::int32_t typmod);

@@ -50,6 +50,7 @@ Prepared prepare(const config::Config& cfg, bool create_objects) {
   Prepared p{open_source_tables(cfg)};
   pg::check_logical_prerequisites(p.source, p.refs);
   if (!create_objects) return p;
+  as_written(cfg, p);  // the targets as the pipeline writes them are what setup checks
   ensure_targets(p);
   ensure_publication(p.source, cfg.logical.publication, p.refs);
   return p;
@@ -289,13 +290,7 @@ class LogicalSource final : public ChangeSource {
   // across starts (ignored_changes.h): put on the schema before anything compares it with its
   // state. Not on a table to be copied: the copy takes it as configured.
   void keep_ignored_changes() {
-    for (auto& t : p.tables) {
-      const auto& s = states.at(*t);
-      const bool kept = s.phase == table_sync::TablePhase::Streaming || s.phase == table_sync::TablePhase::CatchingUp ||
-                        s.phase == table_sync::TablePhase::Stopped;
-      if (s.ignored.empty() || !kept || state->get(table_sync::resync_request_key(*t))) continue;
-      apply_ignored(*t, s.ignored, p.targets->type_capabilities());
-    }
+    logical::keep_ignored_changes(p.tables, states, *state, p.targets->type_capabilities());
   }
 
   // A table whose rows changed without the stream saying which (a partition truncated or
@@ -502,6 +497,12 @@ StatusReport status(const config::Config& cfg) {
     }
   }
   return r;
+}
+
+void as_written(const config::Config& cfg, SourceTables& p) {
+  auto store = state::open_state_store(cfg);
+  const table_sync::TableStates states(*store, p.table_ptrs());
+  keep_ignored_changes(p.tables, states, *store, p.targets->type_capabilities());
 }
 
 void resync(const config::Config& cfg, const std::vector<std::string>& names) {

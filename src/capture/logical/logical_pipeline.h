@@ -6,14 +6,17 @@
 //
 //   (none) --run--> SNAPSHOT --copy done--> STREAMING
 //      ^               |
-//      +--- crash -----+   a SNAPSHOT state found at start means a copy was cut short: its slot
-//                          is dropped, the targets are truncated and the copy starts over with a
-//                          new slot (an exported snapshot dies with its connection, so a copy
-//                          cannot be resumed consistently).
+//      +--- crash -----+   a SNAPSHOT state found at start means a copy was cut short: when the
+//                          slot is the one it made and unmoved, the tables unchanged and their
+//                          targets there, the ranges not done are copied from a new snapshot
+//                          (snapshot_progress.h: versions make the result exact); otherwise its
+//                          slot is dropped, the targets are emptied (re-created when the table's
+//                          columns changed) and the copy starts over with a new slot.
 //
 // STREAMING resumes from the slot's confirmed_flush_lsn, which only ever holds positions the
 // ClickHouse sink reported durable. A missing slot in STREAMING state is an error (changes
-// would have been lost); a missing target table means the snapshot is taken again.
+// would have been lost); a missing target table means that table is copied again. Each table
+// has its own state on top (capture/table_sync/table_state.h).
 #include <atomic>
 #include <memory>
 #include <string>
@@ -35,5 +38,8 @@ StatusReport status(const config::Config& cfg);
 void teardown(const config::Config& cfg, bool drop_targets);
 // The tables' state becomes init: the next start copies them again while the others stream.
 void resync(const config::Config& cfg, const std::vector<std::string>& tables);
+// The tables as the pipeline writes them (CaptureMode::as_written): with the changes of their
+// columns its state records as left out (ignored_changes.h).
+void as_written(const config::Config& cfg, SourceTables& tables);
 
 }  // namespace pg2ch::capture::logical
