@@ -131,8 +131,9 @@ void SchemaEvolver::wait_until_the_catalog_shows(const pipeline::TableSchema& ta
 }
 
 std::optional<std::string> SchemaEvolver::cannot_evolve() const {
+  // On a cluster the targets' DDL runs ON CLUSTER and ensure() re-creates the Distributed table
+  // (it holds no rows) and the view for the new columns.
   if (cfg_.sink != "clickhouse") return std::string("columns change in place only with sink = \"clickhouse\" yet");
-  if (!cfg_.clickhouse.cluster.empty()) return std::string("columns change in place on a single server only yet");
   return std::nullopt;
 }
 
