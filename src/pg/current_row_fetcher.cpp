@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "pg/transaction_visibility.h"
 #include "types/pg_type.h"
 
 namespace pg2ch::pg {
@@ -78,21 +79,16 @@ const PgCurrentRowFetcher::Prepared& PgCurrentRowFetcher::prepare(const pipeline
   p.sql = fmt::format("SELECT {} {}", cols, rows);
   // pg_current_snapshot() is the statement's snapshot, the one the rows are read with. Its xmax
   // is the latest COMPLETED xid + 1, so the xids in question sit just below it or at and above
-  // it (committed, not yet ended: exactly the ones to wait for). A 32-bit xid x becomes the
-  // full xid nearest xmax n: n + d, d = (x - n) mod 2^32, when d is small (less than 2^24 xids
-  // in flight above xmax), else n + d - 2^32 (in the past). 64-bit xids are used as they are.
-  // A result below 0 (no such transaction on this server) is 0, which every snapshot sees.
+  // it (committed, not yet ended: exactly the ones to wait for); transaction_visibility.h widens
+  // the 32-bit ones against it.
   p.checked_sql = fmt::format(
       "SELECT v.visible, t.* FROM (SELECT NOT EXISTS (SELECT FROM "
       "(SELECT pg_catalog.pg_current_snapshot() AS s) c, "
       "LATERAL (SELECT pg_catalog.pg_snapshot_xmax(c.s)::text::int8 AS n) m, "
-      "pg_catalog.unnest(${}::pg_catalog.int8[]) x(xid), "
-      "LATERAL (SELECT (x.xid - m.n % 4294967296 + 4294967296) % 4294967296 AS d) d "
-      "WHERE NOT pg_catalog.pg_visible_in_snapshot((CASE WHEN x.xid >= 4294967296 THEN x.xid ELSE "
-      "GREATEST(0, m.n + d.d - CASE WHEN d.d < 16777216 THEN 0 ELSE 4294967296 END) END)::text::pg_catalog.xid8, "
-      "c.s)) AS visible) v "
+      "pg_catalog.unnest(${}::pg_catalog.int8[]) x(xid) "
+      "WHERE NOT pg_catalog.pg_visible_in_snapshot({}, c.s)) AS visible) v "
       "LEFT JOIN LATERAL (SELECT true AS found, {} {}) t ON v.visible",
-      param + 1, cols, rows);
+      param + 1, full_xid_sql("x.xid", "m.n"), cols, rows);
   return prepared_.emplace(table.relation_oid, std::move(p)).first->second;
 }
 

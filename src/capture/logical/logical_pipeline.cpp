@@ -28,6 +28,7 @@
 #include "clickhouse/target_table.h"
 #include "pg/catalog.h"
 #include "pg/current_row_fetcher.h"
+#include "pg/transaction_visibility.h"
 #include "pipeline/make_change_sink.h"
 #include "state/open_state_store.h"
 
@@ -207,6 +208,13 @@ class LogicalSource final : public ChangeSource {
     publication_ = so.publication;
     gate_ = std::make_unique<TableGate>(
         states, [this](const pipeline::TableSchema& t, const pg::pgoutput::Relation& rel, Lsn position) {
+          // The evolver reads the catalog, which must show at least what this transaction saw:
+          // a NOT NULL dropped is in no Relation message, only there (transaction_visibility.h).
+          if (stream_ && stream_->transaction_xid() != 0 &&
+              !pg::wait_until_visible(p.source, stream_->transaction_xid(), std::chrono::seconds(2))) {
+            spdlog::debug("transaction {} not visible after 2 s: the catalog is read as it is",
+                          stream_->transaction_xid());
+          }
           Evolution e = evolver_.evolve(t, rel, position);
           // Asked for durably before the stream moves past this Relation: a crash finds it again.
           if (e.outcome == Evolution::Outcome::CopyAgain) copy_again(t);

@@ -206,6 +206,7 @@ std::span<const ValueRef> LogicalStream::convert(const pipeline::TableSchema& ta
 
 void LogicalStream::begin_transaction(std::uint32_t xid, std::int64_t commit_time) {
   in_transaction_ = true;
+  transaction_xid_ = xid;
   truncated_in_transaction_.clear();
   sink_.begin_transaction();
   sink_.transaction_context({xid, pg::pg_to_unix_micros(commit_time) / 1000});
@@ -213,6 +214,7 @@ void LogicalStream::begin_transaction(std::uint32_t xid, std::int64_t commit_tim
 
 void LogicalStream::commit_transaction(Lsn commit_lsn, Lsn end_lsn, std::int64_t commit_time) {
   in_transaction_ = false;
+  transaction_xid_ = 0;
   ++stats_.transactions;
   on_relations(commit_lsn);  // none: a Relation always comes right before a change
   // One sample per 100 ms of commit time is enough for a lag in seconds, and keeps the

@@ -84,6 +84,8 @@ class LogicalStream {
   std::optional<double> lag_seconds();
 
   const StreamStats& stats() const { return stats_; }
+  // The transaction whose changes are being decoded (pgoutput's 32-bit xid); 0 between them.
+  std::uint32_t transaction_xid() const { return transaction_xid_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -125,6 +127,7 @@ class LogicalStream {
   TransactionSpool spool_;
   bool in_stream_ = false;         // between Stream Start and Stream Stop
   std::uint32_t stream_xid_ = 0;   // the transaction of that block
+  std::uint32_t transaction_xid_ = 0;  // transaction_xid()
   std::string streamed_v1_;        // a streamed change rewritten in protocol 1 layout
   std::vector<pipeline::ValueRef> old_values_;
   std::vector<pipeline::ValueRef> new_values_;
