@@ -140,10 +140,10 @@ std::optional<std::string> SchemaEvolver::cannot_evolve() const {
 Evolution SchemaEvolver::add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                      const std::vector<std::string>& added, Lsn position) {
   for (const auto& name : added) {
+    // Not in place: rows read again could not tell the two apart, and a dropped one's target
+    // column, kept, holds its values. A copy re-creates the target with the columns as they are.
     if (name_taken_before(table, name)) {
-      return fmt::format("a column named {} was dropped or renamed earlier: rows read again could not tell the two "
-                         "apart (and a dropped one's target column, kept, holds its values)",
-                         name);
+      return Evolution::copy_again(fmt::format("a column named {} was dropped or renamed earlier", name));
     }
   }
   // What the rows that existed before hold in the new columns. A row written before a column was
