@@ -63,6 +63,11 @@ class WriteLock {
 
 FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) { load(); }
 
+void FileStateStore::refresh() {
+  const std::lock_guard guard(mutex_);
+  load();
+}
+
 void FileStateStore::load() {
   values_.clear();
   if (!std::filesystem::exists(path_)) return;
@@ -78,12 +83,14 @@ void FileStateStore::load() {
 }
 
 std::optional<std::string> FileStateStore::get(const std::string& key) const {
+  const std::lock_guard guard(mutex_);
   auto it = values_.find(key);
   if (it == values_.end()) return std::nullopt;
   return it->second;
 }
 
 void FileStateStore::put(const std::map<std::string, std::string>& updates) {
+  const std::lock_guard guard(mutex_);
   const WriteLock lock(path_);
   load();
   for (const auto& [k, v] : updates) values_[k] = v;
@@ -91,6 +98,7 @@ void FileStateStore::put(const std::map<std::string, std::string>& updates) {
 }
 
 void FileStateStore::erase(const std::string& key) {
+  const std::lock_guard guard(mutex_);
   const WriteLock lock(path_);
   load();
   if (values_.erase(key)) save();

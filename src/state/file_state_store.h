@@ -4,6 +4,7 @@
 // Each put() and erase() reads the file again first, so what another process wrote meanwhile
 // (`pg2ch resync` while the pipeline runs, another outbox drainer) is kept, not overwritten with
 // an older copy; an flock on "<path>.lock" makes that read and the write one step.
+#include <mutex>
 #include <string>
 
 #include "state/state_store.h"
@@ -16,7 +17,7 @@ class FileStateStore final : public StateStore {
   std::optional<std::string> get(const std::string& key) const override;
   void put(const std::map<std::string, std::string>& updates) override;
   void erase(const std::string& key) override;
-  void refresh() override { load(); }
+  void refresh() override;
   std::string describe() const override { return "state file " + path_; }
 
  private:
@@ -24,6 +25,7 @@ class FileStateStore final : public StateStore {
   void save() const;
   std::string path_;
   std::map<std::string, std::string> values_;
+  mutable std::mutex mutex_;  // StateStore is thread-safe
 };
 
 }  // namespace pg2ch::state

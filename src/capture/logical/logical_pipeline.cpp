@@ -433,7 +433,8 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
       spdlog::warn("the target of {} was missing: copying the table again", t->qualified_source());
       copy.push_back(t);
     }
-    copy_tables_again(cfg, p, copy, existing->confirmed_flush_lsn, source->sink(), states, stop, options);
+    copy_tables_again(cfg, p, copy, existing->confirmed_flush_lsn, source->sink(), states, state, created, stop,
+                      options);
   }
   // The resyncs this start took are done (or the tables are copying, which the next start
   // finishes): a running pipeline must not take them again. Requests made meanwhile for other

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "capture/logical/snapshot_to_sink.h"
 #include "pg/catalog.h"
 
@@ -103,6 +105,7 @@ std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceT
 
 void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                        Lsn slot_position, pipeline::ChangeSink& sink, table_sync::TableStates& states,
+                       state::StateStore& store, const std::vector<const pipeline::TableSchema*>& targets_created,
                        const std::atomic<bool>& stop, const RunOptions& options) {
   if (tables.empty()) return;
   std::string names;
@@ -116,6 +119,14 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
     const auto& recorded = states.at(*t).target_digest;
     if (!recorded.empty() && recorded != table_sync::target_digest(*t)) recreate.push_back(t);
   }
+  SnapshotProgress progress(store, kCopyAgainProgress);
+  // Read before the states below say copying: resumable() asks what they were. A target gone
+  // lost the ranges done (asked before ensure() below makes it anew).
+  const bool resume = sink.bulk_load() && recreate.empty() && targets_created.empty() &&
+                      progress.resumable(states, tables) && std::all_of(tables.begin(), tables.end(), [&](auto* t) {
+                        return p.targets->column_types(*t).has_value();
+                      });
+  if (!resume) progress.clear();  // before any target is emptied (snapshot_progress.h)
   // Dropped before the state records the new columns' target (online_resync.cpp says why).
   for (const auto* t : recreate) {
     spdlog::info("re-creating the target of {}: its columns changed", t->qualified_source());
@@ -123,16 +134,38 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   }
   states.set(tables, TablePhase::Copying);
   p.targets->ensure(tables);  // creates the re-created ones and any that went missing
-  for (const auto* t : tables) p.targets->truncate(*t);
+  if (!resume) {
+    for (const auto* t : tables) p.targets->truncate(*t);
+  }
 
   pg::Connection replication = connect_source(cfg, true);
   const auto created = temporary_snapshot(p, replication, tables, stop, options);
   if (!created) return;  // stopped: the tables stay copying
 
-  const SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options);
-  if (stop.load()) return;
+  SnapshotProgress* ranges = sink.bulk_load() ? &progress : nullptr;
+  const auto workers = resolve_workers(cfg);
+  const auto blocks = max_range_blocks(p.source, cfg.logical.snapshot_range_mb);
+  if (resume) {
+    const auto again = progress.resume(p.source, tables, workers, blocks);
+    spdlog::info("copy again resumed: {} of {} range(s) ({} rows) were copied before it was cut short; the {} left "
+                 "are copied from a new snapshot (at {})",
+                 progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size(),
+                 format_lsn(created->consistent_point));
+    for (const auto* t : again) {
+      spdlog::info("{} is copied whole: it was rewritten, re-partitioned or not in the copy cut short",
+                   t->qualified_source());
+      p.targets->truncate(*t);
+    }
+  } else if (ranges) {
+    progress.start(p.source, tables, workers, blocks);
+  }
+
+  const SnapshotResult r =
+      copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options, ranges);
+  if (stop.load()) return;  // the tables stay copying, their ranges done recorded
   spdlog::info("copied {} table(s) again: {} rows, {:.1f} MB in {:.2f} s; they stream once {} is durable",
                tables.size(), r.rows, r.bytes / 1e6, r.seconds, format_lsn(created->consistent_point));
+  progress.clear();  // before the tables leave copying (snapshot_progress.h)
   states.set(tables, TablePhase::CatchingUp, created->consistent_point);
 }
 

@@ -26,6 +26,7 @@
 #include "common/lsn.h"
 #include "config/config.h"
 #include "pipeline/change_sink.h"
+#include "state/state_store.h"
 
 namespace pg2ch::capture::logical {
 
@@ -64,11 +65,21 @@ std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceT
                                               pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
                                               const RunOptions& options);
 
+// Where a copy beside the stream records its ranges (snapshot_progress.h): this one, and
+// `pg2ch resync` on a running pipeline (online_resync.h), which a kill leaves for the next start.
+inline constexpr const char* kCopyAgainProgress = "logical.copy_again";
+
 // Copies `tables` again before the stream starts from `slot_position` (the pipeline slot's
 // confirmed position): targets whose columns changed are re-created, the others emptied; states
-// go copying → catching_up at the copy's consistent point.
+// go copying → catching_up at the copy's consistent point. A copy of them cut short by a kill
+// (here or online) resumes instead: the ranges recorded done stay in their targets, the rest is
+// copied from a new snapshot, and the stream, which applies every change of the tables from
+// `slot_position` on, sets right what changed in between (snapshot_progress.h). Not when a target
+// was created at this start (`targets_created`, or re-created here): it lost those ranges.
+// Bulk-load sinks only; others copy whole.
 void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                        Lsn slot_position, pipeline::ChangeSink& sink, table_sync::TableStates& states,
+                       state::StateStore& store, const std::vector<const pipeline::TableSchema*>& targets_created,
                        const std::atomic<bool>& stop, const RunOptions& options);
 
 }  // namespace pg2ch::capture::logical
