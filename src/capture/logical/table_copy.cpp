@@ -56,7 +56,7 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
   // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
   // resync of that table (docs/kafka.md).
   return copy_snapshot_to_sink(cfg, tables, snapshot_name, commit_position, sink, stop, options.on_alive,
-                               options.observer);
+                               options.observer, progress);
 }
 
 std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& replication,
@@ -80,8 +80,8 @@ std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& r
 }
 
 std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceTables& p, SnapshotProgress& progress,
-                                              pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
-                                              const RunOptions& options) {
+                                              Lsn slot_position, pipeline::ChangeSink& sink,
+                                              const std::atomic<bool>& stop, const RunOptions& options) {
   pg::Connection replication = connect_source(cfg, true);
   const auto tables = p.table_ptrs();
   const auto created = temporary_snapshot(p, replication, tables, stop, options);
@@ -97,7 +97,7 @@ std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceT
                  t->qualified_source());
     p.targets->truncate(*t);
   }
-  SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, kInvalidLsn, sink, stop, options,
+  SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options,
                                  &progress);
   if (stop.load()) return std::nullopt;
   return r;
