@@ -79,6 +79,27 @@ std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& r
   return created;
 }
 
+namespace {
+
+// The plan of a copy cut short, resumed for `tables` under a new snapshot at `consistent_point`
+// (snapshot_progress.h); the targets of tables whose ranges no longer hold are emptied.
+void resume_plan(const config::Config& cfg, SourceTables& p, SnapshotProgress& progress,
+                 const std::vector<const pipeline::TableSchema*>& tables, Lsn consistent_point, const char* what) {
+  const auto again = progress.resume(p.source, tables, resolve_workers(cfg),
+                                     max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
+  spdlog::info("{} resumed: {} of {} range(s) ({} rows) were copied before it was cut short; the {} left are copied "
+               "from a new snapshot (at {}), the stream then applies every change from where the first copy began",
+               what, progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size(),
+               format_lsn(consistent_point));
+  for (const auto* t : again) {
+    spdlog::info("{} is copied whole: it was rewritten, re-partitioned or added since the copy was cut short",
+                 t->qualified_source());
+    p.targets->truncate(*t);
+  }
+}
+
+}  // namespace
+
 std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceTables& p, SnapshotProgress& progress,
                                               Lsn slot_position, pipeline::ChangeSink& sink,
                                               const std::atomic<bool>& stop, const RunOptions& options) {
@@ -86,17 +107,7 @@ std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceT
   const auto tables = p.table_ptrs();
   const auto created = temporary_snapshot(p, replication, tables, stop, options);
   if (!created) return std::nullopt;
-  const auto again = progress.resume(p.source, tables, resolve_workers(cfg),
-                                     max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
-  spdlog::info("initial snapshot resumed: {} of {} range(s) ({} rows) were copied before it was cut short; the {} "
-               "left are copied from a new snapshot (at {}), the stream then starts where the first one did",
-               progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size(),
-               format_lsn(created->consistent_point));
-  for (const auto* t : again) {
-    spdlog::info("{} is copied whole: it was rewritten, re-partitioned or added since the first snapshot",
-                 t->qualified_source());
-    p.targets->truncate(*t);
-  }
+  resume_plan(cfg, p, progress, tables, created->consistent_point, "initial snapshot");
   SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options,
                                  &progress);
   if (stop.load()) return std::nullopt;
@@ -143,21 +154,10 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   if (!created) return;  // stopped: the tables stay copying
 
   SnapshotProgress* ranges = sink.bulk_load() ? &progress : nullptr;
-  const auto workers = resolve_workers(cfg);
-  const auto blocks = max_range_blocks(p.source, cfg.logical.snapshot_range_mb);
   if (resume) {
-    const auto again = progress.resume(p.source, tables, workers, blocks);
-    spdlog::info("copy again resumed: {} of {} range(s) ({} rows) were copied before it was cut short; the {} left "
-                 "are copied from a new snapshot (at {})",
-                 progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size(),
-                 format_lsn(created->consistent_point));
-    for (const auto* t : again) {
-      spdlog::info("{} is copied whole: it was rewritten, re-partitioned or not in the copy cut short",
-                   t->qualified_source());
-      p.targets->truncate(*t);
-    }
+    resume_plan(cfg, p, progress, tables, created->consistent_point, "copy again");
   } else if (ranges) {
-    progress.start(p.source, tables, workers, blocks);
+    progress.start(p.source, tables, resolve_workers(cfg), max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
   }
 
   const SnapshotResult r =
