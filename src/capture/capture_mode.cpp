@@ -17,7 +17,9 @@ const CaptureMode& capture_mode(const std::string& mode) {
                                         "logical replication does not carry it before PostgreSQL 18", logical::resync,
                                         /*partitioned_tables=*/true, logical::as_written};
   if (mode == "logical") return logical_mode;
-  static const CaptureMode poll_mode{poll::setup, poll::open, poll::status, poll::teardown, {}, poll::request_resync};
+  // A poll reads the partitioned table itself: every partition, those created later included.
+  static const CaptureMode poll_mode{poll::setup,  poll::open, poll::status, poll::teardown, {}, poll::request_resync,
+                                     /*partitioned_tables=*/true};
   if (mode == "poll") return poll_mode;
   static const CaptureMode notify_mode{notify::setup, notify::open, notify::status, notify::teardown, {},
                                        poll::request_resync};

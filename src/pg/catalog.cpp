@@ -157,7 +157,8 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
   t.replica_identity = key.text(0, 1).empty() ? 'd' : key.text(0, 1)[0];
   if (relkind == "p" && !options.partitioned_tables) {
     throw Error(ErrorKind::Schema, fmt::format("{} is a partitioned table", ref.qualified()),
-                "use mode = \"logical\", which replicates it as one table, or list its partitions in [[tables]]");
+                "use mode = \"logical\" or \"poll\", which replicate it as one table, or list its partitions in "
+                "[[tables]]");
   }
   t.partitioned = relkind == "p";
   if (relkind != "r" && relkind != "p") {

@@ -1,6 +1,7 @@
 #include "state/file_state_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -8,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
-#include <sstream>
 #include <toml++/toml.h>
 
 #include "common/error.h"
@@ -59,13 +59,54 @@ class WriteLock {
   int fd_ = -1;
 };
 
+// A TOML basic string ("..." with escapes), written directly: building a toml::table of every
+// key to print it took most of a write of a large state.
+void append_toml_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04X}", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
 }  // namespace
 
 FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) { load(); }
 
+void FileStateStore::refresh() {
+  const std::lock_guard guard(mutex_);
+  load();
+}
+
+FileStateStore::Seen FileStateStore::seen_now() const {
+  struct stat st{};
+  if (::stat(path_.c_str(), &st) != 0) return {};
+  return {true, st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+}
+
+void FileStateStore::load_if_changed() {
+  if (seen_.exists && seen_now() == seen_) return;
+  load();
+}
+
 void FileStateStore::load() {
   values_.clear();
-  if (!std::filesystem::exists(path_)) return;
+  seen_ = seen_now();
+  if (!seen_.exists) return;
   try {
     toml::table t = toml::parse_file(path_);
     for (auto&& [k, v] : t) {
@@ -78,35 +119,41 @@ void FileStateStore::load() {
 }
 
 std::optional<std::string> FileStateStore::get(const std::string& key) const {
+  const std::lock_guard guard(mutex_);
   auto it = values_.find(key);
   if (it == values_.end()) return std::nullopt;
   return it->second;
 }
 
 void FileStateStore::put(const std::map<std::string, std::string>& updates) {
+  const std::lock_guard guard(mutex_);
   const WriteLock lock(path_);
-  load();
+  load_if_changed();
   for (const auto& [k, v] : updates) values_[k] = v;
   save();
 }
 
 void FileStateStore::erase(const std::string& key) {
+  const std::lock_guard guard(mutex_);
   const WriteLock lock(path_);
-  load();
+  load_if_changed();
   if (values_.erase(key)) save();
 }
 
-void FileStateStore::save() const {
-  toml::table t;
-  for (const auto& [k, v] : values_) t.insert(k, v);
-  std::ostringstream text;
-  text << "# pg2ch state: written atomically by pg2ch, do not edit while it runs\n" << t << "\n";
+void FileStateStore::save() {
+  std::string text = "# pg2ch state: written atomically by pg2ch, do not edit while it runs\n";
+  for (const auto& [k, v] : values_) {
+    append_toml_string(text, k);
+    text += " = ";
+    append_toml_string(text, v);
+    text += '\n';
+  }
 
   const std::string tmp = path_ + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) io_error("create", tmp);
   try {
-    write_all(fd, text.str(), tmp);
+    write_all(fd, text, tmp);
     if (::fsync(fd) != 0) io_error("fsync", tmp);
   } catch (...) {
     ::close(fd);
@@ -114,6 +161,7 @@ void FileStateStore::save() const {
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path_.c_str()) != 0) io_error("replace", path_);
+  seen_ = seen_now();  // what it holds is values_: the next write needs not read it again
   const auto dir = std::filesystem::absolute(path_).parent_path();
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

@@ -43,6 +43,11 @@ void PgStateStore::ensure_table() {
   throw pg::error_from_result(r, fmt::format("creating state table {}.state", schema_));
 }
 
+void PgStateStore::refresh() {
+  const std::lock_guard guard(mutex_);
+  load();
+}
+
 void PgStateStore::load() {
   pg::Result r = conn_.query(fmt::format("SELECT key, value FROM {} WHERE pipeline = $1", table_), {pipeline_});
   values_.clear();
@@ -50,12 +55,14 @@ void PgStateStore::load() {
 }
 
 std::optional<std::string> PgStateStore::get(const std::string& key) const {
+  const std::lock_guard guard(mutex_);
   auto it = values_.find(key);
   if (it == values_.end()) return std::nullopt;
   return it->second;
 }
 
 void PgStateStore::put(const std::map<std::string, std::string>& updates) {
+  const std::lock_guard guard(mutex_);
   if (updates.empty()) return;
   const std::string upsert = fmt::format(
       "INSERT INTO {} (pipeline, key, value) VALUES ($1, $2, $3) "
@@ -73,6 +80,7 @@ void PgStateStore::put(const std::map<std::string, std::string>& updates) {
 }
 
 void PgStateStore::erase(const std::string& key) {
+  const std::lock_guard guard(mutex_);
   conn_.query(fmt::format("DELETE FROM {} WHERE pipeline = $1 AND key = $2", table_), {pipeline_, key});
   values_.erase(key);
 }

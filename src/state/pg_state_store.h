@@ -7,6 +7,7 @@
 // The whole pipeline's rows are read once at open and cached: one pipeline writes its own keys,
 // so the cache is the table's content between puts.
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "config/config.h"
@@ -25,7 +26,7 @@ class PgStateStore final : public StateStore {
   std::optional<std::string> get(const std::string& key) const override;
   void put(const std::map<std::string, std::string>& updates) override;
   void erase(const std::string& key) override;
-  void refresh() override { load(); }
+  void refresh() override;
   std::string describe() const override;
 
  private:
@@ -37,6 +38,7 @@ class PgStateStore final : public StateStore {
   std::string pipeline_;
   std::string table_;   // quoted schema.state
   std::map<std::string, std::string> values_;
+  mutable std::mutex mutex_;  // StateStore is thread-safe
 };
 
 }  // namespace pg2ch::state

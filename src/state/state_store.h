@@ -8,6 +8,8 @@
 
 namespace pg2ch::state {
 
+// Thread-safe: a copy beside the stream records its ranges from its own threads while the loop
+// writes its own keys (capture/logical/online_resync.h).
 class StateStore {
  public:
   virtual ~StateStore() = default;

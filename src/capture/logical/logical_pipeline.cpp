@@ -83,23 +83,19 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   // Empties the ClickHouse targets (sink "clickhouse" or "both"); a Kafka sink has nothing to empty.
   for (const auto& t : p.tables) p.targets->truncate(*t);
   // The ranges, recorded before the first is copied: a run after a kill copies only those not done.
-  if (sink.bulk_load()) {
-    progress.start(p.source, p.table_ptrs(), resolve_workers(cfg),
-                   max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
-  }
+  progress.start(p.source, p.table_ptrs(), resolve_workers(cfg),
+                 max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
   const SnapshotResult r = copy_tables(cfg, p.source, p.table_ptrs(), slot.snapshot_name, slot.consistent_point, sink,
-                                       stop, options, sink.bulk_load() ? &progress : nullptr);
+                                       stop, options, &progress);
   // A copy cut short by a stop is not a snapshot: the next run resumes it.
   if (stop.load()) return;
   snapshot_done(p, state, states, progress, r, slot.consistent_point);
 }
 
 // An initial snapshot cut short whose copy can go on (snapshot_progress.h): the slot is the one
-// it made, unmoved since (`slot_ours`), the sink loads in bulk, and its plan holds for the tables.
-// Otherwise it starts over.
-bool snapshot_resumable(const table_sync::TableStates& states, const SnapshotProgress& progress,
-                        pipeline::ChangeSink& sink, bool slot_ours) {
-  return slot_ours && sink.bulk_load() && progress.resumable(states, states.tables());
+// it made, unmoved since (`slot_ours`), and its plan holds for the tables. Otherwise it starts over.
+bool snapshot_resumable(const table_sync::TableStates& states, const SnapshotProgress& progress, bool slot_ours) {
+  return slot_ours && progress.resumable(states, states.tables());
 }
 
 // Tables to copy again at this start: new ones (init), copies cut short (copying), resyncs asked
@@ -425,8 +421,9 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
     SnapshotProgress progress(state);
     // A target created at this start lost the rows of the ranges done: the copy starts over.
     if (existing && created.empty() &&
-        snapshot_resumable(states, progress, source->sink(), own_unfinished_slot(cfg, state, *existing))) {
-      if (const auto r = resume_snapshot(cfg, p, progress, source->sink(), stop, options)) {
+        snapshot_resumable(states, progress, own_unfinished_slot(cfg, state, *existing))) {
+      if (const auto r = resume_snapshot(cfg, p, progress, existing->confirmed_flush_lsn, source->sink(), stop,
+                                         options)) {
         snapshot_done(p, state, states, progress, *r, existing->confirmed_flush_lsn);
       }
     } else {
@@ -445,7 +442,8 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
       spdlog::warn("the target of {} was missing: copying the table again", t->qualified_source());
       copy.push_back(t);
     }
-    copy_tables_again(cfg, p, copy, existing->confirmed_flush_lsn, source->sink(), states, stop, options);
+    copy_tables_again(cfg, p, copy, existing->confirmed_flush_lsn, source->sink(), states, state, created, stop,
+                      options);
   }
   // The resyncs this start took are done (or the tables are copying, which the next start
   // finishes): a running pipeline must not take them again. Requests made meanwhile for other

@@ -6,12 +6,13 @@
 //
 //   (none) --run--> SNAPSHOT --copy done--> STREAMING
 //      ^               |
-//      +--- crash -----+   a SNAPSHOT state found at start means a copy was cut short: when the
-//                          slot is the one it made and unmoved, the tables unchanged and their
-//                          targets there, the ranges not done are copied from a new snapshot
-//                          (snapshot_progress.h: versions make the result exact); otherwise its
-//                          slot is dropped, the targets are emptied (re-created when the table's
-//                          columns changed) and the copy starts over with a new slot.
+//      +--- crash -----+   a SNAPSHOT state found at start means a copy was cut short: with its
+//                          slot unmoved, its plan still holding and the targets there, the
+//                          ranges not done are copied from a new snapshot (snapshot_progress.h
+//                          says why that is exact); otherwise its slot is dropped, the targets
+//                          are emptied (re-created when a table's columns changed) and the copy
+//                          starts over with a new slot. A copy beside the stream (a table copied
+//                          again at a start, `pg2ch resync`) resumes the same way (table_copy.h).
 //
 // STREAMING resumes from the slot's confirmed_flush_lsn, which only ever holds positions the
 // ClickHouse sink reported durable. A missing slot in STREAMING state is an error (changes

@@ -31,6 +31,9 @@ struct OnlineResync::Worker {
   // Written by the worker before `done`:
   std::optional<Lsn> consistent_point;
   SnapshotResult result;
+  // Its ranges, each recorded as it is done (the store is thread-safe): a kill leaves them for
+  // the next start, which copies only those not done (table_copy.h).
+  std::unique_ptr<SnapshotProgress> progress;
   std::exception_ptr error;
   std::thread thread;
 };
@@ -58,6 +61,7 @@ void OnlineResync::forget(const pipeline::TableSchema& table) {
   if (worker_ && worker_->table == &table) {
     worker_->stop = true;
     if (worker_->thread.joinable()) worker_->thread.join();
+    worker_->progress->clear();  // its target is no longer the pipeline's to resume into
     worker_.reset();
   }
 }
@@ -128,6 +132,9 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
   states_.set(table, TablePhase::Copying);
   // Taken: a crash from here on leaves the table copying, which the next start copies.
   store_.erase(table_sync::resync_request_key(table));
+  // A plan of an earlier copy must not claim ranges of the target emptied below.
+  auto progress = std::make_unique<SnapshotProgress>(store_, kCopyAgainProgress);
+  progress->clear();
   const pipeline::TableSchema* one[] = {&table};
   p_.targets->ensure(one);
   p_.targets->truncate(table);
@@ -137,6 +144,7 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
   // 3. The copy, on its own thread and connections.
   auto w = std::make_unique<Worker>();
   w->table = &table;
+  w->progress = std::move(progress);
   pg::TableRef ref{table.relation_oid, table.source_schema, table.source_name, nullptr};
   for (const auto& r : p_.refs) {
     if (r.oid == table.relation_oid) ref = r;
@@ -165,8 +173,10 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
             if (observer) observer->copy_finished();
           }
         } copy_ended{observer_};
+        w->progress->start(catalog, tables, resolve_workers(cfg_),
+                           max_range_blocks(catalog, cfg_.logical.snapshot_range_mb));
         SnapshotCopier copier(cfg_, {tables[0]}, created->snapshot_name, *load);
-        w->result = copier.run(cfg_.logical.snapshot_workers, w->stop, {}, nullptr);
+        w->result = copier.run(cfg_.logical.snapshot_workers, w->stop, {}, nullptr, w->progress.get());
         if (!w->stop) w->consistent_point = created->consistent_point;
       }
     } catch (...) {
@@ -197,11 +207,14 @@ void OnlineResync::finish_worker() {
   const std::unique_ptr<Worker> w = std::move(worker_);
   const pipeline::TableSchema& table = *w->table;
   if (w->superseded) {
+    w->progress->clear();  // the TRUNCATE emptied ranges it claims
     queue_.push_front(&table);
     return;
   }
-  if (w->error) std::rethrow_exception(w->error);  // the table stays copying: copied at the next start
+  // The table stays copying: the next start copies the ranges not done.
+  if (w->error) std::rethrow_exception(w->error);
   if (!w->consistent_point) return;
+  w->progress->clear();  // before the table leaves copying (snapshot_progress.h)
   if (states_.phase(table) != TablePhase::Copying) {
     spdlog::info("resync of {}: its copy finished, but the table {} meanwhile; it stays so", table.qualified_source(),
                  table_sync::to_string(states_.phase(table)));

@@ -29,7 +29,13 @@
 //
 // The outbox's copy (capture/outbox/outbox_copy.h) resumes the same way: its events play the
 // stream's part (every change after S0 has an event, versioned by WAL position above 0, applied
-// after the copy).
+// after the copy). So does a copy beside the stream ("logical.copy_again": `pg2ch resync`, a
+// table copied again at a start; table_copy.h): the stream applies every change of the table
+// from the copy's start X on, which plays C0's part.
+//
+// The invariant every writer keeps: a plan in the store never claims a range done that its
+// target lacks. So the plan is erased before a target is emptied for a new copy, and once a copy
+// ends, before its tables leave `copying`.
 #include <cstdint>
 #include <mutex>
 #include <optional>

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 
 #include "common/error.h"
@@ -45,8 +47,7 @@ struct SinkFeeder {
   }
 };
 
-void copy_table(pg::Connection& conn, const pipeline::TableSchema& table, SinkFeeder& feeder) {
-  const std::string sql = snapshot_copy_statement(conn, table);
+void copy_rows(pg::Connection& conn, const pipeline::TableSchema& table, const std::string& sql, SinkFeeder& feeder) {
   pg::Result started(PQexec(conn.get(), sql.c_str()));
   if (started.status() != PGRES_COPY_OUT) {
     throw pg::error_from_result(started, "starting COPY of " + table.qualified_source());
@@ -57,33 +58,69 @@ void copy_table(pg::Connection& conn, const pipeline::TableSchema& table, SinkFe
       [&] { parser.finish(); });
 }
 
+void throw_not_delivered() {
+  throw Error(ErrorKind::Connection, "the initial snapshot was not fully delivered to the sink",
+              "check that Kafka is reachable; pg2ch copies what was not delivered again on restart", true);
+}
+
+// Each range its own sink transaction, committed at a position below `consistent_point` that
+// grows range by range (the last one's is `consistent_point`): the sink's durable position then
+// says when this range, and every one before, is delivered. Nothing acknowledges those positions
+// to the slot, which no stream reads during the copy (and which is at `consistent_point`).
+void copy_ranges(pg::Connection& conn, SnapshotProgress& progress, Lsn consistent_point, pipeline::ChangeSink& sink,
+                 const std::atomic<bool>& stop, const std::function<void()>& alive,
+                 pipeline::PipelineObserver* observer, SnapshotResult& result) {
+  const auto todo = progress.pending();
+  spdlog::info("initial snapshot: {} range(s), {} to copy through the sink", progress.size(), todo.size());
+  for (std::size_t k = 0; k < todo.size() && !stop.load(); ++k) {
+    const CopyRange& r = progress.range(todo[k]);
+    sink.begin_transaction();
+    SinkFeeder feeder{*r.table, sink, {}, 0, 0, alive, observer};
+    copy_rows(conn, *r.table, snapshot_copy_statement(conn, *r.table, r.first_block, r.end_block, r.leaf), feeder);
+    feeder.report();
+    if (stop.load()) break;  // the range's rows may be cut short: not done
+    const Lsn position = consistent_point - (todo.size() - 1 - k);
+    sink.commit_transaction(position);
+    sink.flush();
+    const auto durable = sink.durable_position();
+    if (!durable || *durable < position) throw_not_delivered();
+    progress.done(todo[k], feeder.rows);
+    result.rows += feeder.rows;
+    result.bytes += feeder.bytes;
+    spdlog::info("snapshot: {} rows of {} copied (range {}/{}, {} rows so far)", feeder.rows,
+                 r.table->qualified_source(), todo[k] + 1, progress.size(), result.rows);
+  }
+}
+
 }  // namespace
 
 SnapshotResult copy_snapshot_to_sink(const config::Config& cfg, const std::vector<const pipeline::TableSchema*>& tables,
                                      const std::string& snapshot_name, Lsn consistent_point, pipeline::ChangeSink& sink,
                                      const std::atomic<bool>& stop, const std::function<void()>& alive,
-                                     pipeline::PipelineObserver* observer) {
+                                     pipeline::PipelineObserver* observer, SnapshotProgress* progress) {
   const auto started = std::chrono::steady_clock::now();
   auto conn = pg::Connection::connect(cfg.postgres.conninfo(), "source PostgreSQL " + cfg.postgres.describe());
   conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   conn.exec(fmt::format("SET TRANSACTION SNAPSHOT {}", conn.quote_literal(snapshot_name)));
   SnapshotResult result;
-  sink.begin_transaction();
-  for (const auto* t : tables) {
-    if (stop.load()) break;
-    SinkFeeder feeder{*t, sink, {}, 0, 0, alive, observer};
-    copy_table(conn, *t, feeder);
-    feeder.report();
-    result.rows += feeder.rows;
-    result.bytes += feeder.bytes;
-  }
-  conn.exec("COMMIT");
-  sink.commit_transaction(consistent_point);
-  sink.flush();
-  const auto durable = sink.durable_position();
-  if (!stop.load() && (!durable || *durable < consistent_point)) {
-    throw Error(ErrorKind::Connection, "the initial snapshot was not fully delivered to the sink",
-                "check that Kafka is reachable; pg2ch takes the snapshot again on restart", true);
+  if (progress) {
+    copy_ranges(conn, *progress, consistent_point, sink, stop, alive, observer, result);
+    conn.exec("COMMIT");
+  } else {
+    sink.begin_transaction();
+    for (const auto* t : tables) {
+      if (stop.load()) break;
+      SinkFeeder feeder{*t, sink, {}, 0, 0, alive, observer};
+      copy_rows(conn, *t, snapshot_copy_statement(conn, *t), feeder);
+      feeder.report();
+      result.rows += feeder.rows;
+      result.bytes += feeder.bytes;
+    }
+    conn.exec("COMMIT");
+    sink.commit_transaction(consistent_point);
+    sink.flush();
+    const auto durable = sink.durable_position();
+    if (!stop.load() && (!durable || *durable < consistent_point)) throw_not_delivered();
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

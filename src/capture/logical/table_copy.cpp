@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "capture/logical/snapshot_to_sink.h"
 #include "pg/catalog.h"
 
@@ -54,7 +56,7 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
   // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
   // resync of that table (docs/kafka.md).
   return copy_snapshot_to_sink(cfg, tables, snapshot_name, commit_position, sink, stop, options.on_alive,
-                               options.observer);
+                               options.observer, progress);
 }
 
 std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& replication,
@@ -77,25 +79,36 @@ std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& r
   return created;
 }
 
+namespace {
+
+// The plan of a copy cut short, resumed for `tables` under a new snapshot at `consistent_point`
+// (snapshot_progress.h); the targets of tables whose ranges no longer hold are emptied.
+void resume_plan(const config::Config& cfg, SourceTables& p, SnapshotProgress& progress,
+                 const std::vector<const pipeline::TableSchema*>& tables, Lsn consistent_point, const char* what) {
+  const auto again = progress.resume(p.source, tables, resolve_workers(cfg),
+                                     max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
+  spdlog::info("{} resumed: {} of {} range(s) ({} rows) were copied before it was cut short; the {} left are copied "
+               "from a new snapshot (at {}), the stream then applies every change from where the first copy began",
+               what, progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size(),
+               format_lsn(consistent_point));
+  for (const auto* t : again) {
+    spdlog::info("{} is copied whole: it was rewritten, re-partitioned or added since the copy was cut short",
+                 t->qualified_source());
+    p.targets->truncate(*t);
+  }
+}
+
+}  // namespace
+
 std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceTables& p, SnapshotProgress& progress,
-                                              pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
-                                              const RunOptions& options) {
+                                              Lsn slot_position, pipeline::ChangeSink& sink,
+                                              const std::atomic<bool>& stop, const RunOptions& options) {
   pg::Connection replication = connect_source(cfg, true);
   const auto tables = p.table_ptrs();
   const auto created = temporary_snapshot(p, replication, tables, stop, options);
   if (!created) return std::nullopt;
-  const auto again = progress.resume(p.source, tables, resolve_workers(cfg),
-                                     max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
-  spdlog::info("initial snapshot resumed: {} of {} range(s) ({} rows) were copied before it was cut short; the {} "
-               "left are copied from a new snapshot (at {}), the stream then starts where the first one did",
-               progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size(),
-               format_lsn(created->consistent_point));
-  for (const auto* t : again) {
-    spdlog::info("{} is copied whole: it was rewritten, re-partitioned or added since the first snapshot",
-                 t->qualified_source());
-    p.targets->truncate(*t);
-  }
-  SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, kInvalidLsn, sink, stop, options,
+  resume_plan(cfg, p, progress, tables, created->consistent_point, "initial snapshot");
+  SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options,
                                  &progress);
   if (stop.load()) return std::nullopt;
   return r;
@@ -103,6 +116,7 @@ std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceT
 
 void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                        Lsn slot_position, pipeline::ChangeSink& sink, table_sync::TableStates& states,
+                       state::StateStore& store, const std::vector<const pipeline::TableSchema*>& targets_created,
                        const std::atomic<bool>& stop, const RunOptions& options) {
   if (tables.empty()) return;
   std::string names;
@@ -115,6 +129,14 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   for (const auto* t : tables) {
     if (states.target_made_for_other_columns(*t)) recreate.push_back(t);
   }
+  SnapshotProgress progress(store, kCopyAgainProgress);
+  // Read before the states below say copying: resumable() asks what they were. A target gone
+  // lost the ranges done (asked before ensure() below makes it anew).
+  const bool resume = sink.bulk_load() && recreate.empty() && targets_created.empty() &&
+                      progress.resumable(states, tables) && std::all_of(tables.begin(), tables.end(), [&](auto* t) {
+                        return p.targets->column_types(*t).has_value();
+                      });
+  if (!resume) progress.clear();  // before any target is emptied (snapshot_progress.h)
   // Dropped before the state records the new columns' target (online_resync.cpp says why).
   for (const auto* t : recreate) {
     spdlog::info("re-creating the target of {}: its columns changed", t->qualified_source());
@@ -122,16 +144,27 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   }
   states.set(tables, TablePhase::Copying);
   p.targets->ensure(tables);  // creates the re-created ones and any that went missing
-  for (const auto* t : tables) p.targets->truncate(*t);
+  if (!resume) {
+    for (const auto* t : tables) p.targets->truncate(*t);
+  }
 
   pg::Connection replication = connect_source(cfg, true);
   const auto created = temporary_snapshot(p, replication, tables, stop, options);
   if (!created) return;  // stopped: the tables stay copying
 
-  const SnapshotResult r = copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options);
-  if (stop.load()) return;
+  SnapshotProgress* ranges = sink.bulk_load() ? &progress : nullptr;
+  if (resume) {
+    resume_plan(cfg, p, progress, tables, created->consistent_point, "copy again");
+  } else if (ranges) {
+    progress.start(p.source, tables, resolve_workers(cfg), max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
+  }
+
+  const SnapshotResult r =
+      copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options, ranges);
+  if (stop.load()) return;  // the tables stay copying, their ranges done recorded
   spdlog::info("copied {} table(s) again: {} rows, {:.1f} MB in {:.2f} s; they stream once {} is durable",
                tables.size(), r.rows, r.bytes / 1e6, r.seconds, format_lsn(created->consistent_point));
+  progress.clear();  // before the tables leave copying (snapshot_progress.h)
   states.set(tables, TablePhase::CatchingUp, created->consistent_point);
 }
 

@@ -26,6 +26,7 @@
 #include "common/lsn.h"
 #include "config/config.h"
 #include "pipeline/change_sink.h"
+#include "state/state_store.h"
 
 namespace pg2ch::capture::logical {
 
@@ -42,8 +43,9 @@ void check_columns_unchanged(const pipeline::TableSchema& described_now, const s
 // Copies `tables` under `snapshot_name`: with the sink's bulk load where it has one (parallel
 // streaming INSERTs), else row by row through the sink as one transaction committed at
 // `commit_position` (a position that may be acknowledged once the rows are durable). `source`
-// (a normal connection) answers the row estimates for the progress. `progress` (bulk load
-// only): the ranges to copy, each marked done durably as it ends.
+// (a normal connection) answers the row estimates for the progress. `progress`: the ranges to
+// copy, each marked done durably as it ends (through a sink without a bulk load, each range is a
+// transaction of its own: snapshot_to_sink.h).
 SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
                            const std::vector<const pipeline::TableSchema*>& tables, const std::string& snapshot_name,
                            Lsn commit_position, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
@@ -58,17 +60,28 @@ std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& r
 
 // The initial snapshot cut short by a kill or a stop, resumed (snapshot_progress.h): the
 // recorded ranges not done are copied from a temporary slot's snapshot, tables whose ranges
-// no longer hold (rewritten, re-partitioned, new) emptied and copied whole. Bulk-load sinks
-// only. nullopt when stopped (the progress so far stays recorded).
+// no longer hold (rewritten, re-partitioned, new) emptied and copied whole. `slot_position`: the
+// pipeline slot's, where the stream starts. nullopt when stopped (the progress so far stays
+// recorded).
 std::optional<SnapshotResult> resume_snapshot(const config::Config& cfg, SourceTables& p, SnapshotProgress& progress,
-                                              pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
-                                              const RunOptions& options);
+                                              Lsn slot_position, pipeline::ChangeSink& sink,
+                                              const std::atomic<bool>& stop, const RunOptions& options);
+
+// Where a copy beside the stream records its ranges (snapshot_progress.h): this one, and
+// `pg2ch resync` on a running pipeline (online_resync.h), which a kill leaves for the next start.
+inline constexpr const char* kCopyAgainProgress = "logical.copy_again";
 
 // Copies `tables` again before the stream starts from `slot_position` (the pipeline slot's
 // confirmed position): targets whose columns changed are re-created, the others emptied; states
-// go copying → catching_up at the copy's consistent point.
+// go copying → catching_up at the copy's consistent point. A copy of them cut short by a kill
+// (here or online) resumes instead: the ranges recorded done stay in their targets, the rest is
+// copied from a new snapshot, and the stream, which applies every change of the tables from
+// `slot_position` on, sets right what changed in between (snapshot_progress.h). Not when a target
+// was created at this start (`targets_created`, or re-created here): it lost those ranges.
+// Bulk-load sinks only; others copy whole.
 void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                        Lsn slot_position, pipeline::ChangeSink& sink, table_sync::TableStates& states,
+                       state::StateStore& store, const std::vector<const pipeline::TableSchema*>& targets_created,
                        const std::atomic<bool>& stop, const RunOptions& options);
 
 }  // namespace pg2ch::capture::logical

@@ -262,7 +262,9 @@ std::vector<const pipeline::TableSchema*> OutboxDrainer::write_batch(const std::
   };
   for (const auto& e : events) {
     if (fetched.contains(e.table) || std::find(stopped.begin(), stopped.end(), e.table) != stopped.end()) continue;
-    if (columns_ && changed(*e.table, columns_->changed(*e.table))) continue;
+    if (columns_) {
+      if (auto change = columns_->changed(*e.table); change && changed(*e.table, std::move(change->what))) continue;
+    }
     Fetched f;
     fetch_failed_ = e.table;  // a failed fetch aborts the transaction: drain_once looks at its columns after
     f.result = query_binary(conn_, fetch_sql_.at(e.table), ctids,
@@ -352,7 +354,7 @@ OutboxDrainer::Outcome OutboxDrainer::drain_once() {
     tx.rollback();
     auto change = columns_->changed(*table, /*now=*/true);
     if (!change) throw;
-    stop_for_changed_columns(*table, std::move(*change));
+    stop_for_changed_columns(*table, std::move(change->what));
     return Outcome::Blocked;
   }
   if (!stopped.empty()) {

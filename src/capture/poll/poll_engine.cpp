@@ -104,7 +104,13 @@ bool PollEngine::stopped_for_changed_columns(PollTable& t, bool read_failed) {
   if (!columns_) return false;
   auto change = columns_->changed(*t.schema, read_failed);
   if (!change) return false;
-  stop_for_changed_columns(t, std::move(*change));
+  if (change->table_gone) {
+    stop_table(t, {std::move(change->what) + "; its target keeps the rows it has",
+                   "remove the table from the config, or name it as it is now in [[tables]] (a new target, read "
+                   "from its first row), and restart pg2ch; drop the old target yourself if it is not wanted"});
+    return true;
+  }
+  stop_for_changed_columns(t, std::move(change->what));
   return true;
 }
 

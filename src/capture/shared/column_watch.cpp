@@ -65,7 +65,7 @@ std::string column_changes(const pipeline::TableSchema& was, const pipeline::Tab
 ColumnWatch::ColumnWatch(SourceTables& p, std::chrono::milliseconds every, std::chrono::milliseconds pace)
     : p_(p), every_(every), pace_(pace) {}
 
-std::optional<std::string> ColumnWatch::changed(const pipeline::TableSchema& table, bool now) {
+std::optional<ColumnWatch::Change> ColumnWatch::changed(const pipeline::TableSchema& table, bool now) {
   const auto at = std::chrono::steady_clock::now();
   auto& last = looked_at_[&table];
   if (!now && (at - last < every_ || at < next_look_)) return std::nullopt;
@@ -73,14 +73,25 @@ std::optional<std::string> ColumnWatch::changed(const pipeline::TableSchema& tab
   next_look_ = at + pace_;
   const auto ref = std::find_if(p_.refs.begin(), p_.refs.end(), [&](const pg::TableRef& r) { return r.oid == table.relation_oid; });
   if (ref == p_.refs.end()) return std::nullopt;
+  // Its name first: the table is described by oid, and a renamed one reads as unchanged while
+  // every query naming it fails.
+  const pg::Result name = p_.source.query(
+      "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
+      {std::to_string(table.relation_oid)});
+  if (name.rows() == 0) return Change{fmt::format("{} was dropped at the source", table.qualified_source()), true};
+  if (name.text(0, 0) != table.source_schema || name.text(0, 1) != table.source_name) {
+    return Change{fmt::format("{} was renamed to {}.{} at the source", table.qualified_source(), name.text(0, 0),
+                              name.text(0, 1)),
+                  true};
+  }
   try {
     const auto described = pg::describe_table(p_.source, *ref, p_.targets->type_capabilities(), p_.describe_options);
     std::string changes = column_changes(table, described);
     if (changes.empty()) return std::nullopt;
-    return fmt::format("the columns of {} changed at the source: {}", table.qualified_source(), changes);
+    return Change{fmt::format("the columns of {} changed at the source: {}", table.qualified_source(), changes)};
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Schema && e.kind() != ErrorKind::Config) throw;
-    return fmt::format("{} can no longer be replicated as it was: {}", table.qualified_source(), e.one_line());
+    return Change{fmt::format("{} can no longer be replicated as it was: {}", table.qualified_source(), e.one_line())};
   }
 }
 

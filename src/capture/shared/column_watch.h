@@ -18,7 +18,8 @@
 //    fails the read, a type change fails the first check, a NULL in a NOT NULL target column is
 //    refused by the sink (Error(Data): the table stops).
 // A change found stops that table only (capture/table_sync), with the change in its reason; the
-// other tables go on. How it comes back is the capture's (poll: its target is re-created at the
+// other tables go on. So does the table dropped or renamed (its oid gone, or under another name):
+// its target is left in place with its rows. How it comes back is the capture's (poll: its target is re-created at the
 // next start and it is read again from its first row, as for any stopped table whose columns
 // changed).
 #include <chrono>
@@ -46,9 +47,13 @@ class ColumnWatch {
   explicit ColumnWatch(SourceTables& p, std::chrono::milliseconds every = std::chrono::seconds(2),
                        std::chrono::milliseconds pace = std::chrono::milliseconds(200));
 
-  // nullopt while `table`'s columns at the source are those it was described with; otherwise the
-  // change in one line. Looks at the catalog at most every `every` for a table, unless `now`.
-  std::optional<std::string> changed(const pipeline::TableSchema& table, bool now = false);
+  struct Change {
+    std::string what;         // one line
+    bool table_gone = false;  // the table was dropped or renamed at the source (by its oid)
+  };
+  // nullopt while `table` at the source has the name and columns it was described with; otherwise
+  // the change. Looks at the catalog at most every `every` for a table, unless `now`.
+  std::optional<Change> changed(const pipeline::TableSchema& table, bool now = false);
 
  private:
   SourceTables& p_;

@@ -268,15 +268,17 @@ TEST(LogicalPartitioned, APartitionNamedBesideItsPartitionedTableIsRefused) {
   EXPECT_NE(refused.stderr_text().find("table public.k_x has no primary key"), std::string::npos)
       << refused.describe();
 
-  // Other modes take partitions, not the partitioned table.
-  auto in_poll = make_test_config(db, {"public.m"});
-  in_poll.mode = "poll";
-  in_poll.poll.watermark = "id";
-  auto poll_setup = pg2ch_cli(db, write_config_file(in_poll, db.dir() / "poll.toml"), {"setup"}, "setup-poll");
-  EXPECT_NE(poll_setup.wait(60s), 0);
-  EXPECT_NE(poll_setup.stderr_text().find("public.m is a partitioned table"), std::string::npos)
-      << poll_setup.describe();
-  EXPECT_NE(poll_setup.stderr_text().find("mode = \"logical\""), std::string::npos) << poll_setup.describe();
+  // The trigger modes take partitions, not the partitioned table (poll takes it: PollPartitioned).
+  auto in_notify = make_test_config(db, {"public.m"});
+  in_notify.mode = "notify";
+  in_notify.poll.watermark = "id";
+  in_notify.notify.channel = db.name();
+  auto notify_setup =
+      pg2ch_cli(db, write_config_file(in_notify, db.dir() / "notify.toml"), {"setup"}, "setup-notify");
+  EXPECT_NE(notify_setup.wait(60s), 0);
+  EXPECT_NE(notify_setup.stderr_text().find("public.m is a partitioned table"), std::string::npos)
+      << notify_setup.describe();
+  EXPECT_NE(notify_setup.stderr_text().find("mode = \"logical\""), std::string::npos) << notify_setup.describe();
 
   // Named alone (its partitioned table not replicated): it is a table of its own, rows once.
   auto alone = make_test_config(db, {"public.m_eu", "public.m_us"});
