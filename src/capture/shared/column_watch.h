@@ -17,10 +17,11 @@
 //    column added goes unnoticed until then, and it is merely left out meanwhile: a drop or rename
 //    fails the read, a type change fails the first check, a NULL in a NOT NULL target column is
 //    refused by the sink (Error(Data): the table stops).
-// A change found stops that table only (capture/table_sync), with the change in its reason; the
-// other tables go on. How it comes back is the capture's (poll: its target is re-created at the
-// next start and it is read again from its first row, as for any stopped table whose columns
-// changed).
+// A change found is followed in place where the capture can (poll, notify, outbox with the key
+// payload: logical/schema_evolution.h, SchemaEvolver::follow_catalog) and else stops that table
+// only (capture/table_sync), with the change in its reason; the other tables go on. How a stopped
+// table comes back is the capture's (poll: its target is re-created at the next start and it is
+// read again from its first row, as for any stopped table whose columns changed).
 #include <chrono>
 #include <map>
 #include <optional>
@@ -49,6 +50,12 @@ class ColumnWatch {
   // nullopt while `table`'s columns at the source are those it was described with; otherwise the
   // change in one line. Looks at the catalog at most every `every` for a table, unless `now`.
   std::optional<std::string> changed(const pipeline::TableSchema& table, bool now = false);
+
+  // Whether pg_attribute has other live columns for `table` than it was described with (numbers,
+  // names, declared types, NOT NULL), in one cheap catalog read. Asked after a page was read and
+  // before it is decoded: a row of a new shape in the page was committed after its ALTER, which
+  // this later read sees, so a column added or made nullable is never left out of a row.
+  bool shape_differs(const pipeline::TableSchema& table);
 
  private:
   SourceTables& p_;
