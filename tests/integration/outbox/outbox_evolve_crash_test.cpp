@@ -23,8 +23,7 @@ TEST_P(OutboxEvolveCrash, TheNextStartAltersTheTargetAgainAndNeverCopies) {
   const auto& [kind, place] = GetParam();
   auto db = make_test_database();
   if (kind.renames && !clickhouse_can_rename(db)) GTEST_SKIP() << "ClickHouse before 20.4 cannot rename a column";
-  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text, n int, m int NOT NULL, w text, r text)");
-  db.pg_exec("INSERT INTO t SELECT g, 'v' || g, g, g, 'w' || g, 'r' || g FROM generate_series(1, 100) g");
+  create_evolve_crash_table(db);
   const auto cfg = outbox_config(db, {"public.t"}, "key");
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   outbox_setup(cfg);
@@ -34,9 +33,7 @@ TEST_P(OutboxEvolveCrash, TheNextStartAltersTheTargetAgainAndNeverCopies) {
 INSTANTIATE_TEST_SUITE_P(EveryKindBothPlaces, OutboxEvolveCrash,
                          ::testing::Combine(::testing::ValuesIn(kEvolveCrashKinds),
                                             ::testing::ValuesIn(kEvolveCrashPlaces)),
-                         [](const ::testing::TestParamInfo<Param>& info) {
-                           return evolve_crash_name(std::get<0>(info.param), std::get<1>(info.param));
-                         });
+                         evolve_crash_param_name<::testing::TestParamInfo<Param>>);
 
 }  // namespace
 }  // namespace pg2ch::test

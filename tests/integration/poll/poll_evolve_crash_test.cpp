@@ -24,12 +24,10 @@ TEST_P(WatermarkEvolveCrash, TheNextStartAltersTheTargetAgainAndNeverReadsItAgai
   const auto& [mode, kind, place] = GetParam();
   auto db = make_test_database();
   if (kind.renames && !clickhouse_can_rename(db)) GTEST_SKIP() << "ClickHouse before 20.4 cannot rename a column";
-  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text, n int, m int NOT NULL, w text, r text, "
-             "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+  create_evolve_crash_table(db, "updated_at timestamptz NOT NULL DEFAULT clock_timestamp()");
   db.pg_exec("CREATE OR REPLACE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS "
              "$$ BEGIN NEW.updated_at = clock_timestamp(); RETURN NEW; END $$");
   db.pg_exec("CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch_updated_at()");
-  db.pg_exec("INSERT INTO t SELECT g, 'v' || g, g, g, 'w' || g, 'r' || g FROM generate_series(1, 100) g");
   const auto cfg = watermark_config(db, mode, "t", "updated_at");
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   if (mode == "notify") capture::capture_mode(mode).setup(cfg);

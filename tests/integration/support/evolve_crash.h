@@ -49,6 +49,20 @@ inline std::string evolve_crash_name(const EvolveCrashKind& kind, const std::str
   return std::string(kind.name) + (place == "evolve_before_target_alter" ? "BeforeTheAlter" : "AfterTheAlter");
 }
 
+// The test's parameter name, for a parameter (kind, place, ...).
+template <typename Info>
+std::string evolve_crash_param_name(const Info& info) {
+  return evolve_crash_name(std::get<0>(info.param), std::get<1>(info.param));
+}
+
+// t with 100 rows; `more`: columns after r, with defaults (e.g. a watermark).
+inline void create_evolve_crash_table(TestDatabase& db, const std::string& more = {}) {
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text, n int, m int NOT NULL, w text, r text" +
+             (more.empty() ? std::string() : ", " + more) + ")");
+  db.pg_exec("INSERT INTO t (id, v, n, m, w, r) SELECT g, 'v' || g, g, g, 'w' || g, 'r' || g "
+             "FROM generate_series(1, 100) g");
+}
+
 // Starts `pg2ch run` dying at `place` and waits until t streams; in one transaction changes rows of
 // the old shape, applies `kind` (the ALTER, rows of the new shape) and waits for the crash. Then
 // starts `pg2ch run` again, waits for `started` in its log (until the start has altered it, the
