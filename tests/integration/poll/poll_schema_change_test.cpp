@@ -120,6 +120,27 @@ INSTANTIATE_TEST_SUITE_P(Modes, WatermarkSchemaChange,
                            return column_change_test_name(std::get<0>(info.param), std::get<1>(info.param));
                          });
 
+// A column added with a volatile default rewrites the table: every row already there got a value
+// of its own, which no target DEFAULT can give the rows not read again. The table stops, naming
+// that, and the next start reads it again from its first row into a re-created target.
+TEST(WatermarkSchemaChangeRewrite, AVolatileDefaultStopsTheTableAndTheNextStartReadsItAgain) {
+  using namespace std::chrono_literals;
+  Fixture f("poll", /*stop_on_every_change=*/false);
+  {
+    PipelineRunner runner(f.cfg);
+    ASSERT_TRUE(f.both_equal()) << runner.describe();
+    ASSERT_TRUE(wait_until([&] { return f.state_of("public.t").state == "streaming"; }, 60s)) << runner.describe();
+    f.db.pg_exec("ALTER TABLE t ADD COLUMN extra float8 DEFAULT random()");
+    f.db.pg_exec("INSERT INTO t (n) VALUES (1)");
+    ASSERT_TRUE(wait_until([&] { return f.state_of("public.t").state == "stopped"; }, 60s)) << runner.describe();
+    const auto reason = f.state_of("public.t").last_error;
+    EXPECT_NE(reason.find("rewritten"), std::string::npos) << reason;
+    EXPECT_TRUE(wait_equal(f.db, same_columns("o", "id, v", "id"))) << runner.describe();
+    runner.stop();
+  }
+  f.next_start_reads_it_again();
+}
+
 class WatermarkSchemaChangeStop : public ::testing::TestWithParam<int> {};
 
 TEST_P(WatermarkSchemaChangeStop, StopsOnlyItsTableAndTheNextStartReadsItAgainWithItsNewColumns) {
