@@ -108,6 +108,28 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
   return std::string("the change is not one pg2ch applies in place");
 }
 
+Evolution SchemaEvolver::follow_catalog(const pipeline::TableSchema& table) {
+  auto described = describe_now(table);
+  if (auto* why_not = std::get_if<std::string>(&described)) return std::move(*why_not);
+  const pipeline::TableSchema& now = std::get<pipeline::TableSchema>(described);
+  // The message pgoutput would send for the table now: its live columns, declared types, key.
+  pg::pgoutput::Relation rel;
+  rel.oid = now.relation_oid;
+  rel.namespace_name = now.source_schema;
+  rel.name = now.source_name;
+  rel.replica_identity = now.replica_identity;
+  for (const auto& c : now.source_columns) {
+    rel.columns.push_back({static_cast<std::uint8_t>(c.is_key ? 1 : 0), c.name, c.declared_type_oid, c.declared_typmod});
+  }
+  // On a standby (poll reads one too) the position replayed: evolved_at only has to be set.
+  const Lsn position = parse_lsn(p_.source
+                                     .query("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+                                            "ELSE pg_current_wal_lsn() END::text")
+                                     .text(0, 0))
+                           .value_or(Lsn{1});
+  return evolve(table, rel, position);
+}
+
 void SchemaEvolver::wait_until_the_catalog_shows(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel) {
   // A commit is decoded once it is in the WAL, which can be a moment before a new snapshot sees
   // it (as current_row_fetcher.h waits for): the catalog may still describe the columns from
@@ -458,24 +480,29 @@ std::variant<std::vector<std::string>, std::string> SchemaEvolver::retyped_targe
   return modified;
 }
 
-std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_again(const pipeline::TableSchema& table,
-                                                                               const pg::pgoutput::Relation& rel) {
+std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_now(const pipeline::TableSchema& table) {
   auto ref = std::find_if(p_.refs.begin(), p_.refs.end(), [&](const auto& r) { return r.oid == table.relation_oid; });
   if (ref == p_.refs.end()) return std::string("the table is not among the configured ones");
-  pipeline::TableSchema fresh;
   try {
-    fresh = pg::describe_table(p_.source, *ref, p_.targets->type_capabilities(), p_.describe_options);
+    return pg::describe_table(p_.source, *ref, p_.targets->type_capabilities(), p_.describe_options);
   } catch (const Error& e) {
     // The table's config names a column it no longer has, or a new column has a type pg2ch cannot
     // map: this table's trouble, which stops it with the reason.
     if (e.kind() != ErrorKind::Config && e.kind() != ErrorKind::Schema) throw;
     return fmt::format("{} ({})", e.what(), e.hint());
   }
+}
+
+std::variant<pipeline::TableSchema, std::string> SchemaEvolver::describe_again(const pipeline::TableSchema& table,
+                                                                               const pg::pgoutput::Relation& rel) {
+  auto described = describe_now(table);
+  if (std::holds_alternative<std::string>(described)) return described;
+  auto& fresh = std::get<pipeline::TableSchema>(described);
   if (const auto diff = relation_difference(fresh, rel); !diff.empty()) {
     return fmt::format("its columns changed again since ({})", diff);
   }
   apply_ignored(fresh, states_.at(table).ignored, p_.targets->type_capabilities());
-  return fresh;
+  return std::move(fresh);
 }
 
 void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const Change& change,
@@ -500,10 +527,21 @@ void SchemaEvolver::replace(const pipeline::TableSchema& table, pipeline::TableS
   fetcher_.forget(table.relation_oid);
 }
 
-std::optional<std::string> SchemaEvolver::reapply(const pipeline::TableSchema& table) {
-  const auto& s = states_.at(table);
+void SchemaEvolver::reapply_all(
+    SourceTables& p, const table_sync::TableStates& states,
+    const std::function<void(const pipeline::TableSchema&, const std::string&)>& copy_again) {
+  for (const auto& t : p.tables) {
+    const auto& s = states.at(*t);
+    if (s.phase == table_sync::TablePhase::Init || s.phase == table_sync::TablePhase::Stopped) continue;
+    if (!s.ignored.empty()) apply_ignored(*t, s.ignored, p.targets->type_capabilities());
+    if (auto why_not = reapply(p, s, *t)) copy_again(*t, *why_not);
+  }
+}
+
+std::optional<std::string> SchemaEvolver::reapply(SourceTables& p, const table_sync::TableState& s,
+                                                  const pipeline::TableSchema& table) {
   if (s.evolved_at == kInvalidLsn) return std::nullopt;
-  auto have = p_.targets->column_types(table);
+  auto have = p.targets->column_types(table);
   if (!have) return std::nullopt;  // no target: the start creates it (and copies the table)
   const auto has = [&](const std::string& name) { return have->contains(name); };
   bool said = false;
@@ -517,7 +555,7 @@ std::optional<std::string> SchemaEvolver::reapply(const pipeline::TableSchema& t
     const auto* c = target_column(table, to);
     if (!c || has(to) || !has(from)) continue;
     say();
-    p_.targets->rename_columns(table, {{from, to}});
+    p.targets->rename_columns(table, {{from, to}});
     have->emplace(to, have->at(from));
     have->erase(from);
   }
@@ -538,7 +576,7 @@ std::optional<std::string> SchemaEvolver::reapply(const pipeline::TableSchema& t
     const auto value = std::find_if(s.missing_values.begin(), s.missing_values.end(),
                                     [&](const auto& m) { return m.first == name; });
     if (value == s.missing_values.end()) continue;
-    auto expression = p_.targets->default_expression(table, name, value->second);
+    auto expression = p.targets->default_expression(table, name, value->second);
     if (!expression) return fmt::format("ClickHouse cannot give column {} its default value", name);
     change.defaults.emplace(name, std::move(*expression));
   }
@@ -547,9 +585,9 @@ std::optional<std::string> SchemaEvolver::reapply(const pipeline::TableSchema& t
   }
   if (change.added.empty() && change.modified.empty() && change.kept.empty()) return std::nullopt;
   say();
-  if (!change.added.empty()) p_.targets->add_columns(table, change.added, change.defaults);
-  if (!change.modified.empty()) p_.targets->modify_columns(table, change.modified);
-  if (!change.kept.empty()) p_.targets->keep_dropped_columns(table, change.kept);
+  if (!change.added.empty()) p.targets->add_columns(table, change.added, change.defaults);
+  if (!change.modified.empty()) p.targets->modify_columns(table, change.modified);
+  if (!change.kept.empty()) p.targets->keep_dropped_columns(table, change.kept);
   return std::nullopt;
 }
 

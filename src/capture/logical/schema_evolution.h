@@ -74,6 +74,7 @@
 // since a Relation shows names only. Re-applying those rows writes the same rows with the same
 // versions, which the target's ReplacingMergeTree folds (a kept dropped column of such a row
 // becomes NULL: the source no longer has it).
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -108,7 +109,26 @@ class SchemaEvolver {
   // between the state's record and the target's ALTER left it behind (columns missing, of the
   // older type, renamed or dropped ones not yet so), each step idempotent. nullopt when the target
   // fits (or has none); else why it cannot (the table is then copied again).
-  std::optional<std::string> reapply(const pipeline::TableSchema& table);
+  std::optional<std::string> reapply(const pipeline::TableSchema& table) { return reapply(p_, states_.at(table), table); }
+  // The same for a capture without an evolver yet (poll and notify, at start: capture/poll/
+  // watermark_source.h), with the table's recorded state `s`.
+  static std::optional<std::string> reapply(SourceTables& p, const table_sync::TableState& s,
+                                            const pipeline::TableSchema& table);
+
+  // At start of the captures without an evolver yet (poll, notify, outbox), before the targets are
+  // ensured: every table that streams keeps what logical.on_* = "ignore" left out of its target
+  // (ignored_changes.h), and its target is altered where a crash left it behind (reapply()); one
+  // that cannot be brought in line is handed to `copy_again` with the reason.
+  static void reapply_all(SourceTables& p, const table_sync::TableStates& states,
+                          const std::function<void(const pipeline::TableSchema&, const std::string&)>& copy_again);
+
+  // For the captures that read rows with SELECT (poll, notify): the columns of `table` changed at
+  // the source (capture/shared/column_watch.h saw it), and their rows are read as the catalog
+  // describes the table now. The same as evolve() with the catalog's description in place of a
+  // Relation message, at the source's current WAL position (evolved_at: where it was followed).
+  // One kind of change at a time, as evolve(): several ALTERs of different kinds between two
+  // looks are not one pg2ch follows (the table stops with the reason).
+  Evolution follow_catalog(const pipeline::TableSchema& table);
 
  private:
   // Returns once the catalog describes the columns `rel` names (a moment after the commit that
@@ -129,6 +149,8 @@ class SchemaEvolver {
   std::optional<std::string> widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                            const std::vector<std::string>& widened, Lsn position,
                                            bool keep_target_types);
+  // The table as the catalog describes it now, or why it cannot be replicated so (one line).
+  std::variant<pipeline::TableSchema, std::string> describe_now(const pipeline::TableSchema& table);
   // The table as the catalog describes it now, or why not (it differs from `rel` again).
   std::variant<pipeline::TableSchema, std::string> describe_again(const pipeline::TableSchema& table,
                                                                   const pg::pgoutput::Relation& rel);

@@ -107,6 +107,18 @@ bool OutboxDrainer::stop_refused(const pipeline::TableSchema& table, const Error
   return true;
 }
 
+void OutboxDrainer::columns_changed(const pipeline::TableSchema& table, std::string change) {
+  if (follow_) {
+    auto why_not = follow_(table);
+    if (!why_not) {
+      fetch_sql_[&table] = fetch_rows_sql(names_, table, payload_);
+      return;
+    }
+    change += "; not followed in place: " + *why_not;
+  }
+  stop_for_changed_columns(table, std::move(change));
+}
+
 void OutboxDrainer::stop_for_changed_columns(const pipeline::TableSchema& table, std::string change) {
   const std::string name = table.qualified_source();
   std::string fix = fmt::format(
@@ -254,9 +266,10 @@ std::vector<const pipeline::TableSchema*> OutboxDrainer::write_batch(const std::
   };
   std::unordered_map<const pipeline::TableSchema*, Fetched> fetched;
   std::vector<const pipeline::TableSchema*> stopped;
+  // Followed or stopped, the table's events stay queued this batch (with the stopped tables').
   const auto changed = [&](const pipeline::TableSchema& t, std::optional<std::string> change) {
     if (!change) return false;
-    stop_for_changed_columns(t, std::move(*change));
+    columns_changed(t, std::move(*change));
     stopped.push_back(&t);
     return true;
   };
@@ -274,6 +287,13 @@ std::vector<const pipeline::TableSchema*> OutboxDrainer::write_batch(const std::
     if (auto change = result_types_changed(f.result, 2, *e.table)) {
       changed(*e.table, fmt::format("the columns of {} changed at the source: {}", e.table->qualified_source(), *change));
       continue;
+    }
+    // A row read with a column added or made nullable since: committed after the ALTER, which
+    // this later catalog read sees (column_watch.h shape_differs).
+    if (columns_ && f.result.rows() > 0 && columns_->shape_differs(*e.table)) {
+      if (auto change = columns_->changed(*e.table, /*now=*/true); change && changed(*e.table, std::move(change->what))) {
+        continue;
+      }
     }
     for (int row = 0; row < f.result.rows(); ++row) f.row_of.emplace(parse_tid_binary(f.result.value(row, 0)), row);
     fetched.emplace(e.table, std::move(f));
@@ -354,7 +374,7 @@ OutboxDrainer::Outcome OutboxDrainer::drain_once() {
     tx.rollback();
     auto change = columns_->changed(*table, /*now=*/true);
     if (!change) throw;
-    stop_for_changed_columns(*table, std::move(change->what));
+    columns_changed(*table, std::move(change->what));
     return Outcome::Blocked;
   }
   if (!stopped.empty()) {

@@ -37,17 +37,25 @@
 // A TRUNCATE of a stopped table supersedes its queued events: the table streams again after it.
 // ClickHouse refusing a batch of one table's rows (its target changed by hand) stops that table
 // the same way: none of the batch's events of it are deleted, so the next start, once the target
-// is mended, applies them again. Columns changed at the source (capture/shared/column_watch.h)
-// stop the table before an event is decoded with the old shape; its events stay queued, and the
-// fix (drop its target, delete its queued events, `pg2ch resync`, restart) copies it again with
-// its new columns: the deleted events' changes were committed before the copy's snapshot, which
-// holds them, and every later change has an event of the new shape.
+// is mended, applies them again. Columns changed at the source (capture/shared/column_watch.h:
+// a fetch that fails, result types that differ, or a catalog read after the fetch that shows other
+// columns) are seen before an event is decoded with the old shape; the table's events stay queued.
+// With the key payload, whose fetch reads the rows as they are now, the follower (the logical
+// mode's schema_evolution.h, with the catalog's description as the new shape) alters the target
+// in place, the table's state first, and the next batch fetches its events with the new columns:
+// the table streams on. A change it cannot follow, and every change with the row payload (events of
+// the old shape queued behind the change carry the old columns), stop the table; the fix (drop its
+// target, delete its queued events, `pg2ch resync`, restart) copies it again with its new columns:
+// the deleted events' changes were committed before the copy's snapshot, which holds them, and
+// every later change has an event of the new shape.
 //
 // Several drainers (processes) may run at once: SKIP LOCKED hands each event to exactly one. The
 // only cross-batch order besides versions is TRUNCATE, which empties the target: its table's
 // earlier events must reach ClickHouse before it or never (the handler locks and discards them),
 // and later ones only after it.
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <map>
 #include <string>
 #include <vector>
@@ -88,6 +96,10 @@ class OutboxDrainer {
   // Looks for changed columns of the tables a batch touches (capture/shared/column_watch.h); a
   // change stops that table. Must outlive the drainer.
   void watch_columns(ColumnWatch& columns) { columns_ = &columns; }
+  // Follows a change of a table's columns in place: nullopt once its schema (and target) are the
+  // catalog's, else why not (the table then stops). Without one, a change stops its table.
+  using ColumnFollower = std::function<std::optional<std::string>(const pipeline::TableSchema&)>;
+  void follow_columns(ColumnFollower follow) { follow_ = std::move(follow); }
 
  private:
   struct Event {
@@ -114,7 +126,9 @@ class OutboxDrainer {
   // that drops the batch itself): the table stops and joins refused_, whose events the batch
   // leaves queued. False: not one of ours, or not its trouble alone.
   bool stop_refused(const pipeline::TableSchema& table, const Error& error);
-  // Its columns changed at the source: stops it, its events stay queued.
+  // Its columns changed at the source: its events stay queued, and it either follows the change
+  // (its events are fetched with the new columns from the next batch on) or stops.
+  void columns_changed(const pipeline::TableSchema& table, std::string change);
   void stop_for_changed_columns(const pipeline::TableSchema& table, std::string change);
 
   pg::Connection& conn_;
@@ -126,6 +140,7 @@ class OutboxDrainer {
   Payload payload_;
   table_sync::TableStates& states_;
   ColumnWatch* columns_ = nullptr;
+  ColumnFollower follow_;
   const pipeline::TableSchema* fetch_failed_ = nullptr;  // set while a table's events are fetched
   std::vector<const pipeline::TableSchema*> refused_;  // stopped by a refused insert in this batch
   std::string stopped_rels_ = "{}";  // oid[] literal: the claims skip these tables' events

@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "capture/outbox/outbox_copy.h"
+#include "capture/logical/schema_evolution.h"
 #include "capture/outbox/outbox_drainer.h"
+#include "pg/current_row_fetcher.h"
 #include "capture/outbox/outbox_objects.h"
 #include "capture/outbox/outbox_sql.h"
 #include "capture/shared/source_tables.h"
@@ -78,6 +80,16 @@ class OutboxSource final : public ChangeSource {
                  table_sync::observe_states(states_, options.observer)),
         stop_when_caught_up_(options.stop_when_caught_up) {
     drainer_.watch_columns(columns_);
+    // The key payload fetches rows as they are now: a change is followed in place. The row
+    // payload's events of the old shape, queued behind the change, carry the old columns (a
+    // column renamed or added with a default would be read NULL from them): the table stops.
+    if (payload_of(cfg.outbox) == Payload::Key) {
+      drainer_.follow_columns([this](const pipeline::TableSchema& t) -> std::optional<std::string> {
+        const logical::Evolution e = evolver_.follow_catalog(t);
+        if (e.outcome == logical::Evolution::Outcome::Followed) return std::nullopt;
+        return e.why;
+      });
+    }
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
@@ -138,6 +150,8 @@ class OutboxSource final : public ChangeSource {
   std::unique_ptr<state::StateStore> state_;
   table_sync::TableStates states_;
   ColumnWatch columns_{p_};
+  pg::PgCurrentRowFetcher fetcher_{p_.source};  // the evolver forgets statements here (none made)
+  logical::SchemaEvolver evolver_{cfg_, p_, states_, *sink_, fetcher_};
   OutboxDrainer drainer_;
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};
@@ -151,6 +165,17 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
   verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
+  {
+    auto state = state::open_state_store(cfg);
+    const table_sync::TableStates states(*state, p.table_ptrs());
+    logical::SchemaEvolver::reapply_all(p, states, [&](const pipeline::TableSchema& t, const std::string& why_not) {
+      spdlog::warn("{}: its target cannot be brought in line with the change of its columns recorded before a crash "
+                   "({}); re-creating it and copying the table again",
+                   t.qualified_source(), why_not);
+      p.targets->drop(t);
+      table_sync::request_resync(*state, std::vector<const pipeline::TableSchema*>{&t});
+    });
+  }
   const bool targets_created = ensure_targets(p);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),
                cfg.clickhouse.database, p.tables.size(), cfg.outbox.batch_size);

@@ -100,44 +100,78 @@ void PollEngine::stop_for_changed_columns(PollTable& t, std::string change) {
                              "their checkpoints)")});
 }
 
+bool PollEngine::follow_or_stop(PollTable& t, ColumnWatch::Change gone_or_changed) {
+  if (gone_or_changed.table_gone) {
+    stop_table(t, {std::move(gone_or_changed.what) + "; its target keeps the rows it has",
+                   "remove the table from the config, or name it as it is now in [[tables]] (a new target, read "
+                   "from its first row), and restart pg2ch; drop the old target yourself if it is not wanted"});
+    return false;
+  }
+  std::string change = std::move(gone_or_changed.what);
+  if (follow_) {
+    auto why_not = follow_(*t.schema);
+    if (!why_not) {
+      try {
+        t.keyset = make_keyset(*t.schema, t.keyset.order.front().name);
+        return true;
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Schema) throw;
+        why_not = e.one_line();
+      }
+    }
+    change += "; not followed in place: " + *why_not;
+  }
+  stop_for_changed_columns(t, std::move(change));
+  return false;
+}
+
 bool PollEngine::stopped_for_changed_columns(PollTable& t, bool read_failed) {
   if (!columns_) return false;
   auto change = columns_->changed(*t.schema, read_failed);
   if (!change) return false;
-  if (change->table_gone) {
-    stop_table(t, {std::move(change->what) + "; its target keeps the rows it has",
-                   "remove the table from the config, or name it as it is now in [[tables]] (a new target, read "
-                   "from its first row), and restart pg2ch; drop the old target yourself if it is not wanted"});
-    return true;
-  }
-  stop_for_changed_columns(t, std::move(change->what));
-  return true;
+  return !follow_or_stop(t, std::move(*change));
 }
 
 template <typename Read>
 std::optional<SnapshotPage> PollEngine::read_checked(PollTable& t, Read read) {
-  std::optional<SnapshotPage> page;
-  try {
-    page = read();
-  } catch (const Error&) {
-    // A column dropped or renamed fails the query: that table's trouble, not the pipeline's.
-    if (stopped_for_changed_columns(t, /*read_failed=*/true)) return std::nullopt;
-    throw;
+  // A change followed is read again; more than a few in a row while one page is read is not
+  // settling (an ALTER loop): the table stops.
+  constexpr int kFollowsPerPage = 4;
+  for (int follows = 0;; ++follows) {
+    std::optional<SnapshotPage> page;
+    std::optional<ColumnWatch::Change> change;
+    try {
+      page = read();
+    } catch (const Error&) {
+      // A column dropped or renamed fails the query: that table's trouble, not the pipeline's.
+      if (!columns_) throw;
+      change = columns_->changed(*t.schema, /*now=*/true);
+      if (!change) throw;
+    }
+    // Whenever the change happened: no value is decoded with a type it no longer has, and no row
+    // of a new shape is decoded without its new columns (column_watch.h shape_differs).
+    if (page) {
+      if (auto types = result_types_changed(page->rows, 0, *t.schema)) {
+        change = ColumnWatch::Change{
+            fmt::format("the columns of {} changed at the source: {}", t.schema->qualified_source(), *types)};
+      } else if (columns_ && page->rows.rows() > 0 && columns_->shape_differs(*t.schema)) {
+        change = columns_->changed(*t.schema, /*now=*/true);
+      }
+    }
+    if (!change) return page;
+    if (follows == kFollowsPerPage) {
+      stop_for_changed_columns(t, std::move(change->what) + " (changed again while following the changes before)");
+      return std::nullopt;
+    }
+    if (!follow_or_stop(t, std::move(*change))) return std::nullopt;
   }
-  // Whenever the change happened: no value is decoded with a type it no longer has.
-  if (auto change = result_types_changed(page->rows, 0, *t.schema)) {
-    stop_for_changed_columns(
-        t, fmt::format("the columns of {} changed at the source: {}", t.schema->qualified_source(), *change));
-    return std::nullopt;
-  }
-  return page;
 }
 
 std::size_t PollEngine::read_fresh_page(PollTable& t) {
   const std::string name = t.schema->qualified_source();
   if (stopped_for_changed_columns(t, /*read_failed=*/false)) return 0;
-  const Query q = fresh_page_query(t.keyset, t.cursor, cfg_.poll.batch_size);
-  const auto read = read_checked(t, [&] { return read_page_in_snapshot(source_, q, name); });
+  const auto read = read_checked(
+      t, [&] { return read_page_in_snapshot(source_, fresh_page_query(t.keyset, t.cursor, cfg_.poll.batch_size), name); });
   if (!read) return 0;
   const SnapshotPage& page = *read;
   const pipeline::Position position = next_position();
@@ -224,8 +258,8 @@ void PollEngine::rescan(PollTable& t, const Window& w, const std::atomic<bool>& 
   const RescanRange range{&w.lo, &w.hi, &w.snapshot, snapshot->xmax};
   std::optional<Cursor> after;
   while (!stop.load()) {
-    const Query q = rescan_page_query(t.keyset, range, after, cfg_.poll.batch_size);
-    const auto read = read_checked(t, [&] { return read_page(source_, q, name); });
+    const auto read = read_checked(
+        t, [&] { return read_page(source_, rescan_page_query(t.keyset, range, after, cfg_.poll.batch_size), name); });
     if (!read) return;
     const SnapshotPage& page = *read;
     if (page.rows.rows() == 0) return;

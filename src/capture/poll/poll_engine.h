@@ -19,9 +19,14 @@
 // start (or `pg2ch resync`) reads them again once the target is mended.
 //
 // Columns changed at the source while running (capture/shared/column_watch.h: added, dropped,
-// renamed, retyped, NOT NULL dropped) stop that table too, before a row of the new shape is
-// decoded with the old one: the next start finds its columns changed since it stopped, re-creates
-// its target with the new columns and reads it again from its first row (watermark_source.h).
+// renamed, retyped, NOT NULL dropped) are seen before a row of the new shape is decoded with the
+// old one: a read that fails (a column dropped or renamed), a page whose result types differ, or
+// a page followed by a catalog read that shows other columns. The follower (the logical mode's
+// schema_evolution.h, with the catalog's description as the new shape) then brings the target in
+// line in place, the table's state first, and the page is read again with the new columns: the
+// table streams on, never copied. A change it cannot follow (or set to "stop") stops that table:
+// the next start finds its columns changed since it stopped, re-creates its target with the new
+// columns and reads it again from its first row (watermark_source.h).
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -100,6 +105,10 @@ class PollEngine {
   // Looks for changed columns before reading a table (capture/shared/column_watch.h); a change
   // stops that table. Must outlive the engine.
   void watch_columns(ColumnWatch& columns) { columns_ = &columns; }
+  // Follows a change of a table's columns in place: nullopt once its schema (and target) are the
+  // catalog's, else why not (the table then stops). Without one, a change stops its table.
+  using ColumnFollower = std::function<std::optional<std::string>(const pipeline::TableSchema&)>;
+  void follow_columns(ColumnFollower follow) { follow_ = std::move(follow); }
 
   // `pg2ch resync` while running: table `i` is read again from its first row (copying). What the
   // sink holds of it is discarded and its checkpoint forgotten; the caller empties its target.
@@ -128,11 +137,15 @@ class PollEngine {
   // Forgets `t`'s windows and moves its cursor back to the checkpoint (see stop_table).
   void mark_stopped(PollTable& t, table_sync::StopReason why);
   table_sync::StopReason refused(const PollTable& t, const RefusedRow& row) const;
-  // Whether `t`'s columns changed at the source (looked at now when `read_failed`): then `t` is
-  // stopped, and its target re-created at the next start (watermark_source.h).
+  // Whether `t`'s columns changed at the source (looked at now when `read_failed`) and it stopped
+  // for that; false also when the change was followed (its keyset is then the new columns').
   bool stopped_for_changed_columns(PollTable& t, bool read_failed);
+  // Follows a change of `t`'s columns, or stops `t` with it (always when the table is gone);
+  // true when followed.
+  bool follow_or_stop(PollTable& t, ColumnWatch::Change gone_or_changed);
   void stop_for_changed_columns(PollTable& t, std::string change);
-  // Reads a page; a read that fails because the table's columns changed stops the table (nullopt).
+  // Reads a page (`read` builds its query from t.keyset each time); a change of the table's
+  // columns found is followed and the page read again, or stops the table (nullopt).
   template <typename Read>
   std::optional<SnapshotPage> read_checked(PollTable& t, Read read);
   void rescan(PollTable& t, const Window& w, const std::atomic<bool>& stop, pipeline::Position& position);
@@ -152,6 +165,7 @@ class PollEngine {
   std::uint64_t late_rows_ = 0;
   std::function<void()> alive_;
   ColumnWatch* columns_ = nullptr;
+  ColumnFollower follow_;
 };
 
 }  // namespace pg2ch::capture::poll

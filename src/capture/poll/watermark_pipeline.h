@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "capture/capture_mode.h"
+#include "capture/logical/schema_evolution.h"
 #include "capture/poll/poll_engine.h"
 #include "capture/shared/column_watch.h"
 #include "capture/table_sync/table_states.h"
 #include "capture/poll/watermark_source.h"
 #include "config/config.h"
+#include "pg/current_row_fetcher.h"
 #include "pipeline/change_sink.h"
 #include "pipeline/make_change_sink.h"
 #include "state/open_state_store.h"
@@ -26,10 +28,20 @@ struct WatermarkPipeline {
         state(state::open_state_store(cfg)),
         sink(pipeline::make_change_sink(cfg, nullptr, options.observer)),
         states(*state, s.p.table_ptrs()),
+        fetcher(s.p.source),
+        evolver(cfg, s.p, states, *sink, fetcher),
         engine(cfg, s.p.source, s.p.table_ptrs(), std::move(s.keysets), *sink, *state,
                table_sync::observe_states(states, options.observer)) {
     engine.set_alive(options.on_alive);
     engine.watch_columns(columns);
+    engine.follow_columns([this](const pipeline::TableSchema& t) -> std::optional<std::string> {
+      const logical::Evolution e = evolver.follow_catalog(t);
+      // A table the ALTER rewrote (a volatile default, CopyAgain) stops too: its rows are read
+      // again from the first one into a re-created target at the next start, as for any table
+      // stopped by a change of its columns.
+      if (e.outcome == logical::Evolution::Outcome::Followed) return std::nullopt;
+      return e.why;
+    });
   }
 
   // `pg2ch resync` while running, looked for every few seconds (take_resync_requests): the
@@ -46,6 +58,8 @@ struct WatermarkPipeline {
   std::unique_ptr<pipeline::ChangeSink> sink;
   table_sync::TableStates states;
   ColumnWatch columns{s.p};
+  pg::PgCurrentRowFetcher fetcher;    // the evolver forgets statements here (poll makes none)
+  logical::SchemaEvolver evolver;     // follows changed columns in place (poll_engine.h)
   PollEngine engine;
   std::chrono::steady_clock::time_point next_resync_check_{};
 };

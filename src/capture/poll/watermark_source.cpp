@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 
+#include "capture/logical/schema_evolution.h"
 #include "capture/poll/cursor.h"
 #include "capture/poll/horizon_probe.h"
 #include "capture/poll/poll_engine.h"
@@ -103,6 +104,7 @@ void request_resync(const config::Config& cfg, const std::vector<std::string>& t
 void prepare_targets(const config::Config& cfg, WatermarkSource& s) {
   auto state = state::open_state_store(cfg);
   recreate_changed_stopped_tables(s, *state);
+  reapply_column_changes(s, *state);
   ensure_targets(s.p);
   apply_resync_requests(s, *state);
 }
@@ -119,6 +121,17 @@ void recreate_changed_stopped_tables(WatermarkSource& s, state::StateStore& stat
     state.erase(checkpoint_key(*t));
     s.p.targets->drop(*t);
   }
+}
+
+void reapply_column_changes(WatermarkSource& s, state::StateStore& state) {
+  const table_sync::TableStates states(state, s.p.table_ptrs());
+  logical::SchemaEvolver::reapply_all(s.p, states, [&](const pipeline::TableSchema& t, const std::string& why_not) {
+    spdlog::warn("{}: its target cannot be brought in line with the change of its columns recorded before a crash "
+                 "({}); re-creating it and reading the table again from its first row",
+                 t.qualified_source(), why_not);
+    state.erase(checkpoint_key(t));
+    s.p.targets->drop(t);
+  });
 }
 
 std::vector<std::size_t> take_resync_requests(WatermarkSource& s, state::StateStore& state, PollEngine& engine) {

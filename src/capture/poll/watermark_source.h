@@ -30,13 +30,20 @@ StatusReport watermark_status(const config::Config& cfg, WatermarkSource& s, sta
 void erase_checkpoints(WatermarkSource& s, state::StateStore& state);
 
 // At start of poll and notify: the targets brought in line with the tables, in this order:
-// recreate_changed_stopped_tables, ensure_targets, apply_resync_requests.
+// recreate_changed_stopped_tables, reapply_column_changes, ensure_targets, apply_resync_requests.
 void prepare_targets(const config::Config& cfg, WatermarkSource& s);
 
 // At start, before the targets are ensured: a table that stopped (table_sync) and whose config
 // entry or columns changed since is read again from its first row into a re-created target (its
 // old target may not fit the new mapping); the others resume from their checkpoints.
 void recreate_changed_stopped_tables(WatermarkSource& s, state::StateStore& state);
+
+// At start, before the targets are ensured: a table whose columns changed in place
+// (poll_engine.h) keeps what logical.on_* = "ignore" left out of its target, and a target that a
+// crash left behind the change its state records (between the record and the ClickHouse ALTER)
+// is altered again (logical/schema_evolution.h reapply, each step idempotent); one that cannot be
+// brought in line is re-created and the table read again from its first row.
+void reapply_column_changes(WatermarkSource& s, state::StateStore& state);
 
 // `pg2ch resync` in poll and notify: marks the named tables (schema.table) to be read again from
 // their first row at the pipeline's next start. Error(Config) for a table not configured.

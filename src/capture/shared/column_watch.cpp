@@ -62,6 +62,26 @@ std::string column_changes(const pipeline::TableSchema& was, const pipeline::Tab
   return line;
 }
 
+bool ColumnWatch::shape_differs(const pipeline::TableSchema& table) {
+  pg::Result r = p_.source.query(
+      "SELECT attnum, attname, atttypid, atttypmod, attnotnull, attgenerated <> '' FROM pg_attribute "
+      "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+      {std::to_string(table.relation_oid)});
+  std::size_t next = 0;
+  for (int i = 0; i < r.rows(); ++i) {
+    const auto attnum = static_cast<int>(r.int64(i, 0));
+    // A generated column the description left out (pg/catalog.h) is no change.
+    if (r.boolean(i, 5) && !by_attnum(table, attnum)) continue;
+    if (next == table.source_columns.size()) return true;
+    const auto& c = table.source_columns[next++];
+    if (attnum != c.attnum || r.text(i, 1) != c.name || r.int64(i, 2) != c.declared_type_oid ||
+        r.int64(i, 3) != c.declared_typmod || r.boolean(i, 4) != c.not_null) {
+      return true;
+    }
+  }
+  return next != table.source_columns.size();
+}
+
 ColumnWatch::ColumnWatch(SourceTables& p, std::chrono::milliseconds every, std::chrono::milliseconds pace)
     : p_(p), every_(every), pace_(pace) {}
 

@@ -17,9 +17,11 @@
 //    column added goes unnoticed until then, and it is merely left out meanwhile: a drop or rename
 //    fails the read, a type change fails the first check, a NULL in a NOT NULL target column is
 //    refused by the sink (Error(Data): the table stops).
-// A change found stops that table only (capture/table_sync), with the change in its reason; the
-// other tables go on. So does the table dropped or renamed (its oid gone, or under another name):
-// its target is left in place with its rows. How it comes back is the capture's (poll: its target is re-created at the
+// A change found is followed in place where the capture can (poll, notify, outbox with the key
+// payload: logical/schema_evolution.h, SchemaEvolver::follow_catalog) and else stops that table
+// only (capture/table_sync), with the change in its reason; the other tables go on. A table
+// dropped or renamed (its oid gone, or under another name) stops, its target left in place with
+// its rows. How a stopped table comes back is the capture's (poll: its target is re-created at the
 // next start and it is read again from its first row, as for any stopped table whose columns
 // changed).
 #include <chrono>
@@ -54,6 +56,12 @@ class ColumnWatch {
   // nullopt while `table` at the source has the name and columns it was described with; otherwise
   // the change. Looks at the catalog at most every `every` for a table, unless `now`.
   std::optional<Change> changed(const pipeline::TableSchema& table, bool now = false);
+
+  // Whether pg_attribute has other live columns for `table` than it was described with (numbers,
+  // names, declared types, NOT NULL), in one cheap catalog read. Asked after a page was read and
+  // before it is decoded: a row of a new shape in the page was committed after its ALTER, which
+  // this later read sees, so a column added or made nullable is never left out of a row.
+  bool shape_differs(const pipeline::TableSchema& table);
 
  private:
   SourceTables& p_;

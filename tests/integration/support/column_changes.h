@@ -3,6 +3,7 @@
 // running pipeline: the kinds of column change, a table `t` to apply them to, its live columns,
 // and a writer that keeps another table (and optionally `t`) changing meanwhile.
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -34,6 +35,14 @@ inline constexpr ColumnChange kColumnChanges[] = {
     {"DropNotNull", "ALTER TABLE t ALTER COLUMN n DROP NOT NULL", "INSERT INTO t (n) VALUES (NULL)"},
 };
 inline constexpr int kColumnChangeCount = static_cast<int>(std::size(kColumnChanges));
+
+// Whether the test's ClickHouse can rename a column (RENAME COLUMN: 20.4 and later).
+inline bool clickhouse_can_rename(TestDatabase& db) {
+  const auto v = db.ch_rows("SELECT version()");
+  int major = 0, minor = 0;
+  std::sscanf(v.at(0).at(0).c_str(), "%d.%d", &major, &minor);
+  return major > 20 || (major == 20 && minor >= 4);
+}
 
 // For value-parameterized test names: "<prefix>_<change>".
 inline std::string column_change_test_name(const std::string& prefix, int change) {
