@@ -129,3 +129,33 @@ TEST(BadValues, AwkwardValuesTheTargetCanHoldArriveAsTheyAre) {
 
 }  // namespace
 }  // namespace pg2ch::test
+
+namespace pg2ch::test {
+namespace {
+
+// A value the target cannot hold already in the table when the initial copy reads it. Disabled: the
+// whole run ends with the error (table, column and value named, not the row's key) instead of
+// stopping that table alone; the initial copy has no per-table stop yet (docs/bad-input.md).
+TEST(BadValues, DISABLED_ABadValueInTheInitialCopyStopsOnlyItsTable) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE dates (id int PRIMARY KEY, d date)");
+  db.pg_exec("CREATE TABLE fine (id int PRIMARY KEY, v text)");
+  db.pg_exec("INSERT INTO dates SELECT g, date '2020-01-01' + g FROM generate_series(1, 1000) g");
+  db.pg_exec("UPDATE dates SET d = '-infinity' WHERE id = 500");
+  db.pg_exec("INSERT INTO fine SELECT g, 'v' || g FROM generate_series(1, 1000) g");
+  const auto config = write_config_file(make_test_config(db), db.dir() / "pg2ch.toml");
+  auto run = pg2ch_cli(db, config, {"run"}, "run");
+  std::string state;
+  ASSERT_TRUE(wait_until([&] { return (state = pg2ch_table_state(db, config, "public.dates")).starts_with("stopped "); },
+                         90s))
+      << state << "\n" << run.describe();
+  for (const std::string& needle : std::vector<std::string>{"public.dates", "column d ", "'-infinity'"})
+    EXPECT_NE(state.find(needle), std::string::npos) << "'" << needle << "' missing in: " << state;
+  db.pg_exec("INSERT INTO fine VALUES (1001, 'after')");
+  EXPECT_TRUE(wait_equal(db, same_columns("fine", "id, v", "id"))) << run.describe();
+  EXPECT_TRUE(run.running()) << run.describe();
+  EXPECT_EQ(run.stop(SIGTERM), 0) << run.describe();
+}
+
+}  // namespace
+}  // namespace pg2ch::test
