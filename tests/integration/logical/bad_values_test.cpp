@@ -159,3 +159,37 @@ TEST(BadValues, DISABLED_ABadValueInTheInitialCopyStopsOnlyItsTable) {
 
 }  // namespace
 }  // namespace pg2ch::test
+
+namespace pg2ch::test {
+namespace {
+
+// A row of 32 MB (four 8 MB values) where a batch may hold 1 MB: the row is sent whole, in a
+// batch of its own, through the snapshot and the stream, and an update of one small column keeps
+// the big ones (unchanged TOAST values fetched again).
+TEST(BadValues, ARowMuchLargerThanTheBatchLimitArrivesWhole) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, a text, b text, c bytea, d text, n int)");
+  const auto big_row = [&](int id) {
+    db.pg_exec("INSERT INTO t SELECT " + std::to_string(id) +
+               ", x, upper(x), convert_to(x, 'UTF8'), reverse(x), 0 FROM (SELECT string_agg(md5((g * " +
+               std::to_string(id) + ")::text), '') AS x FROM generate_series(1, 262144) g) s");
+  };
+  big_row(1);
+  auto cfg = make_test_config(db, {"public.t"});
+  cfg.batch.max_bytes = 1 << 20;
+  const TableQuery q{"SELECT id, length(a), md5(a), md5(b), md5(c), md5(d), n FROM t ORDER BY id",
+                     "SELECT id, length(a), lower(hex(MD5(a))), lower(hex(MD5(b))), lower(hex(MD5(c))), "
+                     "lower(hex(MD5(d))), n FROM t FINAL WHERE _deleted = 0 ORDER BY id"};
+  PipelineRunner runner(cfg);
+  ASSERT_TRUE(wait_equal(db, q, 120s)) << "snapshot";
+  big_row(2);
+  db.pg_exec("INSERT INTO t VALUES (3, 'small', 'b', 'c', 'd', 0)");
+  db.pg_exec("UPDATE t SET n = n + 1");
+  ASSERT_TRUE(wait_equal(db, q, 120s)) << "stream";
+  EXPECT_EQ(db.ch_rows("SELECT id, length(a) FROM t FINAL WHERE _deleted = 0 ORDER BY id"),
+            (Rows{{"1", "8388608"}, {"2", "8388608"}, {"3", "5"}}));
+  runner.stop();
+}
+
+}  // namespace
+}  // namespace pg2ch::test
