@@ -71,4 +71,8 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
                        Lsn slot_position, pipeline::ChangeSink& sink, table_sync::TableStates& states,
                        const std::atomic<bool>& stop, const RunOptions& options);
 
+// After a copy: each table it met a value its target cannot hold in (r.refused) is stopped, with
+// the value and the row's key; the others go on.
+void stop_refused(table_sync::TableStates& states, const SnapshotResult& r);
+
 }  // namespace pg2ch::capture::logical
