@@ -127,12 +127,6 @@ TEST(BadValues, AwkwardValuesTheTargetCanHoldArriveAsTheyAre) {
   runner.stop();
 }
 
-}  // namespace
-}  // namespace pg2ch::test
-
-namespace pg2ch::test {
-namespace {
-
 // A value the target cannot hold already in the table when the initial copy reads it: that table
 // stops with the value and the row's key, the other tables are copied and stream (it used to end
 // the whole run, naming no key).
@@ -164,12 +158,6 @@ TEST(BadValues, ABadValueInTheInitialCopyStopsOnlyItsTable) {
       << run.describe();
   EXPECT_EQ(run.stop(SIGTERM), 0) << run.describe();
 }
-
-}  // namespace
-}  // namespace pg2ch::test
-
-namespace pg2ch::test {
-namespace {
 
 // A row of 32 MB (four 8 MB values) where a batch may hold 1 MB: the row is sent whole, in a
 // batch of its own, through the snapshot and the stream, and an update of one small column keeps

@@ -7,6 +7,7 @@
 
 #include "support/cli_outcome.h"
 #include "support/pg2ch_cli.h"
+#include "support/quick_retries.h"
 #include "support/table_compare.h"
 
 namespace pg2ch::test {
@@ -16,12 +17,7 @@ using namespace std::chrono_literals;
 
 constexpr int kConfigExit = 2;  // service/exit_codes.h: configuration
 
-config::Config quick_retries(const TestDatabase& db) {
-  auto cfg = make_test_config(db, {"public.t"});
-  cfg.service.retry_initial = 100ms;
-  cfg.service.retry_max = 500ms;
-  return cfg;
-}
+config::Config quick_retries(const TestDatabase& db) { return with_quick_retries(make_test_config(db, {"public.t"})); }
 
 void write_rows(TestDatabase& db, int from) {
   db.pg_exec("INSERT INTO t SELECT g, 'v' || g FROM generate_series(" + std::to_string(from) + ", " +

@@ -17,6 +17,7 @@
 #include "support/fixture.h"
 #include "support/free_port.h"
 #include "support/pg2ch_cli.h"
+#include "support/quick_retries.h"
 #include "support/table_compare.h"
 
 namespace pg2ch::test {
@@ -25,11 +26,9 @@ namespace {
 using namespace std::chrono_literals;
 
 config::Config quick(const TestDatabase& db, int clickhouse_port) {
-  auto cfg = make_test_config(db, {"public.t"});
+  auto cfg = with_quick_retries(make_test_config(db, {"public.t"}));
   cfg.clickhouse.port = clickhouse_port;
   cfg.batch.max_delay = 100ms;
-  cfg.service.retry_initial = 100ms;
-  cfg.service.retry_max = 500ms;
   return cfg;
 }
 
