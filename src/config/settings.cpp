@@ -41,7 +41,7 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.sink = one_of(str(v), {"clickhouse", "kafka", "both"}); }},
 
     {"postgres.host", Type::String, false,
-     [](Config& c, const Value& v) { c.postgres.host = non_empty(str(v), "set the PostgreSQL host name or address"); }},
+     [](Config& c, const Value& v) { c.postgres.host = host_name(str(v), "postgres.port", /*socket_directory_allowed=*/true); }},
     {"postgres.port", Type::Integer, false, [](Config& c, const Value& v) { c.postgres.port = port(v, "5432"); }},
     {"postgres.database", Type::String, false,
      [](Config& c, const Value& v) {
@@ -67,7 +67,7 @@ const std::vector<Setting> kSettings = {
 
     {"clickhouse.host", Type::String, false,
      [](Config& c, const Value& v) {
-       c.clickhouse.host = non_empty(str(v), "set the ClickHouse host name or address");
+       c.clickhouse.host = host_name(str(v), "clickhouse.port", /*socket_directory_allowed=*/false);
      }},
     {"clickhouse.port", Type::Integer, false,
      [](Config& c, const Value& v) { c.clickhouse.port = port(v, "8123 (the HTTP interface)"); }},

@@ -24,6 +24,24 @@ std::string non_empty(std::string value, std::string_view remedy) {
   throw Invalid{"must not be empty", std::string(remedy)};
 }
 
+std::string host_name(std::string value, std::string_view port_setting, bool socket_directory_allowed) {
+  value = non_empty(std::move(value), "set the host name or address");
+  // A URL or host:port used to reach the HTTP client or libpq as it was: curl then looked up the
+  // host "http" (a connection error, retried as if the server were down) or refused the URL ("bad/
+  // illegal format", naming no setting).
+  if (value.find("://") != std::string::npos)
+    throw Invalid{"is a URL, not a host name",
+                  "write the host alone, e.g. ch.example.com; the port goes in " + std::string(port_setting) +
+                      (port_setting.starts_with("clickhouse") ? " and https in clickhouse.secure = true" : "")};
+  if (socket_directory_allowed && value.front() == '/') return value;  // libpq: a Unix socket directory
+  if (value.find('/') != std::string::npos)
+    throw Invalid{"holds a '/' (a path?), which a host name cannot", "write the host alone, e.g. db.example.com"};
+  const bool ipv6 = value.front() == '[' || std::count(value.begin(), value.end(), ':') > 1;
+  if (!ipv6 && value.find(':') != std::string::npos)
+    throw Invalid{"includes a port (host:port)", "write the host alone and the port in " + std::string(port_setting)};
+  return value;
+}
+
 std::string pg_identifier(std::string value) {
   auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; };
   if (!value.empty() && value.size() <= 63 && std::all_of(value.begin(), value.end(), ok)) return value;

@@ -12,6 +12,17 @@ namespace {
 
 constexpr int kMaxDims = 6;  // PostgreSQL's MAXDIM
 
+// The array's dimensions as PostgreSQL writes them before a value ("[1:2][0:3]"), so an error
+// says which value it means without printing elements of any type.
+std::string shape_text(int ndim, const std::int32_t* lengths, const std::int32_t* lower_bounds) {
+  std::string out;
+  for (int i = 0; i < ndim; ++i) {
+    const std::int64_t upper = std::int64_t{lower_bounds[i]} + lengths[i] - 1;
+    out += "[" + std::to_string(lower_bounds[i]) + ":" + std::to_string(upper) + "]";
+  }
+  return out;
+}
+
 class ArrayCodec final : public ValueCodec {
  public:
   ArrayCodec(std::unique_ptr<ValueCodec> element, int dims) : element_(std::move(element)), dims_(dims) {}
@@ -25,10 +36,11 @@ class ArrayCodec final : public ValueCodec {
     if (flags != 0 && flags != 1) in.fail("invalid flags");
 
     std::int32_t lengths[kMaxDims];
+    std::int32_t lower_bounds[kMaxDims];
     std::uint64_t items = ndim > 0 ? 1 : 0;
     for (int i = 0; i < ndim; ++i) {
       lengths[i] = in.read<std::int32_t>();
-      in.read<std::int32_t>();  // lower bound
+      lower_bounds[i] = in.read<std::int32_t>();  // not kept: ClickHouse arrays start at 1
       if (lengths[i] < 0) in.fail("negative dimension length");
       // Saturate: only "zero" and "more than the bytes can hold" matter below.
       items = std::min<std::uint64_t>(items * static_cast<std::uint64_t>(lengths[i]), std::uint64_t{1} << 32);
@@ -41,8 +53,8 @@ class ArrayCodec final : public ValueCodec {
     if (items > in.remaining() / 4) in.fail("truncated");  // every element has at least a length word
     if (ndim != dims_) [[unlikely]]
       throw Error(ErrorKind::Data,
-                  "array value has " + std::to_string(ndim) + " dimension(s) but the ClickHouse column has " +
-                      std::to_string(dims_),
+                  "array " + shape_text(ndim, lengths, lower_bounds) + " has " + std::to_string(ndim) +
+                      " dimension(s) but the ClickHouse column has " + std::to_string(dims_),
                   "declare the array's dimensions on the PostgreSQL column (e.g. integer[][]) so it maps to nested "
                   "Arrays, or exclude the column with `exclude = [\"<column>\"]` in the table's config");
     write_level(in, out, lengths, 0);

@@ -6,21 +6,30 @@
 
 #include "common/error.h"
 #include "types/numeric_binary.h"
+#include "types/numeric_text_codec.h"
 #include "types/wide_int.h"
 
 namespace pg2ch::types {
 namespace {
 
-// value × 10^scale as an unsigned magnitude, or an Error(Data) when that loses digits.
+constexpr char kLostDigitsHint[] =
+    "the PostgreSQL column type may have changed since the ClickHouse table was created (e.g. a widening kept "
+    "by logical.on_type_widened = \"ignore\"): copy the table again (`pg2ch resync`), or map the column to String: "
+    "types = { \"<column>\" = \"String\" } in the table's [[tables]] entry";
+
+// value × 10^scale as an unsigned magnitude, or an Error(Data) naming the value when that loses
+// digits (`bytes` are the value's numeric_send form, printed only then).
 // Acc is wide enough for 10^precision, and int_digits ≤ precision - scale is checked before the
 // loop, so no step can overflow: every partial result is a prefix of the final one.
 template <typename Acc>
-Acc scaled_magnitude(const NumericValue& n, int precision, int scale, const std::string& type_name) {
+Acc scaled_magnitude(const NumericValue& n, std::string_view bytes, int precision, int scale,
+                       const std::string& type_name) {
   Acc acc{};
   if (n.ndigits == 0) return acc;
   if (n.weight >= 0 && 4 * n.weight + decimal_digits(n.digit(0)) > precision - scale) [[unlikely]]
-    throw Error(ErrorKind::Data, "numeric value has more integer digits than ClickHouse " + type_name + " holds",
-                "the PostgreSQL column type may have changed since the ClickHouse table was created");
+    throw Error(ErrorKind::Data,
+                "numeric " + numeric_text(bytes) + " has more integer digits than ClickHouse " + type_name + " holds",
+                kLostDigitsHint);
 
   // Digit groups with exponents weight .. last_exp carry the value down to 10^-scale; when the
   // scale is not a multiple of 4 only the leading `partial` decimal digits of the last group do.
@@ -40,8 +49,9 @@ Acc scaled_magnitude(const NumericValue& n, int precision, int scale, const std:
   }
   for (int i = n.weight >= last_exp ? n.weight - last_exp + 1 : 0; i < n.ndigits; ++i) lost |= n.digit(i) != 0;
   if (lost) [[unlikely]]
-    throw Error(ErrorKind::Data, "numeric value has more fractional digits than ClickHouse " + type_name + " keeps",
-                "the PostgreSQL column type may have changed since the ClickHouse table was created");
+    throw Error(ErrorKind::Data,
+                "numeric " + numeric_text(bytes) + " has more fractional digits than ClickHouse " + type_name + " keeps",
+                kLostDigitsHint);
   return acc;
 }
 
@@ -62,7 +72,7 @@ class DecimalCodec final : public ValueCodec {
     const NumericValue n = parse_numeric(v);
     if (n.kind != NumericValue::Kind::Finite) [[unlikely]]
       throw_special(n.kind);
-    const Acc magnitude = scaled_magnitude<Acc>(n, precision_, scale_, type_name_);
+    const Acc magnitude = scaled_magnitude<Acc>(n, v, precision_, scale_, type_name_);
     if constexpr (std::is_same_v<Acc, UInt256>) {
       UInt256 x = magnitude;
       if (n.negative) x.negate();

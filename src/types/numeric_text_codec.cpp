@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/byte_buffer.h"
 #include "types/numeric_binary.h"
 
 namespace pg2ch::types {
@@ -63,5 +64,16 @@ class NumericTextCodec final : public ValueCodec {
 }  // namespace
 
 std::unique_ptr<ValueCodec> make_numeric_text_codec() { return std::make_unique<NumericTextCodec>(); }
+
+std::string numeric_text(std::string_view v, std::size_t max_chars) {
+  ByteBuffer buf;
+  clickhouse::RowBinaryWriter w(buf);
+  NumericTextCodec().encode_binary(v, w);
+  std::string_view text = buf.view();
+  while (!text.empty() && (static_cast<unsigned char>(text.front()) & 0x80) != 0) text.remove_prefix(1);
+  text.remove_prefix(1);  // the varint's last byte: the length RowBinary puts before the text
+  if (text.size() <= max_chars) return std::string(text);
+  return std::string(text.substr(0, max_chars)) + "... (" + std::to_string(text.size()) + " characters)";
+}
 
 }  // namespace pg2ch::types

@@ -64,6 +64,7 @@ void snapshot_done(Prepared& p, state::StateStore& state, table_sync::TableState
   spdlog::info("initial snapshot done: {} rows, {:.1f} MB in {:.2f} s ({:.0f} rows/s)", r.rows, r.bytes / 1e6,
                r.seconds, r.seconds > 0 ? r.rows / r.seconds : 0.0);
   states.set(p.table_ptrs(), table_sync::TablePhase::CatchingUp, consistent_point);
+  stop_refused(states, r);
   state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(consistent_point)}});
   progress.clear();
 }

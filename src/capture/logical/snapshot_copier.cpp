@@ -1,7 +1,9 @@
 #include "capture/logical/snapshot_copier.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <fmt/format.h>
 #include <mutex>
 #include <readerwriterqueue/readerwritercircularbuffer.h>
@@ -9,10 +11,12 @@
 #include <thread>
 
 #include "capture/logical/snapshot_plan.h"
+#include "capture/table_sync/table_states.h"
 #include "pg/connection.h"
 #include "capture/logical/snapshot_workers.h"
 #include "pg/copy_binary_parser.h"
 #include "pg/copy_out.h"
+#include "pipeline/key_text.h"
 #include "pipeline/row_encoder.h"
 
 namespace pg2ch::capture::logical {
@@ -44,8 +48,15 @@ std::string copy_statement(pg::Connection& conn, const CopyRange& r) {
   return snapshot_copy_statement(conn, *r.table, r.first_block, r.end_block, r.leaf);
 }
 
+// Thrown out of a range's copy for a row its target cannot hold: ends that table's copy only.
+struct RefusedRow {
+  Error error;
+  std::string key;
+};
+
 // Feeds parsed COPY rows into the RowBinary buffer currently being filled.
 struct EncodingSink {
+  const pipeline::TableSchema& table;
   const pipeline::RowEncoder& encoder;
   ByteBuffer* out = nullptr;
   std::vector<pipeline::ValueRef> values;
@@ -56,8 +67,21 @@ struct EncodingSink {
     for (std::size_t i = 0; i < fields.size(); ++i) {
       values[i] = fields[i].is_null() ? pipeline::ValueRef::null() : pipeline::ValueRef::binary(fields[i].view());
     }
-    encoder.encode_target_row(values, pipeline::kSnapshotVersion, *out);
+    try {
+      encoder.encode_target_row(values, pipeline::kSnapshotVersion, *out);
+    } catch (const Error& e) {
+      if (!table_sync::stops_only_its_table(e)) throw;
+      throw RefusedRow{e, key_of_row()};
+    }
     ++rows;
+  }
+
+  // COPY lists the target's columns; key_text takes the row by source column.
+  std::string key_of_row() const {
+    std::vector<pipeline::ValueRef> by_source(table.source_columns.size(), pipeline::ValueRef::null());
+    for (std::size_t i = 0; i < values.size(); ++i)
+      by_source[static_cast<std::size_t>(table.target_columns[i].source_index)] = values[i];
+    return pipeline::key_text(table, by_source);
   }
 };
 
@@ -128,7 +152,7 @@ class Worker {
     if (started.status() != PGRES_COPY_OUT) throw pg::error_from_result(started, "starting COPY of " + r.table->qualified_source());
 
     pipeline::RowEncoder encoder(*r.table);
-    EncodingSink sink{encoder, nullptr, {}, 0};
+    EncodingSink sink{*r.table, encoder, nullptr, {}, 0};
     ChunkPipe pipe;
     std::thread reader([&] {
       try {
@@ -229,17 +253,37 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, c
   std::atomic<std::uint64_t> rows{0}, bytes{0};
   std::atomic<bool> failed{false};
   std::exception_ptr first_error;
-  std::mutex error_mutex;
+  std::mutex error_mutex;  // guards first_error and res.refused
+  SnapshotResult res;
+  const auto refused = [&](const pipeline::TableSchema* t) {
+    std::lock_guard lock(error_mutex);
+    return std::any_of(res.refused.begin(), res.refused.end(), [&](const RefusedTable& x) { return x.table == t; });
+  };
   std::vector<std::thread> threads;
   for (int w = 0; w < workers && !todo.empty(); ++w) {
     threads.emplace_back([&] {
       try {
-        Worker worker(cfg_, snapshot_name_, load_);
+        std::optional<Worker> worker(std::in_place, cfg_, snapshot_name_, load_);
         for (std::size_t k = next++; k < todo.size(); k = next++) {
           if (stop.load() || failed.load()) return;
           const std::size_t i = todo[k];
+          const pipeline::TableSchema* table = range(i).table;
+          if (refused(table)) continue;
           std::uint64_t b = 0;
-          const std::uint64_t n = worker.copy(range(i), b, stop, alive, observer);
+          std::uint64_t n = 0;
+          try {
+            n = worker->copy(range(i), b, stop, alive, observer);
+          } catch (RefusedRow& bad) {
+            spdlog::warn("snapshot: {} is not copied further: {} (key {}); the other tables are", table->qualified_source(),
+                         bad.error.what(), bad.key);
+            {
+              std::lock_guard lock(error_mutex);
+              if (std::none_of(res.refused.begin(), res.refused.end(), [&](const RefusedTable& x) { return x.table == table; }))
+                res.refused.push_back({table, std::move(bad.error), std::move(bad.key)});
+            }
+            worker.emplace(cfg_, snapshot_name_, load_);  // the range's COPY was cut off mid-stream
+            continue;
+          }
           // Durable before the next range: a kill from here on does not copy this one again.
           if (progress) progress->done(i, n);
           rows += n;
@@ -255,7 +299,6 @@ SnapshotResult SnapshotCopier::run(int workers, const std::atomic<bool>& stop, c
     });
   }
   for (auto& t : threads) t.join();
-  SnapshotResult res;
   res.rows = rows;
   res.bytes = bytes;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -17,6 +17,9 @@
 // the sink accepted it, and a run after a kill copies only the ranges not done
 // (snapshot_progress.h); without one (a copy beside the stream) a failed copy is taken again
 // whole — re-inserting rows is harmless because ReplacingMergeTree collapses them.
+// A row whose value its target cannot hold (a data or schema error from the encoder) ends the
+// copy of its table only: the table is reported in SnapshotResult::refused (the caller stops it,
+// naming the value and the row's key), its other ranges are skipped, the other tables are copied.
 #include <atomic>
 #include <functional>
 #include <cstdint>
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "capture/logical/snapshot_progress.h"
+#include "common/error.h"
 #include "config/config.h"
 #include "pg/connection.h"
 #include "pipeline/bulk_load.h"
@@ -39,10 +43,18 @@ std::string snapshot_copy_statement(pg::Connection& conn, const pipeline::TableS
                                     std::int64_t first_block = 0, std::int64_t end_block = -1,
                                     const std::string& leaf = {});
 
+// A table whose copy met a row its target cannot hold.
+struct RefusedTable {
+  const pipeline::TableSchema* table;
+  Error error;      // names the column, its ClickHouse type and the value
+  std::string key;  // the row's key, as pipeline::key_text prints it
+};
+
 struct SnapshotResult {
   std::uint64_t rows = 0;
   std::uint64_t bytes = 0;
   double seconds = 0;
+  std::vector<RefusedTable> refused;  // at most one entry per table
 };
 
 // logical.snapshot_workers as a count: 0 = chosen (snapshot_workers.h).

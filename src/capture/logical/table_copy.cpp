@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "capture/logical/snapshot_to_sink.h"
+#include "capture/logical/table_gate.h"
 #include "pg/catalog.h"
 
 namespace pg2ch::capture::logical {
@@ -166,6 +167,14 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
                tables.size(), r.rows, r.bytes / 1e6, r.seconds, format_lsn(created->consistent_point));
   progress.clear();  // before the tables leave copying (snapshot_progress.h)
   states.set(tables, TablePhase::CatchingUp, created->consistent_point);
+  stop_refused(states, r);
+}
+
+void stop_refused(table_sync::TableStates& states, const SnapshotResult& r) {
+  for (const auto& x : r.refused) {
+    auto why = bad_value_stop(*x.table, x.error, x.key);
+    states.stop(*x.table, std::move(why.reason), std::move(why.fix));
+  }
 }
 
 }  // namespace pg2ch::capture::logical

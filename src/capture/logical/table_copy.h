@@ -84,4 +84,8 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
                        state::StateStore& store, const std::vector<const pipeline::TableSchema*>& targets_created,
                        const std::atomic<bool>& stop, const RunOptions& options);
 
+// After a copy: each table it met a value its target cannot hold in (r.refused) is stopped, with
+// the value and the row's key; the others go on.
+void stop_refused(table_sync::TableStates& states, const SnapshotResult& r);
+
 }  // namespace pg2ch::capture::logical

@@ -310,12 +310,16 @@ bool TableGate::follow(Gate& g, const Evolution& e, const std::string& diff) {
   return false;
 }
 
-void TableGate::stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key) {
-  auto why = table_sync::refused_value(
+table_sync::StopReason bad_value_stop(const pipeline::TableSchema& table, const Error& error, const std::string& key) {
+  return table_sync::refused_value(
       error, key,
       fmt::format("restart pg2ch (a changed table config or column list is copied again), or run `pg2ch resync {}` "
                   "when only the data was corrected",
                   table.qualified_source()));
+}
+
+void TableGate::stop_for_bad_change(const pipeline::TableSchema& table, const Error& error, const std::string& key) {
+  auto why = bad_value_stop(table, error, key);
   stop(table, std::move(why.reason), std::move(why.fix));
 }
 

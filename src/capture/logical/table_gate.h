@@ -210,4 +210,8 @@ class TableGate {
   std::vector<const pipeline::TableSchema*> truncated_;
 };
 
+// Why a table stops for a value its target cannot hold (`error` names column and value, `key`
+// the row), and how it comes back: shared by the stream and the initial copy.
+table_sync::StopReason bad_value_stop(const pipeline::TableSchema& table, const Error& error, const std::string& key);
+
 }  // namespace pg2ch::capture::logical

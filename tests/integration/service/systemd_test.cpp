@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/black_hole.h"
 #include "support/command.h"
 #include "kafka/port_forwarder.h"
 #include "support/fixture.h"
@@ -100,27 +101,6 @@ TEST(Systemd, ReadyOnlyAfterTheSnapshotThenStoppingOnSigterm) {
   for (const auto& m : notify.messages()) readies += m.find("READY=1") != std::string::npos;
   EXPECT_EQ(readies, 1);
 }
-
-// A TCP port that accepts connections (the kernel completes the handshake) and never answers:
-// a ClickHouse that hangs.
-class BlackHole {
- public:
-  explicit BlackHole(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0)
-      throw std::runtime_error("cannot listen on port " + std::to_string(port));
-  }
-  ~BlackHole() { ::close(fd_); }
-
- private:
-  int fd_ = -1;
-};
 
 // The watchdog is fed by the working loop only: pings flow while it streams and stop while it
 // hangs in a ClickHouse insert that never returns (systemd would then restart the process).

@@ -6,6 +6,18 @@
 
 namespace pg2ch::test {
 
+namespace {
+
+void fail_with_500(httplib::Response& res) {
+  res.status = 500;
+  res.set_header("X-ClickHouse-Exception-Code", "252");
+  res.set_content("Code: 252. DB::Exception: Too many parts (300). Merges are processing significantly slower than "
+                  "inserts. (TOO_MANY_PARTS) (version 24.8.4.13 (official build))\n",
+                  "text/plain");
+}
+
+}  // namespace
+
 ClickHouseRelay::ClickHouseRelay(int clickhouse_port)
     : clickhouse_port_(clickhouse_port), server_(std::make_unique<httplib::Server>()) {
   auto relay = [this](const httplib::Request& req, httplib::Response& res) {
@@ -16,6 +28,11 @@ ClickHouseRelay::ClickHouseRelay(int clickhouse_port)
       res.set_content("Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB, maximum: "
                       "9.31 GiB. (MEMORY_LIMIT_EXCEEDED) (version 24.8.4.13 (official build))\n",
                       "text/plain");
+      return;
+    }
+    if (insert_with_rows && fail_500_ && !fail_500_written_) {
+      ++failed_500_;
+      fail_with_500(res);
       return;
     }
     httplib::Client clickhouse("127.0.0.1", clickhouse_port_);
@@ -29,6 +46,11 @@ ClickHouseRelay::ClickHouseRelay(int clickhouse_port)
     auto answer = clickhouse.Post(req.target, headers, req.body, type);
     if (!answer) {
       res.status = 502;
+      return;
+    }
+    if (insert_with_rows && fail_500_) {
+      ++failed_500_;
+      fail_with_500(res);
       return;
     }
     if (insert_with_rows && answer->status == 200 && armed_.exchange(false)) {

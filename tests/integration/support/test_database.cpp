@@ -1,4 +1,5 @@
 #include "support/test_database.h"
+#include "support/test_database_created_with.h"
 
 #include <gtest/gtest.h>
 
@@ -59,12 +60,12 @@ void drop_slots(pg::Connection& admin, const std::string& database) {
   if (!dropped) throw std::runtime_error("replication slots of " + database + " stay active");
 }
 
-void recreate_in_postgres(const std::string& name) {
+void recreate_in_postgres(const std::string& name, std::string_view create_options) {
   auto admin = admin_connection();
   drop_slots(admin, name);
   auto quoted = admin.quote_identifier(name);
   admin.exec("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)");
-  admin.exec("CREATE DATABASE " + quoted);
+  admin.exec("CREATE DATABASE " + quoted + (create_options.empty() ? "" : " " + std::string(create_options)));
 }
 
 void recreate_in_clickhouse(const std::string& name) {
@@ -89,9 +90,11 @@ std::string database_name_for_current_test(std::string_view suffix) {
   return name;
 }
 
-TestDatabase make_test_database(std::string_view name) {
+TestDatabase make_test_database(std::string_view name) { return make_test_database_created_with({}, name); }
+
+TestDatabase make_test_database_created_with(std::string_view postgres_create_options, std::string_view name) {
   auto db_name = database_name_for_current_test(name);
-  recreate_in_postgres(db_name);
+  recreate_in_postgres(db_name, postgres_create_options);
   recreate_in_clickhouse(db_name);
   return TestDatabase(db_name);
 }

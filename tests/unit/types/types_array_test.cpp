@@ -61,11 +61,13 @@ TEST(TypesArray, DimensionMismatchIsDataError) {
                       " 00000004 00000001 00000004 00000002 00000004 00000003 00000004 00000004";
   Error e = encode_error(int4_array(), two_d);
   EXPECT_EQ(e.kind(), ErrorKind::Data);
-  EXPECT_STREQ(e.what(), "array value has 2 dimension(s) but the ClickHouse column has 1");
+  // The value's shape names it (it used to say "array value"), with its lower bounds.
+  EXPECT_STREQ(e.what(), "array [1:2][1:2] has 2 dimension(s) but the ClickHouse column has 1");
   EXPECT_TRUE(contains(e.hint(), "integer[][]")) << e.hint();
   // and a one-dimensional value into a column declared integer[][]
-  e = encode_error(int4_array(2), "00000001 00000000 00000017 00000001 00000001 00000004 00000001");
+  e = encode_error(int4_array(2), "00000001 00000000 00000017 00000001 00000000 00000004 00000001");
   EXPECT_EQ(e.kind(), ErrorKind::Data);
+  EXPECT_STREQ(e.what(), "array [0:0] has 1 dimension(s) but the ClickHouse column has 2");
 }
 
 TEST(TypesArray, ElementsUseTheirOwnCodec) {

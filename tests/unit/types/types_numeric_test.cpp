@@ -94,13 +94,17 @@ TEST(TypesNumeric, ValuesThatWouldLoseDigitsAreDataErrors) {
   // 12345.678 does not fit numeric(4,2)'s 2 integer digits, nor numeric(9,2)'s 2 fractional ones.
   Error e = encode_error(decimal(4, 2), "0003000100000003000109291a7c");
   EXPECT_EQ(e.kind(), ErrorKind::Data);
-  EXPECT_TRUE(contains(e.what(), "more integer digits than ClickHouse Decimal(4, 2)")) << e.what();
+  // The value is named so the operator can find the row (it used to say "numeric value").
+  EXPECT_TRUE(contains(e.what(), "numeric 12345.678 has more integer digits than ClickHouse Decimal(4, 2)")) << e.what();
   e = encode_error(decimal(9, 2), "0003000100000003000109291a7c");
   EXPECT_EQ(e.kind(), ErrorKind::Data);
-  EXPECT_TRUE(contains(e.what(), "more fractional digits than ClickHouse Decimal(9, 2)")) << e.what();
+  EXPECT_TRUE(contains(e.what(), "numeric 12345.678 has more fractional digits than ClickHouse Decimal(9, 2)"))
+      << e.what();
+  EXPECT_TRUE(contains(e.hint(), "<column>")) << "the encoder names the column in the hint: " << e.hint();
   // 0.000000001 (weight -3) into scale 4: the non-zero digit lies entirely below the scale.
   e = encode_error(decimal(10, 4), "0001fffd0000000903e8");
   EXPECT_EQ(e.kind(), ErrorKind::Data);
+  EXPECT_TRUE(contains(e.what(), "numeric 0.000000001 has")) << e.what();
   // 1.23400 (dscale 5, digits 1.2340) fits scale 3: only zeros are dropped.
   EXPECT_EQ(encode(decimal(10, 3), "000200000000000500010924"), "d204000000000000");
 }
