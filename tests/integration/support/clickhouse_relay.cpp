@@ -18,6 +18,14 @@ ClickHouseRelay::ClickHouseRelay(int clickhouse_port)
                       "text/plain");
       return;
     }
+    if (insert_with_rows && readonly_) {
+      ++refused_readonly_;
+      res.status = 500;
+      res.set_header("X-ClickHouse-Exception-Code", "164");
+      res.set_content("Code: 164, e.displayText() = DB::Exception: default: Cannot execute query in readonly mode\n",
+                      "text/plain");
+      return;
+    }
     httplib::Client clickhouse("127.0.0.1", clickhouse_port_);
     clickhouse.set_read_timeout(300, 0);
     httplib::Headers headers;

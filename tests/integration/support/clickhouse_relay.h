@@ -7,6 +7,8 @@
 //  - fail_inserts_with_ok(true): INSERTs that carry rows are not relayed; the reply is HTTP 200
 //    with a ClickHouse exception as the body, as a proxy relays a failure, or as ClickHouse
 //    itself answers once it has started its response. Nothing reached ClickHouse.
+//  - refuse_inserts_readonly(true): INSERTs that carry rows get ClickHouse's answer for a user
+//    whose profile is readonly (HTTP 500, code 164). Nothing reached ClickHouse.
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -29,6 +31,8 @@ class ClickHouseRelay {
   int answers_lost() const { return lost_; }
   void fail_inserts_with_ok(bool on) { fail_with_ok_ = on; }
   int inserts_failed_with_ok() const { return failed_with_ok_; }
+  void refuse_inserts_readonly(bool on) { readonly_ = on; }
+  int inserts_refused_readonly() const { return refused_readonly_; }
 
  private:
   int clickhouse_port_;
@@ -37,6 +41,8 @@ class ClickHouseRelay {
   std::atomic<int> lost_{0};
   std::atomic<bool> fail_with_ok_{false};
   std::atomic<int> failed_with_ok_{0};
+  std::atomic<bool> readonly_{false};
+  std::atomic<int> refused_readonly_{0};
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };
