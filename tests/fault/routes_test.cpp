@@ -46,6 +46,13 @@ TEST(Fault, Outbox) {
              }});
 }
 
+// The Kafka route without the two faults it does not survive yet (below): PostgreSQL goes away
+// once the producer's snapshot is done, and no target is dropped.
+TEST(Fault, LogicalKafkaConsumer) {
+  run_route({.name = "logical-kafka-consumer", .kafka = true, .known_losses = false,
+             .config = [](const TestDatabase& db) { return make_test_config(db, MixedWorkload::tables()); }});
+}
+
 // DISABLED: two defects of the Kafka route this test found (seed 844511825, 2 kills per process;
 // run it with --gtest_also_run_disabled_tests), not fixed in time:
 //  1. A producer snapshot that starts over (PostgreSQL shut down mid-copy: "left from an unfinished
@@ -57,8 +64,8 @@ TEST(Fault, Outbox) {
 //  2. A consumer's target dropped in ClickHouse is created again empty and only later events fill
 //     it (13,093 of 49,282 rows of fault_c missing); poll, notify and outbox now read such a table
 //     again (FaultRegression/TargetDropped), the consumer would need a replay of its topic.
-TEST(Fault, DISABLED_LogicalKafkaConsumer) {
-  run_route({.name = "logical-kafka-consumer", .kafka = true, .config = [](const TestDatabase& db) {
+TEST(Fault, DISABLED_LogicalKafkaConsumerKnownLosses) {
+  run_route({.name = "logical-kafka-consumer-known-losses", .kafka = true, .config = [](const TestDatabase& db) {
                return make_test_config(db, MixedWorkload::tables());
              }});
 }
