@@ -2,7 +2,7 @@
 # A throwaway PostgreSQL 15 for tests, the demo and benchmarks, living entirely in DIR.
 #
 #   pg-local.sh start DIR [PORT] [--durable]   initdb (first time), start, wait until ready
-#   pg-local.sh stop  DIR                      fast shutdown; no-op when not running
+#   pg-local.sh stop  DIR [--immediate]        fast (or immediate: crash-like) shutdown; no-op when not running
 #   pg-local.sh env   DIR                      print `export PG_HOST=...` lines for the shell
 #
 # Access (loopback only; the server listens on 127.0.0.1 and a socket in DIR/socket):
@@ -20,7 +20,7 @@ TEST_ROLE=pg2ch_test
 TEST_ROLE_PASSWORD=pg2ch_test
 
 usage() {
-  echo "usage: $0 start DIR [PORT] [--durable] | stop DIR | env DIR" >&2
+  echo "usage: $0 start DIR [PORT] [--durable] | stop DIR [--immediate] | env DIR" >&2
   exit 2
 }
 
@@ -159,7 +159,9 @@ cmd_stop() {
     echo "pg-local: not running"
     return 0
   fi
-  as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast -w -t 60 stop >/dev/null
+  local mode=fast
+  [ "$IMMEDIATE" = 1 ] && mode=immediate
+  as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m "$mode" -w -t 60 stop >/dev/null
   echo "pg-local: stopped"
 }
 
@@ -186,9 +188,11 @@ DIR=$2
 shift 2
 PORT=""
 DURABLE=0
+IMMEDIATE=0
 for arg in "$@"; do
   case $arg in
     --durable) DURABLE=1 ;;
+    --immediate) IMMEDIATE=1 ;;
     '' | *[!0-9]*) usage ;;
     *) PORT=$arg ;;
   esac

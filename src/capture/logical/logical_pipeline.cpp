@@ -42,6 +42,10 @@ constexpr const char* kSlotKey = "logical.slot";
 // returns: a slot of that name whose confirmed position is still exactly there was made by this
 // pipeline and never streamed from, so it is safe to drop when its snapshot did not finish.
 constexpr const char* kSlotCreatedAtKey = "logical.slot_created_at";
+// A position the slot has never been confirmed past (StreamOptions::record_confirm_bound), written
+// before each confirmation beyond it: a slot found past it was dropped and created again (or
+// advanced) by someone else, and the changes in between are in no slot.
+constexpr const char* kConfirmBoundKey = "logical.confirm_bound";
 constexpr const char* kStateSnapshot = "snapshot";
 constexpr const char* kStateStreaming = "streaming";
 
@@ -76,6 +80,7 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   progress.clear();
   state.put({{kStateKey, kStateSnapshot}, {kSlotKey, cfg.logical.slot}});
   state.erase(kSlotCreatedAtKey);
+  state.erase(kConfirmBoundKey);  // the bound of a slot gone: the new one starts past it
   states.set(p.table_ptrs(), table_sync::TablePhase::Copying);
   const auto created = create_slot_with_snapshot(replication, p.source, cfg.logical.slot, stop, options.on_alive);
   if (!created) return;  // stopped while waiting: the state stays "snapshot"
@@ -123,6 +128,22 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
 bool own_unfinished_slot(const config::Config& cfg, const state::StateStore& state, const SlotInfo& slot) {
   const auto created_at = state.get(kSlotCreatedAtKey);
   return state.get(kSlotKey) == cfg.logical.slot && created_at && parse_lsn(*created_at) == slot.confirmed_flush_lsn;
+}
+
+// A streaming pipeline's slot confirmed past the bound it recorded was not moved by this pipeline.
+void check_slot_not_moved(const config::Config& cfg, const state::StateStore& state, const SlotInfo& slot) {
+  const auto bound = state.get(kConfirmBoundKey);
+  if (!bound) return;  // a state from before the bound was recorded
+  const auto recorded = parse_lsn(*bound);
+  if (!recorded || slot.confirmed_flush_lsn <= *recorded) return;
+  throw Error(ErrorKind::Schema,
+              fmt::format("replication slot {} is confirmed up to {}, past {}, the furthest pipeline {} ever confirmed "
+                          "({}): it was dropped and created again, or advanced, by someone else, so the changes in "
+                          "between are in no slot",
+                          cfg.logical.slot, format_lsn(slot.confirmed_flush_lsn), format_lsn(*recorded), cfg.name,
+                          state.describe()),
+              "the targets may miss changes: take a new snapshot (`pg2ch teardown`, or delete the state file and the "
+              "slot, then `pg2ch run`), or check them with `pg2ch verify`");
 }
 
 void drop_own_unfinished_slot(const config::Config& cfg, pg::Connection& source, const state::StateStore& state,
@@ -437,6 +458,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
                             state.describe()),
                 "changes made since may be missing: delete the state file and run again to take a fresh snapshot");
   } else {
+    check_slot_not_moved(cfg, state, *existing);
     auto copy = again;
     for (const auto* t : created) {
       if (states.phase(*t) == table_sync::TablePhase::Stopped) continue;
@@ -458,6 +480,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   so.slot = cfg.logical.slot;
   so.publication = cfg.logical.publication;
   so.status_interval = cfg.logical.status_interval;
+  so.record_confirm_bound = [&state](Lsn bound) { state.put({{kConfirmBoundKey, format_lsn(bound)}}); };
   // Streaming in-progress transactions needs protocol 2 (PostgreSQL 14); an older server
   // spills them on its side as before.
   so.streaming = cfg.logical.streaming && p.source.server_version() >= 140000;

@@ -96,6 +96,13 @@ capture::Turn LogicalStream::turn(std::chrono::milliseconds max_wait, const std:
     }
     if (n == -1) {
       pg::Result r(PQgetResult(c));
+      // A walsender ends the stream without an error when its server shuts down (fast shutdown
+      // sends CopyDone first): the server is going away, which a retry waits out.
+      if (r.sqlstate().empty() && r.error_message().empty()) {
+        throw Error(ErrorKind::Connection,
+                    "streaming from slot " + options_.slot + ": the server ended the stream (shutting down?)",
+                    "pg2ch reconnects once PostgreSQL is back", true);
+      }
       throw pg::error_from_result(r, "streaming from slot " + options_.slot + " (server ended the stream)");
     }
     throw pg::error_from_connection(c, "streaming from slot " + options_.slot);
@@ -378,6 +385,11 @@ void LogicalStream::maybe_send_status(bool force) {
 void LogicalStream::send_status(bool reply_requested) {
   pg::StandbyStatusUpdate s;
   const Lsn durable = sink_.durable_position().value_or(kInvalidLsn);
+  if (options_.record_confirm_bound && durable != kInvalidLsn && durable > confirm_bound_) {
+    // Everything received so far: one record covers the confirmations until the stream passes it.
+    confirm_bound_ = std::max(durable, stats_.received);
+    options_.record_confirm_bound(confirm_bound_);
+  }
   s.write = stats_.received;
   s.flush = durable;
   s.apply = durable;

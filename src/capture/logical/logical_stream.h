@@ -54,6 +54,10 @@ struct StreamOptions {
   // A partition of a table the gate applies was truncated (partition_watch.h): called at once,
   // before the stream reads on, so a durable request is stored before the slot can move past it.
   std::function<void(const pipeline::TableSchema&)> on_partition_truncated;
+  // Called before the server hears of a flush position past the last bound it recorded, with a
+  // new bound (at least that position): the slot is never confirmed past a recorded bound, so a
+  // slot found past it later was moved by someone else (dropped and created again, or advanced).
+  std::function<void(Lsn)> record_confirm_bound;
 };
 
 struct StreamStats {
@@ -140,6 +144,7 @@ class LogicalStream {
   std::vector<std::uint32_t> truncated_in_transaction_;
   std::deque<std::pair<Lsn, std::int64_t>> commit_times_;  // (end LSN, commit time in PostgreSQL µs)
   Lsn last_sent_flush_ = kInvalidLsn;
+  Lsn confirm_bound_ = kInvalidLsn;  // recorded through record_confirm_bound
   Clock::time_point last_status_{};
   StreamStats stats_;
 };

@@ -111,15 +111,24 @@ class OutboxSource final : public ChangeSource {
   // Before the first drain: copies what needs a copy (outbox_copy.h), then every other table
   // streams (a stopped one is tried again: its events wait in the queue). False when stopped.
   bool start(const OutboxNames& names, const std::atomic<bool>& stop, const RunOptions& options,
-             bool targets_created) {
+             const std::vector<const pipeline::TableSchema*>& created) {
     const bool drained_before =
         p_.source
             .query(fmt::format("SELECT count(*) > 0 FROM {} WHERE pipeline = $1 AND events_drained > 0",
                                names.progress_table()),
                    {cfg_.name})
             .boolean(0, 0);
-    const auto copy = tables_to_copy(states_, *state_, drained_before);
-    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options, targets_created);
+    auto copy = tables_to_copy(states_, *state_, drained_before);
+    // A target gone while its table streamed (dropped under the pipeline, whose retry lands here,
+    // or while it was stopped) is created empty: its rows are copied again, or they stay missing.
+    for (const auto* t : created) {
+      const auto phase = states_.phase(*t);
+      if (phase == table_sync::TablePhase::Init || phase == table_sync::TablePhase::Stopped) continue;
+      if (std::find(copy.begin(), copy.end(), t) != copy.end()) continue;
+      spdlog::warn("the target of {} was missing: copying the table again", t->qualified_source());
+      copy.push_back(t);
+    }
+    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options, !created.empty());
     if (stop.load()) return false;
     std::vector<const pipeline::TableSchema*> streaming;
     for (const auto* t : states_.tables()) {
@@ -176,11 +185,11 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
       table_sync::request_resync(*state, std::vector<const pipeline::TableSchema*>{&t});
     });
   }
-  const bool targets_created = ensure_targets(p);
+  const auto created = ensure_targets(p);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),
                cfg.clickhouse.database, p.tables.size(), cfg.outbox.batch_size);
   auto source = std::make_unique<OutboxSource>(cfg, std::move(p), names, options);
-  if (!source->start(names, stop, options, targets_created)) return nullptr;
+  if (!source->start(names, stop, options, created)) return nullptr;
   return source;
 }
 

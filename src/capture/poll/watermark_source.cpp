@@ -105,7 +105,15 @@ void prepare_targets(const config::Config& cfg, WatermarkSource& s) {
   auto state = state::open_state_store(cfg);
   recreate_changed_stopped_tables(s, *state);
   reapply_column_changes(s, *state);
-  ensure_targets(s.p);
+  // A target gone while its checkpoint says rows were written (dropped under the pipeline, whose
+  // retry lands here, or while it was stopped) is created empty: reading on from the checkpoint
+  // would leave every row before it missing for good.
+  for (const auto* t : ensure_targets(s.p)) {
+    if (!state->get(checkpoint_key(*t))) continue;
+    spdlog::warn("{}: its target was missing and is created again: reading the table again from its first row",
+                 t->qualified_source());
+    state->erase(checkpoint_key(*t));
+  }
   apply_resync_requests(s, *state);
 }
 

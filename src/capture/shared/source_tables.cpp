@@ -69,11 +69,11 @@ SourceTables open_source_tables(const config::Config& cfg) {
   return p;
 }
 
-bool ensure_targets(SourceTables& p) {
+std::vector<const pipeline::TableSchema*> ensure_targets(SourceTables& p) {
   const auto tables = p.table_ptrs();
   auto ensured = p.targets->ensure(tables);
   p.target_changes = std::move(ensured.changes);
-  return !ensured.created.empty();
+  return ensured.created;
 }
 
 void print_setup_notes(const SourceTables& p, std::ostream& out) {

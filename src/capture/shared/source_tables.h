@@ -44,9 +44,9 @@ SourceTables open_source_tables(const config::Config& cfg);
 
 // Creates the sink's targets that are missing and checks those that exist (setup and run alike:
 // nothing that exists is dropped or re-created, so processes starting together cannot undo each
-// other's work; a target that does not match is an Error). Returns true when some table had no
-// target before; what was changed goes to p.target_changes.
-bool ensure_targets(SourceTables& p);
+// other's work; a target that does not match is an Error). Returns the tables that had no target
+// before; what was changed goes to p.target_changes.
+std::vector<const pipeline::TableSchema*> ensure_targets(SourceTables& p);
 
 // What `setup` prints after its own lines: the tables' notes (columns left out and why), then
 // the targets it created or re-created (or that nothing needed to change).

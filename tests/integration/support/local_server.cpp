@@ -35,9 +35,10 @@ std::vector<std::string> LocalServer::command(const std::string& verb) const {
 
 std::vector<std::string> LocalServer::stop_command() const { return command("stop"); }
 
-std::map<std::string, std::string> LocalServer::start() {
+std::map<std::string, std::string> LocalServer::start(const std::vector<std::string>& extra) {
   auto start = command("start");
   start.insert(start.end(), start_args_.begin(), start_args_.end());
+  start.insert(start.end(), extra.begin(), extra.end());
   auto started = run_command(start);
   if (started.exit_code != 0)
     throw std::runtime_error(script_path_ + " start " + dir_.string() + " failed:\n" + started.output);
@@ -46,8 +47,10 @@ std::map<std::string, std::string> LocalServer::start() {
   return parse_exports(env.output);
 }
 
-std::string LocalServer::stop() {
-  auto stopped = run_command(stop_command());
+std::string LocalServer::stop(const std::vector<std::string>& extra) {
+  auto stop = stop_command();
+  stop.insert(stop.end(), extra.begin(), extra.end());
+  auto stopped = run_command(stop);
   return stopped.exit_code == 0 ? std::string() : stopped.output;
 }
 

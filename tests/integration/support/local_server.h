@@ -15,9 +15,11 @@ class LocalServer {
 
   // Starts the server and returns the variables its `env` command prints (PG_PORT, CH_PORT, ...).
   // Throws std::runtime_error with the script's output when it fails.
-  std::map<std::string, std::string> start();
-  // Stops the server; returns the script's output when it failed, "" on success.
-  std::string stop();
+  // `extra` follows the start arguments (e.g. the port it had, to start it again there).
+  std::map<std::string, std::string> start(const std::vector<std::string>& extra = {});
+  // Stops the server; returns the script's output when it failed, "" on success. `extra`
+  // follows `stop DIR` (pg-local.sh: --immediate).
+  std::string stop(const std::vector<std::string>& extra = {});
   std::vector<std::string> stop_command() const;
 
  private:

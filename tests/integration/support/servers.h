@@ -46,6 +46,14 @@ const ChServer& ch_server();
 // For a test that cannot run on the chDB engine: GTEST_SKIP() << reason when it is the target.
 #define PG2CH_SKIP_ON_CLICKHOUSE_ENGINE(reason) \
   if (::pg2ch::test::ch_server().engine) GTEST_SKIP() << "not on the ClickHouse 26.7 engine fixture: " << reason
+// For fault-injection tests: the run's own servers stopped and started again on the same port
+// (data kept). Throw std::runtime_error when the server was not started by this run (external),
+// or, for ClickHouse, is the chDB engine fixture (its front cannot be started on a given port).
+bool servers_restartable();
+void stop_postgres(bool immediate);  // fast shutdown, or immediate (crash recovery at the next start)
+void start_postgres();
+void stop_clickhouse();
+void start_clickhouse();
 // This run's scratch directory: server data (when started here) and per-test directories.
 const std::filesystem::path& run_dir();
 

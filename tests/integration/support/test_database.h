@@ -31,6 +31,7 @@ class TestDatabase {
 
   pg::Connection& pg();                 // superuser session on this database, opened on first use
   pg::Connection pg_connect() const;    // another session, e.g. for a concurrent transaction
+  void pg_forget() { pg_.reset(); }     // pg() opens a new session (after the server restarted)
   clickhouse::HttpClient& ch();         // default user, this database as the default database
 
   void pg_exec(std::string_view sql) { pg().exec(sql); }

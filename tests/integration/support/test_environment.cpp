@@ -103,6 +103,27 @@ const PgServer& pg_server() { return g_run->pg; }
 const ChServer& ch_server() { return g_run->ch; }
 const std::filesystem::path& run_dir() { return g_run->dir; }
 
+bool servers_restartable() { return g_run->local_pg && g_run->local_ch && !g_run->ch.engine; }
+
+namespace {
+LocalServer& restartable(std::optional<LocalServer>& server, const char* what) {
+  if (!servers_restartable()) throw std::runtime_error(std::string("cannot restart the test ") + what +
+                                                       ": external servers or the ClickHouse engine fixture");
+  return *server;
+}
+void check_stopped(const std::string& failure, const char* what) {
+  if (!failure.empty()) throw std::runtime_error(std::string("stopping the test ") + what + " failed:\n" + failure);
+}
+}  // namespace
+
+void stop_postgres(bool immediate) {
+  auto& pg = restartable(g_run->local_pg, "PostgreSQL");
+  check_stopped(pg.stop(immediate ? std::vector<std::string>{"--immediate"} : std::vector<std::string>{}), "PostgreSQL");
+}
+void start_postgres() { restartable(g_run->local_pg, "PostgreSQL").start({std::to_string(g_run->pg.port)}); }
+void stop_clickhouse() { check_stopped(restartable(g_run->local_ch, "ClickHouse").stop(), "ClickHouse"); }
+void start_clickhouse() { restartable(g_run->local_ch, "ClickHouse").start({std::to_string(g_run->ch.port)}); }
+
 void ServerEnvironment::SetUp() {
   g_run = std::make_unique<Run>();
   try {
