@@ -30,8 +30,8 @@ struct Route {
   bool deletes_and_key_changes = true;  // false: poll and notify see neither
   bool setup = false;                   // `pg2ch setup` installs triggers before the first run
   bool kafka = false;                   // logical → Kafka → consumer: two processes
-  // Kafka route only: also PostgreSQL shut down mid-snapshot and a target dropped, the two faults
-  // it does not survive yet (routes_test.cpp, DISABLED_LogicalKafkaConsumerKnownLosses).
+  // Kafka route only: also a target dropped in ClickHouse, the fault it does not survive yet
+  // (routes_test.cpp, DISABLED_LogicalKafkaConsumerKnownLoss).
   bool known_losses = true;
   // The route's config (for the Kafka route: the producer's, whose mode is logical).
   std::function<config::Config(const TestDatabase&)> config;
