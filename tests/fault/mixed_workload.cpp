@@ -151,7 +151,14 @@ void MixedWorkload::run(int index, unsigned seed) {
     const int changes = holder ? 2 + static_cast<int>(rng() % 3) : 1 + static_cast<int>(rng() % 3);
     for (int i = 0; i < changes; ++i) tx.add();
     try {
-      if (!conn) conn.emplace(db_.pg_connect());
+      if (!conn) {
+        conn.emplace(db_.pg_connect());
+        // The test server commits asynchronously: an immediate shutdown would lose transactions
+        // the SQL-reading modes (poll, notify, outbox) already saw and wrote to ClickHouse, and the
+        // source would end behind its copy (an outbox run ended so: rows one update ahead in
+        // ClickHouse). A source that commits durably, as production ones do, has no such window.
+        conn->exec("SET synchronous_commit = on");
+      }
       conn->exec("BEGIN");
       for (const auto& sql : tx.statements()) conn->exec(sql);
       // Open while the writers commit around it: its commit lands after theirs.

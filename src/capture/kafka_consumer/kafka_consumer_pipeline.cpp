@@ -68,8 +68,9 @@ namespace {
 // place: the consumer uses the states, the sink and the fetcher, the fetcher its connection.
 class KafkaSource final : public ChangeSource {
  public:
+  // `created`: the tables whose targets this start created (stop_for_lost_target()).
   KafkaSource(const config::Config& cfg, SourceTables tables, std::optional<ReplayStart> replay,
-              const RunOptions& options)
+              const RunOptions& options, const std::vector<const pipeline::TableSchema*>& created)
       : p_(std::move(tables)),
         state_(state::open_state_store(cfg)),
         states_(*state_, p_.table_ptrs(), kStateKeyPrefix),
@@ -82,10 +83,29 @@ class KafkaSource final : public ChangeSource {
         observer->table_state(t, table_sync::to_string(phase));
       });
     }
+    for (const auto* t : created) stop_for_lost_target(*t);
     consumer_.start(options.stop_when_caught_up);
     if (auto* observer = options.observer) {
       for (const auto* t : states_.tables()) observer->table_state(*t, table_sync::to_string(states_.phase(*t)));
     }
+  }
+
+  // A table whose messages were applied before and whose target this start had to create (it was
+  // dropped, under the running consumer or while it was stopped): the rows it held are gone, and
+  // the group's offsets are past the messages that wrote them. Going on would leave them missing
+  // without a word, so the table stops until a replay from where the topics still hold everything
+  // (TopicConsumer::start lets a replay take it).
+  void stop_for_lost_target(const pipeline::TableSchema& t) {
+    const auto phase = states_.phase(t);
+    if (phase != table_sync::TablePhase::Streaming && phase != table_sync::TablePhase::CatchingUp) return;
+    states_.stop(t,
+                 fmt::format("{} (dropped?) and was created again empty: the rows it held are gone from it, and "
+                             "the group has read past the messages that wrote them",
+                             kLostTarget),
+                 fmt::format("read the topics again into it: `pg2ch replay --from beginning` with this config, if "
+                             "they still hold every message since the producer's copy; if not, first `pg2ch resync "
+                             "{}` with the producer's config (it copies the table into the topic again)",
+                             t.qualified_source()));
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>&) override { return consumer_.turn(max_wait); }
@@ -117,7 +137,7 @@ class KafkaSource final : public ChangeSource {
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>&, const RunOptions& options) {
   refuse_republishing(cfg);
   SourceTables p = open_source_tables(cfg);
-  ensure_targets(p);
+  const auto created = ensure_targets(p);
   std::optional<ReplayStart> replay;
   if (!options.replay_from.empty()) {
     replay = parse_replay_start(options.replay_from,
@@ -125,7 +145,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   }
   spdlog::info("consuming {} table(s) from Kafka {} as group {} into ClickHouse database {}", p.tables.size(),
                cfg.kafka.brokers, cfg.kafka.group_id, cfg.clickhouse.database);
-  return std::make_unique<KafkaSource>(cfg, std::move(p), std::move(replay), options);
+  return std::make_unique<KafkaSource>(cfg, std::move(p), std::move(replay), options, created);
 }
 
 StatusReport status(const config::Config& cfg) {

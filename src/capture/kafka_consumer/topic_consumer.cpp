@@ -83,8 +83,10 @@ void TopicConsumer::start(bool stop_when_caught_up) {
   std::vector<const pipeline::TableSchema*> to_stream;
   for (const auto& [_, t] : tables_) {
     const table_sync::TableState& s = states_.at(*t);
-    if (s.phase == TablePhase::Stopped && !states_.changed_since_recorded(*t) &&
-        !table_sync::stopped_by_refused_insert(s)) {
+    // A lost target (kLostTarget) comes back only with a replay; nothing else brings its rows.
+    const bool lost_target = s.phase == TablePhase::Stopped && s.reason.starts_with(kLostTarget);
+    if (s.phase == TablePhase::Stopped &&
+        (lost_target ? !replay_ : !states_.changed_since_recorded(*t) && !table_sync::stopped_by_refused_insert(s))) {
       spdlog::warn("table {} stays stopped, its messages are skipped: {} (fix: {})", t->qualified_source(), s.reason,
                    s.fix);
       continue;
@@ -94,8 +96,10 @@ void TopicConsumer::start(bool stop_when_caught_up) {
       // messages: the table copied into the topic again, its target emptied, a replay from the
       // beginning): that, not the recorded offsets, decides what the table gets.
       spdlog::info("table {}: {}; the replay from {} decides what it reads, not the offsets it recorded",
-                   t->qualified_source(), s.phase == TablePhase::Stopped ? "its config changed since it stopped"
-                                                                         : "it was catching up",
+                   t->qualified_source(),
+                   lost_target                          ? "its target was lost"
+                   : s.phase == TablePhase::Stopped ? "its config changed since it stopped"
+                                                    : "it was catching up",
                    replay_->text);
       to_stream.push_back(t);
       continue;

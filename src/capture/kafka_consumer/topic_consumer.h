@@ -30,6 +30,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -57,6 +58,10 @@ struct ConsumerStats {
   std::uint64_t dead_lettered = 0;
   std::uint64_t skipped = 0;        // tombstones, events of tables not in this config or stopped
 };
+
+// The start of the stop reason of a table whose target was dropped and created again empty
+// (kafka_consumer_pipeline.cpp): it stays stopped until a replay.
+inline constexpr std::string_view kLostTarget = "its ClickHouse target was missing";
 
 class TopicConsumer final : private kafka::RebalanceHandler {
  public:

@@ -28,19 +28,39 @@ std::string first_difference(const Rows& a, const Rows& b) {
   return "";
 }
 
-TEST(KafkaSnapshotResume, KilledMidCopyThroughTheSinkResumesTheRangesNotDone) {
-  auto db = make_test_database();
-  // ~140 bytes a row: about 16 ranges of 1 MB.
+// ~140 bytes a row: about 16 ranges of 1 MB; its topic has 3 partitions. Returns the config file.
+std::filesystem::path big_table_through(TestDatabase& db, KafkaBroker& broker, const std::string& sink) {
   db.pg_exec("CREATE TABLE big (id bigint PRIMARY KEY, v int NOT NULL, pad text NOT NULL)");
   db.pg_exec("INSERT INTO big SELECT g, g % 1000, repeat('p', 100) FROM generate_series(1, " + std::to_string(kRows) +
              ") g");
-  KafkaBroker broker;
   broker.create_topic("pg2ch.public.big", 3);
   auto cfg = make_test_config(db, {"public.big"});
-  cfg.sink = "both";
+  cfg.sink = sink;
   cfg.kafka.brokers = broker.bootstrap();
   cfg.logical.snapshot_range_mb = 1;
-  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  return write_config_file(cfg, db.dir() / "pg2ch.toml");
+}
+
+// The topic folded (the last event of each key, truncates applied) equals the source.
+::testing::AssertionResult topic_equals_source(TestDatabase& db, KafkaBroker& broker) {
+  Rows pg, kafka;
+  if (wait_until(
+          [&] {
+            pg = db.pg_rows("SELECT id::text, v::text, pad FROM big ORDER BY big.id");
+            kafka = after_rows(fold(broker.read_all("pg2ch.public.big")), {"id", "v", "pad"});
+            return pg == kafka;
+          },
+          120s, 1s)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "PostgreSQL has " << pg.size() << " rows, the folded topic " << kafka.size()
+                                       << first_difference(pg, kafka);
+}
+
+TEST(KafkaSnapshotResume, KilledMidCopyThroughTheSinkResumesTheRangesNotDone) {
+  auto db = make_test_database();
+  KafkaBroker broker;
+  const auto config = big_table_through(db, broker, "both");
 
   BackgroundWriter writer(db, [](pg::Connection& c, int i) {
     c.exec("UPDATE big SET v = v + 1, pad = pad || 'w' WHERE id = " + std::to_string(1 + (i * 4099L) % kRows));
@@ -67,15 +87,7 @@ TEST(KafkaSnapshotResume, KilledMidCopyThroughTheSinkResumesTheRangesNotDone) {
   expect_copied_about_what_was_left(kRows, ranges_at_kill, total, done_before, copied_now, log);
 
   EXPECT_TRUE(wait_equal(db, same_columns("big", "id, v, pad", "id"), 120s)) << second.describe();
-  Rows pg, kafka;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        pg = db.pg_rows("SELECT id::text, v::text, pad FROM big ORDER BY big.id");
-        kafka = after_rows(fold(broker.read_all("pg2ch.public.big")), {"id", "v", "pad"});
-        return pg == kafka;
-      },
-      120s, 1s))
-      << "PostgreSQL has " << pg.size() << " rows, the folded topic " << kafka.size() << first_difference(pg, kafka);
+  EXPECT_TRUE(topic_equals_source(db, broker));
   EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
 }
 
@@ -85,16 +97,8 @@ TEST(KafkaSnapshotResume, KilledMidCopyThroughTheSinkResumesTheRangesNotDone) {
 // consumer's ClickHouse) kept them, found by the fault suite (tests/fault).
 TEST(KafkaSnapshotResume, ACopyThatStartsOverSendsATruncateFirst) {
   auto db = make_test_database();
-  db.pg_exec("CREATE TABLE big (id bigint PRIMARY KEY, v int NOT NULL, pad text NOT NULL)");
-  db.pg_exec("INSERT INTO big SELECT g, g % 1000, repeat('p', 100) FROM generate_series(1, " + std::to_string(kRows) +
-             ") g");
   KafkaBroker broker;
-  broker.create_topic("pg2ch.public.big", 3);
-  auto cfg = make_test_config(db, {"public.big"});
-  cfg.sink = "kafka";
-  cfg.kafka.brokers = broker.bootstrap();
-  cfg.logical.snapshot_range_mb = 1;
-  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  const auto config = big_table_through(db, broker, "kafka");
   auto first = pg2ch_cli(db, config, {"run"}, "first");
   ASSERT_TRUE(wait_until([&] { return occurrences(first.stderr_text(), "copied (range") >= 3; }, 120s, 20ms))
       << first.describe();
@@ -108,15 +112,7 @@ TEST(KafkaSnapshotResume, ACopyThatStartsOverSendsATruncateFirst) {
       << second.describe();
   EXPECT_NE(second.stderr_text().find("the copy starts over after one cut short"), std::string::npos)
       << second.describe();
-  Rows pg, kafka;
-  EXPECT_TRUE(wait_until(
-      [&] {
-        pg = db.pg_rows("SELECT id::text, v::text, pad FROM big ORDER BY big.id");
-        kafka = after_rows(fold(broker.read_all("pg2ch.public.big")), {"id", "v", "pad"});
-        return pg == kafka;
-      },
-      120s, 1s))
-      << "PostgreSQL has " << pg.size() << " rows, the folded topic " << kafka.size() << first_difference(pg, kafka);
+  EXPECT_TRUE(topic_equals_source(db, broker));
   EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
 }
 

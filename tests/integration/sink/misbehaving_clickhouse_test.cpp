@@ -73,6 +73,10 @@ TEST_P(MisbehavingClickHouse, BatchesAnswered500AreSentAgainAndNothingIsAcknowle
   relay.fail_inserts_with_500(false, false);
   auto again = pg2ch_cli(db, write_config_file(cfg, db.dir() / "pg2ch.toml"), {"run"}, "again");
   EXPECT_TRUE(wait_equal(db, same_columns("t", "id, v", "id"), 120s)) << again.describe();
+  // With the refused batches written, the target may be equal before this run even started: stop
+  // it once it streams (a SIGTERM before it has its handlers ends it with 143).
+  EXPECT_TRUE(wait_until([&] { return again.stderr_text().find("streaming from slot") != std::string::npos; }, 60s))
+      << again.describe();
   EXPECT_EQ(again.stop(SIGTERM), 0) << again.describe();
 }
 
@@ -115,6 +119,10 @@ TEST(ClickHouseNeverAnswering, RequestsTimeOutAreRetriedAndEveryChangeArrivesOnc
   forwarder = std::make_unique<kafka::PortForwarder>(port, ch_server().port);
   auto again = pg2ch_cli(db, write_config_file(cfg, db.dir() / "pg2ch.toml"), {"run"}, "again");
   EXPECT_TRUE(wait_equal(db, same_columns("t", "id, v", "id"), 120s)) << again.describe();
+  // With the refused batches written, the target may be equal before this run even started: stop
+  // it once it streams (a SIGTERM before it has its handlers ends it with 143).
+  EXPECT_TRUE(wait_until([&] { return again.stderr_text().find("streaming from slot") != std::string::npos; }, 60s))
+      << again.describe();
   EXPECT_EQ(again.stop(SIGTERM), 0) << again.describe();
 }
 
