@@ -91,10 +91,6 @@ void apply_ignored(pipeline::TableSchema& table, const std::vector<table_sync::I
   }
 }
 
-}  // namespace pg2ch::capture::logical
-
-namespace pg2ch::capture::logical {
-
 void keep_ignored_changes(std::span<const std::unique_ptr<pipeline::TableSchema>> tables,
                           const table_sync::TableStates& states, const state::StateStore& store,
                           const clickhouse::ServerCapabilities& caps) {
