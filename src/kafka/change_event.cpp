@@ -1,10 +1,10 @@
 #include "kafka/change_event.h"
 
 #include <fmt/format.h>
-#include <rapidjson/error/en.h>
 
 #include "common/error.h"
 #include "kafka/json_decode.h"
+#include "kafka/json_parse.h"
 
 namespace pg2ch::kafka {
 namespace {
@@ -86,67 +86,14 @@ void decode_key_event(ChangeEvent& ev, const rapidjson::Value& obj) {
   ev.after = &obj;
 }
 
-// RapidJSON 1.1.0's full-precision number parser (kParseFullPrecisionFlag, which the exact float
-// round trip needs) computes a zero whose significand digits are all zeros but whose scale is
-// large, such as 0e300, 0.000e100 or 0.0000000000000000000000000000, as garbage (5.1e294 and the
-// like, varying from build to build: it counts the leading zeros of 0, undefined behaviour; found
-// by fuzz/kafka_event_fuzz). Such a number is rewritten as 0.0 (-0.0 with a minus) padded with
-// blanks to its own length, so the value is the zero it means and error offsets stay the same.
-// Returns nullopt when the text has no such number (almost always: no copy).
-std::optional<std::string> rewrite_scaled_zeros(std::string_view text) {
-  std::optional<std::string> fixed;
-  const auto digit = [&](std::size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
-  for (std::size_t i = 0; i < text.size();) {
-    const char c = text[i];
-    if (c == '"') {  // skip the string, escapes included
-      for (++i; i < text.size() && text[i] != '"'; ++i)
-        if (text[i] == '\\') ++i;
-      ++i;
-      continue;
-    }
-    if (c != '-' && !digit(i)) {
-      ++i;
-      continue;
-    }
-    const std::size_t start = i;
-    const bool negative = c == '-';
-    if (negative) ++i;
-    bool all_zero = true, scaled = false;
-    for (; digit(i); ++i) all_zero = all_zero && text[i] == '0';
-    if (i < text.size() && text[i] == '.') {
-      scaled = true;
-      for (++i; digit(i); ++i) all_zero = all_zero && text[i] == '0';
-    }
-    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-      scaled = true;
-      ++i;
-      if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
-      while (digit(i)) ++i;
-    }
-    const std::size_t length = i - start;
-    const std::string_view zero = negative ? "-0.0" : "0.0";
-    if (all_zero && scaled && length > zero.size()) {
-      if (!fixed) fixed.emplace(text);
-      fixed->replace(start, length, std::string(zero) + std::string(length - zero.size(), ' '));
-    }
-    if (i == start) ++i;
-  }
-  return fixed;
-}
-
 }  // namespace
 
 std::unique_ptr<ChangeEvent> decode_change_event(std::optional<std::string_view> value) {
   auto owned = std::make_unique<ChangeEvent>();
   ChangeEvent& ev = *owned;
   if (!value) return owned;  // tombstone
-  const std::optional<std::string> fixed = rewrite_scaled_zeros(*value);
-  const std::string_view text = fixed ? std::string_view(*fixed) : *value;
-  ev.document.Parse<kJsonDecodeParseFlags>(text.data(), text.size());
-  if (ev.document.HasParseError()) {
-    bad(fmt::format("invalid JSON at byte {}: {}", ev.document.GetErrorOffset(),
-                    rapidjson::GetParseError_En(ev.document.GetParseError())));
-  }
+  if (const auto error = parse_json_exact(ev.document, *value))
+    bad(fmt::format("invalid JSON at byte {}: {}", error->offset, error->message));
   if (!ev.document.IsObject()) bad("the value is not a JSON object");
   const rapidjson::Value* root = &ev.document;
   if (const rapidjson::Value* payload = member(*root, "payload"); payload != nullptr && member(*root, "schema")) {

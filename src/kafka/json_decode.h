@@ -7,11 +7,8 @@
 // a value of the wrong JSON kind, out of range for the type, or text the encoder could not have
 // written is an error, never rounded, clamped or replaced by a default.
 //
-// Parse the message with kJsonDecodeParseFlags: without kParseFullPrecisionFlag RapidJSON may
-// round a float's digits to a neighbouring double, and the round trip would no longer be exact.
-// kParseIterativeFlag keeps nesting depth off the call stack: RapidJSON's default parser recurses
-// once per '[' or '{', so a message of a million '[' (Kafka's default 1 MB limit) overflowed the
-// stack and killed the consumer with SIGSEGV (found while writing fuzz/kafka_event_fuzz).
+// Parse the message with parse_json_exact (json_parse.h): it reads every float's digits to the
+// nearest double, which the exact round trip needs.
 #include <rapidjson/document.h>
 
 #include <string>
@@ -19,8 +16,6 @@
 #include "types/pg_type.h"
 
 namespace pg2ch::kafka {
-
-inline constexpr unsigned kJsonDecodeParseFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseIterativeFlag;
 
 // Appends the PostgreSQL binary encoding of one non-null JSON value of `type` to `out` (JSON null
 // is the caller's NULL column; nulls inside arrays are handled here). Throws ProtocolError when

@@ -2,7 +2,13 @@
 // clear errors for what is not a change event.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <vector>
 #include <string>
 
 #include "common/error.h"
@@ -127,6 +133,39 @@ TEST(KafkaChangeEvent, ZeroWithALargeScaleIsZero) {
   EXPECT_STREQ(after["t"].GetString(), "x\"0e300");
   // Offsets in parse errors are the message's own.
   expect_bad(R"({"a":0.000e100,})", "invalid JSON at byte 15");
+}
+
+// The same parser reads past its table of powers of ten for many digits with a small exponent
+// (CI's fuzz run; 0.77777777777777777777e-330 read as -2.2e307 in a release build, a segfault in
+// another): every number is the double nearest to its text, as strtod reads it, integers that fit
+// 64 bits stay integers, and one beyond the largest double is an error, not infinity.
+TEST(KafkaChangeEvent, EveryNumberIsTheNearestDouble) {
+  const std::vector<std::string> numbers = {
+      "0.77777777777777777777e-330", "7777777777777777777777e-345", "0.77777777777777777777e-325",
+      "1.7976931348623157e308",      "2.4703282292062328e-324",     "2.4703282292062329e-324",
+      "0.1",                         "123456789012345678901234567890", "-9223372036854775809",
+      "3.141592653589793238462643383279502884197", "1e-400", "-1e-400", "5e-324", "9007199254740993.0"};
+  std::string json = R"({"after":{)";
+  for (std::size_t i = 0; i < numbers.size(); ++i) json += fmt::format("{}\"n{}\":{}", i ? "," : "", i, numbers[i]);
+  json += R"(},"source":{"schema":"s","table":"t","lsn":1},"op":"c"})";
+  auto ev = decode_change_event(json);
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    const rapidjson::Value& v = (*ev->after)[fmt::format("n{}", i).c_str()];
+    ASSERT_TRUE(v.IsDouble()) << numbers[i];
+    const double expected = std::strtod(numbers[i].c_str(), nullptr);
+    const double got = v.GetDouble();
+    EXPECT_EQ(std::memcmp(&expected, &got, sizeof expected), 0)
+        << numbers[i] << " read as " << v.GetDouble() << ", strtod says " << expected;
+  }
+  auto ints = decode_change_event(
+      R"({"after":{"a":18446744073709551615,"b":-9223372036854775808,"c":-0,"d":0},"source":{"schema":"s","table":"t","lsn":1},"op":"c"})");
+  EXPECT_EQ((*ints->after)["a"].GetUint64(), 18446744073709551615ULL);
+  EXPECT_EQ((*ints->after)["b"].GetInt64(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_TRUE((*ints->after)["c"].IsInt());
+  EXPECT_EQ((*ints->after)["c"].GetInt(), 0);
+  EXPECT_TRUE((*ints->after)["d"].IsUint());
+  expect_bad(R"({"after":{"a":1.8e308},"source":{"schema":"s","table":"t","lsn":1},"op":"c"})",
+             "Number too big to be stored in double");
 }
 
 }  // namespace

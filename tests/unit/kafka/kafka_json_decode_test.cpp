@@ -3,6 +3,7 @@
 // give back the same bytes. The hex values were produced by a PostgreSQL 15 server
 // (`select encode(numeric_send('12.50'), 'hex')` and friends) unless built from numbers here.
 #include "kafka/json_decode.h"
+#include "kafka/json_parse.h"
 
 #include <gtest/gtest.h>
 
@@ -41,8 +42,7 @@ std::string to_json(const types::PgTypeDesc& type, std::string_view pg_binary) {
 
 std::string from_json(const types::PgTypeDesc& type, std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse<kJsonDecodeParseFlags>(json.data(), json.size());
-  if (doc.HasParseError()) throw std::runtime_error("test JSON does not parse: " + std::string(json));
+  if (parse_json_exact(doc, json)) throw std::runtime_error("test JSON does not parse: " + std::string(json));
   std::string out;
   read_json_value(type, doc, out);
   return out;
