@@ -32,6 +32,20 @@ for flavour in ("binary", "text"):
         if seen[kind] <= 3:
             put("pgoutput_fuzz", f"{flavour}_{kind}_{seen[kind]}", payload)
 
+# pgoutput protocol 2 (streaming): the four stream control messages, and the captured changes as
+# they appear inside a stream block (the xid right after the tag).
+put("pgoutput_fuzz", "stream_S", b"S" + struct.pack(">IB", 731, 1))
+put("pgoutput_fuzz", "stream_E", b"E")
+put("pgoutput_fuzz", "stream_c", b"c" + struct.pack(">IBQQq", 731, 0, 0x16B3748, 0x16B3778, 786000000000000))
+put("pgoutput_fuzz", "stream_A", b"A" + struct.pack(">II", 731, 732))
+streamed = {}
+for line in hex_lines("tests/unit/data/pg/pgoutput_v1_binary.hex"):
+    payload = bytes.fromhex(line.split()[2])
+    kind = chr(payload[0])
+    if kind in "RYIUDTM" and kind not in streamed:
+        streamed[kind] = True
+        put("pgoutput_fuzz", f"streamed_{kind}", payload[:1] + struct.pack(">I", 731) + payload[1:])
+
 # COPY binary: the captured stream whole, in 7-byte chunks, and with the field count given.
 copy = bytes.fromhex("".join(hex_lines("tests/unit/data/pg/items_copy_binary.hex")))
 put("copy_binary_fuzz", "items_whole", b"\x00" + copy)
