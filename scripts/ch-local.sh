@@ -4,6 +4,8 @@
 #   ch-local.sh start DIR [HTTP_PORT]   write config, start in the background, wait for SELECT 1
 #   ch-local.sh stop  DIR               SIGTERM (SIGKILL after 30 s); no-op when not running
 #   ch-local.sh env   DIR               print `export CH_HOST=...` lines for the shell
+#   ch-local.sh readonly DIR on|off     every user readonly (readonly = 1) or not, applied by the
+#                                       running server's config reload; returns once it is
 #
 # Users (loopback only): `default` without a password, and `pg2ch` / `pg2ch_secret` for tests that
 # need real credentials (auth failures, passwords in configs). Both see every database.
@@ -16,7 +18,7 @@ CH_USER_NAME=pg2ch
 CH_USER_PASSWORD=pg2ch_secret
 
 usage() {
-  echo "usage: $0 start DIR [HTTP_PORT] | stop DIR | env DIR" >&2
+  echo "usage: $0 start DIR [HTTP_PORT] | stop DIR | env DIR | readonly DIR on|off" >&2
   exit 2
 }
 
@@ -74,12 +76,13 @@ write_config() {
 EOF
 }
 
+# $1: the profile's readonly setting (0: writes allowed).
 write_users() {
-  local user
+  local user readonly=${1:-0}
   {
     echo '<?xml version="1.0"?>'
     echo '<yandex>'
-    echo '    <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>'
+    echo "    <profiles><default><max_memory_usage>4000000000</max_memory_usage><readonly>$readonly</readonly></default></profiles>"
     echo '    <users>'
     for user in "default:" "$CH_USER_NAME:$CH_USER_PASSWORD"; do
       cat <<EOF
@@ -145,6 +148,22 @@ cmd_stop() {
   if stop_pid_file "$DIR/clickhouse.pid"; then echo "ch-local: stopped"; else echo "ch-local: not running"; fi
 }
 
+# The server re-reads users.xml on its own (every few seconds); a new POST session shows the
+# profile's readonly value once it has (a GET would say 2: HTTP GET is always readonly).
+cmd_readonly() {
+  local want http
+  case $MODE in on) want=1 ;; off) want=0 ;; *) usage ;; esac
+  server_pid >/dev/null || die "no server running in $DIR"
+  read -r http _ <"$DIR/ports"
+  write_users "$want"
+  for ((i = 0; i < 300; i++)); do
+    [ "$(curl -sf --max-time 2 --data-binary "SELECT value FROM system.settings WHERE name = 'readonly'" \
+      "http://127.0.0.1:$http/" 2>/dev/null)" = "$want" ] && { echo "ch-local: readonly $MODE"; return 0; }
+    sleep 0.1
+  done
+  die "the server did not apply readonly = $want within 30 s"
+}
+
 cmd_env() {
   [ -f "$DIR/ports" ] || die "no server in $DIR (run: $0 start $DIR)"
   local http tcp
@@ -163,7 +182,12 @@ EOF
 COMMAND=$1
 DIR=$2
 PORT=${3:-}
+MODE=
 [ $# -le 3 ] || usage
+if [ "$COMMAND" = readonly ]; then
+  MODE=$PORT
+  PORT=
+fi
 case $PORT in
   '') ;;
   *[!0-9]*) usage ;;
@@ -182,5 +206,6 @@ case $COMMAND in
   start) cmd_start ;;
   stop) cmd_stop ;;
   env) cmd_env ;;
+  readonly) cmd_readonly ;;
   *) usage ;;
 esac

@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "fault/mixed_workload.h"
-#include "support/clickhouse_relay.h"
 #include "support/kafka_broker.h"
 #include "support/kafka_route.h"
 #include "support/pg2ch_cli.h"
@@ -69,7 +68,6 @@ struct Scenario {
   int kills_per_process;
   int seed_rows;
   TestDatabase db = make_test_database();
-  ClickHouseRelay relay{ch_server().port};
   std::unique_ptr<KafkaBroker> broker;
   config::Config writer_cfg;  // the config whose sink writes ClickHouse (the consumer's, on the Kafka route)
   std::vector<std::unique_ptr<Restartable>> processes;
@@ -80,20 +78,19 @@ struct Scenario {
       : route(r), seed(s), kills_per_process(kills), seed_rows(rows), rng(s) {}
 
   void configure() {
-    auto through_relay = [&](config::Config& c) {
-      c.clickhouse.port = relay.port();
+    auto quick_retries = [&](config::Config& c) {
       // Back quickly once a server returns: the outages are seconds long.
       c.service.retry_initial = 300ms;
       c.service.retry_max = 2000ms;
     };
     config::Config first = route.config(db);
-    through_relay(first);
+    quick_retries(first);
     if (route.kafka) {
       broker = std::make_unique<KafkaBroker>();
       auto k = kafka_route(db, *broker, MixedWorkload::tables(), 3);
       k.producer.service = first.service;
       k.consumer.batch.max_delay = 200ms;
-      through_relay(k.consumer);
+      quick_retries(k.consumer);
       writer_cfg = k.consumer;
       processes.push_back(std::make_unique<Restartable>(
           db, write_config_file(k.producer, db.dir() / "producer.toml"), "producer"));
@@ -212,10 +209,10 @@ struct Scenario {
         broker->up();
       });
     }
-    outage("inserts refused for 3 s (readonly user)", [&] {
-      relay.refuse_inserts_readonly(true);
+    outage("ClickHouse users readonly for 3 s", [&] {
+      set_clickhouse_readonly(true);
       std::this_thread::sleep_for(3s);
-      relay.refuse_inserts_readonly(false);
+      set_clickhouse_readonly(false);
       // A permission error is an operator's to fix: pg2ch exits 4 (systemd's unit does not
       // restart it) without acknowledging the refused rows; the operator starts it again.
       for (auto& p : processes) {

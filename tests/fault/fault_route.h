@@ -7,8 +7,9 @@
 //   2. half of the SIGKILLs at seeded random moments (0.3-2.5 s apart), each followed by a start;
 //   3. the outages: ClickHouse restarted, ClickHouse stopped for 20 s (beyond the sink's retries:
 //      the run restarts in-process), PostgreSQL restarted with a fast and an immediate shutdown,
-//      the Kafka broker down for 5 s (Kafka route), inserts refused as for a readonly user for 3 s
-//      (pg2ch exits 4, a permission error; it is started again as an operator would), and one
+//      the Kafka broker down for 5 s (Kafka route), every ClickHouse user readonly for 3 s (a real
+//      `readonly = 1` profile; pg2ch exits 4, a permission error; it is started again as an
+//      operator would), and one
 //      target dropped in ClickHouse under the pipeline;
 //   4. the other half of the kills; then the workload stops, and the test requires every table
 //      equal row by row (id, n, md5 of body) and `pg2ch verify` reporting each table equal.

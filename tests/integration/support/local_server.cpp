@@ -54,4 +54,12 @@ std::string LocalServer::stop(const std::vector<std::string>& extra) {
   return stopped.exit_code == 0 ? std::string() : stopped.output;
 }
 
+void LocalServer::run(const std::string& verb, const std::vector<std::string>& extra) {
+  auto cmd = command(verb);
+  cmd.insert(cmd.end(), extra.begin(), extra.end());
+  auto done = run_command(cmd);
+  if (done.exit_code != 0)
+    throw std::runtime_error(script_path_ + " " + verb + " " + dir_.string() + " failed:\n" + done.output);
+}
+
 }  // namespace pg2ch::test

@@ -21,6 +21,9 @@ class LocalServer {
   // follows `stop DIR` (pg-local.sh: --immediate).
   std::string stop(const std::vector<std::string>& extra = {});
   std::vector<std::string> stop_command() const;
+  // Runs another verb of the script (`VERB DIR extra...`); throws std::runtime_error with its
+  // output when it fails.
+  void run(const std::string& verb, const std::vector<std::string>& extra = {});
 
  private:
   std::vector<std::string> command(const std::string& verb) const;

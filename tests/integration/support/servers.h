@@ -54,6 +54,9 @@ void stop_postgres(bool immediate);  // fast shutdown, or immediate (crash recov
 void start_postgres();
 void stop_clickhouse();
 void start_clickhouse();
+// Every ClickHouse user readonly (a real `readonly = 1` profile, applied by the server's config
+// reload) or writable again; returns once the server applies it.
+void set_clickhouse_readonly(bool on);
 // This run's scratch directory: server data (when started here) and per-test directories.
 const std::filesystem::path& run_dir();
 

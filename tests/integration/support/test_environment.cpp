@@ -123,6 +123,7 @@ void stop_postgres(bool immediate) {
 void start_postgres() { restartable(g_run->local_pg, "PostgreSQL").start({std::to_string(g_run->pg.port)}); }
 void stop_clickhouse() { check_stopped(restartable(g_run->local_ch, "ClickHouse").stop(), "ClickHouse"); }
 void start_clickhouse() { restartable(g_run->local_ch, "ClickHouse").start({std::to_string(g_run->ch.port)}); }
+void set_clickhouse_readonly(bool on) { restartable(g_run->local_ch, "ClickHouse").run("readonly", {on ? "on" : "off"}); }
 
 void ServerEnvironment::SetUp() {
   g_run = std::make_unique<Run>();
