@@ -37,8 +37,27 @@ JOBS=${PG2CH_JOBS:-$(nproc)}
 LAUNCHER=()
 command -v ccache >/dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
+# Only the integration test files that define the filter's suites are compiled (a suite named
+# Suite, or Prefix/Suite for a parameterised one, is defined where `Suite` appears as a word); a
+# pattern whose suite name has a wildcard in it builds them all.
+IT_FILES=""
+if [ -n "${PG2CH_SANITIZE_INTEGRATION:-}" ]; then
+  IFS=: read -r -a patterns <<<"${PG2CH_SANITIZE_INTEGRATION%%-*}"
+  for pattern in "${patterns[@]}"; do
+    suite=${pattern%%.*}
+    suite=${suite##*/}
+    suite=${suite%\*}
+    if [ -z "$suite" ] || [[ "$suite" == *[*?]* ]]; then IT_FILES=""; break; fi
+    files=$(cd "$ROOT/tests/integration" && grep -rlwE --include='*.cpp' --exclude-dir=support "$suite" . | sed 's|^\./||' | sort)
+    [ -n "$files" ] || { echo "sanitize.sh: no integration test file defines the suite $suite" >&2; exit 2; }
+    IT_FILES="${IT_FILES:+$IT_FILES;}${files//$'\n'/;}"
+  done
+  IT_FILES=$(tr ';' '\n' <<<"$IT_FILES" | sort -u | paste -sd ';')
+fi
+echo "sanitize.sh: integration test files: ${IT_FILES:-all}"
+
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
-  -DPG2CH_WERROR=ON -DPG2CH_SANITIZE="$SANITIZE" -DPG2CH_BUILD_BENCH=OFF "${LAUNCHER[@]}"
+  -DPG2CH_WERROR=ON -DPG2CH_SANITIZE="$SANITIZE" -DPG2CH_BUILD_BENCH=OFF -DPG2CH_IT_ONLY="$IT_FILES" "${LAUNCHER[@]}"
 TARGETS=(pg2ch_unit_tests)
 [ -n "${PG2CH_SANITIZE_INTEGRATION:-}" ] && TARGETS+=(pg2ch_integration_tests)
 cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]}"
