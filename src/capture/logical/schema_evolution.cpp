@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <thread>
 #include <utility>
@@ -72,6 +73,54 @@ const pipeline::TargetColumn* target_for(const pipeline::TableSchema& t, std::st
   return c && c->target_index >= 0 ? &t.target_columns[static_cast<std::size_t>(c->target_index)] : nullptr;
 }
 
+// Whether the rows already there hold what the stream assumes after `widened` columns of `table`
+// changed type (`next`: the table described after the ALTER), told by pg_class.relfilenode: nullopt
+// when they do, else the outcome.
+// * A widening that is only a new typmod does not rewrite the table; one that did ran a USING
+//   expression, which may have changed every value without the stream carrying any of them: stop.
+// * timestamp → timestamptz (type_widening.h timestamp_changes_zone) kept the stored microseconds,
+//   as UTC, exactly when the table was not rewritten (the ALTER ran under TimeZone UTC). Rewritten,
+//   every row already there may hold another instant than pg2ch wrote: the table is copied again
+//   while the others stream (a stop would need an operator for what pg2ch can mend alone).
+// Why an unchanged relfilenode proves no rewrite: `table.relfilenode` was read before the ALTER
+// committed (describe_table reads it before the columns, each query its own snapshot, and those
+// columns still had the old type), `next.relfilenode` after it (the columns there have the new
+// type); a rewrite in between gives the table a new relfilenode, and PostgreSQL does not hand out
+// a number still in use or whose file awaits the next checkpoint, so the old one comes back only
+// after the 32-bit counter wrapped around. The other way (VACUUM FULL, CLUSTER or another rewrite
+// since `table` was described, with an ALTER under UTC) is a rewrite seen where the ALTER made none:
+// a copy more than needed, never a value kept wrong. A partitioned table has no relfilenode of its
+// own (0 before and after), so it cannot tell: copied again.
+std::optional<Evolution> rewrite_refusal(const pipeline::TableSchema& table, const pipeline::TableSchema& next,
+                                         const std::vector<std::string>& widened) {
+  bool rewrite_expected = false;
+  std::vector<std::string> zoned;
+  for (const auto& name : widened) {
+    const auto* before = source_column(table, name);
+    const auto* after = source_column(next, name);
+    const DeclaredType from{before->declared_type_oid, before->declared_typmod};
+    const DeclaredType to{after->declared_type_oid, after->declared_typmod};
+    rewrite_expected = rewrite_expected || widening_rewrites(from, to);
+    if (timestamp_changes_zone(from, to)) zoned.push_back(name);
+  }
+  const bool rewritten = next.relfilenode != table.relfilenode;
+  if (!zoned.empty() && (rewritten || table.partitioned || next.partitioned)) {
+    return Evolution::copy_again(fmt::format(
+        "column(s) {} changed from timestamp to timestamptz {}: PostgreSQL converted the rows already there in the "
+        "ALTER's session TimeZone, so they may hold other instants than the ones replicated (only an ALTER under "
+        "TimeZone UTC keeps them)",
+        joined(zoned),
+        rewritten ? "with the table rewritten (a TimeZone other than UTC, or a VACUUM FULL or CLUSTER since)"
+                  : "on a partitioned table, whose partitions' rewrites pg2ch does not look at"));
+  }
+  if (!rewrite_expected && rewritten) {
+    return Evolution(fmt::format("the table was rewritten with column(s) {} (ALTER ... TYPE ... USING, or VACUUM FULL "
+                                 "since): the rows already there may hold values the stream does not carry",
+                                 joined(widened)));
+  }
+  return std::nullopt;
+}
+
 bool same_clickhouse_type(std::string a, std::string b) {
   std::erase(a, ' ');
   std::erase(b, ' ');
@@ -95,7 +144,9 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
   }
   if (const auto widened = columns_widened(table, rel); !widened.empty()) {
     if (cfg_.logical.on_type_widened == "stop") return std::string("logical.on_type_widened is \"stop\"");
-    return widen_columns(table, rel, widened, position, cfg_.logical.on_type_widened == "ignore");
+    Evolution e = widen_columns(table, rel, widened, position, cfg_.logical.on_type_widened == "ignore");
+    if (e.outcome == Evolution::Outcome::CopyAgain) fetcher_.forget(table.relation_oid);
+    return e;
   }
   if (const auto dropped = columns_dropped(table, rel); !dropped.empty()) {
     if (cfg_.logical.on_column_dropped == "stop") return std::string("logical.on_column_dropped is \"stop\"");
@@ -105,7 +156,9 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
     if (cfg_.logical.on_column_renamed == "stop") return std::string("logical.on_column_renamed is \"stop\"");
     return rename_columns(table, rel, renamed, position, cfg_.logical.on_column_renamed == "ignore");
   }
-  return std::string("the change is not one pg2ch applies in place");
+  // Several kinds at once (a look at the catalog after two ALTERs; never a Relation message,
+  // which TableGate hands over for one kind only).
+  return follow_several(table, rel, position);
 }
 
 Evolution SchemaEvolver::follow_catalog(const pipeline::TableSchema& table) {
@@ -159,15 +212,8 @@ std::optional<std::string> SchemaEvolver::cannot_evolve() const {
   return std::nullopt;
 }
 
-Evolution SchemaEvolver::add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                     const std::vector<std::string>& added, Lsn position) {
-  for (const auto& name : added) {
-    // Not in place: rows read again could not tell the two apart, and a dropped one's target
-    // column, kept, holds its values. A copy re-creates the target with the columns as they are.
-    if (name_taken_before(table, name)) {
-      return Evolution::copy_again(fmt::format("a column named {} was dropped or renamed earlier", name));
-    }
-  }
+std::variant<SchemaEvolver::MissingValues, Evolution> SchemaEvolver::values_of_added(
+    const pipeline::TableSchema& table, const std::vector<std::string>& added) {
   // What the rows that existed before hold in the new columns. A row written before a column was
   // added does not have it on disk: it reads the column's missing value (pg_attribute.
   // attmissingval, a fast default: a non-volatile DEFAULT) or else NULL. Only a rewrite of the
@@ -183,7 +229,7 @@ Evolution SchemaEvolver::add_columns(const pipeline::TableSchema& table, const p
                   "WHERE c.oid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname IN ({}) ORDER BY a.attnum",
                   list),
       {std::to_string(table.relation_oid), std::to_string(table.relfilenode)});
-  std::vector<std::pair<std::string, std::string>> missing;
+  MissingValues missing;
   for (int i = 0; i < filled.rows(); ++i) {
     const std::string name = filled.text(i, 0);
     if (filled.boolean(i, 4)) {
@@ -202,12 +248,152 @@ Evolution SchemaEvolver::add_columns(const pipeline::TableSchema& table, const p
     } else if (filled.boolean(i, 3)) {
       // NOT NULL without a value for the rows there: the table had none; rows of the older shape
       // read again after a restart would be NULL in a column that takes none.
-      return fmt::format("column {} was added NOT NULL without a default", name);
+      return Evolution(fmt::format("column {} was added NOT NULL without a default", name));
     }
   }
   if (filled.rows() != static_cast<int>(added.size())) {
-    return std::string("its columns changed again since (a column added is gone)");
+    return Evolution(std::string("its columns changed again since (a column added is gone)"));
   }
+  return missing;
+}
+
+std::optional<Evolution> SchemaEvolver::set_target_defaults(const pipeline::TableSchema& next, Change& change) {
+  // Each DEFAULT checked on the server before anything is altered: one it cannot express needs
+  // the rows copied instead.
+  for (const auto& [name, value] : change.missing) {
+    if (!target_column(next, name)) continue;  // excluded: nothing to write
+    auto expression = p_.targets->default_expression(next, name, value);
+    if (!expression) {
+      return Evolution::copy_again(fmt::format(
+          "ClickHouse {} cannot give column {} the default value the rows already there hold (see the warning above)",
+          p_.targets->type_capabilities().version.text, name));
+    }
+    change.defaults.emplace(name, std::move(*expression));
+  }
+  return std::nullopt;
+}
+
+Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                        Lsn position) {
+  auto fresh = describe_again(table, rel);
+  if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
+  pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+  // Each column by its attnum: kept by a rename and a type change, new for a column added (also
+  // one dropped and added again under its name).
+  const auto by_attnum = [](const pipeline::TableSchema& t, int attnum) -> const pipeline::SourceColumn* {
+    const auto it = std::find_if(t.source_columns.begin(), t.source_columns.end(),
+                                 [&](const auto& c) { return c.attnum == attnum; });
+    return it == t.source_columns.end() ? nullptr : &*it;
+  };
+  std::vector<std::string> added, widened, dropped, nullable;
+  std::vector<std::pair<std::string, std::string>> renamed;
+  for (const auto& c : table.source_columns) {
+    if (c.attnum == 0) return std::string("the columns' attribute numbers were not recorded");
+    const auto* now = by_attnum(next, c.attnum);
+    if (!now) {
+      if (c.is_key) return fmt::format("key column {} was dropped", c.name);
+      dropped.push_back(c.name);
+      continue;
+    }
+    if (now->is_key != c.is_key) return fmt::format("the table's key changed at column {}", c.name);
+    if (now->name != c.name) renamed.emplace_back(c.name, now->name);
+    const DeclaredType from{c.declared_type_oid, c.declared_typmod}, to{now->declared_type_oid, now->declared_typmod};
+    if (from != to) {
+      if (auto refusal = widening_refusal(from, to)) return fmt::format("column {}: {}", now->name, *refusal);
+      widened.push_back(now->name);
+    }
+    if (c.not_null && !now->not_null && c.target_index >= 0) nullable.push_back(now->name);
+  }
+  for (const auto& c : next.source_columns) {
+    if (by_attnum(table, c.attnum)) continue;
+    if (c.is_key) return fmt::format("the table's key changed at column {}", c.name);
+    added.push_back(c.name);
+  }
+  // Each kind as its setting says; "ignore" only alone (evolve()), where what the target keeps is
+  // one kind's.
+  const std::pair<const std::vector<std::string>*, const std::string*> kinds[] = {
+      {&added, &cfg_.logical.on_column_added},       {&widened, &cfg_.logical.on_type_widened},
+      {&dropped, &cfg_.logical.on_column_dropped},   {&nullable, &cfg_.logical.on_not_null_dropped}};
+  const char* const setting_names[] = {"on_column_added", "on_type_widened", "on_column_dropped",
+                                       "on_not_null_dropped"};
+  for (std::size_t k = 0; k < std::size(kinds); ++k) {
+    if (kinds[k].first->empty() || *kinds[k].second == "evolve") continue;
+    return fmt::format("several kinds of change at once, and logical.{} is \"{}\"", setting_names[k],
+                       *kinds[k].second);
+  }
+  if (!renamed.empty() && cfg_.logical.on_column_renamed != "evolve") {
+    return fmt::format("several kinds of change at once, and logical.on_column_renamed is \"{}\"",
+                       cfg_.logical.on_column_renamed);
+  }
+  // No name means two columns: rows of an older shape read again name each column by its name then.
+  std::vector<std::string> new_names = added, old_names = dropped;
+  for (const auto& [from, to] : renamed) {
+    old_names.push_back(from);
+    new_names.push_back(to);
+  }
+  for (const auto& name : new_names) {
+    if (name_taken_before(table, name) || std::find(old_names.begin(), old_names.end(), name) != old_names.end()) {
+      return Evolution::copy_again(fmt::format("a column named {} was dropped or renamed earlier", name));
+    }
+  }
+  Change change;
+  for (const auto& [from, to] : renamed) {
+    const auto* c = target_for(table, from);
+    if (!c) continue;  // not replicated
+    if (c->is_key) return fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from);
+    if (!p_.targets->type_capabilities().rename_column) {
+      return fmt::format("ClickHouse {} cannot rename a column (RENAME COLUMN needs 20.4)",
+                         p_.targets->type_capabilities().version.text);
+    }
+    change.renamed_in_target.emplace_back(c->name, to);
+  }
+  if (auto refused = rewrite_refusal(table, next, widened)) return std::move(*refused);
+  if (!added.empty()) {
+    auto values = values_of_added(table, added);
+    if (auto* outcome = std::get_if<Evolution>(&values)) return std::move(*outcome);
+    change.missing = std::get<MissingValues>(std::move(values));
+  }
+  for (const auto& c : next.target_columns) {
+    const bool renamed_to = std::any_of(change.renamed_in_target.begin(), change.renamed_in_target.end(),
+                                        [&](const auto& r) { return r.second == c.name; });
+    if (!renamed_to && !target_column(table, c.name)) change.added.push_back(c.name);
+  }
+  auto retyped = retyped_target_columns(table, next, change.renamed_in_target);
+  if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
+  change.modified = std::get<std::vector<std::string>>(std::move(retyped));
+  for (const auto& name : dropped) {
+    if (const auto* c = target_for(table, name)) change.kept.push_back(c->name);
+  }
+  change.dropped = dropped;
+  change.renamed = renamed;
+  if (auto refused = set_target_defaults(next, change)) return std::move(*refused);
+  replace(table, std::move(next), change, position);
+  std::string what;
+  const auto say = [&](const std::vector<std::string>& names, const char* verb) {
+    if (!names.empty()) what += fmt::format("{}{} {}", what.empty() ? "" : "; ", joined(names), verb);
+  };
+  say(added, "added");
+  say(widened, "widened");
+  say(dropped, "dropped (target columns kept, NULL from now on)");
+  say(nullable, "made nullable");
+  for (const auto& [from, to] : renamed) what += fmt::format("{}{} renamed to {}", what.empty() ? "" : "; ", from, to);
+  spdlog::info("table {}: several changes of its columns at the source followed at once ({}); streaming on",
+               table.qualified_source(), what);
+  return Evolution{};
+}
+
+Evolution SchemaEvolver::add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                     const std::vector<std::string>& added, Lsn position) {
+  for (const auto& name : added) {
+    // Not in place: rows read again could not tell the two apart, and a dropped one's target
+    // column, kept, holds its values. A copy re-creates the target with the columns as they are.
+    if (name_taken_before(table, name)) {
+      return Evolution::copy_again(fmt::format("a column named {} was dropped or renamed earlier", name));
+    }
+  }
+  auto values = values_of_added(table, added);
+  if (auto* outcome = std::get_if<Evolution>(&values)) return std::move(*outcome);
+  const auto missing = std::get<MissingValues>(std::move(values));
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
@@ -220,18 +406,7 @@ Evolution SchemaEvolver::add_columns(const pipeline::TableSchema& table, const p
   if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
   change.modified = std::get<std::vector<std::string>>(std::move(retyped));
   change.missing = missing;
-  // Each DEFAULT checked on the server before anything is altered: one it cannot express needs
-  // the rows copied instead.
-  for (const auto& [name, value] : missing) {
-    if (!target_column(next, name)) continue;  // excluded: nothing to write
-    auto expression = p_.targets->default_expression(next, name, value);
-    if (!expression) {
-      return Evolution::copy_again(fmt::format(
-          "ClickHouse {} cannot give column {} the default value the rows already there hold (see the warning above)",
-          p_.targets->type_capabilities().version.text, name));
-    }
-    change.defaults.emplace(name, std::move(*expression));
-  }
+  if (auto refused = set_target_defaults(next, change)) return std::move(*refused);
   replace(table, std::move(next), change, position);
   std::string defaults;
   for (const auto& [name, value] : missing) defaults += (defaults.empty() ? "" : ", ") + name;
@@ -242,28 +417,12 @@ Evolution SchemaEvolver::add_columns(const pipeline::TableSchema& table, const p
   return Evolution{};
 }
 
-std::optional<std::string> SchemaEvolver::widen_columns(const pipeline::TableSchema& table,
-                                                        const pg::pgoutput::Relation& rel,
-                                                        const std::vector<std::string>& widened, Lsn position,
-                                                        bool keep_target_types) {
+Evolution SchemaEvolver::widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                       const std::vector<std::string>& widened, Lsn position, bool keep_target_types) {
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
-
-  bool rewrite_expected = false;
-  for (const auto& name : widened) {
-    const auto* before = source_column(table, name);
-    const auto* after = source_column(next, name);
-    rewrite_expected = rewrite_expected || widening_rewrites({before->declared_type_oid, before->declared_typmod},
-                                                             {after->declared_type_oid, after->declared_typmod});
-  }
-  // A widening that is only a new typmod does not rewrite the table; one that did ran a USING
-  // expression, which may have changed every value without the stream carrying any of them.
-  if (!rewrite_expected && next.relfilenode != table.relfilenode) {
-    return fmt::format("the table was rewritten with column(s) {} (ALTER ... TYPE ... USING, or VACUUM FULL since): "
-                       "the rows already there may hold values the stream does not carry",
-                       joined(widened));
-  }
+  if (auto refused = rewrite_refusal(table, next, widened)) return std::move(*refused);
   Change change;
   if (keep_target_types) {
     // The target keeps each column's type where the ClickHouse type would change
@@ -285,7 +444,7 @@ std::optional<std::string> SchemaEvolver::widen_columns(const pipeline::TableSch
                joined(widened),
                modified.empty() ? std::string("its target unchanged (same ClickHouse types)")
                                 : fmt::format("target column(s) {} changed in place", joined(modified)));
-  return std::nullopt;
+  return Evolution{};
 }
 
 std::optional<std::string> SchemaEvolver::drop_columns(const pipeline::TableSchema& table,
@@ -462,10 +621,15 @@ Evolution SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
 }
 
 std::variant<std::vector<std::string>, std::string> SchemaEvolver::retyped_target_columns(
-    const pipeline::TableSchema& table, const pipeline::TableSchema& next) {
+    const pipeline::TableSchema& table, const pipeline::TableSchema& next,
+    const std::vector<std::pair<std::string, std::string>>& renamed_in_target) {
   std::vector<std::string> modified;
   for (const auto& after : next.target_columns) {
-    const auto* before = target_column(table, after.name);
+    std::string_view was = after.name;
+    for (const auto& [from, to] : renamed_in_target) {
+      if (to == after.name) was = from;
+    }
+    const auto* before = target_column(table, was);
     if (!before || before->mapping.clickhouse_type == after.mapping.clickhouse_type) continue;
     if (before->is_key || after.is_key) {
       return fmt::format("column {} is in the target's sorting key, whose type ClickHouse cannot change ({} to {})",

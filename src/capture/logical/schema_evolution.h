@@ -22,7 +22,11 @@
 //   is not in the target's sorting key (ClickHouse cannot retype those). A widening that needs
 //   no rewrite but came with one (USING) is refused: its values are not in the stream. A USING
 //   on an integer or float widening, which rewrites anyway, cannot be told from the plain cast
-//   and is taken as one (README: `pg2ch verify` finds it);
+//   and is taken as one (README: `pg2ch verify` finds it). timestamp → timestamptz is followed
+//   in place only when the table was not rewritten (the ALTER ran under TimeZone UTC, so the
+//   values were kept as UTC instants, as pg2ch wrote them); rewritten, its values were converted
+//   in a zone the stream does not carry: the table is copied again (rewrite_refusal in the .cpp
+//   says why pg_class.relfilenode, read before and after the ALTER, tells it);
 // * NOT NULL dropped (ALTER TABLE ... ALTER COLUMN ... DROP NOT NULL): the Relation message does
 //   not carry nullability, so a Relation with unchanged columns of a streaming table that has
 //   NOT NULL columns asks the catalog which lost it; their target columns become Nullable(T)
@@ -43,6 +47,8 @@
 //   The state records (old, new): rows of an older shape read again after a restart name the
 //   column by its old name. No name is taken twice in place (a column added or renamed to a name
 //   dropped or renamed earlier is refused), so an old name always means one column.
+// Several kinds at once (a look at the catalog after two ALTERs, poll and notify) are followed
+// together in one step, each checked as when alone (follow_several).
 // Each kind can be set to stop the table instead (logical.on_column_added, on_type_widened,
 // on_not_null_dropped, on_column_dropped, on_column_renamed = "stop").
 // Anything else is refused with the reason and the table stops as before (copied again at the
@@ -126,8 +132,8 @@ class SchemaEvolver {
   // the source (capture/shared/column_watch.h saw it), and their rows are read as the catalog
   // describes the table now. The same as evolve() with the catalog's description in place of a
   // Relation message, at the source's current WAL position (evolved_at: where it was followed).
-  // One kind of change at a time, as evolve(): several ALTERs of different kinds between two
-  // looks are not one pg2ch follows (the table stops with the reason).
+  // Several ALTERs of different kinds between two looks (a column added and another widened) are
+  // followed at once (follow_several), each kind as its setting says.
   Evolution follow_catalog(const pipeline::TableSchema& table);
 
  private:
@@ -142,13 +148,27 @@ class SchemaEvolver {
                                                 Lsn position);
   // The target columns whose ClickHouse type differs in `next` (a wider type, Nullable), or why
   // one cannot change in place (a sorting-key column, a conversion that is not exact).
-  static std::variant<std::vector<std::string>, std::string> retyped_target_columns(const pipeline::TableSchema& table,
-                                                                                    const pipeline::TableSchema& next);
+  // `renamed_in_target`: (old, new) names of target columns renamed on the way.
+  static std::variant<std::vector<std::string>, std::string> retyped_target_columns(
+      const pipeline::TableSchema& table, const pipeline::TableSchema& next,
+      const std::vector<std::pair<std::string, std::string>>& renamed_in_target = {});
+  // (name, PostgreSQL binary) of the fast default of each added column that has one.
+  using MissingValues = std::vector<std::pair<std::string, std::string>>;
+  // What the rows already there hold in the `added` columns of `table` (a fast default, or NULL),
+  // or the outcome when that is not exact in place (the table rewritten: copied again; NOT NULL
+  // without a default: stopped).
+  std::variant<MissingValues, Evolution> values_of_added(const pipeline::TableSchema& table,
+                                                         const std::vector<std::string>& added);
   Evolution add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                         const std::vector<std::string>& added, Lsn position);
-  std::optional<std::string> widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
-                                           const std::vector<std::string>& widened, Lsn position,
-                                           bool keep_target_types);
+  // Columns added, widened, dropped, renamed and made nullable at once (matched by attnum), each
+  // checked as its own kind is, and applied in one replace(). A kind set to "stop" or "ignore"
+  // stops the table (ignore is followed for one kind alone).
+  Evolution follow_several(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel, Lsn position);
+  // Evolution::copy_again for a timestamp → timestamptz of a table the ALTER rewrote (its rows
+  // converted in a TimeZone other than UTC: type_widening.h).
+  Evolution widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                          const std::vector<std::string>& widened, Lsn position, bool keep_target_types);
   // The table as the catalog describes it now, or why it cannot be replicated so (one line).
   std::variant<pipeline::TableSchema, std::string> describe_now(const pipeline::TableSchema& table);
   // The table as the catalog describes it now, or why not (it differs from `rel` again).
@@ -179,6 +199,9 @@ class SchemaEvolver {
     std::map<std::string, std::string> defaults;  // their target columns' DEFAULT expressions, by name
     std::vector<table_sync::IgnoredChange> ignored;  // left out of the target, recorded
   };
+  // The target DEFAULT of each fast default in `change.missing` (change.defaults), or copy_again
+  // when ClickHouse cannot express one.
+  std::optional<Evolution> set_target_defaults(const pipeline::TableSchema& next, Change& change);
   // Steps 1-4 of the header.
   void replace(const pipeline::TableSchema& table, pipeline::TableSchema fresh, const Change& change, Lsn position);
 

@@ -77,15 +77,20 @@ std::optional<std::string> widening_refusal(DeclaredType from, DeclaredType to) 
     if (new_tm->precision >= old_tm->precision) return std::nullopt;
     return change + " lowers the precision";
   }
-  if (from.oid == ids::kTimestamp && to.oid == ids::kTimestampTz) {
-    return change + ": PostgreSQL converted the existing rows in the ALTER's session time zone, which the stream "
-                    "does not carry";
+  if (timestamp_changes_zone(from, to)) {
+    // typmod: fractional digits kept (-1: all six).
+    if (to.typmod < 0 || (from.typmod >= 0 && to.typmod >= from.typmod)) return std::nullopt;
+    return change + " rounds the fractions of a second";
   }
   return change + " is not a widening pg2ch can follow exactly";
 }
 
 bool widening_rewrites(DeclaredType from, DeclaredType to) {
   return from.oid != to.oid && (integer_width(from.oid) || from.oid == ids::kFloat4);
+}
+
+bool timestamp_changes_zone(DeclaredType from, DeclaredType to) {
+  return from.oid == ids::kTimestamp && to.oid == ids::kTimestampTz;
 }
 
 std::string_view widen_value(DeclaredType from, DeclaredType to, std::string_view value, std::string& out) {
@@ -102,7 +107,9 @@ std::string_view widen_value(DeclaredType from, DeclaredType to, std::string_vie
     store_be(std::bit_cast<std::uint64_t>(d), 8, out);
     return out;
   }
-  // Strings and numerics: the binary form does not depend on the typmod.
+  // Strings and numerics: the binary form does not depend on the typmod. timestamp → timestamptz
+  // (followed only where the table was not rewritten, so the stored microseconds were kept as UTC):
+  // the same int64.
   return value;
 }
 

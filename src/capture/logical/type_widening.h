@@ -5,9 +5,9 @@
 // Only exact widenings, where every value of the older type is a value of the newer one and
 // PostgreSQL's own cast keeps it unchanged: int2 → int4 → int8, real → double precision (every
 // float4 is a float8), varchar(n) → varchar(m ≥ n) / varchar / text, text → varchar (no length),
-// numeric(p,s) → numeric(p' ≥ p, s) / numeric. Anything else (narrowing, another family, a scale
-// change, timestamp → timestamptz, which PostgreSQL converts in the ALTER's session time zone that
-// the stream does not carry, char(n), whose cast drops trailing blanks) is refused with a reason.
+// numeric(p,s) → numeric(p' ≥ p, s) / numeric, and timestamp(p) → timestamptz(p' ≥ p) where the
+// table was not rewritten (timestamp_changes_zone below). Anything else (narrowing, another family,
+// a scale change, char(n), whose cast drops trailing blanks) is refused with a reason.
 //
 // The widening of a value is what PostgreSQL did to the rows the table held at the ALTER, so a
 // row of the older type that a restart reads again (table_gate.h) is written exactly as the same
@@ -34,6 +34,15 @@ std::optional<std::string> widening_refusal(DeclaredType from, DeclaredType to);
 // A widening that should not rewrite but did ran a USING expression, whose values the stream
 // never carries.
 bool widening_rewrites(DeclaredType from, DeclaredType to);
+
+// timestamp → timestamptz: PostgreSQL converts each value in the ALTER's session TimeZone, which
+// is recorded nowhere (the stream carries no value of the rows already there). Since PostgreSQL 12
+// it skips the rewrite exactly when that zone is UTC (tablecmds.c ATColumnChangeRequiresRewrite,
+// timestamp.c TimestampTimestampTzRequiresRewrite): the stored microseconds are kept and read as
+// UTC instants, which is what pg2ch wrote for them (both types map to the same ClickHouse type and
+// value). So such a widening is exact only when pg_class.relfilenode did not change; the caller
+// checks (schema_evolution.h).
+bool timestamp_changes_zone(DeclaredType from, DeclaredType to);
 
 // The binary (typsend) form in type `to` of `value`, a binary value of type `from`; `from` → `to`
 // must be a widening (widening_refusal empty). Returns `value` itself when the bytes are alike,

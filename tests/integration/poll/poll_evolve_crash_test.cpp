@@ -3,7 +3,7 @@
 // there would) right before the ClickHouse ALTER, after the table's state recorded the change, or
 // right after it, before the view was re-created. The next start alters the target where it has
 // not been (each step idempotent) and the table streams on from its checkpoint: never read again
-// from its first row, every row equal, every column.
+// from its first row, every row equal, every column. Also for several kinds of change at once.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -35,13 +35,27 @@ TEST_P(WatermarkEvolveCrash, TheNextStartAltersTheTargetAgainAndNeverReadsItAgai
                                  {"first row", "read up to its newest row"}, "checkpoint");
 }
 
+std::string param_name(const ::testing::TestParamInfo<Param>& info) {
+  return std::get<0>(info.param) + "_" + evolve_crash_name(std::get<1>(info.param), std::get<2>(info.param));
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryKindBothPlaces, WatermarkEvolveCrash,
                          ::testing::Combine(::testing::Values("poll", "notify"), ::testing::ValuesIn(kEvolveCrashKinds),
                                             ::testing::ValuesIn(kEvolveCrashPlaces)),
-                         [](const ::testing::TestParamInfo<Param>& info) {
-                           return std::get<0>(info.param) + "_" +
-                                  evolve_crash_name(std::get<1>(info.param), std::get<2>(info.param));
-                         });
+                         param_name);
+
+// Several kinds in one transaction, which one look at the catalog sees together
+// (SchemaEvolver::follow_several): recorded and applied as one step, and re-applied so.
+constexpr EvolveCrashKind kSeveralAtOnce[] = {
+    {"SeveralAtOnce",
+     "ALTER TABLE t ADD COLUMN extra int NOT NULL DEFAULT 7; ALTER TABLE t DROP COLUMN w; "
+     "ALTER TABLE t ALTER COLUMN m DROP NOT NULL",
+     "INSERT INTO t (id, v, n, m, r, extra) VALUES (101, 'new', 1, NULL, 'r', 5)", "id, v, n, m, r, extra"}};
+
+INSTANTIATE_TEST_SUITE_P(SeveralAtOnceBothPlaces, WatermarkEvolveCrash,
+                         ::testing::Combine(::testing::Values("poll", "notify"), ::testing::ValuesIn(kSeveralAtOnce),
+                                            ::testing::ValuesIn(kEvolveCrashPlaces)),
+                         param_name);
 
 }  // namespace
 }  // namespace pg2ch::test

@@ -33,6 +33,9 @@ inline constexpr ColumnChange kColumnChanges[] = {
     {"RenameColumn", "ALTER TABLE t RENAME COLUMN v TO v2", "INSERT INTO t (n, v2) VALUES (1, 'x')"},
     {"WidenIntToBigint", "ALTER TABLE t ALTER COLUMN w TYPE bigint", "INSERT INTO t (n, w) VALUES (1, 5000000000)"},
     {"DropNotNull", "ALTER TABLE t ALTER COLUMN n DROP NOT NULL", "INSERT INTO t (n) VALUES (NULL)"},
+    // Two kinds in one transaction: a capture that reads the catalog sees them at once.
+    {"AddAndDropColumns", "ALTER TABLE t ADD COLUMN extra int DEFAULT 7; ALTER TABLE t DROP COLUMN w",
+     "INSERT INTO t (n, v, extra) VALUES (1, 'x', 8)"},
 };
 inline constexpr int kColumnChangeCount = static_cast<int>(std::size(kColumnChanges));
 

@@ -55,6 +55,17 @@ std::string evolve_crash_param_name(const Info& info) {
   return evolve_crash_name(std::get<0>(info.param), std::get<1>(info.param));
 }
 
+// The run after a kill right after a change followed in place (logical): t ends equal by `q`,
+// nothing was copied again, the run stops cleanly and t streams.
+inline void expect_equal_without_a_copy(TestDatabase& db, const std::filesystem::path& config, ChildProcess& second,
+                                        const TableQuery& q) {
+  EXPECT_TRUE(wait_equal(db, q)) << second.describe();
+  EXPECT_EQ(second.stderr_text().find("copying"), std::string::npos) << "copied again: " << second.describe();
+  EXPECT_EQ(second.stderr_text().find("snapshot"), std::string::npos) << "copied again: " << second.describe();
+  EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
+  EXPECT_EQ(pg2ch_table_state(db, config, "public.t"), "streaming ");
+}
+
 // t with 100 rows; `more`: columns after r, with defaults (e.g. a watermark).
 inline void create_evolve_crash_table(TestDatabase& db, const std::string& more = {}) {
   db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text, n int, m int NOT NULL, w text, r text" +
