@@ -38,8 +38,8 @@ const pipeline::TargetColumn* target_column(const pipeline::TableSchema& t, std:
   return it == t.target_columns.end() ? nullptr : &*it;
 }
 
-// The one element of pg_attribute.attmissingval as array_send() wrote it, hex: the value in its
-// type's binary format (what pgoutput sends in binary mode), or nullopt when it is not one element.
+}  // namespace
+
 std::optional<std::string> missing_value(std::string_view hex) {
   std::string bytes;
   const auto nibble = [](char c) -> int {
@@ -65,6 +65,8 @@ std::optional<std::string> missing_value(std::string_view hex) {
   if (length < 0 || bytes.size() != kHeader + 4 + static_cast<std::size_t>(length)) return std::nullopt;
   return bytes.substr(kHeader + 4);
 }
+
+namespace {
 
 // The target column of the source column `name` (its name on the target may differ: a rename
 // ignored, ignored_changes.h).
@@ -174,13 +176,16 @@ Evolution SchemaEvolver::follow_catalog(const pipeline::TableSchema& table) {
   for (const auto& c : now.source_columns) {
     rel.columns.push_back({static_cast<std::uint8_t>(c.is_key ? 1 : 0), c.name, c.declared_type_oid, c.declared_typmod});
   }
+  return evolve(table, rel, current_source_position(p_.source));
+}
+
+Lsn current_source_position(pg::Connection& source) {
   // On a standby (poll reads one too) the position replayed: evolved_at only has to be set.
-  const Lsn position = parse_lsn(p_.source
-                                     .query("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
-                                            "ELSE pg_current_wal_lsn() END::text")
-                                     .text(0, 0))
-                           .value_or(Lsn{1});
-  return evolve(table, rel, position);
+  return parse_lsn(source
+                       .query("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE "
+                              "pg_current_wal_lsn() END::text")
+                       .text(0, 0))
+      .value_or(Lsn{1});
 }
 
 void SchemaEvolver::wait_until_the_catalog_shows(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel) {

@@ -84,6 +84,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -97,6 +98,14 @@
 #include "pipeline/change_sink.h"
 
 namespace pg2ch::capture::logical {
+
+// The one element of pg_attribute.attmissingval as array_send() wrote it, hex: the value in its
+// type's binary format (what pgoutput sends in binary mode), or nullopt when it is not one element.
+std::optional<std::string> missing_value(std::string_view hex);
+
+// The source's WAL position now (on a standby, the one replayed): where a change of columns the
+// catalog shows was followed (evolved_at).
+Lsn current_source_position(pg::Connection& source);
 
 class SchemaEvolver {
  public:

@@ -72,7 +72,7 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
     : conn_(conn), names_(std::move(names)), sink_(sink), batch_size_(batch_size), payload_(payload), states_(states) {
   for (const auto* t : tables) {
     tables_.emplace(t->relation_oid, t);
-    fetch_sql_[t] = fetch_rows_sql(names_, *t, payload);
+    fetch_sql_[t] = fetch_sql_of(*t);
   }
   conn_.exec(fmt::format("SET lc_monetary = '{}'", kDrainerMonetaryLocale));
   // A queue's statistics are stale most of the time (autovacuum analyzes it far less often than
@@ -111,12 +111,18 @@ void OutboxDrainer::columns_changed(const pipeline::TableSchema& table, std::str
   if (follow_) {
     auto why_not = follow_(table);
     if (!why_not) {
-      fetch_sql_[&table] = fetch_rows_sql(names_, table, payload_);
+      fetch_sql_[&table] = fetch_sql_of(table);
       return;
     }
     change += "; not followed in place: " + *why_not;
   }
   stop_for_changed_columns(table, std::move(change));
+}
+
+std::string OutboxDrainer::fetch_sql_of(const pipeline::TableSchema& table) const {
+  // Events queued before a rename followed in place (in this run or an earlier one) name the
+  // column by its old name.
+  return fetch_rows_sql(names_, table, payload_, states_.at(table).renamed_columns);
 }
 
 void OutboxDrainer::stop_for_changed_columns(const pipeline::TableSchema& table, std::string change) {

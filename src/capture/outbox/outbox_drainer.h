@@ -43,8 +43,11 @@
 // With the key payload, whose fetch reads the rows as they are now, the follower (the logical
 // mode's schema_evolution.h, with the catalog's description as the new shape) alters the target
 // in place, the table's state first, and the next batch fetches its events with the new columns:
-// the table streams on. A change it cannot follow, and every change with the row payload (events of
-// the old shape queued behind the change carry the old columns), stop the table; the fix (drop its
+// the table streams on. With the row payload the same, and the events of the old shape queued
+// behind the change are read with the columns as they are now (fetch_rows_sql: a column added
+// since reads PostgreSQL's missing value for the row, a dropped one is ignored, a renamed one is
+// found by its old name from the table's state), except for the kinds row_payload_follow.h
+// refuses. A change that is not followed stops the table; the fix (drop its
 // target, delete its queued events, `pg2ch resync`, restart) copies it again with its new columns:
 // the deleted events' changes were committed before the copy's snapshot, which holds them, and
 // every later change has an event of the new shape.
@@ -130,6 +133,7 @@ class OutboxDrainer {
   // (its events are fetched with the new columns from the next batch on) or stops.
   void columns_changed(const pipeline::TableSchema& table, std::string change);
   void stop_for_changed_columns(const pipeline::TableSchema& table, std::string change);
+  std::string fetch_sql_of(const pipeline::TableSchema& table) const;
 
   pg::Connection& conn_;
   OutboxNames names_;

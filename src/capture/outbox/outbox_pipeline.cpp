@@ -11,11 +11,13 @@
 #include <thread>
 
 #include "capture/outbox/outbox_copy.h"
+#include "capture/logical/offline_changes.h"
 #include "capture/logical/schema_evolution.h"
 #include "capture/outbox/outbox_drainer.h"
 #include "pg/current_row_fetcher.h"
 #include "capture/outbox/outbox_objects.h"
 #include "capture/outbox/outbox_sql.h"
+#include "capture/outbox/row_payload_follow.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/target_table.h"
 #include "common/interruptible_sleep.h"
@@ -81,15 +83,17 @@ class OutboxSource final : public ChangeSource {
         stop_when_caught_up_(options.stop_when_caught_up) {
     drainer_.watch_columns(columns_);
     // The key payload fetches rows as they are now: a change is followed in place. The row
-    // payload's events of the old shape, queued behind the change, carry the old columns (a
-    // column renamed or added with a default would be read NULL from them): the table stops.
-    if (payload_of(cfg.outbox) == Payload::Key) {
-      drainer_.follow_columns([this](const pipeline::TableSchema& t) -> std::optional<std::string> {
-        const logical::Evolution e = evolver_.follow_catalog(t);
-        if (e.outcome == logical::Evolution::Outcome::Followed) return std::nullopt;
-        return e.why;
-      });
-    }
+    // payload's events of the old shape, queued behind the change, are read with the table's
+    // columns as they are now (fetch_rows_sql), which is exact for the changes
+    // row_payload_follow.h does not refuse.
+    drainer_.follow_columns([this, names](const pipeline::TableSchema& t) -> std::optional<std::string> {
+      if (payload_of(cfg_.outbox) == Payload::Row) {
+        if (auto why_not = refused_for_row_payload(names, t)) return why_not;
+      }
+      const logical::Evolution e = evolver_.follow_catalog(t);
+      if (e.outcome == logical::Evolution::Outcome::Followed) return std::nullopt;
+      return e.why;
+    });
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
@@ -146,6 +150,39 @@ class OutboxSource final : public ChangeSource {
     return true;
   }
   pipeline::ChangeSink& sink() override { return *sink_; }
+
+  // Why the row payload cannot follow the change of `t`'s columns (row_payload_follow.h), if so.
+  // A table the catalog cannot describe is the follower's to refuse.
+  std::optional<std::string> refused_for_row_payload(const OutboxNames& names, const pipeline::TableSchema& t) {
+    const auto ref = std::find_if(p_.refs.begin(), p_.refs.end(), [&](const auto& r) { return r.oid == t.relation_oid; });
+    if (ref == p_.refs.end()) return std::nullopt;
+    std::optional<pipeline::TableSchema> now;
+    try {
+      now = pg::describe_table(p_.source, *ref, p_.targets->type_capabilities(), p_.describe_options);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Config && e.kind() != ErrorKind::Schema) throw;
+      return std::nullopt;
+    }
+    if (auto why_not = row_payload_refusal(names, layout_of(cfg_), t, *now)) return why_not;
+    // A rewrite (a widening of integers or floats) clears the missing values of the columns added
+    // earlier, which events queued from before those were added still need.
+    if (now->relfilenode == t.relfilenode) return std::nullopt;
+    for (const auto& [column, value] : states_.at(t).missing_values) {
+      const bool needed =
+          p_.source
+              .query(fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE rel = $1::oid AND \"row\" IS NOT NULL AND NOT "
+                                 "\"row\" ? $2)",
+                                 names.events_table()),
+                     {std::to_string(t.relation_oid), column})
+              .boolean(0, 0);
+      if (needed) {
+        return fmt::format("the change rewrote the table, which drops the default value of column {} that events queued "
+                           "before it was added need",
+                           column);
+      }
+    }
+    return std::nullopt;
+  }
   std::string progress() const override {
     const auto& s = drainer_.stats();
     return fmt::format("{} events in {} batches ({} truncates, {} claims yielded to another drainer)", s.events,
@@ -176,14 +213,24 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
   {
     auto state = state::open_state_store(cfg);
-    const table_sync::TableStates states(*state, p.table_ptrs());
-    logical::SchemaEvolver::reapply_all(p, states, [&](const pipeline::TableSchema& t, const std::string& why_not) {
-      spdlog::warn("{}: its target cannot be brought in line with the change of its columns recorded before a crash "
-                   "({}); re-creating it and copying the table again",
+    table_sync::TableStates states(*state, p.table_ptrs());
+    // The copy's snapshot holds the changes of the queued events before it (their lower versions
+    // lose to the copy's), and every change after it has an event of the new shape.
+    const auto copy_again = [&](const pipeline::TableSchema& t, const std::string& why_not) {
+      spdlog::warn("{}: its target cannot follow the change of its columns ({}); re-creating it and copying the table "
+                   "again",
                    t.qualified_source(), why_not);
       p.targets->drop(t);
       table_sync::request_resync(*state, std::vector<const pipeline::TableSchema*>{&t});
-    });
+    };
+    // Changed while pg2ch was stopped: followed as while running where it can be (the row
+    // payload's queued events of the old shape read as drain_once reads them).
+    logical::follow_offline_changes(cfg, p, states, copy_again,
+                                    [&](const auto& was, const pipeline::TableSchema& now) {
+                                      return payload_of(cfg.outbox) == Payload::Row ? row_payload_refusal(was, now)
+                                                                                    : std::nullopt;
+                                    });
+    logical::SchemaEvolver::reapply_all(p, states, copy_again);
   }
   const auto created = ensure_targets(p);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),

@@ -398,7 +398,40 @@ std::string claim_sql(const OutboxNames& n, bool wrap) {
       n.events_table(), wrap ? "<" : ">=");
 }
 
-std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload) {
+namespace {
+
+// The event's row as the table's columns are named now: an event written before a column was
+// renamed in place carries its old name (`renamed`: (old, new) in the order they happened, each
+// name taken once: schema_evolution.h), which each step moves to the next name.
+std::string renamed_row_joins(const std::vector<std::pair<std::string, std::string>>& renamed) {
+  std::string out = " CROSS JOIN LATERAL (SELECT COALESCE(e.\"row\", e.pk::pg_catalog.jsonb)) j0(j)";
+  for (std::size_t i = 0; i < renamed.size(); ++i) {
+    const auto& [was, now] = renamed[i];
+    out += fmt::format(
+        " CROSS JOIN LATERAL (SELECT CASE WHEN j{0}.j OPERATOR(pg_catalog.?) {1} THEN (j{0}.j OPERATOR(pg_catalog.-) "
+        "{1}::pg_catalog.text) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object({2}, j{0}.j OPERATOR(pg_catalog.->) "
+        "{1}::pg_catalog.text) ELSE j{0}.j END) j{3}(j)",
+        i, quote_literal(was), quote_literal(now), i + 1);
+  }
+  return out;
+}
+
+// What the table's row holds in a column missing from an event (written before the column was
+// added): the column's missing value (pg_attribute.attmissingval: a non-volatile DEFAULT of ADD
+// COLUMN, which the rows already there read), else NULL. Read when the query runs, once.
+std::string missing_values_row(const pipeline::TableSchema& t) {
+  return fmt::format(
+      "pg_catalog.jsonb_populate_record(NULL::{}, (SELECT pg_catalog.jsonb_object_agg(a.attname, "
+      "pg_catalog.array_to_json(a.attmissingval) OPERATOR(pg_catalog.->) 0) FROM pg_catalog.pg_attribute a WHERE "
+      "a.attrelid = {} AND a.atthasmissing AND NOT a.attisdropped))",
+      source_table(t), relation_oid(t));
+}
+
+}  // namespace
+
+std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload,
+                           const std::vector<std::pair<std::string, std::string>>& renamed) {
+  const std::string row = fmt::format("j{}.j", renamed.size());  // the event's row, renames applied
   std::string cols;
   for (const auto& c : t.source_columns) {
     cols += ", ";
@@ -409,8 +442,11 @@ std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t,
       cols += fmt::format("COALESCE(s.{0}, k.{0})", name);  // the source's own key value when the row exists
     } else if (payload == Payload::Row && is_json(c)) {
       // The trigger stored the text (see stored_as_text); deletes carry only the key in pk.
-      cols += fmt::format("CASE WHEN e.\"row\" IS NULL THEN r.{} ELSE (e.\"row\" ->> {})::{} END", name,
-                          quote_literal(c.name), c.type.oid == types::oid::kJson ? "json" : "jsonb");
+      // An event without the column (written before it was added) reads its missing value from r.
+      cols += fmt::format(
+          "CASE WHEN e.\"row\" IS NOT NULL AND {1} OPERATOR(pg_catalog.?) {2} THEN ({1} OPERATOR(pg_catalog.->>) "
+          "{2})::{3} ELSE r.{0} END",
+          name, row, quote_literal(c.name), c.type.oid == types::oid::kJson ? "json" : "jsonb");
     } else {
       cols += (payload == Payload::Key ? "s." : "r.") + name;
     }
@@ -423,9 +459,10 @@ std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t,
     // Deletes carry only the key: populating from pk sets the key columns and leaves the rest NULL.
     return fmt::format(
         "SELECT e.ctid, (CASE e.op WHEN 'D' THEN 'd' WHEN 'M' THEN CASE WHEN EXISTS (SELECT 1 FROM {0} s WHERE {1}) "
-        "THEN 's' ELSE 'd' END ELSE 'w' END)::\"char\"{2} FROM {3} e CROSS JOIN LATERAL "
-        "jsonb_populate_record(NULL::{0}, COALESCE(e.\"row\", e.pk::jsonb)) r {4}",
-        source_table(t), key_match(t, "s", "r"), cols, n.events_table(), where);
+        "THEN 's' ELSE 'd' END ELSE 'w' END)::\"char\"{2} FROM {3} e{5} CROSS JOIN LATERAL "
+        "jsonb_populate_record({6}, {7}) r {4}",
+        source_table(t), key_match(t, "s", "r"), cols, n.events_table(), where, renamed_row_joins(renamed),
+        missing_values_row(t), row);
   }
   // Typed (and collated) as the table's own key column, whichever way the trigger wrote it.
   const std::string pk_json = bare_key(t, payload)

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -125,7 +126,13 @@ enum class EventAction : char { Write = 'w', Delete = 'd', Skip = 's' };
 // payload: Write when the row exists now (whatever the op), else Delete with the key columns set.
 // Row payload: I/U Write the event's row, D Delete, M Delete unless the key exists now (Skip).
 // Excluded columns come back NULL.
-std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload);
+// Row payload, for events written before a change of the table's columns followed in place: a
+// column missing from the event (added since) reads what PostgreSQL shows for the row now (its
+// missing value, else NULL), a column the event has but the table no longer has (dropped) is left
+// out, types are the table's now (only exact widenings are followed), and a column renamed since
+// is found by its old name (`renamed`: the table's state, in order).
+std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload,
+                           const std::vector<std::pair<std::string, std::string>>& renamed = {});
 
 // Truncates: every pending one (lsn, rel), and the oldest one locked for its handler (ctid, lsn,
 // rel; none when another drainer handles it), whose table's earlier events ($1 rel, $2 lsn) the

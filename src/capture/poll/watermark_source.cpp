@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 
+#include "capture/logical/offline_changes.h"
 #include "capture/logical/schema_evolution.h"
 #include "capture/poll/cursor.h"
 #include "capture/poll/horizon_probe.h"
@@ -104,7 +105,7 @@ void request_resync(const config::Config& cfg, const std::vector<std::string>& t
 void prepare_targets(const config::Config& cfg, WatermarkSource& s) {
   auto state = state::open_state_store(cfg);
   recreate_changed_stopped_tables(s, *state);
-  reapply_column_changes(s, *state);
+  reapply_column_changes(cfg, s, *state);
   // A target gone while its checkpoint says rows were written (dropped under the pipeline, whose
   // retry lands here, or while it was stopped) is created empty: reading on from the checkpoint
   // would leave every row before it missing for good.
@@ -131,15 +132,18 @@ void recreate_changed_stopped_tables(WatermarkSource& s, state::StateStore& stat
   }
 }
 
-void reapply_column_changes(WatermarkSource& s, state::StateStore& state) {
-  const table_sync::TableStates states(state, s.p.table_ptrs());
-  logical::SchemaEvolver::reapply_all(s.p, states, [&](const pipeline::TableSchema& t, const std::string& why_not) {
-    spdlog::warn("{}: its target cannot be brought in line with the change of its columns recorded before a crash "
-                 "({}); re-creating it and reading the table again from its first row",
+void reapply_column_changes(const config::Config& cfg, WatermarkSource& s, state::StateStore& state) {
+  table_sync::TableStates states(state, s.p.table_ptrs());
+  const auto read_again = [&](const pipeline::TableSchema& t, const std::string& why_not) {
+    spdlog::warn("{}: its target cannot follow the change of its columns ({}); re-creating it and reading the table "
+                 "again from its first row",
                  t.qualified_source(), why_not);
     state.erase(checkpoint_key(t));
     s.p.targets->drop(t);
-  });
+  };
+  // Changed while pg2ch was stopped: followed as while running where it can be.
+  logical::follow_offline_changes(cfg, s.p, states, read_again);
+  logical::SchemaEvolver::reapply_all(s.p, states, read_again);
 }
 
 std::vector<std::size_t> take_resync_requests(WatermarkSource& s, state::StateStore& state, PollEngine& engine) {

@@ -42,8 +42,9 @@ void recreate_changed_stopped_tables(WatermarkSource& s, state::StateStore& stat
 // (poll_engine.h) keeps what logical.on_* = "ignore" left out of its target, and a target that a
 // crash left behind the change its state records (between the record and the ClickHouse ALTER)
 // is altered again (logical/schema_evolution.h reapply, each step idempotent); one that cannot be
-// brought in line is re-created and the table read again from its first row.
-void reapply_column_changes(WatermarkSource& s, state::StateStore& state);
+// brought in line is re-created and the table read again from its first row. A table whose
+// columns changed while pg2ch was stopped is followed in place first (logical/offline_changes.h).
+void reapply_column_changes(const config::Config& cfg, WatermarkSource& s, state::StateStore& state);
 
 // `pg2ch resync` in poll and notify: marks the named tables (schema.table) to be read again from
 // their first row at the pipeline's next start. Error(Config) for a table not configured.

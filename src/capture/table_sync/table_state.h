@@ -74,6 +74,10 @@ struct TableState {
   std::string fix;            // stopped: what the operator does about it
   std::string source_digest;  // its source columns when the state was set
   std::string target_digest;  // its target columns as the config mapped them then
+  // Its source columns when source_digest was taken (table_sync/source_columns.h): what a start
+  // compares the catalog with to follow a change made while pg2ch was stopped. Empty in states
+  // recorded before pg2ch kept it.
+  std::string source_columns;
   // copying/catching_up (logical): the source position the copy's snapshot covers; the table
   // streams once this position is durable.
   Lsn copy_point = kInvalidLsn;

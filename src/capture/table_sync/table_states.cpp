@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "capture/table_sync/source_columns.h"
 #include "common/error.h"
 #include "pg/quote_ident.h"
 
@@ -112,7 +113,7 @@ constexpr std::string_view kResyncRequested = "resync_requested";
 constexpr std::string_view kStateFields[] = {
     "phase",        "reason",       "fix",          "source_digest",   "target_digest",   "copy_point",
     "evolved_at",   "skipped_from", "replay_until", "dropped_columns", "renamed_columns", "missing_values",
-    "ignored",      kResyncRequested};
+    "ignored",      "source_columns", kResyncRequested};
 
 }  // namespace
 
@@ -181,6 +182,7 @@ TableState TableStates::recorded(const pipeline::TableSchema& table) const {
     s.reason = field("reason").value_or("");
     s.fix = field("fix").value_or("");
     s.source_digest = field("source_digest").value_or("");
+    s.source_columns = field("source_columns").value_or("");
     s.target_digest = field("target_digest").value_or("");
     s.copy_point = parse_lsn(field("copy_point").value_or("")).value_or(kInvalidLsn);
     s.evolved_at = parse_lsn(field("evolved_at").value_or("")).value_or(kInvalidLsn);
@@ -223,6 +225,7 @@ void TableStates::record(std::map<std::string, std::string>& updates, const pipe
   updates[key(table, "reason")] = s.reason;
   updates[key(table, "fix")] = s.fix;
   updates[key(table, "source_digest")] = s.source_digest;
+  updates[key(table, "source_columns")] = s.source_columns;
   updates[key(table, "target_digest")] = s.target_digest;
   updates[key(table, "copy_point")] = s.copy_point == kInvalidLsn ? "" : format_lsn(s.copy_point);
   updates[key(table, "evolved_at")] = s.evolved_at == kInvalidLsn ? "" : format_lsn(s.evolved_at);
@@ -250,6 +253,7 @@ void TableStates::set(std::span<const pipeline::TableSchema* const> tables, Tabl
     TableState s;  // a new phase starts afresh: no reason, no offsets, no in-place history
     s.phase = phase;
     s.source_digest = source_digest(*t);
+    s.source_columns = encode_source_columns(*t);
     s.target_digest = target_digest(*t);
     s.copy_point = copy_point;
     next.push_back(std::move(s));
@@ -275,6 +279,7 @@ void TableStates::stop(const pipeline::TableSchema& table, std::string reason, s
   s.reason = std::move(reason);
   s.fix = std::move(fix);
   s.source_digest = source_digest(table);
+  s.source_columns = encode_source_columns(table);
   s.target_digest = target_digest(table);
   if (before.phase == TablePhase::CatchingUp) {
     s.skipped_from = before.skipped_from;
@@ -306,6 +311,7 @@ void TableStates::resume(const pipeline::TableSchema& table, const PartitionOffs
   s.reason.clear();
   s.fix.clear();
   s.source_digest = source_digest(table);
+  s.source_columns = encode_source_columns(table);
   s.target_digest = target_digest(table);
   for (const auto& [tp, offset] : replay_until) {
     const auto [it, added] = s.replay_until.emplace(tp, offset);
@@ -320,6 +326,7 @@ void TableStates::evolved(const pipeline::TableSchema& table, Lsn position, cons
                           const std::vector<IgnoredChange>& ignored, const pipeline::TableSchema* shape) {
   TableState s = at(table);
   s.source_digest = source_digest(shape ? *shape : table);
+  s.source_columns = encode_source_columns(shape ? *shape : table);
   s.target_digest = target_digest(shape ? *shape : table);
   s.evolved_at = position;
   for (const auto& name : dropped) {
@@ -345,6 +352,7 @@ void TableStates::caught_up(std::span<const pipeline::TableSchema* const> tables
     s.skipped_from.clear();
     s.replay_until.clear();
     s.source_digest = source_digest(*t);
+    s.source_columns = encode_source_columns(*t);
     s.target_digest = target_digest(*t);
     next.push_back(std::move(s));
     record(updates, *t, next.back());

@@ -1,9 +1,12 @@
 // A crash in the middle of following a change of a table's columns in place under an outbox
-// pipeline with the key payload (capture/outbox/outbox_drainer.h): pg2ch dies (PG2CH_CRASH_AT, as
+// pipeline with either payload (capture/outbox/outbox_drainer.h): pg2ch dies (PG2CH_CRASH_AT, as
 // a SIGKILL there would) right before the ClickHouse ALTER, after the table's state recorded the
 // change, or right after it, before the view was re-created. The table's events are still queued;
 // the next start alters the target where it has not been (each step idempotent), drains them and
-// the table streams on: never copied again, every row equal, every column.
+// the table streams on: never copied again, every row equal, every column. With the row payload
+// the queued events of the old shape (rows changed in the ALTER's transaction before it) are read
+// with the columns as they are now: an added column's default, a renamed column by its old name
+// (recorded in the table's state before the crash).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -15,16 +18,16 @@
 namespace pg2ch::test {
 namespace {
 
-using Param = std::tuple<EvolveCrashKind, const char*>;
+using Param = std::tuple<EvolveCrashKind, const char*, const char*>;
 
 class OutboxEvolveCrash : public ::testing::TestWithParam<Param> {};
 
 TEST_P(OutboxEvolveCrash, TheNextStartAltersTheTargetAgainAndNeverCopies) {
-  const auto& [kind, place] = GetParam();
+  const auto& [kind, place, payload] = GetParam();
   auto db = make_test_database();
   if (kind.renames && !clickhouse_can_rename(db)) GTEST_SKIP() << "ClickHouse before 20.4 cannot rename a column";
   create_evolve_crash_table(db);
-  const auto cfg = outbox_config(db, {"public.t"}, "key");
+  const auto cfg = outbox_config(db, {"public.t"}, payload);
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   outbox_setup(cfg);
   expect_followed_across_a_crash(db, config, kind, place, "draining", {"the rows that exist in"});
@@ -32,8 +35,12 @@ TEST_P(OutboxEvolveCrash, TheNextStartAltersTheTargetAgainAndNeverCopies) {
 
 INSTANTIATE_TEST_SUITE_P(EveryKindBothPlaces, OutboxEvolveCrash,
                          ::testing::Combine(::testing::ValuesIn(kEvolveCrashKinds),
-                                            ::testing::ValuesIn(kEvolveCrashPlaces)),
-                         evolve_crash_param_name<::testing::TestParamInfo<Param>>);
+                                            ::testing::ValuesIn(kEvolveCrashPlaces), ::testing::Values("key", "row")),
+                         [](const ::testing::TestParamInfo<Param>& info) {
+                           // The key payload's names as they were: "<kind><place>", "<kind><place>_row".
+                           const std::string payload = std::get<2>(info.param);
+                           return evolve_crash_param_name(info) + (payload == "key" ? "" : "_" + payload);
+                         });
 
 }  // namespace
 }  // namespace pg2ch::test

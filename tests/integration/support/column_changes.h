@@ -73,6 +73,27 @@ inline std::string live_columns(TestDatabase& db, const std::string& table, cons
   return out;
 }
 
+// Waits until `table`'s ClickHouse target can be read with `columns` (a start alters it a moment
+// after it begins: until then a comparison fails with an unknown column).
+inline ::testing::AssertionResult wait_target_has(TestDatabase& db, const std::string& table,
+                                                  const std::string& columns) {
+  using namespace std::chrono_literals;
+  std::string last;
+  const bool has = wait_until(
+      [&] {
+        try {
+          db.ch_rows("SELECT " + columns + " FROM " + table + " LIMIT 1");
+          return true;
+        } catch (const Error& e) {
+          last = e.what();
+          return false;
+        }
+      },
+      60s);
+  if (has) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the target " << table << " never had " << columns << ": " << last;
+}
+
 // What a table stopped by `change` says: the change, or for a dropped NOT NULL the first NULL its
 // target refused, which may come before the catalog is looked at.
 inline ::testing::AssertionResult names_the_change(int change, const std::string& reason) {

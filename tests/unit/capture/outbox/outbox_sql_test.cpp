@@ -271,16 +271,34 @@ TEST(OutboxSql, KeyPayloadFetchJoinsTheSourceOnTheTypedKey) {
 
 TEST(OutboxSql, RowPayloadFetchPopulatesFromTheEvent) {
   const auto sql = fetch_rows_sql(names(), orders(), Payload::Row);
-  EXPECT_TRUE(
-      contains(sql, "jsonb_populate_record(NULL::\"Odd Schema\".\"orders\", COALESCE(e.\"row\", e.pk::jsonb)) r"))
+  EXPECT_TRUE(contains(sql, "CROSS JOIN LATERAL (SELECT COALESCE(e.\"row\", e.pk::pg_catalog.jsonb)) j0(j) "
+                            "CROSS JOIN LATERAL jsonb_populate_record(pg_catalog.jsonb_populate_record(NULL::\"Odd "
+                            "Schema\".\"orders\", (SELECT"))
       << sql;
+  EXPECT_TRUE(contains(sql, "array_to_json(a.attmissingval) OPERATOR(pg_catalog.->) 0) FROM pg_catalog.pg_attribute a "
+                            "WHERE a.attrelid = 16384::pg_catalog.oid AND a.atthasmissing AND NOT a.attisdropped)), "
+                            "j0.j) r"))
+      << "a column the event lacks (added since) reads its missing value: " << sql;
   EXPECT_TRUE(contains(sql,
-                       "r.\"tenant\", r.\"Id\", r.\"note\", NULL, CASE WHEN e.\"row\" IS NULL THEN r.\"doc\" "
-                       "ELSE (e.\"row\" ->> 'doc')::jsonb END, r.\"score\""))
+                       "r.\"tenant\", r.\"Id\", r.\"note\", NULL, CASE WHEN e.\"row\" IS NOT NULL AND j0.j "
+                       "OPERATOR(pg_catalog.?) 'doc' THEN (j0.j OPERATOR(pg_catalog.->>) 'doc')::jsonb ELSE "
+                       "r.\"doc\" END, r.\"score\""))
       << sql;
   EXPECT_TRUE(contains(sql, "WHEN 'M' THEN CASE WHEN EXISTS (SELECT 1 FROM \"Odd Schema\".\"orders\" s WHERE "
                             "s.\"tenant\" = r.\"tenant\" AND s.\"Id\" = r.\"Id\" AND ROW("))
       << "a moved-away key is deleted only when it is gone now: " << sql;
+}
+
+TEST(OutboxSql, RowPayloadFetchFindsRenamedColumnsByTheirOldNames) {
+  const auto sql = fetch_rows_sql(names(), orders(), Payload::Row, {{"remark", "comment"}, {"comment", "note"}});
+  EXPECT_TRUE(contains(sql, "CROSS JOIN LATERAL (SELECT CASE WHEN j0.j OPERATOR(pg_catalog.?) 'remark' THEN (j0.j "
+                            "OPERATOR(pg_catalog.-) 'remark'::pg_catalog.text) OPERATOR(pg_catalog.||) "
+                            "pg_catalog.jsonb_build_object('comment', j0.j OPERATOR(pg_catalog.->) "
+                            "'remark'::pg_catalog.text) ELSE j0.j END) j1(j) CROSS JOIN LATERAL (SELECT CASE WHEN "
+                            "j1.j OPERATOR(pg_catalog.?) 'comment'"))
+      << "each rename in the order it happened: " << sql;
+  EXPECT_TRUE(contains(sql, "j2(j) CROSS JOIN LATERAL jsonb_populate_record(")) << sql;
+  EXPECT_TRUE(contains(sql, "NOT a.attisdropped)), j2.j) r")) << "the row is read once every rename is applied: " << sql;
 }
 
 TEST(OutboxSql, ClaimSkipsLockedEventsAndStoppedTablesInHeapOrderFromTheCursor) {

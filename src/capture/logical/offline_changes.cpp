@@ -1,0 +1,147 @@
+#include "capture/logical/offline_changes.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <variant>
+
+#include "capture/logical/schema_evolution.h"
+#include "capture/logical/type_widening.h"
+
+namespace pg2ch::capture::logical {
+
+namespace {
+
+struct OfflineChange {
+  std::vector<std::string> dropped;
+  std::vector<std::pair<std::string, std::string>> renamed;
+  std::vector<std::string> added;
+  bool needs_no_rewrite = false;  // a column added or a widening PostgreSQL does without a rewrite
+};
+
+bool all_evolve(const config::Config& cfg) {
+  const auto& l = cfg.logical;
+  return l.on_column_added == "evolve" && l.on_type_widened == "evolve" && l.on_not_null_dropped == "evolve" &&
+         l.on_column_dropped == "evolve" && l.on_column_renamed == "evolve";
+}
+
+bool name_taken_before(const table_sync::TableState& s, const std::string& name) {
+  return std::find(s.dropped_columns.begin(), s.dropped_columns.end(), name) != s.dropped_columns.end() ||
+         std::any_of(s.renamed_columns.begin(), s.renamed_columns.end(),
+                     [&](const auto& r) { return r.first == name || r.second == name; });
+}
+
+// The change from `was` to `now`, or why it is not followed in place.
+std::variant<OfflineChange, std::string> classify(const table_sync::RecordedColumns& was,
+                                                  const pipeline::TableSchema& now, const table_sync::TableState& s,
+                                                  bool can_rename) {
+  OfflineChange change;
+  for (const auto& c : now.source_columns) {
+    const auto old = std::find_if(was.columns.begin(), was.columns.end(),
+                                  [&](const auto& o) { return o.attnum == c.attnum; });
+    if (old == was.columns.end()) {
+      if (c.is_key) return fmt::format("key column {} was added", c.name);
+      if (name_taken_before(s, c.name)) return fmt::format("a column named {} was dropped or renamed earlier", c.name);
+      change.added.push_back(c.name);
+      change.needs_no_rewrite = true;
+      continue;
+    }
+    if (old->is_key != c.is_key) return fmt::format("the key changed (column {})", c.name);
+    if (old->name != c.name) {
+      if (c.is_key) return fmt::format("key column {} was renamed to {}", old->name, c.name);
+      if (!can_rename) return fmt::format("column {} was renamed, and RENAME COLUMN needs ClickHouse 20.4", old->name);
+      if (name_taken_before(s, c.name)) return fmt::format("a column named {} was dropped or renamed earlier", c.name);
+      change.renamed.emplace_back(old->name, c.name);
+    }
+    const DeclaredType from{old->type_oid, old->typmod}, to{c.declared_type_oid, c.declared_typmod};
+    if (from != to) {
+      if (c.is_key) return fmt::format("the type of key column {} changed", c.name);
+      if (auto why_not = widening_refusal(from, to)) return fmt::format("column {}: {}", c.name, *why_not);
+      if (!widening_rewrites(from, to)) change.needs_no_rewrite = true;
+    }
+    if (!old->not_null && c.not_null) return fmt::format("column {} was made NOT NULL", c.name);
+  }
+  for (const auto& o : was.columns) {
+    if (std::any_of(now.source_columns.begin(), now.source_columns.end(),
+                    [&](const auto& c) { return c.attnum == o.attnum; })) {
+      continue;
+    }
+    if (o.is_key) return fmt::format("key column {} was dropped", o.name);
+    change.dropped.push_back(o.name);
+  }
+  if (change.needs_no_rewrite && was.relfilenode != 0 && now.relfilenode != was.relfilenode) {
+    return std::string(
+        "the table was rewritten (a volatile default, a USING, a VACUUM FULL or TRUNCATE), so rows already there may "
+        "hold values no stream carries");
+  }
+  return change;
+}
+
+// The missing values (name, PostgreSQL binary) of the added columns, or why one cannot be had.
+std::variant<std::vector<std::pair<std::string, std::string>>, std::string> missing_values(
+    SourceTables& p, const pipeline::TableSchema& table, const std::vector<std::string>& added) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& name : added) {
+    pg::Result r = p.source.query(
+        "SELECT atthasmissing, encode(array_send(attmissingval), 'hex'), attnotnull FROM pg_attribute "
+        "WHERE attrelid = $1::oid AND attname = $2 AND NOT attisdropped",
+        {std::to_string(table.relation_oid), name});
+    if (r.rows() != 1) return fmt::format("column {} is gone again", name);
+    if (r.boolean(0, 0)) {
+      auto value = missing_value(r.text(0, 1));
+      if (!value) return fmt::format("the default value PostgreSQL recorded for column {} could not be read", name);
+      out.emplace_back(name, std::move(*value));
+    } else if (r.boolean(0, 2)) {
+      return fmt::format("column {} was added NOT NULL without a default", name);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sync::TableStates& states,
+                            const std::function<void(const pipeline::TableSchema&, const std::string&)>& read_again,
+                            const OfflineVeto& veto) {
+  for (const auto& t : p.tables) {
+    const auto& s = states.at(*t);
+    if (s.phase != table_sync::TablePhase::Streaming || s.source_digest == table_sync::source_digest(*t)) continue;
+    const auto was = table_sync::decode_source_columns(s.source_columns);
+    if (!was) continue;
+    const auto not_followed = [&](const std::string& why) {
+      read_again(*t, "changed while pg2ch was stopped, not followed in place: " + why);
+    };
+    if (cfg.sink != "clickhouse") {
+      not_followed("columns change in place only with sink = \"clickhouse\" yet");
+      continue;
+    }
+    if (!all_evolve(cfg)) {
+      not_followed("a logical.on_* setting is not \"evolve\"");
+      continue;
+    }
+    if (veto) {
+      if (auto why = veto(*was, *t)) {
+        not_followed(*why);
+        continue;
+      }
+    }
+    auto classified = classify(*was, *t, s, p.targets->type_capabilities().rename_column);
+    if (auto* why = std::get_if<std::string>(&classified)) {
+      not_followed(*why);
+      continue;
+    }
+    const auto& change = std::get<OfflineChange>(classified);
+    auto missing = missing_values(p, *t, change.added);
+    if (auto* why = std::get_if<std::string>(&missing)) {
+      not_followed(*why);
+      continue;
+    }
+    // Recorded first: reapply_all alters the target from this record, now or after a crash.
+    states.evolved(*t, current_source_position(p.source), change.dropped, change.renamed,
+                   std::get<std::vector<std::pair<std::string, std::string>>>(missing));
+    spdlog::info("{}: its columns changed while pg2ch was stopped; following the change in place", t->qualified_source());
+  }
+}
+
+}  // namespace pg2ch::capture::logical
