@@ -4,7 +4,9 @@
 // carry the row as JSON of the old shape, read with the table's row type as it is now
 // (fetch_rows_sql): a column added since reads the value PostgreSQL shows for that row now, a
 // dropped one is left out, a renamed one is found by its old name, and an integer, numeric or
-// varchar widening reads the same value. Two kinds cannot be read exactly and stop the table:
+// varchar widening reads the same value. Three kinds cannot be read exactly and stop the table:
+//  * timestamp -> timestamptz: a queued timestamp is text without a zone, which would be read in
+//    the draining session's TimeZone, not as the ALTER's session converted the row;
 //  * real -> double precision: a queued real is its shortest text ("0.1"), which reads as
 //    another double (0.1) than PostgreSQL's widening gave the row (0.10000000149011612), and an
 //    event of the new type has the same text;
@@ -28,7 +30,7 @@
 namespace pg2ch::capture::outbox {
 
 // At a start (logical/offline_changes.h), from the columns the table's state recorded: the
-// real -> double check (the triggers were verified installed for the columns as they are now).
+// real -> double and timestamp -> timestamptz checks (the triggers were verified installed for the columns as they are now).
 std::optional<std::string> row_payload_refusal(const table_sync::RecordedColumns& was,
                                                const pipeline::TableSchema& now);
 
