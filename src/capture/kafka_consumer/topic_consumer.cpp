@@ -180,9 +180,10 @@ capture::Turn TopicConsumer::turn(std::chrono::milliseconds max_wait) {
   // reads below come back empty: under steady load the local queue empties between fetches.)
   const bool idle = !msg;
   for (; msg; msg = consumer_->consume(std::chrono::milliseconds(0))) {
-    handle(std::move(msg));
-    if (segment_.size() >= kMaxSegmentMessages) break;
+    read_.push_back(std::move(msg));
+    if (read_.size() >= kMaxSegmentMessages) break;
   }
+  handle_read();
   commit_replay_starts();
   apply_segment();
   // Like a replication keepalive: with nothing more to read, the sink flushes what it holds
@@ -194,6 +195,7 @@ capture::Turn TopicConsumer::turn(std::chrono::milliseconds max_wait) {
 }
 
 void TopicConsumer::finish() {
+  handle_read();
   apply_segment();
   sink_.flush();
   commit_durable();
@@ -311,6 +313,7 @@ void TopicConsumer::on_revoke(const std::vector<kafka::PartitionOffset>& partiti
   // Everything read so far goes to ClickHouse and its offsets to the group before another member
   // takes over, so it neither loses nor needlessly repeats work.
   commit_replay_starts();
+  handle_read();  // read before the revoke: applied and committed by this member
   apply_segment();
   sink_.flush();
   commit_durable();
@@ -330,6 +333,36 @@ void TopicConsumer::note_offset(const RdKafka::Message& msg, std::int64_t next) 
   const TopicPartition tp{msg.topic_name(), msg.partition()};
   segment_offsets_[tp] = next;
   positions_[tp] = next;
+}
+
+void TopicConsumer::handle_read() {
+  // After every message of the batch was read: a message of a new shape was produced after its
+  // ALTER committed, so the look that handle() takes before its table's first one sees it.
+  looked_.clear();
+  auto read = std::move(read_);
+  read_.clear();
+  for (auto& msg : read) handle(std::move(msg));
+}
+
+bool TopicConsumer::columns_followed(const pipeline::TableSchema& table) {
+  if (!columns_ || !looked_.insert(&table).second || !columns_->differs(table)) return true;
+  // The rows of the old shape read before are written with it (they were decoded by it).
+  apply_segment();
+  if (is_stopped(table)) return false;
+  auto why_not = columns_->follow(table);
+  if (!why_not) return true;
+  std::string reason = fmt::format("its columns changed at the source in a way not followed in place: {}", *why_not);
+  std::string fix =
+      "make its ClickHouse target fit the source's columns by hand (the start refuses a target that differs and "
+      "prints the ALTER TABLE to run) and restart pg2ch: it reads the table's skipped messages again from the "
+      "offsets it recorded; or re-create the target (teardown --drop-target) and replay the topic";
+  const PartitionOffsets skipped = undurable_.earliest(&table);
+  spdlog::error("table {} stopped: {} (fix: {}); skipping its messages from {}, the other tables go on",
+                table.qualified_source(), reason, fix, table_sync::format_partition_offsets(skipped));
+  states_.stop(table, std::move(reason), std::move(fix), skipped);  // durable before any commit past it
+  sink_.discard(table);
+  after_stop(table);
+  return false;
 }
 
 void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
@@ -377,6 +410,11 @@ void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
     handle_truncate(table, *msg);
     return;
   }
+  if (!columns_followed(table)) {
+    skip_stopped(table, *msg);
+    note_offset(*msg, msg->offset() + 1);
+    return;
+  }
   PendingChange c;
   c.table = &table;
   c.op = ev->op;
@@ -387,8 +425,12 @@ void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
     // A delete's row is its `before` image; every other event (key-only ones included) has `after`.
     const bool removed = !c.key_only && c.op == 'd';
     const bool whole_row = !c.key_only && !removed;
+    // An event from before the table's columns last changed in place has their older shape.
+    const auto& state = states_.at(table);
+    const kafka::OlderShape older{&state.renamed_columns, &state.missing_values,
+                                  state.evolved_at != kInvalidLsn && c.version < state.evolved_at};
     c.row = kafka::row_from_json(table, removed ? *ev->before : *ev->after,
-                                 whole_row ? kafka::RowPart::Full : kafka::RowPart::KeyOnly);
+                                 whole_row ? kafka::RowPart::Full : kafka::RowPart::KeyOnly, older);
   } catch (const Error& e) {
     reject_on_arrival(*msg, e.one_line());
     return;

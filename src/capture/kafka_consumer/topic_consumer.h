@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "capture/change_source.h"
+#include "capture/kafka_consumer/column_follower.h"
 #include "capture/kafka_consumer/offset_ledger.h"
 #include "capture/kafka_consumer/replay_start.h"
 #include "capture/kafka_consumer/table_offsets.h"
@@ -82,6 +83,9 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   // table_offsets.h). With stop_when_caught_up, turn() reports CaughtUp once every message that
   // was in the topics now is durable in ClickHouse and committed.
   void start(bool stop_when_caught_up);
+  // Follows changes of the tables' columns at the source (column_follower.h); without one a
+  // change is not noticed. Must outlive the consumer.
+  void follow_columns(ColumnFollower& columns) { columns_ = &columns; }
   // Reads what librdkafka has ready (waiting at most `max_wait` for the first message), applies
   // it as one segment, commits what the sink made durable.
   capture::Turn turn(std::chrono::milliseconds max_wait);
@@ -108,7 +112,12 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   void on_assign(std::vector<kafka::PartitionOffset>& partitions) override;
   void on_revoke(const std::vector<kafka::PartitionOffset>& partitions) override;
 
+  // Handles the messages read so far (read_), each table's columns looked at once first.
+  void handle_read();
   void handle(std::unique_ptr<RdKafka::Message> msg);
+  // False when `table` stopped because its columns changed in a way it cannot follow; else its
+  // schema and target describe the source's columns (looked at once per handle_read()).
+  bool columns_followed(const pipeline::TableSchema& table);
   void handle_truncate(const pipeline::TableSchema& table, const RdKafka::Message& msg);
   void apply_segment();
   void apply(PendingChange& c, const pipeline::OwnedRow* fetched);
@@ -154,6 +163,9 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   std::unique_ptr<kafka::DeadLetterQueue> dead_letters_;
   std::unique_ptr<kafka::Consumer> consumer_;
 
+  ColumnFollower* columns_ = nullptr;
+  std::vector<std::unique_ptr<RdKafka::Message>> read_;  // read, not yet handled
+  std::set<const pipeline::TableSchema*> looked_;       // columns looked at for read_
   std::vector<PendingChange> segment_;
   std::map<TopicPartition, std::int64_t> segment_offsets_;
   bool dead_lettered_in_segment_ = false;
