@@ -339,9 +339,15 @@ void TopicConsumer::handle_read() {
   // After every message of the batch was read: a message of a new shape was produced after its
   // ALTER committed, so the look that handle() takes before its table's first one sees it.
   looked_.clear();
+  sought_.clear();
   auto read = std::move(read_);
   read_.clear();
-  for (auto& msg : read) handle(std::move(msg));
+  for (auto& msg : read) {
+    // Read before its partition was sought elsewhere (a truncate's barrier released): librdkafka
+    // delivers it again from there, so it is not handled twice.
+    if (sought_.contains({msg->topic_name(), msg->partition()})) continue;
+    handle(std::move(msg));
+  }
 }
 
 bool TopicConsumer::columns_followed(const pipeline::TableSchema& table) {
@@ -351,17 +357,10 @@ bool TopicConsumer::columns_followed(const pipeline::TableSchema& table) {
   if (is_stopped(table)) return false;
   auto why_not = columns_->follow(table);
   if (!why_not) return true;
-  std::string reason = fmt::format("its columns changed at the source in a way not followed in place: {}", *why_not);
-  std::string fix =
-      "make its ClickHouse target fit the source's columns by hand (the start refuses a target that differs and "
-      "prints the ALTER TABLE to run) and restart pg2ch: it reads the table's skipped messages again from the "
-      "offsets it recorded; or re-create the target (teardown --drop-target) and replay the topic";
-  const PartitionOffsets skipped = undurable_.earliest(&table);
-  spdlog::error("table {} stopped: {} (fix: {}); skipping its messages from {}, the other tables go on",
-                table.qualified_source(), reason, fix, table_sync::format_partition_offsets(skipped));
-  states_.stop(table, std::move(reason), std::move(fix), skipped);  // durable before any commit past it
-  sink_.discard(table);
-  after_stop(table);
+  stop_with_undurable(table, fmt::format("its columns changed at the source in a way not followed in place: {}", *why_not),
+                      "make its ClickHouse target fit the source's columns by hand (the start refuses a target that "
+                      "differs and prints the ALTER TABLE to run) and restart pg2ch: it reads the table's skipped "
+                      "messages again from the offsets it recorded");
   return false;
 }
 
@@ -473,6 +472,7 @@ void TopicConsumer::handle_truncate(const pipeline::TableSchema& table, const Rd
   ledger_.record(segment_seq_, after);
   for (const auto& a : arrivals) {
     consumer_->resume(topic, a.partition, a.offset + 1);
+    sought_.insert({topic, a.partition});
     positions_[{topic, a.partition}] = a.offset + 1;
   }
   segment_offsets_.clear();
@@ -597,8 +597,12 @@ void TopicConsumer::stop_table(const PendingChange& c, const Error& error) {
   fix += ", and change the ClickHouse column to match (the start then refuses a target that differs and prints the "
          "ALTER TABLE to run); then restart pg2ch: a table whose config entry changed reads its skipped messages again "
          "from the offsets it recorded";
-  // Everything the sink holds for the table goes with it, not only this message: its first
-  // skipped offsets are those of its messages not durable yet (this one included).
+  stop_with_undurable(table, std::move(reason), std::move(fix));
+}
+
+void TopicConsumer::stop_with_undurable(const pipeline::TableSchema& table, std::string reason, std::string fix) {
+  // Everything the sink holds for the table goes with it, not only the message at hand: its first
+  // skipped offsets are those of its messages not durable yet.
   const PartitionOffsets skipped = undurable_.earliest(&table);
   spdlog::error("table {} stopped: {} (fix: {}); skipping its messages from {}, the other tables go on",
                 table.qualified_source(), reason, fix, table_sync::format_partition_offsets(skipped));
@@ -630,6 +634,7 @@ void TopicConsumer::after_stop(const pipeline::TableSchema& table) {
   for (const auto& topic : topics_) {
     for (const auto& a : barrier_.release(topic, table.qualified_source())) {
       consumer_->resume(topic, a.partition, a.offset);
+      sought_.insert({topic, a.partition});
       positions_[{topic, a.partition}] = a.offset;
     }
   }

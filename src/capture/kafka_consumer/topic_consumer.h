@@ -135,6 +135,8 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   void skip_stopped(const pipeline::TableSchema& table, const RdKafka::Message& msg);
   // The table of `c` cannot hold its value (no dead-letter topic): stops that table only.
   void stop_table(const PendingChange& c, const Error& error);
+  // Stops `table` only, its messages not durable yet discarded and recorded as its first skipped.
+  void stop_with_undurable(const pipeline::TableSchema& table, std::string reason, std::string fix);
   // ClickHouse refused a batch of `table`'s rows (pipeline::RefusalHandler, inside a sink flush
   // that drops the batch itself): stops that table only; it comes back at the next start, which
   // reads its skipped messages again. False: not one of ours, or not its trouble alone.
@@ -166,6 +168,7 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   ColumnFollower* columns_ = nullptr;
   std::vector<std::unique_ptr<RdKafka::Message>> read_;  // read, not yet handled
   std::set<const pipeline::TableSchema*> looked_;       // columns looked at for read_
+  std::set<TopicPartition> sought_;                     // partitions resumed elsewhere while handling read_
   std::vector<PendingChange> segment_;
   std::map<TopicPartition, std::int64_t> segment_offsets_;
   bool dead_lettered_in_segment_ = false;

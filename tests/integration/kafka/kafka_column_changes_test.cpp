@@ -5,7 +5,8 @@
 // fast default), type widenings (int2 → int4 → int8, real → double, varchar(n) → text, numeric
 // precision up), DROP NOT NULL, DROP COLUMN and RENAME COLUMN, PostgreSQL and the consumer's
 // target (and the producer's own target with "both") end equal on every column of every row. A
-// SIGKILL of the consumer right after it altered its target neither loses nor garbles a row.
+// SIGKILL of the consumer right after it altered its target (every kind), or right before (its
+// start alters the target again), neither loses nor garbles a row.
 // Real PostgreSQL → pg2ch producer → mock broker → pg2ch consumer → ClickHouse.
 #include <gtest/gtest.h>
 
@@ -160,13 +161,11 @@ TEST_P(KafkaRouteColumnChanges, AreFollowedByProducerAndConsumerUnderAWriter) {
 INSTANTIATE_TEST_SUITE_P(Sinks, KafkaRouteColumnChanges, ::testing::Values("kafka", "both"),
                          [](const auto& info) { return std::string(info.param); });
 
-// The consumer dies right after its target was altered, before the offsets of the messages it
-// read were committed: the start after reads them again (rows of the old shape and of the new one)
-// into the altered target, neither copying nor garbling a row.
-class KafkaConsumerColumnChangeCrash : public ::testing::TestWithParam<EvolveCrashKind> {};
-
-TEST_P(KafkaConsumerColumnChangeCrash, AKillRightAfterTheAlterLosesNothing) {
-  const EvolveCrashKind& kind = GetParam();
+// The consumer dies at `place` (right before or right after its target's ALTER), before the
+// offsets of the messages it read were committed: the start after alters the target again where it
+// is behind, and reads them again (rows of the old shape and of the new one) into it, neither
+// copying nor garbling a row.
+void expect_consumer_survives_a_kill(const EvolveCrashKind& kind, const std::string& place) {
   auto db = make_test_database();
   KafkaBroker broker;
   if (kind.renames && !clickhouse_can_rename(db)) GTEST_SKIP() << "ClickHouse before 20.4 cannot rename a column";
@@ -175,10 +174,9 @@ TEST_P(KafkaConsumerColumnChangeCrash, AKillRightAfterTheAlterLosesNothing) {
   PipelineRunner prod(producer);
   prod.wait_ready();
   const auto config = write_config_file(consumer, db.dir() / "consumer.toml");
-  auto first = ChildProcess::spawn_pg2ch({.args = {"--config", config.string(), "run"},
-                                          .env = {{"PG2CH_CRASH_AT", "evolve_after_target_alter"}},
-                                          .dir = db.dir(),
-                                          .log_prefix = "first"});
+  auto first = ChildProcess::spawn_pg2ch(
+      {.args = {"--config", config.string(), "run"}, .env = {{"PG2CH_CRASH_AT", place}}, .dir = db.dir(),
+       .log_prefix = "first"});
   ASSERT_TRUE(wait_equal(db, same_columns("t", "id, v, n, m, w, r", "id"))) << first.describe();
   {
     auto writer = std::make_unique<BackgroundWriter>(
@@ -190,16 +188,29 @@ TEST_P(KafkaConsumerColumnChangeCrash, AKillRightAfterTheAlterLosesNothing) {
     std::this_thread::sleep_for(300ms);
     db.pg_exec(std::string("BEGIN; UPDATE t SET v = 'old shape' WHERE id <= 10; ") + kind.alter + "; " + kind.after +
                "; COMMIT");
-    ASSERT_EQ(first.wait(60s), std::optional<int>(137)) << "did not die after the ALTER: " << first.describe();
+    ASSERT_EQ(first.wait(60s), std::optional<int>(137)) << "did not die at " << place << ": " << first.describe();
     auto second = pg2ch_cli(db, config, {"run"}, "second");
     std::this_thread::sleep_for(500ms);
     writer->finish();
     db.pg_exec("UPDATE t SET v = v || '+' WHERE id % 7 = 0");
     EXPECT_TRUE(wait_equal(db, same_columns("t", kind.columns, "id"))) << second.describe();
     EXPECT_EQ(pg2ch_table_state(db, config, "public.t"), "streaming ") << second.describe();
+    if (place == "evolve_before_target_alter") {
+      EXPECT_NE(second.stderr_text().find("altering it again"), std::string::npos) << second.describe();
+    }
     EXPECT_EQ(second.stop(SIGTERM), 0) << second.describe();
   }
   prod.stop();
+}
+
+class KafkaConsumerColumnChangeCrash : public ::testing::TestWithParam<EvolveCrashKind> {};
+
+TEST_P(KafkaConsumerColumnChangeCrash, AKillRightAfterTheAlterLosesNothing) {
+  expect_consumer_survives_a_kill(GetParam(), "evolve_after_target_alter");
+}
+
+TEST(KafkaConsumerColumnChangeCrashBefore, AKillRightBeforeTheAlterIsAlteredAgainAtStart) {
+  expect_consumer_survives_a_kill(kEvolveCrashKinds[1], "evolve_before_target_alter");  // AddWithDefault
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, KafkaConsumerColumnChangeCrash, ::testing::ValuesIn(kEvolveCrashKinds),
