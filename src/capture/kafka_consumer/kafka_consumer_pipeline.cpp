@@ -89,8 +89,8 @@ void reapply_column_changes(const config::Config& cfg, SourceTables& p) {
                 fmt::format("its target cannot be brought in line with the change of its columns recorded before a "
                             "crash: {}",
                             why_not),
-                "make its ClickHouse target fit the source's columns by hand and restart pg2ch; or re-create it "
-                "(teardown --drop-target) and replay the topic");
+                "make its ClickHouse target fit the source's columns by hand (ALTER TABLE ... MODIFY COLUMN to "
+                "the type named), then bring the table back as after any stop (docs/kafka.md, Table states)");
   });
 }
 

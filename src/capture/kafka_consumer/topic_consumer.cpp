@@ -19,6 +19,12 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kMetadataTimeout = std::chrono::seconds(10);
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
 
+// The fix for a table stopped by a change of its columns the consumer does not follow in place.
+constexpr const char* kColumnsNotFollowedFix =
+    "make its ClickHouse target fit the source's columns by hand (the start refuses a target that differs and prints "
+    "the ALTER TABLE to run) and restart pg2ch: it reads the table's skipped messages again from the offsets it "
+    "recorded";
+
 std::string where(const RdKafka::Message& msg) {
   return fmt::format("{}[{}] offset {}", msg.topic_name(), msg.partition(), msg.offset());
 }
@@ -357,10 +363,9 @@ bool TopicConsumer::columns_followed(const pipeline::TableSchema& table) {
   if (is_stopped(table)) return false;
   auto why_not = columns_->follow(table);
   if (!why_not) return true;
-  stop_with_undurable(table, fmt::format("its columns changed at the source in a way not followed in place: {}", *why_not),
-                      "make its ClickHouse target fit the source's columns by hand (the start refuses a target that "
-                      "differs and prints the ALTER TABLE to run) and restart pg2ch: it reads the table's skipped "
-                      "messages again from the offsets it recorded");
+  stop_with_undurable(table,
+                      fmt::format("its columns changed at the source in a way not followed in place: {}", *why_not),
+                      kColumnsNotFollowedFix);
   return false;
 }
 
@@ -480,7 +485,6 @@ void TopicConsumer::handle_truncate(const pipeline::TableSchema& table, const Rd
 
 void TopicConsumer::apply_segment() {
   if (segment_.empty() && segment_offsets_.empty()) return;
-  sink_.begin_transaction();
   // Key-only events: the current rows of every key of a table in one query. Only the last event
   // of a key matters (the fetched row is the key's current state either way).
   std::unordered_map<const pipeline::TableSchema*, std::vector<std::size_t>> key_events;
@@ -515,10 +519,14 @@ void TopicConsumer::apply_segment() {
     }
     std::sort(xids.begin(), xids.end());
     xids.erase(std::unique(xids.begin(), xids.end()), xids.end());
-    results.push_back(fetcher_.fetch(*table, keys, xids));
+    auto rows = fetch_current(*table, keys, xids);
     ++stats_.key_fetches;
+    if (!rows) continue;  // the table stopped
+    results.push_back(std::move(*rows));
     for (std::size_t k = 0; k < indexes.size(); ++k) fetched[indexes[k]] = &results.back()[k];
   }
+  // After the fetches: one may follow a change of its table's columns, which flushes the sink.
+  sink_.begin_transaction();
   const std::uint64_t seq = segment_seq_ + 1;
   for (std::size_t i = 0; i < segment_.size(); ++i) {
     auto& c = segment_[i];
@@ -537,6 +545,51 @@ void TopicConsumer::apply_segment() {
   ledger_.record(segment_seq_, std::move(segment_offsets_));
   segment_offsets_.clear();
   segment_.clear();
+}
+
+std::optional<std::vector<pipeline::OwnedRow>> TopicConsumer::fetch_current(const pipeline::TableSchema& table,
+                                                                           const std::vector<pipeline::OwnedRow>& keys,
+                                                                           std::span<const std::uint64_t> xids) {
+  // The rows are read as they are now, so in the table's newest shape: its columns may have
+  // changed since its events were read (the fetch fails, a column comes back retyped or NULL
+  // where the schema says NOT NULL). Then the change is followed and the rows fetched again.
+  const auto null_in_not_null = [&](const std::vector<pipeline::OwnedRow>& rows) {
+    for (const auto& row : rows) {
+      for (std::size_t i = 0; i < row.values.size(); ++i) {
+        const auto& c = table.source_columns[i];
+        if (c.not_null && c.target_index >= 0 && row.values[i].kind == pipeline::ValueRef::Kind::Null) return true;
+      }
+    }
+    return false;
+  };
+  for (bool again = false;; again = true) {
+    std::optional<Error> failed;
+    std::vector<pipeline::OwnedRow> rows;
+    try {
+      rows = fetcher_.fetch(table, keys, xids);
+      if (!columns_ || again || !null_in_not_null(rows)) return rows;
+    } catch (const Error& e) {
+      if (!columns_ || again || e.retriable()) throw;
+      failed = e;
+    }
+    if (!columns_->differs(table)) {
+      if (failed) throw *failed;
+      return rows;  // the sink refuses the NULL (the table stops)
+    }
+    // Rows of the table decoded from whole events of this segment hold its older shape: they
+    // cannot be written after the change, nor before the rows fetched now.
+    const bool whole_rows = std::any_of(segment_.begin(), segment_.end(),
+                                        [&](const PendingChange& c) { return c.table == &table && !c.key_only; });
+    auto why_not = whole_rows ? std::optional<std::string>("whole events of its older shape wait in the same batch")
+                              : columns_->follow(table);
+    if (!why_not) continue;
+    stop_with_undurable(table,
+                        fmt::format("its columns changed at the source while its rows were fetched, not followed in "
+                                    "place: {}",
+                                    *why_not),
+                        kColumnsNotFollowedFix);
+    return std::nullopt;
+  }
 }
 
 void TopicConsumer::apply(PendingChange& c, const pipeline::OwnedRow* fetched) {

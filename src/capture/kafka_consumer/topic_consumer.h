@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -121,6 +122,11 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   void handle_truncate(const pipeline::TableSchema& table, const RdKafka::Message& msg);
   void apply_segment();
   void apply(PendingChange& c, const pipeline::OwnedRow* fetched);
+  // The current rows of `keys` for key-only events, following a change of the table's columns
+  // made since its events were read; nullopt when the table stopped for it.
+  std::optional<std::vector<pipeline::OwnedRow>> fetch_current(const pipeline::TableSchema& table,
+                                                                const std::vector<pipeline::OwnedRow>& keys,
+                                                                std::span<const std::uint64_t> xids);
   // Dead-letters `msg`, or throws when no dead-letter topic is configured.
   void reject(const RdKafka::Message& msg, const std::string& reason);
   // The same for a message that failed before joining the segment (after the segment is

@@ -7,6 +7,7 @@
 // target (and the producer's own target with "both") end equal on every column of every row. A
 // SIGKILL of the consumer right after it altered its target (every kind), or right before (its
 // start alters the target again), neither loses nor garbles a row.
+// Debezium events and key-only events (whose rows the consumer fetches with the new columns).
 // Real PostgreSQL → pg2ch producer → mock broker → pg2ch consumer → ClickHouse.
 #include <gtest/gtest.h>
 
@@ -69,7 +70,9 @@ struct Columns {
 class KafkaRouteColumnChanges : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(KafkaRouteColumnChanges, AreFollowedByProducerAndConsumerUnderAWriter) {
-  const std::string sink = GetParam();
+  // "kafka", "both", or "key": sink = "kafka" with key-only events (the consumer fetches the rows).
+  const std::string param = GetParam();
+  const std::string sink = param == "key" ? "kafka" : param;
   auto db = make_test_database();
   auto target = make_test_database("consumer");  // the consumer's ClickHouse database
   KafkaBroker broker;
@@ -81,6 +84,7 @@ TEST_P(KafkaRouteColumnChanges, AreFollowedByProducerAndConsumerUnderAWriter) {
   db.pg_exec("INSERT INTO other (v) SELECT 'o' || g FROM generate_series(1, 50) g");
   auto [producer, consumer] = kafka_route(db, broker, {"public.t", "public.other"}, 2);
   producer.sink = sink;
+  if (param == "key") producer.kafka.format = "key";
   consumer.clickhouse.database = target.name();
   // ClickHouse before 20.4 cannot rename a column: both targets keep its old name there.
   const bool renames = clickhouse_can_rename(db);
@@ -158,7 +162,7 @@ TEST_P(KafkaRouteColumnChanges, AreFollowedByProducerAndConsumerUnderAWriter) {
   prod.stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(Sinks, KafkaRouteColumnChanges, ::testing::Values("kafka", "both"),
+INSTANTIATE_TEST_SUITE_P(Sinks, KafkaRouteColumnChanges, ::testing::Values("kafka", "both", "key"),
                          [](const auto& info) { return std::string(info.param); });
 
 // The consumer dies at `place` (right before or right after its target's ALTER), before the
