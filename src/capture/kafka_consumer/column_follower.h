@@ -15,6 +15,11 @@
 // altered (ADD / MODIFY / RENAME COLUMN, a dropped column kept NULL from then on), its schema
 // replaced and its view re-created; then the message is decoded with the new columns.
 //
+// Key-only events are answered with the rows as they are now, which may be of a shape newer than
+// the last look: a fetch that fails, returns a retyped column (pg/current_row_fetcher.h refuses to
+// hand it out) or a NULL in a NOT NULL column follows the change the same way and fetches again
+// (TopicConsumer::fetch_current).
+//
 // Events of an older shape still to come (the catalog is usually ahead of the topic, and a
 // restart reads uncommitted messages again) are decoded by the new schema: a renamed column is
 // found by its old name, a dropped column's field is not read, a widened type reads the narrower
