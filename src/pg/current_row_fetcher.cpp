@@ -160,6 +160,18 @@ std::vector<pipeline::OwnedRow> PgCurrentRowFetcher::fetch(const pipeline::Table
     pause = std::min(pause * 2, std::chrono::milliseconds(100));
   }
 
+  // Each value is decoded with its column's described type: a column retyped at the source since
+  // (an ALTER the caller has not followed yet) would be read wrongly, so that is an error.
+  for (std::size_t i = 0; i < table.source_columns.size(); ++i) {
+    const auto& c = table.source_columns[i];
+    const int col = first + static_cast<int>(i);
+    const auto now = col < r.cols() ? static_cast<std::uint32_t>(PQftype(r.get(), col)) : 0;
+    if (now == c.type.oid) continue;
+    throw Error(ErrorKind::Schema,
+                fmt::format("the columns of {} changed at the source: column {} is no longer {} (type oid {} now)",
+                            table.qualified_source(), c.name, c.type.name, now),
+                "pg2ch follows such a change in place where it can; otherwise the table stops");
+  }
   std::unordered_map<std::string, int> by_key;
   std::vector<pipeline::OwnedValue> scratch(table.source_columns.size());
   for (int row = 0; row < r.rows(); ++row) {

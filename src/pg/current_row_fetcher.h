@@ -9,6 +9,10 @@
 // 32-bit xids (pgoutput's) are widened against the snapshot's xmax: exact for transactions less
 // than 2^32 - 2^24 xids old, so the source must be the server the xids came from or a physical
 // standby of it (a standby's snapshot also waits for its replay of the commit, as it should).
+//
+// The rows are read as the table is now: a column whose type at the source is no longer the
+// described one (an ALTER the caller has not followed yet) is an Error(Schema), never decoded
+// with the old type.
 #include <chrono>
 #include <unordered_map>
 

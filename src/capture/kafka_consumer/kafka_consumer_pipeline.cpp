@@ -5,7 +5,10 @@
 
 #include <iostream>
 
+#include "capture/kafka_consumer/column_follower.h"
 #include "capture/kafka_consumer/topic_consumer.h"
+#include "capture/logical/schema_evolution.h"
+#include "capture/shared/column_watch.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
 #include "common/error.h"
@@ -45,6 +48,52 @@ class NoRebalance final : public kafka::RebalanceHandler {
   void on_revoke(const std::vector<kafka::PartitionOffset>&) override {}
 };
 
+// Changes of a table's columns, seen in the source's catalog and followed in place by the
+// evolver of the other modes (column_follower.h).
+class CatalogColumns final : public ColumnFollower {
+ public:
+  CatalogColumns(SourceTables& p, logical::SchemaEvolver& evolver) : watch_(p), evolver_(evolver) {}
+
+  bool differs(const pipeline::TableSchema& table) override { return watch_.shape_differs(table); }
+
+  std::optional<std::string> follow(const pipeline::TableSchema& table) override {
+    auto change = watch_.changed(table, /*now=*/true);
+    if (!change) return std::nullopt;  // a generated column the description leaves out
+    if (change->table_gone) return change->what;
+    const logical::Evolution e = evolver_.follow_catalog(table);
+    switch (e.outcome) {
+      case logical::Evolution::Outcome::Followed:
+        return std::nullopt;
+      case logical::Evolution::Outcome::CopyAgain:
+        // Its rows hold values the topic does not carry (a table the ALTER rewrote).
+        return fmt::format("{}; its rows need a copy, which a consumer cannot make ({})", change->what, e.why);
+      case logical::Evolution::Outcome::Stop:
+        break;
+    }
+    return fmt::format("{}; {}", change->what, e.why);
+  }
+
+ private:
+  ColumnWatch watch_;
+  logical::SchemaEvolver& evolver_;
+};
+
+// At start, before the targets are checked: a crash between a table's record of a change of its
+// columns and the ALTER of its target left the target behind; it is altered again (each step
+// idempotent). One that cannot be brought in line stops (the consumer has no copy to make).
+void reapply_column_changes(const config::Config& cfg, SourceTables& p) {
+  auto state = state::open_state_store(cfg);
+  table_sync::TableStates states(*state, p.table_ptrs(), kStateKeyPrefix);
+  logical::SchemaEvolver::reapply_all(p, states, [&](const pipeline::TableSchema& t, const std::string& why_not) {
+    states.stop(t,
+                fmt::format("its target cannot be brought in line with the change of its columns recorded before a "
+                            "crash: {}",
+                            why_not),
+                "make its ClickHouse target fit the source's columns by hand (ALTER TABLE ... MODIFY COLUMN to "
+                "the type named), then bring the table back as after any stop (docs/kafka.md, Table states)");
+  });
+}
+
 }  // namespace
 
 void setup(const config::Config& cfg) {
@@ -77,7 +126,10 @@ class KafkaSource final : public ChangeSource {
         rows_conn_(connect_source(cfg)),
         fetcher_(rows_conn_),
         sink_(pipeline::make_change_sink(cfg, &fetcher_, options.observer)),
+        evolver_(cfg, p_, states_, *sink_, fetcher_),
+        columns_(p_, evolver_),
         consumer_(cfg, p_.table_ptrs(), states_, *sink_, fetcher_, std::move(replay)) {
+    consumer_.follow_columns(columns_);
     if (auto* observer = options.observer) {
       states_.on_change([observer](const pipeline::TableSchema& t, table_sync::TablePhase phase) {
         observer->table_state(t, table_sync::to_string(phase));
@@ -129,6 +181,8 @@ class KafkaSource final : public ChangeSource {
   pg::Connection rows_conn_;
   pg::PgCurrentRowFetcher fetcher_;
   std::unique_ptr<pipeline::ChangeSink> sink_;
+  logical::SchemaEvolver evolver_;
+  CatalogColumns columns_;
   TopicConsumer consumer_;
 };
 
@@ -137,6 +191,7 @@ class KafkaSource final : public ChangeSource {
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>&, const RunOptions& options) {
   refuse_republishing(cfg);
   SourceTables p = open_source_tables(cfg);
+  reapply_column_changes(cfg, p);
   const auto created = ensure_targets(p);
   std::optional<ReplayStart> replay;
   if (!options.replay_from.empty()) {

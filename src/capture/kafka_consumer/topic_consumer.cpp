@@ -19,6 +19,12 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kMetadataTimeout = std::chrono::seconds(10);
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
 
+// The fix for a table stopped by a change of its columns the consumer does not follow in place.
+constexpr const char* kColumnsNotFollowedFix =
+    "make its ClickHouse target fit the source's columns by hand (the start refuses a target that differs and prints "
+    "the ALTER TABLE to run) and restart pg2ch: it reads the table's skipped messages again from the offsets it "
+    "recorded";
+
 std::string where(const RdKafka::Message& msg) {
   return fmt::format("{}[{}] offset {}", msg.topic_name(), msg.partition(), msg.offset());
 }
@@ -180,9 +186,10 @@ capture::Turn TopicConsumer::turn(std::chrono::milliseconds max_wait) {
   // reads below come back empty: under steady load the local queue empties between fetches.)
   const bool idle = !msg;
   for (; msg; msg = consumer_->consume(std::chrono::milliseconds(0))) {
-    handle(std::move(msg));
-    if (segment_.size() >= kMaxSegmentMessages) break;
+    read_.push_back(std::move(msg));
+    if (read_.size() >= kMaxSegmentMessages) break;
   }
+  handle_read();
   commit_replay_starts();
   apply_segment();
   // Like a replication keepalive: with nothing more to read, the sink flushes what it holds
@@ -194,6 +201,7 @@ capture::Turn TopicConsumer::turn(std::chrono::milliseconds max_wait) {
 }
 
 void TopicConsumer::finish() {
+  handle_read();
   apply_segment();
   sink_.flush();
   commit_durable();
@@ -311,6 +319,7 @@ void TopicConsumer::on_revoke(const std::vector<kafka::PartitionOffset>& partiti
   // Everything read so far goes to ClickHouse and its offsets to the group before another member
   // takes over, so it neither loses nor needlessly repeats work.
   commit_replay_starts();
+  handle_read();  // read before the revoke: applied and committed by this member
   apply_segment();
   sink_.flush();
   commit_durable();
@@ -330,6 +339,34 @@ void TopicConsumer::note_offset(const RdKafka::Message& msg, std::int64_t next) 
   const TopicPartition tp{msg.topic_name(), msg.partition()};
   segment_offsets_[tp] = next;
   positions_[tp] = next;
+}
+
+void TopicConsumer::handle_read() {
+  // After every message of the batch was read: a message of a new shape was produced after its
+  // ALTER committed, so the look that handle() takes before its table's first one sees it.
+  looked_.clear();
+  sought_.clear();
+  auto read = std::move(read_);
+  read_.clear();
+  for (auto& msg : read) {
+    // Read before its partition was sought elsewhere (a truncate's barrier released): librdkafka
+    // delivers it again from there, so it is not handled twice.
+    if (sought_.contains({msg->topic_name(), msg->partition()})) continue;
+    handle(std::move(msg));
+  }
+}
+
+bool TopicConsumer::columns_followed(const pipeline::TableSchema& table) {
+  if (!columns_ || !looked_.insert(&table).second || !columns_->differs(table)) return true;
+  // The rows of the old shape read before are written with it (they were decoded by it).
+  apply_segment();
+  if (is_stopped(table)) return false;
+  auto why_not = columns_->follow(table);
+  if (!why_not) return true;
+  stop_with_undurable(table,
+                      fmt::format("its columns changed at the source in a way not followed in place: {}", *why_not),
+                      kColumnsNotFollowedFix);
+  return false;
 }
 
 void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
@@ -377,6 +414,11 @@ void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
     handle_truncate(table, *msg);
     return;
   }
+  if (!columns_followed(table)) {
+    skip_stopped(table, *msg);
+    note_offset(*msg, msg->offset() + 1);
+    return;
+  }
   PendingChange c;
   c.table = &table;
   c.op = ev->op;
@@ -387,8 +429,12 @@ void TopicConsumer::handle(std::unique_ptr<RdKafka::Message> msg) {
     // A delete's row is its `before` image; every other event (key-only ones included) has `after`.
     const bool removed = !c.key_only && c.op == 'd';
     const bool whole_row = !c.key_only && !removed;
+    // An event from before the table's columns last changed in place has their older shape.
+    const auto& state = states_.at(table);
+    const kafka::OlderShape older{&state.renamed_columns, &state.missing_values,
+                                  state.evolved_at != kInvalidLsn && c.version < state.evolved_at};
     c.row = kafka::row_from_json(table, removed ? *ev->before : *ev->after,
-                                 whole_row ? kafka::RowPart::Full : kafka::RowPart::KeyOnly);
+                                 whole_row ? kafka::RowPart::Full : kafka::RowPart::KeyOnly, older);
   } catch (const Error& e) {
     reject_on_arrival(*msg, e.one_line());
     return;
@@ -431,6 +477,7 @@ void TopicConsumer::handle_truncate(const pipeline::TableSchema& table, const Rd
   ledger_.record(segment_seq_, after);
   for (const auto& a : arrivals) {
     consumer_->resume(topic, a.partition, a.offset + 1);
+    sought_.insert({topic, a.partition});
     positions_[{topic, a.partition}] = a.offset + 1;
   }
   segment_offsets_.clear();
@@ -438,7 +485,6 @@ void TopicConsumer::handle_truncate(const pipeline::TableSchema& table, const Rd
 
 void TopicConsumer::apply_segment() {
   if (segment_.empty() && segment_offsets_.empty()) return;
-  sink_.begin_transaction();
   // Key-only events: the current rows of every key of a table in one query. Only the last event
   // of a key matters (the fetched row is the key's current state either way).
   std::unordered_map<const pipeline::TableSchema*, std::vector<std::size_t>> key_events;
@@ -473,10 +519,14 @@ void TopicConsumer::apply_segment() {
     }
     std::sort(xids.begin(), xids.end());
     xids.erase(std::unique(xids.begin(), xids.end()), xids.end());
-    results.push_back(fetcher_.fetch(*table, keys, xids));
+    auto rows = fetch_current(*table, keys, xids);
     ++stats_.key_fetches;
+    if (!rows) continue;  // the table stopped
+    results.push_back(std::move(*rows));
     for (std::size_t k = 0; k < indexes.size(); ++k) fetched[indexes[k]] = &results.back()[k];
   }
+  // After the fetches: one may follow a change of its table's columns, which flushes the sink.
+  sink_.begin_transaction();
   const std::uint64_t seq = segment_seq_ + 1;
   for (std::size_t i = 0; i < segment_.size(); ++i) {
     auto& c = segment_[i];
@@ -495,6 +545,51 @@ void TopicConsumer::apply_segment() {
   ledger_.record(segment_seq_, std::move(segment_offsets_));
   segment_offsets_.clear();
   segment_.clear();
+}
+
+std::optional<std::vector<pipeline::OwnedRow>> TopicConsumer::fetch_current(const pipeline::TableSchema& table,
+                                                                           const std::vector<pipeline::OwnedRow>& keys,
+                                                                           std::span<const std::uint64_t> xids) {
+  // The rows are read as they are now, so in the table's newest shape: its columns may have
+  // changed since its events were read (the fetch fails, a column comes back retyped or NULL
+  // where the schema says NOT NULL). Then the change is followed and the rows fetched again.
+  const auto null_in_not_null = [&](const std::vector<pipeline::OwnedRow>& rows) {
+    for (const auto& row : rows) {
+      for (std::size_t i = 0; i < row.values.size(); ++i) {
+        const auto& c = table.source_columns[i];
+        if (c.not_null && c.target_index >= 0 && row.values[i].kind == pipeline::ValueRef::Kind::Null) return true;
+      }
+    }
+    return false;
+  };
+  for (bool again = false;; again = true) {
+    std::optional<Error> failed;
+    std::vector<pipeline::OwnedRow> rows;
+    try {
+      rows = fetcher_.fetch(table, keys, xids);
+      if (!columns_ || again || !null_in_not_null(rows)) return rows;
+    } catch (const Error& e) {
+      if (!columns_ || again || e.retriable()) throw;
+      failed = e;
+    }
+    if (!columns_->differs(table)) {
+      if (failed) throw *failed;
+      return rows;  // the sink refuses the NULL (the table stops)
+    }
+    // Rows of the table decoded from whole events of this segment hold its older shape: they
+    // cannot be written after the change, nor before the rows fetched now.
+    const bool whole_rows = std::any_of(segment_.begin(), segment_.end(),
+                                        [&](const PendingChange& c) { return c.table == &table && !c.key_only; });
+    auto why_not = whole_rows ? std::optional<std::string>("whole events of its older shape wait in the same batch")
+                              : columns_->follow(table);
+    if (!why_not) continue;
+    stop_with_undurable(table,
+                        fmt::format("its columns changed at the source while its rows were fetched, not followed in "
+                                    "place: {}",
+                                    *why_not),
+                        kColumnsNotFollowedFix);
+    return std::nullopt;
+  }
 }
 
 void TopicConsumer::apply(PendingChange& c, const pipeline::OwnedRow* fetched) {
@@ -555,8 +650,12 @@ void TopicConsumer::stop_table(const PendingChange& c, const Error& error) {
   fix += ", and change the ClickHouse column to match (the start then refuses a target that differs and prints the "
          "ALTER TABLE to run); then restart pg2ch: a table whose config entry changed reads its skipped messages again "
          "from the offsets it recorded";
-  // Everything the sink holds for the table goes with it, not only this message: its first
-  // skipped offsets are those of its messages not durable yet (this one included).
+  stop_with_undurable(table, std::move(reason), std::move(fix));
+}
+
+void TopicConsumer::stop_with_undurable(const pipeline::TableSchema& table, std::string reason, std::string fix) {
+  // Everything the sink holds for the table goes with it, not only the message at hand: its first
+  // skipped offsets are those of its messages not durable yet.
   const PartitionOffsets skipped = undurable_.earliest(&table);
   spdlog::error("table {} stopped: {} (fix: {}); skipping its messages from {}, the other tables go on",
                 table.qualified_source(), reason, fix, table_sync::format_partition_offsets(skipped));
@@ -588,6 +687,7 @@ void TopicConsumer::after_stop(const pipeline::TableSchema& table) {
   for (const auto& topic : topics_) {
     for (const auto& a : barrier_.release(topic, table.qualified_source())) {
       consumer_->resume(topic, a.partition, a.offset);
+      sought_.insert({topic, a.partition});
       positions_[{topic, a.partition}] = a.offset;
     }
   }

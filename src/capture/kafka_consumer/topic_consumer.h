@@ -29,12 +29,14 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "capture/change_source.h"
+#include "capture/kafka_consumer/column_follower.h"
 #include "capture/kafka_consumer/offset_ledger.h"
 #include "capture/kafka_consumer/replay_start.h"
 #include "capture/kafka_consumer/table_offsets.h"
@@ -82,6 +84,9 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   // table_offsets.h). With stop_when_caught_up, turn() reports CaughtUp once every message that
   // was in the topics now is durable in ClickHouse and committed.
   void start(bool stop_when_caught_up);
+  // Follows changes of the tables' columns at the source (column_follower.h); without one a
+  // change is not noticed. Must outlive the consumer.
+  void follow_columns(ColumnFollower& columns) { columns_ = &columns; }
   // Reads what librdkafka has ready (waiting at most `max_wait` for the first message), applies
   // it as one segment, commits what the sink made durable.
   capture::Turn turn(std::chrono::milliseconds max_wait);
@@ -108,10 +113,20 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   void on_assign(std::vector<kafka::PartitionOffset>& partitions) override;
   void on_revoke(const std::vector<kafka::PartitionOffset>& partitions) override;
 
+  // Handles the messages read so far (read_), each table's columns looked at once first.
+  void handle_read();
   void handle(std::unique_ptr<RdKafka::Message> msg);
+  // False when `table` stopped because its columns changed in a way it cannot follow; else its
+  // schema and target describe the source's columns (looked at once per handle_read()).
+  bool columns_followed(const pipeline::TableSchema& table);
   void handle_truncate(const pipeline::TableSchema& table, const RdKafka::Message& msg);
   void apply_segment();
   void apply(PendingChange& c, const pipeline::OwnedRow* fetched);
+  // The current rows of `keys` for key-only events, following a change of the table's columns
+  // made since its events were read; nullopt when the table stopped for it.
+  std::optional<std::vector<pipeline::OwnedRow>> fetch_current(const pipeline::TableSchema& table,
+                                                                const std::vector<pipeline::OwnedRow>& keys,
+                                                                std::span<const std::uint64_t> xids);
   // Dead-letters `msg`, or throws when no dead-letter topic is configured.
   void reject(const RdKafka::Message& msg, const std::string& reason);
   // The same for a message that failed before joining the segment (after the segment is
@@ -126,6 +141,8 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   void skip_stopped(const pipeline::TableSchema& table, const RdKafka::Message& msg);
   // The table of `c` cannot hold its value (no dead-letter topic): stops that table only.
   void stop_table(const PendingChange& c, const Error& error);
+  // Stops `table` only, its messages not durable yet discarded and recorded as its first skipped.
+  void stop_with_undurable(const pipeline::TableSchema& table, std::string reason, std::string fix);
   // ClickHouse refused a batch of `table`'s rows (pipeline::RefusalHandler, inside a sink flush
   // that drops the batch itself): stops that table only; it comes back at the next start, which
   // reads its skipped messages again. False: not one of ours, or not its trouble alone.
@@ -154,6 +171,10 @@ class TopicConsumer final : private kafka::RebalanceHandler {
   std::unique_ptr<kafka::DeadLetterQueue> dead_letters_;
   std::unique_ptr<kafka::Consumer> consumer_;
 
+  ColumnFollower* columns_ = nullptr;
+  std::vector<std::unique_ptr<RdKafka::Message>> read_;  // read, not yet handled
+  std::set<const pipeline::TableSchema*> looked_;       // columns looked at for read_
+  std::set<TopicPartition> sought_;                     // partitions resumed elsewhere while handling read_
   std::vector<PendingChange> segment_;
   std::map<TopicPartition, std::int64_t> segment_offsets_;
   bool dead_lettered_in_segment_ = false;

@@ -134,7 +134,6 @@ bool same_clickhouse_type(std::string a, std::string b) {
 Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                 Lsn position) {
   if (relation_difference(table, rel).empty()) return follow_nullability(table, rel, position);
-  if (auto why_not = cannot_evolve()) return why_not;
   wait_until_the_catalog_shows(table, rel);
   if (const auto added = columns_added_at_end(table, rel); !added.empty()) {
     if (cfg_.logical.on_column_added == "stop") return std::string("logical.on_column_added is \"stop\"");
@@ -180,10 +179,14 @@ Evolution SchemaEvolver::follow_catalog(const pipeline::TableSchema& table) {
 }
 
 Lsn current_source_position(pg::Connection& source) {
-  // On a standby (poll reads one too) the position replayed: evolved_at only has to be set.
+  // At or past the commit of the change the catalog shows: the Kafka consumer reads every change
+  // below it as possibly of the older shape (kafka/event_row.h OlderShape). The insert position,
+  // not pg_current_wal_lsn(): that is where WAL was written out, which lags commits under
+  // synchronous_commit = off. On a standby (poll reads one too) the position replayed, which
+  // passed the commit since the catalog shows it.
   return parse_lsn(source
                        .query("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE "
-                              "pg_current_wal_lsn() END::text")
+                              "pg_current_wal_insert_lsn() END::text")
                        .text(0, 0))
       .value_or(Lsn{1});
 }
@@ -208,13 +211,6 @@ void SchemaEvolver::wait_until_the_catalog_shows(const pipeline::TableSchema& ta
     if (same) return;
     std::this_thread::sleep_for(kStep);
   }
-}
-
-std::optional<std::string> SchemaEvolver::cannot_evolve() const {
-  // On a cluster the targets' DDL runs ON CLUSTER and ensure() re-creates the Distributed table
-  // (it holds no rows) and the view for the new columns.
-  if (cfg_.sink != "clickhouse") return std::string("columns change in place only with sink = \"clickhouse\" yet");
-  return std::nullopt;
 }
 
 std::variant<SchemaEvolver::MissingValues, Evolution> SchemaEvolver::values_of_added(
@@ -601,9 +597,6 @@ Evolution SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
   if (nullable.rows() == 0) return Evolution{};
   std::vector<std::string> names;
   for (int i = 0; i < nullable.rows(); ++i) names.push_back(nullable.text(i, 0));
-  if (auto why_not = cannot_evolve()) {
-    return fmt::format("column(s) {} may hold NULL now (DROP NOT NULL), but {}", joined(names), *why_not);
-  }
   if (cfg_.logical.on_not_null_dropped == "stop") {
     return fmt::format("column(s) {} may hold NULL now (DROP NOT NULL), and logical.on_not_null_dropped is \"stop\"",
                        joined(names));

@@ -4,7 +4,11 @@
 // the first row of the new shape, instead of the table stopping and being copied again at the
 // next start.
 //
-// Only what is exact without a copy, on a single ClickHouse server with sink = "clickhouse":
+// Every sink: a ClickHouse target (sink = "clickhouse" or "both", a single server or a cluster)
+// is altered; a Kafka sink keeps no target, and its events carry the new columns from the first
+// row of the new shape on: the consumer (mode = "kafka") follows the change from the source's
+// catalog into its own target (capture/kafka_consumer/column_follower.h). Only what is exact
+// without a copy:
 // * columns added after all others. A row written before a column was added does not have it on
 //   disk: it reads the column's missing value (pg_attribute.attmissingval: a fast default, any
 //   non-volatile DEFAULT) or else NULL, and the stream carries none of those values. The target
@@ -149,8 +153,6 @@ class SchemaEvolver {
   // Returns once the catalog describes the columns `rel` names (a moment after the commit that
   // changed them was decoded), or after 2 s.
   void wait_until_the_catalog_shows(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel);
-  // Why no change is applied in place with this config (sink, cluster), if so.
-  std::optional<std::string> cannot_evolve() const;
   // A Relation with the same columns: makes the target columns of those that lost NOT NULL
   // Nullable (nullopt also when none did).
   Evolution follow_nullability(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
