@@ -213,7 +213,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 }
 
 StatusReport status(const config::Config& cfg) {
-  poll::WatermarkSource s = poll::open_watermark_source(cfg, false);
+  poll::WatermarkSource s = poll::open_watermark_source(cfg, false, MissingTables::Report);
   auto state = state::open_state_store(cfg);
   StatusReport r = poll::watermark_status(cfg, s, *state);
   for (std::size_t i = 0; i < s.p.refs.size(); ++i) {

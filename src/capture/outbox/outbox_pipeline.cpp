@@ -194,7 +194,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 }
 
 StatusReport status(const config::Config& cfg) {
-  SourceTables p = open_source_tables(cfg);
+  SourceTables p = open_source_tables(cfg, MissingTables::Report);
   const OutboxNames names = outbox_names(cfg);
   StatusReport r = status_report(cfg, p);
   r.state = "draining";

@@ -93,7 +93,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 }
 
 StatusReport status(const config::Config& cfg) {
-  WatermarkSource s = open_watermark_source(cfg, false);
+  WatermarkSource s = open_watermark_source(cfg, false, MissingTables::Report);
   auto state = state::open_state_store(cfg);
   return watermark_status(cfg, s, *state);
 }
