@@ -97,6 +97,15 @@ class NotifySource final : public ChangeSource {
       engine.catch_up(again, stop);  // notifications say nothing about rows already there
       return Turn::More;
     }
+    // A new table's trigger first: every write after it notifies, and the read from its first
+    // row that follows sees every one committed before.
+    const auto joined = w_.join_new_tables(
+        [this](const pg::TableRef& ref) { install_notify_triggers(w_.s.p.source, cfg_, {ref}); });
+    if (!joined.empty()) {
+      follow_.resize(engine.table_count());
+      engine.catch_up(joined, stop);
+      return Turn::More;
+    }
     auto timeout = std::min(max_wait, until(last_full_ + cfg_.poll.interval));
     if (engine.windows_pending()) timeout = std::min(timeout, kWindowRecheck);
     if (!following().empty()) timeout = std::min(timeout, until(last_follow_up_ + follow_every_));

@@ -16,6 +16,7 @@
 #include "pg/current_row_fetcher.h"
 #include "capture/outbox/outbox_objects.h"
 #include "capture/outbox/outbox_sql.h"
+#include "capture/shared/new_tables.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/target_table.h"
 #include "common/interruptible_sleep.h"
@@ -72,6 +73,8 @@ class OutboxSource final : public ChangeSource {
  public:
   OutboxSource(const config::Config& cfg, SourceTables tables, const OutboxNames& names, const RunOptions& options)
       : cfg_(cfg),
+        names_(names),
+        options_(options),
         p_(std::move(tables)),
         sink_(pipeline::make_change_sink(cfg, nullptr, options.observer)),
         state_(state::open_state_store(cfg)),
@@ -93,6 +96,8 @@ class OutboxSource final : public ChangeSource {
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
+    join_new_tables(stop);
+    if (stop.load()) return Turn::More;
     // An idle queue is claimed again after outbox.interval, however often the loop turns.
     const auto now = std::chrono::steady_clock::now();
     if (now < next_drain_) {
@@ -153,7 +158,47 @@ class OutboxSource final : public ChangeSource {
   }
 
  private:
+  // Tables created under a `schema.*` entry while running (capture/shared/new_tables.h): target,
+  // triggers, then the copy from a snapshot taken after them (outbox_copy.h, so exact as at a
+  // start), then its events are drained. The copy runs on the loop's thread: the other tables'
+  // events wait in the queue meanwhile. A stop during the copy leaves the table copying, and the
+  // next start copies the ranges left.
+  void join_new_tables(const std::atomic<bool>& stop) {
+    for (const auto& ref : found_.due()) {
+      std::unique_ptr<pipeline::TableSchema> table = found_.describe(ref);
+      if (!table) continue;
+      const pipeline::TableSchema& t = *table;
+      if (std::any_of(p_.tables.begin(), p_.tables.end(),
+                      [&](const auto& held) { return held->qualified_source() == t.qualified_source(); })) {
+        // Its state keys and target are the earlier table's, which this run still holds.
+        found_.refuse(ref, fmt::format("a table of that name was dropped or renamed while pg2ch runs; run `pg2ch "
+                                       "resync {}`, then restart pg2ch to copy this one",
+                                       t.qualified_source()));
+        continue;
+      }
+      try {
+        p_.targets->ensure(std::vector<const pipeline::TableSchema*>{&t});
+        install_triggers(p_.source, names_, {&t}, layout_of(cfg_));
+      } catch (const Error& e) {
+        if (!NewTables::refuses_table(e)) throw;
+        found_.refuse(ref, e.one_line());
+        continue;
+      }
+      spdlog::info("new table {} (matches [[tables]] \"{}\"): triggers installed, copying it; then its events are "
+                   "drained with the others'",
+                   ref.qualified(), ref.selector ? ref.selector->pattern : std::string("?"));
+      p_.refs.push_back(ref);
+      p_.tables.push_back(std::move(table));
+      states_.add(t);
+      drainer_.add_table(t);
+      copy_tables(cfg_, p_, {&t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
+      drainer_.update_stopped_rels();
+    }
+  }
+
   const config::Config& cfg_;
+  const OutboxNames names_;
+  const RunOptions options_;
   SourceTables p_;
   std::unique_ptr<pipeline::ChangeSink> sink_;
   std::unique_ptr<state::StateStore> state_;
@@ -162,6 +207,7 @@ class OutboxSource final : public ChangeSource {
   pg::PgCurrentRowFetcher fetcher_{p_.source};  // the evolver forgets statements here (none made)
   logical::SchemaEvolver evolver_{cfg_, p_, states_, *sink_, fetcher_};
   OutboxDrainer drainer_;
+  NewTables found_{cfg_, p_};
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};
 };
