@@ -106,6 +106,10 @@ class NotifySource final : public ChangeSource {
       engine.catch_up(joined, stop);
       return Turn::More;
     }
+    if (const auto again = w_.read_attached_again(); !again.empty()) {
+      engine.catch_up(again, stop);
+      return Turn::More;
+    }
     auto timeout = std::min(max_wait, until(last_full_ + cfg_.poll.interval));
     if (engine.windows_pending()) timeout = std::min(timeout, kWindowRecheck);
     if (!following().empty()) timeout = std::min(timeout, until(last_follow_up_ + follow_every_));

@@ -16,6 +16,7 @@
 #include "pg/current_row_fetcher.h"
 #include "capture/outbox/outbox_objects.h"
 #include "capture/outbox/outbox_sql.h"
+#include "capture/shared/attached_partitions.h"
 #include "capture/shared/new_tables.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/target_table.h"
@@ -97,6 +98,12 @@ class OutboxSource final : public ChangeSource {
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
     join_new_tables(stop);
+    // Rows that came in by ATTACH PARTITION have no events: the table is copied again, as a resync
+    // at the start would (exact by outbox_copy.h's argument: events after the snapshot win).
+    for (const auto* t : attached_.due(p_.table_ptrs())) {
+      copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
+      drainer_.update_stopped_rels();
+    }
     if (stop.load()) return Turn::More;
     // An idle queue is claimed again after outbox.interval, however often the loop turns.
     const auto now = std::chrono::steady_clock::now();
@@ -208,6 +215,7 @@ class OutboxSource final : public ChangeSource {
   logical::SchemaEvolver evolver_{cfg_, p_, states_, *sink_, fetcher_};
   OutboxDrainer drainer_;
   NewTables found_{cfg_, p_};
+  AttachedPartitions attached_{p_.source};
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};
 };

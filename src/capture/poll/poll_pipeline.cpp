@@ -55,6 +55,7 @@ class PollSource final : public ChangeSource {
     const auto now = std::chrono::steady_clock::now();
     if (!w_.resync_requests().empty()) last_poll_ = {};  // read them again now
     if (!w_.join_new_tables().empty()) last_poll_ = {};  // read them now
+    if (!w_.read_attached_again().empty()) last_poll_ = {};
     if (now - last_poll_ >= cfg_.poll.interval) {
       last_poll_ = now;
       engine.catch_up({}, stop);

@@ -40,4 +40,16 @@ std::vector<std::size_t> WatermarkPipeline::join_new_tables(const std::function<
   return joined;
 }
 
+std::vector<std::size_t> WatermarkPipeline::read_attached_again() {
+  std::vector<std::size_t> again;
+  for (const auto* t : attached.due(s.p.table_ptrs())) {
+    const auto i = engine.table_index(t->qualified_source());
+    if (!i) continue;
+    engine.read_again(*i);
+    s.p.targets->truncate(*t);
+    again.push_back(*i);
+  }
+  return again;
+}
+
 }  // namespace pg2ch::capture::poll

@@ -10,6 +10,7 @@
 #include "capture/capture_mode.h"
 #include "capture/logical/schema_evolution.h"
 #include "capture/poll/poll_engine.h"
+#include "capture/shared/attached_partitions.h"
 #include "capture/shared/column_watch.h"
 #include "capture/shared/new_tables.h"
 #include "capture/table_sync/table_states.h"
@@ -64,6 +65,11 @@ struct WatermarkPipeline {
   // column, a target that differs) is left out, saying why once.
   std::vector<std::size_t> join_new_tables(const std::function<void(const pg::TableRef&)>& before_copy = {});
 
+  // Partitioned tables that had a partition attached (capture/shared/attached_partitions.h): each
+  // is read again from its first row into its emptied target, as `pg2ch resync` does; returns
+  // their engine indexes.
+  std::vector<std::size_t> read_attached_again();
+
   const config::Config& cfg;
   WatermarkSource s;
   std::unique_ptr<state::StateStore> state;
@@ -74,6 +80,7 @@ struct WatermarkPipeline {
   logical::SchemaEvolver evolver;     // follows changed columns in place (poll_engine.h)
   PollEngine engine;
   NewTables found{cfg, s.p};
+  AttachedPartitions attached{s.p.source};
   std::chrono::steady_clock::time_point next_resync_check_{};
 };
 
