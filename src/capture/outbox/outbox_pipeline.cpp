@@ -172,33 +172,17 @@ class OutboxSource final : public ChangeSource {
   // next start copies the ranges left.
   void join_new_tables(const std::atomic<bool>& stop) {
     for (const auto& ref : found_.due()) {
-      std::unique_ptr<pipeline::TableSchema> table = found_.describe(ref);
-      if (!table) continue;
-      const pipeline::TableSchema& t = *table;
-      if (std::any_of(p_.tables.begin(), p_.tables.end(),
-                      [&](const auto& held) { return held->qualified_source() == t.qualified_source(); })) {
-        // Its state keys and target are the earlier table's, which this run still holds.
-        found_.refuse(ref, fmt::format("a table of that name was dropped or renamed while pg2ch runs; run `pg2ch "
-                                       "resync {}`, then restart pg2ch to copy this one",
-                                       t.qualified_source()));
-        continue;
-      }
-      try {
-        p_.targets->ensure(std::vector<const pipeline::TableSchema*>{&t});
-        install_triggers(p_.source, names_, {&t}, layout_of(cfg_));
-      } catch (const Error& e) {
-        if (!NewTables::refuses_table(e)) throw;
-        found_.refuse(ref, e.one_line());
-        continue;
-      }
-      spdlog::info("new table {} (matches [[tables]] \"{}\"): triggers installed, copying it; then its events are "
-                   "drained with the others'",
-                   ref.qualified(), ref.selector ? ref.selector->pattern : std::string("?"));
-      p_.refs.push_back(ref);
-      p_.tables.push_back(std::move(table));
-      states_.add(t);
-      drainer_.add_table(t);
-      copy_tables(cfg_, p_, {&t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
+      const auto* t = found_.join(
+          ref,
+          [&](const pipeline::TableSchema& table) {
+            p_.targets->ensure(std::vector<const pipeline::TableSchema*>{&table});
+            install_triggers(p_.source, names_, {&table}, layout_of(cfg_));
+          },
+          "triggers installed, copying it; then its events are drained with the others'");
+      if (!t) continue;
+      states_.add(*t);
+      drainer_.add_table(*t);
+      copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
       drainer_.update_stopped_rels();
     }
   }

@@ -1,5 +1,6 @@
 #include "capture/shared/new_tables.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -38,6 +39,32 @@ std::unique_ptr<pipeline::TableSchema> NewTables::describe(const pg::TableRef& r
     refuse(ref, e.one_line());
     return nullptr;
   }
+}
+
+const pipeline::TableSchema* NewTables::join(const pg::TableRef& ref,
+                                             const std::function<void(const pipeline::TableSchema&)>& ready,
+                                             std::string_view next) {
+  std::unique_ptr<pipeline::TableSchema> table = describe(ref);
+  if (!table) return nullptr;
+  if (std::any_of(p_.tables.begin(), p_.tables.end(),
+                  [&](const auto& held) { return held->qualified_source() == table->qualified_source(); })) {
+    refuse(ref, fmt::format("a table of that name was dropped or renamed while pg2ch runs; run `pg2ch resync {}`, "
+                            "then restart pg2ch",
+                            table->qualified_source()));
+    return nullptr;
+  }
+  try {
+    ready(*table);
+  } catch (const Error& e) {
+    if (!refuses_table(e)) throw;
+    refuse(ref, e.one_line());
+    return nullptr;
+  }
+  spdlog::info("new table {} (matches [[tables]] \"{}\"): {}", ref.qualified(),
+               ref.selector ? ref.selector->pattern : std::string("?"), next);
+  p_.refs.push_back(ref);
+  p_.tables.push_back(std::move(table));
+  return p_.tables.back().get();
 }
 
 void NewTables::refuse(const pg::TableRef& ref, const std::string& why) {

@@ -14,9 +14,11 @@
 // is refused.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capture/shared/source_tables.h"
@@ -35,6 +37,14 @@ class NewTables {
   std::vector<pg::TableRef> due();
   // `ref` described as at start (p.describe_options); nullptr when it cannot be (then refused).
   std::unique_ptr<pipeline::TableSchema> describe(const pg::TableRef& ref);
+  // A table `due()` found, described and readied by `ready` (its target, its triggers: what must
+  // precede its copy), then held in p.tables (and p.refs), saying so with `next` (what happens to
+  // it now); nullptr when it cannot be replicated (then refused), also when this run still holds a
+  // table of its name (dropped or renamed while running: its state keys and target are that
+  // one's).
+  const pipeline::TableSchema* join(const pg::TableRef& ref,
+                                    const std::function<void(const pipeline::TableSchema&)>& ready,
+                                    std::string_view next);
   // Leaves `ref` out for good in this run, saying why once.
   void refuse(const pg::TableRef& ref, const std::string& why);
   bool refused(std::uint32_t oid) const { return refused_.contains(oid); }
