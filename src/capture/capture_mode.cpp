@@ -21,11 +21,15 @@ const CaptureMode& capture_mode(const std::string& mode) {
   static const CaptureMode poll_mode{poll::setup,  poll::open, poll::status, poll::teardown, {}, poll::request_resync,
                                      /*partitioned_tables=*/true};
   if (mode == "poll") return poll_mode;
+  // The same reads as poll; the trigger is cloned to every partition (notify_triggers.h).
   static const CaptureMode notify_mode{notify::setup, notify::open, notify::status, notify::teardown, {},
-                                       poll::request_resync};
+                                       poll::request_resync, /*partitioned_tables=*/true};
   if (mode == "notify") return notify_mode;
-  static const CaptureMode outbox_mode{outbox::setup, outbox::open, outbox::status, outbox::teardown,
-                                       "mode outbox does not replicate generated columns yet", outbox::resync};
+  // Row triggers on a partitioned table are cloned to its partitions (outbox_sql.h, level_for).
+  static const CaptureMode outbox_mode{outbox::setup,    outbox::open,
+                                       outbox::status,   outbox::teardown,
+                                       "mode outbox does not replicate generated columns yet", outbox::resync,
+                                       /*partitioned_tables=*/true};
   if (mode == "outbox") return outbox_mode;
   // The consumer cannot know whether its producer read them (a logical one did not).
   static const CaptureMode kafka_mode{kafka_consumer::setup, kafka_consumer::open, kafka_consumer::status,

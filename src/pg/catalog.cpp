@@ -111,7 +111,8 @@ std::vector<TableRef> wildcard_matches(Connection& conn, const config::TableSele
   return refs_of(r, sel);
 }
 
-std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors) {
+std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors,
+                                     std::vector<MissingTable>* missing) {
   std::vector<TableRef> out;
   std::set<std::uint32_t> seen;
   for (const auto& sel : selectors) {
@@ -124,6 +125,18 @@ std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config:
                                       {schema, name}),
                            sel);
     if (found.empty()) {
+      if (missing) {
+        // Status goes on with the others; its reason reads as a stopped table's does.
+        missing->push_back(
+            {&sel, schema, name,
+             wildcard ? fmt::format("no table matches \"{}\" in the source database", sel.pattern)
+                      : fmt::format("table {}.{} does not exist in the source database (dropped or renamed there?)",
+                                    schema, name),
+             wildcard ? "create a table in that schema, or remove the entry from [[tables]]"
+                      : "remove it from [[tables]] (its target keeps its rows: drop that yourself if unwanted), or "
+                        "name the table as it is called now"});
+        continue;
+      }
       throw Error(ErrorKind::Schema,
                   wildcard ? fmt::format("no tables match \"{}\" in the source database", sel.pattern)
                            : fmt::format("table {}.{} does not exist in the source database", schema, name),

@@ -22,11 +22,24 @@ struct TableRef {
   std::string qualified() const { return schema + "." + name; }
 };
 
+// A [[tables]] entry that selects nothing at the source: a named table dropped or renamed there,
+// or a `schema.*` with no table in it.
+struct MissingTable {
+  const config::TableSelector* selector = nullptr;
+  std::string schema;  // as the entry names it
+  std::string name;    // "*" for a pattern
+  std::string reason;  // what is wrong, one line
+  std::string fix;     // what the operator does about it
+};
+
 // Expands "schema.table" and "schema.*" selectors (in config order, without duplicates).
 // A named table that does not exist, or a pattern matching nothing, is an Error(Schema); so is a
 // partition named while a partitioned table above it is selected too (its rows would arrive
 // twice: through the partitioned table's target and its own). `schema.*` never matches partitions.
-std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors);
+// With `missing` (`pg2ch status`, which must answer for the other tables), a named table that does
+// not exist and a pattern matching nothing are appended there instead, with the reason and fix.
+std::vector<TableRef> resolve_tables(Connection& conn, const std::vector<config::TableSelector>& selectors,
+                                     std::vector<MissingTable>* missing = nullptr);
 // The tables a "schema.*" selector matches now, by name (empty when none, or when `sel` names one
 // table): what a running pipeline compares with its tables to find new ones.
 std::vector<TableRef> wildcard_matches(Connection& conn, const config::TableSelector& sel);

@@ -204,7 +204,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 }
 
 StatusReport status(const config::Config& cfg) {
-  SourceTables p = open_source_tables(cfg);
+  SourceTables p = open_source_tables(cfg, MissingTables::Report);
   StatusReport r = status_report(cfg, p);
   r.state = "consuming";
   auto state = state::open_state_store(cfg);

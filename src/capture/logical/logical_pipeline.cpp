@@ -525,7 +525,8 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 }
 
 StatusReport status(const config::Config& cfg) {
-  Prepared p = prepare(cfg, false);
+  Prepared p{open_source_tables(cfg, MissingTables::Report)};
+  pg::check_logical_prerequisites(p.source, p.refs);
   auto state_store = state::open_state_store(cfg);
   state::StateStore& state = *state_store;
   StatusReport r = status_report(cfg, p);

@@ -11,12 +11,6 @@
 
 namespace pg2ch::capture::logical {
 
-namespace {
-
-constexpr auto kLookEvery = std::chrono::seconds(5);
-
-}  // namespace
-
 TableDiscovery::TableDiscovery(const config::Config& cfg, SourceTables& p, table_sync::TableStates& states,
                                TableGate& gate, OnlineResync& copies, pipeline::ChangeSink& sink,
                                std::string publication)
@@ -27,7 +21,8 @@ TableDiscovery::TableDiscovery(const config::Config& cfg, SourceTables& p, table
       copies_(copies),
       sink_(sink),
       publication_(std::move(publication)),
-      exact_(decodes_new_tables_exactly(p.source)) {}
+      exact_(decodes_new_tables_exactly(p.source)),
+      found_(cfg, p) {}
 
 std::optional<std::string> TableDiscovery::current_name(pg::Connection& conn, std::uint32_t oid) {
   pg::Result r = conn.query("SELECT $1::oid::regclass::text FROM pg_class WHERE oid = $1", {std::to_string(oid)});
@@ -54,17 +49,7 @@ bool TableDiscovery::decodes_new_tables_exactly(pg::Connection& conn) {
 }
 
 void TableDiscovery::poll() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now < next_look_) return;
-  next_look_ = now + kLookEvery;
-  for (const auto& sel : cfg_.tables) {
-    for (const auto& ref : pg::wildcard_matches(p_.source, sel)) {
-      const bool known = std::any_of(p_.tables.begin(), p_.tables.end(),
-                                     [&](const auto& t) { return t->relation_oid == ref.oid; });
-      if (known || refused_.contains(ref.oid)) continue;
-      join(ref);
-    }
-  }
+  for (const auto& ref : found_.due()) join(ref);
 }
 
 const pipeline::TableSchema* TableDiscovery::same_name(const pg::TableRef& ref) const {
@@ -92,29 +77,24 @@ void TableDiscovery::retire(const pipeline::TableSchema& old) {
 }
 
 void TableDiscovery::join(const pg::TableRef& ref) {
-  const auto refuse = [&](const std::string& why) {
-    refused_.insert(ref.oid);
-    spdlog::warn("table {} matches [[tables]] \"{}\" but is not replicated: {}", ref.qualified(),
-                 ref.selector ? ref.selector->pattern : std::string("?"), why);
-  };
+  const auto refuse = [&](const std::string& why) { found_.refuse(ref, why); };
   if (!exact_) {
     refuse(fmt::format("PostgreSQL {} may leave out changes of transactions that span adding it to the publication "
                        "(fixed in 13.21, 14.18, 15.13, 16.9, 17.5); restart pg2ch to copy it",
                        p_.source.query("SHOW server_version").text(0, 0)));
     return;
   }
-  std::unique_ptr<pipeline::TableSchema> table;
   try {
     // What the start checks for every table: publishing it must not break the application's
     // UPDATEs and DELETEs (replica identity), and pg2ch must be able to read it.
     pg::check_logical_prerequisites(p_.source, {ref});
-    table = std::make_unique<pipeline::TableSchema>(
-        pg::describe_table(p_.source, ref, p_.targets->type_capabilities(), p_.describe_options));
   } catch (const Error& e) {
-    if (e.kind() != ErrorKind::Schema && e.kind() != ErrorKind::Config && e.kind() != ErrorKind::Permission) throw;
+    if (!NewTables::refuses_table(e)) throw;
     refuse(e.one_line());
     return;
   }
+  std::unique_ptr<pipeline::TableSchema> table = found_.describe(ref);
+  if (!table) return;
   if (const auto* old = same_name(ref)) retire(*old);
   try {
     add_to_publication(p_.source, publication_, ref);
@@ -151,7 +131,7 @@ void TableDiscovery::gone(const pipeline::TableSchema& table) {
     for (const auto& known : p_.refs) {
       if (known.oid == table.relation_oid) ref.selector = known.selector;
     }
-    if (!refused_.contains(ref.oid)) {
+    if (!found_.refused(ref.oid)) {
       join(ref);
       return;
     }

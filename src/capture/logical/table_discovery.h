@@ -2,8 +2,8 @@
 // Tables that appear under a `schema.*` entry while the pipeline runs (logical mode), and tables
 // that go away.
 //
-// Every few seconds the loop asks the catalog which tables each `schema.*` entry matches now. A
-// new one is described, added to the publication, given its state (init), its gate entry and
+// Every few seconds the loop asks the catalog which tables each `schema.*` entry matches now
+// (capture/shared/new_tables.h, which the other modes share). A new one is described, added to the publication, given its state (init), its gate entry and
 // its target, and handed to the online copy (online_resync.h), which copies it while every table
 // streams and then streams it. The publication comes first: changes of the table committed after
 // ALTER PUBLICATION ... ADD TABLE are decoded, the ones before are in the copy, whose snapshot is
@@ -38,6 +38,7 @@
 
 #include "capture/logical/online_resync.h"
 #include "capture/logical/table_gate.h"
+#include "capture/shared/new_tables.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
 #include "config/config.h"
@@ -77,9 +78,8 @@ class TableDiscovery {
   pipeline::ChangeSink& sink_;
   std::string publication_;
   bool exact_;
+  NewTables found_;
   std::vector<std::unique_ptr<pipeline::TableSchema>> retired_;
-  std::set<std::uint32_t> refused_;  // reported once
-  std::chrono::steady_clock::time_point next_look_{};
 };
 
 }  // namespace pg2ch::capture::logical

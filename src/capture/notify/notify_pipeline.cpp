@@ -97,6 +97,19 @@ class NotifySource final : public ChangeSource {
       engine.catch_up(again, stop);  // notifications say nothing about rows already there
       return Turn::More;
     }
+    // A new table's trigger first: every write after it notifies, and the read from its first
+    // row that follows sees every one committed before.
+    const auto joined = w_.join_new_tables(
+        [this](const pg::TableRef& ref) { install_notify_triggers(w_.s.p.source, cfg_, {ref}); });
+    if (!joined.empty()) {
+      follow_.resize(engine.table_count());
+      engine.catch_up(joined, stop);
+      return Turn::More;
+    }
+    if (const auto again = w_.read_attached_again(); !again.empty()) {
+      engine.catch_up(again, stop);
+      return Turn::More;
+    }
     auto timeout = std::min(max_wait, until(last_full_ + cfg_.poll.interval));
     if (engine.windows_pending()) timeout = std::min(timeout, kWindowRecheck);
     if (!following().empty()) timeout = std::min(timeout, until(last_follow_up_ + follow_every_));
@@ -213,7 +226,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 }
 
 StatusReport status(const config::Config& cfg) {
-  poll::WatermarkSource s = poll::open_watermark_source(cfg, false);
+  poll::WatermarkSource s = poll::open_watermark_source(cfg, false, MissingTables::Report);
   auto state = state::open_state_store(cfg);
   StatusReport r = poll::watermark_status(cfg, s, *state);
   for (std::size_t i = 0; i < s.p.refs.size(); ++i) {

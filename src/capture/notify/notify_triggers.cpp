@@ -66,7 +66,10 @@ void drop_legacy_sequence(pg::Connection& conn, const config::Config& cfg, const
 // SECURITY DEFINER without a SET clause (a GUC save and restore on every call, and it would undo
 // the set_config): every function, operator and type is schema-qualified instead, so nothing on
 // a writer's path runs with the owner's rights (coalesce is grammar, not a function).
-std::string function_body(pg::Connection& conn, const config::Config& cfg, const pg::TableRef& table) {
+// A partitioned table's trigger is a row trigger (see install_notify_triggers), cloned to its
+// partitions, where TG_TABLE_NAME is the partition's: its payload names the partitioned table.
+std::string function_body(pg::Connection& conn, const config::Config& cfg, const pg::TableRef& table,
+                          bool partitioned) {
   const std::int64_t bucket = bucket_us(cfg.notify.coalesce.count());
   const std::string bucket_now = fmt::format(
       "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.*) '{}'::pg_catalog.float8 "
@@ -80,13 +83,14 @@ BEGIN
   IF coalesce(pg_catalog.current_setting({0}, true), '') OPERATOR(pg_catalog.<>) ({1})::pg_catalog.text THEN
     b := {1};
     PERFORM pg_catalog.set_config({0}, b::pg_catalog.text, false);
-    PERFORM pg_catalog.pg_notify({2}, pg_catalog.concat(TG_TABLE_SCHEMA, '.', TG_TABLE_NAME, ':',
+    PERFORM pg_catalog.pg_notify({2}, pg_catalog.concat({4}, ':',
       (b OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.*) {3} OPERATOR(pg_catalog.+) 1));
   END IF;
   RETURN NULL;
 END
 )",
-                     setting, bucket_now, conn.quote_literal(cfg.notify.channel), bucket);
+                     setting, bucket_now, conn.quote_literal(cfg.notify.channel), bucket,
+                     partitioned ? conn.quote_literal(table.qualified()) : "TG_TABLE_SCHEMA, '.', TG_TABLE_NAME");
 }
 
 }  // namespace
@@ -108,12 +112,18 @@ void install_notify_triggers(pg::Connection& conn, const config::Config& cfg, co
     conn.exec("CREATE SCHEMA IF NOT EXISTS " + schema(conn, cfg));
     for (const auto& t : tables) {
       const std::string fn = function_name(conn, cfg, t);
+      // A partitioned table's statement trigger would not fire for statements that name a
+      // partition; a row trigger on it is cloned to every partition, those created or attached
+      // later included (PostgreSQL 13+). Its cost per row is the function's first IF.
+      const bool partitioned =
+          conn.query("SELECT relkind = 'p' FROM pg_class WHERE oid = $1::oid", {std::to_string(t.oid)}).boolean(0, 0);
       conn.exec(fmt::format("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS "
                             "$fn${}$fn$",
-                            fn, function_body(conn, cfg, t)));
-      conn.exec(fmt::format("CREATE OR REPLACE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {} "
-                            "FOR EACH STATEMENT EXECUTE FUNCTION {}()",
-                            trigger, table_name(conn, t), fn));
+                            fn, function_body(conn, cfg, t, partitioned)));
+      conn.exec(fmt::format("CREATE OR REPLACE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE{} ON {} FOR EACH {} "
+                            "EXECUTE FUNCTION {}()",
+                            trigger, partitioned ? "" : " OR TRUNCATE", table_name(conn, t),
+                            partitioned ? "ROW" : "STATEMENT", fn));
       drop_legacy_sequence(conn, cfg, t);
     }
     conn.exec("COMMIT");

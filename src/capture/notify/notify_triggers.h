@@ -7,7 +7,9 @@
 // queued a notification (PreCommit_Notify takes a global lock), so notifying in every one costs
 // the source a large share of its single-row transaction rate. The payload only says *which*
 // table changed and when its bucket ends; the poll reads *what* changed, and follow_up.h says why
-// the listener polls on after it.
+// the listener polls on after it. A partitioned table gets a ROW-level trigger instead (cloned to
+// its partitions, present and future, so a statement naming a partition notifies too), whose
+// payload names the partitioned table.
 #include <string>
 #include <vector>
 

@@ -93,6 +93,12 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
 
 OutboxDrainer::~OutboxDrainer() { sink_.set_refusal_handler({}); }
 
+void OutboxDrainer::add_table(const pipeline::TableSchema& table) {
+  tables_.emplace(table.relation_oid, &table);
+  fetch_sql_[&table] = fetch_rows_sql(names_, table, payload_);
+  update_stopped_rels();
+}
+
 bool OutboxDrainer::stop_refused(const pipeline::TableSchema& table, const Error& error) {
   if (!table_sync::stops_only_its_table(error) || !tables_.contains(table.relation_oid)) return false;
   auto why = table_sync::refused_insert(

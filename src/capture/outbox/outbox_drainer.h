@@ -96,6 +96,9 @@ class OutboxDrainer {
   const DrainStats& stats() const { return stats_; }
   // Reads which tables are stopped again (after their states changed outside the drainer).
   void update_stopped_rels();
+  // A table that joined while running (its triggers installed, `states` has it): its events are
+  // drained from the next claim on.
+  void add_table(const pipeline::TableSchema& table);
   // Looks for changed columns of the tables a batch touches (capture/shared/column_watch.h); a
   // change stops that table. Must outlive the drainer.
   void watch_columns(ColumnWatch& columns) { columns_ = &columns; }

@@ -96,6 +96,39 @@ void migrate_id_ordered_queue(pg::Connection& conn, const OutboxNames& names,
 
 }  // namespace
 
+namespace {
+
+void install_table_triggers(pg::Connection& conn, const OutboxNames& names, const pipeline::TableSchema& t,
+                            OutboxLayout layout) {
+  if (t.source_schema == names.schema &&
+      (t.source_name == names.events || t.source_name == names.truncates || t.source_name == names.progress)) {
+    // Its trigger would fire on its own inserts, recursively.
+    throw Error(ErrorKind::Config, fmt::format("[[tables]] selects the outbox's own table {}", t.qualified_source()),
+                "exclude it: select the application's tables by name or keep outbox.schema out of the patterns");
+  }
+  try {
+    const KeyMoveScope scope = key_move_scope(conn, t);
+    if (scope == KeyMoveScope::EveryUpdate) {
+      spdlog::info("{} has a BEFORE UPDATE row trigger that may change keys: its key-move trigger checks every "
+                   "updated row",
+                   t.qualified_source());
+    }
+    for (const auto& sql : trigger_ddl(names, t, layout, scope)) conn.exec(sql);
+  } catch (const Error& e) {
+    rethrow_with_context(
+        e, fmt::format("installing the outbox triggers on {} (needs ownership of the table)", t.qualified_source()));
+  }
+}
+
+}  // namespace
+
+void install_triggers(pg::Connection& conn, const OutboxNames& names,
+                      const std::vector<const pipeline::TableSchema*>& tables, OutboxLayout layout) {
+  SourceTransaction tx(conn);
+  for (const auto* t : tables) install_table_triggers(conn, names, *t, layout);
+  tx.commit();
+}
+
 void install(pg::Connection& conn, const OutboxNames& names, const std::vector<const pipeline::TableSchema*>& tables,
              OutboxLayout layout) {
   SourceTransaction tx(conn);
@@ -107,24 +140,7 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
   }
   std::set<std::string> wanted;
   for (const auto* t : tables) {
-    if (t->source_schema == names.schema && (t->source_name == names.events || t->source_name == names.truncates ||
-                                             t->source_name == names.progress)) {
-      // Its trigger would fire on its own inserts, recursively.
-      throw Error(ErrorKind::Config, fmt::format("[[tables]] selects the outbox's own table {}", t->qualified_source()),
-                  "exclude it: select the application's tables by name or keep outbox.schema out of the patterns");
-    }
-    try {
-      const KeyMoveScope scope = key_move_scope(conn, *t);
-      if (scope == KeyMoveScope::EveryUpdate) {
-        spdlog::info("{} has a BEFORE UPDATE row trigger that may change keys: its key-move trigger checks every "
-                     "updated row",
-                     t->qualified_source());
-      }
-      for (const auto& sql : trigger_ddl(names, *t, layout, scope)) conn.exec(sql);
-    } catch (const Error& e) {
-      rethrow_with_context(
-          e, fmt::format("installing the outbox triggers on {} (needs ownership of the table)", t->qualified_source()));
-    }
+    install_table_triggers(conn, names, *t, layout);
     for (TriggerOp op : kTriggerOps) wanted.insert(names.function_name(t->relation_oid, op));
   }
   // A table that left the config (or was dropped and re-created) must stop queueing events this

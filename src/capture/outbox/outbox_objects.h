@@ -17,6 +17,11 @@ namespace pg2ch::capture::outbox {
 void install(pg::Connection& conn, const OutboxNames& names, const std::vector<const pipeline::TableSchema*>& tables,
              OutboxLayout layout);
 
+// Installs the triggers of `tables` only (a table that joined while running, capture/shared/
+// new_tables.h), in one transaction; the queue exists already and other tables' triggers stay.
+void install_triggers(pg::Connection& conn, const OutboxNames& names,
+                      const std::vector<const pipeline::TableSchema*>& tables, OutboxLayout layout);
+
 // Throws Error(Config) naming the first table whose triggers are missing or were generated for
 // another payload / trigger level / key / column list: `run` must not drain events it would misread.
 void verify_installed(pg::Connection& conn, const OutboxNames& names,

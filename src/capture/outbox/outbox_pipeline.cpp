@@ -18,6 +18,8 @@
 #include "capture/outbox/outbox_objects.h"
 #include "capture/outbox/outbox_sql.h"
 #include "capture/outbox/row_payload_follow.h"
+#include "capture/shared/attached_partitions.h"
+#include "capture/shared/new_tables.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/target_table.h"
 #include "common/interruptible_sleep.h"
@@ -74,6 +76,8 @@ class OutboxSource final : public ChangeSource {
  public:
   OutboxSource(const config::Config& cfg, SourceTables tables, const OutboxNames& names, const RunOptions& options)
       : cfg_(cfg),
+        names_(names),
+        options_(options),
         p_(std::move(tables)),
         sink_(pipeline::make_change_sink(cfg, nullptr, options.observer)),
         state_(state::open_state_store(cfg)),
@@ -97,6 +101,14 @@ class OutboxSource final : public ChangeSource {
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
+    join_new_tables(stop);
+    // Rows that came in by ATTACH PARTITION have no events: the table is copied again, as a resync
+    // at the start would (exact by outbox_copy.h's argument: events after the snapshot win).
+    for (const auto* t : attached_.due(p_.table_ptrs())) {
+      copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
+      drainer_.update_stopped_rels();
+    }
+    if (stop.load()) return Turn::More;
     // An idle queue is claimed again after outbox.interval, however often the loop turns.
     const auto now = std::chrono::steady_clock::now();
     if (now < next_drain_) {
@@ -190,7 +202,31 @@ class OutboxSource final : public ChangeSource {
   }
 
  private:
+  // Tables created under a `schema.*` entry while running (capture/shared/new_tables.h): target,
+  // triggers, then the copy from a snapshot taken after them (outbox_copy.h, so exact as at a
+  // start), then its events are drained. The copy runs on the loop's thread: the other tables'
+  // events wait in the queue meanwhile. A stop during the copy leaves the table copying, and the
+  // next start copies the ranges left.
+  void join_new_tables(const std::atomic<bool>& stop) {
+    for (const auto& ref : found_.due()) {
+      const auto* t = found_.join(
+          ref,
+          [&](const pipeline::TableSchema& table) {
+            p_.targets->ensure(std::vector<const pipeline::TableSchema*>{&table});
+            install_triggers(p_.source, names_, {&table}, layout_of(cfg_));
+          },
+          "triggers installed, copying it; then its events are drained with the others'");
+      if (!t) continue;
+      states_.add(*t);
+      drainer_.add_table(*t);
+      copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
+      drainer_.update_stopped_rels();
+    }
+  }
+
   const config::Config& cfg_;
+  const OutboxNames names_;
+  const RunOptions options_;
   SourceTables p_;
   std::unique_ptr<pipeline::ChangeSink> sink_;
   std::unique_ptr<state::StateStore> state_;
@@ -199,6 +235,8 @@ class OutboxSource final : public ChangeSource {
   pg::PgCurrentRowFetcher fetcher_{p_.source};  // the evolver forgets statements here (none made)
   logical::SchemaEvolver evolver_{cfg_, p_, states_, *sink_, fetcher_};
   OutboxDrainer drainer_;
+  NewTables found_{cfg_, p_};
+  AttachedPartitions attached_{p_.source};
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};
 };
@@ -241,7 +279,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 }
 
 StatusReport status(const config::Config& cfg) {
-  SourceTables p = open_source_tables(cfg);
+  SourceTables p = open_source_tables(cfg, MissingTables::Report);
   const OutboxNames names = outbox_names(cfg);
   StatusReport r = status_report(cfg, p);
   r.state = "draining";

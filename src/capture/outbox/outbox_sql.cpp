@@ -265,6 +265,10 @@ OutboxNames outbox_names(const config::Config& cfg) {
 }
 
 Payload payload_of(const config::OutboxConfig& cfg) { return cfg.payload == "row" ? Payload::Row : Payload::Key; }
+TriggerLevel level_for(const pipeline::TableSchema& t, TriggerLevel configured) {
+  return t.partitioned ? TriggerLevel::Row : configured;
+}
+
 TriggerLevel trigger_level_of(const config::OutboxConfig& cfg) {
   return cfg.triggers == "statement" ? TriggerLevel::Statement : TriggerLevel::Row;
 }
@@ -307,6 +311,7 @@ std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload) {
 }
 
 std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout, TriggerOp op) {
+  layout.level = level_for(t, layout.level);
   const bool rows = layout.payload == Payload::Row;
   const bool per_row = layout.level == TriggerLevel::Row;
   // The changed row: NEW/OLD in a row trigger, the transition table's alias in a statement trigger.
@@ -336,6 +341,7 @@ std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, O
 
 std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
                                      KeyMoveScope scope) {
+  layout.level = level_for(t, layout.level);
   std::vector<std::string> out;
   for (TriggerOp op : kTriggerOps) {
     const std::string body = trigger_body(n, t, layout, op);

@@ -83,6 +83,14 @@ Payload payload_of(const config::OutboxConfig& cfg);
 TriggerLevel trigger_level_of(const config::OutboxConfig& cfg);
 
 // What a trigger writes and a drainer reads back, fixed per table and payload.
+// The level of `t`'s triggers: a partitioned table's are row triggers whatever outbox.triggers
+// says. PostgreSQL clones row triggers to every partition (those created or attached later too),
+// so a statement naming a partition is seen, and a row an UPDATE moves to another partition fires
+// a DELETE (old key) and an INSERT (new key) there (checked on 15: no UPDATE row trigger fires, so
+// the key-move trigger does not either). A statement trigger on the partitioned table fires only
+// for statements naming it.
+TriggerLevel level_for(const pipeline::TableSchema& t, TriggerLevel configured);
+
 struct OutboxLayout {
   Payload payload = Payload::Key;
   TriggerLevel level = TriggerLevel::Row;

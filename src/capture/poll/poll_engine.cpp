@@ -73,6 +73,17 @@ PollEngine::PollEngine(const config::Config& cfg, pg::Connection& source,
 
 PollEngine::~PollEngine() { sink_.set_refusal_handler({}); }
 
+void PollEngine::add_table(const pipeline::TableSchema& table, Keyset keyset) {
+  auto t = std::make_unique<PollTable>();
+  t->schema = &table;
+  t->keyset = std::move(keyset);
+  t->state_key = checkpoint_key(table);
+  // A checkpoint left by an earlier table of that name is not this one's.
+  state_.erase(t->state_key);
+  tables_.push_back(std::move(t));
+  states_.set(table, table_sync::TablePhase::Copying);
+}
+
 void PollEngine::read_again(std::size_t i) {
   PollTable& t = *tables_.at(i);
   sink_.discard(*t.schema);

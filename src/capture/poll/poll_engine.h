@@ -114,6 +114,10 @@ class PollEngine {
   // sink holds of it is discarded and its checkpoint forgotten; the caller empties its target.
   void read_again(std::size_t i);
 
+  // A table that joined while running (capture/shared/new_tables.h; `states` has it): read from
+  // its first row (copying), then streamed. Its index is table_count() before the call.
+  void add_table(const pipeline::TableSchema& table, Keyset keyset);
+
   std::optional<std::size_t> table_index(const std::string& qualified) const;
   std::size_t table_count() const { return tables_.size(); }
   std::uint64_t rows_read() const { return rows_read_; }

@@ -54,6 +54,8 @@ class PollSource final : public ChangeSource {
     PollEngine& engine = w_.engine;
     const auto now = std::chrono::steady_clock::now();
     if (!w_.resync_requests().empty()) last_poll_ = {};  // read them again now
+    if (!w_.join_new_tables().empty()) last_poll_ = {};  // read them now
+    if (!w_.read_attached_again().empty()) last_poll_ = {};
     if (now - last_poll_ >= cfg_.poll.interval) {
       last_poll_ = now;
       engine.catch_up({}, stop);
@@ -93,7 +95,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
 }
 
 StatusReport status(const config::Config& cfg) {
-  WatermarkSource s = open_watermark_source(cfg, false);
+  WatermarkSource s = open_watermark_source(cfg, false, MissingTables::Report);
   auto state = state::open_state_store(cfg);
   return watermark_status(cfg, s, *state);
 }

@@ -3,13 +3,16 @@
 // engine reads through the source connection and writes to the sink and the state store, so
 // none of them may move after it is made.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "capture/capture_mode.h"
 #include "capture/logical/schema_evolution.h"
 #include "capture/poll/poll_engine.h"
+#include "capture/shared/attached_partitions.h"
 #include "capture/shared/column_watch.h"
+#include "capture/shared/new_tables.h"
 #include "capture/table_sync/table_states.h"
 #include "capture/poll/watermark_source.h"
 #include "config/config.h"
@@ -24,7 +27,8 @@ namespace pg2ch::capture::poll {
 struct WatermarkPipeline {
   // Targets are ensured by the caller before (they may need the source's tables only).
   WatermarkPipeline(const config::Config& cfg, WatermarkSource source, const RunOptions& options)
-      : s(std::move(source)),
+      : cfg(cfg),
+        s(std::move(source)),
         state(state::open_state_store(cfg)),
         sink(pipeline::make_change_sink(cfg, nullptr, options.observer)),
         states(*state, s.p.table_ptrs()),
@@ -53,6 +57,20 @@ struct WatermarkPipeline {
     return take_resync_requests(s, *state, engine);
   }
 
+  // Tables created under a `schema.*` entry while running (capture/shared/new_tables.h), looked for
+  // every few seconds: each gets its target (an existing one emptied: it holds an earlier table's
+  // rows), `before_copy` (notify installs its trigger there, so every write after it notifies)
+  // and is read from its first row, as at a first start (its copy), then streamed. Returns the
+  // engine indexes of the tables that joined. One that cannot be replicated (no key, no watermark
+  // column, a target that differs) is left out, saying why once.
+  std::vector<std::size_t> join_new_tables(const std::function<void(const pg::TableRef&)>& before_copy = {});
+
+  // Partitioned tables that had a partition attached (capture/shared/attached_partitions.h): each
+  // is read again from its first row into its emptied target, as `pg2ch resync` does; returns
+  // their engine indexes.
+  std::vector<std::size_t> read_attached_again();
+
+  const config::Config& cfg;
   WatermarkSource s;
   std::unique_ptr<state::StateStore> state;
   std::unique_ptr<pipeline::ChangeSink> sink;
@@ -61,6 +79,8 @@ struct WatermarkPipeline {
   pg::PgCurrentRowFetcher fetcher;    // the evolver forgets statements here (poll makes none)
   logical::SchemaEvolver evolver;     // follows changed columns in place (poll_engine.h)
   PollEngine engine;
+  NewTables found{cfg, s.p};
+  AttachedPartitions attached{s.p.source};
   std::chrono::steady_clock::time_point next_resync_check_{};
 };
 

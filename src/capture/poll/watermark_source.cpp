@@ -35,8 +35,8 @@ std::string index_suggestion(const Keyset& k) {
 
 }  // namespace
 
-WatermarkSource open_watermark_source(const config::Config& cfg, bool warn_missing_index) {
-  WatermarkSource s{open_source_tables(cfg), {}};
+WatermarkSource open_watermark_source(const config::Config& cfg, bool warn_missing_index, MissingTables missing) {
+  WatermarkSource s{open_source_tables(cfg, missing), {}};
   for (std::size_t i = 0; i < s.p.tables.size(); ++i) {
     const auto& t = *s.p.tables[i];
     const std::string column = watermark_column(cfg, s.p.refs[i]);

@@ -20,7 +20,9 @@ struct WatermarkSource {
 };
 
 // Throws Error(Schema) for a missing or unordered watermark column (the first one found).
-WatermarkSource open_watermark_source(const config::Config& cfg, bool warn_missing_index);
+// `missing`: as open_source_tables() takes it (Report for `status`).
+WatermarkSource open_watermark_source(const config::Config& cfg, bool warn_missing_index,
+                                      MissingTables missing = MissingTables::Refuse);
 
 // `pg2ch status` of both modes: capture settings, the deletes caveat, the visibility guarantee,
 // per-table watermark checkpoint and row counts.

@@ -38,10 +38,10 @@ std::vector<const pipeline::TableSchema*> SourceTables::named(const std::vector<
   return out;
 }
 
-SourceTables open_source_tables(const config::Config& cfg) {
+SourceTables open_source_tables(const config::Config& cfg, MissingTables missing) {
   SourceTables p;
   p.source = connect_source(cfg);
-  p.refs = pg::resolve_tables(p.source, cfg.tables);
+  p.refs = pg::resolve_tables(p.source, cfg.tables, missing == MissingTables::Report ? &p.missing : nullptr);
   p.targets = sink::make_sink_targets(cfg);
   const auto& caps = p.targets->type_capabilities();
   p.describe_options.generated_columns_unavailable = capture_mode(cfg.mode).generated_columns_unavailable;
@@ -89,6 +89,33 @@ void print_setup_notes(const SourceTables& p, std::ostream& out) {
   for (const auto& c : p.target_changes) out << "  " << c << "\n";
 }
 
+namespace {
+
+// A [[tables]] entry that selects nothing: a stopped row with the reason and fix; the rows its
+// target (named as the entry maps it) still holds are counted, since they stay there.
+template <class OrNote>
+void report_missing(const pg::MissingTable& m, sink::SinkTargets& targets, StatusReport& r, OrNote& or_note) {
+  TableStatus s;
+  s.table = m.schema + "." + m.name;
+  s.state = "stopped";
+  s.last_error = m.reason;
+  r.attention.push_back(fmt::format("{} stopped: {} (fix: {})", s.table, m.reason, m.fix));
+  if (m.name != "*") {
+    pipeline::TableSchema t;
+    t.source_schema = m.schema;
+    t.source_name = m.name;
+    t.target_name = m.selector && !m.selector->target.empty() ? m.selector->target : m.name;
+    s.target = t.target_name;
+    or_note(s.table + ": target rows", [&] {
+      const auto target = targets.count(t);
+      if (!target.missing) s.target_rows = target.rows;
+    });
+  }
+  r.tables.push_back(std::move(s));
+}
+
+}  // namespace
+
 StatusReport status_report(const config::Config& cfg, SourceTables& p) {
   StatusReport r;
   // One thing that cannot be counted (a table dropped at the source a moment ago, its target
@@ -129,6 +156,7 @@ StatusReport status_report(const config::Config& cfg, SourceTables& p) {
     });
     r.tables.push_back(std::move(s));
   }
+  for (const auto& m : p.missing) report_missing(m, *p.targets, r, or_note);
   or_note("active parts", [&] {
     for (auto& note : p.targets->parts_notes(p.table_ptrs())) {
       (note.attention ? r.attention : r.notes).push_back(std::move(note.text));

@@ -27,6 +27,9 @@ struct SourceTables {
   std::vector<std::string> target_changes;
   // Tables a `schema.*` entry matches that cannot be replicated, one line each with the reason.
   std::vector<std::string> left_out;
+  // Entries that select nothing at the source (a table dropped or renamed there), only when opened
+  // for `status` (MissingTables::Report).
+  std::vector<pg::MissingTable> missing;
   // How the tables were described (a table described again must be described alike).
   pg::DescribeOptions describe_options;
 
@@ -37,10 +40,14 @@ struct SourceTables {
                                                   const config::Config& cfg) const;
 };
 
+// What a [[tables]] entry that selects nothing is: an Error (every command that reads or writes
+// tables), or a row of its own in `status` (SourceTables::missing), which answers for the others.
+enum class MissingTables { Refuse, Report };
+
 // Connects to the source (and to ClickHouse only when the sink writes there), resolves
 // cfg.tables and describes each table. A table a `schema.*` entry matches that cannot be
 // replicated is left out (left_out); one named explicitly is an Error.
-SourceTables open_source_tables(const config::Config& cfg);
+SourceTables open_source_tables(const config::Config& cfg, MissingTables missing = MissingTables::Refuse);
 
 // Creates the sink's targets that are missing and checks those that exist (setup and run alike:
 // nothing that exists is dropped or re-created, so processes starting together cannot undo each
@@ -53,7 +60,8 @@ std::vector<const pipeline::TableSchema*> ensure_targets(SourceTables& p);
 void print_setup_notes(const SourceTables& p, std::ostream& out);
 
 // The report's header (pipeline, mode, sink, source and target) and one row per table with its
-// row count in PostgreSQL and in the target; a missing target needs attention.
+// row count in PostgreSQL and in the target; a missing target needs attention, and so does an
+// entry that selects nothing (a row "stopped" with the reason, its target's rows still counted).
 StatusReport status_report(const config::Config& cfg, SourceTables& p);
 
 // Drops the target tables and their views (teardown --drop-target).

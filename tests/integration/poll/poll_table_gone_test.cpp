@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "poll/poll_support.h"
+#include "support/pg2ch_cli.h"
 #include "state/file_state_store.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -31,8 +32,7 @@ TEST(PollTableGone, ADroppedOrRenamedTableStopsAloneAndItsTargetStays) {
   db.pg_exec("INSERT INTO renamed_now (v) VALUES ('after the rename')");
   db.pg_exec("INSERT INTO keep (v) SELECT 'later' || g FROM generate_series(1, 100) g");
   EXPECT_TRUE(wait_equal(db, same_columns("keep", "id, v", "id"))) << "the other table goes on";
-  // The state as the pipeline recorded it (`status` cannot describe a table named in the config
-  // that no longer exists: it says so and exits).
+  // The state as the pipeline recorded it.
   for (const char* t : {"dropped", "renamed"}) {
     const std::string phase = std::string("table \"public\".\"") + t + "\" phase";
     const std::string reason = std::string("table \"public\".\"") + t + "\" reason";
@@ -52,6 +52,30 @@ TEST(PollTableGone, ADroppedOrRenamedTableStopsAloneAndItsTargetStays) {
   }
   EXPECT_EQ(db.ch_rows("SELECT count() FROM dropped FINAL"), (Rows{{"200"}})) << "its target is left in place";
   EXPECT_EQ(db.ch_rows("SELECT count() FROM renamed FINAL"), (Rows{{"200"}})) << "its target is left in place";
+  // `status` answers for every table: the two the config still names are stopped with the reason
+  // and fix (exit 3: attention), their targets' rows counted; the other streams.
+  const auto config_file = write_config_file(cfg, db.dir() / "status.toml");
+  auto status = pg2ch_cli(db, config_file, {"status", "--json"}, "status-gone");
+  EXPECT_EQ(status.wait(60s).value_or(-1), 3) << status.describe();
+  rapidjson::Document d;
+  d.Parse(status.stdout_text().c_str());
+  ASSERT_FALSE(d.HasParseError()) << status.stdout_text();
+  EXPECT_EQ(status_table_row(d, "public.keep").state, "streaming");
+  for (const char* t : {"public.dropped", "public.renamed"}) {
+    const auto row = status_table_row(d, t);
+    EXPECT_EQ(row.state, "stopped") << t;
+    EXPECT_NE(row.last_error.find("does not exist in the source database"), std::string::npos) << row.last_error;
+  }
+  std::string attention;
+  for (const auto& a : d["attention"].GetArray()) attention += std::string(a.GetString()) + "\n";
+  EXPECT_NE(attention.find("public.dropped stopped: table public.dropped does not exist"), std::string::npos)
+      << attention;
+  EXPECT_NE(attention.find("fix: remove it from [[tables]]"), std::string::npos) << attention;
+  for (const auto& t : d["tables"].GetArray()) {
+    if (std::string(t["table"].GetString()) != "public.dropped") continue;
+    ASSERT_TRUE(t.HasMember("target_rows") && t["target_rows"].IsInt64()) << status.stdout_text();
+    EXPECT_EQ(t["target_rows"].GetInt64(), 200) << "its target's rows are counted";
+  }
   EXPECT_FALSE(runner.failed()) << runner.describe();
   runner.stop();
 }

@@ -233,6 +233,20 @@ TEST(OutboxSql, TriggerDdlFollowsTheTriggerLevel) {
   }
 }
 
+TEST(OutboxSql, APartitionedTableGetsRowTriggersWhateverTheConfigSays) {
+  // Row triggers are cloned to every partition; a statement trigger would miss statements that
+  // name a partition, and a row moved to another partition (a DELETE and an INSERT there).
+  auto t = orders();
+  t.partitioned = true;
+  const auto ddl = trigger_ddl(names(), t, kKeyStatement);
+  EXPECT_EQ(ddl, trigger_ddl(names(), t, kKeyRow));
+  EXPECT_EQ(ddl[2], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_ins\" AFTER INSERT ON \"Odd Schema\".\"orders\" FOR EACH ROW "
+                    "EXECUTE FUNCTION \"pg2ch\".\"shop_16384_ins\"()");
+  EXPECT_EQ(trigger_body(names(), t, kKeyStatement, TriggerOp::Insert),
+            trigger_body(names(), t, kKeyRow, TriggerOp::Insert))
+      << "what verify_installed compares follows the same level";
+}
+
 TEST(OutboxSql, TruncatesGoToTheirOwnTable) {
   EXPECT_EQ(trigger_body(names(), items(), kKeyRow, TriggerOp::Truncate),
             "INSERT INTO \"pg2ch\".\"events_truncates\" (lsn, rel) VALUES (pg_catalog.pg_current_wal_insert_lsn(), "
