@@ -156,9 +156,11 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
     if (cfg_.logical.on_column_renamed == "stop") return std::string("logical.on_column_renamed is \"stop\"");
     return rename_columns(table, rel, renamed, position, cfg_.logical.on_column_renamed == "ignore");
   }
-  // Several kinds at once (a look at the catalog after two ALTERs; never a Relation message,
-  // which TableGate hands over for one kind only).
-  return follow_several(table, rel, position);
+  // Several kinds at once (a look at the catalog after two ALTERs; a Relation message after
+  // several ALTERs in one transaction).
+  Evolution e = follow_several(table, rel, position);
+  if (e.outcome == Evolution::Outcome::CopyAgain) fetcher_.forget(table.relation_oid);
+  return e;
 }
 
 Evolution SchemaEvolver::follow_catalog(const pipeline::TableSchema& table) {
@@ -275,6 +277,11 @@ std::optional<Evolution> SchemaEvolver::set_target_defaults(const pipeline::Tabl
 
 Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                         Lsn position) {
+  // Exact only by a copy: online where the capture can (logical), else the table stops and the
+  // next start copies it.
+  const auto copy_instead = [&](std::string why) {
+    return copies_online_ ? Evolution::copy_again(std::move(why)) : Evolution(std::move(why));
+  };
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
@@ -288,7 +295,7 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
   std::vector<std::string> added, widened, dropped, nullable;
   std::vector<std::pair<std::string, std::string>> renamed;
   for (const auto& c : table.source_columns) {
-    if (c.attnum == 0) return std::string("the columns' attribute numbers were not recorded");
+    if (c.attnum == 0) return copy_instead("the columns' attribute numbers were not recorded");
     const auto* now = by_attnum(next, c.attnum);
     if (!now) {
       if (c.is_key) return fmt::format("key column {} was dropped", c.name);
@@ -310,7 +317,7 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
     added.push_back(c.name);
   }
   // Each kind as its setting says; "ignore" only alone (evolve()), where what the target keeps is
-  // one kind's.
+  // one kind's: with others, the copy takes them all (as the next start would after a stop).
   const std::pair<const std::vector<std::string>*, const std::string*> kinds[] = {
       {&added, &cfg_.logical.on_column_added},       {&widened, &cfg_.logical.on_type_widened},
       {&dropped, &cfg_.logical.on_column_dropped},   {&nullable, &cfg_.logical.on_not_null_dropped}};
@@ -318,12 +325,14 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
                                        "on_not_null_dropped"};
   for (std::size_t k = 0; k < std::size(kinds); ++k) {
     if (kinds[k].first->empty() || *kinds[k].second == "evolve") continue;
-    return fmt::format("several kinds of change at once, and logical.{} is \"{}\"", setting_names[k],
-                       *kinds[k].second);
+    const auto why = fmt::format("several kinds of change at once, and logical.{} is \"{}\"", setting_names[k],
+                                 *kinds[k].second);
+    return *kinds[k].second == "stop" ? Evolution(why) : copy_instead(why);
   }
   if (!renamed.empty() && cfg_.logical.on_column_renamed != "evolve") {
-    return fmt::format("several kinds of change at once, and logical.on_column_renamed is \"{}\"",
-                       cfg_.logical.on_column_renamed);
+    const auto why = fmt::format("several kinds of change at once, and logical.on_column_renamed is \"{}\"",
+                                 cfg_.logical.on_column_renamed);
+    return cfg_.logical.on_column_renamed == "stop" ? Evolution(why) : copy_instead(why);
   }
   // No name means two columns: rows of an older shape read again name each column by its name then.
   std::vector<std::string> new_names = added, old_names = dropped;
@@ -340,10 +349,12 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
   for (const auto& [from, to] : renamed) {
     const auto* c = target_for(table, from);
     if (!c) continue;  // not replicated
-    if (c->is_key) return fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from);
+    if (c->is_key) {
+      return copy_instead(fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from));
+    }
     if (!p_.targets->type_capabilities().rename_column) {
-      return fmt::format("ClickHouse {} cannot rename a column (RENAME COLUMN needs 20.4)",
-                         p_.targets->type_capabilities().version.text);
+      return copy_instead(fmt::format("ClickHouse {} cannot rename a column (RENAME COLUMN needs 20.4)",
+                                      p_.targets->type_capabilities().version.text));
     }
     change.renamed_in_target.emplace_back(c->name, to);
   }
@@ -603,10 +614,21 @@ Evolution SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
     return fmt::format("column(s) {} may hold NULL now (DROP NOT NULL), and logical.on_not_null_dropped is \"stop\"",
                        joined(names));
   }
-  if (cfg_.logical.on_not_null_dropped == "ignore") return ignore(table, rel, names, "not_null", position);
-  auto fresh = describe_again(table, rel);
+  auto fresh = describe_now(table);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+  if (const auto later = relation_difference(next, rel); !later.empty()) {
+    // The catalog describes a later shape (columns added, dropped, retyped after this Relation, in
+    // its transaction or a later one: rows of the older shape first, then the ALTERs). That
+    // shape's Relation comes before any row of it, and the NOT NULL dropped is followed with the
+    // rest then. A NULL in a row before it stops the table (its target column takes none yet):
+    // never a value written wrong.
+    spdlog::info("table {}: column(s) {} may hold NULL now, followed with the later change of its columns ({})",
+                 table.qualified_source(), joined(names), later);
+    return Evolution{};
+  }
+  if (cfg_.logical.on_not_null_dropped == "ignore") return ignore(table, rel, names, "not_null", position);
+  apply_ignored(next, states_.at(table).ignored, p_.targets->type_capabilities());
   auto retyped = retyped_target_columns(table, next);
   if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
   const auto modified = std::get<std::vector<std::string>>(std::move(retyped));

@@ -266,10 +266,10 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
         return nullptr;
       }
     }
-    if (evolver_ && (!columns_added_at_end(t, rel).empty() || !columns_widened(t, rel).empty() ||
-                     !columns_dropped(t, rel).empty() || !columns_renamed(t, rel).empty())) {
-      return follow(g, evolver_(t, rel, position), diff) ? nullptr : &t;
-    }
+    // One kind of change, or several at once (ALTERs in one transaction, or one ALTER with
+    // several subcommands: a single Relation message shows them together): the evolver follows
+    // them, asks for a copy, or says why the table stops.
+    if (evolver_) return follow(g, evolver_(t, rel, position), diff) ? nullptr : &t;
   }
   if (before_copy) {
     // Rows of an older shape, before the copy point: the copy (taken with the current columns)
