@@ -134,6 +134,9 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
   if (relation_difference(table, rel).empty()) return follow_nullability(table, rel, position);
   if (auto why_not = cannot_evolve()) return why_not;
   wait_until_the_catalog_shows(table, rel);
+  // A NOT NULL dropped with the change the Relation shows (the message cannot show it): several
+  // kinds, followed together as each one's setting says.
+  if (!lost_not_null(table).empty()) return follow_several_and_forget(table, rel, position);
   if (const auto added = columns_added_at_end(table, rel); !added.empty()) {
     if (cfg_.logical.on_column_added == "stop") return std::string("logical.on_column_added is \"stop\"");
     if (cfg_.logical.on_column_added == "ignore") return ignore(table, rel, added, "added", position);
@@ -158,7 +161,13 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
   }
   // Several kinds at once (a look at the catalog after two ALTERs; a Relation message after
   // several ALTERs in one transaction).
+  return follow_several_and_forget(table, rel, position);
+}
+
+Evolution SchemaEvolver::follow_several_and_forget(const pipeline::TableSchema& table,
+                                                   const pg::pgoutput::Relation& rel, Lsn position) {
   Evolution e = follow_several(table, rel, position);
+  // Copied with its new columns: a current row fetched from here on has them.
   if (e.outcome == Evolution::Outcome::CopyAgain) fetcher_.forget(table.relation_oid);
   return e;
 }
@@ -587,6 +596,37 @@ bool SchemaEvolver::name_taken_before(const pipeline::TableSchema& table, std::s
                      [&](const auto& r) { return r.first == name || r.second == name; });
 }
 
+std::vector<std::string> SchemaEvolver::lost_not_null(const pipeline::TableSchema& table) {
+  // By attnum where recorded: the column may be renamed too.
+  const bool by_attnum = std::none_of(table.source_columns.begin(), table.source_columns.end(),
+                                      [](const auto& c) { return c.attnum == 0; });
+  // One whose NOT NULL was dropped and ignored before keeps it on the schema (ignored_changes.h).
+  const auto& ignored = states_.at(table).ignored;
+  const auto ignored_before = [&](const std::string& name) {
+    return std::find(ignored.begin(), ignored.end(), table_sync::IgnoredChange{"not_null", name, ""}) != ignored.end();
+  };
+  std::string list;
+  for (const auto& c : table.source_columns) {
+    if (!c.not_null || c.target_index < 0 || ignored_before(c.name)) continue;
+    list += (list.empty() ? "" : ",") + (by_attnum ? std::to_string(c.attnum) : p_.source.quote_literal(c.name));
+  }
+  if (list.empty()) return {};
+  pg::Result nullable = p_.source.query(
+      fmt::format("SELECT attname, attnum FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT "
+                  "attisdropped AND NOT attnotnull AND {} IN ({}) ORDER BY attnum",
+                  by_attnum ? "attnum" : "attname", list),
+      {std::to_string(table.relation_oid)});
+  std::vector<std::string> names;
+  for (int i = 0; i < nullable.rows(); ++i) {
+    std::string name = nullable.text(i, 0);
+    for (const auto& c : table.source_columns) {
+      if (by_attnum && c.attnum == nullable.int64(i, 1)) name = c.name;
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 Evolution SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
                                                              const pg::pgoutput::Relation& rel, Lsn position) {
   // pgoutput's Relation message has no NOT NULL: a new one with the same columns may follow a
@@ -594,19 +634,8 @@ Evolution SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
   // answer for a later moment than the Relation's; a column made nullable early holds no NULL
   // yet, so that is exact too. A Kafka-only pipeline writes the NULL as it comes: nothing to do.
   if (cfg_.sink == "kafka") return Evolution{};
-  std::string list;
-  for (const auto& c : table.source_columns) {
-    if (c.not_null && c.target_index >= 0) list += (list.empty() ? "" : ",") + p_.source.quote_literal(c.name);
-  }
-  if (list.empty()) return Evolution{};
-  pg::Result nullable = p_.source.query(
-      fmt::format("SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
-                  "AND NOT attnotnull AND attname IN ({}) ORDER BY attnum",
-                  list),
-      {std::to_string(table.relation_oid)});
-  if (nullable.rows() == 0) return Evolution{};
-  std::vector<std::string> names;
-  for (int i = 0; i < nullable.rows(); ++i) names.push_back(nullable.text(i, 0));
+  const std::vector<std::string> names = lost_not_null(table);
+  if (names.empty()) return Evolution{};
   if (auto why_not = cannot_evolve()) {
     return fmt::format("column(s) {} may hold NULL now (DROP NOT NULL), but {}", joined(names), *why_not);
   }

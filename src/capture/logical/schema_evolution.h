@@ -171,6 +171,11 @@ class SchemaEvolver {
   // (followed for one kind alone), a rename ClickHouse cannot make, a name taken twice: the table
   // is copied again (with `copies_online`; else stopped, the next start copies it).
   Evolution follow_several(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel, Lsn position);
+  // follow_several(), and a table to be copied again forgotten by the current-row fetcher.
+  Evolution follow_several_and_forget(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                      Lsn position);
+  // The replicated columns of `table` (by their names in it) that lost NOT NULL in the catalog.
+  std::vector<std::string> lost_not_null(const pipeline::TableSchema& table);
   // Evolution::copy_again for a timestamp → timestamptz of a table the ALTER rewrote (its rows
   // converted in a TimeZone other than UTC: type_widening.h).
   Evolution widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,

@@ -161,5 +161,50 @@ TEST(LogicalSeveralChanges, AKillRightAfterTheTargetsAlterUnderAWriterNeitherLos
   expect_equal_without_a_copy(db, config, second, after_the_alters("t"));
 }
 
+// Several kinds that cannot all be followed in place: a name dropped and added again (with a type
+// widened) has the table copied again while the others stream, ending equal; a kind set to "stop"
+// (here a NOT NULL dropped, which only the catalog shows, with a column added) stops that table.
+TEST(LogicalSeveralChanges, ANameTakenTwiceCopiesTheTableAgainWhileTheOthersStreamAndAStopSettingStopsIt) {
+  auto db = make_test_database();
+  create_table(db, "twice");
+  create_table(db, "stopping");
+  db.pg_exec("CREATE TABLE other (id int PRIMARY KEY, v text)");
+  auto cfg = make_test_config(db);
+  cfg.logical.on_not_null_dropped = "stop";
+  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  for (const char* table : {"public.twice", "public.stopping"}) {
+    ASSERT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, table) == "streaming "; }, 60s)) << table;
+  }
+  update_rows_before(db, {"twice"}, runner.describe());
+
+  Writer writer(db, {"twice", "stopping"});
+  std::this_thread::sleep_for(300ms);
+  db.pg_exec("BEGIN; UPDATE twice SET note = 'old shape' WHERE id BETWEEN 101 AND 110; "
+             "ALTER TABLE twice DROP COLUMN w; ALTER TABLE twice ADD COLUMN w text DEFAULT 'again'; "
+             "ALTER TABLE twice ALTER COLUMN v TYPE varchar(20); "
+             "INSERT INTO twice (id, v, n, amount, note, w) VALUES (100001, repeat('z', 15), 1, 1.5, 'new', 'w'); "
+             "COMMIT");
+  db.pg_exec("ALTER TABLE stopping ADD COLUMN a int, ALTER COLUMN n DROP NOT NULL");
+  db.pg_exec("INSERT INTO stopping (id, v, n, amount, note, a) VALUES (100001, 'z', NULL, 1.5, 'new', 8)");
+  std::this_thread::sleep_for(1500ms);
+  writer.finish();
+
+  EXPECT_TRUE(wait_equal(db, same_columns("twice", "id, v, n, amount, note, w", "id"))) << runner.describe();
+  EXPECT_TRUE(wait_until([&] { return pg2ch_table_state(db, config, "public.twice") == "streaming "; }, 60s))
+      << pg2ch_table_state(db, config, "public.twice");
+  EXPECT_EQ(lowest_version_of_rows_updated_before(db, "twice"), "0") << "twice was not copied again";
+  std::string stopping;
+  EXPECT_TRUE(
+      wait_until([&] { return (stopping = pg2ch_table_state(db, config, "public.stopping")).starts_with("stopped"); },
+                 60s))
+      << stopping;
+  EXPECT_NE(stopping.find("on_not_null_dropped is \"stop\""), std::string::npos) << stopping;
+  EXPECT_TRUE(wait_equal(db, same_columns("other", "id, v", "id")));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
 }  // namespace
 }  // namespace pg2ch::test
