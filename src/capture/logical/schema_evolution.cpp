@@ -359,7 +359,8 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
     const auto* c = target_for(table, from);
     if (!c) continue;  // not replicated
     if (c->is_key) {
-      return copy_instead(fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from));
+      return copy_instead(
+          fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from));
     }
     if (!p_.targets->type_capabilities().rename_column) {
       return copy_instead(fmt::format("ClickHouse {} cannot rename a column (RENAME COLUMN needs 20.4)",

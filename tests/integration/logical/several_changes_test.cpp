@@ -110,7 +110,8 @@ TEST(LogicalSeveralChanges, SeveralKindsInOneRelationAreFollowedInPlaceUnderAWri
   alter_in_one_transaction(db, "t");
   db.pg_exec("ALTER TABLE u ADD COLUMN a int DEFAULT 7, ALTER COLUMN v TYPE varchar(20), "
              "ALTER COLUMN amount TYPE numeric(12,2), DROP COLUMN w, ALTER COLUMN n DROP NOT NULL");
-  db.pg_exec("INSERT INTO u (id, v, n, amount, note, a) VALUES (100001, repeat('z', 15), NULL, 1234567890.5, 'new', 8)");
+  db.pg_exec(
+      "INSERT INTO u (id, v, n, amount, note, a) VALUES (100001, repeat('z', 15), NULL, 1234567890.5, 'new', 8)");
   writer.altered = true;
   std::this_thread::sleep_for(1500ms);
   writer.finish();
