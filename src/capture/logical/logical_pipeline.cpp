@@ -243,7 +243,7 @@ class LogicalSource final : public ChangeSource {
         replication(connect_source(cfg, true)),
         fetcher(p.source),
         sink_(pipeline::make_change_sink(cfg, &fetcher, observer)),
-        evolver_(cfg, p, states, *sink_, fetcher),
+        evolver_(cfg, p, states, *sink_, fetcher, /*copies_online=*/true),
         retained_wal_warn_bytes_(cfg.logical.retained_wal_warn_mb * 1000 * 1000) {
     table_sync::observe_states(states, observer);
     keep_ignored_changes();

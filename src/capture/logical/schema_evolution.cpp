@@ -135,6 +135,9 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
                                 Lsn position) {
   if (relation_difference(table, rel).empty()) return follow_nullability(table, rel, position);
   wait_until_the_catalog_shows(table, rel);
+  // A NOT NULL dropped with the change the Relation shows (the message cannot show it): several
+  // kinds, followed together as each one's setting says.
+  if (!lost_not_null(table).empty()) return follow_several_and_forget(table, rel, position);
   if (const auto added = columns_added_at_end(table, rel); !added.empty()) {
     if (cfg_.logical.on_column_added == "stop") return std::string("logical.on_column_added is \"stop\"");
     if (cfg_.logical.on_column_added == "ignore") return ignore(table, rel, added, "added", position);
@@ -157,9 +160,17 @@ Evolution SchemaEvolver::evolve(const pipeline::TableSchema& table, const pg::pg
     if (cfg_.logical.on_column_renamed == "stop") return std::string("logical.on_column_renamed is \"stop\"");
     return rename_columns(table, rel, renamed, position, cfg_.logical.on_column_renamed == "ignore");
   }
-  // Several kinds at once (a look at the catalog after two ALTERs; never a Relation message,
-  // which TableGate hands over for one kind only).
-  return follow_several(table, rel, position);
+  // Several kinds at once (a look at the catalog after two ALTERs; a Relation message after
+  // several ALTERs in one transaction).
+  return follow_several_and_forget(table, rel, position);
+}
+
+Evolution SchemaEvolver::follow_several_and_forget(const pipeline::TableSchema& table,
+                                                   const pg::pgoutput::Relation& rel, Lsn position) {
+  Evolution e = follow_several(table, rel, position);
+  // Copied with its new columns: a current row fetched from here on has them.
+  if (e.outcome == Evolution::Outcome::CopyAgain) fetcher_.forget(table.relation_oid);
+  return e;
 }
 
 Evolution SchemaEvolver::follow_catalog(const pipeline::TableSchema& table) {
@@ -276,6 +287,11 @@ std::optional<Evolution> SchemaEvolver::set_target_defaults(const pipeline::Tabl
 
 Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                                         Lsn position) {
+  // Exact only by a copy: online where the capture can (logical), else the table stops and the
+  // next start copies it.
+  const auto copy_instead = [&](std::string why) {
+    return copies_online_ ? Evolution::copy_again(std::move(why)) : Evolution(std::move(why));
+  };
   auto fresh = describe_again(table, rel);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
@@ -289,7 +305,7 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
   std::vector<std::string> added, widened, dropped, nullable;
   std::vector<std::pair<std::string, std::string>> renamed;
   for (const auto& c : table.source_columns) {
-    if (c.attnum == 0) return std::string("the columns' attribute numbers were not recorded");
+    if (c.attnum == 0) return copy_instead("the columns' attribute numbers were not recorded");
     const auto* now = by_attnum(next, c.attnum);
     if (!now) {
       if (c.is_key) return fmt::format("key column {} was dropped", c.name);
@@ -311,7 +327,7 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
     added.push_back(c.name);
   }
   // Each kind as its setting says; "ignore" only alone (evolve()), where what the target keeps is
-  // one kind's.
+  // one kind's: with others, the copy takes them all (as the next start would after a stop).
   const std::pair<const std::vector<std::string>*, const std::string*> kinds[] = {
       {&added, &cfg_.logical.on_column_added},       {&widened, &cfg_.logical.on_type_widened},
       {&dropped, &cfg_.logical.on_column_dropped},   {&nullable, &cfg_.logical.on_not_null_dropped}};
@@ -319,12 +335,14 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
                                        "on_not_null_dropped"};
   for (std::size_t k = 0; k < std::size(kinds); ++k) {
     if (kinds[k].first->empty() || *kinds[k].second == "evolve") continue;
-    return fmt::format("several kinds of change at once, and logical.{} is \"{}\"", setting_names[k],
-                       *kinds[k].second);
+    const auto why = fmt::format("several kinds of change at once, and logical.{} is \"{}\"", setting_names[k],
+                                 *kinds[k].second);
+    return *kinds[k].second == "stop" ? Evolution(why) : copy_instead(why);
   }
   if (!renamed.empty() && cfg_.logical.on_column_renamed != "evolve") {
-    return fmt::format("several kinds of change at once, and logical.on_column_renamed is \"{}\"",
-                       cfg_.logical.on_column_renamed);
+    const auto why = fmt::format("several kinds of change at once, and logical.on_column_renamed is \"{}\"",
+                                 cfg_.logical.on_column_renamed);
+    return cfg_.logical.on_column_renamed == "stop" ? Evolution(why) : copy_instead(why);
   }
   // No name means two columns: rows of an older shape read again name each column by its name then.
   std::vector<std::string> new_names = added, old_names = dropped;
@@ -341,10 +359,13 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
   for (const auto& [from, to] : renamed) {
     const auto* c = target_for(table, from);
     if (!c) continue;  // not replicated
-    if (c->is_key) return fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from);
+    if (c->is_key) {
+      return copy_instead(
+          fmt::format("column {} is in the target's sorting key, which ClickHouse cannot rename", from));
+    }
     if (!p_.targets->type_capabilities().rename_column) {
-      return fmt::format("ClickHouse {} cannot rename a column (RENAME COLUMN needs 20.4)",
-                         p_.targets->type_capabilities().version.text);
+      return copy_instead(fmt::format("ClickHouse {} cannot rename a column (RENAME COLUMN needs 20.4)",
+                                      p_.targets->type_capabilities().version.text));
     }
     change.renamed_in_target.emplace_back(c->name, to);
   }
@@ -577,6 +598,37 @@ bool SchemaEvolver::name_taken_before(const pipeline::TableSchema& table, std::s
                      [&](const auto& r) { return r.first == name || r.second == name; });
 }
 
+std::vector<std::string> SchemaEvolver::lost_not_null(const pipeline::TableSchema& table) {
+  // By attnum where recorded: the column may be renamed too.
+  const bool by_attnum = std::none_of(table.source_columns.begin(), table.source_columns.end(),
+                                      [](const auto& c) { return c.attnum == 0; });
+  // One whose NOT NULL was dropped and ignored before keeps it on the schema (ignored_changes.h).
+  const auto& ignored = states_.at(table).ignored;
+  const auto ignored_before = [&](const std::string& name) {
+    return std::find(ignored.begin(), ignored.end(), table_sync::IgnoredChange{"not_null", name, ""}) != ignored.end();
+  };
+  std::string list;
+  for (const auto& c : table.source_columns) {
+    if (!c.not_null || c.target_index < 0 || ignored_before(c.name)) continue;
+    list += (list.empty() ? "" : ",") + (by_attnum ? std::to_string(c.attnum) : p_.source.quote_literal(c.name));
+  }
+  if (list.empty()) return {};
+  pg::Result nullable = p_.source.query(
+      fmt::format("SELECT attname, attnum FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT "
+                  "attisdropped AND NOT attnotnull AND {} IN ({}) ORDER BY attnum",
+                  by_attnum ? "attnum" : "attname", list),
+      {std::to_string(table.relation_oid)});
+  std::vector<std::string> names;
+  for (int i = 0; i < nullable.rows(); ++i) {
+    std::string name = nullable.text(i, 0);
+    for (const auto& c : table.source_columns) {
+      if (by_attnum && c.attnum == nullable.int64(i, 1)) name = c.name;
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 Evolution SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
                                                              const pg::pgoutput::Relation& rel, Lsn position) {
   // pgoutput's Relation message has no NOT NULL: a new one with the same columns may follow a
@@ -584,27 +636,27 @@ Evolution SchemaEvolver::follow_nullability(const pipeline::TableSchema& table,
   // answer for a later moment than the Relation's; a column made nullable early holds no NULL
   // yet, so that is exact too. A Kafka-only pipeline writes the NULL as it comes: nothing to do.
   if (cfg_.sink == "kafka") return Evolution{};
-  std::string list;
-  for (const auto& c : table.source_columns) {
-    if (c.not_null && c.target_index >= 0) list += (list.empty() ? "" : ",") + p_.source.quote_literal(c.name);
-  }
-  if (list.empty()) return Evolution{};
-  pg::Result nullable = p_.source.query(
-      fmt::format("SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
-                  "AND NOT attnotnull AND attname IN ({}) ORDER BY attnum",
-                  list),
-      {std::to_string(table.relation_oid)});
-  if (nullable.rows() == 0) return Evolution{};
-  std::vector<std::string> names;
-  for (int i = 0; i < nullable.rows(); ++i) names.push_back(nullable.text(i, 0));
+  const std::vector<std::string> names = lost_not_null(table);
+  if (names.empty()) return Evolution{};
   if (cfg_.logical.on_not_null_dropped == "stop") {
     return fmt::format("column(s) {} may hold NULL now (DROP NOT NULL), and logical.on_not_null_dropped is \"stop\"",
                        joined(names));
   }
-  if (cfg_.logical.on_not_null_dropped == "ignore") return ignore(table, rel, names, "not_null", position);
-  auto fresh = describe_again(table, rel);
+  auto fresh = describe_now(table);
   if (auto* why_not = std::get_if<std::string>(&fresh)) return std::move(*why_not);
   pipeline::TableSchema& next = std::get<pipeline::TableSchema>(fresh);
+  if (const auto later = relation_difference(next, rel); !later.empty()) {
+    // The catalog describes a later shape (columns added, dropped, retyped after this Relation, in
+    // its transaction or a later one: rows of the older shape first, then the ALTERs). That
+    // shape's Relation comes before any row of it, and the NOT NULL dropped is followed with the
+    // rest then. A NULL in a row before it stops the table (its target column takes none yet):
+    // never a value written wrong.
+    spdlog::info("table {}: column(s) {} may hold NULL now, followed with the later change of its columns ({})",
+                 table.qualified_source(), joined(names), later);
+    return Evolution{};
+  }
+  if (cfg_.logical.on_not_null_dropped == "ignore") return ignore(table, rel, names, "not_null", position);
+  apply_ignored(next, states_.at(table).ignored, p_.targets->type_capabilities());
   auto retyped = retyped_target_columns(table, next);
   if (auto* why_not = std::get_if<std::string>(&retyped)) return std::move(*why_not);
   const auto modified = std::get<std::vector<std::string>>(std::move(retyped));

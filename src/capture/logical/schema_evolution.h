@@ -51,8 +51,9 @@
 //   The state records (old, new): rows of an older shape read again after a restart name the
 //   column by its old name. No name is taken twice in place (a column added or renamed to a name
 //   dropped or renamed earlier is refused), so an old name always means one column.
-// Several kinds at once (a look at the catalog after two ALTERs, poll and notify) are followed
-// together in one step, each checked as when alone (follow_several).
+// Several kinds at once (a look at the catalog after two ALTERs, poll and notify; a Relation
+// message after several ALTERs in one transaction, or one ALTER with several subcommands,
+// logical) are followed together in one step, each checked as when alone (follow_several).
 // Each kind can be set to stop the table instead (logical.on_column_added, on_type_widened,
 // on_not_null_dropped, on_column_dropped, on_column_renamed = "stop").
 // Anything else is refused with the reason and the table stops as before (copied again at the
@@ -113,9 +114,12 @@ Lsn current_source_position(pg::Connection& source);
 
 class SchemaEvolver {
  public:
+  // `copies_online`: the capture copies a table again while the others stream (logical:
+  // online_resync.h), so several kinds of change that cannot all be followed in place ask for
+  // that copy (Evolution::copy_again) where the others stop the table (follow_several).
   SchemaEvolver(const config::Config& cfg, SourceTables& tables, table_sync::TableStates& states,
-                pipeline::ChangeSink& sink, pg::PgCurrentRowFetcher& fetcher)
-      : cfg_(cfg), p_(tables), states_(states), sink_(sink), fetcher_(fetcher) {}
+                pipeline::ChangeSink& sink, pg::PgCurrentRowFetcher& fetcher, bool copies_online = false)
+      : cfg_(cfg), p_(tables), states_(states), sink_(sink), fetcher_(fetcher), copies_online_(copies_online) {}
 
   // nullopt once `table` has the columns `rel` adds at its end, or the types `rel` widens, or
   // (for a `rel` with its columns) once the columns that lost NOT NULL are Nullable on the target
@@ -173,9 +177,16 @@ class SchemaEvolver {
   Evolution add_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
                         const std::vector<std::string>& added, Lsn position);
   // Columns added, widened, dropped, renamed and made nullable at once (matched by attnum), each
-  // checked as its own kind is, and applied in one replace(). A kind set to "stop" or "ignore"
-  // stops the table (ignore is followed for one kind alone).
+  // checked as its own kind is, and applied in one replace(). A kind set to "stop", a key changed
+  // or a type changed in a way that is not a widening stops the table; a kind set to "ignore"
+  // (followed for one kind alone), a rename ClickHouse cannot make, a name taken twice: the table
+  // is copied again (with `copies_online`; else stopped, the next start copies it).
   Evolution follow_several(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel, Lsn position);
+  // follow_several(), and a table to be copied again forgotten by the current-row fetcher.
+  Evolution follow_several_and_forget(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
+                                      Lsn position);
+  // The replicated columns of `table` (by their names in it) that lost NOT NULL in the catalog.
+  std::vector<std::string> lost_not_null(const pipeline::TableSchema& table);
   // Evolution::copy_again for a timestamp → timestamptz of a table the ALTER rewrote (its rows
   // converted in a TimeZone other than UTC: type_widening.h).
   Evolution widen_columns(const pipeline::TableSchema& table, const pg::pgoutput::Relation& rel,
@@ -221,6 +232,7 @@ class SchemaEvolver {
   table_sync::TableStates& states_;
   pipeline::ChangeSink& sink_;
   pg::PgCurrentRowFetcher& fetcher_;
+  const bool copies_online_;
 };
 
 }  // namespace pg2ch::capture::logical

@@ -53,6 +53,20 @@ bool key_changed(const pipeline::TableSchema& table, const pgo::Relation& rel, s
          rel.columns[i].is_key() != table.source_columns[i].is_key;
 }
 
+// The same columns in the same order, one retyped in a way no evolver follows (a narrowing,
+// another type): the table stops without the catalog being asked.
+bool retyped_beyond_widening(const pipeline::TableSchema& table, const pgo::Relation& rel) {
+  const auto& cols = table.source_columns;
+  if (rel.columns.size() != cols.size()) return false;
+  bool refused = false;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (rel.columns[i].name != cols[i].name) return false;
+    refused = refused || (!same_type(cols[i], rel.columns[i]) &&
+                          widening_refusal(declared(cols[i]), declared(rel.columns[i])).has_value());
+  }
+  return refused;
+}
+
 bool has_not_null_column(const pipeline::TableSchema& table) {
   return std::any_of(table.source_columns.begin(), table.source_columns.end(),
                      [](const auto& c) { return c.not_null && c.target_index >= 0; });
@@ -266,8 +280,10 @@ const pipeline::TableSchema* TableGate::on_relation(const pgo::Relation& rel, Ls
         return nullptr;
       }
     }
-    if (evolver_ && (!columns_added_at_end(t, rel).empty() || !columns_widened(t, rel).empty() ||
-                     !columns_dropped(t, rel).empty() || !columns_renamed(t, rel).empty())) {
+    // One kind of change, or several at once (ALTERs in one transaction, or one ALTER with
+    // several subcommands: a single Relation message shows them together): the evolver follows
+    // them, asks for a copy, or says why the table stops.
+    if (evolver_ && !retyped_beyond_widening(t, rel)) {
       return follow(g, evolver_(t, rel, position), diff) ? nullptr : &t;
     }
   }

@@ -25,7 +25,8 @@
 // decides which Relations are older shapes the copy holds).
 //
 // Columns added at the end of a streaming table, or whose types were widened exactly
-// (type_widening.h), are evolved in place instead when the evolver can (schema_evolution.h): the
+// (type_widening.h), dropped, renamed, or several of these in one Relation message (ALTERs in one
+// transaction), are evolved in place instead when the evolver can (schema_evolution.h): the
 // target follows before the first row of the new shape, and the table streams on; or, when the
 // ALTER rewrote the table, it is held (its changes skipped) until its copy starts (copy_again()),
 // which is exact for the reason above with X = the copy's start. Its state
@@ -118,10 +119,10 @@ struct Evolution {
 class TableGate {
  public:
   // Brings a streaming (or catching-up) table's columns in line with `rel` (which adds columns at
-  // its end, widens types, drops or renames columns, or has the table's columns, one of which may
-  // have lost NOT NULL) at `position`; or has the table copied again (the caller asked for the
-  // copy: the gate holds the table's changes until copy_again()); or says why it cannot (the table
-  // then stops with that reason).
+  // its end, widens types, drops or renames columns, several of these at once, or has the table's
+  // columns, one of which may have lost NOT NULL) at `position`; or has the table copied again
+  // (the caller asked for the copy: the gate holds the table's changes until copy_again()); or
+  // says why it cannot (the table then stops with that reason).
   using Evolver = std::function<Evolution(const pipeline::TableSchema&, const pg::pgoutput::Relation&, Lsn position)>;
 
   explicit TableGate(table_sync::TableStates& states, Evolver evolver = {});

@@ -2,7 +2,8 @@
 // pg2ch dies (PG2CH_CRASH_AT, as a SIGKILL there would) right before the ClickHouse ALTER, after
 // the table's state recorded the change, or right after it, before the view was re-created. The
 // next start alters the target where it has not been (each step idempotent) and the table
-// streams on: never copied again, every row equal. Each kind of change, both places.
+// streams on: never copied again, every row equal. Each kind of change, both places; several kinds
+// in one Relation message too.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -32,6 +33,23 @@ TEST_P(LogicalEvolveCrash, TheNextStartAltersTheTargetAgainAndNeverCopies) {
 
 INSTANTIATE_TEST_SUITE_P(EveryKindBothPlaces, LogicalEvolveCrash,
                          ::testing::Combine(::testing::ValuesIn(kEvolveCrashKinds),
+                                            ::testing::ValuesIn(kEvolveCrashPlaces)),
+                         evolve_crash_param_name<::testing::TestParamInfo<Param>>);
+
+// Several kinds in one Relation message (SchemaEvolver::follow_several): several ALTERs in one
+// transaction, or one ALTER with several subcommands (with a widening that rewrites the table, so
+// no column is added: an added column of a rewritten table is copied again). Recorded and applied
+// as one step, and re-applied so.
+constexpr EvolveCrashKind kSeveralAtOnce[] = {
+    {"SeveralAtOnce",
+     "ALTER TABLE t ADD COLUMN extra int NOT NULL DEFAULT 7; ALTER TABLE t DROP COLUMN w; "
+     "ALTER TABLE t ALTER COLUMN m DROP NOT NULL",
+     "INSERT INTO t (id, v, n, m, r, extra) VALUES (101, 'new', 1, NULL, 'r', 5)", "id, v, n, m, r, extra"},
+    {"SeveralInOneAlter", "ALTER TABLE t ALTER COLUMN n TYPE bigint, DROP COLUMN w, ALTER COLUMN m DROP NOT NULL",
+     "INSERT INTO t (id, v, n, m, r) VALUES (101, 'new', 5000000000, NULL, 'r')", "id, v, n, m, r"}};
+
+INSTANTIATE_TEST_SUITE_P(SeveralAtOnceBothPlaces, LogicalEvolveCrash,
+                         ::testing::Combine(::testing::ValuesIn(kSeveralAtOnce),
                                             ::testing::ValuesIn(kEvolveCrashPlaces)),
                          evolve_crash_param_name<::testing::TestParamInfo<Param>>);
 

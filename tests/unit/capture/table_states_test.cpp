@@ -217,6 +217,34 @@ TEST(TableGate, EvolvesWidenedTypesAndAcceptsTheOlderTypesOnlyBeforeTheChange) {
   EXPECT_NE(states.at(t).reason.find("narrows"), std::string::npos) << states.at(t).reason;
 }
 
+// Several kinds in one Relation message (a column dropped, another added, a type widened: ALTERs
+// of one transaction) go to the evolver, which follows them at once (follow_several) or says why not.
+TEST(TableGate, HandsSeveralKindsAtOnceToTheEvolver) {
+  MemoryStore store;
+  auto t = table("t", {{"id", 23}, {"v", 21}, {"w", 25}});
+  const pipeline::TableSchema* tables[] = {&t};
+  TableStates states(store, tables);
+  states.set(t, TablePhase::Streaming);
+  int asked = 0;
+  std::optional<std::string> answer;
+  logical::TableGate gate(states, [&](const pipeline::TableSchema&, const pg::pgoutput::Relation&, Lsn) {
+    ++asked;
+    return answer;
+  });
+  auto several = relation({{"id", 23}, {"v", 20}, {"x", 23}});
+  several.oid = t.relation_oid;
+  ASSERT_TRUE(logical::columns_added_at_end(t, several).empty() && logical::columns_widened(t, several).empty() &&
+              logical::columns_dropped(t, several).empty() && logical::columns_renamed(t, several).empty())
+      << "no kind alone";
+  EXPECT_EQ(gate.on_relation(several, 0x2000), nullptr);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(states.phase(t), TablePhase::Streaming);
+  answer = "several kinds of change at once, and logical.on_column_added is \"stop\"";
+  EXPECT_EQ(gate.on_relation(several, 0x3000), &t);
+  EXPECT_EQ(asked, 2);
+  EXPECT_NE(states.at(t).reason.find("on_column_added"), std::string::npos) << states.at(t).reason;
+}
+
 // A Relation with the table's columns may follow a DROP NOT NULL, which it cannot show: the
 // evolver is asked for a streaming table with a replicated NOT NULL column, and only then.
 TEST(TableGate, AsksTheEvolverAboutUnchangedColumnsOnlyWhenOneIsNotNull) {
