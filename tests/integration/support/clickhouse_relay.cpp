@@ -30,14 +30,6 @@ ClickHouseRelay::ClickHouseRelay(int clickhouse_port)
                       "text/plain");
       return;
     }
-    if (insert_with_rows && readonly_) {
-      ++refused_readonly_;
-      res.status = 500;
-      res.set_header("X-ClickHouse-Exception-Code", "164");
-      res.set_content("Code: 164, e.displayText() = DB::Exception: default: Cannot execute query in readonly mode\n",
-                      "text/plain");
-      return;
-    }
     if (insert_with_rows && fail_500_ && !fail_500_written_) {
       ++failed_500_;
       fail_with_500(res);

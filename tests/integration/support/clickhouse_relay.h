@@ -11,8 +11,6 @@
 //    exception (TOO_MANY_PARTS, code 252) in the body and header, as ClickHouse answers a batch it
 //    gave up on part-way. With `written` the rows are relayed first and reach the table: the
 //    worst case, a batch ClickHouse wrote (some blocks of it, or all) and still failed.
-//  - refuse_inserts_readonly(true): INSERTs that carry rows get ClickHouse's answer for a user
-//    whose profile is readonly (HTTP 500, code 164). Nothing reached ClickHouse.
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -40,8 +38,6 @@ class ClickHouseRelay {
     fail_500_ = on;
   }
   int inserts_failed_with_500() const { return failed_500_; }
-  void refuse_inserts_readonly(bool on) { readonly_ = on; }
-  int inserts_refused_readonly() const { return refused_readonly_; }
 
  private:
   int clickhouse_port_;
@@ -53,8 +49,6 @@ class ClickHouseRelay {
   std::atomic<bool> fail_500_{false};
   std::atomic<bool> fail_500_written_{false};
   std::atomic<int> failed_500_{0};
-  std::atomic<bool> readonly_{false};
-  std::atomic<int> refused_readonly_{0};
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };
