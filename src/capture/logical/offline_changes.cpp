@@ -26,12 +26,6 @@ bool all_evolve(const config::Config& cfg) {
          l.on_column_dropped == "evolve" && l.on_column_renamed == "evolve";
 }
 
-bool name_taken_before(const table_sync::TableState& s, const std::string& name) {
-  return std::find(s.dropped_columns.begin(), s.dropped_columns.end(), name) != s.dropped_columns.end() ||
-         std::any_of(s.renamed_columns.begin(), s.renamed_columns.end(),
-                     [&](const auto& r) { return r.first == name || r.second == name; });
-}
-
 // The change from `was` to `now`, or why it is not followed in place.
 std::variant<OfflineChange, std::string> classify(const table_sync::RecordedColumns& was,
                                                   const pipeline::TableSchema& now, const table_sync::TableState& s,

@@ -591,11 +591,14 @@ std::string SchemaEvolver::kept_type_of(const pipeline::TableSchema& table, cons
   return kept_type_detail(c->declared_type_oid, c->declared_typmod);
 }
 
-bool SchemaEvolver::name_taken_before(const pipeline::TableSchema& table, std::string_view name) const {
-  const auto& s = states_.at(table);
+bool name_taken_before(const table_sync::TableState& s, std::string_view name) {
   return std::find(s.dropped_columns.begin(), s.dropped_columns.end(), name) != s.dropped_columns.end() ||
          std::any_of(s.renamed_columns.begin(), s.renamed_columns.end(),
                      [&](const auto& r) { return r.first == name || r.second == name; });
+}
+
+bool SchemaEvolver::name_taken_before(const pipeline::TableSchema& table, std::string_view name) const {
+  return logical::name_taken_before(states_.at(table), name);
 }
 
 std::vector<std::string> SchemaEvolver::lost_not_null(const pipeline::TableSchema& table) {

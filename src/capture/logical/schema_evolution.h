@@ -112,6 +112,11 @@ std::optional<std::string> missing_value(std::string_view hex);
 // catalog shows was followed (evolved_at).
 Lsn current_source_position(pg::Connection& source);
 
+// Whether `name` was a column of the table before, dropped or renamed away (or is one a rename
+// gave): a column added under it is not the same column (rows read again could not tell the two
+// apart), so it is not followed in place.
+bool name_taken_before(const table_sync::TableState& state, std::string_view name);
+
 class SchemaEvolver {
  public:
   // `copies_online`: the capture copies a table again while the others stream (logical:
