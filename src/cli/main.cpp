@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   bool drop_targets = false;
   teardown_cmd->add_flag("--drop-target", drop_targets, "also drop the ClickHouse tables and views");
 
-  auto* resync_cmd = app.add_subcommand("resync", "copy tables again at the next start while the others stream");
+  auto* resync_cmd = app.add_subcommand("resync", "copy tables again while the others stream (a running pipeline within seconds, else at its next start)");
   std::vector<std::string> resync_tables;
   resync_cmd->add_option("tables", resync_tables, "schema.table as `pg2ch status` lists it")->required();
 

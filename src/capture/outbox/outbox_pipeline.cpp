@@ -108,6 +108,7 @@ class OutboxSource final : public ChangeSource {
       copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
       drainer_.update_stopped_rels();
     }
+    copy_requested_tables(stop);
     if (stop.load()) return Turn::More;
     // An idle queue is claimed again after outbox.interval, however often the loop turns.
     const auto now = std::chrono::steady_clock::now();
@@ -224,6 +225,30 @@ class OutboxSource final : public ChangeSource {
     }
   }
 
+  // `pg2ch resync` beside the running drainer: the tables it names are copied again here, as a
+  // start would copy them (outbox_copy.h: target emptied, then one snapshot, events after it
+  // win), on the loop's thread between two drains, so no batch of theirs is in flight. The other
+  // tables' events wait in the queue meanwhile. The request is erased once the table is marked
+  // `copying`, so a stop or a kill during the copy leaves it `copying`: the next start resumes it.
+  void copy_requested_tables(const std::atomic<bool>& stop) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_request_read_) return;
+    next_request_read_ = now + kRequestCheckEvery;
+    state_->refresh();
+    std::vector<const pipeline::TableSchema*> requested;
+    for (const auto* t : states_.tables()) {
+      if (state_->get(table_sync::resync_request_key(*t))) requested.push_back(t);
+    }
+    if (requested.empty()) return;
+    for (const auto* t : requested) {
+      spdlog::info("resync of {} requested: copying it again; the other tables' events wait in the queue meanwhile",
+                   t->qualified_source());
+    }
+    copy_tables(cfg_, p_, requested, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
+    drainer_.update_stopped_rels();
+  }
+
+  static constexpr auto kRequestCheckEvery = std::chrono::seconds(2);
   const config::Config& cfg_;
   const OutboxNames names_;
   const RunOptions options_;
@@ -239,6 +264,7 @@ class OutboxSource final : public ChangeSource {
   AttachedPartitions attached_{p_.source};
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};
+  std::chrono::steady_clock::time_point next_request_read_{};
 };
 
 }  // namespace
@@ -324,7 +350,7 @@ void resync(const config::Config& cfg, const std::vector<std::string>& names) {
   table_sync::request_resync(*state::open_state_store(cfg), chosen);
   for (const auto* t : chosen) {
     std::cout << fmt::format("{} will be copied again (its target emptied first, its queued events applied after) "
-                             "when pipeline {} starts next (restart it if it runs)\n",
+                             "by pipeline {}: within seconds if it runs, else when it starts\n",
                              t->qualified_source(), cfg.name);
   }
 }

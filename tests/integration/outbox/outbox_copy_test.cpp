@@ -1,6 +1,7 @@
 // The outbox's initial copy (capture/outbox/outbox_copy.h): rows that existed before `setup` reach
 // ClickHouse, while a concurrent writer inserts, updates and deletes from before `run` until after
-// the copy; every row ends equal, with both payloads. `pg2ch resync` copies a damaged target again.
+// the copy; every row ends equal, with both payloads. `pg2ch resync` beside the running pipeline copies a
+// damaged target again, under a writer.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -39,24 +40,33 @@ TEST_P(OutboxCopy, RowsThatExistedBeforeSetupArriveUnderAConcurrentWriter) {
       },
       std::chrono::milliseconds(2));
   std::this_thread::sleep_for(300ms);  // changes queued before the copy's snapshot, too
-  {
-    PipelineRunner runner(cfg);
-    std::this_thread::sleep_for(1s);
-    writer.finish();
-    EXPECT_TRUE(wait_equal(db, items));
-    ASSERT_TRUE(wait_until([&] { return events_waiting(db, cfg) == "0"; }, 30s)) << "the queue drains";
-    EXPECT_EQ(status_table_row(pg2ch_status_json(db, config_file, "status"), "public.items").state, "streaming");
-    runner.stop();
-  }
+  PipelineRunner runner(cfg);
+  std::this_thread::sleep_for(1s);
+  writer.finish();
+  EXPECT_TRUE(wait_equal(db, items));
+  ASSERT_TRUE(wait_until([&] { return events_waiting(db, cfg) == "0"; }, 30s)) << "the queue drains";
+  EXPECT_EQ(status_table_row(pg2ch_status_json(db, config_file, "status"), "public.items").state, "streaming");
 
-  // A damaged target, and a resync: copied again at the next start.
+  // A damaged target, and a resync beside the running drainer, under a writer: copied again
+  // within seconds, no restart.
   db.ch_exec("INSERT INTO items (id, v, n, _version, _deleted) VALUES (-1, 'never in PostgreSQL', 0, 1, 0)");
+  BackgroundWriter after(
+      db,
+      [](pg::Connection& conn, int i) {
+        conn.exec("UPDATE items SET v = 'after the resync " + std::to_string(i) + "' WHERE id = " +
+                  std::to_string((i * 31) % 20000 + 1));
+        if (i % 4 == 0) conn.exec("INSERT INTO items VALUES (" + std::to_string(200000 + i) + ", 'late', 0)");
+      },
+      std::chrono::milliseconds(2));
   auto resync = pg2ch_cli(db, config_file, {"resync", "public.items"}, "resync");
   ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
-  db.pg_exec("UPDATE items SET v = 'after the resync' WHERE id % 100 = 0");
-  PipelineRunner runner(cfg);
+  EXPECT_NE(resync.stdout_text().find("within seconds if it runs"), std::string::npos) << resync.describe();
+  ASSERT_TRUE(wait_until([&] { return db.ch_rows("SELECT count() FROM items WHERE id = -1") == Rows{{"0"}}; }, 60s))
+      << "the running pipeline copied the table again";
+  std::this_thread::sleep_for(500ms);
+  after.finish();
   EXPECT_TRUE(wait_equal(db, items));
-  EXPECT_EQ(db.ch_rows("SELECT count() FROM items WHERE id = -1"), (Rows{{"0"}}));
+  EXPECT_EQ(status_table_row(pg2ch_status_json(db, config_file, "status"), "public.items").state, "streaming");
   runner.stop();
 }
 
