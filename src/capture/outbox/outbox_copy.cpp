@@ -5,6 +5,8 @@
 
 // The snapshot copy itself is the logical capture's (bulk load, or row by row through the sink).
 #include "capture/logical/table_copy.h"
+#include "capture/outbox/outbox_sql.h"
+#include "capture/outbox/source_transaction.h"
 
 namespace pg2ch::capture::outbox {
 
@@ -24,6 +26,34 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
   return out;
 }
 
+namespace {
+
+// A whole copy takes every change committed before its snapshot, so the tables' events and
+// truncates queued until then say nothing it will not hold; and applied over it they can say
+// something wrong: a row payload event of an older shape lacks a column renamed or re-created
+// since (it would write NULL over the copied value, at a version above the copy's). Deleted in
+// their own transaction before the target is emptied and the snapshot taken: an event another
+// drainer has claimed holds its lock until that drainer wrote it to ClickHouse and deleted it,
+// so no batch of these tables lands after the emptying. What is committed after this DELETE has
+// an event left in the queue, applied after the copy at its higher version. A resumed copy
+// deletes nothing: its ranges copied from the first snapshot need the events since.
+void drop_superseded_events(pg::Connection& source, const OutboxNames& names,
+                            const std::vector<const pipeline::TableSchema*>& tables) {
+  std::string oids;
+  for (const auto* t : tables) oids += (oids.empty() ? "" : ",") + std::to_string(t->relation_oid);
+  SourceTransaction tx(source);
+  const auto events = source.query(fmt::format("DELETE FROM {} WHERE rel = ANY ('{{{}}}'::pg_catalog.oid[])",
+                                               names.events_table(), oids));
+  const auto truncates = source.query(fmt::format("DELETE FROM {} WHERE rel = ANY ('{{{}}}'::pg_catalog.oid[])",
+                                                  names.truncates_table(), oids));
+  tx.commit();
+  const auto deleted = [](const pg::Result& r) { return std::string(PQcmdTuples(r.get())); };
+  spdlog::info("outbox: {} queued event(s) and {} truncate(s) of the table(s) to copy deleted: the copy holds them",
+               deleted(events), deleted(truncates));
+}
+
+}  // namespace
+
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
                  const std::atomic<bool>& stop, const RunOptions& options, bool targets_created) {
@@ -40,6 +70,7 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   if (!resume) {
     progress.clear();
     states.set(tables, TablePhase::Copying);
+    drop_superseded_events(p.source, outbox_names(cfg), tables);
     for (const auto* t : tables) {
       store.erase(table_sync::resync_request_key(*t));
       p.targets->truncate(*t);

@@ -10,11 +10,13 @@
 //   * every change committed before the snapshot is in it;
 //   * every change after it has an event, because the triggers were installed (committed) before
 //     the snapshot was taken; its version, a WAL position > 0, beats the copy's 0;
-//   * an event of a change the snapshot already holds (queued before it) is applied too, at its
-//     version: the key's newest event is its newest change, which the snapshot either holds or
-//     predates, so the final state per key is its newest change, or the copy's row when none came.
-// A queued TRUNCATE emptying copied rows is harmless by the same argument: the rows written after
-// it have events queued after it.
+//   * the tables' events and truncates queued before the copy are deleted first, in their own
+//     transaction, before the target is emptied and the snapshot taken (outbox_copy.cpp
+//     drop_superseded_events): the snapshot holds their changes, and a row payload event of an
+//     older shape (a column renamed or re-created since) would write NULL over the copied value;
+//   * an event committed between that DELETE and the snapshot is applied too, at its version:
+//     the key's newest event is its newest change, which the snapshot either holds or predates,
+//     so the final state per key is its newest change, or the copy's row when none came.
 //
 // Durable steps: a table is marked copying before its target is emptied, the copy's ranges are
 // recorded, each range once ClickHouse accepted it (logical/snapshot_progress.h, keys

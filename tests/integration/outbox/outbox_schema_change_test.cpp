@@ -97,7 +97,7 @@ TEST_P(OutboxSchemaChangeWhileStopped, TheNextStartFollowsItInPlace) {
   const auto& [payload, change] = GetParam();
   auto db = make_test_database();
   create_changing_table(db, /*with_updated_at=*/false);
-  db.pg_exec("INSERT INTO t (n, w, v) SELECT g, g, 'r' || g FROM generate_series(51, 60) g");  // no writer's
+  db.pg_exec("INSERT INTO t (n, w, v) SELECT g, g, 'r' || g FROM generate_series(51, 61) g");  // no writer's
   db.pg_exec("CREATE TABLE o (id serial PRIMARY KEY, v text)");
   db.pg_exec("INSERT INTO o (v) SELECT 'o' || g FROM generate_series(1, 50) g");
   const auto cfg = outbox_config(db, {"public.t", "public.o"}, payload);
@@ -118,6 +118,9 @@ TEST_P(OutboxSchemaChangeWhileStopped, TheNextStartFollowsItInPlace) {
     ASSERT_EQ(versions.size(), 10u);
     runner.stop();
   }
+  // Row 61's only event after the copy is of the old shape: queued when the start copies the
+  // table again (18.16 cannot rename), it must not be applied over the copy (it lacks v2).
+  db.pg_exec("UPDATE t SET n = n + 1 WHERE id = 61");
   auto writer = writer_of(db, "o", /*also_t=*/true);
   std::this_thread::sleep_for(200ms);
   db.pg_exec(kColumnChanges[change].ddl);
