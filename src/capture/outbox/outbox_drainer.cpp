@@ -134,10 +134,10 @@ std::string OutboxDrainer::fetch_sql_of(const pipeline::TableSchema& table) cons
 void OutboxDrainer::stop_for_changed_columns(const pipeline::TableSchema& table, std::string change) {
   const std::string name = table.qualified_source();
   std::string fix = fmt::format(
-      "drop its ClickHouse target (pg2ch creates it anew with the new columns), delete its queued events (DELETE FROM "
-      "{} WHERE rel = {}: the copy holds their changes), run `pg2ch resync {}` and restart pg2ch: it is copied again, "
-      "and every change after the copy has an event of the new shape",
-      names_.events_table(), table.relation_oid, name);
+      "drop its ClickHouse target (pg2ch creates it anew with the new columns), run `pg2ch resync {}` and restart "
+      "pg2ch: it is copied again (its queued events deleted first: the copy holds their changes), and every change "
+      "after the copy has an event of the new shape",
+      name);
   spdlog::error("table {} stopped: {} (fix: {}); the other tables go on", name, change, fix);
   sink_.discard(table);
   states_.stop(table, std::move(change), std::move(fix));

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <initializer_list>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "capture/outbox/outbox_copy.h"
@@ -237,13 +238,22 @@ class OutboxSource final : public ChangeSource {
     state_->refresh();
     std::vector<const pipeline::TableSchema*> requested;
     for (const auto* t : states_.tables()) {
-      if (state_->get(table_sync::resync_request_key(*t))) requested.push_back(t);
-    }
-    if (requested.empty()) return;
-    for (const auto* t : requested) {
+      if (!state_->get(table_sync::resync_request_key(*t))) continue;
+      // A stopped table may have stopped for columns this run's description no longer matches:
+      // the start describes it again, re-creates its target if need be, and copies it.
+      if (states_.phase(*t) == table_sync::TablePhase::Stopped) {
+        if (resync_left_for_start_.insert(t).second) {
+          spdlog::warn("resync of {} requested: it is stopped, so it is copied again at the next start (restart pg2ch)",
+                       t->qualified_source());
+        }
+        continue;
+      }
       spdlog::info("resync of {} requested: copying it again; the other tables' events wait in the queue meanwhile",
                    t->qualified_source());
+      requested.push_back(t);
     }
+    if (requested.empty()) return;
+    p_.targets->ensure(requested);  // dropped by hand to be re-created
     copy_tables(cfg_, p_, requested, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
     drainer_.update_stopped_rels();
   }
@@ -265,6 +275,7 @@ class OutboxSource final : public ChangeSource {
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};
   std::chrono::steady_clock::time_point next_request_read_{};
+  std::set<const pipeline::TableSchema*> resync_left_for_start_;
 };
 
 }  // namespace
