@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <optional>
 
 #include "support/background_writer.h"
@@ -54,8 +55,7 @@ long ch_count(TestDatabase& db, const std::string& table) {
 // Waits (in the run `first`, which logged `ranges_before` copied ranges before this copy began)
 // until ten ranges of the copy are in ClickHouse, checks that the other table (`other` at the
 // source, `other_target` in ClickHouse) streamed meanwhile (rows written after the copy began
-// reached its target), and kills the run. Returns the ranges the
-// copy logged done.
+// reached its target), and kills the run. Returns the ranges the copy logged done.
 std::size_t kill_mid_copy(TestDatabase& db, ChildProcess& first, std::size_t ranges_before, const std::string& other,
                           const std::string& other_target) {
   const long other_at_start = std::stol(db.pg_rows("SELECT count(*) FROM " + other)[0][0]);
@@ -81,6 +81,39 @@ void expect_resumed(const std::string& log, std::size_t ranges_at_kill) {
   expect_copied_about_what_was_left(kRows, ranges_at_kill, total, done_before, copied_now, log);
 }
 
+// Runs the pipeline at `config` (its tables `big` and `other` in `schema`) until its initial
+// snapshot is done; `start_copy` then sets off a copy of `big` beside the stream (after it
+// `big_exists`). Kills the run mid-copy, starts it again, and checks that the second run resumed
+// the copy and that both tables end equal to the source, writers on both throughout.
+void kill_mid_copy_then_resume(TestDatabase& db, const std::filesystem::path& config, const std::string& schema,
+                               std::atomic<bool>& big_exists, const std::function<void()>& start_copy) {
+  std::optional<ChildProcess> second;
+  std::size_t ranges_at_kill = 0;
+  {
+    auto writer = write_both(db, schema + ".big", schema + ".other", big_exists);
+    auto first = pg2ch_cli(db, config, {"run"}, "first");
+    ASSERT_TRUE(wait_until([&] { return first.stderr_text().find("initial snapshot done") != std::string::npos; },
+                           120s))
+        << first.describe();
+    const std::size_t initial_ranges = occurrences(first.stderr_text(), "copied (range");
+    start_copy();
+    big_exists = true;
+    ranges_at_kill = kill_mid_copy(db, first, initial_ranges, schema + ".other", "other");
+    second.emplace(pg2ch_cli(db, config, {"run"}, "second"));
+    ASSERT_TRUE(wait_until([&] { return second->stderr_text().find("table(s) again:") != std::string::npos; }, 120s))
+        << second->describe();
+    writer.finish();
+  }
+  expect_resumed(second->stderr_text(), ranges_at_kill);
+  const TableQuery big{"SELECT id, v, pad FROM " + schema + ".big ORDER BY id",
+                       "SELECT id, v, pad FROM big FINAL WHERE _deleted = 0 ORDER BY id"};
+  const TableQuery other{"SELECT id, v FROM " + schema + ".other ORDER BY id",
+                         "SELECT id, v FROM other FINAL WHERE _deleted = 0 ORDER BY id"};
+  EXPECT_TRUE(wait_equal(db, big, 120s)) << second->describe();
+  EXPECT_TRUE(wait_equal(db, other, 120s)) << second->describe();
+  EXPECT_EQ(second->stop(SIGTERM), 0) << second->describe();
+}
+
 TEST(RunningCopyResume, AResyncKilledMidCopyResumesItsRangesWhileTheOtherTableStreams) {
   auto db = make_test_database();
   db.pg_exec("CREATE TABLE big (id bigint PRIMARY KEY, v int NOT NULL, pad text NOT NULL)");
@@ -89,28 +122,11 @@ TEST(RunningCopyResume, AResyncKilledMidCopyResumesItsRangesWhileTheOtherTableSt
   auto cfg = make_test_config(db, {"public.big", "public.other"});
   cfg.logical.snapshot_range_mb = 1;
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
-  const std::atomic<bool> big_exists{true};
-  std::optional<ChildProcess> second;
-  std::size_t ranges_at_kill = 0;
-  {
-    auto writer = write_both(db, "big", "other", big_exists);
-    auto first = pg2ch_cli(db, config, {"run"}, "first");
-    ASSERT_TRUE(wait_until([&] { return first.stderr_text().find("initial snapshot done") != std::string::npos; },
-                           120s))
-        << first.describe();
-    const std::size_t initial_ranges = occurrences(first.stderr_text(), "copied (range");
+  std::atomic<bool> big_exists{true};
+  kill_mid_copy_then_resume(db, config, "public", big_exists, [&] {
     auto resync = pg2ch_cli(db, config, {"resync", "public.big"}, "resync");
     ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
-    ranges_at_kill = kill_mid_copy(db, first, initial_ranges, "other", "other");
-    second.emplace(pg2ch_cli(db, config, {"run"}, "second"));
-    ASSERT_TRUE(wait_until([&] { return second->stderr_text().find("table(s) again:") != std::string::npos; }, 120s))
-        << second->describe();
-    writer.finish();
-  }
-  expect_resumed(second->stderr_text(), ranges_at_kill);
-  EXPECT_TRUE(wait_equal(db, same_columns("big", "id, v, pad", "id"), 120s)) << second->describe();
-  EXPECT_TRUE(wait_equal(db, same_columns("other", "id, v", "id"), 120s)) << second->describe();
-  EXPECT_EQ(second->stop(SIGTERM), 0) << second->describe();
+  });
 }
 
 TEST(RunningCopyResume, ANewTableKilledMidCopyResumesItsRangesWhileTheOtherTableStreams) {
@@ -121,33 +137,11 @@ TEST(RunningCopyResume, ANewTableKilledMidCopyResumesItsRangesWhileTheOtherTable
   cfg.logical.snapshot_range_mb = 1;
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
   std::atomic<bool> big_exists{false};
-  std::optional<ChildProcess> second;
-  std::size_t ranges_at_kill = 0;
-  {
-    auto writer = write_both(db, "shop.big", "shop.other", big_exists);
-    auto first = pg2ch_cli(db, config, {"run"}, "first");
-    ASSERT_TRUE(wait_until([&] { return first.stderr_text().find("initial snapshot done") != std::string::npos; },
-                           120s))
-        << first.describe();
-    const std::size_t initial_ranges = occurrences(first.stderr_text(), "copied (range");
+  kill_mid_copy_then_resume(db, config, "shop", big_exists, [&] {
     // Created with its rows in one transaction: the pipeline finds it with them.
     db.pg_exec("BEGIN; CREATE TABLE shop.big (id bigint PRIMARY KEY, v int NOT NULL, pad text NOT NULL); " +
                fill_big("shop.big") + "; COMMIT");
-    big_exists = true;
-    ranges_at_kill = kill_mid_copy(db, first, initial_ranges, "shop.other", "other");
-    second.emplace(pg2ch_cli(db, config, {"run"}, "second"));
-    ASSERT_TRUE(wait_until([&] { return second->stderr_text().find("table(s) again:") != std::string::npos; }, 120s))
-        << second->describe();
-    writer.finish();
-  }
-  expect_resumed(second->stderr_text(), ranges_at_kill);
-  const TableQuery big{"SELECT id, v, pad FROM shop.big ORDER BY id",
-                       "SELECT id, v, pad FROM big FINAL WHERE _deleted = 0 ORDER BY id"};
-  const TableQuery other{"SELECT id, v FROM shop.other ORDER BY id",
-                         "SELECT id, v FROM other FINAL WHERE _deleted = 0 ORDER BY id"};
-  EXPECT_TRUE(wait_equal(db, big, 120s)) << second->describe();
-  EXPECT_TRUE(wait_equal(db, other, 120s)) << second->describe();
-  EXPECT_EQ(second->stop(SIGTERM), 0) << second->describe();
+  });
 }
 
 }  // namespace
