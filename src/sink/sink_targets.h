@@ -75,6 +75,9 @@ class SinkTargets {
   // The target's columns now, name → type as the server reports it; nullopt when it has no
   // target (or the sink keeps no tables).
   virtual std::optional<std::map<std::string, std::string>> column_types(const pipeline::TableSchema& table) = 0;
+  // Whether the sink keeps a table per source table (ClickHouse), which may go missing and lose
+  // the rows copied into it; a Kafka sink keeps none (its topics are never emptied).
+  virtual bool keeps_tables() const { return true; }
 
   // Renames target columns of `table` (its schema has the new names) from the first name of each
   // pair to the second (ClickHouse: ALTER TABLE ... RENAME COLUMN, 20.4 and later), once: a column

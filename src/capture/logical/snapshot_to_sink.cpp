@@ -71,7 +71,7 @@ void copy_ranges(pg::Connection& conn, SnapshotProgress& progress, Lsn consisten
                  const std::atomic<bool>& stop, const std::function<void()>& alive,
                  pipeline::PipelineObserver* observer, SnapshotResult& result) {
   const auto todo = progress.pending();
-  spdlog::info("initial snapshot: {} range(s), {} to copy through the sink", progress.size(), todo.size());
+  spdlog::info("copy through the sink: {} range(s), {} left to copy", progress.size(), todo.size());
   for (std::size_t k = 0; k < todo.size() && !stop.load(); ++k) {
     const CopyRange& r = progress.range(todo[k]);
     sink.begin_transaction();

@@ -1,7 +1,8 @@
 #pragma once
-// The initial copy for sinks other than plain ClickHouse (sink = "kafka" | "both"): every row
-// goes through the ChangeSink as an insert with kSnapshotVersion, so Kafka gets it as an op "r"
-// event. One connection, one table after another, under the slot's exported snapshot; slower
+// The initial copy, and a table's copy again at a start (table_copy.h), for sinks other than
+// plain ClickHouse (sink = "kafka" | "both"): every row goes through the ChangeSink as an insert
+// with kSnapshotVersion, so Kafka gets it as an op "r" event. One connection, one table after
+// another, under an exported snapshot (the slot's, or a temporary slot's); slower
 // than SnapshotCopier's parallel streaming INSERTs, which only plain ClickHouse can use.
 //
 // Returns once the sink has *durably* taken every row (Kafka delivery reports); throws

@@ -132,10 +132,11 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   }
   SnapshotProgress progress(store, kCopyAgainProgress);
   // Read before the states below say copying: resumable() asks what they were. A target gone
-  // lost the ranges done (asked before ensure() below makes it anew).
-  const bool resume = sink.bulk_load() && recreate.empty() && targets_created.empty() &&
-                      progress.resumable(states, tables) && std::all_of(tables.begin(), tables.end(), [&](auto* t) {
-                        return p.targets->column_types(*t).has_value();
+  // lost the ranges done (asked before ensure() below makes it anew); a sink that keeps no
+  // tables (Kafka) loses nothing it delivered.
+  const bool resume = recreate.empty() && targets_created.empty() && progress.resumable(states, tables) &&
+                      std::all_of(tables.begin(), tables.end(), [&](auto* t) {
+                        return !p.targets->keeps_tables() || p.targets->column_types(*t).has_value();
                       });
   if (!resume) progress.clear();  // before any target is emptied (snapshot_progress.h)
   // Dropped before the state records the new columns' target (online_resync.cpp says why).
@@ -153,15 +154,16 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   const auto created = temporary_snapshot(p, replication, tables, stop, options);
   if (!created) return;  // stopped: the tables stay copying
 
-  SnapshotProgress* ranges = sink.bulk_load() ? &progress : nullptr;
+  // Recorded range by range through either route: a bulk load marks a range done once ClickHouse
+  // accepted it, a copy through the sink (Kafka) once the sink delivered it (snapshot_to_sink.h).
   if (resume) {
     resume_plan(cfg, p, progress, tables, created->consistent_point, "copy again");
-  } else if (ranges) {
+  } else {
     progress.start(p.source, tables, resolve_workers(cfg), max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
   }
 
   const SnapshotResult r =
-      copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options, ranges);
+      copy_tables(cfg, p.source, tables, created->snapshot_name, slot_position, sink, stop, options, &progress);
   if (stop.load()) return;  // the tables stay copying, their ranges done recorded
   spdlog::info("copied {} table(s) again: {} rows, {:.1f} MB in {:.2f} s; they stream once {} is durable",
                tables.size(), r.rows, r.bytes / 1e6, r.seconds, format_lsn(created->consistent_point));

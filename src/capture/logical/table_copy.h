@@ -77,8 +77,9 @@ inline constexpr const char* kCopyAgainProgress = "logical.copy_again";
 // (here or online) resumes instead: the ranges recorded done stay in their targets, the rest is
 // copied from a new snapshot, and the stream, which applies every change of the tables from
 // `slot_position` on, sets right what changed in between (snapshot_progress.h). Not when a target
-// was created at this start (`targets_created`, or re-created here): it lost those ranges.
-// Bulk-load sinks only; others copy whole.
+// was created at this start (`targets_created`, or re-created here): it lost those ranges. Either
+// route records its ranges: the bulk load as ClickHouse accepts each, a copy through the sink
+// (Kafka) as the sink delivers each.
 void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                        Lsn slot_position, pipeline::ChangeSink& sink, table_sync::TableStates& states,
                        state::StateStore& store, const std::vector<const pipeline::TableSchema*>& targets_created,

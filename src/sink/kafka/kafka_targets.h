@@ -22,6 +22,7 @@ class KafkaTargets final : public SinkTargets {
   std::optional<std::map<std::string, std::string>> column_types(const pipeline::TableSchema&) override {
     return std::nullopt;
   }
+  bool keeps_tables() const override { return false; }
   std::optional<std::string> default_expression(const pipeline::TableSchema&, const std::string&,
                                                 std::string_view) override {
     return std::string();

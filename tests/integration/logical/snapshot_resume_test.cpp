@@ -90,48 +90,6 @@ TEST(SnapshotResume, KilledMidCopyResumesTheRangesNotDoneAndEndsEqual) {
   EXPECT_EQ(second->stop(SIGTERM), 0) << second->describe();
 }
 
-// `pg2ch resync` on a running pipeline, killed mid-copy (online_resync.h): the next start copies
-// only the ranges the killed copy had not finished (table_copy.h), and the stream, which applied
-// the table's changes from the resync on, sets right what changed in between.
-TEST(SnapshotResume, AResyncKilledMidCopyResumesAtTheNextStart) {
-  auto db = make_test_database();
-  create_big(db);
-  auto cfg = make_test_config(db);
-  cfg.logical.snapshot_workers = 2;
-  cfg.logical.snapshot_range_mb = 2;
-  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
-  std::optional<ChildProcess> second;
-  std::size_t ranges_at_kill = 0;
-  write_while(db, [&] {
-    auto first = pg2ch_cli(db, config, {"run"}, "first");
-    ASSERT_TRUE(wait_until([&] { return first.stderr_text().find("initial snapshot done") != std::string::npos; },
-                           120s))
-        << first.describe();
-    const std::size_t initial_ranges = occurrences(first.stderr_text(), "copied (range");
-    auto resync = pg2ch_cli(db, config, {"resync", "public.big"}, "resync");
-    ASSERT_EQ(resync.wait(60s), 0) << resync.describe();
-    EXPECT_TRUE(wait_until([&] { return occurrences(first.stderr_text(), "copied (range") >= initial_ranges + 6; },
-                           120s, 20ms))
-        << first.describe();
-    first.kill();
-    ranges_at_kill = occurrences(first.stderr_text(), "copied (range") - initial_ranges;
-    EXPECT_LT(ranges_at_kill, 15u) << "the copy ran too far to tell a resume from a restart: " << first.describe();
-    second.emplace(pg2ch_cli(db, config, {"run"}, "second"));
-    ASSERT_TRUE(wait_until([&] { return second->stderr_text().find("table(s) again:") != std::string::npos; }, 120s))
-        << second->describe();
-  });
-  ASSERT_TRUE(second);
-  const std::string log = second->stderr_text();
-  ASSERT_NE(log.find("copy again resumed"), std::string::npos) << log;
-  const long total = number_after(log, "copy again resumed: [0-9]+ of");
-  const long done_before = number_after(log, "copy again resumed: [0-9]+ of [0-9]+ range\\(s\\) \\(");
-  const long copied_now = number_after(log, "copied 1 table\\(s\\) again:");
-  expect_copied_about_what_was_left(kRows, ranges_at_kill, total, done_before, copied_now, log);
-
-  EXPECT_TRUE(wait_equal(db, same_columns("big", "id, v, pad", "id"), 120s)) << second->describe();
-  EXPECT_EQ(second->stop(SIGTERM), 0) << second->describe();
-}
-
 // A table rewritten between the runs (VACUUM FULL moves every row to another block, and the
 // stream does not say so): its ranges mean nothing any more, so it is emptied and copied whole.
 TEST(SnapshotResume, ATableRewrittenWhilePg2chWasDownIsCopiedWhole) {
