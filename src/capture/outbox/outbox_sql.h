@@ -46,8 +46,9 @@ enum class TriggerLevel { Row, Statement };
 // key; a statement trigger queues the old keys its old transition table has and its new one has
 // not. An 'M' is not a plain delete: in a chain of moves in one statement (1 -> 2 while 2 -> 3)
 // 2's 'U' may come before its 'M', so the drainer deletes an 'M' key only if the key is gone now.
-// (A separate `AFTER UPDATE OF <key columns> ... WHEN (<keys differ>)` trigger used to do this:: PostgreSQL then refused `ALTER TABLE ... ALTER COLUMN <key> TYPE` and `DROP COLUMN`
-// of a key column, "cannot alter type of a column used in a trigger definition".)
+// (A separate `AFTER UPDATE OF <key columns> ... WHEN (<keys differ>)` trigger used to do this;
+// PostgreSQL then refused `ALTER TABLE ... ALTER COLUMN <key> TYPE` and `DROP COLUMN` of a key
+// column: "cannot alter type of a column used in a trigger definition". setup drops it.)
 enum class TriggerOp { Insert, Update, Delete, Truncate };
 inline constexpr TriggerOp kTriggerOps[] = {TriggerOp::Insert, TriggerOp::Update, TriggerOp::Delete,
                                             TriggerOp::Truncate};
