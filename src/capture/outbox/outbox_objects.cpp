@@ -24,23 +24,8 @@ std::optional<std::string> installed_source(pg::Connection& conn, const OutboxNa
   return r.text(0, 0);
 }
 
-// Whether `t` has a BEFORE UPDATE row trigger (ours are all AFTER): it may change the key of a
-// row without the UPDATE setting a key column (see KeyMoveScope).
-bool has_before_update_row_trigger(pg::Connection& conn, const pipeline::TableSchema& t) {
-  constexpr int kRowBeforeUpdate = 1 | 2 | 16;  // TRIGGER_TYPE_ROW | _BEFORE | _UPDATE
-  return conn
-      .query(fmt::format("SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::oid AND NOT tgisinternal AND "
-                         "tgtype & {0} = {0})",
-                         kRowBeforeUpdate),
-             {std::to_string(t.relation_oid)})
-      .boolean(0, 0);
-}
-
-KeyMoveScope key_move_scope(pg::Connection& conn, const pipeline::TableSchema& t) {
-  return has_before_update_row_trigger(conn, t) ? KeyMoveScope::EveryUpdate : KeyMoveScope::KeyColumnsSet;
-}
-
-// This pipeline's trigger functions, found by name: (name, regprocedure text).
+// This pipeline's trigger functions, found by name: (name, regprocedure text). `mov`: the key-move
+// function of older pg2ch versions, which setup drops with its trigger (TriggerOp).
 std::vector<std::pair<std::string, std::string>> our_functions(pg::Connection& conn, const OutboxNames& names) {
   // The tag is [a-z0-9_] (object_tag), so it is safe inside the pattern.
   pg::Result r = conn.query(
@@ -107,13 +92,7 @@ void install_table_triggers(pg::Connection& conn, const OutboxNames& names, cons
                 "exclude it: select the application's tables by name or keep outbox.schema out of the patterns");
   }
   try {
-    const KeyMoveScope scope = key_move_scope(conn, t);
-    if (scope == KeyMoveScope::EveryUpdate) {
-      spdlog::info("{} has a BEFORE UPDATE row trigger that may change keys: its key-move trigger checks every "
-                   "updated row",
-                   t.qualified_source());
-    }
-    for (const auto& sql : trigger_ddl(names, t, layout, scope)) conn.exec(sql);
+    for (const auto& sql : trigger_ddl(names, t, layout)) conn.exec(sql);
   } catch (const Error& e) {
     rethrow_with_context(
         e, fmt::format("installing the outbox triggers on {} (needs ownership of the table)", t.qualified_source()));
@@ -179,18 +158,18 @@ void verify_installed(pg::Connection& conn, const OutboxNames& names,
                         "; after a config change, drain the events with the old config first, then run setup");
       }
     }
-    // A BEFORE UPDATE trigger added after setup could move keys the key-move trigger never sees.
-    pg::Result narrowed = conn.query(
-        "SELECT tg.tgattr::text <> '' FROM pg_trigger tg WHERE tg.tgrelid = $1::oid AND tg.tgname = $2",
-        {std::to_string(t->relation_oid), names.trigger_name(TriggerOp::KeyMove)});
-    if (narrowed.rows() > 0 && narrowed.boolean(0, 0) && has_before_update_row_trigger(conn, *t)) {
-      throw Error(ErrorKind::Config,
-                  fmt::format("{} got a BEFORE UPDATE row trigger after `pg2ch setup`; it may change keys that the "
-                              "outbox's key-move trigger (which watches only UPDATEs that set a key column) would miss",
-                              t->qualified_source()),
-                  setup_hint);
-    }
   }
+}
+
+void replace_functions(pg::Connection& conn, const OutboxNames& names, const pipeline::TableSchema& t,
+                       OutboxLayout layout) {
+  SourceTransaction tx(conn);
+  try {
+    for (const auto& sql : function_ddl(names, t, layout)) conn.exec(sql);
+  } catch (const Error& e) {
+    rethrow_with_context(e, fmt::format("replacing the outbox trigger functions of {}", t.qualified_source()));
+  }
+  tx.commit();
 }
 
 RemoveResult remove(pg::Connection& conn, const OutboxNames& names) {

@@ -22,6 +22,12 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
 void install_triggers(pg::Connection& conn, const OutboxNames& names,
                       const std::vector<const pipeline::TableSchema*>& tables, OutboxLayout layout);
 
+// Replaces the trigger functions of `table` (its columns changed and the change is followed in
+// place), in one transaction. Takes no lock on the table: the triggers, which name no column,
+// stay as they are, and writers use the new bodies from their next call on.
+void replace_functions(pg::Connection& conn, const OutboxNames& names, const pipeline::TableSchema& table,
+                       OutboxLayout layout);
+
 // Throws Error(Config) naming the first table whose triggers are missing or were generated for
 // another payload / trigger level / key / column list: `run` must not drain events it would misread.
 void verify_installed(pg::Connection& conn, const OutboxNames& names,

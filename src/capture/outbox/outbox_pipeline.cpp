@@ -95,9 +95,11 @@ class OutboxSource final : public ChangeSource {
       if (payload_of(cfg_.outbox) == Payload::Row) {
         if (auto why_not = refused_for_row_payload(names, t)) return why_not;
       }
+      const auto functions = function_ddl(names, t, layout_of(cfg_));
       const logical::Evolution e = evolver_.follow_catalog(t);
-      if (e.outcome == logical::Evolution::Outcome::Followed) return std::nullopt;
-      return e.why;
+      if (e.outcome != logical::Evolution::Outcome::Followed) return e.why;
+      if (function_ddl(names, t, layout_of(cfg_)) != functions) replace_functions_of(t);
+      return std::nullopt;
     });
   }
 
@@ -177,7 +179,7 @@ class OutboxSource final : public ChangeSource {
       if (e.kind() != ErrorKind::Config && e.kind() != ErrorKind::Schema) throw;
       return std::nullopt;
     }
-    if (auto why_not = row_payload_refusal(names, layout_of(cfg_), t, *now)) return why_not;
+    if (auto why_not = row_payload_refusal(t, *now)) return why_not;
     // A rewrite (a widening of integers or floats) clears the missing values of the columns added
     // earlier, which events queued from before those were added still need.
     if (now->relfilenode == t.relfilenode) return std::nullopt;
@@ -196,6 +198,23 @@ class OutboxSource final : public ChangeSource {
       }
     }
     return std::nullopt;
+  }
+  // The trigger functions of `t` generated for its columns as they are now. Until then the old ones
+  // take their fallback for what they name that changed (outbox_sql.cpp trigger_body). On a
+  // connection of its own: the drain transaction that follows the change commits only after
+  // ClickHouse accepted its batch, and a failed one must not leave the functions behind the
+  // table's recorded columns. Not fatal: the fallback keeps the events exact, and `run` asks for
+  // `pg2ch setup` at its next start.
+  void replace_functions_of(const pipeline::TableSchema& t) {
+    try {
+      pg::Connection conn = connect_source(cfg_);
+      replace_functions(conn, names_, t, layout_of(cfg_));
+      spdlog::info("{}: replaced its outbox trigger functions for its new columns", t.qualified_source());
+    } catch (const Error& e) {
+      spdlog::warn("{}: could not replace its outbox trigger functions for its new columns ({}); they write events "
+                   "without the row until `pg2ch setup` replaces them",
+                   t.qualified_source(), e.one_line());
+    }
   }
   std::string progress() const override {
     const auto& s = drainer_.stats();

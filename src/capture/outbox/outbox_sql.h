@@ -11,8 +11,14 @@
 //   <events>_progress   one row per pipeline: last drained lsn, events drained, updated_at
 //   <tag>_<oid>_<op>    per captured table and operation, a plpgsql trigger function
 // and on each captured table the triggers pg2ch_<tag>_<op> that call them: per row or per
-// statement (outbox.triggers), except the key-move trigger (always per row, see
-// TriggerOp::KeyMove) and the truncate trigger (always per statement).
+// statement (outbox.triggers), except the truncate trigger (always per statement).
+//
+// No DDL on a captured table may make the application's writes fail (issue 12). The triggers
+// themselves name no column (no `UPDATE OF`, no `WHEN`: PostgreSQL refuses to retype or drop a
+// column a trigger definition uses), and the functions' bodies, which name the key columns and
+// with the row payload the float, json and excluded ones, compute those values in a block that
+// falls back to expressions naming no column when a column was dropped, renamed or retyped since
+// they were generated (see trigger_body in the .cpp).
 //
 // Why no id: an identity column and its index cost a writing statement more than the rest of
 // the event (a sequence buffer lock and a btree insert, about 14k instructions of a ~37k event),
@@ -35,21 +41,17 @@ namespace pg2ch::capture::outbox {
 
 enum class Payload { Key, Row };
 enum class TriggerLevel { Row, Statement };
-// KeyMove is row-level at both levels: AFTER UPDATE of the key columns, WHEN the key changed, it
-// queues an 'M' event for the old key (moved away). The UPDATE trigger then only has to write the
-// new rows: finding moved keys between two transition tables costs every single-row UPDATE about
-// 10 µs, the row trigger costs statements that do not set a key column nothing. An 'M' is not a
-// plain delete: in a chain of moves in one statement (1 -> 2 while 2 -> 3) row-level triggers
-// write 2's 'U' before its 'M', so the drainer deletes an 'M' key only if the key is gone now.
-enum class TriggerOp { Insert, Update, KeyMove, Delete, Truncate };
-inline constexpr TriggerOp kTriggerOps[] = {TriggerOp::Insert, TriggerOp::Update, TriggerOp::KeyMove,
-                                            TriggerOp::Delete, TriggerOp::Truncate};
-
-// Which updates the KeyMove trigger looks at. PostgreSQL skips an `UPDATE OF <columns>` trigger
-// unless the statement sets one of them, which is free for all other updates, but a BEFORE
-// UPDATE row trigger of the table's own may change the key without the statement setting it:
-// tables that have one get the trigger for every update (its WHEN still filters).
-enum class KeyMoveScope { KeyColumnsSet, EveryUpdate };
+// Key moves: an UPDATE that changes a row's key leaves an old key no new row carries; it is
+// queued as 'M' (moved away) by the UPDATE trigger itself. A row trigger compares OLD's and NEW's
+// key; a statement trigger queues the old keys its old transition table has and its new one has
+// not. An 'M' is not a plain delete: in a chain of moves in one statement (1 -> 2 while 2 -> 3)
+// 2's 'U' may come before its 'M', so the drainer deletes an 'M' key only if the key is gone now.
+// (A separate `AFTER UPDATE OF <key columns> ... WHEN (<keys differ>)` trigger used to do this;
+// PostgreSQL then refused `ALTER TABLE ... ALTER COLUMN <key> TYPE` and `DROP COLUMN` of a key
+// column: "cannot alter type of a column used in a trigger definition". setup drops it.)
+enum class TriggerOp { Insert, Update, Delete, Truncate };
+inline constexpr TriggerOp kTriggerOps[] = {TriggerOp::Insert, TriggerOp::Update, TriggerOp::Delete,
+                                            TriggerOp::Truncate};
 
 // PostgreSQL quoting without a connection: identifiers double their '"', literals their '\''
 // (standard_conforming_strings is on in every supported server).
@@ -87,7 +89,7 @@ TriggerLevel trigger_level_of(const config::OutboxConfig& cfg);
 // says. PostgreSQL clones row triggers to every partition (those created or attached later too),
 // so a statement naming a partition is seen, and a row an UPDATE moves to another partition fires
 // a DELETE (old key) and an INSERT (new key) there (checked on 15: no UPDATE row trigger fires, so
-// the key-move trigger does not either). A statement trigger on the partitioned table fires only
+// no key move is queued either). A statement trigger on the partitioned table fires only
 // for statements naming it.
 TriggerLevel level_for(const pipeline::TableSchema& t, TriggerLevel configured);
 
@@ -101,8 +103,10 @@ struct OutboxLayout {
 std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload);
 
 // CREATE OR REPLACE FUNCTION + COMMENT + CREATE OR REPLACE TRIGGER for each operation of `t`.
-std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
-                                     KeyMoveScope scope = KeyMoveScope::KeyColumnsSet);
+std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout);
+// Only the CREATE OR REPLACE FUNCTION + COMMENT statements: what a change of the table's columns
+// followed in place needs (the triggers name no column), and which takes no lock on the table.
+std::vector<std::string> function_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout);
 
 // The trigger function body's one statement — exposed for tests.
 std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout, TriggerOp op);
@@ -119,6 +123,11 @@ std::string claim_sql(const OutboxNames& n, bool wrap);  // $1 limit, $2 ctid cu
 // The full prosrc of a trigger function as CREATE FUNCTION stores it: `run` compares it with the
 // installed one to notice a setup made for another payload, key or column list.
 std::string function_source(const std::string& body);
+
+// Whether the row payload's trigger functions write column `c` apart from to_jsonb() of the row:
+// its text (float, json, jsonb) or under a SET clause (float, interval, money, arrays of those).
+// A function generated before such a column existed writes it inexactly.
+bool written_apart(const pipeline::SourceColumn& c);
 
 // SECURITY DEFINER and the SET clauses of a table's trigger functions.
 std::string function_settings(const pipeline::TableSchema& t, Payload payload);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "types/pg_type.h"
 
 namespace pg2ch::capture::outbox {
@@ -41,18 +43,34 @@ std::optional<std::string> row_payload_refusal(const table_sync::RecordedColumns
                                                   [](const table_sync::RecordedColumn& c) { return c.type_oid; });
 }
 
-std::optional<std::string> row_payload_refusal(const OutboxNames& names, OutboxLayout layout,
-                                               const pipeline::TableSchema& was, const pipeline::TableSchema& now) {
+std::optional<std::string> row_payload_refusal(const pipeline::TableSchema& was, const pipeline::TableSchema& now) {
   if (auto why = unreadable_type_change<pipeline::SourceColumn>(
           was.source_columns, now, [](const pipeline::SourceColumn& c) { return c.declared_type_oid; })) {
     return why;
   }
-  for (TriggerOp op : {TriggerOp::Insert, TriggerOp::Update}) {
-    if (trigger_body(names, was, layout, op) != trigger_body(names, now, layout, op) ||
-        function_settings(was, layout.payload) != function_settings(now, layout.payload)) {
-      return std::string(
-          "the outbox triggers must write the new columns differently (a float or json column added, dropped or "
-          "renamed, or an excluded column added): run `pg2ch setup` to install them first");
+  // The installed functions were generated for `was` until pg2ch replaces them (outbox_pipeline):
+  // what they name that changed makes them take their fallback, which is exact (outbox_sql.cpp,
+  // trigger_body); what they do not name they write through to_jsonb() of the row.
+  for (const auto& c : now.source_columns) {
+    const auto old = std::find_if(was.source_columns.begin(), was.source_columns.end(),
+                                  [&](const pipeline::SourceColumn& o) { return o.attnum == c.attnum; });
+    if (old != was.source_columns.end() && old->target_index < 0 && c.target_index >= 0) {
+      return fmt::format("column {} was renamed to {}, which the config does not exclude: add {} to the table's "
+                         "exclude list, or it is copied into the events table from now on",
+                         old->name, c.name, c.name);
+    }
+    const bool is_new = old == was.source_columns.end() || old->declared_type_oid != c.declared_type_oid;
+    if (!is_new) continue;
+    if (c.target_index < 0) {
+      return fmt::format("column {}, which the config excludes, was added: the triggers installed before copied its "
+                         "values into the events table until pg2ch replaced them",
+                         c.name);
+    }
+    if (written_apart(c)) {
+      return fmt::format("column {} ({}) was added or retyped: the triggers installed before wrote its values "
+                         "through to_jsonb() (a float's -0 as 0, json text normalised, a JSON null as NULL) until "
+                         "pg2ch replaced them",
+                         c.name, c.type.name);
     }
   }
   return std::nullopt;

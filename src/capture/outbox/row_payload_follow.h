@@ -10,10 +10,14 @@
 //  * real -> double precision: a queued real is its shortest text ("0.1"), which reads as
 //    another double (0.1) than PostgreSQL's widening gave the row (0.10000000149011612), and an
 //    event of the new type has the same text;
-//  * a change that needs other trigger functions (a float or json column added, dropped or
-//    renamed; a column the config excludes added): the installed triggers would write its values
-//    rounded or as JSON numbers, or copy an excluded column into the queue; `pg2ch setup`
-//    installs the right ones.
+//  * a float, json, jsonb, interval or money column added (or a column retyped into one), or a
+//    column the config excludes added or renamed out of its exclude list: until pg2ch replaces
+//    the trigger functions (it does when it follows a change, outbox_objects.h replace_functions)
+//    the installed ones write such a column through to_jsonb() of the row (a float's -0 as 0, json
+//    normalised, a JSON null as NULL, an interval in the writer's style) or copy it into the queue.
+//    A float or json column dropped, renamed or retyped is followed: the installed functions name
+//    it, so they take their fallback (the event without its row, read from the table when
+//    drained: outbox_sql.cpp trigger_body) until they are replaced.
 // And one more, which the pipeline checks in the queue: a change that rewrites the table (integer
 // and float widenings) clears the missing values (pg_attribute.attmissingval) of columns added
 // with a default earlier; while events from before such a column was added are still queued, it
@@ -35,7 +39,6 @@ std::optional<std::string> row_payload_refusal(const table_sync::RecordedColumns
                                                const pipeline::TableSchema& now);
 
 // nullopt when the row payload's queued events of `was` read exactly as `now`; else why not.
-std::optional<std::string> row_payload_refusal(const OutboxNames& names, OutboxLayout layout,
-                                               const pipeline::TableSchema& was, const pipeline::TableSchema& now);
+std::optional<std::string> row_payload_refusal(const pipeline::TableSchema& was, const pipeline::TableSchema& now);
 
 }  // namespace pg2ch::capture::outbox

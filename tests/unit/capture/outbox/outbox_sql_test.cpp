@@ -123,17 +123,41 @@ TEST(OutboxSql, EventsAreAHeapVersionedByTheWalPosition) {
 
 TEST(OutboxSql, RowTriggerWritesOneEventFromNew) {
   const auto bare = trigger_body(names(), items(), kKeyRow, TriggerOp::Insert);
-  EXPECT_EQ(bare,
-            "INSERT INTO \"pg2ch\".\"events\" (lsn, rel, op, pk)\n  VALUES "
-            "(pg_catalog.pg_current_wal_insert_lsn(), 16500::pg_catalog.oid, 'I', NEW.\"id\"::pg_catalog.text);")
-      << "a one-column integer key travels as its bare text";
+  EXPECT_TRUE(contains(bare, "k := NEW.\"id\"::pg_catalog.text;")) << "a one-column integer key travels as its bare text";
+  EXPECT_TRUE(contains(bare, "INSERT INTO \"pg2ch\".\"events\" (lsn, rel, op, pk)\n  VALUES "
+                             "(pg_catalog.pg_current_wal_insert_lsn(), 16500::pg_catalog.oid, 'I', k);"))
+      << bare;
   const auto composite = trigger_body(names(), orders(), kKeyRow, TriggerOp::Update);
   EXPECT_TRUE(contains(composite,
-                       "'U', pg_catalog.jsonb_build_object('tenant', NEW.\"tenant\", 'Id', "
-                       "NEW.\"Id\")::pg_catalog.text)"))
+                       "k := pg_catalog.jsonb_build_object('tenant', NEW.\"tenant\", 'Id', "
+                       "NEW.\"Id\")::pg_catalog.text;"))
       << composite;
   const auto del = trigger_body(names(), items(), kKeyRow, TriggerOp::Delete);
-  EXPECT_TRUE(contains(del, "'D', OLD.\"id\"::pg_catalog.text)")) << del;
+  EXPECT_TRUE(contains(del, "k := OLD.\"id\"::pg_catalog.text;")) << del;
+  EXPECT_TRUE(contains(del, "'D', k);")) << del;
+}
+
+// What a body names as a field fails once that column is dropped, renamed or retyped; the block
+// around it then computes the event from expressions that name no column (issue 12).
+TEST(OutboxSql, BodiesFallBackToExpressionsNamingNoColumn) {
+  const auto bare = trigger_body(names(), items(), kKeyRow, TriggerOp::Insert);
+  EXPECT_TRUE(contains(bare, "EXCEPTION WHEN undefined_column OR datatype_mismatch THEN\n        k := "
+                             "(pg_catalog.to_jsonb(NEW) OPERATOR(pg_catalog.->>) 'id'::pg_catalog.text);"))
+      << bare;
+  const auto row = trigger_body(names(), orders(), kRowRow, TriggerOp::Insert);
+  EXPECT_TRUE(contains(row, "x := pg_catalog.num_nulls(NEW.\"secret\");"))
+      << "an excluded column renamed must take the fallback, not be copied under its new name: " << row;
+  EXPECT_TRUE(contains(row, "k := pg_catalog.jsonb_build_object('tenant', (pg_catalog.to_jsonb(NEW) "
+                            "OPERATOR(pg_catalog.->) 'tenant'::pg_catalog.text), 'Id', (pg_catalog.to_jsonb(NEW) "
+                            "OPERATOR(pg_catalog.->) 'Id'::pg_catalog.text))::pg_catalog.text;\n        r := NULL;"))
+      << "the fallback event has no row: the drainer reads the table's row: " << row;
+  const auto statement = trigger_body(names(), orders(), kRowStatement, TriggerOp::Insert);
+  EXPECT_TRUE(contains(statement, "EXCEPTION WHEN undefined_column OR datatype_mismatch THEN\n    INSERT INTO "
+                                  "\"pg2ch\".\"events\" (lsn, rel, op, pk, \"row\")\n  SELECT "
+                                  "pg_catalog.pg_current_wal_insert_lsn(), 16384::pg_catalog.oid, 'I', "
+                                  "pg_catalog.jsonb_build_object('tenant', (pg_catalog.to_jsonb(n.*)"))
+      << statement;
+  EXPECT_TRUE(contains(statement, "NULL FROM new_rows n;\n  END;")) << statement;
 }
 
 TEST(OutboxSql, StatementTriggerWritesEventsFromTheTransitionTable) {
@@ -144,48 +168,61 @@ TEST(OutboxSql, StatementTriggerWritesEventsFromTheTransitionTable) {
                        "pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', n.\"Id\")::pg_catalog.text "
                        "FROM new_rows n"))
       << key;
-  EXPECT_FALSE(contains(key, "to_jsonb")) << "key payload stores no row";
+  EXPECT_FALSE(contains(key, "to_jsonb(n.*) OPERATOR(pg_catalog.-)")) << "key payload stores no row";
 
   const auto row = trigger_body(names(), t, kRowStatement, TriggerOp::Insert);
-  EXPECT_TRUE(contains(row, "pg_catalog.to_jsonb(n) OPERATOR(pg_catalog.-) ARRAY['secret']::pg_catalog.text[]"))
+  EXPECT_TRUE(contains(row, "pg_catalog.to_jsonb(n.*) OPERATOR(pg_catalog.-) ARRAY['secret']::pg_catalog.text[]"))
       << "excluded columns stay out: " << row;
+  EXPECT_TRUE(contains(row, "FROM new_rows n WHERE pg_catalog.num_nulls(n.\"secret\") OPERATOR(pg_catalog.>=) 0;"))
+      << row;
   EXPECT_TRUE(contains(row,
                        "OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('doc', n.\"doc\"::pg_catalog.text, "
                        "'score', n.\"score\"::pg_catalog.text)"))
       << "json and float columns travel as text: " << row;
   EXPECT_TRUE(contains(trigger_body(names(), t, kRowRow, TriggerOp::Insert), "pg_catalog.to_jsonb(NEW)"));
   const auto rows_key = trigger_body(names(), items(), kRowRow, TriggerOp::Delete);
-  EXPECT_TRUE(contains(rows_key, "pg_catalog.jsonb_build_object('id', OLD.\"id\")::pg_catalog.text"))
+  EXPECT_TRUE(contains(rows_key, "k := pg_catalog.jsonb_build_object('id', OLD.\"id\")::pg_catalog.text;"))
       << "the row payload's key is JSON, which jsonb_populate_record reads: " << rows_key;
 }
 
-TEST(OutboxSql, KeyMovesAreQueuedByARowTriggerOnTheKeyColumns) {
-  const auto update = trigger_body(names(), orders(), kKeyStatement, TriggerOp::Update);
-  EXPECT_FALSE(contains(update, "old_rows")) << "the statement trigger writes the new rows only: " << update;
+TEST(OutboxSql, KeyMovesAreQueuedByTheUpdateTrigger) {
+  const auto row = trigger_body(names(), orders(), kRowRow, TriggerOp::Update);
+  EXPECT_TRUE(contains(row, "IF ROW(OLD.\"tenant\", OLD.\"Id\")::pg_catalog.record OPERATOR(pg_catalog.*<>) "
+                            "ROW(NEW.\"tenant\", NEW.\"Id\")::pg_catalog.record THEN m := "
+                            "pg_catalog.jsonb_build_object('tenant', OLD.\"tenant\", 'Id', "
+                            "OLD.\"Id\")::pg_catalog.text; END IF;"))
+      << row;
+  EXPECT_TRUE(contains(row, "IF m IS NOT NULL THEN\n      INSERT INTO \"pg2ch\".\"events\" (lsn, rel, op, pk, "
+                            "\"row\")\n  VALUES (pg_catalog.pg_current_wal_insert_lsn(), 16384::pg_catalog.oid, "
+                            "'M', m, NULL);"))
+      << "the old key's 'M' before the new row's 'U': " << row;
+  EXPECT_LT(row.find("'M', m"), row.find("'U', k")) << row;
 
-  const auto move = trigger_body(names(), orders(), kRowStatement, TriggerOp::KeyMove);
-  EXPECT_TRUE(contains(move, "16384::pg_catalog.oid, 'M', pg_catalog.jsonb_build_object('tenant', OLD.\"tenant\", "
-                             "'Id', OLD.\"Id\")::pg_catalog.text, NULL)"))
-      << move;
+  const auto statement = trigger_body(names(), orders(), kKeyStatement, TriggerOp::Update);
+  EXPECT_TRUE(contains(statement, "'M', pg_catalog.jsonb_build_object('tenant', o.\"tenant\", 'Id', "
+                                  "o.\"Id\")::pg_catalog.text FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows "
+                                  "n WHERE pg_catalog.jsonb_build_object('tenant', n.\"tenant\", 'Id', "
+                                  "n.\"Id\")::pg_catalog.text OPERATOR(pg_catalog.=) "))
+      << "the old keys the new rows do not have: " << statement;
+  EXPECT_TRUE(contains(statement, "AND ROW(n.\"tenant\", n.\"Id\")::pg_catalog.record OPERATOR(pg_catalog.*=) "
+                                  "ROW(o.\"tenant\", o.\"Id\")::pg_catalog.record)"))
+      << statement;
 
-  for (const auto layout : {kKeyRow, kKeyStatement}) {
-    const auto ddl = trigger_ddl(names(), orders(), layout);
-    const std::string when =
-        " FOR EACH ROW WHEN (ROW(OLD.\"tenant\", OLD.\"Id\")::pg_catalog.record OPERATOR(pg_catalog.*<>) "
-        "ROW(NEW.\"tenant\", NEW.\"Id\")::pg_catalog.record) EXECUTE FUNCTION \"pg2ch\".\"shop_16384_mov\"()";
-    EXPECT_EQ(ddl[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE OF \"tenant\", \"Id\" ON "
-                      "\"Odd Schema\".\"orders\"" +
-                          when);
-    const auto every = trigger_ddl(names(), orders(), layout, KeyMoveScope::EveryUpdate);
-    EXPECT_EQ(every[8], "CREATE OR REPLACE TRIGGER \"pg2ch_shop_mov\" AFTER UPDATE ON \"Odd Schema\".\"orders\"" + when)
-        << "a table with a BEFORE UPDATE trigger of its own: every update is looked at";
+  // A trigger definition naming a column (UPDATE OF, WHEN) makes PostgreSQL refuse to retype or
+  // drop that column.
+  for (const auto layout : {kKeyRow, kKeyStatement, kRowRow, kRowStatement}) {
+    for (const auto& sql : trigger_ddl(names(), orders(), layout)) {
+      if (!sql.starts_with("CREATE OR REPLACE TRIGGER")) continue;
+      EXPECT_FALSE(contains(sql, " OF ")) << sql;
+      EXPECT_FALSE(contains(sql, "WHEN")) << sql;
+    }
   }
 }
 
 TEST(OutboxSql, TriggerBodiesQualifyEveryNameTheyUse) {
   // SECURITY DEFINER without a pinned search_path: an unqualified function, operator or type
   // could resolve to a writer's own object and run with the definer's rights.
-  const std::regex unqualified_call(R"((^|[^.\w])(jsonb_build_object|to_jsonb|pg_current_wal_insert_lsn)\()");
+  const std::regex unqualified_call(R"((^|[^.\w])(jsonb_build_object|to_jsonb|pg_current_wal_insert_lsn|num_nulls)\()");
   const std::regex bare_operator(R"(\) (-|\|\||=) )");
   const std::regex unqualified_cast(R"(::(text|jsonb|oid)\b)");
   for (const auto layout : {kKeyRow, kKeyStatement, kRowRow, kRowStatement}) {
@@ -202,32 +239,34 @@ TEST(OutboxSql, TriggerBodiesQualifyEveryNameTheyUse) {
 
 TEST(OutboxSql, TriggerDdlFollowsTheTriggerLevel) {
   const auto stmt = trigger_ddl(names(), orders(), kKeyStatement);
-  ASSERT_EQ(stmt.size(), 15u);  // function, comment, trigger for 5 operations
+  ASSERT_EQ(stmt.size(), 12u);  // function, comment, trigger for 4 operations
   EXPECT_TRUE(contains(stmt[0], "CREATE OR REPLACE FUNCTION \"pg2ch\".\"shop_16384_ins\"()")) << stmt[0];
   EXPECT_TRUE(contains(stmt[1], "writes pg2ch.events")) << stmt[1];
   EXPECT_EQ(stmt[2],
             "CREATE OR REPLACE TRIGGER \"pg2ch_shop_ins\" AFTER INSERT ON \"Odd Schema\".\"orders\" REFERENCING NEW "
             "TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION \"pg2ch\".\"shop_16384_ins\"()");
-  EXPECT_TRUE(contains(stmt[5], "AFTER UPDATE ON \"Odd Schema\".\"orders\" REFERENCING NEW TABLE AS new_rows FOR EACH "
-                                "STATEMENT"))
-      << stmt[5];
-  EXPECT_TRUE(contains(stmt[11], "AFTER DELETE ON \"Odd Schema\".\"orders\" REFERENCING OLD TABLE AS old_rows"))
-      << stmt[11];
-  EXPECT_TRUE(contains(stmt[14], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << stmt[14];
-  for (std::size_t i = 0; i < stmt.size(); ++i) {
-    EXPECT_EQ(contains(stmt[i], "FOR EACH ROW"), i == 8) << "only the key-move trigger is per row: " << stmt[i];
-  }
+  EXPECT_TRUE(contains(stmt[5], "AFTER UPDATE ON \"Odd Schema\".\"orders\" REFERENCING OLD TABLE AS old_rows NEW "
+                                "TABLE AS new_rows FOR EACH STATEMENT"))
+      << "the old rows for the moved keys: " << stmt[5];
+  EXPECT_TRUE(contains(stmt[8], "AFTER DELETE ON \"Odd Schema\".\"orders\" REFERENCING OLD TABLE AS old_rows"))
+      << stmt[8];
+  EXPECT_TRUE(contains(stmt[11], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << stmt[11];
+  for (const auto& sql : stmt) EXPECT_FALSE(contains(sql, "FOR EACH ROW")) << sql;
   EXPECT_TRUE(contains(stmt[0], function_source(trigger_body(names(), orders(), kKeyStatement, TriggerOp::Insert))))
       << "run compares the installed prosrc with function_source()";
+  const auto functions = function_ddl(names(), orders(), kKeyStatement);
+  EXPECT_EQ(functions, (std::vector<std::string>{stmt[0], stmt[1], stmt[3], stmt[4], stmt[6], stmt[7], stmt[9],
+                                                 stmt[10]}))
+      << "what a change followed in place replaces";
 
   const auto row = trigger_ddl(names(), orders(), kKeyRow);
   EXPECT_EQ(row[2],
             "CREATE OR REPLACE TRIGGER \"pg2ch_shop_ins\" AFTER INSERT ON \"Odd Schema\".\"orders\" FOR EACH ROW "
             "EXECUTE FUNCTION \"pg2ch\".\"shop_16384_ins\"()");
-  EXPECT_TRUE(contains(row[14], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << row[14];
+  EXPECT_TRUE(contains(row[11], "AFTER TRUNCATE ON \"Odd Schema\".\"orders\" FOR EACH STATEMENT")) << row[11];
   for (std::size_t i = 0; i < row.size(); ++i) {
     if (i % 3 == 2) {
-      EXPECT_EQ(contains(row[i], "FOR EACH ROW"), i != 14) << row[i];
+      EXPECT_EQ(contains(row[i], "FOR EACH ROW"), i != 11) << row[i];
       EXPECT_FALSE(contains(row[i], "REFERENCING")) << row[i];
     }
   }
@@ -293,13 +332,17 @@ TEST(OutboxSql, RowPayloadFetchPopulatesFromTheEvent) {
                             "WHERE a.attrelid = 16384::pg_catalog.oid AND a.atthasmissing AND NOT a.attisdropped)), "
                             "j0.j) r"))
       << "a column the event lacks (added since) reads its missing value: " << sql;
-  EXPECT_TRUE(contains(sql,
-                       "r.\"tenant\", r.\"Id\", r.\"note\", NULL, CASE WHEN e.\"row\" IS NOT NULL AND j0.j "
-                       "OPERATOR(pg_catalog.?) 'doc' THEN (j0.j OPERATOR(pg_catalog.->>) 'doc')::jsonb ELSE "
-                       "r.\"doc\" END, r.\"score\""))
+  const std::string reread = "(e.op IN ('I', 'U') AND e.\"row\" IS NULL)";
+  EXPECT_TRUE(contains(sql, "CASE WHEN " + reread + " THEN COALESCE(s.\"tenant\", r.\"tenant\") ELSE r.\"tenant\" END, "
+                            "CASE WHEN " + reread + " THEN COALESCE(s.\"Id\", r.\"Id\") ELSE r.\"Id\" END, CASE WHEN " +
+                            reread + " THEN s.\"note\" ELSE r.\"note\" END, NULL, CASE WHEN " + reread +
+                            " THEN s.\"doc\" WHEN e.\"row\" IS NOT NULL AND j0.j OPERATOR(pg_catalog.?) 'doc' THEN "
+                            "(j0.j OPERATOR(pg_catalog.->>) 'doc')::jsonb ELSE r.\"doc\" END"))
       << sql;
-  EXPECT_TRUE(contains(sql, "WHEN 'M' THEN CASE WHEN EXISTS (SELECT 1 FROM \"Odd Schema\".\"orders\" s WHERE "
-                            "s.\"tenant\" = r.\"tenant\" AND s.\"Id\" = r.\"Id\" AND ROW("))
+  EXPECT_TRUE(contains(sql, "LEFT JOIN \"Odd Schema\".\"orders\" s ON " + reread + " AND s.\"tenant\" = r.\"tenant\""))
+      << "an event without its row (the triggers' fallback) is read from the table now: " << sql;
+  EXPECT_TRUE(contains(sql, "WHEN e.op = 'M' THEN CASE WHEN EXISTS (SELECT 1 FROM \"Odd Schema\".\"orders\" c WHERE "
+                            "c.\"tenant\" = r.\"tenant\" AND c.\"Id\" = r.\"Id\" AND ROW("))
       << "a moved-away key is deleted only when it is gone now: " << sql;
 }
 
