@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -31,6 +32,7 @@ struct OfflineKind {
   const char* rows;         // of the new shape, never touching ids 51..60
   const char* stop_reason;  // nullptr: followed in place; else a part of t's stop reason
   bool renames = false;     // followed only where ClickHouse can rename (20.4 and later)
+  void (*configure)(config::Config& consumer) = nullptr;
 };
 
 constexpr OfflineKind kOfflineKinds[] = {
@@ -54,6 +56,12 @@ constexpr OfflineKind kOfflineKinds[] = {
      "from real to double precision"},
     {"AddColumnVolatileDefault", "ALTER TABLE t ADD COLUMN z double precision DEFAULT random()",
      "UPDATE t SET z = 1 WHERE id = 3", "rewritten"},
+    // The consumer's logical.on_* settings, each for its own kind only.
+    {"AddColumnOnColumnAddedStop", "ALTER TABLE t ADD COLUMN a int", "UPDATE t SET a = 1 WHERE id = 2",
+     "logical.on_column_added is \"stop\"", false,
+     [](config::Config& c) { c.logical.on_column_added = "stop"; }},
+    {"AddColumnOnColumnDroppedStop", "ALTER TABLE t ADD COLUMN a int", "UPDATE t SET a = 1 WHERE id = 2", nullptr,
+     false, [](config::Config& c) { c.logical.on_column_dropped = "stop"; }},
 };
 
 void PrintTo(const OfflineKind& kind, std::ostream* os) { *os << kind.name; }
@@ -67,17 +75,13 @@ struct Route {
 
 // t and other, the producer running, and the consumer run once until both are in ClickHouse
 // (its state records t's columns) and stopped again.
-void start_route(Route& r) {
+void start_route(Route& r, const OfflineKind& kind) {
   auto& db = r.db;
-  db.pg_exec("CREATE TABLE t (id serial PRIMARY KEY, n smallint NOT NULL DEFAULT 0, r real, s varchar(10), "
-             "p numeric(8,2), w int NOT NULL DEFAULT 1, old text)");
-  db.pg_exec("CREATE TABLE other (id serial PRIMARY KEY, v text)");
-  db.pg_exec("INSERT INTO t (n, r, s, p, w, old) SELECT g, g + 0.5, 's' || g, g + 0.25, g, 'o' || g "
-             "FROM generate_series(1, 60) g");  // the writer changes ids 1..50
-  db.pg_exec("INSERT INTO other (v) SELECT 'o' || g FROM generate_series(1, 50) g");
+  create_route_tables(db);
   auto [producer, consumer] = kafka_route(db, r.broker, {"public.t", "public.other"}, 2);
   r.producer = std::make_unique<PipelineRunner>(producer);
   r.producer->wait_ready();
+  if (kind.configure) kind.configure(consumer);
   r.consumer_config = write_config_file(consumer, db.dir() / "consumer.toml");
   auto first = pg2ch_cli(db, r.consumer_config, {"run"}, "first");
   ASSERT_TRUE(wait_equal(db, same_columns("t", "id, n, r, s, p, w, old", "id"))) << first.describe();
@@ -122,7 +126,7 @@ class KafkaConsumerOfflineColumnChange : public ::testing::TestWithParam<Offline
 TEST_P(KafkaConsumerOfflineColumnChange, IsFollowedAtStartOrStopsItsTableAlone) {
   const OfflineKind& kind = GetParam();
   Route r;
-  ASSERT_NO_FATAL_FAILURE(start_route(r));
+  ASSERT_NO_FATAL_FAILURE(start_route(r, kind));
   auto& db = r.db;
   const Rows versions = untouched_versions(db);
   ASSERT_EQ(versions.size(), 10u);
@@ -158,7 +162,7 @@ TEST_P(KafkaConsumerOfflineColumnChangeCrash, AKillRightAfterTheStartsAlterLoses
   const OfflineKind& kind = GetParam();
   Route r;
   if (kind.renames && !clickhouse_can_rename(r.db)) GTEST_SKIP() << "ClickHouse before 20.4 cannot rename a column";
-  ASSERT_NO_FATAL_FAILURE(start_route(r));
+  ASSERT_NO_FATAL_FAILURE(start_route(r, kind));
   auto& db = r.db;
   const Rows versions = untouched_versions(db);
   change_while_stopped(r, kind);
