@@ -27,6 +27,9 @@
 // reads its fast default or NULL, which is what that row holds at the source
 // (kafka/event_row.h OlderShape).
 //
+// A change made while the consumer was not running is followed by its start, before any message
+// is read (start_columns.h).
+//
 // A crash between the state's record and the ALTER: the next start alters the target again
 // (SchemaEvolver::reapply_all, before the targets are checked), each step idempotent; after the
 // ALTER and before the offsets' commit: the messages read again are applied to the altered

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "capture/kafka_consumer/column_follower.h"
+#include "capture/kafka_consumer/start_columns.h"
 #include "capture/kafka_consumer/topic_consumer.h"
 #include "capture/logical/schema_evolution.h"
 #include "capture/shared/column_watch.h"
@@ -78,22 +79,6 @@ class CatalogColumns final : public ColumnFollower {
   logical::SchemaEvolver& evolver_;
 };
 
-// At start, before the targets are checked: a crash between a table's record of a change of its
-// columns and the ALTER of its target left the target behind; it is altered again (each step
-// idempotent). One that cannot be brought in line stops (the consumer has no copy to make).
-void reapply_column_changes(const config::Config& cfg, SourceTables& p) {
-  auto state = state::open_state_store(cfg);
-  table_sync::TableStates states(*state, p.table_ptrs(), kStateKeyPrefix);
-  logical::SchemaEvolver::reapply_all(p, states, [&](const pipeline::TableSchema& t, const std::string& why_not) {
-    states.stop(t,
-                fmt::format("its target cannot be brought in line with the change of its columns recorded before a "
-                            "crash: {}",
-                            why_not),
-                "make its ClickHouse target fit the source's columns by hand (ALTER TABLE ... MODIFY COLUMN to "
-                "the type named), then bring the table back as after any stop (docs/kafka.md, Table states)");
-  });
-}
-
 }  // namespace
 
 void setup(const config::Config& cfg) {
@@ -117,9 +102,10 @@ namespace {
 // place: the consumer uses the states, the sink and the fetcher, the fetcher its connection.
 class KafkaSource final : public ChangeSource {
  public:
-  // `created`: the tables whose targets this start created (stop_for_lost_target()).
+  // `targets`: the tables whose targets this start created (stop_for_lost_target()), and those
+  // whose targets do not fit (they stay stopped).
   KafkaSource(const config::Config& cfg, SourceTables tables, std::optional<ReplayStart> replay,
-              const RunOptions& options, const std::vector<const pipeline::TableSchema*>& created)
+              const RunOptions& options, const StartTargets& targets)
       : p_(std::move(tables)),
         state_(state::open_state_store(cfg)),
         states_(*state_, p_.table_ptrs(), kStateKeyPrefix),
@@ -135,8 +121,8 @@ class KafkaSource final : public ChangeSource {
         observer->table_state(t, table_sync::to_string(phase));
       });
     }
-    for (const auto* t : created) stop_for_lost_target(*t);
-    consumer_.start(options.stop_when_caught_up);
+    for (const auto* t : targets.created) stop_for_lost_target(*t);
+    consumer_.start(options.stop_when_caught_up, targets.unfit);
     if (auto* observer = options.observer) {
       for (const auto* t : states_.tables()) observer->table_state(*t, table_sync::to_string(states_.phase(*t)));
     }
@@ -191,8 +177,7 @@ class KafkaSource final : public ChangeSource {
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>&, const RunOptions& options) {
   refuse_republishing(cfg);
   SourceTables p = open_source_tables(cfg);
-  reapply_column_changes(cfg, p);
-  const auto created = ensure_targets(p);
+  StartTargets targets = settle_targets(cfg, p, kStateKeyPrefix);
   std::optional<ReplayStart> replay;
   if (!options.replay_from.empty()) {
     replay = parse_replay_start(options.replay_from,
@@ -200,7 +185,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   }
   spdlog::info("consuming {} table(s) from Kafka {} as group {} into ClickHouse database {}", p.tables.size(),
                cfg.kafka.brokers, cfg.kafka.group_id, cfg.clickhouse.database);
-  return std::make_unique<KafkaSource>(cfg, std::move(p), std::move(replay), options, created);
+  return std::make_unique<KafkaSource>(cfg, std::move(p), std::move(replay), options, std::move(targets));
 }
 
 StatusReport status(const config::Config& cfg) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "capture/kafka_consumer/start_columns.h"
 #include "common/error.h"
 #include "kafka/change_event.h"
 #include "kafka/event_row.h"
@@ -21,9 +22,9 @@ constexpr auto kIdleWait = std::chrono::milliseconds(100);
 
 // The fix for a table stopped by a change of its columns the consumer does not follow in place.
 constexpr const char* kColumnsNotFollowedFix =
-    "make its ClickHouse target fit the source's columns by hand (the start refuses a target that differs and prints "
-    "the ALTER TABLE to run) and restart pg2ch: it reads the table's skipped messages again from the offsets it "
-    "recorded";
+    "make its ClickHouse target fit the source's columns by hand (a start that finds it differing names the ALTER "
+    "TABLE to run in the table's stop reason) and restart pg2ch: it reads the table's skipped messages again from the "
+    "offsets it recorded";
 
 std::string where(const RdKafka::Message& msg) {
   return fmt::format("{}[{}] offset {}", msg.topic_name(), msg.partition(), msg.offset());
@@ -84,15 +85,22 @@ TopicConsumer::~TopicConsumer() {
   }
 }
 
-void TopicConsumer::start(bool stop_when_caught_up) {
+void TopicConsumer::start(bool stop_when_caught_up, const std::set<const pipeline::TableSchema*>& unfit) {
   using table_sync::TablePhase;
   std::vector<const pipeline::TableSchema*> to_stream;
   for (const auto& [_, t] : tables_) {
     const table_sync::TableState& s = states_.at(*t);
+    if (unfit.contains(t)) {
+      spdlog::warn("table {} stays stopped, its messages are skipped: {} (fix: {})", t->qualified_source(), s.reason,
+                   s.fix);
+      continue;
+    }
     // A lost target (kLostTarget) comes back only with a replay; nothing else brings its rows.
     const bool lost_target = s.phase == TablePhase::Stopped && s.reason.starts_with(kLostTarget);
     if (s.phase == TablePhase::Stopped &&
-        (lost_target ? !replay_ : !states_.changed_since_recorded(*t) && !table_sync::stopped_by_refused_insert(s))) {
+        (lost_target ? !replay_
+                     : !states_.changed_since_recorded(*t) && !table_sync::stopped_by_refused_insert(s) &&
+                           !stopped_for_unfit_target(s))) {
       spdlog::warn("table {} stays stopped, its messages are skipped: {} (fix: {})", t->qualified_source(), s.reason,
                    s.fix);
       continue;
@@ -126,6 +134,7 @@ void TopicConsumer::start(bool stop_when_caught_up) {
       states_.resume(*t, until);
       const char* why = !was_stopped                                  ? "still catching up"
                         : table_sync::stopped_by_refused_insert(s) ? "ClickHouse refused its rows before"
+                        : stopped_for_unfit_target(s)              ? "its target fits its columns now"
                                                                    : "its config changed since it stopped";
       spdlog::info("table {}: {}; reading its skipped messages again from {}", t->qualified_source(), why,
                    table_sync::format_partition_offsets(states_.at(*t).skipped_from));
@@ -647,8 +656,8 @@ void TopicConsumer::stop_table(const PendingChange& c, const Error& error) {
   std::string fix = error.hint().empty() ? std::string("map the column so ClickHouse can hold the value, or exclude it")
                                          : error.hint();
   // No copy here to re-create the target with: its column must change with the config.
-  fix += ", and change the ClickHouse column to match (the start then refuses a target that differs and prints the "
-         "ALTER TABLE to run); then restart pg2ch: a table whose config entry changed reads its skipped messages again "
+  fix += ", and change the ClickHouse column to match (a start that finds the target differing names the ALTER TABLE "
+         "to run); then restart pg2ch: a table whose config entry changed reads its skipped messages again "
          "from the offsets it recorded";
   stop_with_undurable(table, std::move(reason), std::move(fix));
 }

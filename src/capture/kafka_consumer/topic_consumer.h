@@ -82,8 +82,9 @@ class TopicConsumer final : private kafka::RebalanceHandler {
 
   // Settles the tables' states (streaming; a stopped table whose config changed catching_up,
   // table_offsets.h). With stop_when_caught_up, turn() reports CaughtUp once every message that
-  // was in the topics now is durable in ClickHouse and committed.
-  void start(bool stop_when_caught_up);
+  // was in the topics now is durable in ClickHouse and committed. The `unfit` tables' targets do
+  // not fit their columns (start_columns.h): they stay stopped, even for a replay.
+  void start(bool stop_when_caught_up, const std::set<const pipeline::TableSchema*>& unfit = {});
   // Follows changes of the tables' columns at the source (column_follower.h); without one a
   // change is not noticed. Must outlive the consumer.
   void follow_columns(ColumnFollower& columns) { columns_ = &columns; }

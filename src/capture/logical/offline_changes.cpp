@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <tuple>
 #include <variant>
 
 #include "capture/logical/schema_evolution.h"
@@ -17,13 +18,25 @@ struct OfflineChange {
   std::vector<std::string> dropped;
   std::vector<std::pair<std::string, std::string>> renamed;
   std::vector<std::string> added;
+  std::vector<std::string> widened;
+  std::vector<std::string> nullable;
   bool needs_no_rewrite = false;  // a column added or a widening PostgreSQL does without a rewrite
 };
 
-bool all_evolve(const config::Config& cfg) {
+// The first kind of `change` whose logical.on_* setting is not "evolve", as the reason it is not
+// followed in place (a kind that did not happen is not asked about, as while running).
+std::optional<std::string> setting_refusal(const config::Config& cfg, const OfflineChange& change) {
   const auto& l = cfg.logical;
-  return l.on_column_added == "evolve" && l.on_type_widened == "evolve" && l.on_not_null_dropped == "evolve" &&
-         l.on_column_dropped == "evolve" && l.on_column_renamed == "evolve";
+  const std::tuple<bool, const char*, const std::string*> kinds[] = {
+      {!change.added.empty(), "on_column_added", &l.on_column_added},
+      {!change.widened.empty(), "on_type_widened", &l.on_type_widened},
+      {!change.nullable.empty(), "on_not_null_dropped", &l.on_not_null_dropped},
+      {!change.dropped.empty(), "on_column_dropped", &l.on_column_dropped},
+      {!change.renamed.empty(), "on_column_renamed", &l.on_column_renamed}};
+  for (const auto& [happened, name, value] : kinds) {
+    if (happened && *value != "evolve") return fmt::format("logical.{} is \"{}\"", name, *value);
+  }
+  return std::nullopt;
 }
 
 // The change from `was` to `now`, or why it is not followed in place.
@@ -53,8 +66,10 @@ std::variant<OfflineChange, std::string> classify(const table_sync::RecordedColu
       if (c.is_key) return fmt::format("the type of key column {} changed", c.name);
       if (auto why_not = widening_refusal(from, to)) return fmt::format("column {}: {}", c.name, *why_not);
       if (!widening_rewrites(from, to)) change.needs_no_rewrite = true;
+      change.widened.push_back(c.name);
     }
     if (!old->not_null && c.not_null) return fmt::format("column {} was made NOT NULL", c.name);
+    if (old->not_null && !c.not_null) change.nullable.push_back(c.name);
   }
   for (const auto& o : was.columns) {
     if (std::any_of(now.source_columns.begin(), now.source_columns.end(),
@@ -110,10 +125,6 @@ void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sy
       not_followed("columns change in place only with sink = \"clickhouse\" yet");
       continue;
     }
-    if (!all_evolve(cfg)) {
-      not_followed("a logical.on_* setting is not \"evolve\"");
-      continue;
-    }
     if (veto) {
       if (auto why = veto(*was, *t)) {
         not_followed(*why);
@@ -126,6 +137,10 @@ void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sy
       continue;
     }
     const auto& change = std::get<OfflineChange>(classified);
+    if (auto why = setting_refusal(cfg, change)) {
+      not_followed(*why);
+      continue;
+    }
     auto missing = missing_values(p, *t, change.added);
     if (auto* why = std::get_if<std::string>(&missing)) {
       not_followed(*why);

@@ -800,11 +800,11 @@ std::optional<std::string> SchemaEvolver::reapply(SourceTables& p, const table_s
   for (const auto& name : s.dropped_columns) {
     if (has(name) && !target_column(table, name)) change.kept.push_back(name);
   }
-  if (change.added.empty() && change.modified.empty() && change.kept.empty()) return std::nullopt;
-  say();
+  if (!change.added.empty() || !change.modified.empty() || !change.kept.empty()) say();
   if (!change.added.empty()) p.targets->add_columns(table, change.added, change.defaults);
   if (!change.modified.empty()) p.targets->modify_columns(table, change.modified);
   if (!change.kept.empty()) p.targets->keep_dropped_columns(table, change.kept);
+  if (said) crash_point("reapply_after_target_alter");
   return std::nullopt;
 }
 

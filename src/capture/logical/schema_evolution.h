@@ -135,7 +135,8 @@ class SchemaEvolver {
 
   // At start, for a table its state says evolved in place: alters its target again where a crash
   // between the state's record and the target's ALTER left it behind (columns missing, of the
-  // older type, renamed or dropped ones not yet so), each step idempotent. nullopt when the target
+  // older type, renamed or dropped ones not yet so), each step idempotent (PG2CH_CRASH_AT =
+  // reapply_after_target_alter dies right after it altered one). nullopt when the target
   // fits (or has none); else why it cannot (the table is then copied again).
   std::optional<std::string> reapply(const pipeline::TableSchema& table) { return reapply(p_, states_.at(table), table); }
   // The same for a capture without an evolver yet (poll and notify, at start: capture/poll/

@@ -153,22 +153,27 @@ TEST(KafkaConsumerTableStates, ABadValueStopsOnlyItsTableAndAChangedConfigReadsI
     EXPECT_EQ(cons.stop(), 0) << cons.describe();
   }
 
-  // The fix the status names: the column as String, in the config and in the target (the start
-  // refuses a target that differs from the config, naming the ALTER). The table reads its topic
-  // again from the offsets it recorded and ends equal, NaN and all; the others go on.
+  // The fix the status names: the column as String, in the config and in the target (a start
+  // that finds the target differing from the config keeps that table stopped, naming the ALTER,
+  // while the others consume on). The table reads its topic again from the offsets it recorded
+  // and ends equal, NaN and all; the others go on.
   config::TableSelector prices_as_text;
   prices_as_text.pattern = "public.prices";
   prices_as_text.types = {{"price", "String"}};
   consumer.tables = {prices_as_text, consumer.tables[1], consumer.tables[2]};
   const auto fixed_file = write_config_file(consumer, db.dir() / "fixed.toml");
+  db.pg_exec("INSERT INTO other VALUES (5, 'e')");
   {
-    auto refused = pg2ch_cli(db, fixed_file, {"run"}, "consumer-refused");
-    EXPECT_NE(refused.wait(60s).value_or(0), 0) << refused.describe();
-    EXPECT_NE(refused.stderr_text().find("MODIFY COLUMN `price` Nullable(String)"), std::string::npos)
-        << refused.describe();
+    auto unfit = pg2ch_cli(db, fixed_file, {"run"}, "consumer-unfit");
+    ASSERT_TRUE(wait_equal(db, other)) << unfit.describe();
+    const auto prices = table_row(status_of(db, consumer, "status-unfit"), "public.prices");
+    EXPECT_EQ(prices.state, "stopped");
+    EXPECT_NE(prices.last_error.find("does not fit"), std::string::npos) << prices.last_error;
+    EXPECT_NE(unfit.stderr_text().find("MODIFY COLUMN `price` Nullable(String)"), std::string::npos)
+        << unfit.describe();
+    EXPECT_EQ(unfit.stop(), 0) << unfit.describe();
   }
   db.ch_exec("ALTER TABLE prices MODIFY COLUMN price Nullable(String)");
-  db.pg_exec("INSERT INTO other VALUES (5, 'e')");
   auto cons = pg2ch_cli(db, fixed_file, {"run"}, "consumer3");
   const TableQuery prices_text{"SELECT id, price::text FROM prices ORDER BY id",
                                "SELECT id, price FROM prices FINAL WHERE _deleted = 0 ORDER BY id"};

@@ -63,6 +63,19 @@ inline void create_changing_table(TestDatabase& db, bool with_updated_at) {
   db.pg_exec("INSERT INTO t (n, w, v) SELECT g, g, 'r' || g FROM generate_series(1, 50) g");
 }
 
+// For the Kafka route's tests: t (id serial PRIMARY KEY, n smallint NOT NULL DEFAULT 0, r real,
+// s varchar(10), p numeric(8,2), w int NOT NULL DEFAULT 1, old text), with a column for each
+// kind of change, and 60 rows (the writer changes ids 1..50); other (id serial PRIMARY KEY, v
+// text) with 50.
+inline void create_route_tables(TestDatabase& db) {
+  db.pg_exec("CREATE TABLE t (id serial PRIMARY KEY, n smallint NOT NULL DEFAULT 0, r real, s varchar(10), "
+             "p numeric(8,2), w int NOT NULL DEFAULT 1, old text)");
+  db.pg_exec("CREATE TABLE other (id serial PRIMARY KEY, v text)");
+  db.pg_exec("INSERT INTO t (n, r, s, p, w, old) SELECT g, g + 0.5, 's' || g, g + 0.25, g, 'o' || g "
+             "FROM generate_series(1, 60) g");
+  db.pg_exec("INSERT INTO other (v) SELECT 'o' || g FROM generate_series(1, 50) g");
+}
+
 // `table`'s live columns in order, but `except` (e.g. a watermark whose ClickHouse form differs).
 inline std::string live_columns(TestDatabase& db, const std::string& table, const std::string& except = {}) {
   std::string out;
