@@ -64,6 +64,11 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
   auto run = pg2ch_cli(db, config, {"run"}, "run");
   ASSERT_TRUE(wait_equal(db, same_columns("a", "id, v", "id"))) << run.describe();
   ASSERT_TRUE(wait_equal(db, same_columns("b", "k1, k2, v", "k1, k2"))) << run.describe();
+  // The 11 events queued before the first run were deleted by its initial copy, which holds
+  // their changes (outbox_copy.h); the ones after it are drained.
+  db.pg_exec("INSERT INTO a SELECT g, 'after the copy' FROM generate_series(11, 13) g");
+  ASSERT_TRUE(wait_equal(db, same_columns("a", "id, v", "id"))) << run.describe();
+  ASSERT_TRUE(wait_until([&] { return events_waiting(db, cfg) == "0"; }, 30s)) << run.describe();
   auto status = pg2ch_cli(db, config, {"status"}, "status");
   ASSERT_EQ(status.wait(60s), 0) << status.describe();
   const std::string out = status.stdout_text();
@@ -71,7 +76,7 @@ TEST(OutboxSetup, SetupTwiceRunStatusTeardown) {
   EXPECT_NE(out.find("public.a"), std::string::npos) << out;
   const auto after = pg2ch_status_json(db, config, "status_json");
   EXPECT_EQ(after["details"]["events_waiting"].GetInt64(), 0);
-  EXPECT_EQ(after["details"]["events_drained"].GetInt64(), 11);
+  EXPECT_EQ(after["details"]["events_drained"].GetInt64(), 3);
   EXPECT_EQ(run.stop(SIGTERM), 0) << run.describe();
 
   auto teardown = pg2ch_cli(db, config, {"teardown", "--drop-target"}, "teardown");
