@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 TEST(NotifyPartitioned, WritesToEveryPartitionNotifyAndAttachedRowsArrive) {
   auto db = make_test_database();
-  create_partitioned_sales(db);
+  create_partitioned_sales_updated_at(db);
   auto cfg = watermark_config(db, "notify", "sales", "updated_at");
   cfg.poll.interval = 600s;  // rows that arrive were fetched because a notification woke pg2ch
   capture::capture_mode("notify").setup(cfg);

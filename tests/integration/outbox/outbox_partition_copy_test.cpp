@@ -26,12 +26,7 @@ class OutboxPartitionCopy : public ::testing::TestWithParam<std::string> {
   // sales: eu, us (sub-partitioned by hash: us_0, us_1), asia, moon; 1200 rows in each of
   // eu/us/asia/moon.
   void create_sales() {
-    db.pg_exec("CREATE TABLE sales (id int NOT NULL, region text NOT NULL, v text, n int, PRIMARY KEY (id, region)) "
-               "PARTITION BY LIST (region)");
-    db.pg_exec("CREATE TABLE sales_eu PARTITION OF sales FOR VALUES IN ('eu')");
-    db.pg_exec("CREATE TABLE sales_us PARTITION OF sales FOR VALUES IN ('us') PARTITION BY HASH (id)");
-    db.pg_exec("CREATE TABLE sales_us_0 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 0)");
-    db.pg_exec("CREATE TABLE sales_us_1 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 1)");
+    create_partitioned_sales(db);
     db.pg_exec("CREATE TABLE sales_asia PARTITION OF sales FOR VALUES IN ('asia')");
     db.pg_exec("CREATE TABLE sales_moon PARTITION OF sales FOR VALUES IN ('moon')");
     db.pg_exec("INSERT INTO sales SELECT g, r, 'v' || g, 0 FROM generate_series(1, 1200) g, "

@@ -23,7 +23,7 @@ inline void create_updated_at_table(TestDatabase& db, const std::string& name) {
 // sales (id bigint, region text, v text, updated_at timestamptz following every write), key
 // (id, region), partitioned by region: eu, and us sub-partitioned by hash (us_0, us_1); 3000
 // rows, eu and us alternating.
-inline void create_partitioned_sales(TestDatabase& db) {
+inline void create_partitioned_sales_updated_at(TestDatabase& db) {
   db.pg_exec("CREATE TABLE sales (id bigint NOT NULL, region text NOT NULL, v text, "
              "updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (id, region)) "
              "PARTITION BY LIST (region)");

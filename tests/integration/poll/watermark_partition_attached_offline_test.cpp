@@ -24,7 +24,7 @@ class WatermarkPartitionAttachedOffline : public ::testing::TestWithParam<std::s
 
 TEST_P(WatermarkPartitionAttachedOffline, IsReadAgainAtTheNextStart) {
   auto db = make_test_database();
-  create_partitioned_sales(db);
+  create_partitioned_sales_updated_at(db);
   auto cfg = watermark_config(db, GetParam(), "sales", "updated_at");
   if (GetParam() == "notify") capture::capture_mode("notify").setup(cfg);
   const std::string ch_us = db.ch().capabilities().datetime64 ? "toUnixTimestamp64Micro(updated_at)" : "updated_at";
