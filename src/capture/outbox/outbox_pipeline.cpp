@@ -275,6 +275,13 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
   verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
+  try {
+    p.source.exec(truncates_part_column_ddl(names));  // a queue set up by an older pg2ch
+  } catch (const Error& e) {
+    rethrow_with_context(e, fmt::format("adding column part to {} (run `pg2ch setup` as the owner of the outbox "
+                                        "tables: it is idempotent)",
+                                        names.truncates_table()));
+  }
   // Partitions created while pg2ch was not running, or by an older pg2ch's setup, lack theirs.
   ensure_partition_truncate_triggers(p.source, names, p.table_ptrs(), /*refused_ok=*/true);
   {

@@ -278,6 +278,13 @@ std::string key_text(const pipeline::TableSchema& t, Payload payload, std::strin
   return key_object(t, alias) + "::pg_catalog.text";
 }
 
+std::string truncates_part_column_ddl(const OutboxNames& n) {
+  return fmt::format("DO $pg2ch_migrate$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+                     "{0}::regclass AND attname = 'part' AND NOT attisdropped) THEN ALTER TABLE {1} ADD COLUMN part oid; "
+                     "END IF; END $pg2ch_migrate$",
+                     quote_literal(n.truncates_table()), n.truncates_table());
+}
+
 std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload) {
   std::vector<std::string> ddl = {
       fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(n.schema)),
@@ -303,11 +310,7 @@ std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload) {
                   "{0}::regclass AND attname = 'last_lsn' AND NOT attisdropped) THEN ALTER TABLE {1} ADD COLUMN "
                   "last_lsn pg_lsn; ALTER TABLE {1} DROP COLUMN IF EXISTS last_event_id; END IF; END $pg2ch_migrate$",
                   quote_literal(n.progress_table()), n.progress_table()),
-      // Truncates tables from before copy requests.
-      fmt::format("DO $pg2ch_migrate$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
-                  "{0}::regclass AND attname = 'part' AND NOT attisdropped) THEN ALTER TABLE {1} ADD COLUMN part oid; "
-                  "END IF; END $pg2ch_migrate$",
-                  quote_literal(n.truncates_table()), n.truncates_table()),
+      truncates_part_column_ddl(n),
   };
   // A queue set up for the key payload first.
   if (payload == Payload::Row) {

@@ -101,6 +101,10 @@ struct OutboxLayout {
 // install() (see outbox_objects.cpp), which needs the tables' schemas.
 std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload);
 
+// A truncates table from before copy requests (partition_copies.h) gets their `part` column; a
+// no-op (no lock) when it has it. Part of queue_ddl; `run` applies it too.
+std::string truncates_part_column_ddl(const OutboxNames& n);
+
 // CREATE OR REPLACE FUNCTION + COMMENT + CREATE OR REPLACE TRIGGER for each operation of `t`.
 std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
                                      KeyMoveScope scope = KeyMoveScope::KeyColumnsSet);
