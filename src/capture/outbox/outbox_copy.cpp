@@ -56,7 +56,8 @@ void drop_superseded_events(pg::Connection& source, const OutboxNames& names,
 
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
-                 const std::atomic<bool>& stop, const RunOptions& options, bool targets_created) {
+                 const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
+                 QueuedEvents queued) {
   if (tables.empty()) return;
   std::string names;
   for (const auto* t : tables) names += (names.empty() ? "" : ", ") + t->qualified_source();
@@ -70,7 +71,7 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   if (!resume) {
     progress.clear();
     states.set(tables, TablePhase::Copying);
-    drop_superseded_events(p.source, outbox_names(cfg), tables);
+    if (queued == QueuedEvents::DeletedByCopy) drop_superseded_events(p.source, outbox_names(cfg), tables);
     for (const auto* t : tables) {
       store.erase(table_sync::resync_request_key(*t));
       p.targets->truncate(*t);

@@ -49,8 +49,13 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
 // Copies `tables` as described above; states go copying → streaming. A stop leaves them copying.
 // `targets_created`: some target was missing at this start (its rows of ranges done are gone), so
 // a copy cut short starts over.
+// `queued`: whether a whole copy deletes the tables' queued events and truncates itself (its own
+// transaction on p.source, so there must be none open there), or the caller, which holds them
+// locked in its transaction (a copy request: partition_copies.h), deletes them after it.
+enum class QueuedEvents { DeletedByCopy, KeptByCaller };
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
-                 const std::atomic<bool>& stop, const RunOptions& options, bool targets_created);
+                 const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
+                 QueuedEvents queued = QueuedEvents::DeletedByCopy);
 
 }  // namespace pg2ch::capture::outbox

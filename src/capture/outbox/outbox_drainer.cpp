@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "capture/outbox/partition_copies.h"
 #include "capture/outbox/source_transaction.h"
 #include "pipeline/key_text.h"
 
@@ -86,6 +87,7 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
   lock_truncate_sql_ = lock_oldest_truncate_sql(names_);
   lock_before_sql_ = lock_events_before_sql(names_);
   delete_truncate_sql_ = delete_truncate_sql(names_);
+  lock_copy_requests_sql_ = lock_copy_requests_sql(names_);
   update_stopped_rels();
   sink_.set_refusal_handler(
       [this](const pipeline::TableSchema& table, const Error& error) { return stop_refused(table, error); });
@@ -204,6 +206,10 @@ bool OutboxDrainer::handle_truncate() {
   const std::string ctid = t.text(0, 0);
   const Lsn lsn = lsn_of(t, 0, 1);
   const auto* table = table_of(t.value(0, 2));
+  if (t.boolean(0, 3)) {
+    handle_copy_request(*table, t.text(0, 2));
+    return true;
+  }
   pg::Result before = conn_.query(lock_before_sql_, {t.text(0, 2), t.text(0, 1)});
   std::vector<std::string> discarded;
   for (int i = 0; i < before.rows(); ++i) discarded.push_back(before.text(i, 0));
@@ -224,6 +230,31 @@ bool OutboxDrainer::handle_truncate() {
   spdlog::info("outbox: {} truncated in ClickHouse ({} earlier events superseded)", table->qualified_source(),
                discarded.size());
   return true;
+}
+
+// The oldest pending row is a copy request of `table` (partition_copies.h says why this is exact):
+// it and the table's other requests before its next TRUNCATE are served by one copy.
+void OutboxDrainer::handle_copy_request(const pipeline::TableSchema& table, const std::string& rel) {
+  pg::Result requests = conn_.query(lock_copy_requests_sql_, {rel});
+  if (requests.rows() == 0) return;  // handled by another drainer meanwhile
+  const Lsn last = lsn_of(requests, requests.rows() - 1, 1);
+  pg::Result before = conn_.query(lock_before_sql_, {rel, format_lsn(last)});
+  if (!copy_again_) {
+    throw Error(ErrorKind::Internal, fmt::format("outbox: a copy request of {} without a way to copy it",
+                                                 table.qualified_source()));
+  }
+  spdlog::info("outbox: copying {} again: a partition of it was truncated, attached, detached or dropped ({} "
+               "request(s), {} earlier events superseded by the copy)",
+               table.qualified_source(), requests.rows(), before.rows());
+  if (!copy_again_(table)) return;  // stopped: the requests stay, the table copying
+  std::vector<std::string> superseded;
+  for (int i = 0; i < before.rows(); ++i) superseded.push_back(before.text(i, 0));
+  if (!superseded.empty()) conn_.query(delete_sql_, {tid_array(superseded)});
+  for (int i = 0; i < requests.rows(); ++i) conn_.query(delete_truncate_sql_, {requests.text(i, 0)});
+  conn_.query(progress_sql_,
+              {names_.pipeline, format_lsn(last), std::to_string(superseded.size() + static_cast<std::size_t>(requests.rows()))});
+  update_stopped_rels();
+  ++stats_.copies;
 }
 
 void OutboxDrainer::claim_range(std::vector<Event>& out, bool wrap, std::size_t limit) {

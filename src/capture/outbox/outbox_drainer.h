@@ -3,7 +3,9 @@
 //
 //   BEGIN
 //   truncate  the oldest pending TRUNCATE, if no other drainer holds it: lock its table's earlier
-//             events (waiting for drainers that hold some), empty the target, drop both -> COMMIT
+//             events (waiting for drainers that hold some), empty the target, drop both -> COMMIT;
+//             a copy request (a partition truncated, attached, detached or dropped) the same, but
+//             the table is copied again instead of emptied (partition_copies.h)
 //   claim     SELECT ... WHERE ctid >= cursor LIMIT batch FOR UPDATE SKIP LOCKED (heap order,
 //             wrapping to the start of the heap when the end gives less than a batch)
 //   check     an event written after a pending TRUNCATE of its table must not overtake it
@@ -76,6 +78,7 @@ struct DrainStats {
   std::uint64_t batches = 0;
   std::uint64_t events = 0;
   std::uint64_t truncates = 0;
+  std::uint64_t copies = 0;  // tables copied again for copy requests (partition_copies.h)
   std::uint64_t blocked = 0;  // claims rolled back to let a pending truncate go first
 };
 
@@ -106,6 +109,11 @@ class OutboxDrainer {
   // catalog's, else why not (the table then stops). Without one, a change stops its table.
   using ColumnFollower = std::function<std::optional<std::string>(const pipeline::TableSchema&)>;
   void follow_columns(ColumnFollower follow) { follow_ = std::move(follow); }
+  // Copies a table again for its copy requests (partition_copies.h), from a snapshot taken when
+  // called: true once its rows are durable, false when stopped meanwhile (the requests stay).
+  // Without one, a copy request stops the pipeline.
+  using CopyAgain = std::function<bool(const pipeline::TableSchema&)>;
+  void copy_again_with(CopyAgain copy) { copy_again_ = std::move(copy); }
 
  private:
   struct Event {
@@ -122,6 +130,7 @@ class OutboxDrainer {
   const pipeline::TableSchema* table_of(std::string_view rel_oid) const;
   void commit_to_sink(std::string_view what);
   bool handle_truncate();
+  void handle_copy_request(const pipeline::TableSchema& table, const std::string& rel);
   std::vector<Event> claim();
   void claim_range(std::vector<Event>& out, bool wrap, std::size_t limit);
   bool must_wait_for_truncate(const std::vector<Event>& events);
@@ -148,11 +157,13 @@ class OutboxDrainer {
   table_sync::TableStates& states_;
   ColumnWatch* columns_ = nullptr;
   ColumnFollower follow_;
+  CopyAgain copy_again_;
   const pipeline::TableSchema* fetch_failed_ = nullptr;  // set while a table's events are fetched
   std::vector<const pipeline::TableSchema*> refused_;  // stopped by a refused insert in this batch
   std::string stopped_rels_ = "{}";  // oid[] literal: the claims skip these tables' events
   std::string claim_sql_, wrap_sql_, delete_sql_, progress_sql_;
-  std::string pending_truncates_sql_, lock_truncate_sql_, lock_before_sql_, delete_truncate_sql_;
+  std::string pending_truncates_sql_, lock_truncate_sql_, lock_before_sql_, delete_truncate_sql_,
+      lock_copy_requests_sql_;
   // Where the next claim starts in the heap: after the previous batch, so a backlog is read once
   // rather than re-scanning the dead rows of drained batches (until vacuum) on every claim.
   std::string cursor_ = "(0,0)";

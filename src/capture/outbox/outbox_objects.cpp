@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "capture/outbox/partition_copies.h"
 #include "capture/outbox/source_transaction.h"
 
 namespace pg2ch::capture::outbox {
@@ -30,7 +31,7 @@ std::vector<std::pair<std::string, std::string>> our_functions(pg::Connection& c
   // The tag is [a-z0-9_] (object_tag), so it is safe inside the pattern.
   pg::Result r = conn.query(
       "SELECT p.proname, p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace "
-      "WHERE ns.nspname = $1 AND p.proname ~ ('^' || $2 || '_[0-9]+_(ins|upd|mov|del|trunc)$')",
+      "WHERE ns.nspname = $1 AND p.proname ~ ('^' || $2 || '_[0-9]+_(ins|upd|mov|del|trunc|ptrunc)$')",
       {names.schema, names.tag});
   std::vector<std::pair<std::string, std::string>> out;
   for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
@@ -105,6 +106,7 @@ void install_triggers(pg::Connection& conn, const OutboxNames& names,
                       const std::vector<const pipeline::TableSchema*>& tables, OutboxLayout layout) {
   SourceTransaction tx(conn);
   for (const auto* t : tables) install_table_triggers(conn, names, *t, layout);
+  install_partition_truncates(conn, names, tables);
   tx.commit();
 }
 
@@ -121,7 +123,9 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
   for (const auto* t : tables) {
     install_table_triggers(conn, names, *t, layout);
     for (TriggerOp op : kTriggerOps) wanted.insert(names.function_name(t->relation_oid, op));
+    if (t->partitioned) wanted.insert(partition_truncate_function(names, *t));
   }
+  install_partition_truncates(conn, names, tables);
   // A table that left the config (or was dropped and re-created) must stop queueing events this
   // pipeline would refuse to drain.
   for (const auto& [name, signature] : our_functions(conn, names)) {

@@ -18,6 +18,7 @@
 #include "pg/current_row_fetcher.h"
 #include "capture/outbox/outbox_objects.h"
 #include "capture/outbox/outbox_sql.h"
+#include "capture/outbox/partition_copies.h"
 #include "capture/outbox/row_payload_follow.h"
 #include "capture/shared/attached_partitions.h"
 #include "capture/shared/new_tables.h"
@@ -87,6 +88,16 @@ class OutboxSource final : public ChangeSource {
                  table_sync::observe_states(states_, options.observer)),
         stop_when_caught_up_(options.stop_when_caught_up) {
     drainer_.watch_columns(columns_);
+    // Copy requests (partition_copies.h): the copy of a running pipeline, exact by the same
+    // argument as at a start (outbox_copy.h), the drain waiting meanwhile.
+    drainer_.copy_again_with([this](const pipeline::TableSchema& t) {
+      static const std::atomic<bool> never{false};
+      const std::atomic<bool>& stop = stop_ ? *stop_ : never;
+      // The drainer holds the superseded events locked in its transaction and deletes them itself.
+      copy_tables(cfg_, p_, {&t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false,
+                  QueuedEvents::KeptByCaller);
+      return !stop.load();
+    });
     // The key payload fetches rows as they are now: a change is followed in place. The row
     // payload's events of the old shape, queued behind the change, are read with the table's
     // columns as they are now (fetch_rows_sql), which is exact for the changes
@@ -104,13 +115,9 @@ class OutboxSource final : public ChangeSource {
   }
 
   Turn turn(std::chrono::milliseconds max_wait, const std::atomic<bool>& stop) override {
+    stop_ = &stop;
     join_new_tables(stop);
-    // Rows that came in by ATTACH PARTITION have no events: the table is copied again, as a resync
-    // at the start would (exact by outbox_copy.h's argument: events after the snapshot win).
-    for (const auto* t : attached_.due(p_.table_ptrs())) {
-      copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
-      drainer_.update_stopped_rels();
-    }
+    watch_partitions();
     copy_requested_tables(stop);
     if (stop.load()) return Turn::More;
     // An idle queue is claimed again after outbox.interval, however often the loop turns.
@@ -218,8 +225,8 @@ class OutboxSource final : public ChangeSource {
   }
   std::string progress() const override {
     const auto& s = drainer_.stats();
-    return fmt::format("{} events in {} batches ({} truncates, {} claims yielded to another drainer)", s.events,
-                       s.batches, s.truncates, s.blocked);
+    return fmt::format("{} events in {} batches ({} truncates, {} copies again, {} claims yielded to another drainer)",
+                       s.events, s.batches, s.truncates, s.copies, s.blocked);
   }
 
  private:
@@ -278,6 +285,26 @@ class OutboxSource final : public ChangeSource {
   }
 
   static constexpr auto kRequestCheckEvery = std::chrono::seconds(2);
+  // Partitions attached, detached or dropped (capture/shared/attached_partitions.h), also while
+  // pg2ch was not running: their rows came or went without events, so each queues a copy request
+  // (partition_copies.h), in order with the events. A new partition first gets its TRUNCATE
+  // trigger, so a TRUNCATE of an attached one after the request is seen too.
+  void watch_partitions() {
+    for (const auto& c : attached_.look(p_.table_ptrs())) {
+      if (!c.created.empty() || !c.attached.empty()) {
+        ensure_partition_truncate_triggers(p_.source, names_, {c.table}, /*refused_ok=*/true);
+      }
+      if (!c.gone.empty()) {
+        spdlog::warn("{}: partition(s) {} detached or dropped: their rows left unseen, copying the table again",
+                     c.table->qualified_source(), PartitionChanges::names(c.gone));
+      }
+      for (const auto* which : {&c.attached, &c.gone}) {
+        for (const auto& [oid, name] : *which) request_copy(p_.source, names_, *c.table, oid);
+      }
+    }
+    attached_.record();  // the requests are queued
+  }
+
   const config::Config& cfg_;
   const OutboxNames names_;
   const RunOptions options_;
@@ -290,7 +317,8 @@ class OutboxSource final : public ChangeSource {
   logical::SchemaEvolver evolver_{cfg_, p_, states_, *sink_, fetcher_};
   OutboxDrainer drainer_;
   NewTables found_{cfg_, p_};
-  AttachedPartitions attached_{p_.source};
+  AttachedPartitions attached_{p_.source, *state_};
+  const std::atomic<bool>* stop_ = nullptr;  // turn()'s, for the copies the drainer asks for
   const bool stop_when_caught_up_;
   std::chrono::steady_clock::time_point next_drain_{};
   std::chrono::steady_clock::time_point next_request_read_{};
@@ -305,6 +333,15 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
   verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
+  try {
+    p.source.exec(truncates_part_column_ddl(names));  // a queue set up by an older pg2ch
+  } catch (const Error& e) {
+    rethrow_with_context(e, fmt::format("adding column part to {} (run `pg2ch setup` as the owner of the outbox "
+                                        "tables: it is idempotent)",
+                                        names.truncates_table()));
+  }
+  // Partitions created while pg2ch was not running, or by an older pg2ch's setup, lack theirs.
+  ensure_partition_truncate_triggers(p.source, names, p.table_ptrs(), /*refused_ok=*/true);
   {
     auto state = state::open_state_store(cfg);
     table_sync::TableStates states(*state, p.table_ptrs());

@@ -293,6 +293,13 @@ std::string key_text(const pipeline::TableSchema& t, Payload payload, std::strin
   return key_text_of(t, payload, alias, Access::Field);
 }
 
+std::string truncates_part_column_ddl(const OutboxNames& n) {
+  return fmt::format("DO $pg2ch_migrate$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+                     "{0}::regclass AND attname = 'part' AND NOT attisdropped) THEN ALTER TABLE {1} ADD COLUMN part oid; "
+                     "END IF; END $pg2ch_migrate$",
+                     quote_literal(n.truncates_table()), n.truncates_table());
+}
+
 std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload) {
   std::vector<std::string> ddl = {
       fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(n.schema)),
@@ -304,7 +311,8 @@ std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload) {
                   "  op \"char\" NOT NULL,\n"
                   "  pk text{})",
                   n.events_table(), payload == Payload::Row ? ",\n  \"row\" jsonb" : ""),
-      fmt::format("CREATE TABLE IF NOT EXISTS {} (lsn pg_lsn NOT NULL, rel oid NOT NULL)", n.truncates_table()),
+      // part: a partition's oid in a copy request (partition_copies.h), NULL in a TRUNCATE.
+      fmt::format("CREATE TABLE IF NOT EXISTS {} (lsn pg_lsn NOT NULL, rel oid NOT NULL, part oid)", n.truncates_table()),
       fmt::format("CREATE TABLE IF NOT EXISTS {} (\n"
                   "  pipeline text PRIMARY KEY,\n"
                   "  last_lsn pg_lsn,\n"
@@ -317,6 +325,7 @@ std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload) {
                   "{0}::regclass AND attname = 'last_lsn' AND NOT attisdropped) THEN ALTER TABLE {1} ADD COLUMN "
                   "last_lsn pg_lsn; ALTER TABLE {1} DROP COLUMN IF EXISTS last_event_id; END IF; END $pg2ch_migrate$",
                   quote_literal(n.progress_table()), n.progress_table()),
+      truncates_part_column_ddl(n),
   };
   // A queue set up for the key payload first.
   if (payload == Payload::Row) {
@@ -622,7 +631,8 @@ std::string pending_truncates_sql(const OutboxNames& n) {
 
 std::string lock_oldest_truncate_sql(const OutboxNames& n) {
   return fmt::format(
-      "SELECT ctid, lsn, rel FROM {0} WHERE ctid = (SELECT ctid FROM {0} ORDER BY lsn LIMIT 1) FOR UPDATE SKIP LOCKED",
+      "SELECT ctid, lsn, rel, part IS NOT NULL FROM {0} WHERE ctid = (SELECT ctid FROM {0} ORDER BY lsn LIMIT 1) FOR "
+      "UPDATE SKIP LOCKED",
       n.truncates_table());
 }
 

@@ -7,7 +7,8 @@
 //                       when the change was made, its _version), rel (the table's oid),
 //                       op 'I'|'U'|'D'|'M' (key moved away), pk text, "row" jsonb (payload = row
 //                       only)
-//   <events>_truncates  TRUNCATEs (lsn, rel): rare, kept apart so drainers find them at once
+//   <events>_truncates  TRUNCATEs (lsn, rel) and copy requests (lsn, rel, part: partition_copies.h):
+//                       rare, kept apart so drainers find them at once
 //   <events>_progress   one row per pipeline: last drained lsn, events drained, updated_at
 //   <tag>_<oid>_<op>    per captured table and operation, a plpgsql trigger function
 // and on each captured table the triggers pg2ch_<tag>_<op> that call them: per row or per
@@ -102,6 +103,10 @@ struct OutboxLayout {
 // install() (see outbox_objects.cpp), which needs the tables' schemas.
 std::vector<std::string> queue_ddl(const OutboxNames& n, Payload payload);
 
+// A truncates table from before copy requests (partition_copies.h) gets their `part` column; a
+// no-op (no lock) when it has it. Part of queue_ddl; `run` applies it too.
+std::string truncates_part_column_ddl(const OutboxNames& n);
+
 // CREATE OR REPLACE FUNCTION + COMMENT + CREATE OR REPLACE TRIGGER for each operation of `t`.
 std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout);
 // Only the CREATE OR REPLACE FUNCTION + COMMENT statements: what a change of the table's columns
@@ -152,8 +157,9 @@ std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t,
                            const std::vector<std::pair<std::string, std::string>>& renamed = {});
 
 // Truncates: every pending one (lsn, rel), and the oldest one locked for its handler (ctid, lsn,
-// rel; none when another drainer handles it), whose table's earlier events ($1 rel, $2 lsn) the
-// handler then locks, waiting for drainers that hold some.
+// rel, whether it is a copy request of partition_copies.h; none when another drainer handles it),
+// whose table's earlier events ($1 rel, $2 lsn) the handler then locks, waiting for drainers that
+// hold some.
 std::string pending_truncates_sql(const OutboxNames& n);
 std::string lock_oldest_truncate_sql(const OutboxNames& n);
 std::string lock_events_before_sql(const OutboxNames& n);

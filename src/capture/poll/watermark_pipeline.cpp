@@ -34,6 +34,7 @@ std::vector<std::size_t> WatermarkPipeline::read_attached_again() {
     s.p.targets->truncate(*t);
     again.push_back(*i);
   }
+  attached.record();  // after read_again() made the reads from the first row durable
   return again;
 }
 

@@ -65,9 +65,9 @@ struct WatermarkPipeline {
   // column, a target that differs) is left out, saying why once.
   std::vector<std::size_t> join_new_tables(const std::function<void(const pg::TableRef&)>& before_copy = {});
 
-  // Partitioned tables that had a partition attached (capture/shared/attached_partitions.h): each
-  // is read again from its first row into its emptied target, as `pg2ch resync` does; returns
-  // their engine indexes.
+  // Partitioned tables that had a partition attached (capture/shared/attached_partitions.h), also
+  // while pg2ch was not running: each is read again from its first row into its emptied target,
+  // as `pg2ch resync` does; returns their engine indexes.
   std::vector<std::size_t> read_attached_again();
 
   const config::Config& cfg;
@@ -80,7 +80,7 @@ struct WatermarkPipeline {
   logical::SchemaEvolver evolver;     // follows changed columns in place (poll_engine.h)
   PollEngine engine;
   NewTables found{cfg, s.p};
-  AttachedPartitions attached{s.p.source};
+  AttachedPartitions attached{s.p.source, *state};
   std::chrono::steady_clock::time_point next_resync_check_{};
 };
 

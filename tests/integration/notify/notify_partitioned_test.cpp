@@ -22,18 +22,7 @@ using namespace std::chrono_literals;
 
 TEST(NotifyPartitioned, WritesToEveryPartitionNotifyAndAttachedRowsArrive) {
   auto db = make_test_database();
-  db.pg_exec("CREATE TABLE sales (id bigint NOT NULL, region text NOT NULL, v text, "
-             "updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (id, region)) "
-             "PARTITION BY LIST (region)");
-  db.pg_exec("CREATE TABLE sales_eu PARTITION OF sales FOR VALUES IN ('eu')");
-  db.pg_exec("CREATE TABLE sales_us PARTITION OF sales FOR VALUES IN ('us') PARTITION BY HASH (id)");
-  db.pg_exec("CREATE TABLE sales_us_0 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 0)");
-  db.pg_exec("CREATE TABLE sales_us_1 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 1)");
-  db.pg_exec("CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS "
-             "$$ BEGIN NEW.updated_at = clock_timestamp(); RETURN NEW; END $$");
-  db.pg_exec("CREATE TRIGGER sales_touch BEFORE UPDATE ON sales FOR EACH ROW EXECUTE FUNCTION touch_updated_at()");
-  db.pg_exec("INSERT INTO sales (id, region, v) SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'v' || g "
-             "FROM generate_series(1, 3000) g");
+  create_partitioned_sales_updated_at(db);
   auto cfg = watermark_config(db, "notify", "sales", "updated_at");
   cfg.poll.interval = 600s;  // rows that arrive were fetched because a notification woke pg2ch
   capture::capture_mode("notify").setup(cfg);

@@ -25,12 +25,7 @@ class OutboxPartitioned : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OutboxPartitioned, OneTargetForEveryPartitionRowsMovedAndPartitionsAddedOrAttachedLater) {
   auto db = make_test_database();
-  db.pg_exec("CREATE TABLE sales (id int NOT NULL, region text NOT NULL, v text, n int, PRIMARY KEY (id, region)) "
-             "PARTITION BY LIST (region)");
-  db.pg_exec("CREATE TABLE sales_eu PARTITION OF sales FOR VALUES IN ('eu')");
-  db.pg_exec("CREATE TABLE sales_us PARTITION OF sales FOR VALUES IN ('us') PARTITION BY HASH (id)");
-  db.pg_exec("CREATE TABLE sales_us_0 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 0)");
-  db.pg_exec("CREATE TABLE sales_us_1 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 1)");
+  create_partitioned_sales(db);
   db.pg_exec("INSERT INTO sales SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'v' || g, 0 "
              "FROM generate_series(1, 3000) g");
   const auto cfg = outbox_config(db, {"public.sales"}, GetParam());

@@ -22,6 +22,17 @@ inline config::Config outbox_config(const TestDatabase& db, std::vector<std::str
   return cfg;
 }
 
+// sales (id int, region text, v text, n int), key (id, region), partitioned by region: eu, and
+// us sub-partitioned by hash (us_0, us_1); no rows.
+inline void create_partitioned_sales(TestDatabase& db) {
+  db.pg_exec("CREATE TABLE sales (id int NOT NULL, region text NOT NULL, v text, n int, PRIMARY KEY (id, region)) "
+             "PARTITION BY LIST (region)");
+  db.pg_exec("CREATE TABLE sales_eu PARTITION OF sales FOR VALUES IN ('eu')");
+  db.pg_exec("CREATE TABLE sales_us PARTITION OF sales FOR VALUES IN ('us') PARTITION BY HASH (id)");
+  db.pg_exec("CREATE TABLE sales_us_0 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 0)");
+  db.pg_exec("CREATE TABLE sales_us_1 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 1)");
+}
+
 inline void outbox_setup(const config::Config& cfg) { capture::capture_mode("outbox").setup(cfg); }
 
 inline std::string events_waiting(TestDatabase& db, const config::Config& cfg) {

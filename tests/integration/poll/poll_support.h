@@ -20,6 +20,24 @@ inline void create_updated_at_table(TestDatabase& db, const std::string& name) {
   db.pg_exec("CREATE INDEX ON " + name + " (updated_at, id)");
 }
 
+// sales (id bigint, region text, v text, updated_at timestamptz following every write), key
+// (id, region), partitioned by region: eu, and us sub-partitioned by hash (us_0, us_1); 3000
+// rows, eu and us alternating.
+inline void create_partitioned_sales_updated_at(TestDatabase& db) {
+  db.pg_exec("CREATE TABLE sales (id bigint NOT NULL, region text NOT NULL, v text, "
+             "updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (id, region)) "
+             "PARTITION BY LIST (region)");
+  db.pg_exec("CREATE TABLE sales_eu PARTITION OF sales FOR VALUES IN ('eu')");
+  db.pg_exec("CREATE TABLE sales_us PARTITION OF sales FOR VALUES IN ('us') PARTITION BY HASH (id)");
+  db.pg_exec("CREATE TABLE sales_us_0 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 0)");
+  db.pg_exec("CREATE TABLE sales_us_1 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 1)");
+  db.pg_exec("CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS "
+             "$$ BEGIN NEW.updated_at = clock_timestamp(); RETURN NEW; END $$");
+  db.pg_exec("CREATE TRIGGER sales_touch BEFORE UPDATE ON sales FOR EACH ROW EXECUTE FUNCTION touch_updated_at()");
+  db.pg_exec("INSERT INTO sales (id, region, v) SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'v' || g "
+             "FROM generate_series(1, 3000) g");
+}
+
 inline config::Config watermark_config(const TestDatabase& db, const std::string& mode, const std::string& table,
                                        const std::string& watermark) {
   auto cfg = make_test_config(db, {"public." + table});

@@ -1,0 +1,80 @@
+#pragma once
+// Outbox mode on a partitioned table: the changes of its rows that no row trigger sees.
+//
+//  * A TRUNCATE of one partition (or of a partitioned partition): PostgreSQL fires TRUNCATE
+//    triggers only on the tables truncated, and a TRUNCATE trigger is a statement trigger, which
+//    is never cloned to partitions. So every partition at any depth gets one of its own,
+//    pg2ch_<tag>_ptrunc, calling <tag>_<table oid>_ptrunc (one function per partitioned table).
+//  * ATTACH PARTITION of a table with rows, DETACH PARTITION, DROP TABLE of a partition: found by
+//    capture/shared/attached_partitions.h within seconds, or at the next start.
+//
+// Either way the target cannot tell which of its rows were the partition's (they carry no
+// partition), so the table is copied again. What asks for the copy is a *copy request*: a row of
+// the truncates queue (<events>_truncates) with `part` set (the partition's oid), versioned like
+// every event by the WAL insert position read when it is written (by the trigger, in the
+// TRUNCATE's transaction; for an attach or a detach after it committed). The drainer takes it in
+// version order with the TRUNCATEs (outbox_drainer.h):
+//
+//   lock the request, and every other request of the table before its next TRUNCATE (one copy
+//   serves them all; a TRUNCATE of the whole partitioned table fires every partition's trigger,
+//   which costs one copy of what is left after it), then lock the table's events versioned
+//   before the last of them (waiting for drainers that hold some), copy the table again from a
+//   snapshot taken after these locks (outbox_copy.h: target emptied, rows at version 0), and
+//   delete the requests and those events in the transaction that held them.
+//
+// Why that is exact. Let R be the last request's version. Every event versioned before R that
+// the lock found is committed, so its change is in the snapshot: deleting it loses nothing, and
+// it cannot bring back a row of the partition (the row payload would). An event versioned before
+// R and not yet committed when the lock looked is not of the partition: writing a partition's
+// rows holds a lock on it that TRUNCATE, DETACH and DROP wait for, so every change of the
+// partition commits before the request's version is read. Such an event, and every event after
+// R, is applied after the copy at its version (> 0), and the key's newest change wins as at any
+// copy (outbox_copy.h). Claims of the table's events after a pending request wait for it, as for
+// a TRUNCATE; events before it that a drainer writes before the request is handled are emptied
+// with the target. A crash or a stop during the copy rolls the transaction back: the request
+// stays, and the table, left copying, is copied at the next start and then again for the request.
+//
+// Limits: a partition created while pg2ch runs gets its trigger at the next look (5 s); a
+// TRUNCATE of it before that, or while pg2ch was not running before the next start put the
+// trigger on it, is not seen. The trigger on a detached partition does nothing (its function
+// checks that the partition is still under the table); `teardown` drops it with the function.
+//
+// Errors: exceptions (pg2ch::Error); creating a trigger needs ownership of the partition, the
+// error names the statement to run instead.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "capture/outbox/outbox_sql.h"
+#include "pg/connection.h"
+#include "pipeline/table_schema.h"
+
+namespace pg2ch::capture::outbox {
+
+// The partition-truncate function of `t` (a partitioned table): unquoted, in outbox.schema.
+std::string partition_truncate_function(const OutboxNames& n, const pipeline::TableSchema& t);
+// Its CREATE OR REPLACE FUNCTION and COMMENT (teardown finds it by the comment's marker).
+std::vector<std::string> partition_truncate_function_ddl(const OutboxNames& n, const pipeline::TableSchema& t);
+
+// Creates the function of each partitioned table among `tables` and its trigger on every
+// partition that lacks it; returns how many triggers were created. Lacking the privilege is an
+// Error(Permission) naming the statement to run, or with `refused_ok` (a running pipeline) a
+// warning: the pipeline goes on without seeing that partition's TRUNCATEs.
+int ensure_partition_truncate_triggers(pg::Connection& conn, const OutboxNames& n,
+                                       const std::vector<const pipeline::TableSchema*>& tables,
+                                       bool refused_ok = false);
+
+// setup: the functions of the partitioned tables among `tables` made anew (idempotent), then
+// ensure_partition_truncate_triggers.
+void install_partition_truncates(pg::Connection& conn, const OutboxNames& n,
+                                 const std::vector<const pipeline::TableSchema*>& tables);
+
+// Queues a copy request for `t`: partition `partition_oid` came in or went out unseen.
+void request_copy(pg::Connection& conn, const OutboxNames& n, const pipeline::TableSchema& t,
+                  std::uint32_t partition_oid);
+
+// The drainer's queries: every copy request of table $1 before its next TRUNCATE, locked
+// (ctid, lsn), in version order.
+std::string lock_copy_requests_sql(const OutboxNames& n);
+
+}  // namespace pg2ch::capture::outbox
