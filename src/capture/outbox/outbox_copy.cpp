@@ -71,7 +71,12 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   if (!resume) {
     progress.clear();
     states.set(tables, TablePhase::Copying);
-    if (queued == QueuedEvents::DeletedByCopy) drop_superseded_events(p.source, outbox_names(cfg), tables);
+    // A Kafka sink's consumers learn of a delete only from its event (the copy sends the rows
+    // that exist, and a topic cannot be emptied): there the events stay and are applied after
+    // the copy at their versions, as before.
+    if (queued == QueuedEvents::DeletedByCopy && cfg.sink == "clickhouse") {
+      drop_superseded_events(p.source, outbox_names(cfg), tables);
+    }
     for (const auto* t : tables) {
       store.erase(table_sync::resync_request_key(*t));
       p.targets->truncate(*t);

@@ -13,7 +13,9 @@
 //   * the tables' events and truncates queued before the copy are deleted first, in their own
 //     transaction, before the target is emptied and the snapshot taken (outbox_copy.cpp
 //     drop_superseded_events): the snapshot holds their changes, and a row payload event of an
-//     older shape (a column renamed or re-created since) would write NULL over the copied value;
+//     older shape (a column renamed or re-created since) would write NULL over the copied value.
+//     Not with a Kafka sink (kafka, both): its consumers learn of a delete only from the event,
+//     so there they stay and are applied after the copy, as the next point says;
 //   * an event committed between that DELETE and the snapshot is applied too, at its version:
 //     the key's newest event is its newest change, which the snapshot either holds or predates,
 //     so the final state per key is its newest change, or the copy's row when none came.

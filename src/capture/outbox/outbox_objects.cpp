@@ -14,15 +14,21 @@ namespace pg2ch::capture::outbox {
 namespace {
 
 // The installed source of this table's trigger function for `op`, if a trigger of ours calls it.
-std::optional<std::string> installed_source(pg::Connection& conn, const OutboxNames& names,
-                                            const pipeline::TableSchema& t, TriggerOp op) {
+struct InstalledFunction {
+  std::string source;
+  std::string comment;
+};
+
+std::optional<InstalledFunction> installed_function(pg::Connection& conn, const OutboxNames& names,
+                                                    const pipeline::TableSchema& t, TriggerOp op) {
   pg::Result r = conn.query(
-      "SELECT p.prosrc FROM pg_trigger tg JOIN pg_proc p ON p.oid = tg.tgfoid "
+      "SELECT p.prosrc, coalesce(obj_description(p.oid, 'pg_proc'), '') FROM pg_trigger tg "
+      "JOIN pg_proc p ON p.oid = tg.tgfoid "
       "JOIN pg_namespace ns ON ns.oid = p.pronamespace "
       "WHERE tg.tgrelid = $1::oid AND tg.tgname = $2 AND ns.nspname = $3 AND p.proname = $4",
       {std::to_string(t.relation_oid), names.trigger_name(op), names.schema, names.function_name(t.relation_oid, op)});
   if (r.rows() == 0) return std::nullopt;
-  return r.text(0, 0);
+  return InstalledFunction{r.text(0, 0), r.text(0, 1)};
 }
 
 // This pipeline's trigger functions, found by name: (name, regprocedure text). `mov`: the key-move
@@ -136,8 +142,10 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
   tx.commit();
 }
 
-void verify_installed(pg::Connection& conn, const OutboxNames& names,
-                      const std::vector<const pipeline::TableSchema*>& tables, OutboxLayout layout) {
+std::vector<const pipeline::TableSchema*> verify_installed(pg::Connection& conn, const OutboxNames& names,
+                                                          const std::vector<const pipeline::TableSchema*>& tables,
+                                                          OutboxLayout layout) {
+  std::vector<const pipeline::TableSchema*> behind;
   const std::string setup_hint = "run `pg2ch setup` with this config (it is idempotent)";
   pg::Result queue = conn.query("SELECT to_regclass($1) IS NOT NULL", {names.events_table()});
   if (!queue.boolean(0, 0)) {
@@ -145,24 +153,31 @@ void verify_installed(pg::Connection& conn, const OutboxNames& names,
                 setup_hint);
   }
   for (const auto* t : tables) {
+    bool is_behind = false;
     for (TriggerOp op : kTriggerOps) {
-      const auto source = installed_source(conn, names, *t, op);
-      if (!source) {
+      const auto installed = installed_function(conn, names, *t, op);
+      if (!installed) {
         throw Error(ErrorKind::Config,
                     fmt::format("{} has no outbox trigger {} for pipeline {}", t->qualified_source(),
                                 names.trigger_name(op), names.pipeline),
                     setup_hint);
       }
-      if (*source != function_source(trigger_body(names, *t, layout, op))) {
-        throw Error(ErrorKind::Config,
-                    fmt::format("the outbox triggers on {} were installed for another outbox.payload, outbox.triggers, "
-                                "key or column list than this config has, or by an older pg2ch",
-                                t->qualified_source()),
-                    "after a pg2ch upgrade alone, " + setup_hint +
-                        "; after a config change, drain the events with the old config first, then run setup");
+      if (installed->source == function_source(trigger_body(names, *t, layout, op))) continue;
+      // Generated for this config from other columns: the table changed while pg2ch was not running.
+      if (installed->comment == function_comment(names, *t, layout, op)) {
+        is_behind = true;
+        continue;
       }
+      throw Error(ErrorKind::Config,
+                  fmt::format("the outbox triggers on {} were installed for another outbox.payload, outbox.triggers, "
+                              "key or column list than this config has, or by an older pg2ch",
+                              t->qualified_source()),
+                  "after a pg2ch upgrade alone, " + setup_hint +
+                      "; after a config change, drain the events with the old config first, then run setup");
     }
+    if (is_behind) behind.push_back(t);
   }
+  return behind;
 }
 
 void replace_functions(pg::Connection& conn, const OutboxNames& names, const pipeline::TableSchema& t,

@@ -29,9 +29,13 @@ void replace_functions(pg::Connection& conn, const OutboxNames& names, const pip
                        OutboxLayout layout);
 
 // Throws Error(Config) naming the first table whose triggers are missing or were generated for
-// another payload / trigger level / key / column list: `run` must not drain events it would misread.
-void verify_installed(pg::Connection& conn, const OutboxNames& names,
-                      const std::vector<const pipeline::TableSchema*>& tables, OutboxLayout layout);
+// another payload / trigger level / key / left-out columns (function_comment): `run` must not
+// drain events it would misread. Returns the tables whose functions were generated for this
+// config but other columns (changed while pg2ch was not running): `run` replaces them once it
+// followed the change, as a running pipeline does.
+std::vector<const pipeline::TableSchema*> verify_installed(pg::Connection& conn, const OutboxNames& names,
+                                                          const std::vector<const pipeline::TableSchema*>& tables,
+                                                          OutboxLayout layout);
 
 struct RemoveResult {
   int functions = 0;           // trigger functions dropped (their triggers go with them)

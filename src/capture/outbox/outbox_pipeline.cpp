@@ -91,6 +91,17 @@ class OutboxSource final : public ChangeSource {
     // Copy requests (partition_copies.h): the copy of a running pipeline, exact by the same
     // argument as at a start (outbox_copy.h), the drain waiting meanwhile.
     drainer_.copy_again_with([this](const pipeline::TableSchema& t) {
+      // A stopped table may have stopped for columns this run's description no longer matches:
+      // its copy waits for the next start, which describes it again. The resync request makes
+      // that copy whole, from a snapshot holding the changes of the events and requests the
+      // drainer deletes now.
+      if (states_.phase(t) == table_sync::TablePhase::Stopped) {
+        table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
+        spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
+                     "copied again at the next start (restart pg2ch)",
+                     t.qualified_source());
+        return true;
+      }
       static const std::atomic<bool> never{false};
       const std::atomic<bool>& stop = stop_ ? *stop_ : never;
       // The drainer holds the superseded events locked in its transaction and deletes them itself.
@@ -210,8 +221,8 @@ class OutboxSource final : public ChangeSource {
   // take their fallback for what they name that changed (outbox_sql.cpp trigger_body). On a
   // connection of its own: the drain transaction that follows the change commits only after
   // ClickHouse accepted its batch, and a failed one must not leave the functions behind the
-  // table's recorded columns. Not fatal: the fallback keeps the events exact, and `run` asks for
-  // `pg2ch setup` at its next start.
+  // table's recorded columns. Not fatal: the fallback keeps the events exact, and the next start
+  // replaces them (verify_installed).
   void replace_functions_of(const pipeline::TableSchema& t) {
     try {
       pg::Connection conn = connect_source(cfg_);
@@ -219,7 +230,7 @@ class OutboxSource final : public ChangeSource {
       spdlog::info("{}: replaced its outbox trigger functions for its new columns", t.qualified_source());
     } catch (const Error& e) {
       spdlog::warn("{}: could not replace its outbox trigger functions for its new columns ({}); they write events "
-                   "without the row until `pg2ch setup` replaces them",
+                   "without the row until the next start or `pg2ch setup` replaces them",
                    t.qualified_source(), e.one_line());
     }
   }
@@ -332,7 +343,7 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   const OutboxNames names = outbox_names(cfg);
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
-  verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
+  const auto behind = verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
   try {
     p.source.exec(truncates_part_column_ddl(names));  // a queue set up by an older pg2ch
   } catch (const Error& e) {
@@ -363,6 +374,12 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
                                     });
     logical::SchemaEvolver::reapply_all(p, states, copy_again);
   }
+  // Until replaced, they take their fallback for what they name that changed (outbox_sql.cpp).
+  for (const auto* t : behind) {
+    replace_functions(p.source, names, *t, layout_of(cfg));
+    spdlog::info("{}: its columns changed while pg2ch was not running: replaced its outbox trigger functions",
+                 t->qualified_source());
+  }
   const auto created = ensure_targets(p);
   spdlog::info("draining {} into ClickHouse database {} ({} table(s), batches of {})", names.events_table(),
                cfg.clickhouse.database, p.tables.size(), cfg.outbox.batch_size);
@@ -379,8 +396,13 @@ StatusReport status(const config::Config& cfg) {
   r.add("outbox", fmt::format("payload {}, {} triggers, queue {}", cfg.outbox.payload, cfg.outbox.triggers,
                               names.events_table()));
   try {
-    verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
+    const auto behind = verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
     r.add("triggers", fmt::format("installed on {} table(s)", p.tables.size()));
+    for (const auto* t : behind) {
+      r.notes.push_back(fmt::format("{}: its columns changed since its outbox trigger functions were made; `run` "
+                                    "replaces them at its start",
+                                    t->qualified_source()));
+    }
   } catch (const Error& e) {
     r.add("triggers", "NOT READY");
     r.attention.push_back("outbox triggers: " + e.one_line());

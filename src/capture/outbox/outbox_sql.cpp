@@ -358,7 +358,8 @@ namespace {
 // pg_attribute by attnum with EXECUTE, costs many times the trigger itself. Entering the block
 // costs a subtransaction start and release without an xid (it only computes values), measured at
 // 0.2-0.4 µs per row on PostgreSQL 15 against 10-15 µs for the trigger. A statement trigger's
-// block holds its INSERTs (the transition tables are read by a query), once per statement.
+// block holds its INSERTs (the transition tables are read by a query), once per statement, so
+// there the subtransaction gets an xid (docs/outbox.md says what that costs the source).
 constexpr const char* kColumnChanged = "undefined_column OR datatype_mismatch";
 
 // The excluded columns of `alias` named as fields (an empty string without any): with the row
@@ -468,10 +469,24 @@ std::vector<std::string> function_ddl(const OutboxNames& n, const pipeline::Tabl
     out.push_back(fmt::format("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql{} AS $pg2ch${}$pg2ch$",
                               function, function_settings(t, layout.payload), function_source(body)));
     out.push_back(fmt::format("COMMENT ON FUNCTION {}() IS {}", function,
-                              quote_literal(fmt::format("pg2ch outbox trigger of pipeline {} for {} {}, {}", n.pipeline,
-                                                        t.qualified_source(), op_event(op), n.writes_marker()))));
+                              quote_literal(function_comment(n, t, layout, op))));
   }
   return out;
+}
+
+std::string function_comment(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
+                             TriggerOp op) {
+  layout.level = level_for(t, layout.level);
+  std::string key, excluded;
+  for (const auto* c : key_columns(t)) key += (key.empty() ? "" : ",") + quote_ident(c->name);
+  for (const auto& c : t.source_columns) {
+    if (c.target_index < 0) excluded += (excluded.empty() ? "" : ",") + quote_ident(c.name);
+  }
+  // The writes marker last: teardown finds this pipeline's functions by it.
+  return fmt::format("pg2ch outbox trigger of pipeline {} for {} {} (payload {}, {} triggers, key {}, left out {}), {}",
+                     n.pipeline, t.qualified_source(), op_event(op), layout.payload == Payload::Row ? "row" : "key",
+                     layout.level == TriggerLevel::Row ? "row" : "statement", key,
+                     excluded.empty() ? "none" : excluded, n.writes_marker());
 }
 
 std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout) {

@@ -113,6 +113,13 @@ std::vector<std::string> trigger_ddl(const OutboxNames& n, const pipeline::Table
 // followed in place needs (the triggers name no column), and which takes no lock on the table.
 std::vector<std::string> function_ddl(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout);
 
+// The COMMENT of `op`'s function: what the events depend on besides the table's column types —
+// pipeline, payload, trigger level, key and left-out columns. verify_installed tells by it a
+// function whose body is behind the table's columns (replaced at start) from one generated for
+// another config (refused).
+std::string function_comment(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
+                             TriggerOp op);
+
 // The trigger function body's one statement — exposed for tests.
 std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout, TriggerOp op);
 

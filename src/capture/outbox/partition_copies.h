@@ -32,7 +32,8 @@
 // copy (outbox_copy.h). Claims of the table's events after a pending request wait for it, as for
 // a TRUNCATE; events before it that a drainer writes before the request is handled are emptied
 // with the target. A crash or a stop during the copy rolls the transaction back: the request
-// stays, and the table, left copying, is copied at the next start and then again for the request.
+// stays, and the table, left copying, is copied at the next start, whose whole copy deletes the
+// request with the table's other queued rows (outbox_copy.cpp drop_superseded_events).
 //
 // Limits: a partition created while pg2ch runs gets its trigger at the next look (5 s); a
 // TRUNCATE of it before that, or while pg2ch was not running before the next start put the

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "outbox/outbox_support.h"
+#include "support/background_writer.h"
 #include "support/column_changes.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
@@ -136,6 +137,52 @@ TEST_P(OutboxSchemaChangeWhileStopped, TheNextStartFollowsItInPlace) {
   if (!copied_again) {
     EXPECT_EQ(untouched_versions(), versions) << "t was copied again";
   }
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
+// Under the row payload the functions name float and json columns: one renamed and one dropped
+// while pg2ch was stopped. The start follows both, replaces the functions itself (before, it
+// refused to run: "installed for another outbox.payload ...", until `pg2ch setup`) and ends equal,
+// with -0 and a json text kept exactly.
+TEST(OutboxFunctionsBehindTheColumns, AreReplacedAtStartWithoutSetup) {
+  auto db = make_test_database();
+  db.pg_exec("CREATE TABLE f (id serial PRIMARY KEY, x float8, j json, v text)");
+  db.pg_exec("INSERT INTO f (x, j, v) SELECT g, '{\"a\":  1}', 'r' || g FROM generate_series(1, 50) g");
+  const auto cfg = outbox_config(db, {"public.f"}, "row");
+  const auto config_file = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  outbox_setup(cfg);
+  {
+    PipelineRunner runner(cfg);
+    const TableQuery all{"SELECT id, x, j::text, v FROM f ORDER BY id",
+                         "SELECT id, x, j, v FROM f FINAL WHERE _deleted = 0 ORDER BY id"};
+    ASSERT_TRUE(wait_equal(db, all)) << runner.describe();
+    runner.stop();
+  }
+  BackgroundWriter writer(
+      db,
+      [](pg::Connection& conn, int i) {
+        conn.exec("INSERT INTO f (v) VALUES ('w" + std::to_string(i) + "')");
+        conn.exec("UPDATE f SET v = v || '+' WHERE id = " + std::to_string(1 + i % 50));
+      },
+      std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(200ms);
+  db.pg_exec("ALTER TABLE f RENAME COLUMN x TO x2");
+  db.pg_exec("ALTER TABLE f DROP COLUMN j");
+  db.pg_exec("INSERT INTO f (x2, v) VALUES ('-0', 'negative zero')");
+  std::this_thread::sleep_for(200ms);
+  writer.finish();
+
+  PipelineRunner runner(cfg);
+  ASSERT_TRUE(wait_target_has(db, "f", "id, x2, v")) << runner.describe();
+  EXPECT_TRUE(wait_equal(db, same_columns("f", "id, x2, v", "id"))) << runner.describe();
+  db.pg_exec("INSERT INTO f (x2, v) VALUES ('-0', 'after the start')");
+  EXPECT_TRUE(wait_equal(db, same_columns("f", "id, x2, v", "id"))) << runner.describe();
+  const auto bodies = db.pg_rows(
+      "SELECT count(*) FILTER (WHERE prosrc LIKE '%x2%'), count(*) FILTER (WHERE prosrc LIKE '%\"x\"%') FROM pg_proc "
+      "p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'pg2ch' AND p.proname LIKE '%\\_ins'");
+  EXPECT_EQ(bodies, (Rows{{"1", "0"}})) << "the insert function names x2 now, and x no more";
+  EXPECT_EQ(status_table_row(pg2ch_status_json(db, config_file, "status"), "public.f").state, "streaming");
   EXPECT_FALSE(runner.failed()) << runner.describe();
   runner.stop();
 }
