@@ -47,6 +47,7 @@ std::vector<PartitionChanges> AttachedPartitions::look(std::span<const pipeline:
   const auto now = std::chrono::steady_clock::now();
   if (now < next_look_) return {};
   next_look_ = now + every_;
+  looked_since_record_ = true;
   std::vector<PartitionChanges> out;
   for (const auto* t : tables) {
     if (!t->partitioned) continue;
@@ -92,12 +93,15 @@ std::vector<const pipeline::TableSchema*> AttachedPartitions::due(std::span<cons
 }
 
 void AttachedPartitions::record() {
+  // Called on every turn of the loop; a look is due every few seconds.
+  if (!looked_since_record_) return;
   std::map<std::string, std::string> updates;
   for (const auto& [root, seen] : known_) {
     std::string text = encode(seen.partitions);
     if (store_.get(seen.key) != text) updates.emplace(seen.key, std::move(text));
   }
   if (!updates.empty()) store_.put(updates);
+  looked_since_record_ = false;
 }
 
 }  // namespace pg2ch::capture

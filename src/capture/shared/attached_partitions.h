@@ -72,6 +72,7 @@ class AttachedPartitions {
     std::map<std::uint32_t, std::string> partitions;
   };
   std::map<std::uint32_t, Seen> known_;  // by partitioned table oid
+  bool looked_since_record_ = false;     // record() has nothing new to store otherwise
 };
 
 }  // namespace pg2ch::capture
