@@ -86,13 +86,19 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   pg::Connection holder = connect_source(cfg);
   holder.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   const std::string snapshot = holder.query("SELECT pg_export_snapshot()").text(0, 0);
+  // The plan reads relation sizes, which locks every partition (AccessShare) until its
+  // transaction ends; so on a connection of its own, out of any transaction. On p.source a copy
+  // request's plan would hold those locks in the drain transaction, idle while the workers copy:
+  // a TRUNCATE of a partition then waits for it, a worker reaching that partition waits behind
+  // the TRUNCATE, and nothing PostgreSQL can see as a deadlock ends the wait.
+  pg::Connection planner = connect_source(cfg);
   if (sink.bulk_load()) {
     const int workers = logical::resolve_workers(cfg);
-    const auto range_blocks = logical::max_range_blocks(p.source, cfg.logical.snapshot_range_mb);
+    const auto range_blocks = logical::max_range_blocks(planner, cfg.logical.snapshot_range_mb);
     if (!resume) {
-      progress.start(p.source, tables, workers, range_blocks);
+      progress.start(planner, tables, workers, range_blocks);
     } else {
-      const auto again = progress.resume(p.source, tables, workers, range_blocks);
+      const auto again = progress.resume(planner, tables, workers, range_blocks);
       spdlog::info("outbox: {} of {} range(s) ({} rows) were copied before the copy was cut short; the {} left are "
                    "copied from a new snapshot",
                    progress.ranges_done(), progress.size(), progress.rows_done(), progress.pending().size());
@@ -104,7 +110,7 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
       }
     }
   }
-  const auto r = logical::copy_tables(cfg, p.source, tables, snapshot, 0, sink, stop, options,
+  const auto r = logical::copy_tables(cfg, planner, tables, snapshot, 0, sink, stop, options,
                                       sink.bulk_load() ? &progress : nullptr);
   holder.exec("COMMIT");
   if (stop.load()) return;  // cut short: resumed at the next start
