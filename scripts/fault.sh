@@ -16,7 +16,8 @@ cmake --build "$BUILD" --target pg2ch_fault_tests pg2ch
 REPORT=$(mktemp "${TMPDIR:-/tmp}/pg2ch-fault-XXXXXX")
 trap 'rm -f "$REPORT"' EXIT
 rc=0
-PG2CH_FAULT_KILLS=$KILLS PG2CH_FAULT_REPORT=$REPORT "$BUILD/tests/pg2ch_fault_tests" || rc=$?
+# A route under the full kill count runs far longer than the integration tests' hang limit.
+PG2CH_TEST_HANG_S=${PG2CH_TEST_HANG_S:-7200} PG2CH_FAULT_KILLS=$KILLS PG2CH_FAULT_REPORT=$REPORT "$BUILD/tests/pg2ch_fault_tests" || rc=$?
 
 # route=logical seed=1 kills=20 outages=7 rows=140711 transactions=4387 result=equal
 echo
