@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <optional>
 
 #include "capture/table_sync/table_states.h"
 
@@ -13,29 +14,38 @@ namespace {
 
 std::string partitions_key(const pipeline::TableSchema& t) { return table_sync::table_state_key(t, "partitions"); }
 
-// One "oid:name" line per partition; the oid is what counts, the name is for the log.
-std::string encode(const std::map<std::uint32_t, std::string>& partitions) {
-  std::string out;
-  for (const auto& [oid, name] : partitions) out += fmt::format("{}{}:{}", out.empty() ? "" : "\n", oid, name);
-  return out;
+// Reads an unsigned number and the ':' after it from the front of `text`.
+std::optional<std::uint32_t> take_number(std::string_view& text) {
+  std::uint32_t n = 0;
+  const auto [after, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || after == text.data() + text.size() || *after != ':') return std::nullopt;
+  text.remove_prefix(static_cast<std::size_t>(after - text.data()) + 1);
+  return n;
 }
 
-std::map<std::uint32_t, std::string> decode(std::string_view text) {
-  std::map<std::uint32_t, std::string> out;
-  while (!text.empty()) {
-    const auto end = std::min(text.find('\n'), text.size());
-    const std::string_view line = text.substr(0, end);
-    std::uint32_t oid = 0;
-    const auto [after, ec] = std::from_chars(line.data(), line.data() + line.size(), oid);
-    if (ec == std::errc() && after < line.data() + line.size() && *after == ':') {
-      out[oid] = std::string(line.substr(static_cast<std::size_t>(after - line.data()) + 1));
-    }
-    text.remove_prefix(std::min(end + 1, text.size()));
+}  // namespace
+
+std::string encode_partitions(const SeenPartitions& partitions) {
+  std::string out;
+  for (const auto& [oid, p] : partitions) {
+    out += fmt::format("{}{}:{}:{}", out.empty() ? "" : "\n", oid, p.link, p.name);
   }
   return out;
 }
 
-}  // namespace
+SeenPartitions decode_partitions(std::string_view text) {
+  SeenPartitions out;
+  while (!text.empty()) {
+    const auto end = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    const auto oid = take_number(line);
+    if (!oid) continue;
+    const auto link = take_number(line);  // none in a line written before it was kept
+    out[*oid] = SeenPartition{link.value_or(0), std::string(line)};
+  }
+  return out;
+}
 
 std::string PartitionChanges::names(const std::map<std::uint32_t, std::string>& partitions) {
   std::string out;
@@ -52,32 +62,48 @@ std::vector<PartitionChanges> AttachedPartitions::look(std::span<const pipeline:
   for (const auto* t : tables) {
     if (!t->partitioned) continue;
     pg::Result r = conn_.query(
-        "SELECT p.relid::oid, ty.xmin::text <> i.xmin::text, p.relid::regclass::text FROM pg_partition_tree($1::oid::regclass) p "
+        "SELECT p.relid::oid, ty.xmin::text <> i.xmin::text, p.relid::regclass::text, i.xmin::text, "
+        "i.inhdetachpending FROM pg_partition_tree($1::oid::regclass) p "
         "JOIN pg_class c ON c.oid = p.relid JOIN pg_type ty ON ty.oid = c.reltype "
         "JOIN pg_inherits i ON i.inhrelid = p.relid WHERE p.relid <> $1::oid::regclass",
         {std::to_string(t->relation_oid)});
-    std::map<std::uint32_t, std::string> seen;
-    for (int row = 0; row < r.rows(); ++row) seen[static_cast<std::uint32_t>(r.int64(row, 0))] = r.text(row, 2);
+    SeenPartitions seen;
+    for (int row = 0; row < r.rows(); ++row) {
+      seen[static_cast<std::uint32_t>(r.int64(row, 0))] = {static_cast<std::uint32_t>(r.int64(row, 3)), r.text(row, 2)};
+    }
     auto known = known_.find(t->relation_oid);
     if (known == known_.end()) {
       // The first look of a run compares with what the last run saw; a table never seen only records.
       const auto stored = store_.get(partitions_key(*t));
-      known = known_.emplace(t->relation_oid, Seen{partitions_key(*t), stored ? decode(*stored) : seen}).first;
+      known = known_.emplace(t->relation_oid, Seen{partitions_key(*t), stored ? decode_partitions(*stored) : seen}).first;
     }
     PartitionChanges c{t, {}, {}, {}};
+    std::map<std::uint32_t, std::string> again;  // detached and attached again
     for (int row = 0; row < r.rows(); ++row) {
       const auto oid = static_cast<std::uint32_t>(r.int64(row, 0));
-      if (known->second.partitions.contains(oid)) continue;
-      (r.boolean(row, 1) ? c.attached : c.created)[oid] = r.text(row, 2);
+      const auto before = known->second.partitions.find(oid);
+      if (before == known->second.partitions.end()) {
+        (r.boolean(row, 1) ? c.attached : c.created)[oid] = r.text(row, 2);
+        continue;
+      }
+      // Another pg_inherits row. A link not known (a state from before it was kept) only records.
+      const auto link = static_cast<std::uint32_t>(r.int64(row, 3));
+      if (before->second.link != 0 && before->second.link != link && !r.boolean(row, 4)) again[oid] = r.text(row, 2);
     }
-    for (const auto& [oid, name] : known->second.partitions) {
-      if (!seen.contains(oid)) c.gone[oid] = name;
+    for (const auto& [oid, p] : known->second.partitions) {
+      if (!seen.contains(oid)) c.gone[oid] = p.name;
     }
     known->second.partitions = std::move(seen);
     if (!c.attached.empty()) {
       spdlog::warn("{}: partition(s) {} attached: their rows came in unseen, reading the table again",
                    t->qualified_source(), PartitionChanges::names(c.attached));
     }
+    if (!again.empty()) {
+      spdlog::warn("{}: partition(s) {} detached and attached again: their rows may have changed unseen meanwhile, "
+                   "reading the table again",
+                   t->qualified_source(), PartitionChanges::names(again));
+    }
+    c.attached.merge(again);
     if (c.attached.empty() && c.created.empty() && c.gone.empty()) continue;
     out.push_back(std::move(c));
   }
@@ -97,7 +123,7 @@ void AttachedPartitions::record() {
   if (!looked_since_record_) return;
   std::map<std::string, std::string> updates;
   for (const auto& [root, seen] : known_) {
-    std::string text = encode(seen.partitions);
+    std::string text = encode_partitions(seen.partitions);
     if (store_.get(seen.key) != text) updates.emplace(seen.key, std::move(text));
   }
   if (!updates.empty()) store_.put(updates);

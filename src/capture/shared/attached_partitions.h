@@ -13,15 +13,25 @@
 // transaction, ATTACH writes pg_inherits in a later one (the logical capture's partition_watch.h
 // tells them apart the same way). Every few seconds each partitioned table's partitions at any
 // depth are listed and compared with the previous look; one not seen then whose pg_inherits row
-// is younger than its row type was attached, one gone was detached or dropped.
+// is younger than its row type was attached, one gone was detached or dropped. One seen then
+// whose pg_inherits row is another one (its xmin differs) was detached and attached again, its
+// rows maybe changed meanwhile (DETACH deletes the row, ATTACH inserts a new one, even both in one
+// transaction): it counts as attached. The xmins are compared for inequality only, never ordered,
+// so wraparound does not matter; freezing keeps xmin (PostgreSQL >= 9.4 sets a hint bit), and so
+// does VACUUM FULL. The first phase of `DETACH ... CONCURRENTLY` updates the row
+// (inhdetachpending): that is no attach, and only the partition gone can follow it.
 //
 // The partitions seen are kept in the state store (the table's state key "partitions", written
 // by record() once the caller has handled what the look found), so the first look of a run
-// compares with what the last run saw: a partition attached, detached or dropped while pg2ch was
-// not running is found at the next start. A table never looked at before (no key) only records.
+// compares with what the last run saw: a partition attached, detached or dropped, or detached and
+// attached again, while pg2ch was not running is found at the next start. A table never looked at
+// before (no key) only records, and so does a partition stored without its xmin (a state written
+// before it was kept; encode_partitions() says how both are read) for its xmin.
 //
-// Limits: a partition detached and attached again between two looks is not seen (as its rows may
-// have changed unseen meanwhile, `pg2ch resync` the table after such a change).
+// Limits, healed by `pg2ch resync` of the table: a table created, filled and attached in one
+// transaction looks created (poll and notify still read its rows when their watermark lies above
+// the checkpoint); a partition detached, changed and attached again before the first look that
+// stores its xmin (the first start after an upgrade from a pg2ch that did not keep it).
 //
 // Errors: exceptions (pg2ch::Error) from the source connection and the state store.
 #include <chrono>
@@ -29,6 +39,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pg/connection.h"
@@ -40,12 +51,27 @@ namespace pg2ch::capture {
 // What one look found for a partitioned table: partitions by oid, with their names.
 struct PartitionChanges {
   const pipeline::TableSchema* table = nullptr;
-  std::map<std::uint32_t, std::string> attached;  // by ATTACH PARTITION
+  std::map<std::uint32_t, std::string> attached;  // by ATTACH PARTITION, also detached and attached again
   std::map<std::uint32_t, std::string> created;   // by CREATE TABLE ... PARTITION OF
   std::map<std::uint32_t, std::string> gone;      // detached or dropped
 
   static std::string names(const std::map<std::uint32_t, std::string>& partitions);
 };
+
+// A partition as a look saw it.
+struct SeenPartition {
+  std::uint32_t link = 0;  // its pg_inherits row's xmin; 0 (no transaction has it): not known
+  std::string name;        // for the log
+  bool operator==(const SeenPartition&) const = default;
+};
+using SeenPartitions = std::map<std::uint32_t, SeenPartition>;  // by oid
+
+// The state key's text: one "oid:xmin:name" line per partition. A line written before the xmin
+// was kept reads "oid:name" and decodes with link 0: a name never starts with a digit (regclass
+// text quotes such an identifier), so the two cannot be mistaken. A line that parses as neither is
+// skipped. An older pg2ch reads "xmin:name" as the name, which it only logs.
+std::string encode_partitions(const SeenPartitions& partitions);
+SeenPartitions decode_partitions(std::string_view text);
 
 class AttachedPartitions {
  public:
@@ -69,7 +95,7 @@ class AttachedPartitions {
   std::chrono::steady_clock::time_point next_look_{};
   struct Seen {
     std::string key;  // partitions_key() of the table
-    std::map<std::uint32_t, std::string> partitions;
+    SeenPartitions partitions;
   };
   std::map<std::uint32_t, Seen> known_;  // by partitioned table oid
   bool looked_since_record_ = false;     // record() has nothing new to store otherwise

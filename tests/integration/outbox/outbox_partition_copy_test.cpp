@@ -1,17 +1,22 @@
 // mode = "outbox" on a partitioned table: the changes no row trigger sees. A TRUNCATE of one
 // partition (a leaf, a sub-partitioned partition, a leaf below it), a DETACH and a DROP of a
 // partition, while running and while pg2ch was not running, and a partition attached with rows
-// while pg2ch was not running: each queues a copy request and the table is copied again in its
-// place among the events (capture/outbox/partition_copies.h), so exactly that partition's rows
-// leave (or enter) the target. Under a concurrent writer that inserts, updates, deletes and moves
-// rows between partitions, every row ends equal, with both payloads.
+// while pg2ch was not running, and one detached, changed and attached again (while running, in
+// one transaction, and while pg2ch was not running): each queues a copy request and the table is
+// copied again in its place among the events (capture/outbox/partition_copies.h), so exactly that
+// partition's rows leave (or enter, or change in) the target. Under a concurrent writer that
+// inserts, updates, deletes and moves rows between partitions, every row ends equal, with both
+// payloads.
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <thread>
 
+#include "capture/shared/attached_partitions.h"
 #include "outbox/outbox_support.h"
+#include "state/file_state_store.h"
 #include "support/background_writer.h"
+#include "support/partition_changes.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
 #include "support/wait.h"
@@ -123,7 +128,7 @@ TEST_P(OutboxPartitionCopy, APartitionAttachedWithRowsWhilePg2chWasNotRunningIsC
   std::optional<PipelineRunner> runner(std::in_place, cfg);
   ASSERT_TRUE(wait_equal(db, q)) << "the rows that existed at setup";
   auto writer = start_writer(/*into_asia=*/true);
-  std::this_thread::sleep_for(6s);  // a look of the partitions records them
+  ASSERT_TRUE(wait_partition_recorded(cfg, "sales", "sales_moon"));
   runner->stop();
   runner.reset();
 
@@ -142,6 +147,84 @@ TEST_P(OutboxPartitionCopy, APartitionAttachedWithRowsWhilePg2chWasNotRunningIsC
   EXPECT_EQ(db.ch_rows("SELECT count() FROM sales FINAL WHERE _deleted = 0 AND region = 'sun'"),
             db.pg_rows("SELECT count(*) FROM sales WHERE region = 'sun'"));
   EXPECT_TRUE(wait_until([&] { return events_waiting(db, cfg) == "0"; }, 30s)) << "the queue drains";
+  EXPECT_FALSE(runner->failed()) << runner->describe();
+  runner->stop();
+}
+
+// Changes to the detached sales_moon that no event holds.
+std::string change_detached_moon(int round) { return change_moon(round, ", n = n + 1", "0"); }
+
+TEST_P(OutboxPartitionCopy, APartitionDetachedChangedAndAttachedAgainIsCopiedWhileRunningAndAtTheNextStart) {
+  create_sales();
+  const auto cfg = outbox_config(db, {"public.sales"}, GetParam());
+  outbox_setup(cfg);
+  std::optional<PipelineRunner> runner(std::in_place, cfg);
+  ASSERT_TRUE(wait_equal(db, q)) << "the rows that existed at setup";
+  ASSERT_TRUE(wait_partition_recorded(cfg, "sales", "sales_moon"));
+  // Inserts, updates, deletes and moves in eu and us only, so sales_moon can be compared alone meanwhile.
+  BackgroundWriter writer(db, [](pg::Connection& c, int i) {
+    const std::string n = std::to_string(i);
+    c.exec("UPDATE sales SET v = 'u" + n + "', n = n + 1 WHERE id = " + std::to_string(1 + (i * 37) % 1200) +
+           " AND region IN ('eu', 'us')");
+    c.exec("INSERT INTO sales VALUES (" + std::to_string(10000 + i) + ", '" + (i % 2 == 0 ? "eu" : "us") +
+           "', 'new', " + n + ")");
+    if (i % 3 == 0) {
+      c.exec("DELETE FROM sales WHERE id = " + std::to_string(1 + (i * 53) % 1200) + " AND region = 'eu'");
+    }
+    if (i % 3 == 1) c.exec("UPDATE sales SET region = 'us', v = 'moved' WHERE id = " + std::to_string(10000 + i - 1));
+  });
+  const TableQuery moon{"SELECT id, region, v, n FROM sales WHERE region = 'moon' ORDER BY id",
+                        "SELECT id, region, v, n FROM sales FINAL WHERE _deleted = 0 AND region = 'moon' ORDER BY id"};
+
+  // While running, between two looks.
+  detach_change_attach_moon(db, change_detached_moon(0), /*one_transaction=*/true);
+  EXPECT_TRUE(wait_equal(db, moon, 30s)) << "changed while detached, pg2ch running";
+  runner->stop();
+  runner.reset();
+
+  // While pg2ch is not running (the writer goes on).
+  detach_change_attach_moon(db, change_detached_moon(1), /*one_transaction=*/false);
+  runner.emplace(cfg);
+  std::this_thread::sleep_for(1s);
+  writer.finish();
+  EXPECT_TRUE(wait_equal(db, q, 30s)) << "changed while detached, pg2ch stopped";
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM sales FINAL WHERE _deleted = 0 AND v = 'late1'"), (Rows{{"100"}}));
+  EXPECT_TRUE(wait_until([&] { return events_waiting(db, cfg) == "0"; }, 30s)) << "the queue drains";
+  EXPECT_FALSE(runner->failed()) << runner->describe();
+  runner->stop();
+}
+
+// A state written by a pg2ch that did not keep the pg_inherits xmins ("oid:name" lines): the first
+// start only records them and copies nothing (a copy would put every row back at version 0).
+TEST_P(OutboxPartitionCopy, AStateWithoutTheXminsOnlyRecordsThemAtTheFirstStart) {
+  create_sales();
+  const auto cfg = outbox_config(db, {"public.sales"}, GetParam());
+  outbox_setup(cfg);
+  std::optional<PipelineRunner> runner(std::in_place, cfg);
+  ASSERT_TRUE(wait_equal(db, q)) << "the rows that existed at setup";
+  db.pg_exec("UPDATE sales SET v = 'seen', n = n + 1 WHERE id <= 10");  // 40 rows at a version above 0
+  ASSERT_TRUE(wait_equal(db, q)) << "the updated rows";
+  ASSERT_TRUE(wait_partition_recorded(cfg, "sales", "sales_moon"));
+  runner->stop();
+  runner.reset();
+
+  const std::string key = "table \"public\".\"sales\" partitions";
+  std::string old_state;
+  {
+    state::FileStateStore store(cfg.state.path);
+    for (const auto& [oid, p] : capture::decode_partitions(store.get(key).value_or(""))) {
+      ASSERT_NE(p.link, 0U) << p.name;
+      old_state += (old_state.empty() ? "" : "\n") + std::to_string(oid) + ":" + p.name;
+    }
+    store.put({{key, old_state}});
+  }
+  runner.emplace(cfg);
+  ASSERT_TRUE(wait_until([&] { return state::FileStateStore(cfg.state.path).get(key) != old_state; }, 30s))
+      << "the first look records the xmins";
+  db.pg_exec("UPDATE sales SET v = 'after', n = n + 1 WHERE id = 11");  // an event after any copy that look queued
+  EXPECT_TRUE(wait_equal(db, q, 30s));
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM sales FINAL WHERE _deleted = 0 AND _version > 0"), (Rows{{"44"}}))
+      << "no copy of the table";
   EXPECT_FALSE(runner->failed()) << runner->describe();
   runner->stop();
 }

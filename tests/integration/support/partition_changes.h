@@ -1,0 +1,53 @@
+#pragma once
+// For the poll, notify and outbox tests of partitions changed between two looks
+// (capture/shared/attached_partitions.h).
+#include <chrono>
+#include <string>
+
+#include "config/config.h"
+#include "state/file_state_store.h"
+#include "support/test_database.h"
+#include "support/wait.h"
+
+namespace pg2ch::test {
+
+// Waits until the pipeline's state records `partition` among public.`table`'s partitions: a
+// change made before that look would be its starting point rather than a change.
+inline bool wait_partition_recorded(const config::Config& cfg, const std::string& table, const std::string& partition,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  const std::string key = "table \"public\".\"" + table + "\" partitions";
+  return wait_until(
+      [&] {
+        const auto text = state::FileStateStore(cfg.state.path).get(key);
+        return text && text->find(":" + partition) != std::string::npos;
+      },
+      timeout);
+}
+
+// Deletes, updates and inserts rows of sales_moon (sales(id, region, v, ...)), other ones each
+// `round`: `more_set` goes on the UPDATE's SET list after v, `more_values` on the inserted rows'
+// values after v. The inserted rows have v 'late<round>', 100 of them.
+inline std::string change_moon(int round, const std::string& more_set, const std::string& more_values) {
+  const std::string n = std::to_string(round);
+  return "DELETE FROM sales_moon WHERE id % 5 = " + n + "; UPDATE sales_moon SET v = 'fixed" + n + "'" + more_set +
+         " WHERE id % 7 = " + n + "; INSERT INTO sales_moon SELECT g, 'moon', 'late" + n + "', " + more_values +
+         " FROM generate_series(" + std::to_string(1000 * round + 2000) + ", " + std::to_string(1000 * round + 2099) +
+         ") g";
+}
+
+// Detaches sales_moon from sales, runs `changes` on it (no trigger of sales fires: PostgreSQL 15
+// drops the cloned ones at DETACH) and attaches it again: in one transaction (no look of a running
+// pipeline falls in between) or statement by statement.
+inline void detach_change_attach_moon(TestDatabase& db, const std::string& changes, bool one_transaction) {
+  const std::string detach = "ALTER TABLE sales DETACH PARTITION sales_moon";
+  const std::string attach = "ALTER TABLE sales ATTACH PARTITION sales_moon FOR VALUES IN ('moon')";
+  if (one_transaction) {
+    db.pg_exec("BEGIN; " + detach + "; " + changes + "; " + attach + "; COMMIT");
+    return;
+  }
+  db.pg_exec(detach);
+  db.pg_exec(changes);
+  db.pg_exec(attach);
+}
+
+}  // namespace pg2ch::test
