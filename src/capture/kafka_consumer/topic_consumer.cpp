@@ -114,10 +114,10 @@ void TopicConsumer::start(bool stop_when_caught_up, const std::set<const pipelin
       // beginning): that, not the recorded offsets, decides what the table gets.
       spdlog::info("table {}: {}; the replay from {} decides what it reads, not the offsets it recorded",
                    t->qualified_source(),
-                   lost_target                                 ? "its target was lost"
-                   : stopped_for_change_not_followed(s)        ? "its columns changed while pg2ch was stopped"
-                   : s.phase == TablePhase::Stopped            ? "its config changed since it stopped"
-                                                    : "it was catching up",
+                   lost_target                          ? "its target was lost"
+                   : stopped_for_change_not_followed(s) ? "its columns changed while pg2ch was stopped"
+                   : s.phase == TablePhase::Stopped     ? "its config changed since it stopped"
+                                                        : "it was catching up",
                    replay_->text);
       to_stream.push_back(t);
       continue;

@@ -112,7 +112,6 @@ std::variant<std::vector<std::pair<std::string, std::string>>, std::string> miss
   return out;
 }
 
-
 // What logical.on_* = "ignore" keeps of `change` (ignored_changes.h), as the running evolver
 // records it: the target as it was made for `was` (and the changes ignored before, `s.ignored`).
 std::vector<table_sync::IgnoredChange> ignored_of(const config::Config& cfg, const OfflineChange& change,
@@ -222,7 +221,8 @@ void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sy
     states.evolved(*t, current_source_position(p.source), change.dropped, change.renamed,
                    std::get<std::vector<std::pair<std::string, std::string>>>(missing), ignored);
     spdlog::info("{}: its columns changed while pg2ch was stopped; following the change in place{}",
-                 t->qualified_source(), ignored.empty() ? "" : " (its target keeps what logical.on_* = \"ignore\" leaves out)");
+                 t->qualified_source(),
+                 ignored.empty() ? "" : " (its target keeps what logical.on_* = \"ignore\" leaves out)");
   }
 }
 
