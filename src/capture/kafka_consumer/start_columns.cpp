@@ -40,16 +40,14 @@ std::optional<std::string> unreadable_queued_values(const table_sync::RecordedCo
   return std::nullopt;
 }
 
-// The start of the stop reason of a table whose change made while the consumer was not running
-// cannot be followed exactly.
-constexpr std::string_view kNotFollowedAtStart = "its columns changed while pg2ch was stopped";
-
 // Its rows come back exactly only from a copy through the topics, read from after the change.
 std::string copy_again_fix(const config::Config& cfg, const pipeline::TableSchema& t) {
   return fmt::format(
-      "copy the table into the topics again: `pg2ch resync {0}` with the producer's config; drop its ClickHouse "
-      "target {1}.{2} and view {1}.{3} (the next start creates them with the new columns); then `pg2ch "
-      "replay --from time:T` with this config, T a moment after the change and before the resync",
+      "copy the table into the topics again: `pg2ch resync {0}` with the producer's config (a producer with sink "
+      "= \"kafka\" copies it at its next start: restart it); drop its ClickHouse "
+      "target {1}.{2} and view {1}.{3} (the next start creates them with the new columns); then, the consumer "
+      "stopped, `pg2ch replay --from time:T` with this config in its place, T a moment after the change and before "
+      "the resync (the replay takes the table back, a restart alone does not)",
       t.qualified_source(), cfg.clickhouse.database, t.target_name, clickhouse::current_view_name(t));
 }
 
@@ -57,6 +55,10 @@ std::string copy_again_fix(const config::Config& cfg, const pipeline::TableSchem
 
 bool stopped_for_unfit_target(const table_sync::TableState& state) {
   return state.phase == table_sync::TablePhase::Stopped && state.reason.starts_with(kUnfitTarget);
+}
+
+bool stopped_for_change_not_followed(const table_sync::TableState& state) {
+  return state.phase == table_sync::TablePhase::Stopped && state.reason.starts_with(kNotFollowedAtStart);
 }
 
 StartTargets settle_targets(const config::Config& cfg, SourceTables& p, const std::string& state_key_prefix) {
@@ -71,7 +73,7 @@ StartTargets settle_targets(const config::Config& cfg, SourceTables& p, const st
         states.stop(t, fmt::format("its columns {}; the events queued in Kafka cannot be applied exactly", why),
                     copy_again_fix(cfg, t));
       },
-      unreadable_queued_values);
+      unreadable_queued_values, logical::IgnoredKinds::Kept);
   // Also a change recorded by the running consumer, whose ALTER a crash cut short.
   logical::SchemaEvolver::reapply_all(p, states, [&](const pipeline::TableSchema& t, const std::string& why_not) {
     states.stop(t,
@@ -92,7 +94,7 @@ StartTargets settle_targets(const config::Config& cfg, SourceTables& p, const st
       out.unfit.insert(t.get());
       const auto& s = states.at(*t);
       // Its reason names the copy that brings it back; a target fitting by hand does not.
-      if (s.phase == table_sync::TablePhase::Stopped && s.reason.starts_with(kNotFollowedAtStart)) continue;
+      if (stopped_for_change_not_followed(s)) continue;
       spdlog::error("table {} stopped: {}; the other tables go on", t->qualified_source(), e.one_line());
       // A table stopped before keeps the offsets it skipped from: they are read again once it fits.
       const auto skipped = s.phase == table_sync::TablePhase::Stopped ? s.skipped_from : table_sync::PartitionOffsets{};

@@ -34,10 +34,17 @@
 // * what a running pipeline does not follow either: a narrowing or another type change, a key
 //   column changed, NOT NULL added, a name dropped or renamed earlier taken again, RENAME COLUMN
 //   before ClickHouse 20.4;
-// * a kind whose logical.on_* setting is not "evolve" ("stop" says so; "ignore", which keeps the
-//   target as it is while running, needs the rows' values the queued events lack).
-// Its fix: copy the table into the topics again and read them from after the change (the reason
-// names the commands). Its target is left as it was.
+// * a kind whose logical.on_* setting is "stop".
+// Its fix: copy the table into the topics again, drop its target and read the topics from after
+// the change (the fix names the commands). Its target is left as it was; the replay's start takes
+// the table back (TopicConsumer::start) once its target fits, i.e. was re-created.
+//
+// A kind set to "ignore" is kept as the running consumer keeps it (logical/ignored_changes.h,
+// IgnoredKinds::Kept): an added column left out of the target (its values, in the new-shape
+// events, never read into it), a renamed column written under its old target name, a widened
+// column kept at its type (values narrowed, each checked), NOT NULL kept (a NULL stops the
+// table), a dropped column kept NULL from then on; recorded in the table's state with the change,
+// and the table streams on. The queued events of both shapes decode as above.
 //
 // Then every table's target is ensured on its own (created, checked, its view re-created). One
 // that does not fit the source's columns (the state recorded no columns to follow a change from,
@@ -61,6 +68,9 @@ namespace pg2ch::capture::kafka_consumer {
 
 // The start of the stop reason of a table whose target did not fit at a start.
 inline constexpr std::string_view kUnfitTarget = "its ClickHouse target does not fit the source's columns: ";
+// The start of the stop reason of a table whose change made while the consumer was not running
+// cannot be followed exactly.
+inline constexpr std::string_view kNotFollowedAtStart = "its columns changed while pg2ch was stopped";
 
 struct StartTargets {
   std::vector<const pipeline::TableSchema*> created;  // created by this start
@@ -72,5 +82,9 @@ StartTargets settle_targets(const config::Config& cfg, SourceTables& p, const st
 
 // Stopped because its target did not fit at a start: looked at again at every start.
 bool stopped_for_unfit_target(const table_sync::TableState& state);
+// Stopped at a start for a change the queued events cannot give: back with a replay only, once
+// its target fits (the fix drops it, the start re-creates it), since its state recorded the new
+// columns when it stopped and a restart alone cannot tell the fix was made.
+bool stopped_for_change_not_followed(const table_sync::TableState& state);
 
 }  // namespace pg2ch::capture::kafka_consumer

@@ -95,10 +95,13 @@ void TopicConsumer::start(bool stop_when_caught_up, const std::set<const pipelin
                    s.fix);
       continue;
     }
-    // A lost target (kLostTarget) comes back only with a replay; nothing else brings its rows.
+    // A lost target (kLostTarget), or one stopped for a change of its columns the queued events
+    // cannot give (its fix: copied into the topics again, its target re-created), comes back only
+    // with a replay; nothing else brings its rows.
     const bool lost_target = s.phase == TablePhase::Stopped && s.reason.starts_with(kLostTarget);
+    const bool replay_only = lost_target || stopped_for_change_not_followed(s);
     if (s.phase == TablePhase::Stopped &&
-        (lost_target ? !replay_
+        (replay_only ? !replay_
                      : !states_.changed_since_recorded(*t) && !table_sync::stopped_by_refused_insert(s) &&
                            !stopped_for_unfit_target(s))) {
       spdlog::warn("table {} stays stopped, its messages are skipped: {} (fix: {})", t->qualified_source(), s.reason,
@@ -112,8 +115,9 @@ void TopicConsumer::start(bool stop_when_caught_up, const std::set<const pipelin
       spdlog::info("table {}: {}; the replay from {} decides what it reads, not the offsets it recorded",
                    t->qualified_source(),
                    lost_target                          ? "its target was lost"
-                   : s.phase == TablePhase::Stopped ? "its config changed since it stopped"
-                                                    : "it was catching up",
+                   : stopped_for_change_not_followed(s) ? "its columns changed while pg2ch was stopped"
+                   : s.phase == TablePhase::Stopped     ? "its config changed since it stopped"
+                                                        : "it was catching up",
                    replay_->text);
       to_stream.push_back(t);
       continue;

@@ -48,11 +48,11 @@ void keep_not_null(pipeline::TableSchema& t, pipeline::SourceColumn& c) {
   }
 }
 
-void keep_type(pipeline::TableSchema& t, pipeline::SourceColumn& c, const std::string& detail,
-               const clickhouse::ServerCapabilities& caps) {
-  auto* tc = target_of(t, c);
-  if (!tc) return;
-  std::uint32_t oid = 0;
+// The target column's mapping for the type a widened IgnoredChange's `detail` keeps; `oid` its type.
+types::ColumnMapping kept_mapping(const pipeline::TableSchema& t, const pipeline::SourceColumn& c,
+                                  const std::string& detail, const clickhouse::ServerCapabilities& caps,
+                                  std::uint32_t& oid) {
+  oid = 0;
   std::int32_t typmod = -1;
   const auto colon = detail.find(':');
   const auto a = std::from_chars(detail.data(), detail.data() + colon, oid);
@@ -65,7 +65,15 @@ void keep_type(pipeline::TableSchema& t, pipeline::SourceColumn& c, const std::s
   kept.oid = oid;
   kept.typmod = typmod;
   kept.name = fmt::format("type oid {}", oid);
-  auto mapping = types::map_column(kept, c.not_null || c.is_key, caps, t.qualified_source(), c.name);
+  return types::map_column(kept, c.not_null || c.is_key, caps, t.qualified_source(), c.name);
+}
+
+void keep_type(pipeline::TableSchema& t, pipeline::SourceColumn& c, const std::string& detail,
+               const clickhouse::ServerCapabilities& caps) {
+  auto* tc = target_of(t, c);
+  if (!tc) return;
+  std::uint32_t oid = 0;
+  auto mapping = kept_mapping(t, c, detail, caps, oid);
   mapping.codec = types::make_narrowing_codec(std::move(mapping.codec), c.type.oid, oid);
   tc->mapping = std::move(mapping);
 }
@@ -73,6 +81,12 @@ void keep_type(pipeline::TableSchema& t, pipeline::SourceColumn& c, const std::s
 }  // namespace
 
 std::string kept_type_detail(std::uint32_t oid, std::int32_t typmod) { return fmt::format("{}:{}", oid, typmod); }
+
+std::string kept_clickhouse_type(const pipeline::TableSchema& table, const pipeline::SourceColumn& column,
+                                 const std::string& detail, const clickhouse::ServerCapabilities& caps) {
+  std::uint32_t oid = 0;
+  return kept_mapping(table, column, detail, caps, oid).clickhouse_type;
+}
 
 void apply_ignored(pipeline::TableSchema& table, const std::vector<table_sync::IgnoredChange>& ignored,
                    const clickhouse::ServerCapabilities& caps) {

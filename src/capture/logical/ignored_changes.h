@@ -43,5 +43,8 @@ void keep_ignored_changes(std::span<const std::unique_ptr<pipeline::TableSchema>
 
 // The detail of a widened IgnoredChange: the declared type the target keeps.
 std::string kept_type_detail(std::uint32_t oid, std::int32_t typmod);
+// The ClickHouse type the target column of `column` keeps for a widened IgnoredChange's `detail`.
+std::string kept_clickhouse_type(const pipeline::TableSchema& table, const pipeline::SourceColumn& column,
+                                 const std::string& detail, const clickhouse::ServerCapabilities& caps);
 
 }  // namespace pg2ch::capture::logical

@@ -7,6 +7,7 @@
 #include <tuple>
 #include <variant>
 
+#include "capture/logical/ignored_changes.h"
 #include "capture/logical/schema_evolution.h"
 #include "capture/logical/type_widening.h"
 
@@ -23,9 +24,11 @@ struct OfflineChange {
   bool needs_no_rewrite = false;  // a column added or a widening PostgreSQL does without a rewrite
 };
 
-// The first kind of `change` whose logical.on_* setting is not "evolve", as the reason it is not
-// followed in place (a kind that did not happen is not asked about, as while running).
-std::optional<std::string> setting_refusal(const config::Config& cfg, const OfflineChange& change) {
+// The first kind of `change` whose logical.on_* setting is "stop" (or "ignore", unless `ignored`
+// keeps it), as the reason it is not followed in place (a kind that did not happen is not asked
+// about, as while running).
+std::optional<std::string> setting_refusal(const config::Config& cfg, const OfflineChange& change,
+                                           IgnoredKinds ignored) {
   const auto& l = cfg.logical;
   const std::tuple<bool, const char*, const std::string*> kinds[] = {
       {!change.added.empty(), "on_column_added", &l.on_column_added},
@@ -34,7 +37,8 @@ std::optional<std::string> setting_refusal(const config::Config& cfg, const Offl
       {!change.dropped.empty(), "on_column_dropped", &l.on_column_dropped},
       {!change.renamed.empty(), "on_column_renamed", &l.on_column_renamed}};
   for (const auto& [happened, name, value] : kinds) {
-    if (happened && *value != "evolve") return fmt::format("logical.{} is \"{}\"", name, *value);
+    if (!happened || *value == "evolve" || (*value == "ignore" && ignored == IgnoredKinds::Kept)) continue;
+    return fmt::format("logical.{} is \"{}\"", name, *value);
   }
   return std::nullopt;
 }
@@ -108,11 +112,60 @@ std::variant<std::vector<std::pair<std::string, std::string>>, std::string> miss
   return out;
 }
 
+// What logical.on_* = "ignore" keeps of `change` (ignored_changes.h), as the running evolver
+// records it: the target as it was made for `was` (and the changes ignored before, `s.ignored`).
+std::vector<table_sync::IgnoredChange> ignored_of(const config::Config& cfg, const OfflineChange& change,
+                                                  const table_sync::RecordedColumns& was,
+                                                  const pipeline::TableSchema& now, const table_sync::TableState& s,
+                                                  const clickhouse::ServerCapabilities& caps) {
+  const auto& l = cfg.logical;
+  const auto known = [&](const std::string& kind, const std::string& column) -> const std::string* {
+    for (const auto& i : s.ignored) {
+      if (i.kind == kind && i.column == column) return &i.detail;
+    }
+    return nullptr;
+  };
+  const auto replicated = [&](const std::string& name) {
+    return std::any_of(now.source_columns.begin(), now.source_columns.end(),
+                       [&](const auto& c) { return c.name == name && c.target_index >= 0; });
+  };
+  std::vector<table_sync::IgnoredChange> out;
+  if (l.on_column_added == "ignore") {
+    for (const auto& name : change.added) out.push_back({"added", name, ""});
+  }
+  if (l.on_not_null_dropped == "ignore") {
+    for (const auto& name : change.nullable) out.push_back({"not_null", name, ""});
+  }
+  if (l.on_column_renamed == "ignore") {
+    for (const auto& [from, to] : change.renamed) {
+      // The target column keeps the name it has: the old one, or the one an earlier ignored rename kept.
+      if (replicated(to)) out.push_back({"renamed", to, known("renamed", from) ? *known("renamed", from) : from});
+    }
+  }
+  if (l.on_type_widened == "ignore") {
+    for (const auto& name : change.widened) {
+      const auto c = std::find_if(now.source_columns.begin(), now.source_columns.end(),
+                                  [&](const auto& sc) { return sc.name == name; });
+      if (c == now.source_columns.end() || c->target_index < 0) continue;
+      const auto old = std::find_if(was.columns.begin(), was.columns.end(),
+                                    [&](const auto& o) { return o.attnum == c->attnum; });
+      if (old == was.columns.end()) continue;
+      table_sync::IgnoredChange i{"widened", name,
+                                  known("widened", name) ? *known("widened", name)
+                                                         : kept_type_detail(old->type_oid, old->typmod)};
+      // Where the ClickHouse type stays the same nothing is kept (ignored_changes.h).
+      const auto& type_now = now.target_columns[static_cast<std::size_t>(c->target_index)].mapping.clickhouse_type;
+      if (kept_clickhouse_type(now, *c, i.detail, caps) != type_now) out.push_back(std::move(i));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sync::TableStates& states,
                             const std::function<void(const pipeline::TableSchema&, const std::string&)>& read_again,
-                            const OfflineVeto& veto) {
+                            const OfflineVeto& veto, IgnoredKinds ignored_kinds) {
   for (const auto& t : p.tables) {
     const auto& s = states.at(*t);
     if (s.phase != table_sync::TablePhase::Streaming || s.source_digest == table_sync::source_digest(*t)) continue;
@@ -131,25 +184,45 @@ void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sy
         continue;
       }
     }
-    auto classified = classify(*was, *t, s, p.targets->type_capabilities().rename_column);
+    const auto& caps = p.targets->type_capabilities();
+    // A rename the target ignores needs no RENAME COLUMN.
+    const bool renames_ignored = ignored_kinds == IgnoredKinds::Kept && cfg.logical.on_column_renamed == "ignore";
+    auto classified = classify(*was, *t, s, caps.rename_column || renames_ignored);
     if (auto* why = std::get_if<std::string>(&classified)) {
       not_followed(*why);
       continue;
     }
     const auto& change = std::get<OfflineChange>(classified);
-    if (auto why = setting_refusal(cfg, change)) {
+    if (auto why = setting_refusal(cfg, change, ignored_kinds)) {
       not_followed(*why);
       continue;
     }
-    auto missing = missing_values(p, *t, change.added);
+    std::vector<table_sync::IgnoredChange> ignored;
+    if (ignored_kinds == IgnoredKinds::Kept) {
+      for (auto& i : ignored_of(cfg, change, *was, *t, s, caps)) {
+        if (std::find(s.ignored.begin(), s.ignored.end(), i) == s.ignored.end()) ignored.push_back(std::move(i));
+      }
+    }
+    // An added column left out of the target needs no value for the rows already there.
+    const bool added_ignored = ignored_kinds == IgnoredKinds::Kept && cfg.logical.on_column_added == "ignore";
+    auto missing = missing_values(p, *t, added_ignored ? std::vector<std::string>{} : change.added);
     if (auto* why = std::get_if<std::string>(&missing)) {
       not_followed(*why);
       continue;
     }
+    // The table as its target was made: the catalog's with every ignored change kept (as
+    // reapply_all puts them on it again: apply_ignored is idempotent). The same as recorded (a
+    // NOT NULL dropped and ignored before, which the record keeps): nothing new.
+    auto all_ignored = s.ignored;
+    all_ignored.insert(all_ignored.end(), ignored.begin(), ignored.end());
+    apply_ignored(*t, all_ignored, caps);
+    if (ignored.empty() && table_sync::source_digest(*t) == s.source_digest) continue;
     // Recorded first: reapply_all alters the target from this record, now or after a crash.
     states.evolved(*t, current_source_position(p.source), change.dropped, change.renamed,
-                   std::get<std::vector<std::pair<std::string, std::string>>>(missing));
-    spdlog::info("{}: its columns changed while pg2ch was stopped; following the change in place", t->qualified_source());
+                   std::get<std::vector<std::pair<std::string, std::string>>>(missing), ignored);
+    spdlog::info("{}: its columns changed while pg2ch was stopped; following the change in place{}",
+                 t->qualified_source(),
+                 ignored.empty() ? "" : " (its target keeps what logical.on_* = \"ignore\" leaves out)");
   }
 }
 
