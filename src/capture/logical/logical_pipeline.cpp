@@ -412,12 +412,20 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   if (streaming) {
     if (const auto published = published_tables(p.source, cfg.logical.publication)) {
       std::vector<const pipeline::TableSchema*> out;
+      bool copy_cut_short = false;
       for (const auto* t : p.table_ptrs()) {
         const auto phase = states.phase(*t);
-        const bool was_streamed = phase == table_sync::TablePhase::Streaming ||
+        // A copy cut short resumes on the promise that the stream brings every change since its
+        // first snapshot; a table out of the publication broke it, so that copy starts over.
+        const bool copying = phase == table_sync::TablePhase::Copying;
+        const bool was_streamed = copying || phase == table_sync::TablePhase::Streaming ||
                                   phase == table_sync::TablePhase::CatchingUp || phase == table_sync::TablePhase::Stopped;
-        if (was_streamed && !published->contains(t->relation_oid)) out.push_back(t);
+        if (was_streamed && !published->contains(t->relation_oid)) {
+          out.push_back(t);
+          copy_cut_short = copy_cut_short || copying;
+        }
       }
+      if (copy_cut_short) SnapshotProgress(state, kCopyAgainProgress).clear();
       for (const auto* t : out) {
         spdlog::warn("table {} is not in publication {} (removed while pg2ch was not running, or it stopped for "
                      "that): the changes made meanwhile are not in the slot, so it is added again and copied again",

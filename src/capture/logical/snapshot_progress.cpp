@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/crash_point.h"
 #include "common/error.h"
 
 namespace pg2ch::capture::logical {
@@ -161,6 +162,7 @@ void SnapshotProgress::done(std::size_t index, std::uint64_t rows) {
   std::lock_guard lock(mutex_);
   done_rows_.at(index) = static_cast<std::int64_t>(rows);
   record_done();
+  crash_point("copy_range_recorded");  // tests: a copy cut short with a range done
 }
 
 std::size_t SnapshotProgress::ranges_done() const {
