@@ -99,7 +99,8 @@ void TopicConsumer::start(bool stop_when_caught_up, const std::set<const pipelin
     // cannot give (its fix: copied into the topics again, its target re-created), comes back only
     // with a replay; nothing else brings its rows.
     const bool lost_target = s.phase == TablePhase::Stopped && s.reason.starts_with(kLostTarget);
-    const bool replay_only = lost_target || stopped_for_change_not_followed(s);
+    const bool change_not_followed = stopped_for_change_not_followed(s);
+    const bool replay_only = lost_target || change_not_followed;
     if (s.phase == TablePhase::Stopped &&
         (replay_only ? !replay_
                      : !states_.changed_since_recorded(*t) && !table_sync::stopped_by_refused_insert(s) &&
@@ -115,7 +116,7 @@ void TopicConsumer::start(bool stop_when_caught_up, const std::set<const pipelin
       spdlog::info("table {}: {}; the replay from {} decides what it reads, not the offsets it recorded",
                    t->qualified_source(),
                    lost_target                          ? "its target was lost"
-                   : stopped_for_change_not_followed(s) ? "its columns changed while pg2ch was stopped"
+                   : change_not_followed                ? "its columns changed while pg2ch was stopped"
                    : s.phase == TablePhase::Stopped     ? "its config changed since it stopped"
                                                         : "it was catching up",
                    replay_->text);

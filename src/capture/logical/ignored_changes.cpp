@@ -82,6 +82,14 @@ void keep_type(pipeline::TableSchema& t, pipeline::SourceColumn& c, const std::s
 
 std::string kept_type_detail(std::uint32_t oid, std::int32_t typmod) { return fmt::format("{}:{}", oid, typmod); }
 
+const std::string* ignored_detail(const std::vector<table_sync::IgnoredChange>& ignored, std::string_view kind,
+                                  std::string_view column) {
+  for (const auto& i : ignored) {
+    if (i.kind == kind && i.column == column) return &i.detail;
+  }
+  return nullptr;
+}
+
 std::string kept_clickhouse_type(const pipeline::TableSchema& table, const pipeline::SourceColumn& column,
                                  const std::string& detail, const clickhouse::ServerCapabilities& caps) {
   std::uint32_t oid = 0;

@@ -21,6 +21,8 @@
 // so setup checks the target the pipeline writes and verify compares what it writes.
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "capture/table_sync/table_state.h"
@@ -43,6 +45,10 @@ void keep_ignored_changes(std::span<const std::unique_ptr<pipeline::TableSchema>
 
 // The detail of a widened IgnoredChange: the declared type the target keeps.
 std::string kept_type_detail(std::uint32_t oid, std::int32_t typmod);
+// The detail recorded for `column`'s change of `kind` among `ignored`, or null: what the target
+// kept when that change was ignored before (its type, its name).
+const std::string* ignored_detail(const std::vector<table_sync::IgnoredChange>& ignored, std::string_view kind,
+                                  std::string_view column);
 // The ClickHouse type the target column of `column` keeps for a widened IgnoredChange's `detail`.
 std::string kept_clickhouse_type(const pipeline::TableSchema& table, const pipeline::SourceColumn& column,
                                  const std::string& detail, const clickhouse::ServerCapabilities& caps);

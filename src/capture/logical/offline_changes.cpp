@@ -119,12 +119,6 @@ std::vector<table_sync::IgnoredChange> ignored_of(const config::Config& cfg, con
                                                   const pipeline::TableSchema& now, const table_sync::TableState& s,
                                                   const clickhouse::ServerCapabilities& caps) {
   const auto& l = cfg.logical;
-  const auto known = [&](const std::string& kind, const std::string& column) -> const std::string* {
-    for (const auto& i : s.ignored) {
-      if (i.kind == kind && i.column == column) return &i.detail;
-    }
-    return nullptr;
-  };
   const auto replicated = [&](const std::string& name) {
     return std::any_of(now.source_columns.begin(), now.source_columns.end(),
                        [&](const auto& c) { return c.name == name && c.target_index >= 0; });
@@ -139,7 +133,8 @@ std::vector<table_sync::IgnoredChange> ignored_of(const config::Config& cfg, con
   if (l.on_column_renamed == "ignore") {
     for (const auto& [from, to] : change.renamed) {
       // The target column keeps the name it has: the old one, or the one an earlier ignored rename kept.
-      if (replicated(to)) out.push_back({"renamed", to, known("renamed", from) ? *known("renamed", from) : from});
+      const auto* kept = ignored_detail(s.ignored, "renamed", from);
+      if (replicated(to)) out.push_back({"renamed", to, kept ? *kept : from});
     }
   }
   if (l.on_type_widened == "ignore") {
@@ -150,9 +145,8 @@ std::vector<table_sync::IgnoredChange> ignored_of(const config::Config& cfg, con
       const auto old = std::find_if(was.columns.begin(), was.columns.end(),
                                     [&](const auto& o) { return o.attnum == c->attnum; });
       if (old == was.columns.end()) continue;
-      table_sync::IgnoredChange i{"widened", name,
-                                  known("widened", name) ? *known("widened", name)
-                                                         : kept_type_detail(old->type_oid, old->typmod)};
+      const auto* kept = ignored_detail(s.ignored, "widened", name);
+      table_sync::IgnoredChange i{"widened", name, kept ? *kept : kept_type_detail(old->type_oid, old->typmod)};
       // Where the ClickHouse type stays the same nothing is kept (ignored_changes.h).
       const auto& type_now = now.target_columns[static_cast<std::size_t>(c->target_index)].mapping.clickhouse_type;
       if (kept_clickhouse_type(now, *c, i.detail, caps) != type_now) out.push_back(std::move(i));

@@ -584,9 +584,7 @@ Evolution SchemaEvolver::ignore(const pipeline::TableSchema& table, const pg::pg
 
 std::string SchemaEvolver::kept_type_of(const pipeline::TableSchema& table, const std::string& column) const {
   // Widened and ignored before: the target still has the type recorded then.
-  for (const auto& i : states_.at(table).ignored) {
-    if (i.kind == "widened" && i.column == column) return i.detail;
-  }
+  if (const auto* kept = ignored_detail(states_.at(table).ignored, "widened", column)) return *kept;
   const auto* c = source_column(table, column);
   return kept_type_detail(c->declared_type_oid, c->declared_typmod);
 }
