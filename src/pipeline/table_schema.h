@@ -25,6 +25,12 @@ struct SourceColumn {
   // pg_attribute.attnum: a column keeps it when renamed, one dropped and added again gets a new
   // one (pgoutput's Relation message names columns only).
   int attnum = 0;
+  // NOT NULL kept for the target by logical.on_not_null_dropped = "ignore" after the catalog
+  // dropped it (capture/logical/ignored_changes.h): `not_null` stays true, as the digests the
+  // target was recorded with say, and what the catalog says is catalog_not_null(). Compared with
+  // `not_null`, the catalog would show a change forever.
+  bool not_null_kept = false;
+  bool catalog_not_null() const { return not_null && !not_null_kept; }
 };
 
 struct TargetColumn {

@@ -73,7 +73,7 @@ StartTargets settle_targets(const config::Config& cfg, SourceTables& p, const st
         states.stop(t, fmt::format("its columns {}; the events queued in Kafka cannot be applied exactly", why),
                     copy_again_fix(cfg, t));
       },
-      unreadable_queued_values, logical::IgnoredKinds::Kept);
+      unreadable_queued_values);
   // Also a change recorded by the running consumer, whose ALTER a crash cut short.
   logical::SchemaEvolver::reapply_all(p, states, [&](const pipeline::TableSchema& t, const std::string& why_not) {
     states.stop(t,

@@ -40,7 +40,7 @@
 // the table back (TopicConsumer::start) once its target fits, i.e. was re-created.
 //
 // A kind set to "ignore" is kept as the running consumer keeps it (logical/ignored_changes.h,
-// IgnoredKinds::Kept): an added column left out of the target (its values, in the new-shape
+// logical/offline_changes.h): an added column left out of the target (its values, in the new-shape
 // events, never read into it), a renamed column written under its old target name, a widened
 // column kept at its type (values narrowed, each checked), NOT NULL kept (a NULL stops the
 // table), a dropped column kept NULL from then on; recorded in the table's state with the change,

@@ -38,6 +38,7 @@ void leave_out(pipeline::TableSchema& t, pipeline::SourceColumn& c) {
 
 void keep_not_null(pipeline::TableSchema& t, pipeline::SourceColumn& c) {
   c.not_null = true;  // as the target was made: the digests stay those it was recorded with
+  c.not_null_kept = true;
   auto* tc = target_of(t, c);
   if (!tc || !tc->mapping.nullable) return;
   auto& m = tc->mapping;

@@ -24,11 +24,9 @@ struct OfflineChange {
   bool needs_no_rewrite = false;  // a column added or a widening PostgreSQL does without a rewrite
 };
 
-// The first kind of `change` whose logical.on_* setting is "stop" (or "ignore", unless `ignored`
-// keeps it), as the reason it is not followed in place (a kind that did not happen is not asked
-// about, as while running).
-std::optional<std::string> setting_refusal(const config::Config& cfg, const OfflineChange& change,
-                                           IgnoredKinds ignored) {
+// The first kind of `change` whose logical.on_* setting is "stop", as the reason it is not followed
+// in place (a kind that did not happen is not asked about, as while running).
+std::optional<std::string> setting_refusal(const config::Config& cfg, const OfflineChange& change) {
   const auto& l = cfg.logical;
   const std::tuple<bool, const char*, const std::string*> kinds[] = {
       {!change.added.empty(), "on_column_added", &l.on_column_added},
@@ -37,7 +35,7 @@ std::optional<std::string> setting_refusal(const config::Config& cfg, const Offl
       {!change.dropped.empty(), "on_column_dropped", &l.on_column_dropped},
       {!change.renamed.empty(), "on_column_renamed", &l.on_column_renamed}};
   for (const auto& [happened, name, value] : kinds) {
-    if (!happened || *value == "evolve" || (*value == "ignore" && ignored == IgnoredKinds::Kept)) continue;
+    if (!happened || *value != "stop") continue;
     return fmt::format("logical.{} is \"{}\"", name, *value);
   }
   return std::nullopt;
@@ -159,7 +157,7 @@ std::vector<table_sync::IgnoredChange> ignored_of(const config::Config& cfg, con
 
 void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sync::TableStates& states,
                             const std::function<void(const pipeline::TableSchema&, const std::string&)>& read_again,
-                            const OfflineVeto& veto, IgnoredKinds ignored_kinds) {
+                            const OfflineVeto& veto) {
   for (const auto& t : p.tables) {
     const auto& s = states.at(*t);
     if (s.phase != table_sync::TablePhase::Streaming || s.source_digest == table_sync::source_digest(*t)) continue;
@@ -180,25 +178,23 @@ void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sy
     }
     const auto& caps = p.targets->type_capabilities();
     // A rename the target ignores needs no RENAME COLUMN.
-    const bool renames_ignored = ignored_kinds == IgnoredKinds::Kept && cfg.logical.on_column_renamed == "ignore";
+    const bool renames_ignored = cfg.logical.on_column_renamed == "ignore";
     auto classified = classify(*was, *t, s, caps.rename_column || renames_ignored);
     if (auto* why = std::get_if<std::string>(&classified)) {
       not_followed(*why);
       continue;
     }
     const auto& change = std::get<OfflineChange>(classified);
-    if (auto why = setting_refusal(cfg, change, ignored_kinds)) {
+    if (auto why = setting_refusal(cfg, change)) {
       not_followed(*why);
       continue;
     }
     std::vector<table_sync::IgnoredChange> ignored;
-    if (ignored_kinds == IgnoredKinds::Kept) {
-      for (auto& i : ignored_of(cfg, change, *was, *t, s, caps)) {
-        if (std::find(s.ignored.begin(), s.ignored.end(), i) == s.ignored.end()) ignored.push_back(std::move(i));
-      }
+    for (auto& i : ignored_of(cfg, change, *was, *t, s, caps)) {
+      if (std::find(s.ignored.begin(), s.ignored.end(), i) == s.ignored.end()) ignored.push_back(std::move(i));
     }
     // An added column left out of the target needs no value for the rows already there.
-    const bool added_ignored = ignored_kinds == IgnoredKinds::Kept && cfg.logical.on_column_added == "ignore";
+    const bool added_ignored = cfg.logical.on_column_added == "ignore";
     auto missing = missing_values(p, *t, added_ignored ? std::vector<std::string>{} : change.added);
     if (auto* why = std::get_if<std::string>(&missing)) {
       not_followed(*why);

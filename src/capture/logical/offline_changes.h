@@ -12,9 +12,11 @@
 // Followed: columns added (their missing value, pg_attribute.attmissingval, or else NULL, is what
 // the rows already there hold: the target column's DEFAULT), dropped (not a key column),
 // renamed (same attribute number; ClickHouse 20.4 and later), exact widenings (type_widening.h;
-// not of a key column), NOT NULL dropped. Anything else, or a change of a kind whose logical.on_*
-// is "stop" (or "ignore", see IgnoredKinds), re-creates the table's target and reads or copies it
-// again (before, the start failed: "the target does not match what pg2ch writes"; the consumer,
+// not of a key column), NOT NULL dropped. A kind whose logical.on_* is "ignore" is kept as the
+// running evolver keeps it (ignored_changes.h: recorded in the table's state, the target left as it
+// was, the table streams on; before, poll, notify and outbox read or copied such a table again).
+// Anything else, or a change of a kind whose logical.on_* is "stop", re-creates the table's target
+// and reads or copies it again (before, the start failed: "the target does not match what pg2ch writes"; the consumer,
 // which cannot copy, stops that table instead). A table rewritten since (a new relfilenode) with a column added or a
 // widening that needs no rewrite (a volatile default, a USING, a VACUUM FULL: rows may hold
 // values the stream does not carry) is read again too.
@@ -37,15 +39,10 @@ namespace pg2ch::capture::logical {
 using OfflineVeto = std::function<std::optional<std::string>(const table_sync::RecordedColumns& was,
                                                              const pipeline::TableSchema& now)>;
 
-// A change of a kind whose logical.on_* is "ignore": read again (poll, notify, outbox: the copy
-// takes the table as it is now), or kept as the running evolver keeps it (the Kafka consumer,
-// which cannot copy: ignored_changes.h, recorded in the table's state, the table streams on).
-enum class IgnoredKinds { ReadAgain, Kept };
-
 // Records the changes it follows in `states`; a table whose change it does not follow is handed to
 // `read_again` with the reason (its target re-created, the table read or copied again).
 void follow_offline_changes(const config::Config& cfg, SourceTables& p, table_sync::TableStates& states,
                             const std::function<void(const pipeline::TableSchema&, const std::string&)>& read_again,
-                            const OfflineVeto& veto = {}, IgnoredKinds ignored_kinds = IgnoredKinds::ReadAgain);
+                            const OfflineVeto& veto = {});
 
 }  // namespace pg2ch::capture::logical

@@ -319,7 +319,7 @@ Evolution SchemaEvolver::follow_several(const pipeline::TableSchema& table, cons
       if (auto refusal = widening_refusal(from, to)) return fmt::format("column {}: {}", now->name, *refusal);
       widened.push_back(now->name);
     }
-    if (c.not_null && !now->not_null && c.target_index >= 0) nullable.push_back(now->name);
+    if (c.catalog_not_null() && !now->not_null && c.target_index >= 0) nullable.push_back(now->name);
   }
   for (const auto& c : next.source_columns) {
     if (by_attnum(table, c.attnum)) continue;

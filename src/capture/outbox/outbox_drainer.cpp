@@ -119,6 +119,7 @@ void OutboxDrainer::columns_changed(const pipeline::TableSchema& table, std::str
   if (follow_) {
     auto why_not = follow_(table);
     if (!why_not) {
+      spdlog::debug("{}: followed in place: {}", table.qualified_source(), change);
       fetch_sql_[&table] = fetch_sql_of(table);
       return;
     }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "capture/outbox/outbox_copy.h"
+#include "capture/logical/ignored_changes.h"
 #include "capture/logical/offline_changes.h"
 #include "capture/logical/schema_evolution.h"
 #include "capture/outbox/outbox_drainer.h"
@@ -197,6 +198,9 @@ class OutboxSource final : public ChangeSource {
       if (e.kind() != ErrorKind::Config && e.kind() != ErrorKind::Schema) throw;
       return std::nullopt;
     }
+    // With what logical.on_* = "ignore" kept before, as `t` has it: a column added and ignored is
+    // left out of both, not one "renamed out of the exclude list".
+    logical::apply_ignored(*now, states_.at(t).ignored, p_.targets->type_capabilities());
     if (auto why_not = row_payload_refusal(t, *now)) return why_not;
     // A rewrite (a widening of integers or floats) clears the missing values of the columns added
     // earlier, which events queued from before those were added still need.

@@ -25,6 +25,9 @@ std::optional<std::string> result_types_changed(const pg::Result& r, int first, 
     const auto& c = table.source_columns[i];
     const int col = first + static_cast<int>(i);
     if (col >= r.cols()) return fmt::format("column {} is missing from what the source returned", c.name);
+    // A column left out of the target (excluded, or added and ignored) is never decoded, and the
+    // outbox reads it as an untyped NULL (text): compared, it would be "changed" at every batch.
+    if (c.target_index < 0) continue;
     const auto oid = static_cast<std::uint32_t>(PQftype(r.get(), col));
     // The description names a domain's base type and typmod; compare typmods of plain types only.
     const bool plain = c.declared_type_oid == c.type.oid;
@@ -49,8 +52,8 @@ std::string column_changes(const pipeline::TableSchema& was, const pipeline::Tab
         n->type.name != c.type.name) {
       out.push_back(fmt::format("column {} changed type from {} to {}", n->name, c.type.name, n->type.name));
     }
-    if (n->not_null != c.not_null) {
-      out.push_back(fmt::format("column {} {} NOT NULL", n->name, c.not_null ? "dropped" : "gained"));
+    if (n->not_null != c.catalog_not_null()) {
+      out.push_back(fmt::format("column {} {} NOT NULL", n->name, n->not_null ? "gained" : "dropped"));
     }
     if (n->is_key != c.is_key) out.push_back(fmt::format("column {} {} the key", n->name, c.is_key ? "left" : "joined"));
   }
@@ -75,7 +78,7 @@ bool ColumnWatch::shape_differs(const pipeline::TableSchema& table) {
     if (next == table.source_columns.size()) return true;
     const auto& c = table.source_columns[next++];
     if (attnum != c.attnum || r.text(i, 1) != c.name || r.int64(i, 2) != c.declared_type_oid ||
-        r.int64(i, 3) != c.declared_typmod || r.boolean(i, 4) != c.not_null) {
+        r.int64(i, 3) != c.declared_typmod || r.boolean(i, 4) != c.catalog_not_null()) {
       return true;
     }
   }
