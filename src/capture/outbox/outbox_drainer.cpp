@@ -247,6 +247,11 @@ void OutboxDrainer::handle_copy_request(const pipeline::TableSchema& table, cons
                "request(s), {} earlier events superseded by the copy)",
                table.qualified_source(), requests.rows(), before.rows());
   if (!copy_again_(table)) return;  // stopped: the requests stay, the table copying
+  // A copy through Kafka returns once flushed, delivered or not (the flush is bounded), and its
+  // TRUNCATE and rows are the only record of the requests and events deleted here: an empty
+  // transaction after them is durable only once every one of them is.
+  sink_.begin_transaction();
+  commit_to_sink("copy");
   std::vector<std::string> superseded;
   for (int i = 0; i < before.rows(); ++i) superseded.push_back(before.text(i, 0));
   if (!superseded.empty()) conn_.query(delete_sql_, {tid_array(superseded)});
