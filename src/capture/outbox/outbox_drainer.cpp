@@ -187,13 +187,17 @@ const pipeline::TableSchema* OutboxDrainer::table_of(std::string_view rel_oid) c
                   names_.events_table() + " WHERE rel = " + std::string(rel_oid) + ")");
 }
 
-// Nothing is acknowledged at the source before the sink holds it durably.
+// Nothing is acknowledged at the source before the sink holds it durably. A flush that returns
+// without that is Kafka not confirming within the flush's bound: an outage, retried like one
+// (the drain transaction rolls back, so what was claimed or locked stays queued).
 void OutboxDrainer::commit_to_sink(std::string_view what) {
   sink_.commit_transaction(++position_);
   sink_.flush();
   const auto durable = sink_.durable_position();
   if (!durable || *durable < position_) {
-    throw Error(ErrorKind::Internal, fmt::format("the sink did not report the flushed outbox {} durable", what));
+    throw Error(ErrorKind::Connection, fmt::format("the sink did not report the flushed outbox {} durable", what),
+                "check that Kafka is reachable; the outbox keeps what was not confirmed and pg2ch sends it again",
+                true);
   }
 }
 

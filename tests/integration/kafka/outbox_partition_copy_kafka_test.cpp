@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
+#include "common/error.h"
 #include "kafka/kafka_fold.h"
 #include "outbox/outbox_support.h"
 #include "support/background_writer.h"
@@ -124,6 +126,45 @@ TEST_F(OutboxPartitionCopyThroughKafka, BothTheClickHouseTargetAndTheFoldedTopic
       << "the folded topic: " << kafka.size() << " rows, PostgreSQL " << pg.size();
   EXPECT_FALSE(drainer.failed()) << drainer.describe();
   drainer.stop();
+}
+
+// The request and the events before it go only once Kafka confirmed the copy's TRUNCATE and rows:
+// with the broker away the copy's flush gives up, the drain transaction rolls back and the request
+// stays queued; with the broker back, the next run copies again and the consumer ends equal.
+// Before, the request was deleted once the copy's flush gave up (30 s), nothing of it delivered:
+// a crash then lost the copy.
+TEST_F(OutboxPartitionCopyThroughKafka, TheRequestStaysQueuedUntilKafkaConfirmedTheCopy) {
+  auto cfg = producer("kafka");
+  cfg.kafka.message_timeout = 10min;  // undelivered messages wait in the producer rather than fail
+  const auto requests = [&] {
+    return db.pg_rows("SELECT count(*) FROM " + cfg.outbox.schema + "." + cfg.outbox.table + "_truncates")[0][0];
+  };
+  std::optional<PipelineRunner> drainer(std::in_place, cfg);
+  ASSERT_TRUE(wait_partition_recorded(cfg, "sales", "sales_moon"));
+  // One copy with the broker there: the producer knows the topic's partitions from then on.
+  db.pg_exec("TRUNCATE sales_moon");
+  ASSERT_TRUE(wait_until([&] { return requests() == "0"; }, 30s));
+  broker.down();
+  db.pg_exec("TRUNCATE sales_asia");
+  drainer->expect_failure();
+  (void)wait_until([&] { return drainer->failed() || requests() == "0"; }, 120s);
+  EXPECT_EQ(requests(), "1") << "the request of a copy Kafka has not confirmed stays queued";
+  EXPECT_TRUE(drainer->failed()) << "the drain transaction failed, so it rolled back";
+  broker.up();
+  try {
+    drainer->stop();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did not report the flushed outbox copy durable"), std::string::npos)
+        << e.what();
+  }
+  drainer.emplace(cfg);
+  PipelineRunner consumer(route.consumer);
+  EXPECT_TRUE(wait_equal(db, q, 90s)) << "the consumer's target without moon's and asia's rows";
+  EXPECT_EQ(requests(), "0");
+  EXPECT_FALSE(drainer->failed()) << drainer->describe();
+  EXPECT_FALSE(consumer.failed()) << consumer.describe();
+  consumer.stop();
+  drainer->stop();
 }
 
 }  // namespace
