@@ -31,10 +31,12 @@ const CaptureMode& capture_mode(const std::string& mode) {
                                        "mode outbox does not replicate generated columns yet", outbox::resync,
                                        /*partitioned_tables=*/true};
   if (mode == "outbox") return outbox_mode;
-  // The consumer cannot know whether its producer read them (a logical one did not).
-  static const CaptureMode kafka_mode{kafka_consumer::setup, kafka_consumer::open, kafka_consumer::status,
-                                      kafka_consumer::teardown,
-                                      "mode kafka cannot rely on its producer having sent it"};
+  // The consumer cannot know whether its producer read them (a logical one did not). A producer
+  // publishes a partitioned table under its own name, in every mode: one table here too.
+  static const CaptureMode kafka_mode{kafka_consumer::setup,    kafka_consumer::open,
+                                      kafka_consumer::status,   kafka_consumer::teardown,
+                                      "mode kafka cannot rely on its producer having sent it", nullptr,
+                                      /*partitioned_tables=*/true};
   if (mode == "kafka") return kafka_mode;
   throw Error(ErrorKind::Config, "mode = \"" + mode + "\" is not known",
               "use mode = \"logical\", \"poll\", \"notify\", \"outbox\" or \"kafka\"");

@@ -54,6 +54,16 @@ void drop_superseded_events(pg::Connection& source, const OutboxNames& names,
 
 }  // namespace
 
+// Position 0, as the copy's rows: a higher one would raise the sink's durable position above the
+// drainer's batch counter and void its checks. The drainer's check after the copy
+// (handle_copy_request) covers this transaction, a position being durable only once every
+// message sent before it is.
+void empty_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables) {
+  sink.begin_transaction();
+  for (const auto* t : tables) sink.truncate(*t);
+  sink.commit_transaction(0);
+}
+
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
                  const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
@@ -77,9 +87,11 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
     if (queued == QueuedEvents::DeletedByCopy && cfg.sink == "clickhouse") {
       drop_superseded_events(p.source, outbox_names(cfg), tables);
     }
-    for (const auto* t : tables) {
-      store.erase(table_sync::resync_request_key(*t));
-      p.targets->truncate(*t);
+    for (const auto* t : tables) store.erase(table_sync::resync_request_key(*t));
+    if (queued == QueuedEvents::KeptByCaller && !sink.bulk_load()) {
+      empty_through_sink(sink, tables);
+    } else {
+      for (const auto* t : tables) p.targets->truncate(*t);
     }
   }
   // One snapshot for every table, taken now: after the triggers were verified installed.

@@ -188,13 +188,17 @@ const pipeline::TableSchema* OutboxDrainer::table_of(std::string_view rel_oid) c
                   names_.events_table() + " WHERE rel = " + std::string(rel_oid) + ")");
 }
 
-// Nothing is acknowledged at the source before the sink holds it durably.
+// Nothing is acknowledged at the source before the sink holds it durably. A flush that returns
+// without that is Kafka not confirming within the flush's bound: an outage, retried like one
+// (the drain transaction rolls back, so what was claimed or locked stays queued).
 void OutboxDrainer::commit_to_sink(std::string_view what) {
   sink_.commit_transaction(++position_);
   sink_.flush();
   const auto durable = sink_.durable_position();
   if (!durable || *durable < position_) {
-    throw Error(ErrorKind::Internal, fmt::format("the sink did not report the flushed outbox {} durable", what));
+    throw Error(ErrorKind::Connection, fmt::format("the sink did not report the flushed outbox {} durable", what),
+                "check that Kafka is reachable; the outbox keeps what was not confirmed and pg2ch sends it again",
+                true);
   }
 }
 
@@ -248,6 +252,11 @@ void OutboxDrainer::handle_copy_request(const pipeline::TableSchema& table, cons
                "request(s), {} earlier events superseded by the copy)",
                table.qualified_source(), requests.rows(), before.rows());
   if (!copy_again_(table)) return;  // stopped: the requests stay, the table copying
+  // A copy through Kafka returns once flushed, delivered or not (the flush is bounded), and its
+  // TRUNCATE and rows are the only record of the requests and events deleted here: an empty
+  // transaction after them is durable only once every one of them is.
+  sink_.begin_transaction();
+  commit_to_sink("copy");
   std::vector<std::string> superseded;
   for (int i = 0; i < before.rows(); ++i) superseded.push_back(before.text(i, 0));
   if (!superseded.empty()) conn_.query(delete_sql_, {tid_array(superseded)});

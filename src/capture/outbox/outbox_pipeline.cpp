@@ -98,6 +98,9 @@ class OutboxSource final : public ChangeSource {
       // drainer deletes now.
       if (states_.phase(t) == table_sync::TablePhase::Stopped) {
         table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
+        // That copy keeps the table's queued events for Kafka consumers and sends no TRUNCATE:
+        // they drop the rows the deleted events and the partition leave behind now.
+        if (!sink_->bulk_load()) empty_through_sink(*sink_, {&t});
         spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
                      "copied again at the next start (restart pg2ch)",
                      t.qualified_source());

@@ -31,7 +31,16 @@
 // R, is applied after the copy at its version (> 0), and the key's newest change wins as at any
 // copy (outbox_copy.h). Claims of the table's events after a pending request wait for it, as for
 // a TRUNCATE; events before it that a drainer writes before the request is handled are emptied
-// with the target. A crash or a stop during the copy rolls the transaction back: the request
+// with the target.
+//
+// Downstream of Kafka (sink = kafka, both) the same holds: the copy goes through the sink after a
+// TRUNCATE of the table (an op "t" event to every partition of its topic), after every message of
+// the table's earlier batches in each partition; the consumer empties its target once every
+// partition reached it (kafka_consumer/truncate_barrier.h), then takes the copy's rows (op "r",
+// version 0) and the later events at their versions, which win as in ClickHouse. The requests
+// and the events are deleted only once the sink reports the TRUNCATE and every row durable (an
+// empty sink transaction after the copy, outbox_drainer.cpp). A request of a stopped table sends
+// the TRUNCATE at once and leaves the copy to the next start. A crash or a stop during the copy rolls the transaction back: the request
 // stays, and the table, left copying, is copied at the next start, whose whole copy deletes the
 // request with the table's other queued rows (outbox_copy.cpp drop_superseded_events).
 //
