@@ -56,8 +56,8 @@ constexpr Ddl kDdls[] = {
     {"RenameFloat", "ALTER TABLE d RENAME COLUMN f TO f2", Outcome::FollowsIfRename, Outcome::FollowsIfRename},
     // real -> double precision: the events queued before are read from the table (row_payload_follow.h).
     {"WidenFloat", "ALTER TABLE d ALTER COLUMN f TYPE double precision", Outcome::Follows, Outcome::Follows,
-     "SET LOCAL extra_float_digits = -3; UPDATE d SET f = CASE id % 3 WHEN 0 THEN '-0' WHEN 1 THEN "
-     "0.30000000000000004 ELSE 0.1 END"},
+     "SET LOCAL extra_float_digits = -3; UPDATE d SET f = (CASE id % 3 WHEN 0 THEN '-0' WHEN 1 THEN "
+     "'0.30000000000000004' ELSE '0.1' END)::float8"},
     {"DropJson", "ALTER TABLE d DROP COLUMN j", Outcome::Follows, Outcome::Follows},
     {"RenameJsonb", "ALTER TABLE d RENAME COLUMN b TO b2", Outcome::FollowsIfRename, Outcome::FollowsIfRename},
     // A sorting-key column: ClickHouse can neither rename nor retype it.
@@ -66,21 +66,21 @@ constexpr Ddl kDdls[] = {
     // Until pg2ch replaces them, the row payload's installed functions know nothing of the column
     // added: their rows are read from the table (outbox_sql.h row_mark).
     {"AddJson", "ALTER TABLE d ADD COLUMN k json DEFAULT '{\"k\" :1}'", Outcome::Follows, Outcome::Follows,
-     "UPDATE d SET k = CASE id % 3 WHEN 0 THEN 'null' WHEN 1 THEN '{\"a\": {\"b\" : [1, {\"c\": null}]}, \"a\":2}' "
-     "END"},
+     "UPDATE d SET k = (CASE id % 3 WHEN 0 THEN 'null' WHEN 1 THEN '{\"a\": {\"b\" : [1, {\"c\": null}]}, "
+     "\"a\":2}' END)::json"},
     {"AddJsonb", "ALTER TABLE d ADD COLUMN x jsonb DEFAULT 'null'", Outcome::Follows, Outcome::Follows,
-     "UPDATE d SET x = CASE id % 3 WHEN 0 THEN '{\"a\": {\"b\": [1, {\"c\": null}], \"d\": 1.50}}' WHEN 1 THEN "
-     "NULL ELSE 'null' END"},
+     "UPDATE d SET x = (CASE id % 3 WHEN 0 THEN '{\"a\": {\"b\": [1, {\"c\": null}], \"d\": 1.50}}' WHEN 1 THEN "
+     "NULL ELSE 'null' END)::jsonb"},
     {"AddDouble", "ALTER TABLE d ADD COLUMN x double precision DEFAULT '-0'", Outcome::Follows, Outcome::Follows,
-     "SET LOCAL extra_float_digits = -3; UPDATE d SET x = CASE id % 4 WHEN 0 THEN '-0' WHEN 1 THEN 0.1 WHEN 2 "
-     "THEN 0.30000000000000004 END"},
+     "SET LOCAL extra_float_digits = -3; UPDATE d SET x = (CASE id % 4 WHEN 0 THEN '-0' WHEN 1 THEN '0.1' WHEN 2 "
+     "THEN '0.30000000000000004' END)::float8"},
     {"AddReal", "ALTER TABLE d ADD COLUMN x real DEFAULT '-0'", Outcome::Follows, Outcome::Follows,
-     "SET LOCAL extra_float_digits = -3; UPDATE d SET x = CASE id % 4 WHEN 0 THEN '-0' WHEN 1 THEN 0.1 WHEN 2 "
-     "THEN 1.0000001 END"},
+     "SET LOCAL extra_float_digits = -3; UPDATE d SET x = (CASE id % 4 WHEN 0 THEN '-0' WHEN 1 THEN '0.1' WHEN 2 "
+     "THEN '1.0000001' END)::real"},
     {"AddInterval", "ALTER TABLE d ADD COLUMN x interval DEFAULT '-1 days +02:03:04.5'", Outcome::Follows,
      Outcome::Follows,
-     "SET LOCAL intervalstyle = 'sql_standard'; UPDATE d SET x = CASE id % 3 WHEN 0 THEN '1 year -2 mons 3 days "
-     "-04:05:06.789' WHEN 1 THEN '-1 days +00:00:01' END"},
+     "SET LOCAL intervalstyle = 'sql_standard'; UPDATE d SET x = (CASE id % 3 WHEN 0 THEN '1 year -2 mons 3 days "
+     "-04:05:06.789' WHEN 1 THEN '-1 days +00:00:01' END)::interval"},
     {"AddMoney", "ALTER TABLE d ADD COLUMN x money DEFAULT '12.34'", Outcome::Follows, Outcome::Follows,
      "UPDATE d SET x = CASE id % 3 WHEN 0 THEN '-0.01'::money WHEN 1 THEN '92233720368547758.07'::money END"},
     // Left out by the include list: its values must never enter the events table.

@@ -53,9 +53,9 @@ INSTANTIATE_TEST_SUITE_P(EveryKindBothPlaces, OutboxEvolveCrash,
 // how far the crashed run got.
 constexpr EvolveCrashKind kRowPayloadFloatAdded{
     "AddDouble", "ALTER TABLE t ADD COLUMN x double precision DEFAULT '-0'",
-    "SET LOCAL extra_float_digits = -3; UPDATE t SET x = CASE id % 4 WHEN 0 THEN '-0' WHEN 1 THEN 0.1 WHEN 2 THEN "
-    "0.30000000000000004 END WHERE id > 50; INSERT INTO t (id, v, n, m, w, r, x) VALUES (101, 'new', 1, 1, 'w', 'r', "
-    "1.0000000000000002)",
+    "SET LOCAL extra_float_digits = -3; UPDATE t SET x = (CASE id % 4 WHEN 0 THEN '-0' WHEN 1 THEN '0.1' WHEN 2 THEN "
+    "'0.30000000000000004' END)::float8 WHERE id > 50; INSERT INTO t (id, v, n, m, w, r, x) VALUES (101, 'new', 1, 1, "
+    "'w', 'r', '1.0000000000000002')",
     "id, v, n, m, w, r, x"};
 
 class OutboxRowPayloadFloatAddedCrash : public ::testing::TestWithParam<std::string> {};
