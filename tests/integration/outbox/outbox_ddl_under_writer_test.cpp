@@ -63,8 +63,9 @@ constexpr Ddl kDdls[] = {
     // A sorting-key column: ClickHouse can neither rename nor retype it.
     {"RenameKey", "ALTER TABLE d RENAME COLUMN id TO id2", Outcome::Stops, Outcome::Stops},
     {"WidenKey", "ALTER TABLE d ALTER COLUMN id TYPE bigint", Outcome::Stops, Outcome::Stops},
-    // Until pg2ch replaces them, the row payload's installed functions know nothing of the column
-    // added: their rows are read from the table (outbox_sql.h row_mark).
+    // Until pg2ch replaces them, the row payload's installed functions write the column added as
+    // to_jsonb() does (or leave it out, under an include list): their rows are read from the table
+    // (outbox_sql.h row_mark).
     {"AddJson", "ALTER TABLE d ADD COLUMN k json DEFAULT '{\"k\" :1}'", Outcome::Follows, Outcome::Follows,
      "UPDATE d SET k = (CASE id % 3 WHEN 0 THEN 'null' WHEN 1 THEN '{\"a\": {\"b\" : [1, {\"c\": null}]}, "
      "\"a\":2}' END)::json"},

@@ -74,11 +74,13 @@ TEST_P(OutboxRowPayloadWidening, FollowsWhatReadsTheSameElseStopsOnlyItsTable) {
   const auto cfg = outbox_config(db, {"public.wt", "public.o"}, "row");
   const auto config_file = write_config_file(cfg, db.dir() / "pg2ch.toml");
   outbox_setup(cfg);
-  // ts as seconds since the epoch: timestamp read as UTC, which the session is for the ALTER.
+  // ts as microseconds since the epoch (a timestamp read as UTC, which the session is for the
+  // ALTER); ClickHouse before DateTime64 holds them as such.
   db.pg_exec("SET TimeZone = 'UTC'");
-  const TableQuery wt{"SELECT id, s, f, c, d, coalesce(extract(epoch from ts)::bigint, -1) FROM wt ORDER BY id",
-                      "SELECT id, s, f, c, d, ifNull(toInt64(toUnixTimestamp(ts)), -1) FROM wt FINAL WHERE _deleted = 0 "
-                      "ORDER BY id"};
+  const std::string ts = db.ch().capabilities().datetime64 ? "toUnixTimestamp64Micro(ts)" : "ts";
+  const TableQuery wt{
+      "SELECT id, s, f, c, d, coalesce((extract(epoch from ts) * 1000000)::bigint, -1) FROM wt ORDER BY id",
+      "SELECT id, s, f, c, d, ifNull(toInt64(" + ts + "), -1) FROM wt FINAL WHERE _deleted = 0 ORDER BY id"};
   const auto o = same_columns("o", "id, v", "id");
   auto state_of = [&](const std::string& table) {
     return status_table_row(pg2ch_status_json(db, config_file, "status", /*attention_ok=*/true), table);
