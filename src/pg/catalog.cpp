@@ -294,6 +294,7 @@ pipeline::TableSchema describe_table(Connection& conn, const TableRef& ref, cons
     }
   }
 
+  t.include_listed = !sel.include.empty();
   for (std::size_t i = 0; i < t.source_columns.size(); ++i) {
     auto& c = t.source_columns[i];
     const bool wanted = (sel.include.empty() || contains(sel.include, c.name)) && !contains(sel.exclude, c.name);

@@ -56,6 +56,8 @@ struct TableSchema {
   // The key columns come from [[tables]] key (a table without a primary key or identity index),
   // not from the table: its target is re-created when they change (table_sync::target_digest).
   bool key_from_config = false;
+  // The config's include list names the columns to replicate: a column added later is left out.
+  bool include_listed = false;
   // Every live column the capture reads, attnum order: for the logical capture exactly what
   // pgoutput's Relation message lists (no generated columns), for captures that SELECT their rows
   // the generated ones too (pg/catalog.h, DescribeOptions).

@@ -45,12 +45,13 @@
 // With the key payload, whose fetch reads the rows as they are now, the follower (the logical
 // mode's schema_evolution.h, with the catalog's description as the new shape) alters the target
 // in place, the table's state first, and the next batch fetches its events with the new columns:
-// the table streams on. With the row payload the same, and the events of the old shape queued
-// behind the change are read with the columns as they are now (fetch_rows_sql: a column added
-// since reads PostgreSQL's missing value for the row, a dropped one is ignored, a renamed one is
-// found by its old name from the table's state), except for the kinds row_payload_follow.h
-// refuses. A change that is not followed stops the table; the fix (drop its
-// target, delete its queued events, `pg2ch resync`, restart) copies it again with its new columns:
+// the table streams on. With the row payload the same: an event's row is read only when it
+// carries the mark of the table's columns now (outbox_sql.h row_mark); any other event of the
+// table (queued before the change, or written by the functions installed before pg2ch replaced
+// them) is read from the table as the key payload reads every event; row_payload_follow.h says
+// why each kind of change is exact so, and which one it refuses. A change that is not followed
+// stops the table; the fix (drop its target, delete its queued events, `pg2ch resync`, restart)
+// copies it again with its new columns:
 // the deleted events' changes were committed before the copy's snapshot, which holds them, and
 // every later change has an event of the new shape.
 //

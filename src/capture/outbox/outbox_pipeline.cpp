@@ -25,6 +25,7 @@
 #include "capture/shared/new_tables.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/target_table.h"
+#include "common/crash_point.h"
 #include "common/interruptible_sleep.h"
 #include "pipeline/make_change_sink.h"
 #include "state/open_state_store.h"
@@ -113,13 +114,12 @@ class OutboxSource final : public ChangeSource {
                   QueuedEvents::KeptByCaller);
       return !stop.load();
     });
-    // The key payload fetches rows as they are now: a change is followed in place. The row
-    // payload's events of the old shape, queued behind the change, are read with the table's
-    // columns as they are now (fetch_rows_sql), which is exact for the changes
-    // row_payload_follow.h does not refuse.
+    // The key payload fetches rows as they are now: a change is followed in place. So does the
+    // row payload: the events whose rows were not written for the table's columns as they are
+    // now are read from the table (row_payload_follow.h).
     drainer_.follow_columns([this, names](const pipeline::TableSchema& t) -> std::optional<std::string> {
       if (payload_of(cfg_.outbox) == Payload::Row) {
-        if (auto why_not = refused_for_row_payload(names, t)) return why_not;
+        if (auto why_not = refused_for_row_payload(t)) return why_not;
       }
       const auto functions = function_ddl(names, t, layout_of(cfg_));
       const logical::Evolution e = evolver_.follow_catalog(t);
@@ -191,7 +191,7 @@ class OutboxSource final : public ChangeSource {
 
   // Why the row payload cannot follow the change of `t`'s columns (row_payload_follow.h), if so.
   // A table the catalog cannot describe is the follower's to refuse.
-  std::optional<std::string> refused_for_row_payload(const OutboxNames& names, const pipeline::TableSchema& t) {
+  std::optional<std::string> refused_for_row_payload(const pipeline::TableSchema& t) {
     const auto ref = std::find_if(p_.refs.begin(), p_.refs.end(), [&](const auto& r) { return r.oid == t.relation_oid; });
     if (ref == p_.refs.end()) return std::nullopt;
     std::optional<pipeline::TableSchema> now;
@@ -204,28 +204,12 @@ class OutboxSource final : public ChangeSource {
     // With what logical.on_* = "ignore" kept before, as `t` has it: a column added and ignored is
     // left out of both, not one "renamed out of the exclude list".
     logical::apply_ignored(*now, states_.at(t).ignored, p_.targets->type_capabilities());
-    if (auto why_not = row_payload_refusal(t, *now)) return why_not;
-    // A rewrite (a widening of integers or floats) clears the missing values of the columns added
-    // earlier, which events queued from before those were added still need.
-    if (now->relfilenode == t.relfilenode) return std::nullopt;
-    for (const auto& [column, value] : states_.at(t).missing_values) {
-      const bool needed =
-          p_.source
-              .query(fmt::format("SELECT EXISTS (SELECT 1 FROM {} WHERE rel = $1::oid AND \"row\" IS NOT NULL AND NOT "
-                                 "\"row\" ? $2)",
-                                 names.events_table()),
-                     {std::to_string(t.relation_oid), column})
-              .boolean(0, 0);
-      if (needed) {
-        return fmt::format("the change rewrote the table, which drops the default value of column {} that events queued "
-                           "before it was added need",
-                           column);
-      }
-    }
-    return std::nullopt;
+    return row_payload_refusal(t, *now);
   }
   // The trigger functions of `t` generated for its columns as they are now. Until then the old ones
-  // take their fallback for what they name that changed (outbox_sql.cpp trigger_body). On a
+  // take their fallback for what they name that changed (outbox_sql.cpp trigger_body), and the
+  // rows they write carry the mark of the old columns, so they are read from the table (outbox_sql.h
+  // row_mark). On a
   // connection of its own: the drain transaction that follows the change commits only after
   // ClickHouse accepted its batch, and a failed one must not leave the functions behind the
   // table's recorded columns. Not fatal: the fallback keeps the events exact, and the next start
@@ -235,9 +219,10 @@ class OutboxSource final : public ChangeSource {
       pg::Connection conn = connect_source(cfg_);
       replace_functions(conn, names_, t, layout_of(cfg_));
       spdlog::info("{}: replaced its outbox trigger functions for its new columns", t.qualified_source());
+      crash_point("outbox_functions_replaced");  // tests: the batch that follows the change not drained
     } catch (const Error& e) {
-      spdlog::warn("{}: could not replace its outbox trigger functions for its new columns ({}); they write events "
-                   "without the row until the next start or `pg2ch setup` replaces them",
+      spdlog::warn("{}: could not replace its outbox trigger functions for its new columns ({}); their events are "
+                   "read from the table until the next start or `pg2ch setup` replaces them",
                    t.qualified_source(), e.one_line());
     }
   }
@@ -372,13 +357,9 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
       p.targets->drop(t);
       table_sync::request_resync(*state, std::vector<const pipeline::TableSchema*>{&t});
     };
-    // Changed while pg2ch was stopped: followed as while running where it can be (the row
-    // payload's queued events of the old shape read as drain_once reads them).
-    logical::follow_offline_changes(cfg, p, states, copy_again,
-                                    [&](const auto& was, const pipeline::TableSchema& now) {
-                                      return payload_of(cfg.outbox) == Payload::Row ? row_payload_refusal(was, now)
-                                                                                    : std::nullopt;
-                                    });
+    // Changed while pg2ch was stopped: followed as while running (the row payload's queued
+    // events of the old shape are read from the table: row_payload_follow.h).
+    logical::follow_offline_changes(cfg, p, states, copy_again);
     logical::SchemaEvolver::reapply_all(p, states, copy_again);
   }
   // Until replaced, they take their fallback for what they name that changed (outbox_sql.cpp).

@@ -131,29 +131,46 @@ bool stored_as_text(const pipeline::SourceColumn& c) {
   return is_json(c) || c.type.oid == types::oid::kFloat4 || c.type.oid == types::oid::kFloat8;
 }
 
-// The whole row minus excluded columns (they may be secrets and must not be copied into the
-// events table), with the stored_as_text columns overridden by their text.
+// The row as an object, the stored_as_text columns as their text, and under the key "" (no column
+// has an empty name) the row_mark of `t`. Two forms:
+//  * to_jsonb() of the whole row minus the excluded columns (they may be secrets and must not be
+//    copied into the events table; excluded_fields makes a rename of one take the fallback);
+//  * for a table whose config has an include list, every replicated column named as a field: a
+//    column added since the function was generated is left out by the config, so it must not be
+//    copied either, and to_jsonb() cannot leave out a column it has no name for. Naming costs a
+//    type lookup per column and call (about 4k instructions per row more for 3 columns:
+//    bench/results/outbox-row-mark.md), so only these tables pay it.
 std::string row_object(const pipeline::TableSchema& t, std::string_view alias) {
+  const std::string mark = fmt::format("'', {}", quote_literal(row_mark(t)));
+  std::vector<std::string> pairs;
   std::string excluded;
-  std::vector<std::string> as_text;
   for (const auto& c : t.source_columns) {
-    if (stored_as_text(c))
-      as_text.push_back(fmt::format("{}, {}.{}::pg_catalog.text", quote_literal(c.name), alias, quote_ident(c.name)));
-    if (c.target_index >= 0) continue;
-    if (!excluded.empty()) excluded += ", ";
-    excluded += quote_literal(c.name);
+    if (c.target_index < 0) {
+      excluded += (excluded.empty() ? "" : ", ") + quote_literal(c.name);
+    } else if (t.include_listed || stored_as_text(c)) {
+      pairs.push_back(fmt::format("{}, {}.{}{}", quote_literal(c.name), alias, quote_ident(c.name),
+                                  stored_as_text(c) ? "::pg_catalog.text" : ""));
+    }
   }
-  std::string out = fmt::format("pg_catalog.to_jsonb({})", whole_row(alias));
-  if (!excluded.empty()) out = fmt::format("({} OPERATOR(pg_catalog.-) ARRAY[{}]::pg_catalog.text[])", out, excluded);
+  std::string out;
+  if (!t.include_listed) {
+    out = fmt::format("pg_catalog.to_jsonb({})", whole_row(alias));
+    if (!excluded.empty()) out = fmt::format("({} OPERATOR(pg_catalog.-) ARRAY[{}]::pg_catalog.text[])", out, excluded);
+    // Without a column of its own to build, the mark is a constant: no call per row.
+    if (pairs.empty()) {
+      return fmt::format("({} OPERATOR(pg_catalog.||) {}::pg_catalog.jsonb)", out,
+                         quote_literal(fmt::format("{{\"\": \"{}\"}}", row_mark(t))));
+    }
+  }
+  pairs.insert(pairs.begin(), mark);
   // jsonb_build_object takes at most 100 arguments: 50 columns per call.
   constexpr std::size_t kPairsPerCall = 50;
-  for (std::size_t i = 0; i < as_text.size(); i += kPairsPerCall) {
+  for (std::size_t i = 0; i < pairs.size(); i += kPairsPerCall) {
     std::string args;
-    for (std::size_t j = i; j < std::min(as_text.size(), i + kPairsPerCall); ++j)
-      args += (j > i ? ", " : "") + as_text[j];
-    out += " OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(" + args + ")";
+    for (std::size_t j = i; j < std::min(pairs.size(), i + kPairsPerCall); ++j) args += (j > i ? ", " : "") + pairs[j];
+    out += (out.empty() ? "" : " OPERATOR(pg_catalog.||) ") + std::string("pg_catalog.jsonb_build_object(") + args + ")";
   }
-  return as_text.empty() ? out : "(" + out + ")";
+  return out.find(" OPERATOR(pg_catalog.||) ") == std::string::npos ? out : "(" + out + ")";
 }
 
 // Whether a column the event carries (the key; with the row payload every replicated column)
@@ -253,6 +270,21 @@ std::string object_tag(std::string_view pipeline_name) {
   return fmt::format("{}_{:08x}", tag, h);
 }
 
+std::string row_mark(const pipeline::TableSchema& t) {
+  // Everything a function body and the drainer's reading of its rows depend on, per column.
+  std::string shape = t.include_listed ? "listed;" : "";
+  for (const auto& c : t.source_columns) {
+    shape += fmt::format("{}:{}:{}:{}:{}:{}:{}:{}:{};", c.attnum, c.name.size(), c.name, c.declared_type_oid, c.declared_typmod, c.type.oid,
+                         c.type.element_oid, c.is_key ? 'k' : '-', c.target_index >= 0 ? 'r' : 'x');
+  }
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64: stable across builds and platforms
+  for (char c : shape) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
 std::string OutboxNames::events_table() const { return qualified(schema, events); }
 std::string OutboxNames::truncates_table() const { return qualified(schema, truncates); }
 std::string OutboxNames::progress_table() const { return qualified(schema, progress); }
@@ -342,13 +374,15 @@ namespace {
 // cached plan ("type of parameter ... does not match that when preparing the plan",
 // datatype_mismatch) — failing the application's INSERT or UPDATE, until `pg2ch setup` or pg2ch
 // following the change replaces the functions. So the values that need a column's name (the key,
-// and with the row payload the float and json columns' exact text and the excluded columns) are
-// computed in a block that catches exactly these two errors and then computes the event from
+// and with the row payload the float and json columns' exact text and the excluded columns, or
+// under an include list every column: row_object) are computed in a block that catches exactly these two errors and then computes the event from
 // expressions that name no column: the key out of to_jsonb(<row>) by its name as a string (the
 // same JSON, or text, that the field gives), and no row at all. A row payload event of 'I' or 'U'
 // without its row is read from the table as it is when drained (fetch_rows_sql), as the key
 // payload reads every event: exact for the final state by the same argument (the key's newest
-// change has its own event, read at least as new). A key column renamed or retyped stops the
+// change has its own event, read at least as new). What the block cannot see (a column added,
+// or retyped in a session that plans the body afresh) the row's mark tells the drainer (row_mark
+// in the header). A key column renamed or retyped stops the
 // table anyway (ClickHouse cannot rename or retype a sorting-key column): its fallback key may
 // be NULL, which no event of a streaming table is ever decoded with (column_watch.h).
 //
@@ -362,10 +396,11 @@ namespace {
 // there the subtransaction gets an xid (docs/outbox.md says what that costs the source).
 constexpr const char* kColumnChanged = "undefined_column OR datatype_mismatch";
 
-// The excluded columns of `alias` named as fields (an empty string without any): with the row
-// payload the event copies the row minus these by name, so a rename of one must take the block's
-// fallback (no row) instead of copying it into the queue under its new name.
+// The excluded columns of `alias` named as fields (an empty string without any): unless the table
+// has an include list, the event copies the row minus these by name, so a rename of one must take
+// the block's fallback (no row) instead of copying it into the queue under its new name.
 std::string excluded_fields(const pipeline::TableSchema& t, std::string_view alias) {
+  if (t.include_listed) return "";
   std::string args;
   for (const auto& c : t.source_columns) {
     if (c.target_index < 0) args += (args.empty() ? "" : ", ") + fmt::format("{}.{}", alias, quote_ident(c.name));
@@ -532,15 +567,6 @@ std::string function_settings(const pipeline::TableSchema& t, Payload payload) {
   return out;
 }
 
-bool written_apart(const pipeline::SourceColumn& c) {
-  using namespace types::oid;
-  if (stored_as_text(c)) return true;
-  for (auto oid : {kFloat4, kFloat8, kInterval, kMoney}) {
-    if (c.type.oid == oid || c.type.element_oid == oid) return true;
-  }
-  return false;
-}
-
 std::string function_source(const std::string& body) { return "\nBEGIN\n  " + body + "\n  RETURN NULL;\nEND\n"; }
 
 std::string claim_sql(const OutboxNames& n, bool wrap) {
@@ -550,47 +576,18 @@ std::string claim_sql(const OutboxNames& n, bool wrap) {
       n.events_table(), wrap ? "<" : ">=");
 }
 
-namespace {
-
-// The event's row as the table's columns are named now: an event written before a column was
-// renamed in place carries its old name (`renamed`: (old, new) in the order they happened, each
-// name taken once: schema_evolution.h), which each step moves to the next name.
-std::string renamed_row_joins(const std::vector<std::pair<std::string, std::string>>& renamed) {
-  std::string out = " CROSS JOIN LATERAL (SELECT COALESCE(e.\"row\", e.pk::pg_catalog.jsonb)) j0(j)";
-  for (std::size_t i = 0; i < renamed.size(); ++i) {
-    const auto& [was, now] = renamed[i];
-    out += fmt::format(
-        " CROSS JOIN LATERAL (SELECT CASE WHEN j{0}.j OPERATOR(pg_catalog.?) {1} THEN (j{0}.j OPERATOR(pg_catalog.-) "
-        "{1}::pg_catalog.text) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object({2}, j{0}.j OPERATOR(pg_catalog.->) "
-        "{1}::pg_catalog.text) ELSE j{0}.j END) j{3}(j)",
-        i, quote_literal(was), quote_literal(now), i + 1);
-  }
-  return out;
-}
-
-// What the table's row holds in a column missing from an event (written before the column was
-// added): the column's missing value (pg_attribute.attmissingval: a non-volatile DEFAULT of ADD
-// COLUMN, which the rows already there read), else NULL. Read when the query runs, once.
-std::string missing_values_row(const pipeline::TableSchema& t) {
-  return fmt::format(
-      "pg_catalog.jsonb_populate_record(NULL::{}, (SELECT pg_catalog.jsonb_object_agg(a.attname, "
-      "pg_catalog.array_to_json(a.attmissingval) OPERATOR(pg_catalog.->) 0) FROM pg_catalog.pg_attribute a WHERE "
-      "a.attrelid = {} AND a.atthasmissing AND NOT a.attisdropped))",
-      source_table(t), relation_oid(t));
-}
-
-}  // namespace
-
-std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload,
-                           const std::vector<std::pair<std::string, std::string>>& renamed) {
-  const std::string reread = "(e.op IN ('I', 'U') AND e.\"row\" IS NULL)";
+std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload) {
+  // o.own: the event's row was written by the functions generated for `t` (row_mark): it holds
+  // every replicated column, each as those functions write it. Any other 'I' or 'U' (the
+  // fallback's, which has no row, or one written by functions generated for other columns, or
+  // before pg2ch marked its rows) is read from the table as it is now.
+  const std::string reread = "(e.op IN ('I', 'U') AND NOT o.own)";
   // s: the row as it is now, joined for those events only; a key column keeps the event's value
   // when the row is gone (the event then deletes it).
   const auto reread_value = [](const pipeline::SourceColumn& c) {
     const std::string name = quote_ident(c.name);
     return c.is_key ? fmt::format(" THEN COALESCE(s.{0}, r.{0})", name) : fmt::format(" THEN s.{}", name);
   };
-  const std::string row = fmt::format("j{}.j", renamed.size());  // the event's row, renames applied
   std::string cols;
   for (const auto& c : t.source_columns) {
     cols += ", ";
@@ -601,12 +598,9 @@ std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t,
       cols += fmt::format("COALESCE(s.{0}, k.{0})", name);  // the source's own key value when the row exists
     } else if (payload == Payload::Row && is_json(c)) {
       // The trigger stored the text (see stored_as_text); deletes carry only the key in pk.
-      // An event without the column (written before it was added) reads its missing value from r.
-      cols += fmt::format(
-          "CASE WHEN {4} WHEN e.\"row\" IS NOT NULL AND {1} OPERATOR(pg_catalog.?) {2} THEN ({1} "
-          "OPERATOR(pg_catalog.->>) {2})::{3} ELSE r.{0} END",
-          name, row, quote_literal(c.name), c.type.oid == types::oid::kJson ? "json" : "jsonb",
-          reread + reread_value(c));
+      cols += fmt::format("CASE WHEN {} WHEN o.own THEN (e.\"row\" OPERATOR(pg_catalog.->>) {})::{} ELSE r.{} END",
+                          reread + reread_value(c), quote_literal(c.name),
+                          c.type.oid == types::oid::kJson ? "json" : "jsonb", name);
     } else if (payload == Payload::Row) {
       cols += fmt::format("CASE WHEN {}{} ELSE r.{} END", reread, reread_value(c), name);
     } else {
@@ -618,16 +612,17 @@ std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t,
       fmt::format("WHERE e.ctid = ANY($1::pg_catalog.tid[]) AND e.rel = {}", relation_oid(t));
   const auto* first_key = key_columns(t).at(0);
   if (payload == Payload::Row) {
-    // Deletes carry only the key: populating from pk sets the key columns and leaves the rest NULL.
-    // An 'I' or 'U' without its row (the trigger's fallback after a column it names changed:
-    // trigger_body) is read from the table now, as the key payload reads every event.
+    // r: the event's own row, else its key (pk): deletes and moves carry only the key, and so
+    // does every event read again; populating from it sets the key columns and leaves the rest
+    // NULL.
     return fmt::format(
-        "SELECT e.ctid, (CASE WHEN {8} THEN CASE WHEN s.{9} IS NULL THEN 'd' ELSE 'w' END WHEN e.op = 'D' THEN 'd' "
+        "SELECT e.ctid, (CASE WHEN {6} THEN CASE WHEN s.{7} IS NULL THEN 'd' ELSE 'w' END WHEN e.op = 'D' THEN 'd' "
         "WHEN e.op = 'M' THEN CASE WHEN EXISTS (SELECT 1 FROM {0} c WHERE {1}) THEN 's' ELSE 'd' END ELSE 'w' "
-        "END)::\"char\"{2} FROM {3} e{5} CROSS JOIN LATERAL jsonb_populate_record({6}, {7}) r LEFT JOIN {0} s ON {8} "
-        "AND {10} {4}",
-        source_table(t), key_match(t, "c", "r"), cols, n.events_table(), where, renamed_row_joins(renamed),
-        missing_values_row(t), row, reread, quote_ident(first_key->name), key_match(t, "s", "r"));
+        "END)::\"char\"{2} FROM {3} e CROSS JOIN LATERAL (SELECT COALESCE((e.\"row\" OPERATOR(pg_catalog.->>) '') "
+        "OPERATOR(pg_catalog.=) {5}, false)) o(own) CROSS JOIN LATERAL jsonb_populate_record(NULL::{0}, CASE WHEN "
+        "o.own THEN e.\"row\" ELSE e.pk::pg_catalog.jsonb END) r LEFT JOIN {0} s ON {6} AND {8} {4}",
+        source_table(t), key_match(t, "c", "r"), cols, n.events_table(), where, quote_literal(row_mark(t)), reread,
+        quote_ident(first_key->name), key_match(t, "s", "r"));
   }
   // Typed (and collated) as the table's own key column, whichever way the trigger wrote it.
   const std::string pk_json = bare_key(t, payload)

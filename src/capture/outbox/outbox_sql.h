@@ -17,9 +17,10 @@
 // No DDL on a captured table may make the application's writes fail (issue 12). The triggers
 // themselves name no column (no `UPDATE OF`, no `WHEN`: PostgreSQL refuses to retype or drop a
 // column a trigger definition uses), and the functions' bodies, which name the key columns and
-// with the row payload the float, json and excluded ones, compute those values in a block that
-// falls back to expressions naming no column when a column was dropped, renamed or retyped since
-// they were generated (see trigger_body in the .cpp).
+// with the row payload the float, json and excluded ones (every replicated one under an include
+// list), compute those values in a block that falls back to
+// expressions naming no column when a column was dropped, renamed or retyped since they were
+// generated (see trigger_body in the .cpp; row_mark for the row payload's other changes).
 //
 // Why no id: an identity column and its index cost a writing statement more than the rest of
 // the event (a sequence buffer lock and a btree insert, about 14k instructions of a ~37k event),
@@ -136,10 +137,40 @@ std::string claim_sql(const OutboxNames& n, bool wrap);  // $1 limit, $2 ctid cu
 // installed one to notice a setup made for another payload, key or column list.
 std::string function_source(const std::string& body);
 
-// Whether the row payload's trigger functions write column `c` apart from to_jsonb() of the row:
-// its text (float, json, jsonb) or under a SET clause (float, interval, money, arrays of those).
-// A function generated before such a column existed writes it inexactly.
-bool written_apart(const pipeline::SourceColumn& c);
+// The row payload's mark of what its trigger functions were generated for: a hash of `t`'s
+// columns (attnum, name, declared and resolved type, typmod, key, excluded; whether the config
+// lists them in include), which each row the
+// functions write carries under the key "" (PostgreSQL forbids an empty column name), and which
+// fetch_rows_sql compares with the mark of the columns it reads the events with.
+//
+// Why (issue 12). Between an ALTER TABLE and pg2ch replacing the functions (when it follows the
+// change: outbox_pipeline.cpp), the installed ones go on writing; a statement that began before
+// the replacement even keeps them for all its rows. What they name that was dropped or renamed
+// makes them take their fallback (no row). But to_jsonb() of the row writes a column added since
+// as it would any column it knows nothing of (a float's -0 as 0, rounded under the writer's
+// extra_float_digits, json normalised, a JSON null as SQL NULL, an interval in the writer's
+// intervalstyle, money in its lc_monetary), and so does a session that plans them afresh after a
+// column was retyped, reading the field with its new type. (With an include list, whose added
+// columns the config leaves out, they name each column they copy instead: a column added is not
+// copied at all, so a secret never enters the events table, and a row without it cannot say what
+// the table holds there: row_object in the .cpp.) A row of another mark is therefore not read: the
+// event is read from the table as it is when drained, as the fallback's are, which is exact for
+// the final state (outbox_drainer.h: the key's newest change has its own event, read at least as
+// new). So are the events queued from before the change (real -> double, timestamp -> timestamptz,
+// a column added with a default that a later rewrite clears: none of them is read from its row),
+// and those of functions installed by a pg2ch from before the mark (no "" key). Whether a row is
+// read from the table depends only on the event and the table's columns now, never on when the
+// functions were replaced: a crash anywhere, before or after the replacement or the drain's
+// commit, reads the same events the same way.
+// Measured (bench/results/outbox-row-mark.md, about 8k instructions per row): the mark is a
+// constant the row is concatenated with, or one more pair in the jsonb_build_object of the float
+// and json columns' text.
+// Why a mark of the columns rather than a generation counter or a cut-off position: the mark
+// needs no state (setup, every start and the follower compute it alike from the columns), and a
+// position cannot tell the rows of a statement that began before the replacement. Its one blind
+// spot: a column retyped and retyped back (the same mark again) while events the old functions
+// wrote in between, with the intermediate type, are still queued.
+std::string row_mark(const pipeline::TableSchema& t);
 
 // SECURITY DEFINER and the SET clauses of a table's trigger functions.
 std::string function_settings(const pipeline::TableSchema& t, Payload payload);
@@ -153,15 +184,10 @@ enum class EventAction : char { Write = 'w', Delete = 'd', Skip = 's' };
 // One query per table per batch: for the claimed ctids in $1 (tid[]) of this table, returns
 // `ctid, action ("char", EventAction), <every source column in source order>` in binary. Key
 // payload: Write when the row exists now (whatever the op), else Delete with the key columns set.
-// Row payload: I/U Write the event's row, D Delete, M Delete unless the key exists now (Skip).
-// Excluded columns come back NULL.
-// Row payload, for events written before a change of the table's columns followed in place: a
-// column missing from the event (added since) reads what PostgreSQL shows for the row now (its
-// missing value, else NULL), a column the event has but the table no longer has (dropped) is left
-// out, types are the table's now (only exact widenings are followed), and a column renamed since
-// is found by its old name (`renamed`: the table's state, in order).
-std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload,
-                           const std::vector<std::pair<std::string, std::string>>& renamed = {});
+// Row payload: I/U Write the event's row when it carries `t`'s row_mark, else read the row from
+// the table now (Write, or Delete when it is gone); D Delete, M Delete unless the key exists now
+// (Skip). Excluded columns come back NULL.
+std::string fetch_rows_sql(const OutboxNames& n, const pipeline::TableSchema& t, Payload payload);
 
 // Truncates: every pending one (lsn, rel), and the oldest one locked for its handler (ctid, lsn,
 // rel, whether it is a copy request of partition_copies.h; none when another drainer handles it),

@@ -1,13 +1,12 @@
 // The widenings beyond int -> bigint (OutboxSchemaChange) under the outbox row payload, with a
 // writer changing every column of the table while the ALTER happens: smallint -> int,
-// varchar(n) -> text and numeric precision up are followed in place (the events queued before
-// hold values that read the same as the wider type: capture/outbox/row_payload_follow.h) and the
-// table ends equal to its source, every column. real -> double precision cannot be read exactly
-// from the queued events (a real's shortest text reads as another double): the table stops before
-// any event is written with the new type, naming the change, while the other table streams on;
-// the fix the status names copies it again and it ends equal. timestamp -> timestamptz stops the
-// same way, even under TimeZone UTC where the table is not rewritten: the queued events hold the
-// timestamps as text without a zone, which the drain would read in its own session's zone.
+// varchar(n) -> text, numeric precision up, real -> double precision and timestamp -> timestamptz
+// (under TimeZone UTC, where the table is not rewritten) are followed in place and the table ends
+// equal to its source, every column, while the other table streams on. The events queued before
+// are read from the table where their values would not read the same as the wider type (a real's
+// shortest text reads as another double; a timestamp's text has no zone): their rows carry the
+// mark of the old columns (capture/outbox/row_payload_follow.h). The fix path (drop the target,
+// resync, restart) stays tested for a table stopped by another change (OutboxDdlUnderWriter).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -40,18 +39,15 @@ constexpr Widening kWidenings[] = {
     {"VarcharToText", "ALTER TABLE wt ALTER COLUMN c TYPE text", "INSERT INTO wt (c) VALUES (repeat('y', 30))", true},
     {"NumericPrecisionUp", "ALTER TABLE wt ALTER COLUMN d TYPE numeric(14,2)",
      "INSERT INTO wt (d) VALUES (123456789012.34)", true},
-    {"RealToDouble", "ALTER TABLE wt ALTER COLUMN f TYPE double precision", "INSERT INTO wt (f) VALUES (0.3)", false,
-     "widened from real to double precision"},
+    {"RealToDouble", "ALTER TABLE wt ALTER COLUMN f TYPE double precision", "INSERT INTO wt (f) VALUES (0.3)", true},
     {"TimestampToTimestamptz", "SET TimeZone = 'UTC'; ALTER TABLE wt ALTER COLUMN ts TYPE timestamptz",
-     "INSERT INTO wt (ts) VALUES ('2024-06-01 12:00:00+02')", false, "changed from timestamp to timestamptz"},
+     "INSERT INTO wt (ts) VALUES ('2024-06-01 12:00:00+02')", true},
 };
 
 class OutboxRowPayloadWidening : public ::testing::TestWithParam<int> {};
 
 // Every 5 ms: a row into o and one of its first 50 updated; with `also_wt` the same for wt, every
-// column, by statements valid before and after each widening. (Not across real -> double
-// precision: the trigger's plan in the writer's session names the float column, and PostgreSQL
-// refuses to run it with the column's new type; the table's rows change before and after.)
+// column, by statements valid before and after each widening.
 std::unique_ptr<BackgroundWriter> widening_writer(TestDatabase& db, bool also_wt) {
   return std::make_unique<BackgroundWriter>(
       db,
@@ -78,7 +74,13 @@ TEST_P(OutboxRowPayloadWidening, FollowsWhatReadsTheSameElseStopsOnlyItsTable) {
   const auto cfg = outbox_config(db, {"public.wt", "public.o"}, "row");
   const auto config_file = write_config_file(cfg, db.dir() / "pg2ch.toml");
   outbox_setup(cfg);
-  const auto wt = same_columns("wt", "id, s, f, c, d", "id");
+  // ts as microseconds since the epoch (a timestamp read as UTC, which the session is for the
+  // ALTER); ClickHouse before DateTime64 holds them as such.
+  db.pg_exec("SET TimeZone = 'UTC'");
+  const std::string ts = db.ch().capabilities().datetime64 ? "toUnixTimestamp64Micro(ts)" : "ts";
+  const TableQuery wt{
+      "SELECT id, s, f, c, d, coalesce((extract(epoch from ts) * 1000000)::bigint, -1) FROM wt ORDER BY id",
+      "SELECT id, s, f, c, d, ifNull(toInt64(" + ts + "), -1) FROM wt FINAL WHERE _deleted = 0 ORDER BY id"};
   const auto o = same_columns("o", "id, v", "id");
   auto state_of = [&](const std::string& table) {
     return status_table_row(pg2ch_status_json(db, config_file, "status", /*attention_ok=*/true), table);

@@ -1,4 +1,5 @@
-// Which changes of a table's columns the outbox row payload follows in place.
+// Which changes of a table's columns the outbox row payload follows in place: every one but an
+// excluded column renamed out of the exclude list (row_payload_follow.h says why).
 #include "capture/outbox/row_payload_follow.h"
 
 #include <gtest/gtest.h>
@@ -33,26 +34,32 @@ pipeline::TableSchema table(std::uint32_t v_type, std::string v_name = "v") {
   return t;
 }
 
-TEST(RowPayloadFollow, WideningsThatReadTheSameAreFollowed) {
+TEST(RowPayloadFollow, WideningsAndRenamesAreFollowed) {
   EXPECT_EQ(row_payload_refusal(table(types::oid::kInt2), table(types::oid::kInt4)), std::nullopt);
   EXPECT_EQ(row_payload_refusal(table(types::oid::kVarchar), table(types::oid::kText)), std::nullopt);
-  EXPECT_EQ(row_payload_refusal(table(types::oid::kText), table(types::oid::kText, "v2")), std::nullopt)
-      << "a text column renamed: the triggers write it the same way";
+  EXPECT_EQ(row_payload_refusal(table(types::oid::kText), table(types::oid::kText, "v2")), std::nullopt);
+  EXPECT_EQ(row_payload_refusal(table(types::oid::kFloat8), table(types::oid::kFloat8, "v2")), std::nullopt);
 }
 
-TEST(RowPayloadFollow, RealToDoubleIsRefused) {
-  const auto why = row_payload_refusal(table(types::oid::kFloat4), table(types::oid::kFloat8));
-  ASSERT_TRUE(why);
-  EXPECT_NE(why->find("column v was widened from real to double precision"), std::string::npos) << *why;
+// Issue 12: rows the functions installed before wrote for other columns are read from the table.
+TEST(RowPayloadFollow, InexactlyWrittenTypesAndTheTwoUnreadableWideningsAreFollowed) {
+  EXPECT_EQ(row_payload_refusal(table(types::oid::kFloat4), table(types::oid::kFloat8)), std::nullopt);
+  EXPECT_EQ(row_payload_refusal(table(types::oid::kTimestamp), table(types::oid::kTimestampTz)), std::nullopt);
+  EXPECT_EQ(row_payload_refusal(table(types::oid::kInt4), table(types::oid::kFloat8)), std::nullopt);
+  for (auto oid : {types::oid::kFloat4, types::oid::kFloat8, types::oid::kJson, types::oid::kJsonb,
+                   types::oid::kInterval, types::oid::kMoney}) {
+    auto now = table(oid, "added");
+    now.source_columns[1].attnum = 3;
+    EXPECT_EQ(row_payload_refusal(table(types::oid::kText), now), std::nullopt) << "type " << oid << " added";
+  }
 }
 
-TEST(RowPayloadFollow, AFloatOrJsonColumnRenamedIsFollowedOneAddedIsRefused) {
-  EXPECT_EQ(row_payload_refusal(table(types::oid::kFloat8), table(types::oid::kFloat8, "v2")), std::nullopt)
-      << "a float column renamed: the installed triggers name it, so they take their exact fallback";
-  const auto why = row_payload_refusal(table(types::oid::kText), table(types::oid::kJsonb, "j"));
-  ASSERT_TRUE(why) << "a json column added in place of another: the installed triggers write it through to_jsonb()";
-  EXPECT_NE(why->find("column j ("), std::string::npos) << *why;
-  EXPECT_NE(why->find("was added or retyped"), std::string::npos) << *why;
+TEST(RowPayloadFollow, AnExcludedColumnAddedIsFollowed) {
+  auto now = table(types::oid::kText, "secret2");
+  now.source_columns[1].attnum = 3;
+  now.source_columns[1].target_index = -1;
+  now.target_columns.pop_back();
+  EXPECT_EQ(row_payload_refusal(table(types::oid::kText), now), std::nullopt);
 }
 
 TEST(RowPayloadFollow, AnExcludedColumnRenamedOutOfTheExcludeListIsRefused) {
