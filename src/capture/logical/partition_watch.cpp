@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "capture/shared/filled_before_attach.h"
 #include "capture/table_sync/table_states.h"
 
 namespace pg2ch::capture::logical {
@@ -125,8 +126,8 @@ std::vector<NewPartition> ensure_truncate_triggers(pg::Connection& conn,
     NewPartition n;
     n.table = root;
     n.name = r.text(i, 1) + "." + r.text(i, 2);
-    n.attached = r.boolean(i, 5);
     n.oid = static_cast<std::uint32_t>(r.int64(i, 3));
+    n.attached = r.boolean(i, 5) || filled_before_attach(conn, n.oid);
     try {
       if (functions.insert(root->source_schema).second) ensure_function(conn, root->source_schema);
       // Made anew when attached again, so its row is younger than the attach.

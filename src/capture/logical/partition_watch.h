@@ -25,11 +25,13 @@
 //    change in the WAL. The watch looks every few seconds for partitions without the trigger
 //    (new ones): it puts the trigger on them, and when one was attached (rather than created as a
 //    partition: its pg_inherits row was written by another transaction than its row type, which
-//    CREATE TABLE writes) it asks for a resync of the replicated table. A partition detached and
-//    attached again (changed meanwhile, unseen) has a pg_inherits row younger than its trigger: it
-//    counts as attached, and gets its trigger anew. At start every partition without the trigger
-//    counts as attached: while pg2ch was not running it may have been truncated too. (The trigger
-//    is the watch's memory, kept in the source's catalog: no state of its own.)
+//    CREATE TABLE writes; or by that transaction after it wrote rows of the table, which the stream
+//    never showed: filled_before_attach.h) it asks for a resync of the replicated table. A
+//    partition detached and attached again (changed meanwhile, unseen) has a pg_inherits row
+//    younger than its trigger: it counts as attached, and gets its trigger anew. At start every
+//    partition without the trigger counts as attached: while pg2ch was not running it may have
+//    been truncated too. (The trigger is the watch's memory, kept in the source's catalog: no
+//    state of its own.)
 //
 //  * DETACH or DROP of a partition: its rows leave the partitioned table without a change in the
 //    WAL. The watch keeps each partitioned table's leaf partitions from one look to the next; when
@@ -43,8 +45,8 @@
 //    running is found at the first look after the start, the same way.
 //
 // Limits (README, "Partitioned tables"): a partition created while pg2ch runs and truncated before the watch
-// put its trigger on it (within seconds) is not noticed; nor are rows written to a table in the
-// transaction that creates it and attaches it.
+// put its trigger on it (within seconds) is not noticed; nor are rows written to a table in a
+// subtransaction of the transaction that creates it and attaches it (filled_before_attach.h).
 //
 // Errors: exceptions (pg2ch::Error); one that is not a connection failure names the partition
 // and the fix (creating a trigger needs ownership of the partition). `setup` stops on a missing

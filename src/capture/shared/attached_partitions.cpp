@@ -6,6 +6,7 @@
 #include <charconv>
 #include <optional>
 
+#include "capture/shared/filled_before_attach.h"
 #include "capture/table_sync/table_states.h"
 
 namespace pg2ch::capture {
@@ -83,7 +84,8 @@ std::vector<PartitionChanges> AttachedPartitions::look(std::span<const pipeline:
       const auto oid = static_cast<std::uint32_t>(r.int64(row, 0));
       const auto before = known->second.partitions.find(oid);
       if (before == known->second.partitions.end()) {
-        (r.boolean(row, 1) ? c.attached : c.created)[oid] = r.text(row, 2);
+        const bool attached = r.boolean(row, 1) || filled_before_attach(conn_, oid);
+        (attached ? c.attached : c.created)[oid] = r.text(row, 2);
         continue;
       }
       // Another pg_inherits row. A link not known (a state from before it was kept) only records.

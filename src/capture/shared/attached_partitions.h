@@ -11,7 +11,8 @@
 //
 // Which is which: CREATE TABLE writes the partition's row type and its pg_inherits row in one
 // transaction, ATTACH writes pg_inherits in a later one (the logical capture's partition_watch.h
-// tells them apart the same way). Every few seconds each partitioned table's partitions at any
+// tells them apart the same way), or in the same one after rows were written to the table: that
+// one counts as attached too (filled_before_attach.h). Every few seconds each partitioned table's partitions at any
 // depth are listed and compared with the previous look; one not seen then whose pg_inherits row
 // is younger than its row type was attached, one gone was detached or dropped. One seen then
 // whose pg_inherits row is another one (its xmin differs) was detached and attached again, its
@@ -28,10 +29,10 @@
 // before (no key) only records, and so does a partition stored without its xmin (a state written
 // before it was kept; encode_partitions() says how both are read) for its xmin.
 //
-// Limits, healed by `pg2ch resync` of the table: a table created, filled and attached in one
-// transaction looks created (poll and notify still read its rows when their watermark lies above
-// the checkpoint); a partition detached, changed and attached again before the first look that
-// stores its xmin (the first start after an upgrade from a pg2ch that did not keep it).
+// Limits, healed by `pg2ch resync` of the table: a table created and attached in one transaction
+// whose rows were written in a subtransaction of it (filled_before_attach.h); a partition
+// detached, changed and attached again before the first look that stores its xmin (the first
+// start after an upgrade from a pg2ch that did not keep it).
 //
 // Errors: exceptions (pg2ch::Error) from the source connection and the state store.
 #include <chrono>

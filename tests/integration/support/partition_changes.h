@@ -50,4 +50,17 @@ inline void detach_change_attach_moon(TestDatabase& db, const std::string& chang
   db.pg_exec(attach);
 }
 
+// `BEGIN; CREATE TABLE <table>_<region> (LIKE <table>); INSERT ...; ALTER TABLE <table> ATTACH
+// PARTITION ... FOR VALUES IN ('<region>'); COMMIT`: the row type and the pg_inherits row share the
+// xmin, as with CREATE TABLE ... PARTITION OF, but no trigger or publication of `table` saw the
+// rows (capture/shared/filled_before_attach.h). They are (g, region, 'filled' || g, more_values)
+// for g in 1..rows.
+inline std::string create_fill_attach(const std::string& table, const std::string& region, int rows,
+                                      const std::string& more_values) {
+  const std::string name = table + "_" + region;
+  return "BEGIN; CREATE TABLE " + name + " (LIKE " + table + "); INSERT INTO " + name + " SELECT g, '" + region +
+         "', 'filled' || g, " + more_values + " FROM generate_series(1, " + std::to_string(rows) +
+         ") g; ALTER TABLE " + table + " ATTACH PARTITION " + name + " FOR VALUES IN ('" + region + "'); COMMIT";
+}
+
 }  // namespace pg2ch::test
