@@ -20,7 +20,13 @@
 // transaction): it counts as attached. The xmins are compared for inequality only, never ordered,
 // so wraparound does not matter; freezing keeps xmin (PostgreSQL >= 9.4 sets a hint bit), and so
 // does VACUUM FULL. The first phase of `DETACH ... CONCURRENTLY` updates the row
-// (inhdetachpending): that is no attach, and only the partition gone can follow it.
+// (inhdetachpending): that is no attach, and only the partition gone can follow it. From that
+// phase on pg_partition_tree leaves the partition out, yet a transaction that locked the
+// partitioned table before it may still write to the partition through it (REPEATABLE READ), and
+// the partitioned table's triggers, cloned to the partition, fire until the second phase, which
+// waits for every such transaction and then deletes the row. So a partition known before stays
+// seen while it is detach-pending (keep_detaching()): it is gone once its row is, when no event of
+// it can follow (outbox's copy request, queued then, comes after all of them).
 //
 // The partitions seen are kept in the state store (the table's state key "partitions", written
 // by record() once the caller has handled what the look found), so the first look of a run
@@ -38,6 +44,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,6 +81,11 @@ using SeenPartitions = std::map<std::uint32_t, SeenPartition>;  // by oid
 std::string encode_partitions(const SeenPartitions& partitions);
 SeenPartitions decode_partitions(std::string_view text);
 
+// The partitions at any depth below the partitioned table `root` that a `DETACH ... CONCURRENTLY`
+// is taking out (first phase committed, second not yet), and those below such a one: out of
+// pg_partition_tree already, but still written to by transactions older than the first phase.
+std::set<std::uint32_t> detaching_partitions(pg::Connection& conn, std::uint32_t root);
+
 class AttachedPartitions {
  public:
   AttachedPartitions(pg::Connection& conn, state::StateStore& store,
@@ -99,6 +111,10 @@ class AttachedPartitions {
     SeenPartitions partitions;
   };
   std::map<std::uint32_t, Seen> known_;  // by partitioned table oid
+  std::set<std::uint32_t> detaching_;    // partitions being detached concurrently, reported once
+
+  // Keeps in `seen` the partitions of `known` that a DETACH ... CONCURRENTLY is taking out.
+  void keep_detaching(const pipeline::TableSchema& t, const SeenPartitions& known, SeenPartitions& seen);
   bool looked_since_record_ = false;     // record() has nothing new to store otherwise
 };
 
