@@ -39,7 +39,10 @@
 //    once the sink has made everything up to W durable, asks for a resync of the table. Waiting
 //    for W matters: a change of the partition committed before its DETACH but not yet read by
 //    the stream would otherwise be applied after the copy began, at a version above the copy's,
-//    and bring a row of the partition back. After W, no change of the table can touch it.
+//    and bring a row of the partition back. After W, no change of the table can touch it. A
+//    partition a `DETACH ... CONCURRENTLY` is taking out counts as gone only once its second
+//    phase is done (attached_partitions.h, detaching_partitions()): before, transactions older
+//    than its first phase may still change its rows through the table, and those changes stream.
 //    The leaf partitions are kept in the state store too (the table's state key "leaves", written
 //    once no copy for a gone one is pending), so one detached or dropped while pg2ch was not
 //    running is found at the first look after the start, the same way.
@@ -131,6 +134,7 @@ class PartitionWatch {
   std::function<std::optional<Lsn>()> durable_;
   state::StateStore& store_;
   std::map<std::uint32_t, std::map<std::uint32_t, std::string>> leaves_;
+  std::set<std::uint32_t> detaching_;  // leaves being detached concurrently, reported once
   std::vector<Gone> gone_;
 };
 

@@ -48,27 +48,13 @@ TEST_P(OutboxDetachConcurrently, RowsWrittenToThePartitionDuringTheDetachLeaveTh
     if (i % 3 == 1) c.exec("UPDATE sales SET region = 'us', v = 'moved' WHERE id = " + std::to_string(10000 + i - 1));
   });
 
-  std::string detach_error;
-  std::jthread detach;  // joined after `late` ends its transaction, which the detach waits for
-  pg::Connection late = db.pg_connect();
-  late.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
-  late.exec("UPDATE sales SET v = 'before the detach', n = n + 1 WHERE region = 'asia' AND id <= 10");
-  detach = std::jthread([&] {
-    try {
-      db.pg_connect().exec("ALTER TABLE sales DETACH PARTITION sales_asia CONCURRENTLY");
-    } catch (const std::exception& e) {
-      detach_error = e.what();
-    }
-  });
-  ASSERT_TRUE(wait_until(
-      [&] { return db.pg_rows("SELECT count(*) FROM pg_inherits WHERE inhdetachpending")[0][0] == "1"; }, 30s))
-      << "the first phase committed";
+  ConcurrentDetach detach(db, "sales", "sales_asia",
+                          "UPDATE sales SET v = 'before the detach', n = n + 1 WHERE region = 'asia' AND id <= 10");
+  ASSERT_TRUE(detach.first_phase_committed());
   std::this_thread::sleep_for(8s);  // longer than a look's interval: looks meanwhile miss the partition
-  late.exec("INSERT INTO sales VALUES (5000, 'asia', 'during the detach', 0)");
-  late.exec("UPDATE sales SET v = 'during the detach', n = n + 1 WHERE region = 'asia' AND id BETWEEN 11 AND 20");
-  late.exec("COMMIT");
-  detach.join();
-  EXPECT_EQ(detach_error, "");
+  EXPECT_EQ(detach.finish("INSERT INTO sales VALUES (5000, 'asia', 'during the detach', 0); UPDATE sales SET v = "
+                          "'during the detach', n = n + 1 WHERE region = 'asia' AND id BETWEEN 11 AND 20"),
+            "");
   EXPECT_EQ(db.pg_rows("SELECT count(*) FROM sales_asia"), (Rows{{"1001"}}));
   std::this_thread::sleep_for(1s);
   writer.finish();
