@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "capture/shared/attached_partitions.h"
+#include "capture/shared/filled_before_attach.h"
 #include "capture/table_sync/table_states.h"
 
 namespace pg2ch::capture::logical {
@@ -125,8 +127,8 @@ std::vector<NewPartition> ensure_truncate_triggers(pg::Connection& conn,
     NewPartition n;
     n.table = root;
     n.name = r.text(i, 1) + "." + r.text(i, 2);
-    n.attached = r.boolean(i, 5);
     n.oid = static_cast<std::uint32_t>(r.int64(i, 3));
+    n.attached = r.boolean(i, 5) || filled_before_attach(conn, n.oid);
     try {
       if (functions.insert(root->source_schema).second) ensure_function(conn, root->source_schema);
       // Made anew when attached again, so its row is younger than the attach.
@@ -199,6 +201,18 @@ void PartitionWatch::look_for_gone_partitions() {
       leaves_[t->relation_oid] = stored ? decode_leaves(*stored) : now;
     }
     auto& before = leaves_[t->relation_oid];
+    // Being detached concurrently: gone once the second phase is done (attached_partitions.h says
+    // why), when every transaction that could change it through the table has ended, so the
+    // position noted then follows all of its changes.
+    if (std::any_of(before.begin(), before.end(), [&](const auto& b) { return !now.contains(b.first); })) {
+      for (const auto oid : detaching_partitions(conn_, t->relation_oid)) {
+        const auto b = before.find(oid);
+        if (b == before.end() || !now.emplace(*b).second || !detaching_.insert(oid).second) continue;
+        spdlog::info("partition {} of {} is being detached concurrently: the table is copied again once the detach "
+                     "completes (if it was interrupted: ALTER TABLE {} DETACH PARTITION {} FINALIZE)",
+                     b->second, t->qualified_source(), t->qualified_source(), b->second);
+      }
+    }
     std::string names;
     for (const auto& [oid, name] : before) {
       if (!now.contains(oid)) names += (names.empty() ? "" : ", ") + name;

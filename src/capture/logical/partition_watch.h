@@ -25,11 +25,13 @@
 //    change in the WAL. The watch looks every few seconds for partitions without the trigger
 //    (new ones): it puts the trigger on them, and when one was attached (rather than created as a
 //    partition: its pg_inherits row was written by another transaction than its row type, which
-//    CREATE TABLE writes) it asks for a resync of the replicated table. A partition detached and
-//    attached again (changed meanwhile, unseen) has a pg_inherits row younger than its trigger: it
-//    counts as attached, and gets its trigger anew. At start every partition without the trigger
-//    counts as attached: while pg2ch was not running it may have been truncated too. (The trigger
-//    is the watch's memory, kept in the source's catalog: no state of its own.)
+//    CREATE TABLE writes; or by that transaction after it wrote rows of the table, which the stream
+//    never showed: filled_before_attach.h) it asks for a resync of the replicated table. A
+//    partition detached and attached again (changed meanwhile, unseen) has a pg_inherits row
+//    younger than its trigger: it counts as attached, and gets its trigger anew. At start every
+//    partition without the trigger counts as attached: while pg2ch was not running it may have
+//    been truncated too. (The trigger is the watch's memory, kept in the source's catalog: no
+//    state of its own.)
 //
 //  * DETACH or DROP of a partition: its rows leave the partitioned table without a change in the
 //    WAL. The watch keeps each partitioned table's leaf partitions from one look to the next; when
@@ -37,14 +39,17 @@
 //    once the sink has made everything up to W durable, asks for a resync of the table. Waiting
 //    for W matters: a change of the partition committed before its DETACH but not yet read by
 //    the stream would otherwise be applied after the copy began, at a version above the copy's,
-//    and bring a row of the partition back. After W, no change of the table can touch it.
+//    and bring a row of the partition back. After W, no change of the table can touch it. A
+//    partition a `DETACH ... CONCURRENTLY` is taking out counts as gone only once its second
+//    phase is done (attached_partitions.h, detaching_partitions()): before, transactions older
+//    than its first phase may still change its rows through the table, and those changes stream.
 //    The leaf partitions are kept in the state store too (the table's state key "leaves", written
 //    once no copy for a gone one is pending), so one detached or dropped while pg2ch was not
 //    running is found at the first look after the start, the same way.
 //
 // Limits (README, "Partitioned tables"): a partition created while pg2ch runs and truncated before the watch
-// put its trigger on it (within seconds) is not noticed; nor are rows written to a table in the
-// transaction that creates it and attaches it.
+// put its trigger on it (within seconds) is not noticed; nor are rows written to a table in a
+// subtransaction of the transaction that creates it and attaches it (filled_before_attach.h).
 //
 // Errors: exceptions (pg2ch::Error); one that is not a connection failure names the partition
 // and the fix (creating a trigger needs ownership of the partition). `setup` stops on a missing
@@ -129,6 +134,7 @@ class PartitionWatch {
   std::function<std::optional<Lsn>()> durable_;
   state::StateStore& store_;
   std::map<std::uint32_t, std::map<std::uint32_t, std::string>> leaves_;
+  std::set<std::uint32_t> detaching_;  // leaves being detached concurrently, reported once
   std::vector<Gone> gone_;
 };
 

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
+#include "capture/shared/filled_before_attach.h"
 #include "capture/table_sync/table_states.h"
 
 namespace pg2ch::capture {
@@ -13,6 +15,18 @@ namespace pg2ch::capture {
 namespace {
 
 std::string partitions_key(const pipeline::TableSchema& t) { return table_sync::table_state_key(t, "partitions"); }
+
+// The partitions at any depth below `root` that a `DETACH ... CONCURRENTLY` is taking out (its
+// first phase committed, its second not yet), or that lie below such a one. pg_partition_tree
+// leaves them out, so the catalog is walked.
+constexpr const char* kDetachingSql = R"SQL(
+WITH RECURSIVE tree(relid, pending) AS (
+  SELECT inhrelid, inhdetachpending FROM pg_inherits WHERE inhparent = $1::oid
+  UNION ALL
+  SELECT i.inhrelid, t.pending OR i.inhdetachpending FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
+)
+SELECT relid::oid FROM tree WHERE pending
+)SQL";
 
 // Reads an unsigned number and the ':' after it from the front of `text`.
 std::optional<std::uint32_t> take_number(std::string_view& text) {
@@ -83,13 +97,15 @@ std::vector<PartitionChanges> AttachedPartitions::look(std::span<const pipeline:
       const auto oid = static_cast<std::uint32_t>(r.int64(row, 0));
       const auto before = known->second.partitions.find(oid);
       if (before == known->second.partitions.end()) {
-        (r.boolean(row, 1) ? c.attached : c.created)[oid] = r.text(row, 2);
+        const bool attached = r.boolean(row, 1) || filled_before_attach(conn_, oid);
+        (attached ? c.attached : c.created)[oid] = r.text(row, 2);
         continue;
       }
       // Another pg_inherits row. A link not known (a state from before it was kept) only records.
       const auto link = static_cast<std::uint32_t>(r.int64(row, 3));
       if (before->second.link != 0 && before->second.link != link && !r.boolean(row, 4)) again[oid] = r.text(row, 2);
     }
+    keep_detaching(*t, known->second.partitions, seen);
     for (const auto& [oid, p] : known->second.partitions) {
       if (!seen.contains(oid)) c.gone[oid] = p.name;
     }
@@ -108,6 +124,29 @@ std::vector<PartitionChanges> AttachedPartitions::look(std::span<const pipeline:
     out.push_back(std::move(c));
   }
   return out;
+}
+
+std::set<std::uint32_t> detaching_partitions(pg::Connection& conn, std::uint32_t root) {
+  pg::Result r = conn.query(kDetachingSql, {std::to_string(root)});
+  std::set<std::uint32_t> out;
+  for (int row = 0; row < r.rows(); ++row) out.insert(static_cast<std::uint32_t>(r.int64(row, 0)));
+  return out;
+}
+
+void AttachedPartitions::keep_detaching(const pipeline::TableSchema& t, const SeenPartitions& known,
+                                        SeenPartitions& seen) {
+  const bool missing = std::any_of(known.begin(), known.end(), [&](const auto& k) { return !seen.contains(k.first); });
+  if (!missing) return;
+  for (const auto oid : detaching_partitions(conn_, t.relation_oid)) {
+    const auto before = known.find(oid);
+    if (before == known.end() || seen.contains(oid)) continue;
+    seen.insert(*before);
+    if (detaching_.insert(oid).second) {
+      spdlog::info("{}: partition {} is being detached concurrently: its rows leave the target once the detach "
+                   "completes (if it was interrupted: ALTER TABLE {} DETACH PARTITION {} FINALIZE)",
+                   t.qualified_source(), before->second.name, t.qualified_source(), before->second.name);
+    }
+  }
 }
 
 std::vector<const pipeline::TableSchema*> AttachedPartitions::due(std::span<const pipeline::TableSchema* const> tables) {

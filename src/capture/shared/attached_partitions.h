@@ -11,7 +11,8 @@
 //
 // Which is which: CREATE TABLE writes the partition's row type and its pg_inherits row in one
 // transaction, ATTACH writes pg_inherits in a later one (the logical capture's partition_watch.h
-// tells them apart the same way). Every few seconds each partitioned table's partitions at any
+// tells them apart the same way), or in the same one after rows were written to the table: that
+// one counts as attached too (filled_before_attach.h). Every few seconds each partitioned table's partitions at any
 // depth are listed and compared with the previous look; one not seen then whose pg_inherits row
 // is younger than its row type was attached, one gone was detached or dropped. One seen then
 // whose pg_inherits row is another one (its xmin differs) was detached and attached again, its
@@ -19,7 +20,13 @@
 // transaction): it counts as attached. The xmins are compared for inequality only, never ordered,
 // so wraparound does not matter; freezing keeps xmin (PostgreSQL >= 9.4 sets a hint bit), and so
 // does VACUUM FULL. The first phase of `DETACH ... CONCURRENTLY` updates the row
-// (inhdetachpending): that is no attach, and only the partition gone can follow it.
+// (inhdetachpending): that is no attach, and only the partition gone can follow it. From that
+// phase on pg_partition_tree leaves the partition out, yet a transaction that locked the
+// partitioned table before it may still write to the partition through it (REPEATABLE READ), and
+// the partitioned table's triggers, cloned to the partition, fire until the second phase, which
+// waits for every such transaction and then deletes the row. So a partition known before stays
+// seen while it is detach-pending (keep_detaching()): it is gone once its row is, when no event of
+// it can follow (outbox's copy request, queued then, comes after all of them).
 //
 // The partitions seen are kept in the state store (the table's state key "partitions", written
 // by record() once the caller has handled what the look found), so the first look of a run
@@ -28,15 +35,16 @@
 // before (no key) only records, and so does a partition stored without its xmin (a state written
 // before it was kept; encode_partitions() says how both are read) for its xmin.
 //
-// Limits, healed by `pg2ch resync` of the table: a table created, filled and attached in one
-// transaction looks created (poll and notify still read its rows when their watermark lies above
-// the checkpoint); a partition detached, changed and attached again before the first look that
-// stores its xmin (the first start after an upgrade from a pg2ch that did not keep it).
+// Limits, healed by `pg2ch resync` of the table: a table created and attached in one transaction
+// whose rows were written in a subtransaction of it (filled_before_attach.h); a partition
+// detached, changed and attached again before the first look that stores its xmin (the first
+// start after an upgrade from a pg2ch that did not keep it).
 //
 // Errors: exceptions (pg2ch::Error) from the source connection and the state store.
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +81,11 @@ using SeenPartitions = std::map<std::uint32_t, SeenPartition>;  // by oid
 std::string encode_partitions(const SeenPartitions& partitions);
 SeenPartitions decode_partitions(std::string_view text);
 
+// The partitions at any depth below the partitioned table `root` that a `DETACH ... CONCURRENTLY`
+// is taking out (first phase committed, second not yet), and those below such a one: out of
+// pg_partition_tree already, but still written to by transactions older than the first phase.
+std::set<std::uint32_t> detaching_partitions(pg::Connection& conn, std::uint32_t root);
+
 class AttachedPartitions {
  public:
   AttachedPartitions(pg::Connection& conn, state::StateStore& store,
@@ -98,6 +111,10 @@ class AttachedPartitions {
     SeenPartitions partitions;
   };
   std::map<std::uint32_t, Seen> known_;  // by partitioned table oid
+  std::set<std::uint32_t> detaching_;    // partitions being detached concurrently, reported once
+
+  // Keeps in `seen` the partitions of `known` that a DETACH ... CONCURRENTLY is taking out.
+  void keep_detaching(const pipeline::TableSchema& t, const SeenPartitions& known, SeenPartitions& seen);
   bool looked_since_record_ = false;     // record() has nothing new to store otherwise
 };
 

@@ -5,7 +5,9 @@
 // updates (these modes capture neither deletes nor the old key of a row moved to another
 // partition: README "Polling"), every row and column ends equal. So with a partition detached,
 // changed and attached again, while running (in one transaction, between two looks) and while
-// pg2ch was not running: its pg_inherits row is another one, so it counts as attached.
+// pg2ch was not running: its pg_inherits row is another one, so it counts as attached. So with a
+// table created, filled and attached in one transaction (it looks created as a partition, but its
+// rows came in unseen), while running and while pg2ch was not running.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -102,6 +104,32 @@ TEST_P(WatermarkPartitionAttachedOffline, APartitionDetachedChangedAndAttachedAg
   writer->finish();
   EXPECT_TRUE(wait_equal(db, sales_rows(db, "1 = 1"), 30s)) << "changed while detached, pg2ch stopped";
   EXPECT_EQ(db.ch_rows("SELECT count() FROM sales FINAL WHERE _deleted = 0 AND v = 'late1'"), (Rows{{"100"}}));
+  EXPECT_FALSE(runner->failed()) << runner->describe();
+  runner->stop();
+}
+
+// Its rows' watermark lies far below the checkpoint.
+TEST_P(WatermarkPartitionAttachedOffline, APartitionCreatedFilledAndAttachedInOneTransactionIsReadAgain) {
+  auto db = make_test_database();
+  create_partitioned_sales_updated_at(db);
+  auto cfg = watermark_config(db, GetParam(), "sales", "updated_at");
+  if (GetParam() == "notify") capture::capture_mode("notify").setup(cfg);
+  std::optional<PipelineRunner> runner(std::in_place, cfg);
+  ASSERT_TRUE(wait_equal(db, sales_rows(db, "1 = 1"))) << "initial rows of every partition";
+  ASSERT_TRUE(wait_partition_recorded(cfg, "sales", "sales_eu"));
+  auto writer = start_eu_us_writer(db);
+
+  db.pg_exec(create_fill_attach("sales", "moon", 300, "'2001-01-01'"));
+  EXPECT_TRUE(wait_equal(db, sales_rows(db, "region = 'moon'"), 30s)) << "created, filled and attached, pg2ch running";
+  runner->stop();
+  runner.reset();
+
+  db.pg_exec(create_fill_attach("sales", "sun", 400, "'2001-01-01'"));
+  runner.emplace(cfg);
+  std::this_thread::sleep_for(2s);
+  writer->finish();
+  EXPECT_TRUE(wait_equal(db, sales_rows(db, "1 = 1"), 60s)) << "created, filled and attached, pg2ch stopped";
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM sales FINAL WHERE region IN ('moon', 'sun')"), (Rows{{"700"}}));
   EXPECT_FALSE(runner->failed()) << runner->describe();
   runner->stop();
 }

@@ -1,8 +1,10 @@
 #pragma once
 // For the poll, notify and outbox tests of partitions changed between two looks
-// (capture/shared/attached_partitions.h).
+// (capture/shared/attached_partitions.h), and the DETACH ... CONCURRENTLY tests of every mode.
 #include <chrono>
+#include <exception>
 #include <string>
+#include <thread>
 
 #include "config/config.h"
 #include "state/file_state_store.h"
@@ -12,10 +14,12 @@
 namespace pg2ch::test {
 
 // Waits until the pipeline's state records `partition` among public.`table`'s partitions: a
-// change made before that look would be its starting point rather than a change.
+// change made before that look would be its starting point rather than a change. `kind`: the state
+// key's last word ("leaves" for the logical capture's partition_watch.h).
 inline bool wait_partition_recorded(const config::Config& cfg, const std::string& table, const std::string& partition,
-                                    std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  const std::string key = "table \"public\".\"" + table + "\" partitions";
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                                    const std::string& kind = "partitions") {
+  const std::string key = "table \"public\".\"" + table + "\" " + kind;
   return wait_until(
       [&] {
         const auto text = state::FileStateStore(cfg.state.path).get(key);
@@ -49,5 +53,57 @@ inline void detach_change_attach_moon(TestDatabase& db, const std::string& chang
   db.pg_exec(changes);
   db.pg_exec(attach);
 }
+
+// `BEGIN; CREATE TABLE <table>_<region> (LIKE <table>); INSERT ...; ALTER TABLE <table> ATTACH
+// PARTITION ... FOR VALUES IN ('<region>'); COMMIT`: the row type and the pg_inherits row share the
+// xmin, as with CREATE TABLE ... PARTITION OF, but no trigger or publication of `table` saw the
+// rows (capture/shared/filled_before_attach.h). They are (g, region, 'filled' || g, more_values)
+// for g in 1..rows.
+inline std::string create_fill_attach(const std::string& table, const std::string& region, int rows,
+                                      const std::string& more_values) {
+  const std::string name = table + "_" + region;
+  return "BEGIN; CREATE TABLE " + name + " (LIKE " + table + "); INSERT INTO " + name + " SELECT g, '" + region +
+         "', 'filled' || g, " + more_values + " FROM generate_series(1, " + std::to_string(rows) +
+         ") g; ALTER TABLE " + table + " ATTACH PARTITION " + name + " FOR VALUES IN ('" + region + "'); COMMIT";
+}
+
+// `ALTER TABLE table DETACH PARTITION partition CONCURRENTLY` while a REPEATABLE READ transaction
+// begun before it writes to the partition through the table: `before` runs in that transaction
+// first (locking the table), the detach's first phase commits, its second waits for the
+// transaction, which finish() ends after running `during` in it.
+class ConcurrentDetach {
+ public:
+  ConcurrentDetach(TestDatabase& db, const std::string& table, const std::string& partition, const std::string& before)
+      : db_(db), late_(db.pg_connect()) {
+    late_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    late_.exec(before);
+    detach_ = std::jthread([this, sql = "ALTER TABLE " + table + " DETACH PARTITION " + partition + " CONCURRENTLY"] {
+      try {
+        db_.pg_connect().exec(sql);
+      } catch (const std::exception& e) {
+        error_ = e.what();
+      }
+    });
+  }
+
+  bool first_phase_committed(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return wait_until(
+        [&] { return db_.pg_rows("SELECT count(*) FROM pg_inherits WHERE inhdetachpending")[0][0] == "1"; }, timeout);
+  }
+
+  // Runs `during` in the transaction, commits it and waits for the detach; returns its error, "" if none.
+  std::string finish(const std::string& during) {
+    late_.exec(during);
+    late_.exec("COMMIT");
+    detach_.join();
+    return error_;
+  }
+
+ private:
+  TestDatabase& db_;
+  std::string error_;
+  std::jthread detach_;  // destroyed (joined) after late_, whose end the detach waits for
+  pg::Connection late_;
+};
 
 }  // namespace pg2ch::test
