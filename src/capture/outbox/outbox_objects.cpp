@@ -144,7 +144,8 @@ void install(pg::Connection& conn, const OutboxNames& names, const std::vector<c
 
 std::vector<const pipeline::TableSchema*> verify_installed(pg::Connection& conn, const OutboxNames& names,
                                                           const std::vector<const pipeline::TableSchema*>& tables,
-                                                          OutboxLayout layout) {
+                                                          OutboxLayout layout,
+                                                          const AddedAndIgnored& added_and_ignored) {
   std::vector<const pipeline::TableSchema*> behind;
   const std::string setup_hint = "run `pg2ch setup` with this config (it is idempotent)";
   pg::Result queue = conn.query("SELECT to_regclass($1) IS NOT NULL", {names.events_table()});
@@ -164,7 +165,9 @@ std::vector<const pipeline::TableSchema*> verify_installed(pg::Connection& conn,
       }
       if (installed->source == function_source(trigger_body(names, *t, layout, op))) continue;
       // Generated for this config from other columns: the table changed while pg2ch was not running.
-      if (installed->comment == function_comment(names, *t, layout, op)) {
+      if (installed->comment == function_comment(names, *t, layout, op) ||
+          (added_and_ignored &&
+           installed->comment == function_comment(names, *t, layout, op, added_and_ignored(*t)))) {
         is_behind = true;
         continue;
       }

@@ -1,6 +1,7 @@
 #pragma once
 // The outbox's objects at the source: the events queue, the progress table, and per captured
 // table its trigger functions and statement triggers (names and SQL in outbox_sql.h).
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,15 @@ void replace_functions(pg::Connection& conn, const OutboxNames& names, const pip
 // another payload / trigger level / key / left-out columns (function_comment): `run` must not
 // drain events it would misread. Returns the tables whose functions were generated for this
 // config but other columns (changed while pg2ch was not running): `run` replaces them once it
-// followed the change, as a running pipeline does.
+// followed the change, as a running pipeline does. `added_and_ignored`: the columns of a table
+// that logical.on_column_added = "ignore" left out of its target (its state's), which functions
+// installed before such a column was added do not list as left out: those are behind, not made
+// for another config.
+using AddedAndIgnored = std::function<std::vector<std::string>(const pipeline::TableSchema&)>;
 std::vector<const pipeline::TableSchema*> verify_installed(pg::Connection& conn, const OutboxNames& names,
                                                           const std::vector<const pipeline::TableSchema*>& tables,
-                                                          OutboxLayout layout);
+                                                          OutboxLayout layout,
+                                                          const AddedAndIgnored& added_and_ignored = {});
 
 struct RemoveResult {
   int functions = 0;           // trigger functions dropped (their triggers go with them)

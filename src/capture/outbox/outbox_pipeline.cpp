@@ -330,12 +330,34 @@ class OutboxSource final : public ChangeSource {
 
 }  // namespace
 
+namespace {
+
+// verify_installed for the tables as their targets keep what logical.on_* = "ignore" left out
+// (ignored_changes.h), as the running pipeline generated their functions: an added and ignored
+// column is left out of them. One whose state recorded it before the functions were replaced
+// (a crash in between) is behind, not installed for another config.
+std::vector<const pipeline::TableSchema*> verify_installed_kept(const config::Config& cfg, SourceTables& p,
+                                                                const OutboxNames& names) {
+  auto store = state::open_state_store(cfg);
+  const table_sync::TableStates states(*store, p.table_ptrs());
+  logical::keep_ignored_changes(p.tables, states, *store, p.targets->type_capabilities());
+  return verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg), [&](const pipeline::TableSchema& t) {
+    std::vector<std::string> out;
+    for (const auto& i : states.at(t).ignored) {
+      if (i.kind == "added") out.push_back(i.column);
+    }
+    return out;
+  });
+}
+
+}  // namespace
+
 std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<bool>& stop,
                                    const RunOptions& options) {
   const OutboxNames names = outbox_names(cfg);
   refuse_capturing_the_queue(cfg, names);
   SourceTables p = open_source_tables(cfg);
-  const auto behind = verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
+  const auto behind = verify_installed_kept(cfg, p, names);
   try {
     p.source.exec(truncates_part_column_ddl(names));  // a queue set up by an older pg2ch
   } catch (const Error& e) {
@@ -384,7 +406,7 @@ StatusReport status(const config::Config& cfg) {
   r.add("outbox", fmt::format("payload {}, {} triggers, queue {}", cfg.outbox.payload, cfg.outbox.triggers,
                               names.events_table()));
   try {
-    const auto behind = verify_installed(p.source, names, p.table_ptrs(), layout_of(cfg));
+    const auto behind = verify_installed_kept(cfg, p, names);
     r.add("triggers", fmt::format("installed on {} table(s)", p.tables.size()));
     for (const auto* t : behind) {
       r.notes.push_back(fmt::format("{}: its columns changed since its outbox trigger functions were made; `run` "

@@ -510,12 +510,14 @@ std::vector<std::string> function_ddl(const OutboxNames& n, const pipeline::Tabl
 }
 
 std::string function_comment(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
-                             TriggerOp op) {
+                             TriggerOp op, const std::vector<std::string>& not_listed) {
   layout.level = level_for(t, layout.level);
   std::string key, excluded;
   for (const auto* c : key_columns(t)) key += (key.empty() ? "" : ",") + quote_ident(c->name);
   for (const auto& c : t.source_columns) {
-    if (c.target_index < 0) excluded += (excluded.empty() ? "" : ",") + quote_ident(c.name);
+    if (c.target_index < 0 && std::find(not_listed.begin(), not_listed.end(), c.name) == not_listed.end()) {
+      excluded += (excluded.empty() ? "" : ",") + quote_ident(c.name);
+    }
   }
   // The writes marker last: teardown finds this pipeline's functions by it.
   return fmt::format("pg2ch outbox trigger of pipeline {} for {} {} (payload {}, {} triggers, key {}, left out {}), {}",

@@ -117,9 +117,9 @@ std::vector<std::string> function_ddl(const OutboxNames& n, const pipeline::Tabl
 // The COMMENT of `op`'s function: what the events depend on besides the table's column types —
 // pipeline, payload, trigger level, key and left-out columns. verify_installed tells by it a
 // function whose body is behind the table's columns (replaced at start) from one generated for
-// another config (refused).
+// another config (refused). `not_listed`: left-out columns not to name (verify_installed).
 std::string function_comment(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout,
-                             TriggerOp op);
+                             TriggerOp op, const std::vector<std::string>& not_listed = {});
 
 // The trigger function body's one statement — exposed for tests.
 std::string trigger_body(const OutboxNames& n, const pipeline::TableSchema& t, OutboxLayout layout, TriggerOp op);

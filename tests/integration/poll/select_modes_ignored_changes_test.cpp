@@ -137,7 +137,7 @@ TEST_P(SelectModesIgnoredChanges, AreKeptAcrossRestartsAndWhileStoppedWithoutRea
   EXPECT_EQ(last.stop(SIGTERM), 0) << last.describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, SelectModesIgnoredChanges, ::testing::Values("poll", "notify"));
+INSTANTIATE_TEST_SUITE_P(Modes, SelectModesIgnoredChanges, ::testing::Values("poll", "notify", "outbox"));
 
 }  // namespace
 }  // namespace pg2ch::test
