@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "common/error.h"
+#include "common/fnv1a.h"
 #include "types/pg_type.h"
 
 namespace pg2ch::capture::outbox {
@@ -272,17 +273,14 @@ std::string object_tag(std::string_view pipeline_name) {
 
 std::string row_mark(const pipeline::TableSchema& t) {
   // Everything a function body and the drainer's reading of its rows depend on, per column.
-  std::string shape = t.include_listed ? "listed;" : "";
+  Fnv1a h;
+  if (t.include_listed) h.add("listed");
   for (const auto& c : t.source_columns) {
-    shape += fmt::format("{}:{}:{}:{}:{}:{}:{}:{}:{};", c.attnum, c.name.size(), c.name, c.declared_type_oid, c.declared_typmod, c.type.oid,
-                         c.type.element_oid, c.is_key ? 'k' : '-', c.target_index >= 0 ? 'r' : 'x');
+    h.add(c.attnum).add(c.name).add(static_cast<std::int64_t>(c.declared_type_oid)).add(c.declared_typmod);
+    h.add(static_cast<std::int64_t>(c.type.oid)).add(static_cast<std::int64_t>(c.type.element_oid));
+    h.add(c.is_key ? "k" : "-").add(c.target_index >= 0 ? "r" : "x");
   }
-  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64: stable across builds and platforms
-  for (char c : shape) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", h);
+  return h.hex();
 }
 
 std::string OutboxNames::events_table() const { return qualified(schema, events); }

@@ -7,29 +7,12 @@
 
 #include "capture/table_sync/source_columns.h"
 #include "common/error.h"
+#include "common/fnv1a.h"
 #include "pg/quote_ident.h"
 
 namespace pg2ch::capture::table_sync {
 
 namespace {
-
-class Fnv1a {
- public:
-  Fnv1a& add(std::string_view s) {
-    for (unsigned char c : s) {
-      h_ ^= c;
-      h_ *= 0x100000001b3ULL;
-    }
-    h_ ^= 0xff;  // separator, so ("ab","c") and ("a","bc") differ
-    h_ *= 0x100000001b3ULL;
-    return *this;
-  }
-  Fnv1a& add(std::int64_t n) { return add(std::string_view(std::to_string(n))); }
-  std::string hex() const { return fmt::format("{:016x}", h_); }
-
- private:
-  std::uint64_t h_ = 0xcbf29ce484222325ULL;
-};
 
 // Names as "<bytes>:<name>" one after another: any byte may be in a column name.
 std::string encode_names(const std::vector<std::string>& names) {
