@@ -26,6 +26,7 @@
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
 #include "clickhouse/target_table.h"
+#include "common/crash_point.h"
 #include "pg/catalog.h"
 #include "pg/current_row_fetcher.h"
 #include "pg/transaction_visibility.h"
@@ -71,6 +72,7 @@ void snapshot_done(Prepared& p, state::StateStore& state, table_sync::TableState
   stop_refused(states, r);
   state.put({{kStateKey, kStateStreaming}, {"logical.consistent_point", format_lsn(consistent_point)}});
   progress.clear();
+  crash_point("copy_done");  // tests: the copy done, the partition watch not started
 }
 
 // A copy through the sink (Kafka) that starts over after one cut short: that one's rows may be
@@ -109,6 +111,7 @@ void take_snapshot(const config::Config& cfg, Prepared& p, pg::Connection& repli
   state.erase(kSlotCreatedAtKey);
   state.erase(kConfirmBoundKey);  // the bound of a slot gone: the new one starts past it
   states.set(p.table_ptrs(), table_sync::TablePhase::Copying);
+  record_leaves_before_copy(p.source, state, p.table_ptrs());  // the partition watch's first look compares with these
   const auto created = create_slot_with_snapshot(replication, p.source, cfg.logical.slot, stop, options.on_alive);
   if (!created) return;  // stopped while waiting: the state stays "snapshot"
   const CreatedSlot& slot = *created;

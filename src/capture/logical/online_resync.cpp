@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "capture/logical/partition_watch.h"
 #include "capture/logical/replication_slot.h"
 #include "capture/logical/table_copy.h"
 #include "pg/catalog.h"
@@ -136,6 +137,8 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
   auto progress = std::make_unique<SnapshotProgress>(store_, kCopyAgainProgress);
   progress->clear();
   const pipeline::TableSchema* one[] = {&table};
+  // Before its changes are applied (step 2): a table that joined has no watch memory yet.
+  record_leaves_before_copy(p_.source, store_, one);
   p_.targets->ensure(one);
   p_.targets->truncate(table);
   // 2. From here on every change of it is applied.

@@ -187,6 +187,18 @@ std::string leaves_key(const pipeline::TableSchema& t) { return table_sync::tabl
 
 }  // namespace
 
+void record_leaves_before_copy(pg::Connection& conn, state::StateStore& store,
+                               std::span<const pipeline::TableSchema* const> tables) {
+  std::map<std::string, std::string> updates;
+  for (const auto* t : tables) {
+    if (!t->partitioned) continue;
+    std::map<std::uint32_t, std::string> leaves;
+    for (auto& [oid, p] : partitions_below(conn, t->relation_oid, /*leaves_only=*/true)) leaves[oid] = std::move(p.name);
+    updates.emplace(leaves_key(*t), encode_leaves(leaves));
+  }
+  if (!updates.empty()) store.put(updates);
+}
+
 void PartitionWatch::look_for_gone_partitions() {
   for (const auto* t : tables_()) {
     if (!t->partitioned) continue;

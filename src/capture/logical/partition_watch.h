@@ -45,10 +45,13 @@
 //    than its first phase may still change its rows through the table, and those changes stream.
 //    The leaf partitions are kept in the state store too (the table's state key "leaves", written
 //    once no copy for a gone one is pending), so one detached or dropped while pg2ch was not
-//    running is found at the first look after the start, the same way.
+//    running is found at the first look after the start, the same way. A whole copy of the table
+//    writes that key before its snapshot (record_leaves_before_copy()), so a partition gone
+//    between the copy and the first look of a watch new to the table is found too.
 //
 // Limits (README, "Partitioned tables"): a partition created while pg2ch runs and truncated before the watch
-// put its trigger on it (within seconds) is not noticed; nor are rows written to a table in a
+// put its trigger on it (within seconds) is not noticed; nor is one attached and detached again
+// between two looks (none runs during the initial copy) whose rows or changes reached the target; nor are rows written to a table in a
 // subtransaction of the transaction that creates it and attaches it (filled_before_attach.h).
 //
 // Errors: exceptions (pg2ch::Error); one that is not a connection failure names the partition
@@ -62,6 +65,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,6 +102,17 @@ struct NewPartition {
 std::vector<NewPartition> ensure_truncate_triggers(pg::Connection& conn,
                                                    const std::vector<const pipeline::TableSchema*>& tables,
                                                    bool refused_ok = false);
+
+// Before a whole copy of `tables` takes its snapshot (the initial snapshot, a copy again at a
+// start or beside the stream): their leaf partitions as they are now, detach-pending ones included,
+// become what the watch saw last (the state key "leaves"). The stream starts at or before that
+// snapshot, so a change of a partition detached after this may stream into the target; the first
+// look of a watch that has not looked at the table yet (the initial snapshot's, a table that joins)
+// compares with this and copies the table again. Before, it only recorded what it saw, and a
+// partition detached or dropped before it (a DETACH waiting for a long copy's locks commits right
+// after the copy) left its rows in the target for good.
+void record_leaves_before_copy(pg::Connection& conn, state::StateStore& store,
+                               std::span<const pipeline::TableSchema* const> tables);
 
 class PartitionWatch {
  public:

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "capture/logical/partition_watch.h"
 #include "capture/logical/snapshot_to_sink.h"
 #include "capture/logical/table_gate.h"
 #include "pg/catalog.h"
@@ -150,6 +151,8 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
     for (const auto* t : tables) p.targets->truncate(*t);
   }
 
+  // A resumed copy keeps the partitions recorded when it began (partition_watch.h).
+  if (!resume) record_leaves_before_copy(p.source, store, tables);
   pg::Connection replication = connect_source(cfg, true);
   const auto created = temporary_snapshot(p, replication, tables, stop, options);
   if (!created) return;  // stopped: the tables stay copying

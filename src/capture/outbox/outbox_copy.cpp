@@ -7,6 +7,8 @@
 #include "capture/logical/table_copy.h"
 #include "capture/outbox/outbox_sql.h"
 #include "capture/outbox/source_transaction.h"
+#include "capture/shared/attached_partitions.h"
+#include "common/crash_point.h"
 
 namespace pg2ch::capture::outbox {
 
@@ -94,16 +96,19 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
       for (const auto* t : tables) p.targets->truncate(*t);
     }
   }
-  // One snapshot for every table, taken now: after the triggers were verified installed.
-  pg::Connection holder = connect_source(cfg);
-  holder.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  const std::string snapshot = holder.query("SELECT pg_export_snapshot()").text(0, 0);
   // The plan reads relation sizes, which locks every partition (AccessShare) until its
   // transaction ends; so on a connection of its own, out of any transaction. On p.source a copy
   // request's plan would hold those locks in the drain transaction, idle while the workers copy:
   // a TRUNCATE of a partition then waits for it, a worker reaching that partition waits behind
   // the TRUNCATE, and nothing PostgreSQL can see as a deadlock ends the wait.
   pg::Connection planner = connect_source(cfg);
+  // The partition watch's first look compares with these (a resumed copy keeps the ones recorded
+  // when it began).
+  if (!resume) record_partitions_before_copy(planner, store, tables);
+  // One snapshot for every table, taken now: after the triggers were verified installed.
+  pg::Connection holder = connect_source(cfg);
+  holder.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  const std::string snapshot = holder.query("SELECT pg_export_snapshot()").text(0, 0);
   if (sink.bulk_load()) {
     const int workers = logical::resolve_workers(cfg);
     const auto range_blocks = logical::max_range_blocks(planner, cfg.logical.snapshot_range_mb);
@@ -129,6 +134,7 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   sink.flush();
   states.set(tables, TablePhase::Streaming);
   progress.clear();
+  crash_point("copy_done");  // tests: the copy done, the partition watch not looked yet
   spdlog::info("outbox: copied {} rows ({:.1f} MB) in {:.2f} s; draining their events from here", r.rows, r.bytes / 1e6,
                r.seconds);
 }

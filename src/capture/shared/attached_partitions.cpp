@@ -28,6 +28,17 @@ WITH RECURSIVE tree(relid, pending) AS (
 SELECT relid::oid FROM tree WHERE pending
 )SQL";
 
+// Every partition at any depth below $1, with its pg_inherits row's xmin, whether it is a leaf.
+constexpr const char* kBelowSql = R"SQL(
+WITH RECURSIVE tree(relid) AS (
+  SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid
+  UNION ALL
+  SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
+)
+SELECT i.inhrelid::oid, i.xmin::text, i.inhrelid::regclass::text, c.relkind <> 'p'
+  FROM tree JOIN pg_inherits i ON i.inhrelid = tree.relid JOIN pg_class c ON c.oid = tree.relid
+)SQL";
+
 // Reads an unsigned number and the ':' after it from the front of `text`.
 std::optional<std::uint32_t> take_number(std::string_view& text) {
   std::uint32_t n = 0;
@@ -124,6 +135,26 @@ std::vector<PartitionChanges> AttachedPartitions::look(std::span<const pipeline:
     out.push_back(std::move(c));
   }
   return out;
+}
+
+SeenPartitions partitions_below(pg::Connection& conn, std::uint32_t root, bool leaves_only) {
+  pg::Result r = conn.query(kBelowSql, {std::to_string(root)});
+  SeenPartitions out;
+  for (int row = 0; row < r.rows(); ++row) {
+    if (leaves_only && !r.boolean(row, 3)) continue;
+    out[static_cast<std::uint32_t>(r.int64(row, 0))] = {static_cast<std::uint32_t>(std::stoul(r.text(row, 1))),
+                                                        r.text(row, 2)};
+  }
+  return out;
+}
+
+void record_partitions_before_copy(pg::Connection& conn, state::StateStore& store,
+                                   std::span<const pipeline::TableSchema* const> tables) {
+  std::map<std::string, std::string> updates;
+  for (const auto* t : tables) {
+    if (t->partitioned) updates.emplace(partitions_key(*t), encode_partitions(partitions_below(conn, t->relation_oid)));
+  }
+  if (!updates.empty()) store.put(updates);
 }
 
 std::set<std::uint32_t> detaching_partitions(pg::Connection& conn, std::uint32_t root) {

@@ -31,12 +31,15 @@
 // The partitions seen are kept in the state store (the table's state key "partitions", written
 // by record() once the caller has handled what the look found), so the first look of a run
 // compares with what the last run saw: a partition attached, detached or dropped, or detached and
-// attached again, while pg2ch was not running is found at the next start. A table never looked at
-// before (no key) only records, and so does a partition stored without its xmin (a state written
+// attached again, while pg2ch was not running is found at the next start. A whole copy of a table
+// records its partitions before its snapshot (record_partitions_before_copy()), so the first look
+// after it compares with those. A table never looked at before (no key) only records, and so does a partition stored without its xmin (a state written
 // before it was kept; encode_partitions() says how both are read) for its xmin.
 //
-// Limits, healed by `pg2ch resync` of the table: a table created and attached in one transaction
-// whose rows were written in a subtransaction of it (filled_before_attach.h); a partition
+// Limits, healed by `pg2ch resync` of the table: a partition attached and detached again between
+// two looks (none runs while a copy runs), its rows or changes in the target meanwhile; a table
+// created and attached in one transaction whose rows were written in a subtransaction of it
+// (filled_before_attach.h); a partition
 // detached, changed and attached again before the first look that stores its xmin (the first
 // start after an upgrade from a pg2ch that did not keep it).
 //
@@ -85,6 +88,21 @@ SeenPartitions decode_partitions(std::string_view text);
 // is taking out (first phase committed, second not yet), and those below such a one: out of
 // pg_partition_tree already, but still written to by transactions older than the first phase.
 std::set<std::uint32_t> detaching_partitions(pg::Connection& conn, std::uint32_t root);
+
+// Every partition at any depth below the partitioned table `root` (`leaves_only`: those that are
+// not partitioned themselves), detach-pending ones included, read from pg_inherits alone: unlike
+// pg_partition_tree, which locks each partition (AccessShare) until the transaction ends, it takes
+// no lock, so a drain transaction may call it.
+SeenPartitions partitions_below(pg::Connection& conn, std::uint32_t root, bool leaves_only = false);
+
+// Before a whole copy of `tables` takes its snapshot: their partitions as they are now become what
+// the watch saw last (the state key the first look of a run compares with). The copy rebuilds the
+// target from a snapshot after this, so the partitions it reads are among these or attached after
+// them (found attached by the next look); one detached or dropped from here on, while the copy
+// runs or before the first look, is found gone. Before, a first look with nothing stored only
+// recorded what it saw, and the rows of a partition gone before it stayed in the target.
+void record_partitions_before_copy(pg::Connection& conn, state::StateStore& store,
+                                   std::span<const pipeline::TableSchema* const> tables);
 
 class AttachedPartitions {
  public:

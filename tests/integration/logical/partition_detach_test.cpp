@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/background_writer.h"
+#include "support/child_process.h"
 #include "support/partition_changes.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
@@ -109,6 +110,40 @@ TEST(LogicalPartitionDetach, PartitionsDetachedOrDroppedWhilePg2chWasStoppedLeav
   PipelineRunner runner(cfg);
   runner.wait_ready();
   EXPECT_TRUE(wait_equal(db, m, 90s));
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region IN ('us', 'jp')"), (Rows{{"0"}}));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
+// Between the initial copy and the watch's first look: a DETACH issued during a long copy waits
+// for the copy's locks and commits right after it, before the first look. pg2ch dies there
+// (PG2CH_CRASH_AT "copy_done", as a SIGKILL would), the partitions are detached and dropped, and
+// the next start's first look must still know them: the partitions are recorded before the copy's
+// snapshot. Before, a first look with nothing recorded only recorded what it saw, and the rows of
+// the partitions gone stayed in the target for good.
+TEST(LogicalPartitionDetach, PartitionsGoneBeforeTheFirstLookAfterTheInitialCopyLeaveTheTarget) {
+  auto db = make_test_database();
+  create_regions(db);
+  const auto cfg = make_test_config(db, {"public.m"});
+  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  const auto m = same_columns("m", "id, region, n", "id, region");
+  auto cut = ChildProcess::spawn_pg2ch(
+      {.args = {"--config", config.string(), "run"}, .env = {{"PG2CH_CRASH_AT", "copy_done"}}, .dir = db.dir(),
+       .log_prefix = "cut"});
+  ASSERT_EQ(cut.wait(60s), std::optional<int>(137)) << "did not die after the initial copy: " << cut.describe();
+  ASSERT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region = 'us'"), (Rows{{"2000"}}));
+  db.pg_exec("UPDATE m SET n = n + 1 WHERE id % 7 = 0");
+  db.pg_exec("ALTER TABLE m DETACH PARTITION m_us");
+  db.pg_exec("DROP TABLE m_jp");
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  BackgroundWriter writer(db, [](pg::Connection& c, int i) {
+    c.exec("UPDATE m SET n = n + 1 WHERE id % 50 = " + std::to_string(i % 50));
+    c.exec("INSERT INTO m VALUES (" + std::to_string(10000 + i) + ", 'eu', " + std::to_string(i) + ")");
+  }, 1ms);
+  std::this_thread::sleep_for(6s);  // two looks of the watch
+  writer.finish();
+  EXPECT_TRUE(wait_equal(db, m, 60s)) << "the rows of the partitions gone are still in the target";
   EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region IN ('us', 'jp')"), (Rows{{"0"}}));
   EXPECT_FALSE(runner.failed()) << runner.describe();
   runner.stop();
