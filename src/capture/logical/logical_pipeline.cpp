@@ -23,6 +23,7 @@
 #include "capture/logical/table_copy.h"
 #include "capture/logical/table_discovery.h"
 #include "capture/logical/table_gate.h"
+#include "capture/shared/attached_partitions.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
 #include "clickhouse/target_table.h"
@@ -547,6 +548,7 @@ StatusReport status(const config::Config& cfg) {
   if (r.state == kStateSnapshot) {
     if (const auto copied = SnapshotProgress(state).describe_recorded()) r.add("snapshot", *copied);
   }
+  report_detaching_partitions(p.source, p.table_ptrs(), r);
   r.add("publication", cfg.logical.publication);
   if (auto slot = find_slot(p.source, cfg.logical.slot)) {
     r.add("slot", fmt::format("{} {}", slot->name, slot->active ? "active" : "inactive"));

@@ -439,6 +439,7 @@ StatusReport status(const config::Config& cfg) {
       r.add("events_drained", std::int64_t{0});
     }
   }
+  report_detaching_partitions(p.source, p.table_ptrs(), r);
   table_sync::report_states(table_sync::TableStates(*state::open_state_store(cfg), p.table_ptrs()), r);
   return r;
 }

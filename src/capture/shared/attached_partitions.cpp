@@ -39,6 +39,20 @@ SELECT i.inhrelid::oid, i.xmin::text, i.inhrelid::regclass::text, c.relkind <> '
   FROM tree JOIN pg_inherits i ON i.inhrelid = tree.relid JOIN pg_class c ON c.oid = tree.relid
 )SQL";
 
+// The partitions below $1 whose own pg_inherits row is detach-pending, with their parent.
+constexpr const char* kPendingSql = R"SQL(
+WITH RECURSIVE tree(relid) AS (
+  SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid
+  UNION ALL
+  SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
+)
+SELECT format('%I.%I', pn.nspname, pc.relname), format('%I.%I', tn.nspname, tc.relname)
+  FROM tree JOIN pg_inherits i ON i.inhrelid = tree.relid
+  JOIN pg_class pc ON pc.oid = i.inhrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+  JOIN pg_class tc ON tc.oid = i.inhparent JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+ WHERE i.inhdetachpending ORDER BY 1
+)SQL";
+
 // Reads an unsigned number and the ':' after it from the front of `text`.
 std::optional<std::uint32_t> take_number(std::string_view& text) {
   std::uint32_t n = 0;
@@ -155,6 +169,20 @@ void record_partitions_before_copy(pg::Connection& conn, state::StateStore& stor
     if (t->partitioned) updates.emplace(partitions_key(*t), encode_partitions(partitions_below(conn, t->relation_oid)));
   }
   if (!updates.empty()) store.put(updates);
+}
+
+void report_detaching_partitions(pg::Connection& conn, std::span<const pipeline::TableSchema* const> tables,
+                                 StatusReport& report) {
+  for (const auto* t : tables) {
+    if (!t->partitioned) continue;
+    pg::Result r = conn.query(kPendingSql, {std::to_string(t->relation_oid)});
+    for (int row = 0; row < r.rows(); ++row) {
+      report.notes.push_back(fmt::format(
+          "partition {} of {} is being detached concurrently: its rows stay in the target until the detach "
+          "completes; if that statement was interrupted, run ALTER TABLE {} DETACH PARTITION {} FINALIZE",
+          r.text(row, 0), t->qualified_source(), r.text(row, 1), r.text(row, 0)));
+    }
+  }
 }
 
 std::set<std::uint32_t> detaching_partitions(pg::Connection& conn, std::uint32_t root) {

@@ -53,6 +53,7 @@
 #include <string_view>
 #include <vector>
 
+#include "capture/status_report.h"
 #include "pg/connection.h"
 #include "pipeline/table_schema.h"
 #include "state/state_store.h"
@@ -103,6 +104,13 @@ SeenPartitions partitions_below(pg::Connection& conn, std::uint32_t root, bool l
 // recorded what it saw, and the rows of a partition gone before it stayed in the target.
 void record_partitions_before_copy(pg::Connection& conn, state::StateStore& store,
                                    std::span<const pipeline::TableSchema* const> tables);
+
+// `status` (logical and outbox): a note for each partition of the partitioned tables among
+// `tables` that a `DETACH ... CONCURRENTLY` is taking out. Its rows stay in the target until the
+// second phase; one whose statement was interrupted stays so until an operator runs the FINALIZE
+// the note names (a running pipeline logs it once).
+void report_detaching_partitions(pg::Connection& conn, std::span<const pipeline::TableSchema* const> tables,
+                                 StatusReport& report);
 
 class AttachedPartitions {
  public:

@@ -10,6 +10,7 @@
 #include "support/background_writer.h"
 #include "support/child_process.h"
 #include "support/partition_changes.h"
+#include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
 #include "support/test_config.h"
@@ -86,6 +87,45 @@ TEST(LogicalPartitionDetach, RowsChangedThroughTheTableDuringAConcurrentDetachLe
   writer.finish();
   EXPECT_TRUE(wait_equal(db, m, 90s)) << "the detached partition's rows gone, every other row there";
   EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region = 'us'"), (Rows{{"0"}}));
+  EXPECT_FALSE(runner.failed()) << runner.describe();
+  runner.stop();
+}
+
+// A DETACH ... CONCURRENTLY interrupted in its second phase leaves the partition detach-pending:
+// out of the partitioned table for new snapshots, its rows still in the target. `status` names it
+// with the FINALIZE to run (a note: it may be a detach still in progress); once it is run, the
+// partition's rows leave the target.
+TEST(LogicalPartitionDetach, AnInterruptedConcurrentDetachIsNamedByStatusAndItsFinalizeTakesTheRowsOut) {
+  auto db = make_test_database();
+  create_regions(db);
+  const auto cfg = make_test_config(db);
+  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  PipelineRunner runner(cfg);
+  runner.wait_ready();
+  const auto m = same_columns("m", "id, region, n", "id, region");
+  ASSERT_TRUE(wait_equal(db, m));
+  ASSERT_TRUE(wait_partition_recorded(cfg, "m", "m_us", 30s, "leaves"));
+  BackgroundWriter writer(db, [](pg::Connection& c, int i) {
+    c.exec("UPDATE m SET n = n + 1 WHERE region = 'eu' AND id % 50 = " + std::to_string(i % 50));
+    c.exec("INSERT INTO m VALUES (" + std::to_string(10000 + i) + ", 'eu', " + std::to_string(i) + ")");
+  }, 1ms);
+  ConcurrentDetach detach(db, "m", "m_us", "UPDATE m SET n = n + 1 WHERE region = 'us' AND id <= 30");
+  ASSERT_TRUE(detach.first_phase_committed());
+  EXPECT_NE(detach.interrupt().find("canceling statement"), std::string::npos);
+  detach.finish("SELECT 1");  // the older transaction ends; the partition stays pending
+  ASSERT_EQ(db.pg_rows("SELECT count(*) FROM pg_inherits WHERE inhdetachpending"), (Rows{{"1"}}));
+  const std::string notes = status_notes(pg2ch_status_json(db, config, "status-pending", /*attention_ok=*/true));
+  EXPECT_NE(notes.find("partition public.m_us of public.m is being detached concurrently"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("run ALTER TABLE public.m DETACH PARTITION public.m_us FINALIZE"), std::string::npos) << notes;
+  std::this_thread::sleep_for(4s);  // a look of the watch: the partition is kept while pending
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region = 'us'"), (Rows{{"2000"}}))
+      << "the rows of a partition still detach-pending stay";
+  db.pg_exec("ALTER TABLE m DETACH PARTITION m_us FINALIZE");
+  writer.finish();
+  EXPECT_TRUE(wait_equal(db, m, 90s)) << "the detached partition's rows gone, every other row there";
+  EXPECT_EQ(db.ch_rows("SELECT count() FROM m FINAL WHERE _deleted = 0 AND region = 'us'"), (Rows{{"0"}}));
+  EXPECT_EQ(status_notes(pg2ch_status_json(db, config, "status-finalized", /*attention_ok=*/true)).find("detached"),
+            std::string::npos);
   EXPECT_FALSE(runner.failed()) << runner.describe();
   runner.stop();
 }

@@ -91,11 +91,23 @@ class ConcurrentDetach {
         [&] { return db_.pg_rows("SELECT count(*) FROM pg_inherits WHERE inhdetachpending")[0][0] == "1"; }, timeout);
   }
 
+  // Cancels the detach while its second phase waits (as an operator's Ctrl-C or a statement
+  // timeout would): the partition stays detach-pending until `... DETACH PARTITION ... FINALIZE`.
+  // Returns the detach's error.
+  std::string interrupt() {
+    wait_until([&] {
+      return db_.pg_rows("SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query LIKE "
+                         "'ALTER TABLE % DETACH PARTITION % CONCURRENTLY' AND pid <> pg_backend_pid()")[0][0] == "1";
+    }, std::chrono::seconds(30));
+    detach_.join();
+    return error_;
+  }
+
   // Runs `during` in the transaction, commits it and waits for the detach; returns its error, "" if none.
   std::string finish(const std::string& during) {
     late_.exec(during);
     late_.exec("COMMIT");
-    detach_.join();
+    if (detach_.joinable()) detach_.join();
     return error_;
   }
 

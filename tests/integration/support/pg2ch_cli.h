@@ -34,6 +34,13 @@ inline rapidjson::Document pg2ch_status_json(const TestDatabase& db, const std::
   return d;
 }
 
+// The notes of `status --json`, one per line.
+inline std::string status_notes(const rapidjson::Document& status) {
+  std::string out;
+  for (const auto& n : status["notes"].GetArray()) out += std::string(n.GetString()) + "\n";
+  return out;
+}
+
 // One table's row of `status --json`.
 struct StatusTableRow {
   std::string state;  // "(not listed)" when the table is not in the report
