@@ -387,7 +387,8 @@ std::unique_ptr<ChangeSource> open(const config::Config& cfg, const std::atomic<
   // Until replaced, they take their fallback for what they name that changed (outbox_sql.cpp).
   for (const auto* t : behind) {
     replace_functions(p.source, names, *t, layout_of(cfg));
-    spdlog::info("{}: its columns changed while pg2ch was not running: replaced its outbox trigger functions",
+    spdlog::info("{}: replaced its outbox trigger functions, made for other columns (changed while pg2ch was not "
+                 "running) or by another pg2ch version",
                  t->qualified_source());
   }
   const auto created = ensure_targets(p);
@@ -409,8 +410,10 @@ StatusReport status(const config::Config& cfg) {
     const auto behind = verify_installed_kept(cfg, p, names);
     r.add("triggers", fmt::format("installed on {} table(s)", p.tables.size()));
     for (const auto* t : behind) {
-      r.notes.push_back(fmt::format("{}: its columns changed since its outbox trigger functions were made; `run` "
-                                    "replaces them at its start",
+      // The comment says this config made them: their body differs because the columns changed or
+      // because another pg2ch version made them (an upgrade).
+      r.notes.push_back(fmt::format("{}: its outbox trigger functions differ from what this pg2ch makes for its "
+                                    "columns now (they changed, or pg2ch was upgraded); `run` replaces them at its start",
                                     t->qualified_source()));
     }
   } catch (const Error& e) {
