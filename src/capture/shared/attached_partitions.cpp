@@ -16,42 +16,25 @@ namespace {
 
 std::string partitions_key(const pipeline::TableSchema& t) { return table_sync::table_state_key(t, "partitions"); }
 
-// The partitions at any depth below `root` that a `DETACH ... CONCURRENTLY` is taking out (its
-// first phase committed, its second not yet), or that lie below such a one. pg_partition_tree
-// leaves them out, so the catalog is walked.
-constexpr const char* kDetachingSql = R"SQL(
+// Every partition at any depth below $1: its oid, its pg_inherits row's xmin, its regclass text,
+// whether it is a leaf, whether a `DETACH ... CONCURRENTLY` is taking it (or a partition above
+// it) out (first phase committed, second not yet: pg_partition_tree leaves those out, so the
+// catalog is walked), whether its own row is the pending one, then its and its parent's
+// qualified names.
+constexpr const char* kTreeSql = R"SQL(
 WITH RECURSIVE tree(relid, pending) AS (
   SELECT inhrelid, inhdetachpending FROM pg_inherits WHERE inhparent = $1::oid
   UNION ALL
   SELECT i.inhrelid, t.pending OR i.inhdetachpending FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
 )
-SELECT relid::oid FROM tree WHERE pending
-)SQL";
-
-// Every partition at any depth below $1, with its pg_inherits row's xmin, whether it is a leaf.
-constexpr const char* kBelowSql = R"SQL(
-WITH RECURSIVE tree(relid) AS (
-  SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid
-  UNION ALL
-  SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
-)
-SELECT i.inhrelid::oid, i.xmin::text, i.inhrelid::regclass::text, c.relkind <> 'p'
-  FROM tree JOIN pg_inherits i ON i.inhrelid = tree.relid JOIN pg_class c ON c.oid = tree.relid
-)SQL";
-
-// The partitions below $1 whose own pg_inherits row is detach-pending, with their parent.
-constexpr const char* kPendingSql = R"SQL(
-WITH RECURSIVE tree(relid) AS (
-  SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid
-  UNION ALL
-  SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
-)
-SELECT format('%I.%I', pn.nspname, pc.relname), format('%I.%I', tn.nspname, tc.relname)
+SELECT i.inhrelid::oid, i.xmin::text, i.inhrelid::regclass::text, c.relkind <> 'p', tree.pending,
+       i.inhdetachpending, format('%I.%I', cn.nspname, c.relname), format('%I.%I', pn.nspname, pc.relname)
   FROM tree JOIN pg_inherits i ON i.inhrelid = tree.relid
-  JOIN pg_class pc ON pc.oid = i.inhrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-  JOIN pg_class tc ON tc.oid = i.inhparent JOIN pg_namespace tn ON tn.oid = tc.relnamespace
- WHERE i.inhdetachpending ORDER BY 1
+  JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+  JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+ ORDER BY 7
 )SQL";
+enum TreeColumn { kOid, kLink, kName, kLeaf, kPending, kOwnRowPending, kQualified, kParent };
 
 // Reads an unsigned number and the ':' after it from the front of `text`.
 std::optional<std::uint32_t> take_number(std::string_view& text) {
@@ -152,12 +135,12 @@ std::vector<PartitionChanges> AttachedPartitions::look(std::span<const pipeline:
 }
 
 SeenPartitions partitions_below(pg::Connection& conn, std::uint32_t root, bool leaves_only) {
-  pg::Result r = conn.query(kBelowSql, {std::to_string(root)});
+  pg::Result r = conn.query(kTreeSql, {std::to_string(root)});
   SeenPartitions out;
   for (int row = 0; row < r.rows(); ++row) {
-    if (leaves_only && !r.boolean(row, 3)) continue;
-    out[static_cast<std::uint32_t>(r.int64(row, 0))] = {static_cast<std::uint32_t>(std::stoul(r.text(row, 1))),
-                                                        r.text(row, 2)};
+    if (leaves_only && !r.boolean(row, kLeaf)) continue;
+    out[static_cast<std::uint32_t>(r.int64(row, kOid))] = {
+        static_cast<std::uint32_t>(std::stoul(r.text(row, kLink))), r.text(row, kName)};
   }
   return out;
 }
@@ -175,20 +158,23 @@ void report_detaching_partitions(pg::Connection& conn, std::span<const pipeline:
                                  StatusReport& report) {
   for (const auto* t : tables) {
     if (!t->partitioned) continue;
-    pg::Result r = conn.query(kPendingSql, {std::to_string(t->relation_oid)});
+    pg::Result r = conn.query(kTreeSql, {std::to_string(t->relation_oid)});
     for (int row = 0; row < r.rows(); ++row) {
+      if (!r.boolean(row, kOwnRowPending)) continue;
       report.notes.push_back(fmt::format(
           "partition {} of {} is being detached concurrently: its rows stay in the target until the detach "
           "completes; if that statement was interrupted, run ALTER TABLE {} DETACH PARTITION {} FINALIZE",
-          r.text(row, 0), t->qualified_source(), r.text(row, 1), r.text(row, 0)));
+          r.text(row, kQualified), t->qualified_source(), r.text(row, kParent), r.text(row, kQualified)));
     }
   }
 }
 
 std::set<std::uint32_t> detaching_partitions(pg::Connection& conn, std::uint32_t root) {
-  pg::Result r = conn.query(kDetachingSql, {std::to_string(root)});
+  pg::Result r = conn.query(kTreeSql, {std::to_string(root)});
   std::set<std::uint32_t> out;
-  for (int row = 0; row < r.rows(); ++row) out.insert(static_cast<std::uint32_t>(r.int64(row, 0)));
+  for (int row = 0; row < r.rows(); ++row) {
+    if (r.boolean(row, kPending)) out.insert(static_cast<std::uint32_t>(r.int64(row, kOid)));
+  }
   return out;
 }
 

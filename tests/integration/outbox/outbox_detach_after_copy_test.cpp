@@ -26,10 +26,7 @@ class OutboxDetachAfterCopy : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OutboxDetachAfterCopy, PartitionsGoneBeforeTheFirstLookLeaveTheTarget) {
   auto db = make_test_database();
-  create_partitioned_sales(db);
-  db.pg_exec("CREATE TABLE sales_asia PARTITION OF sales FOR VALUES IN ('asia')");
-  db.pg_exec("INSERT INTO sales SELECT g, r, 'v' || g, 0 FROM generate_series(1, 1000) g, "
-             "unnest(ARRAY['eu', 'us', 'asia']) r");
+  create_sales_in_three_regions(db);
   const auto cfg = outbox_config(db, {"public.sales"}, GetParam());
   outbox_setup(cfg);
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");

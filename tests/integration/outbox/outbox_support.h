@@ -33,6 +33,15 @@ inline void create_partitioned_sales(TestDatabase& db) {
   db.pg_exec("CREATE TABLE sales_us_1 PARTITION OF sales_us FOR VALUES WITH (MODULUS 2, REMAINDER 1)");
 }
 
+// create_partitioned_sales, a third region asia (a partition of its own), and 1000 rows in each
+// region (ids 1..1000, v 'v<id>', n 0).
+inline void create_sales_in_three_regions(TestDatabase& db) {
+  create_partitioned_sales(db);
+  db.pg_exec("CREATE TABLE sales_asia PARTITION OF sales FOR VALUES IN ('asia')");
+  db.pg_exec("INSERT INTO sales SELECT g, r, 'v' || g, 0 FROM generate_series(1, 1000) g, "
+             "unnest(ARRAY['eu', 'us', 'asia']) r");
+}
+
 inline void outbox_setup(const config::Config& cfg) { capture::capture_mode("outbox").setup(cfg); }
 
 inline std::string events_waiting(TestDatabase& db, const config::Config& cfg) {
