@@ -7,6 +7,7 @@
 
 #include "capture/logical/snapshot_to_sink.h"
 #include "capture/logical/table_gate.h"
+#include "capture/shared/copy_truncate.h"
 #include "pg/catalog.h"
 
 namespace pg2ch::capture::logical {
@@ -58,6 +59,18 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
   // resync of that table (docs/kafka.md).
   return copy_snapshot_to_sink(cfg, tables, snapshot_name, commit_position, sink, stop, options.on_alive,
                                options.observer, progress);
+}
+
+void empty_sink_consumers(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables,
+                          Lsn commit_position) {
+  if (tables.empty() || !copy_needs_sink_truncate(sink)) return;
+  constexpr Lsn kBelowEveryRange = Lsn{1} << 32;
+  const Lsn position = commit_position > kBelowEveryRange ? commit_position - kBelowEveryRange : 1;
+  truncate_through_sink(sink, tables, position);
+  require_durable(sink, position, "the TRUNCATE that starts a copy");
+  spdlog::info("a TRUNCATE of the {} table(s) to copy was sent through the sink first, so its consumers drop the rows "
+               "earlier messages left them",
+               tables.size());
 }
 
 std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& replication,
@@ -159,6 +172,7 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   if (resume) {
     resume_plan(cfg, p, progress, tables, created->consistent_point, "copy again");
   } else {
+    empty_sink_consumers(sink, tables, slot_position);
     progress.start(p.source, tables, resolve_workers(cfg), max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
   }
 
