@@ -53,24 +53,22 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
     return copier.run(cfg.logical.snapshot_workers, stop, options.on_alive, options.observer, progress);
   }
   // A sink without a bulk load (Kafka, "both") gets the existing rows as changes (Kafka: op
-  // "r"), acknowledged like changes.
-  // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
-  // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
-  // resync of that table (docs/kafka.md).
+  // "r"), acknowledged like changes, after the caller's TRUNCATE through the sink
+  // (empty_sink_consumers), which drops what earlier messages left consumers.
   return copy_snapshot_to_sink(cfg, tables, snapshot_name, commit_position, sink, stop, options.on_alive,
                                options.observer, progress);
 }
 
 void empty_sink_consumers(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables,
                           Lsn commit_position) {
-  if (tables.empty() || !copy_needs_sink_truncate(sink)) return;
   constexpr Lsn kBelowEveryRange = Lsn{1} << 32;
   const Lsn position = commit_position > kBelowEveryRange ? commit_position - kBelowEveryRange : 1;
-  truncate_through_sink(sink, tables, position);
+  const auto sent = truncate_through_sink(sink, tables, position);
+  if (sent == 0) return;
   require_durable(sink, position, "the TRUNCATE that starts a copy");
-  spdlog::info("a TRUNCATE of the {} table(s) to copy was sent through the sink first, so its consumers drop the rows "
+  spdlog::info("a TRUNCATE of {} table(s) to copy was sent through the sink first, so its consumers drop the rows "
                "earlier messages left them",
-               tables.size());
+               sent);
 }
 
 std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& replication,

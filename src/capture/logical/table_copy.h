@@ -55,7 +55,7 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
 // tables (capture/shared/copy_truncate.h), delivered before the copy's plan is recorded: a kill
 // before that takes the copy whole again, this included; one after resumes the ranges not done
 // and sends none. Committed below every range's position (copy_snapshot_to_sink commits range k
-// of n at `commit_position` - (n - 1 - k)). No-op for a sink with a bulk load.
+// of n at `commit_position` - (n - 1 - k)). No-op where no consumer may hold rows of them.
 void empty_sink_consumers(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables,
                           Lsn commit_position);
 

@@ -79,15 +79,12 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
       drop_superseded_events(p.source, outbox_names(cfg), tables);
     }
     for (const auto* t : tables) store.erase(table_sync::resync_request_key(*t));
+    for (const auto* t : tables) p.targets->truncate(*t);
     // Through a sink without a bulk load (never resumed: every copy there is whole) consumers
     // drop what earlier messages left them (capture/shared/copy_truncate.h). Position 0, as the
     // copy's rows: a higher one would raise the sink's durable position above the drainer's
     // batch counter and void its checks; `delivered` confirms it with the rows.
-    if (copy_needs_sink_truncate(sink)) {
-      truncate_through_sink(sink, tables, 0);
-    } else {
-      for (const auto* t : tables) p.targets->truncate(*t);
-    }
+    truncate_through_sink(sink, tables, 0);
   }
   // One snapshot for every table, taken now: after the triggers were verified installed.
   pg::Connection holder = connect_source(cfg);

@@ -102,7 +102,7 @@ class OutboxSource final : public ChangeSource {
         table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
         // That copy keeps the table's queued events for Kafka consumers and sends no TRUNCATE:
         // they drop the rows the deleted events and the partition leave behind now.
-        if (copy_needs_sink_truncate(*sink_)) truncate_through_sink(*sink_, {&t}, 0);
+        truncate_through_sink(*sink_, {&t}, 0);
         spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
                      "copied again at the next start (restart pg2ch)",
                      t.qualified_source());

@@ -193,7 +193,7 @@ std::size_t PollEngine::read_fresh_page(PollTable& t) {
   // buffered), before the first page: the checkpoint, saved once a later position is durable,
   // covers it.
   if (t.truncate_first) {
-    if (copy_needs_sink_truncate(sink_)) truncate_through_sink(sink_, {t.schema}, next_position());
+    truncate_through_sink(sink_, {t.schema}, next_position());
     t.truncate_first = false;
   }
   const pipeline::Position position = next_position();

@@ -6,11 +6,17 @@
 
 namespace pg2ch::capture {
 
-void truncate_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables,
-                           pipeline::Position position) {
+std::size_t truncate_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables,
+                                  pipeline::Position position) {
+  std::vector<const pipeline::TableSchema*> held;
+  for (const auto* t : tables) {
+    if (sink.consumers_may_hold(*t)) held.push_back(t);
+  }
+  if (held.empty()) return 0;
   sink.begin_transaction();
-  for (const auto* t : tables) sink.truncate(*t);
+  for (const auto* t : held) sink.truncate(*t);
   sink.commit_transaction(position);
+  return held.size();
 }
 
 void require_durable(pipeline::ChangeSink& sink, pipeline::Position position, std::string_view what) {

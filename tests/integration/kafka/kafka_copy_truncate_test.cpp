@@ -61,6 +61,18 @@ class KafkaCopyTruncate : public ::testing::Test {
     ASSERT_EQ(r.wait(60s), 0) << r.describe();
   }
 
+  // The writer goes on for `writing` more, then both ends must agree and neither have failed.
+  void end_equal(BackgroundWriter& writer, std::chrono::milliseconds writing, PipelineRunner& producer,
+                 PipelineRunner& consumer, const char* what) {
+    std::this_thread::sleep_for(writing);
+    writer.finish();
+    EXPECT_TRUE(wait_equal(db, q)) << what;
+    EXPECT_FALSE(producer.failed()) << producer.describe();
+    EXPECT_FALSE(consumer.failed()) << consumer.describe();
+    consumer.stop();
+    producer.stop();
+  }
+
   TestDatabase db = make_test_database();
   KafkaBroker broker;
   KafkaRoute route = kafka_route(db, broker, {"public.t"}, 3);
@@ -81,13 +93,7 @@ TEST_F(KafkaCopyTruncate, LogicalSetupAgainOnTheSameTopicDropsTheRowsDeletedMean
   db.pg_exec("DELETE FROM t WHERE id % 3 = 0");  // nothing captures it
   PipelineRunner producer(route.producer);
   auto writer = start_writer();
-  std::this_thread::sleep_for(1s);
-  writer->finish();
-  EXPECT_TRUE(wait_equal(db, q)) << "the consumer's target without the rows deleted while nothing ran";
-  EXPECT_FALSE(producer.failed()) << producer.describe();
-  EXPECT_FALSE(consumer.failed()) << consumer.describe();
-  consumer.stop();
-  producer.stop();
+  end_equal(*writer, 1s, producer, consumer, "the consumer's target without the rows deleted while nothing ran");
 }
 
 // With sink = "kafka" a running logical producer leaves the resync to its next start.
@@ -101,13 +107,7 @@ TEST_F(KafkaCopyTruncate, LogicalResyncRepairsTheConsumersTarget) {
   ASSERT_NO_FATAL_FAILURE(resync(route.producer));
   producer->stop();
   producer.emplace(route.producer);
-  std::this_thread::sleep_for(1s);
-  writer->finish();
-  EXPECT_TRUE(wait_equal(db, q)) << "the consumer's target equal after the resync";
-  EXPECT_FALSE(producer->failed()) << producer->describe();
-  EXPECT_FALSE(consumer.failed()) << consumer.describe();
-  consumer.stop();
-  producer->stop();
+  end_equal(*writer, 1s, *producer, consumer, "the consumer's target equal after the resync");
 }
 
 // A running poll producer reads the table again from its first row within seconds.
@@ -125,13 +125,7 @@ TEST_F(KafkaCopyTruncate, PollResyncDropsTheRowsDeletedAtTheSource) {
   auto writer = start_writer(/*deletes=*/false);
   ASSERT_NO_FATAL_FAILURE(diverge_consumer_target());
   ASSERT_NO_FATAL_FAILURE(resync(cfg));
-  std::this_thread::sleep_for(2s);
-  writer->finish();
-  EXPECT_TRUE(wait_equal(db, q)) << "the consumer's target without the deleted rows after the resync";
-  EXPECT_FALSE(producer.failed()) << producer.describe();
-  EXPECT_FALSE(consumer.failed()) << consumer.describe();
-  consumer.stop();
-  producer.stop();
+  end_equal(*writer, 2s, producer, consumer, "the consumer's target without the deleted rows after the resync");
 }
 
 // A running outbox drainer copies the table again between two drains.
@@ -147,13 +141,7 @@ TEST_F(KafkaCopyTruncate, OutboxResyncRepairsTheConsumersTarget) {
   auto writer = start_writer();
   ASSERT_NO_FATAL_FAILURE(diverge_consumer_target());
   ASSERT_NO_FATAL_FAILURE(resync(cfg));
-  std::this_thread::sleep_for(3s);
-  writer->finish();
-  EXPECT_TRUE(wait_equal(db, q)) << "the consumer's target equal after the resync";
-  EXPECT_FALSE(producer.failed()) << producer.describe();
-  EXPECT_FALSE(consumer.failed()) << consumer.describe();
-  consumer.stop();
-  producer.stop();
+  end_equal(*writer, 3s, producer, consumer, "the consumer's target equal after the resync");
 }
 
 }  // namespace
