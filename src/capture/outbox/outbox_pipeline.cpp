@@ -22,7 +22,6 @@
 #include "capture/outbox/partition_copies.h"
 #include "capture/outbox/row_payload_follow.h"
 #include "capture/shared/attached_partitions.h"
-#include "capture/shared/copy_truncate.h"
 #include "capture/shared/new_tables.h"
 #include "capture/shared/source_tables.h"
 #include "clickhouse/target_table.h"
@@ -99,10 +98,9 @@ class OutboxSource final : public ChangeSource {
       // that copy whole, from a snapshot holding the changes of the events and requests the
       // drainer deletes now.
       if (states_.phase(t) == table_sync::TablePhase::Stopped) {
+        // Through Kafka that copy begins with a TRUNCATE (capture/shared/copy_truncate.h), which
+        // drops what the deleted events and the partition leave consumers.
         table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
-        // That copy keeps the table's queued events for Kafka consumers and sends no TRUNCATE:
-        // they drop the rows the deleted events and the partition leave behind now.
-        truncate_through_sink(*sink_, {&t}, 0);
         spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
                      "copied again at the next start (restart pg2ch)",
                      t.qualified_source());
