@@ -92,6 +92,7 @@ void KafkaChangeSink::send(const std::string& topic, int partition, std::optiona
   const std::uint64_t seq = acks_.current_seq();
   producer_->produce(topic, partition, key, value, seq);
   deliveries_.sent(seq);
+  sent_to_.insert(topic);
 }
 
 void KafkaChangeSink::send_change(const TableSchema& table, char op, std::span<const ValueRef> before,
@@ -155,6 +156,11 @@ void KafkaChangeSink::truncate(const TableSchema& table) {
   const std::string value = debezium_ ? debezium_truncate(ctx_, table, event_times()) : key_event(table, 't', {}, 0);
   for (int p = 0; p < partitions; ++p) send(t.topic, p, std::nullopt, value);
   spdlog::info("TRUNCATE of {}: op t sent to {} partition(s) of {}", table.qualified_source(), partitions, t.topic);
+}
+
+bool KafkaChangeSink::consumers_may_hold(const TableSchema& table) {
+  const std::string& topic = topic_for(table).topic;
+  return sent_to_.contains(topic) || producer_->ever_held_messages(topic, std::chrono::seconds(10));
 }
 
 void KafkaChangeSink::commit_transaction(pipeline::Position position) {

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/error.h"
 #include "config/config.h"
@@ -53,6 +54,11 @@ class KafkaChangeSink final : public pipeline::ChangeSink, private DeliveryHandl
   void remove(const pipeline::TableSchema& table, std::span<const pipeline::ValueRef> old_row,
               std::uint64_t version) override;
   void truncate(const pipeline::TableSchema& table) override;
+  // Unless the table's topic never held a message (or does not exist yet): a TRUNCATE then would
+  // only stop a group whose members share its partitions (kafka_consumer/topic_consumer.cpp).
+  // A topic this sink sent to is not asked about again, so a copy while the brokers are away
+  // waits for them like any change (an unanswered question is an Error(Connection, retriable)).
+  bool consumers_may_hold(const pipeline::TableSchema& table) override;
   void commit_transaction(pipeline::Position position) override;
   void source_idle(pipeline::Position position) override;
   std::optional<std::chrono::milliseconds> poll() override;
@@ -102,6 +108,7 @@ class KafkaChangeSink final : public pipeline::ChangeSink, private DeliveryHandl
   std::uint64_t delivered_bytes_since_poll_ = 0;
   pipeline::SinkStats stats_;
   pipeline::PipelineObserver* observer_ = nullptr;
+  std::unordered_set<std::string> sent_to_;  // topics this sink produced to
   std::unique_ptr<Producer> producer_;  // last: destroyed first, its final reports still land here
 };
 

@@ -106,4 +106,20 @@ int Producer::partition_count(const std::string& topic, std::chrono::millisecond
   return found.count;
 }
 
+bool Producer::ever_held_messages(const std::string& topic, std::chrono::milliseconds timeout) {
+  const TopicPartitions found = topic_partitions(*producer_, topic, timeout);
+  for (int p = 0; p < found.count; ++p) {
+    std::int64_t low = 0, high = 0;
+    const RdKafka::ErrorCode rc =
+        producer_->query_watermark_offsets(topic, p, &low, &high, static_cast<int>(timeout.count()));
+    if (rc != RdKafka::ERR_NO_ERROR) {
+      throw Error(ErrorKind::Connection,
+                  fmt::format("reading the offsets of Kafka topic {} partition {}: {}", topic, p, RdKafka::err2str(rc)),
+                  "check that Kafka is reachable", true);
+    }
+    if (high > 0) return true;
+  }
+  return false;
+}
+
 }  // namespace pg2ch::kafka

@@ -61,6 +61,10 @@ class Producer : private RdKafka::DeliveryReportCb {
   // The number of partitions of `topic` from cluster metadata (cached). Throws Error(Connection,
   // retriable) when the cluster does not answer within `timeout`.
   int partition_count(const std::string& topic, std::chrono::milliseconds timeout);
+  // Whether any partition of `topic` ever took a message (its high watermark above 0); false
+  // for a topic that does not exist. Throws Error(Connection, retriable) when the cluster does
+  // not answer within `timeout`.
+  bool ever_held_messages(const std::string& topic, std::chrono::milliseconds timeout);
 
  private:
   void dr_cb(RdKafka::Message& message) override;

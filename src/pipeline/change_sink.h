@@ -94,6 +94,11 @@ class ChangeSink {
   // The sink's bulk-load capability for the initial copy (pipeline/bulk_load.h); null when the
   // copy must go change by change through the sink. Owned by the sink.
   virtual BulkLoad* bulk_load() { return nullptr; }
+  // Whether what the sink sent before may have left its consumers rows of `table` that a whole
+  // copy's rows do not replace (rows deleted since, rows at versions above the copy's): the copy
+  // then begins with a TRUNCATE through the sink (capture/shared/copy_truncate.h). False where
+  // the sink's rows are its own targets, which SinkTargets::truncate empties (ClickHouse).
+  virtual bool consumers_may_hold(const TableSchema& /*table*/) { return false; }
   // SIGHUP: new batch limits for what is batched from now on (sinks that batch themselves).
   virtual void set_batch_limits(const config::BatchConfig& /*limits*/) {}
   // Sinks that write tables apart (ClickHouse) ask it when one table's batch is refused.

@@ -153,6 +153,9 @@ class FanOutSink final : public ChangeSink {
     a_->flush();
     b_->flush();
   }
+  bool consumers_may_hold(const TableSchema& t) override {
+    return a_->consumers_may_hold(t) || b_->consumers_may_hold(t);
+  }
   std::optional<Position> durable_position() const override {
     const auto x = a_->durable_position();
     const auto y = b_->durable_position();

@@ -42,6 +42,7 @@ class ObservedSink final : public ChangeSink {
   SinkStats stats() const override { return inner_->stats(); }
   void set_batch_limits(const config::BatchConfig& limits) override { inner_->set_batch_limits(limits); }
   BulkLoad* bulk_load() override { return inner_->bulk_load(); }
+  bool consumers_may_hold(const TableSchema& t) override { return inner_->consumers_may_hold(t); }
 
  private:
   std::unique_ptr<ChangeSink> inner_;

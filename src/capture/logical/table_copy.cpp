@@ -8,6 +8,7 @@
 #include "capture/logical/partition_watch.h"
 #include "capture/logical/snapshot_to_sink.h"
 #include "capture/logical/table_gate.h"
+#include "capture/shared/copy_truncate.h"
 #include "pg/catalog.h"
 
 namespace pg2ch::capture::logical {
@@ -53,12 +54,22 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
     return copier.run(cfg.logical.snapshot_workers, stop, options.on_alive, options.observer, progress);
   }
   // A sink without a bulk load (Kafka, "both") gets the existing rows as changes (Kafka: op
-  // "r"), acknowledged like changes.
-  // A producer never touches the consumers' ClickHouse: a snapshot taken again (state lost)
-  // re-sends every row, but rows a consumer applied earlier at a higher version stay until a
-  // resync of that table (docs/kafka.md).
+  // "r"), acknowledged like changes, after the caller's TRUNCATE through the sink
+  // (empty_sink_consumers), which drops what earlier messages left consumers.
   return copy_snapshot_to_sink(cfg, tables, snapshot_name, commit_position, sink, stop, options.on_alive,
                                options.observer, progress);
+}
+
+void empty_sink_consumers(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables,
+                          Lsn commit_position) {
+  constexpr Lsn kBelowEveryRange = Lsn{1} << 32;
+  const Lsn position = commit_position > kBelowEveryRange ? commit_position - kBelowEveryRange : 1;
+  const auto sent = truncate_through_sink(sink, tables, position);
+  if (sent == 0) return;
+  require_durable(sink, position, "the TRUNCATE that starts a copy");
+  spdlog::info("a TRUNCATE of {} table(s) to copy was sent through the sink first, so its consumers drop the rows "
+               "earlier messages left them",
+               sent);
 }
 
 std::optional<CreatedSlot> temporary_snapshot(SourceTables& p, pg::Connection& replication,
@@ -162,6 +173,7 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   if (resume) {
     resume_plan(cfg, p, progress, tables, created->consistent_point, "copy again");
   } else {
+    empty_sink_consumers(sink, tables, slot_position);
     progress.start(p.source, tables, resolve_workers(cfg), max_range_blocks(p.source, cfg.logical.snapshot_range_mb));
   }
 

@@ -51,6 +51,14 @@ SnapshotResult copy_tables(const config::Config& cfg, pg::Connection& source,
                            Lsn commit_position, pipeline::ChangeSink& sink, const std::atomic<bool>& stop,
                            const RunOptions& options, SnapshotProgress* progress = nullptr);
 
+// A whole copy through a sink without a bulk load (Kafka, "both") begins with a TRUNCATE of its
+// tables (capture/shared/copy_truncate.h), delivered before the copy's plan is recorded: a kill
+// before that takes the copy whole again, this included; one after resumes the ranges not done
+// and sends none. Committed below every range's position (copy_snapshot_to_sink commits range k
+// of n at `commit_position` - (n - 1 - k)). No-op where no consumer may hold rows of them.
+void empty_sink_consumers(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables,
+                          Lsn commit_position);
+
 // A TEMPORARY slot's exported snapshot made on `replication` (valid while that connection lives
 // and runs nothing else), once `tables` are checked to have the columns described at start
 // (check_columns_unchanged); nullopt when stopped meanwhile.

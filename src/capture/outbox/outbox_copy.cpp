@@ -8,6 +8,7 @@
 #include "capture/outbox/outbox_sql.h"
 #include "capture/outbox/source_transaction.h"
 #include "capture/shared/attached_partitions.h"
+#include "capture/shared/copy_truncate.h"
 #include "common/crash_point.h"
 
 namespace pg2ch::capture::outbox {
@@ -56,20 +57,10 @@ void drop_superseded_events(pg::Connection& source, const OutboxNames& names,
 
 }  // namespace
 
-// Position 0, as the copy's rows: a higher one would raise the sink's durable position above the
-// drainer's batch counter and void its checks. The drainer's check after the copy
-// (handle_copy_request) covers this transaction, a position being durable only once every
-// message sent before it is.
-void empty_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables) {
-  sink.begin_transaction();
-  for (const auto* t : tables) sink.truncate(*t);
-  sink.commit_transaction(0);
-}
-
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
                  const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
-                 QueuedEvents queued) {
+                 QueuedEvents queued, const std::function<void()>& delivered) {
   if (tables.empty()) return;
   std::string names;
   for (const auto* t : tables) names += (names.empty() ? "" : ", ") + t->qualified_source();
@@ -90,11 +81,12 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
       drop_superseded_events(p.source, outbox_names(cfg), tables);
     }
     for (const auto* t : tables) store.erase(table_sync::resync_request_key(*t));
-    if (queued == QueuedEvents::KeptByCaller && !sink.bulk_load()) {
-      empty_through_sink(sink, tables);
-    } else {
-      for (const auto* t : tables) p.targets->truncate(*t);
-    }
+    for (const auto* t : tables) p.targets->truncate(*t);
+    // Through a sink without a bulk load (never resumed: every copy there is whole) consumers
+    // drop what earlier messages left them (capture/shared/copy_truncate.h). Position 0, as the
+    // copy's rows: a higher one would raise the sink's durable position above the drainer's
+    // batch counter and void its checks; `delivered` confirms it with the rows.
+    truncate_through_sink(sink, tables, 0);
   }
   // The plan reads relation sizes, which locks every partition (AccessShare) until its
   // transaction ends; so on a connection of its own, out of any transaction. On p.source a copy
@@ -132,6 +124,9 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   holder.exec("COMMIT");
   if (stop.load()) return;  // cut short: resumed at the next start
   sink.flush();
+  // The flush is bounded: `streaming` only once Kafka confirmed the TRUNCATE and every row, else
+  // a crash would leave consumers without the copy and the table never copied again.
+  if (delivered && !sink.bulk_load()) delivered();
   states.set(tables, TablePhase::Streaming);
   progress.clear();
   crash_point("copy_done");  // tests: the copy done, the partition watch not looked yet

@@ -28,10 +28,12 @@
 // new one has an event, applied after the copy with a version above 0; a range copied twice
 // collapses by key and version. A table rewritten meanwhile (VACUUM FULL, ...) is emptied and
 // copied whole; a resync asked for meanwhile, or a table whose columns or config changed, takes
-// the whole copy again. Sinks without a bulk load copy everything again.
+// the whole copy again. Sinks without a bulk load copy everything again, after a TRUNCATE
+// through the sink (see `queued` below).
 //
 // Errors: exceptions (pg2ch::Error), as at every start.
 #include <atomic>
+#include <functional>
 #include <vector>
 
 #include "capture/capture_mode.h"
@@ -53,20 +55,17 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
 // a copy cut short starts over.
 // `queued`: whether a whole copy deletes the tables' queued events and truncates itself (its own
 // transaction on p.source, so there must be none open there), or the caller, which holds them
-// locked in its transaction (a copy request: partition_copies.h), deletes them after it. A copy
-// request's copy through the sink (no bulk load: kafka, both) empties the targets with a
-// TRUNCATE through the sink (empty_through_sink), so Kafka consumers drop the rows the deleted
-// events and the partition's rows no event names would otherwise leave them; the caller makes
-// sure the sink has it and the rows durably before it deletes anything.
+// locked in its transaction (a copy request: partition_copies.h), deletes them after it.
+// Through a sink without a bulk load (kafka, both) every copy is whole and begins with a
+// TRUNCATE through the sink (capture/shared/copy_truncate.h), so Kafka consumers drop the rows
+// that earlier messages (an earlier run on the topic, deleted events, a partition's rows no
+// event names) would otherwise leave them. `delivered` then confirms the TRUNCATE and the rows
+// durable before the tables stream (OutboxDrainer::confirm_delivered); a copy request's caller
+// confirms them itself before it deletes anything.
 enum class QueuedEvents { DeletedByCopy, KeptByCaller };
-// Sends a TRUNCATE of `tables` through `sink` in a transaction of its own (Kafka: an op "t" event
-// to every partition of each table's topic, which a consumer applies before what follows; "both":
-// the ClickHouse targets emptied too), not waiting for its delivery.
-void empty_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables);
-
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
                  const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
-                 QueuedEvents queued = QueuedEvents::DeletedByCopy);
+                 QueuedEvents queued = QueuedEvents::DeletedByCopy, const std::function<void()>& delivered = {});
 
 }  // namespace pg2ch::capture::outbox

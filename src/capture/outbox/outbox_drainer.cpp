@@ -201,6 +201,11 @@ void OutboxDrainer::commit_to_sink(std::string_view what) {
   }
 }
 
+void OutboxDrainer::confirm_delivered(std::string_view what) {
+  sink_.begin_transaction();
+  commit_to_sink(what);
+}
+
 // The oldest pending truncate, unless another drainer holds it. Its table's earlier events are
 // locked first: drainers holding some write them to ClickHouse before the target is emptied (the
 // lock waits for their commit) or roll back (then they are discarded here, never written after).
@@ -254,8 +259,7 @@ void OutboxDrainer::handle_copy_request(const pipeline::TableSchema& table, cons
   // A copy through Kafka returns once flushed, delivered or not (the flush is bounded), and its
   // TRUNCATE and rows are the only record of the requests and events deleted here: an empty
   // transaction after them is durable only once every one of them is.
-  sink_.begin_transaction();
-  commit_to_sink("copy");
+  confirm_delivered("copy");
   std::vector<std::string> superseded;
   for (int i = 0; i < before.rows(); ++i) superseded.push_back(before.text(i, 0));
   if (!superseded.empty()) conn_.query(delete_sql_, {tid_array(superseded)});

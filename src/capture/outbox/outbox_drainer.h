@@ -115,6 +115,9 @@ class OutboxDrainer {
   // Without one, a copy request stops the pipeline.
   using CopyAgain = std::function<bool(const pipeline::TableSchema&)>;
   void copy_again_with(CopyAgain copy) { copy_again_ = std::move(copy); }
+  // An empty sink transaction, required durable: everything sent before it (a copy's TRUNCATE and
+  // rows, at position 0) is confirmed. Throws Error(Connection, retriable) otherwise.
+  void confirm_delivered(std::string_view what);
 
  private:
   struct Event {

@@ -98,10 +98,9 @@ class OutboxSource final : public ChangeSource {
       // that copy whole, from a snapshot holding the changes of the events and requests the
       // drainer deletes now.
       if (states_.phase(t) == table_sync::TablePhase::Stopped) {
+        // Through Kafka that copy begins with a TRUNCATE (capture/shared/copy_truncate.h), which
+        // drops what the deleted events and the partition leave consumers.
         table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
-        // That copy keeps the table's queued events for Kafka consumers and sends no TRUNCATE:
-        // they drop the rows the deleted events and the partition leave behind now.
-        if (!sink_->bulk_load()) empty_through_sink(*sink_, {&t});
         spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
                      "copied again at the next start (restart pg2ch)",
                      t.qualified_source());
@@ -170,7 +169,8 @@ class OutboxSource final : public ChangeSource {
       spdlog::warn("the target of {} was missing: copying the table again", t->qualified_source());
       copy.push_back(t);
     }
-    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options, !created.empty());
+    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options, !created.empty(), QueuedEvents::DeletedByCopy,
+                delivered_);
     if (stop.load()) return false;
     std::vector<const pipeline::TableSchema*> streaming;
     for (const auto* t : states_.tables()) {
@@ -250,7 +250,8 @@ class OutboxSource final : public ChangeSource {
       if (!t) continue;
       states_.add(*t);
       drainer_.add_table(*t);
-      copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
+      copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false,
+                  QueuedEvents::DeletedByCopy, delivered_);
       drainer_.update_stopped_rels();
     }
   }
@@ -283,7 +284,8 @@ class OutboxSource final : public ChangeSource {
     }
     if (requested.empty()) return;
     p_.targets->ensure(requested);  // dropped by hand to be re-created
-    copy_tables(cfg_, p_, requested, states_, *state_, *sink_, stop, options_, /*targets_created=*/false);
+    copy_tables(cfg_, p_, requested, states_, *state_, *sink_, stop, options_, /*targets_created=*/false,
+                QueuedEvents::DeletedByCopy, delivered_);
     drainer_.update_stopped_rels();
   }
 
@@ -319,6 +321,8 @@ class OutboxSource final : public ChangeSource {
   pg::PgCurrentRowFetcher fetcher_{p_.source};  // the evolver forgets statements here (none made)
   logical::SchemaEvolver evolver_{cfg_, p_, states_, *sink_, fetcher_};
   OutboxDrainer drainer_;
+  // Confirms a copy through the sink (outbox_copy.h) before its tables stream.
+  const std::function<void()> delivered_ = [this] { drainer_.confirm_delivered("copy"); };
   NewTables found_{cfg_, p_};
   AttachedPartitions attached_{p_.source, *state_};
   const std::atomic<bool>* stop_ = nullptr;  // turn()'s, for the copies the drainer asks for

@@ -39,10 +39,11 @@
 // partition reached it (kafka_consumer/truncate_barrier.h), then takes the copy's rows (op "r",
 // version 0) and the later events at their versions, which win as in ClickHouse. The requests
 // and the events are deleted only once the sink reports the TRUNCATE and every row durable (an
-// empty sink transaction after the copy, outbox_drainer.cpp). A request of a stopped table sends
-// the TRUNCATE at once and leaves the copy to the next start. A crash or a stop during the copy rolls the transaction back: the request
-// stays, and the table, left copying, is copied at the next start, whose whole copy deletes the
-// request with the table's other queued rows (outbox_copy.cpp drop_superseded_events).
+// empty sink transaction after the copy, outbox_drainer.cpp). A request of a stopped table
+// leaves the copy, and its TRUNCATE, to the next start (capture/shared/copy_truncate.h). A crash
+// or a stop during the copy rolls the transaction back: the request stays, and the table, left
+// copying, is copied at the next start, whose whole copy deletes the request with the table's
+// other queued rows (outbox_copy.cpp drop_superseded_events).
 //
 // Limits: a partition created while pg2ch runs gets its trigger at the next look (5 s); a
 // TRUNCATE of it before that, or while pg2ch was not running before the next start put the

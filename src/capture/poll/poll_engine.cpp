@@ -8,6 +8,7 @@
 
 #include "capture/poll/page_reader.h"
 #include "capture/poll/pg_snapshot.h"
+#include "capture/shared/copy_truncate.h"
 
 namespace pg2ch::capture::poll {
 
@@ -48,6 +49,7 @@ PollEngine::PollEngine(const config::Config& cfg, pg::Connection& source,
                      t->schema->qualified_source());
       }
     }
+    t->truncate_first = !t->checkpoint;
     tables_.push_back(std::move(t));
   }
   using table_sync::TablePhase;
@@ -80,6 +82,7 @@ void PollEngine::add_table(const pipeline::TableSchema& table, Keyset keyset) {
   t->state_key = checkpoint_key(table);
   // A checkpoint left by an earlier table of that name is not this one's.
   state_.erase(t->state_key);
+  t->truncate_first = true;
   tables_.push_back(std::move(t));
   states_.set(table, table_sync::TablePhase::Copying);
 }
@@ -90,6 +93,7 @@ void PollEngine::read_again(std::size_t i) {
   t.windows = WindowQueue{};
   t.cursor.reset();
   t.checkpoint.reset();
+  t.truncate_first = true;
   t.caught_up = false;
   t.stopped = false;
   t.blocked_since = {};
@@ -185,6 +189,13 @@ std::size_t PollEngine::read_fresh_page(PollTable& t) {
       t, [&] { return read_page_in_snapshot(source_, fresh_page_query(t.keyset, t.cursor, cfg_.poll.batch_size), name); });
   if (!read) return 0;
   const SnapshotPage& page = *read;
+  // After everything the sink took of the table before (read_again discarded only what it still
+  // buffered), before the first page: the checkpoint, saved once a later position is durable,
+  // covers it.
+  if (t.truncate_first) {
+    truncate_through_sink(sink_, {t.schema}, next_position());
+    t.truncate_first = false;
+  }
   const pipeline::Position position = next_position();
   const PageResult r = deliver(page, *t.schema, t.keyset, sink_, versions_.next(page.read_time_us), position);
   if (r.refused) {

@@ -59,6 +59,11 @@ struct PollTable {
   WindowQueue windows;
   bool caught_up = false;             // the last fresh page came back short
   bool stopped = false;               // a row was refused: not read again in this run
+  // Read from its first row, nothing of it sent yet: a sink without a bulk load gets a TRUNCATE
+  // of it before the first page (capture/shared/copy_truncate.h). Not after a checkpoint: the
+  // pages before it are with the consumers, and only a forgotten checkpoint reads from the
+  // first row again.
+  bool truncate_first = false;
   std::chrono::steady_clock::time_point blocked_since{};  // front window first found still open
   std::chrono::steady_clock::time_point last_block_warning{};
   std::chrono::steady_clock::time_point last_reset_check{};
