@@ -42,9 +42,7 @@ TEST_P(TableStateMetric, ABadValueStopsOneTableInTheMetricAndStatusWhileTheOther
   const std::string variant = GetParam();
   auto db = make_test_database();
   create_updated_at_table(db, "other");
-  db.pg_exec("CREATE TABLE prices (id bigserial PRIMARY KEY, price numeric(10,2), "
-             "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
-  db.pg_exec("CREATE TRIGGER prices_touch BEFORE UPDATE ON prices FOR EACH ROW EXECUTE FUNCTION touch_updated_at()");
+  create_prices_table(db);
   auto cfg = mode_config(db, variant);
   const int port = free_loopback_port();
   cfg.service.metrics_listen = "127.0.0.1:" + std::to_string(port);
@@ -66,13 +64,7 @@ TEST_P(TableStateMetric, ABadValueStopsOneTableInTheMetricAndStatusWhileTheOther
   EXPECT_EQ(status_table_row(streaming, "public.prices").state, "streaming");
   EXPECT_EQ(status_table_row(streaming, "public.other").state, "streaming");
 
-  BackgroundWriter writer(
-      db,
-      [](pg::Connection& conn, int i) {
-        conn.exec("INSERT INTO other (v) VALUES ('w" + std::to_string(i) + "')");
-        conn.exec("UPDATE other SET v = v || '+' WHERE id = (SELECT max(id) FROM other) - 3");
-      },
-      5ms);
+  auto writer = insert_update_writer(db, "other");
   // A Decimal(10, 2) cannot hold NaN.
   db.pg_exec("INSERT INTO prices (price) VALUES (51), ('NaN'), (53)");
   ASSERT_TRUE(wait_until([&] { return metric_is(port, "public.prices", "stopped"); }, 60s)) << run.describe();
