@@ -122,6 +122,9 @@ struct LogicalConfig {
   std::string on_not_null_dropped = "evolve";
   std::string on_column_dropped = "evolve";
   std::string on_column_renamed = "evolve";
+  // A table dropped at the source while running, every mode (capture/shared/dropped_table.h):
+  // "keep" stops it and leaves its target; "drop" drops its target and forgets it.
+  std::string on_table_dropped = "keep";
 };
 
 // poll and notify: keyset-paginated `WHERE watermark > last` reads (seed routes 1 and 3).

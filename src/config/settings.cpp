@@ -168,6 +168,8 @@ const std::vector<Setting> kSettings = {
      [](Config& c, const Value& v) { c.logical.on_column_dropped = one_of(str(v), {"evolve", "ignore", "stop"}); }},
     {"logical.on_not_null_dropped", Type::String, false,
      [](Config& c, const Value& v) { c.logical.on_not_null_dropped = one_of(str(v), {"evolve", "ignore", "stop"}); }},
+    {"logical.on_table_dropped", Type::String, false,
+     [](Config& c, const Value& v) { c.logical.on_table_dropped = one_of(str(v), {"keep", "drop"}); }},
 
     {"poll.watermark", Type::String, false,
      [](Config& c, const Value& v) {

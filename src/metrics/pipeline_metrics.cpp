@@ -25,6 +25,8 @@ double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+constexpr std::string_view kTableStates[] = {"init", "copying", "catching_up", "streaming", "stopped"};
+
 }  // namespace
 
 const char* to_string(PipelineState s) {
@@ -240,11 +242,18 @@ void PipelineMetrics::target_parts(const pipeline::TableSchema& table, std::int6
 void PipelineMetrics::budget_waiting(std::size_t batches) { budget_waiting_.Set(static_cast<double>(batches)); }
 
 void PipelineMetrics::table_state(const pipeline::TableSchema& table, std::string_view state) {
-  static constexpr std::string_view kTableStates[] = {"init", "copying", "catching_up", "streaming", "stopped"};
   const std::string name = table.qualified_source();
   std::lock_guard lock(mutex_);
   for (std::string_view each : kTableStates) {
     table_state_.Add({{"table", name}, {"state", std::string(each)}}).Set(each == state ? 1 : 0);
+  }
+}
+
+void PipelineMetrics::table_forgotten(const pipeline::TableSchema& table) {
+  const std::string name = table.qualified_source();
+  std::lock_guard lock(mutex_);
+  for (std::string_view each : kTableStates) {
+    table_state_.Remove(&table_state_.Add({{"table", name}, {"state", std::string(each)}}));
   }
 }
 

@@ -42,6 +42,7 @@ class PipelineMetrics final : public pipeline::PipelineObserver {
   void copied(const pipeline::TableSchema& table, std::size_t rows, std::size_t bytes) override;
   void lag(const pipeline::LagSample& sample) override;
   void table_state(const pipeline::TableSchema& table, std::string_view state) override;
+  void table_forgotten(const pipeline::TableSchema& table) override;
   void budget_waiting(std::size_t batches) override;
   void target_parts(const pipeline::TableSchema& table, std::int64_t parts) override;
 

@@ -50,6 +50,8 @@ class PipelineObserver {
   // A table's state (capture/table_sync/table_state.h: init, copying, catching_up, streaming,
   // stopped), at start and on every change.
   virtual void table_state(const TableSchema& /*table*/, std::string_view /*state*/) {}
+  // A table left the pipeline for good (dropped at the source, its target with it): no state.
+  virtual void table_forgotten(const TableSchema& /*table*/) {}
   // Batches due by time that wait for the insert budget (pipeline/insert_budget.h), at every
   // look at them: 0 when none waits.
   virtual void budget_waiting(std::size_t /*batches*/) {}

@@ -91,6 +91,10 @@ void CopyProgress::table_state(const pipeline::TableSchema& table, std::string_v
   if (inner_) inner_->table_state(table, state);
 }
 
+void CopyProgress::table_forgotten(const pipeline::TableSchema& table) {
+  if (inner_) inner_->table_forgotten(table);
+}
+
 void CopyProgress::copy_started(const std::vector<std::pair<const pipeline::TableSchema*, std::int64_t>>& estimates) {
   if (inner_) inner_->copy_started(estimates);
   stop_reporting();  // a copy taken again after a retry starts its own count

@@ -43,6 +43,7 @@ class CopyProgress final : public pipeline::PipelineObserver {
   void copy_finished() override;
   void lag(const pipeline::LagSample& sample) override;
   void table_state(const pipeline::TableSchema& table, std::string_view state) override;
+  void table_forgotten(const pipeline::TableSchema& table) override;
   void budget_waiting(std::size_t batches) override;
   void target_parts(const pipeline::TableSchema& table, std::int64_t parts) override;
 

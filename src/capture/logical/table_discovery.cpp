@@ -7,6 +7,7 @@
 
 #include "capture/logical/partition_watch.h"
 #include "capture/logical/publication.h"
+#include "capture/shared/dropped_table.h"
 #include "pg/catalog.h"
 
 namespace pg2ch::capture::logical {
@@ -62,10 +63,14 @@ const pipeline::TableSchema* TableDiscovery::same_name(const pg::TableRef& ref) 
 void TableDiscovery::retire(const pipeline::TableSchema& old) {
   spdlog::warn("table {} (oid {}) was dropped and a table of that name created again: copying the new one",
                old.qualified_source(), old.relation_oid);
+  leave(old);
+  states_.remove(old);
+}
+
+void TableDiscovery::leave(const pipeline::TableSchema& old) {
   copies_.forget(old);
   gate_.remove(old);
   sink_.discard(old);
-  states_.remove(old);
   for (std::size_t i = 0; i < p_.tables.size(); ++i) {
     if (p_.tables[i].get() != &old) continue;
     // Kept alive: the sink and the observers may still hold its address.
@@ -122,12 +127,8 @@ void TableDiscovery::join(const pg::TableRef& ref) {
 
 void TableDiscovery::gone(const pipeline::TableSchema& table) {
   // Dropped, or dropped and created again under its name (then a new oid): which one?
-  pg::Result r = p_.source.query(
-      "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
-      "c.relname = $2 AND c.relkind IN ('r', 'p')",
-      {table.source_schema, table.source_name});
-  if (r.rows() > 0) {
-    pg::TableRef ref{static_cast<std::uint32_t>(r.int64(0, 0)), table.source_schema, table.source_name, nullptr};
+  if (const auto oid = table_of_name(p_.source, table)) {
+    pg::TableRef ref{*oid, table.source_schema, table.source_name, nullptr};
     for (const auto& known : p_.refs) {
       if (known.oid == table.relation_oid) ref.selector = known.selector;
     }
@@ -135,6 +136,14 @@ void TableDiscovery::gone(const pipeline::TableSchema& table) {
       join(ref);
       return;
     }
+  }
+  if (drops_dropped_table(cfg_, p_.source, table)) {
+    // Its changes still in the stream are skipped and what the sink held of it discarded before
+    // its target goes, so nothing writes to (or re-creates) the target after.
+    leave(table);
+    drop_target_of_dropped(*p_.targets, table);
+    states_.forget(table);
+    return;
   }
   gate_.stop_dropped(table);
 }

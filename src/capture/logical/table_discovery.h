@@ -21,7 +21,9 @@
 // out of the stream, so there new tables are only copied at the next start.
 //
 // A table dropped at the source leaves the publication with it: its state becomes stopped, saying
-// it was dropped, and its target is left in place (what it held stays queryable). A table dropped
+// it was dropped, and its target is left in place (what it held stays queryable); with
+// logical.on_table_dropped = "drop" its target is dropped and the table forgotten instead
+// (capture/shared/dropped_table.h). A table dropped
 // and created again under the same name (a new oid) shares the old one's target and state keys:
 // the old one retires first (its gate closed, what the sink holds of it discarded, its copy
 // forgotten), then the new one joins and is copied, its target emptied.
@@ -55,7 +57,8 @@ class TableDiscovery {
   void poll();
 
   // `table` left the publication and its oid no longer exists: dropped (it stops, its target
-  // stays), or dropped and created again under its name (the new one joins, the old one retires).
+  // stays; or both go, by logical.on_table_dropped), or dropped and created again under its name
+  // (the new one joins, the old one retires).
   void gone(const pipeline::TableSchema& table);
 
   // Whether the table of `oid` still exists (a table missing from the publication may have been
@@ -69,6 +72,9 @@ class TableDiscovery {
   void join(const pg::TableRef& ref);
   const pipeline::TableSchema* same_name(const pg::TableRef& ref) const;
   void retire(const pipeline::TableSchema& old);
+  // Stops applying `old` and lets go of it (kept alive: the sink and the observers may still
+  // hold its address); its state is the caller's.
+  void leave(const pipeline::TableSchema& old);
 
   const config::Config& cfg_;
   SourceTables& p_;

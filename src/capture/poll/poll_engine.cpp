@@ -89,6 +89,7 @@ void PollEngine::add_table(const pipeline::TableSchema& table, Keyset keyset) {
 
 void PollEngine::read_again(std::size_t i) {
   PollTable& t = *tables_.at(i);
+  if (t.forgotten) return;
   sink_.discard(*t.schema);
   t.windows = WindowQueue{};
   t.cursor.reset();
@@ -103,7 +104,7 @@ void PollEngine::read_again(std::size_t i) {
 
 std::optional<std::size_t> PollEngine::table_index(const std::string& qualified) const {
   for (std::size_t i = 0; i < tables_.size(); ++i) {
-    if (tables_[i]->schema->qualified_source() == qualified) return i;
+    if (!tables_[i]->forgotten && tables_[i]->schema->qualified_source() == qualified) return i;
   }
   return std::nullopt;
 }
@@ -116,6 +117,15 @@ void PollEngine::stop_for_changed_columns(PollTable& t, std::string change) {
 }
 
 bool PollEngine::follow_or_stop(PollTable& t, ColumnWatch::Change gone_or_changed) {
+  if (gone_or_changed.dropped && forget_dropped_) {
+    sink_.discard(*t.schema);
+    if (forget_dropped_(*t.schema)) {
+      t.windows = WindowQueue{};
+      t.caught_up = t.stopped = t.forgotten = true;
+      state_.erase(t.state_key);
+      return false;
+    }
+  }
   if (gone_or_changed.table_gone) {
     stop_table(t, {std::move(gone_or_changed.what) + "; its target keeps the rows it has",
                    "remove the table from the config, or name it as it is now in [[tables]] (a new target, read "

@@ -64,6 +64,7 @@ struct PollTable {
   // pages before it are with the consumers, and only a forgotten checkpoint reads from the
   // first row again.
   bool truncate_first = false;
+  bool forgotten = false;             // dropped at the source with its target (dropped_table.h)
   std::chrono::steady_clock::time_point blocked_since{};  // front window first found still open
   std::chrono::steady_clock::time_point last_block_warning{};
   std::chrono::steady_clock::time_point last_reset_check{};
@@ -114,6 +115,12 @@ class PollEngine {
   // catalog's, else why not (the table then stops). Without one, a change stops its table.
   using ColumnFollower = std::function<std::optional<std::string>(const pipeline::TableSchema&)>;
   void follow_columns(ColumnFollower follow) { follow_ = std::move(follow); }
+  // A table dropped at the source (its oid gone), once what the sink held of it is discarded:
+  // true when its target was dropped and its state forgotten (capture/shared/dropped_table.h);
+  // the engine then forgets its checkpoint and never reads it again. Without one, or false, the
+  // table stops.
+  using DroppedTable = std::function<bool(const pipeline::TableSchema&)>;
+  void forget_dropped(DroppedTable forget) { forget_dropped_ = std::move(forget); }
 
   // `pg2ch resync` while running: table `i` is read again from its first row (copying). What the
   // sink holds of it is discarded and its checkpoint forgotten; the caller empties its target.
@@ -175,6 +182,7 @@ class PollEngine {
   std::function<void()> alive_;
   ColumnWatch* columns_ = nullptr;
   ColumnFollower follow_;
+  DroppedTable forget_dropped_;
 };
 
 }  // namespace pg2ch::capture::poll

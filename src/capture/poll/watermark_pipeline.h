@@ -12,6 +12,7 @@
 #include "capture/poll/poll_engine.h"
 #include "capture/shared/attached_partitions.h"
 #include "capture/shared/column_watch.h"
+#include "capture/shared/dropped_table.h"
 #include "capture/shared/new_tables.h"
 #include "capture/table_sync/table_states.h"
 #include "capture/poll/watermark_source.h"
@@ -45,6 +46,12 @@ struct WatermarkPipeline {
       // stopped by a change of its columns.
       if (e.outcome == logical::Evolution::Outcome::Followed) return std::nullopt;
       return e.why;
+    });
+    engine.forget_dropped([this](const pipeline::TableSchema& t) {
+      if (!drops_dropped_table(this->cfg, s.p.source, t)) return false;
+      drop_target_of_dropped(*s.p.targets, t);
+      states.forget(t);
+      return true;
     });
   }
 

@@ -101,7 +101,7 @@ std::optional<ColumnWatch::Change> ColumnWatch::changed(const pipeline::TableSch
   const pg::Result name = p_.source.query(
       "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
       {std::to_string(table.relation_oid)});
-  if (name.rows() == 0) return Change{fmt::format("{} was dropped at the source", table.qualified_source()), true};
+  if (name.rows() == 0) return Change{fmt::format("{} was dropped at the source", table.qualified_source()), true, true};
   if (name.text(0, 0) != table.source_schema || name.text(0, 1) != table.source_name) {
     return Change{fmt::format("{} was renamed to {}.{} at the source", table.qualified_source(), name.text(0, 0),
                               name.text(0, 1)),

@@ -52,6 +52,7 @@ class ColumnWatch {
   struct Change {
     std::string what;         // one line
     bool table_gone = false;  // the table was dropped or renamed at the source (by its oid)
+    bool dropped = false;     // gone: its oid no longer exists (not renamed)
   };
   // nullopt while `table` at the source has the name and columns it was described with; otherwise
   // the change. Looks at the catalog at most every `every` for a table, unless `now`.

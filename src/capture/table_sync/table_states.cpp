@@ -190,6 +190,12 @@ void TableStates::remove(const pipeline::TableSchema& table) {
   states_.erase(&table);
 }
 
+void TableStates::forget(const pipeline::TableSchema& table) {
+  remove(table);
+  for (const auto field : kStateFields) store_.erase(key(table, field));
+  if (on_forget_) on_forget_(table);
+}
+
 const TableState& TableStates::at(const pipeline::TableSchema& table) const {
   auto it = states_.find(&table);
   if (it == states_.end()) {
@@ -396,6 +402,7 @@ TableStates& observe_states(TableStates& states, pipeline::PipelineObserver* obs
   states.on_change([observer](const pipeline::TableSchema& t, TablePhase phase) {
     observer->table_state(t, to_string(phase));
   });
+  states.on_forget([observer](const pipeline::TableSchema& t) { observer->table_forgotten(t); });
   for (const auto* t : states.tables()) observer->table_state(*t, to_string(states.phase(*t)));
   return states;
 }

@@ -42,6 +42,9 @@ class TableStates {
   // A table that left while the pipeline runs (dropped, its name taken by a new one): no longer
   // listed; its recorded state is left as it is (a new table of its name takes the keys over).
   void remove(const pipeline::TableSchema& table);
+  // A table dropped at the source whose target went with it (logical.on_table_dropped = "drop",
+  // capture/shared/dropped_table.h): no longer listed, its recorded state erased, observers told.
+  void forget(const pipeline::TableSchema& table);
 
   const TableState& at(const pipeline::TableSchema& table) const;
   TablePhase phase(const pipeline::TableSchema& table) const { return at(table).phase; }
@@ -88,6 +91,7 @@ class TableStates {
 
   // Told about every change of phase (metrics).
   void on_change(std::function<void(const pipeline::TableSchema&, TablePhase)> f) { on_change_ = std::move(f); }
+  void on_forget(std::function<void(const pipeline::TableSchema&)> f) { on_forget_ = std::move(f); }
 
  private:
   TableState& mutable_at(const pipeline::TableSchema& table);
@@ -103,6 +107,7 @@ class TableStates {
   std::vector<const pipeline::TableSchema*> tables_;
   std::map<const pipeline::TableSchema*, TableState> states_;
   std::function<void(const pipeline::TableSchema&, TablePhase)> on_change_;
+  std::function<void(const pipeline::TableSchema&)> on_forget_;
 };
 
 // Puts each table's recorded state into the report's table rows (matched by source name); a

@@ -7,13 +7,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <httplib.h>
-
 #include "support/free_port.h"
 #include "support/kafka_broker.h"
+#include "support/metrics_scrape.h"
 #include "support/pg2ch_cli.h"
 #include "support/pipeline_runner.h"
-#include "support/prometheus_page.h"
 #include "support/table_compare.h"
 #include "support/test_config.h"
 
@@ -43,16 +41,6 @@ TableRow table_row(const rapidjson::Document& d, const std::string& table) {
     if (t["table"].GetString() == table) return {t["state"].GetString(), t["last_error"].GetString()};
   }
   return {"(not listed)", ""};
-}
-
-std::vector<PrometheusSample> metrics_page(int port) {
-  httplib::Client client("127.0.0.1", port);
-  auto r = client.Get("/metrics");
-  return r && r->status == 200 ? parse_prometheus(r->body) : std::vector<PrometheusSample>{};
-}
-
-std::optional<double> table_state_metric(int port, const std::string& table, const std::string& state) {
-  return sample_value(metrics_page(port), "pg2ch_table_state", {{"table", table}, {"state", state}});
 }
 
 // The two ends of the route for `tables`: a producer (logical, sink kafka, debezium events) and a

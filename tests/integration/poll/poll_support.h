@@ -20,6 +20,14 @@ inline void create_updated_at_table(TestDatabase& db, const std::string& name) {
   db.pg_exec("CREATE INDEX ON " + name + " (updated_at, id)");
 }
 
+// prices (id bigserial PRIMARY KEY, price numeric(10,2), updated_at following every write): a
+// NaN price is a value its Decimal target cannot hold. After create_updated_at_table().
+inline void create_prices_table(TestDatabase& db) {
+  db.pg_exec("CREATE TABLE prices (id bigserial PRIMARY KEY, price numeric(10,2), "
+             "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+  db.pg_exec("CREATE TRIGGER prices_touch BEFORE UPDATE ON prices FOR EACH ROW EXECUTE FUNCTION touch_updated_at()");
+}
+
 // sales (id bigint, region text, v text, updated_at timestamptz following every write), key
 // (id, region), partitioned by region: eu, and us sub-partitioned by hash (us_0, us_1); 3000
 // rows, eu and us alternating.

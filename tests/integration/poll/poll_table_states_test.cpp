@@ -24,17 +24,6 @@ using namespace std::chrono_literals;
 
 class WatermarkTableStates : public ::testing::TestWithParam<std::string> {};
 
-// Inserts and updates rows of `other`: the table that must stream on.
-BackgroundWriter other_writer(TestDatabase& db) {
-  return BackgroundWriter(
-      db,
-      [](pg::Connection& conn, int i) {
-        conn.exec("INSERT INTO other (v) VALUES ('w" + std::to_string(i) + "')");
-        conn.exec("UPDATE other SET v = v || '+' WHERE id = (SELECT max(id) FROM other) - 3");
-      },
-      std::chrono::milliseconds(5));
-}
-
 std::string state_of(TestDatabase& db, const std::filesystem::path& config, const std::string& table) {
   return status_table_row(pg2ch_status_json(db, config, "status", /*attention_ok=*/true), table).state;
 }
@@ -43,9 +32,7 @@ TEST_P(WatermarkTableStates, ABadValueStopsOnlyItsTableWhichResumesFromItsCheckp
   const std::string mode = GetParam();
   auto db = make_test_database();
   create_updated_at_table(db, "other");
-  db.pg_exec("CREATE TABLE prices (id bigserial PRIMARY KEY, price numeric(10,2), "
-             "updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
-  db.pg_exec("CREATE TRIGGER prices_touch BEFORE UPDATE ON prices FOR EACH ROW EXECUTE FUNCTION touch_updated_at()");
+  create_prices_table(db);
   db.pg_exec("INSERT INTO prices (price) SELECT g FROM generate_series(1, 50) g");
   db.pg_exec("INSERT INTO other (v) SELECT 'a' || g FROM generate_series(1, 50) g");
   auto cfg = watermark_config(db, mode, "prices", "updated_at");
@@ -62,7 +49,7 @@ TEST_P(WatermarkTableStates, ABadValueStopsOnlyItsTableWhichResumesFromItsCheckp
     PipelineRunner runner(cfg);
     ASSERT_TRUE(wait_equal(db, prices));
     ASSERT_TRUE(wait_until([&] { return state_of(db, config_file, "public.prices") == "streaming"; }, 60s));
-    auto writer = other_writer(db);
+    auto writer = insert_update_writer(db, "other");
     db.pg_exec("INSERT INTO prices (price) VALUES (51), ('NaN'), (53)");
     ASSERT_TRUE(wait_until([&] { return state_of(db, config_file, "public.prices") == "stopped"; }, 60s));
     db.pg_exec("UPDATE prices SET price = price + 100 WHERE id = 1");  // after the stop: not read in this run
@@ -140,7 +127,7 @@ TEST_P(WatermarkTableStates, ResyncWhileRunningReadsTheTableAgainAtOnce) {
   ASSERT_TRUE(wait_equal(db, events));
   db.pg_exec("DELETE FROM events WHERE id % 10 = 0");  // never seen by polling
   ASSERT_FALSE(wait_equal(db, events, 1s));
-  auto writer = other_writer(db);
+  auto writer = insert_update_writer(db, "other");
   db.pg_exec("UPDATE events SET v = v || '!' WHERE id % 7 = 0");  // before: read by the resync itself
   auto resync = pg2ch_cli(db, config_file, {"resync", "public.events"}, "resync");
   ASSERT_EQ(resync.wait(60s), 0) << resync.describe();

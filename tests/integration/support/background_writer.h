@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "support/test_database.h"
@@ -34,5 +35,17 @@ class BackgroundWriter {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// Every 5 ms inserts a row into `table` (id serial, v text) and updates the one three before the
+// newest: the table that must stream on while another stops or goes.
+inline BackgroundWriter insert_update_writer(TestDatabase& db, const std::string& table) {
+  return BackgroundWriter(
+      db,
+      [table](pg::Connection& conn, int i) {
+        conn.exec("INSERT INTO " + table + " (v) VALUES ('w" + std::to_string(i) + "')");
+        conn.exec("UPDATE " + table + " SET v = v || '+' WHERE id = (SELECT max(id) FROM " + table + ") - 3");
+      },
+      std::chrono::milliseconds(5));
+}
 
 }  // namespace pg2ch::test

@@ -250,5 +250,19 @@ TEST(ConfigValidation, SchemaChangeSettingsTakeEvolveIgnoreOrStop) {
   EXPECT_EQ(load(options).logical.on_column_renamed, "ignore");
 }
 
+// A table dropped at the source keeps its target unless told otherwise (capture/shared/dropped_table.h).
+TEST(ConfigValidation, OnTableDroppedTakesKeepOrDrop) {
+  EXPECT_EQ(load(testing::isolated_options()).logical.on_table_dropped, "keep");
+  auto options = testing::isolated_options();
+  options.cli_overrides["logical.on_table_dropped"] = "drop";
+  EXPECT_EQ(load(options).logical.on_table_dropped, "drop");
+  for (const std::string value : {"delete", "DROP", "stop", ""}) {
+    options.cli_overrides["logical.on_table_dropped"] = value;
+    const auto e = testing::config_error([&] { load(options); });
+    EXPECT_NE(std::string(e.what()).find("logical.on_table_dropped"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("keep, drop"), std::string::npos) << "names the accepted values: " << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace pg2ch::config

@@ -83,6 +83,23 @@ TEST(PipelineMetrics, AModeWithoutALagExportsNoLagRatherThanZero) {
   EXPECT_GT(sample_value(samples, "pg2ch_last_write_timestamp_seconds").value_or(0), 1.7e9) << "the start time";
 }
 
+// A table dropped at the source with its target (logical.on_table_dropped = "drop") leaves the
+// state gauge; the others stay.
+TEST(PipelineMetrics, AForgottenTableLeavesTheStateGauge) {
+  PipelineMetrics m(pipeline_config());
+  const auto gone = table("public", "gone");
+  const auto other = table("public", "other");
+  m.table_state(gone, "stopped");
+  m.table_state(other, "streaming");
+  m.table_forgotten(gone);
+  const auto samples = parse_prometheus(m.exposition());
+  for (const char* state : {"init", "copying", "catching_up", "streaming", "stopped"}) {
+    EXPECT_FALSE(sample_value(samples, "pg2ch_table_state", {{"table", "public.gone"}, {"state", state}}).has_value())
+        << state;
+  }
+  EXPECT_EQ(sample_value(samples, "pg2ch_table_state", {{"table", "public.other"}, {"state", "streaming"}}), 1);
+}
+
 TEST(PipelineMetrics, CountersSurviveARestartedRunWithNewSchemaObjects) {
   PipelineMetrics m(pipeline_config());
   m.run_started();
