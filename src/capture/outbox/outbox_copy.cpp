@@ -5,6 +5,7 @@
 
 // The snapshot copy itself is the logical capture's (bulk load, or row by row through the sink).
 #include "capture/logical/table_copy.h"
+#include "capture/outbox/copy_lock.h"
 #include "capture/outbox/outbox_sql.h"
 #include "capture/outbox/source_transaction.h"
 
@@ -37,15 +38,20 @@ namespace {
 // so no batch of these tables lands after the emptying. What is committed after this DELETE has
 // an event left in the queue, applied after the copy at its higher version. A resumed copy
 // deletes nothing: its ranges copied from the first snapshot need the events since.
+// A copy request's copy keeps its requests (up to `kept_requests`): queued, they hold back other
+// drainers (copy_lock.h) even after a crash.
 void drop_superseded_events(pg::Connection& source, const OutboxNames& names,
-                            const std::vector<const pipeline::TableSchema*>& tables) {
+                            const std::vector<const pipeline::TableSchema*>& tables, Lsn kept_requests) {
   std::string oids;
   for (const auto* t : tables) oids += (oids.empty() ? "" : ",") + std::to_string(t->relation_oid);
   SourceTransaction tx(source);
   const auto events = source.query(fmt::format("DELETE FROM {} WHERE rel = ANY ('{{{}}}'::pg_catalog.oid[])",
                                                names.events_table(), oids));
-  const auto truncates = source.query(fmt::format("DELETE FROM {} WHERE rel = ANY ('{{{}}}'::pg_catalog.oid[])",
-                                                  names.truncates_table(), oids));
+  const auto truncates = source.query(
+      fmt::format("DELETE FROM {} WHERE rel = ANY ('{{{}}}'::pg_catalog.oid[]) AND NOT (part IS NOT NULL AND lsn <= "
+                  "$1::pg_catalog.pg_lsn)",
+                  names.truncates_table(), oids),
+      {format_lsn(kept_requests)});
   tx.commit();
   const auto deleted = [](const pg::Result& r) { return std::string(PQcmdTuples(r.get())); };
   spdlog::info("outbox: {} queued event(s) and {} truncate(s) of the table(s) to copy deleted: the copy holds them",
@@ -55,9 +61,8 @@ void drop_superseded_events(pg::Connection& source, const OutboxNames& names,
 }  // namespace
 
 // Position 0, as the copy's rows: a higher one would raise the sink's durable position above the
-// drainer's batch counter and void its checks. The drainer's check after the copy
-// (handle_copy_request) covers this transaction, a position being durable only once every
-// message sent before it is.
+// drainer's batch counter and void its checks. The drainer's check after it (handle_copy_request)
+// covers this transaction, a position being durable only once every message sent before it is.
 void empty_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables) {
   sink.begin_transaction();
   for (const auto* t : tables) sink.truncate(*t);
@@ -67,15 +72,18 @@ void empty_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipe
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
                  const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
-                 QueuedEvents queued) {
+                 const CopyRequests* requests) {
   if (tables.empty()) return;
+  const OutboxNames outbox = outbox_names(cfg);
+  const CopyLock lock(p.source, outbox, tables);
   std::string names;
   for (const auto* t : tables) names += (names.empty() ? "" : ", ") + t->qualified_source();
   logical::SnapshotProgress progress(store, "outbox.snapshot");
   // A copy cut short resumes (logical/snapshot_progress.h) unless a resync asks for a table anew.
   bool requested = false;
   for (const auto* t : tables) requested = requested || store.get(table_sync::resync_request_key(*t)).has_value();
-  const bool resume = sink.bulk_load() && !requested && !targets_created && progress.resumable(states, tables);
+  const bool resume =
+      sink.bulk_load() && !requested && !targets_created && !requests && progress.resumable(states, tables);
   spdlog::info("outbox: {} the rows that exist in {} table(s) before draining their events: {}",
                resume ? "resuming the copy of" : "copying", tables.size(), names);
   if (!resume) {
@@ -84,15 +92,11 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
     // A Kafka sink's consumers learn of a delete only from its event (the copy sends the rows
     // that exist, and a topic cannot be emptied): there the events stay and are applied after
     // the copy at their versions, as before.
-    if (queued == QueuedEvents::DeletedByCopy && cfg.sink == "clickhouse") {
-      drop_superseded_events(p.source, outbox_names(cfg), tables);
+    if (cfg.sink == "clickhouse") {
+      drop_superseded_events(p.source, outbox, tables, requests ? requests->upto : kInvalidLsn);
     }
     for (const auto* t : tables) store.erase(table_sync::resync_request_key(*t));
-    if (queued == QueuedEvents::KeptByCaller && !sink.bulk_load()) {
-      empty_through_sink(sink, tables);
-    } else {
-      for (const auto* t : tables) p.targets->truncate(*t);
-    }
+    for (const auto* t : tables) p.targets->truncate(*t);
   }
   // One snapshot for every table, taken now: after the triggers were verified installed.
   pg::Connection holder = connect_source(cfg);
@@ -127,6 +131,7 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   holder.exec("COMMIT");
   if (stop.load()) return;  // cut short: resumed at the next start
   sink.flush();
+  if (requests) requests->confirm();
   states.set(tables, TablePhase::Streaming);
   progress.clear();
   spdlog::info("outbox: copied {} rows ({:.1f} MB) in {:.2f} s; draining their events from here", r.rows, r.bytes / 1e6,

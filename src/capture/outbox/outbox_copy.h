@@ -32,11 +32,13 @@
 //
 // Errors: exceptions (pg2ch::Error), as at every start.
 #include <atomic>
+#include <functional>
 #include <vector>
 
 #include "capture/capture_mode.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
+#include "common/lsn.h"
 #include "config/config.h"
 #include "pipeline/change_sink.h"
 #include "state/state_store.h"
@@ -49,24 +51,27 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
                                                          const state::StateStore& store, bool drained_before);
 
 // Copies `tables` as described above; states go copying → streaming. A stop leaves them copying.
+// Holds copy_lock.h's lock of each table throughout (waiting for another drainer's copy).
 // `targets_created`: some target was missing at this start (its rows of ranges done are gone), so
 // a copy cut short starts over.
-// `queued`: whether a whole copy deletes the tables' queued events and truncates itself (its own
-// transaction on p.source, so there must be none open there), or the caller, which holds them
-// locked in its transaction (a copy request: partition_copies.h), deletes them after it. A copy
-// request's copy through the sink (no bulk load: kafka, both) empties the targets with a
-// TRUNCATE through the sink (empty_through_sink), so Kafka consumers drop the rows the deleted
-// events and the partition's rows no event names would otherwise leave them; the caller makes
-// sure the sink has it and the rows durably before it deletes anything.
-enum class QueuedEvents { DeletedByCopy, KeptByCaller };
-// Sends a TRUNCATE of `tables` through `sink` in a transaction of its own (Kafka: an op "t" event
-// to every partition of each table's topic, which a consumer applies before what follows; "both":
-// the ClickHouse targets emptied too), not waiting for its delivery.
-void empty_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables);
-
+// `requests`: a copy request's copy (partition_copies.h), always whole (a copy cut short of an
+// earlier run was not emptied of the partition's rows): the table's copy requests up to `upto`
+// stay queued (the drainer deletes them after the copy), and `confirm` runs once every row is
+// sent, before the tables stream (the drainer checks there that the sink holds them durably).
+struct CopyRequests {
+  Lsn upto;
+  std::function<void()> confirm;
+};
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
                  const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
-                 QueuedEvents queued = QueuedEvents::DeletedByCopy);
+                 const CopyRequests* requests = nullptr);
+
+// Sends a TRUNCATE of `tables` through `sink` in a transaction of its own (Kafka: an op "t" event
+// to every partition of each table's topic, which a consumer applies before what follows; "both":
+// the ClickHouse targets emptied too), not waiting for its delivery. A copy request's drainer
+// sends it before the copy (partition_copies.h): a whole copy through Kafka sends none, the
+// topic's consumers learning of a delete only from its event, which stays queued.
+void empty_through_sink(pipeline::ChangeSink& sink, const std::vector<const pipeline::TableSchema*>& tables);
 
 }  // namespace pg2ch::capture::outbox

@@ -90,30 +90,27 @@ class OutboxSource final : public ChangeSource {
                  table_sync::observe_states(states_, options.observer)),
         stop_when_caught_up_(options.stop_when_caught_up) {
     drainer_.watch_columns(columns_);
-    // Copy requests (partition_copies.h): the copy of a running pipeline, exact by the same
-    // argument as at a start (outbox_copy.h), the drain waiting meanwhile.
-    drainer_.copy_again_with([this](const pipeline::TableSchema& t) {
-      // A stopped table may have stopped for columns this run's description no longer matches:
-      // its copy waits for the next start, which describes it again. The resync request makes
-      // that copy whole, from a snapshot holding the changes of the events and requests the
-      // drainer deletes now.
-      if (states_.phase(t) == table_sync::TablePhase::Stopped) {
-        table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
-        // That copy keeps the table's queued events for Kafka consumers and sends no TRUNCATE:
-        // they drop the rows the deleted events and the partition leave behind now.
-        if (!sink_->bulk_load()) empty_through_sink(*sink_, {&t});
-        spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
-                     "copied again at the next start (restart pg2ch)",
-                     t.qualified_source());
-        return true;
-      }
-      static const std::atomic<bool> never{false};
-      const std::atomic<bool>& stop = stop_ ? *stop_ : never;
-      // The drainer holds the superseded events locked in its transaction and deletes them itself.
-      copy_tables(cfg_, p_, {&t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false,
-                  QueuedEvents::KeptByCaller);
-      return !stop.load();
-    });
+    // Copy requests (partition_copies.h): the copy of a running pipeline, after the drain
+    // transaction that marked the table copying committed, exact by the same argument as at a
+    // start (outbox_copy.h); this drainer's other events wait meanwhile.
+    drainer_.copy_again_with(
+        [this](const pipeline::TableSchema& t, Lsn requests_upto, const std::function<void()>& confirm) {
+          static const std::atomic<bool> never{false};
+          const std::atomic<bool>& stop = stop_ ? *stop_ : never;
+          const CopyRequests requests{requests_upto, confirm};
+          copy_tables(cfg_, p_, {&t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false, &requests);
+          return !stop.load();
+        },
+        // A stopped table may have stopped for columns this run's description no longer matches:
+        // its copy waits for the next start, which describes it again. The resync request makes
+        // that copy whole, from a snapshot holding the changes of the events and requests the
+        // drainer deletes now.
+        [this](const pipeline::TableSchema& t) {
+          table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
+          spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
+                       "copied again at the next start (restart pg2ch)",
+                       t.qualified_source());
+        });
     // The key payload fetches rows as they are now: a change is followed in place. So does the
     // row payload: the events whose rows were not written for the table's columns as they are
     // now are read from the table (row_payload_follow.h).
