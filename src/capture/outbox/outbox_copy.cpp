@@ -5,6 +5,7 @@
 
 // The snapshot copy itself is the logical capture's (bulk load, or row by row through the sink).
 #include "capture/logical/table_copy.h"
+#include "capture/outbox/copy_lock.h"
 #include "capture/outbox/outbox_sql.h"
 #include "capture/outbox/source_transaction.h"
 #include "capture/shared/attached_partitions.h"
@@ -40,15 +41,20 @@ namespace {
 // so no batch of these tables lands after the emptying. What is committed after this DELETE has
 // an event left in the queue, applied after the copy at its higher version. A resumed copy
 // deletes nothing: its ranges copied from the first snapshot need the events since.
+// A copy request's copy keeps its requests (up to `kept_requests`): queued, they hold back other
+// drainers (copy_lock.h) even after a crash.
 void drop_superseded_events(pg::Connection& source, const OutboxNames& names,
-                            const std::vector<const pipeline::TableSchema*>& tables) {
+                            const std::vector<const pipeline::TableSchema*>& tables, Lsn kept_requests) {
   std::string oids;
   for (const auto* t : tables) oids += (oids.empty() ? "" : ",") + std::to_string(t->relation_oid);
   SourceTransaction tx(source);
   const auto events = source.query(fmt::format("DELETE FROM {} WHERE rel = ANY ('{{{}}}'::pg_catalog.oid[])",
                                                names.events_table(), oids));
-  const auto truncates = source.query(fmt::format("DELETE FROM {} WHERE rel = ANY ('{{{}}}'::pg_catalog.oid[])",
-                                                  names.truncates_table(), oids));
+  const auto truncates = source.query(
+      fmt::format("DELETE FROM {} WHERE rel = ANY ('{{{}}}'::pg_catalog.oid[]) AND NOT (part IS NOT NULL AND lsn <= "
+                  "$1::pg_catalog.pg_lsn)",
+                  names.truncates_table(), oids),
+      {format_lsn(kept_requests)});
   tx.commit();
   const auto deleted = [](const pg::Result& r) { return std::string(PQcmdTuples(r.get())); };
   spdlog::info("outbox: {} queued event(s) and {} truncate(s) of the table(s) to copy deleted: the copy holds them",
@@ -60,15 +66,18 @@ void drop_superseded_events(pg::Connection& source, const OutboxNames& names,
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
                  const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
-                 QueuedEvents queued, const std::function<void()>& delivered) {
+                 const CopyRequests* requests, const std::function<void()>& delivered) {
   if (tables.empty()) return;
+  const OutboxNames outbox = outbox_names(cfg);
+  const CopyLock lock(p.source, outbox, tables);
   std::string names;
   for (const auto* t : tables) names += (names.empty() ? "" : ", ") + t->qualified_source();
   logical::SnapshotProgress progress(store, "outbox.snapshot");
   // A copy cut short resumes (logical/snapshot_progress.h) unless a resync asks for a table anew.
   bool requested = false;
   for (const auto* t : tables) requested = requested || store.get(table_sync::resync_request_key(*t)).has_value();
-  const bool resume = sink.bulk_load() && !requested && !targets_created && progress.resumable(states, tables);
+  const bool resume =
+      sink.bulk_load() && !requested && !targets_created && !requests && progress.resumable(states, tables);
   spdlog::info("outbox: {} the rows that exist in {} table(s) before draining their events: {}",
                resume ? "resuming the copy of" : "copying", tables.size(), names);
   if (!resume) {
@@ -77,16 +86,17 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
     // A Kafka sink's consumers learn of a delete only from its event (the copy sends the rows
     // that exist, and a topic cannot be emptied): there the events stay and are applied after
     // the copy at their versions, as before.
-    if (queued == QueuedEvents::DeletedByCopy && cfg.sink == "clickhouse") {
-      drop_superseded_events(p.source, outbox_names(cfg), tables);
+    if (cfg.sink == "clickhouse") {
+      drop_superseded_events(p.source, outbox, tables, requests ? requests->upto : kInvalidLsn);
     }
     for (const auto* t : tables) store.erase(table_sync::resync_request_key(*t));
     for (const auto* t : tables) p.targets->truncate(*t);
     // Through a sink without a bulk load (never resumed: every copy there is whole) consumers
     // drop what earlier messages left them (capture/shared/copy_truncate.h). Position 0, as the
     // copy's rows: a higher one would raise the sink's durable position above the drainer's
-    // batch counter and void its checks; `delivered` confirms it with the rows.
-    truncate_through_sink(sink, tables, 0);
+    // batch counter and void its checks; `delivered` confirms it with the rows. A copy request's
+    // drainer sent and confirmed it already (partition_copies.h).
+    if (!requests) truncate_through_sink(sink, tables, 0);
   }
   // The plan reads relation sizes, which locks every partition (AccessShare) until its
   // transaction ends; so on a connection of its own, out of any transaction. On p.source a copy
@@ -126,7 +136,11 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   sink.flush();
   // The flush is bounded: `streaming` only once Kafka confirmed the TRUNCATE and every row, else
   // a crash would leave consumers without the copy and the table never copied again.
-  if (delivered && !sink.bulk_load()) delivered();
+  if (requests) {
+    requests->confirm();
+  } else if (delivered && !sink.bulk_load()) {
+    delivered();
+  }
   states.set(tables, TablePhase::Streaming);
   progress.clear();
   crash_point("copy_done");  // tests: the copy done, the partition watch not looked yet

@@ -39,6 +39,7 @@
 #include "capture/capture_mode.h"
 #include "capture/shared/source_tables.h"
 #include "capture/table_sync/table_states.h"
+#include "common/lsn.h"
 #include "config/config.h"
 #include "pipeline/change_sink.h"
 #include "state/state_store.h"
@@ -51,21 +52,26 @@ std::vector<const pipeline::TableSchema*> tables_to_copy(const table_sync::Table
                                                          const state::StateStore& store, bool drained_before);
 
 // Copies `tables` as described above; states go copying → streaming. A stop leaves them copying.
+// Holds copy_lock.h's lock of each table throughout (waiting for another drainer's copy).
 // `targets_created`: some target was missing at this start (its rows of ranges done are gone), so
 // a copy cut short starts over.
-// `queued`: whether a whole copy deletes the tables' queued events and truncates itself (its own
-// transaction on p.source, so there must be none open there), or the caller, which holds them
-// locked in its transaction (a copy request: partition_copies.h), deletes them after it.
+// `requests`: a copy request's copy (partition_copies.h), always whole (a copy cut short of an
+// earlier run was not emptied of the partition's rows): the table's copy requests up to `upto`
+// stay queued (the drainer deletes them after the copy), and `confirm` runs once every row is
+// sent, before the tables stream (the drainer checks there that the sink holds them durably).
 // Through a sink without a bulk load (kafka, both) every copy is whole and begins with a
 // TRUNCATE through the sink (capture/shared/copy_truncate.h), so Kafka consumers drop the rows
 // that earlier messages (an earlier run on the topic, deleted events, a partition's rows no
-// event names) would otherwise leave them. `delivered` then confirms the TRUNCATE and the rows
-// durable before the tables stream (OutboxDrainer::confirm_delivered); a copy request's caller
-// confirms them itself before it deletes anything.
-enum class QueuedEvents { DeletedByCopy, KeptByCaller };
+// event names) would otherwise leave them; a copy request's drainer sends that one before the
+// copy. `delivered` then confirms the TRUNCATE and the rows durable before the tables stream
+// (OutboxDrainer::confirm_delivered).
+struct CopyRequests {
+  Lsn upto;
+  std::function<void()> confirm;
+};
 void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<const pipeline::TableSchema*>& tables,
                  table_sync::TableStates& states, state::StateStore& store, pipeline::ChangeSink& sink,
                  const std::atomic<bool>& stop, const RunOptions& options, bool targets_created,
-                 QueuedEvents queued = QueuedEvents::DeletedByCopy, const std::function<void()>& delivered = {});
+                 const CopyRequests* requests = nullptr, const std::function<void()>& delivered = {});
 
 }  // namespace pg2ch::capture::outbox

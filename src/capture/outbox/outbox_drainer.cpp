@@ -8,8 +8,11 @@
 #include <unordered_map>
 #include <utility>
 
+#include "capture/outbox/copy_lock.h"
+#include "capture/outbox/outbox_copy.h"
 #include "capture/outbox/partition_copies.h"
 #include "capture/outbox/source_transaction.h"
+#include "capture/shared/copy_truncate.h"
 #include "common/crash_point.h"
 #include "pipeline/key_text.h"
 
@@ -89,6 +92,7 @@ OutboxDrainer::OutboxDrainer(pg::Connection& conn, OutboxNames names, Payload pa
   lock_before_sql_ = lock_events_before_sql(names_);
   delete_truncate_sql_ = delete_truncate_sql(names_);
   lock_copy_requests_sql_ = lock_copy_requests_sql(names_);
+  delete_copy_requests_sql_ = delete_copy_requests_sql(names_);
   update_stopped_rels();
   sink_.set_refusal_handler(
       [this](const pipeline::TableSchema& table, const Error& error) { return stop_refused(table, error); });
@@ -215,6 +219,9 @@ bool OutboxDrainer::handle_truncate() {
   const std::string ctid = t.text(0, 0);
   const Lsn lsn = lsn_of(t, 0, 1);
   const auto* table = table_of(t.value(0, 2));
+  // Another drainer copies the table (copy_lock.h): the row waits for that copy, and so do the
+  // claims of the table's events after it (must_wait_for_truncate).
+  if (!try_lock_copies_of(conn_, names_, *table)) return false;
   if (t.boolean(0, 3)) {
     handle_copy_request(*table, t.text(0, 2));
     return true;
@@ -242,32 +249,63 @@ bool OutboxDrainer::handle_truncate() {
 }
 
 // The oldest pending row is a copy request of `table` (partition_copies.h says why this is exact):
-// it and the table's other requests before its next TRUNCATE are served by one copy.
+// it and the table's other requests before its next TRUNCATE are served by one copy, which runs
+// after this transaction committed (drain_once): here the table is marked copying and the events
+// the requests supersede are deleted. The requests stay queued until the copy is done, held by
+// this drainer's copy lock: another drainer takes them only if this one dies.
 void OutboxDrainer::handle_copy_request(const pipeline::TableSchema& table, const std::string& rel) {
   pg::Result requests = conn_.query(lock_copy_requests_sql_, {rel});
   if (requests.rows() == 0) return;  // handled by another drainer meanwhile
   const Lsn last = lsn_of(requests, requests.rows() - 1, 1);
   pg::Result before = conn_.query(lock_before_sql_, {rel, format_lsn(last)});
-  if (!copy_again_) {
+  if (!copy_again_ || !copy_later_) {
     throw Error(ErrorKind::Internal, fmt::format("outbox: a copy request of {} without a way to copy it",
                                                  table.qualified_source()));
   }
-  spdlog::info("outbox: copying {} again: a partition of it was truncated, attached, detached or dropped ({} "
+  const bool stopped = states_.phase(table) == table_sync::TablePhase::Stopped;
+  spdlog::info("outbox: {} is copied again{}: a partition of it was truncated, attached, detached or dropped ({} "
                "request(s), {} earlier events superseded by the copy)",
-               table.qualified_source(), requests.rows(), before.rows());
-  if (!copy_again_(table)) return;  // stopped: the requests stay, the table copying
-  // A copy through Kafka returns once flushed, delivered or not (the flush is bounded), and its
-  // TRUNCATE and rows are the only record of the requests and events deleted here: an empty
-  // transaction after them is durable only once every one of them is.
-  confirm_delivered("copy");
+               table.qualified_source(), stopped ? " at the next start (it is stopped)" : "", requests.rows(),
+               before.rows());
+  // A Kafka consumer learns that the partition's rows left only from a TRUNCATE, and the events
+  // deleted here are the only other record of it: it must be durable first (an empty transaction
+  // after it is durable only once it is). A stopped table's copy at the next start sends its own
+  // (capture/shared/copy_truncate.h), and the copy below sends none.
+  if (!sink_.bulk_load() && !stopped) {
+    truncate_through_sink(sink_, {&table}, 0);
+    confirm_delivered("copy");
+  }
   std::vector<std::string> superseded;
   for (int i = 0; i < before.rows(); ++i) superseded.push_back(before.text(i, 0));
   if (!superseded.empty()) conn_.query(delete_sql_, {tid_array(superseded)});
-  for (int i = 0; i < requests.rows(); ++i) conn_.query(delete_truncate_sql_, {requests.text(i, 0)});
-  conn_.query(progress_sql_,
-              {names_.pipeline, format_lsn(last), std::to_string(superseded.size() + static_cast<std::size_t>(requests.rows()))});
+  conn_.query(progress_sql_, {names_.pipeline, format_lsn(last), std::to_string(superseded.size())});
+  if (stopped) {
+    // Its copy at the next start deletes whatever its snapshot holds: the requests can go now.
+    copy_later_(table);
+    for (int i = 0; i < requests.rows(); ++i) conn_.query(delete_truncate_sql_, {requests.text(i, 0)});
+    return;
+  }
+  // Before the COMMIT: a crash after it finds the table copying, and the next start copies it
+  // (outbox_copy.h), or the next drainer takes the requests (then released with this session).
+  copy_lock_.emplace(conn_, names_, std::vector<const pipeline::TableSchema*>{&table});
+  states_.set(table, table_sync::TablePhase::Copying);
+  copy_next_ = &table;
+  copy_upto_ = last;
+}
+
+// Outside any transaction of this drainer: the copy's snapshot is taken after the COMMIT that
+// deleted the superseded events, so it holds their changes.
+void OutboxDrainer::copy_requested_table(const pipeline::TableSchema& table) {
+  crash_point("outbox_copy_request_taken");  // tests: the table copying, no copy begun
+  // A copy through Kafka returns once flushed, delivered or not (the flush is bounded): the table
+  // streams only once every row of it is durable.
+  const bool done = copy_again_(table, copy_upto_, [this] { confirm_delivered("copy"); });
+  if (done) {
+    conn_.query(delete_copy_requests_sql_, {std::to_string(table.relation_oid), format_lsn(copy_upto_)});
+    ++stats_.copies;
+  }
+  copy_lock_.reset();
   update_stopped_rels();
-  ++stats_.copies;
 }
 
 void OutboxDrainer::claim_range(std::vector<Event>& out, bool wrap, std::size_t limit) {
@@ -397,9 +435,12 @@ std::vector<const pipeline::TableSchema*> OutboxDrainer::write_batch(const std::
 }
 
 OutboxDrainer::Outcome OutboxDrainer::drain_once() {
+  copy_next_ = nullptr;
+  copy_lock_.reset();  // a copy that failed: released outside the transaction it may have aborted
   SourceTransaction tx(conn_);
   if (handle_truncate()) {
     tx.commit();
+    if (const auto* table = std::exchange(copy_next_, nullptr)) copy_requested_table(*table);
     return Outcome::Drained;
   }
   std::vector<Event> events = claim();

@@ -5,7 +5,8 @@
 //   truncate  the oldest pending TRUNCATE, if no other drainer holds it: lock its table's earlier
 //             events (waiting for drainers that hold some), empty the target, drop both -> COMMIT;
 //             a copy request (a partition truncated, attached, detached or dropped) the same, but
-//             the table is copied again instead of emptied (partition_copies.h)
+//             the table is marked copying instead of emptied, and copied again after the COMMIT
+//             (partition_copies.h)
 //   claim     SELECT ... WHERE ctid >= cursor LIMIT batch FOR UPDATE SKIP LOCKED (heap order,
 //             wrapping to the start of the heap when the end gives less than a batch)
 //   check     an event written after a pending TRUNCATE of its table must not overtake it
@@ -66,6 +67,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/outbox/copy_lock.h"
 #include "capture/outbox/outbox_sql.h"
 #include "capture/shared/column_watch.h"
 #include "capture/table_sync/table_states.h"
@@ -110,11 +112,20 @@ class OutboxDrainer {
   // catalog's, else why not (the table then stops). Without one, a change stops its table.
   using ColumnFollower = std::function<std::optional<std::string>(const pipeline::TableSchema&)>;
   void follow_columns(ColumnFollower follow) { follow_ = std::move(follow); }
-  // Copies a table again for its copy requests (partition_copies.h), from a snapshot taken when
-  // called: true once its rows are durable, false when stopped meanwhile (the requests stay).
-  // Without one, a copy request stops the pipeline.
-  using CopyAgain = std::function<bool(const pipeline::TableSchema&)>;
-  void copy_again_with(CopyAgain copy) { copy_again_ = std::move(copy); }
+  // Copy requests (partition_copies.h). `copy` copies a table again from a snapshot of its own
+  // (outbox_copy.h copy_tables with `requests`), called after the drain transaction that marked
+  // it copying committed, with the version of the last request it serves and what confirms that
+  // the sink holds the rows (throws when it does not, the table left copying); false when stopped
+  // meanwhile (left copying: the next start copies it). `later`, called inside that transaction,
+  // records durably that a stopped table is copied at the next start instead. Without them, a
+  // copy request stops the pipeline.
+  using CopyAgain =
+      std::function<bool(const pipeline::TableSchema&, Lsn requests_upto, const std::function<void()>& confirm)>;
+  using CopyLater = std::function<void(const pipeline::TableSchema&)>;
+  void copy_again_with(CopyAgain copy, CopyLater later) {
+    copy_again_ = std::move(copy);
+    copy_later_ = std::move(later);
+  }
   // An empty sink transaction, required durable: everything sent before it (a copy's TRUNCATE and
   // rows, at position 0) is confirmed. Throws Error(Connection, retriable) otherwise.
   void confirm_delivered(std::string_view what);
@@ -135,6 +146,7 @@ class OutboxDrainer {
   void commit_to_sink(std::string_view what);
   bool handle_truncate();
   void handle_copy_request(const pipeline::TableSchema& table, const std::string& rel);
+  void copy_requested_table(const pipeline::TableSchema& table);
   std::vector<Event> claim();
   void claim_range(std::vector<Event>& out, bool wrap, std::size_t limit);
   bool must_wait_for_truncate(const std::vector<Event>& events);
@@ -162,12 +174,18 @@ class OutboxDrainer {
   ColumnWatch* columns_ = nullptr;
   ColumnFollower follow_;
   CopyAgain copy_again_;
+  CopyLater copy_later_;
+  // Set by handle_copy_request: the table drain_once copies once its transaction committed, the
+  // last request that copy serves, and the lock held until the requests are deleted after it.
+  const pipeline::TableSchema* copy_next_ = nullptr;
+  Lsn copy_upto_ = kInvalidLsn;
+  std::optional<CopyLock> copy_lock_;
   const pipeline::TableSchema* fetch_failed_ = nullptr;  // set while a table's events are fetched
   std::vector<const pipeline::TableSchema*> refused_;  // stopped by a refused insert in this batch
   std::string stopped_rels_ = "{}";  // oid[] literal: the claims skip these tables' events
   std::string claim_sql_, wrap_sql_, delete_sql_, progress_sql_;
   std::string pending_truncates_sql_, lock_truncate_sql_, lock_before_sql_, delete_truncate_sql_,
-      lock_copy_requests_sql_;
+      lock_copy_requests_sql_, delete_copy_requests_sql_;
   // Where the next claim starts in the heap: after the previous batch, so a backlog is read once
   // rather than re-scanning the dead rows of drained batches (until vacuum) on every claim.
   std::string cursor_ = "(0,0)";

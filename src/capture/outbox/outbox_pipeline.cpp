@@ -90,29 +90,28 @@ class OutboxSource final : public ChangeSource {
                  table_sync::observe_states(states_, options.observer)),
         stop_when_caught_up_(options.stop_when_caught_up) {
     drainer_.watch_columns(columns_);
-    // Copy requests (partition_copies.h): the copy of a running pipeline, exact by the same
-    // argument as at a start (outbox_copy.h), the drain waiting meanwhile.
-    drainer_.copy_again_with([this](const pipeline::TableSchema& t) {
-      // A stopped table may have stopped for columns this run's description no longer matches:
-      // its copy waits for the next start, which describes it again. The resync request makes
-      // that copy whole, from a snapshot holding the changes of the events and requests the
-      // drainer deletes now.
-      if (states_.phase(t) == table_sync::TablePhase::Stopped) {
-        // Through Kafka that copy begins with a TRUNCATE (capture/shared/copy_truncate.h), which
-        // drops what the deleted events and the partition leave consumers.
-        table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
-        spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
-                     "copied again at the next start (restart pg2ch)",
-                     t.qualified_source());
-        return true;
-      }
-      static const std::atomic<bool> never{false};
-      const std::atomic<bool>& stop = stop_ ? *stop_ : never;
-      // The drainer holds the superseded events locked in its transaction and deletes them itself.
-      copy_tables(cfg_, p_, {&t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false,
-                  QueuedEvents::KeptByCaller);
-      return !stop.load();
-    });
+    // Copy requests (partition_copies.h): the copy of a running pipeline, after the drain
+    // transaction that marked the table copying committed, exact by the same argument as at a
+    // start (outbox_copy.h); this drainer's other events wait meanwhile.
+    drainer_.copy_again_with(
+        [this](const pipeline::TableSchema& t, Lsn requests_upto, const std::function<void()>& confirm) {
+          static const std::atomic<bool> never{false};
+          const std::atomic<bool>& stop = stop_ ? *stop_ : never;
+          const CopyRequests requests{requests_upto, confirm};
+          copy_tables(cfg_, p_, {&t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false, &requests);
+          return !stop.load();
+        },
+        // A stopped table may have stopped for columns this run's description no longer matches:
+        // its copy waits for the next start, which describes it again. The resync request makes
+        // that copy whole, from a snapshot holding the changes of the events and requests the
+        // drainer deletes now; through Kafka it begins with a TRUNCATE (capture/shared/copy_truncate.h),
+        // which drops what the deleted events and the partition leave consumers.
+        [this](const pipeline::TableSchema& t) {
+          table_sync::request_resync(*state_, std::vector<const pipeline::TableSchema*>{&t});
+          spdlog::warn("{}: a partition of it was truncated, attached, detached or dropped while it is stopped: it is "
+                       "copied again at the next start (restart pg2ch)",
+                       t.qualified_source());
+        });
     // The key payload fetches rows as they are now: a change is followed in place. So does the
     // row payload: the events whose rows were not written for the table's columns as they are
     // now are read from the table (row_payload_follow.h).
@@ -169,7 +168,7 @@ class OutboxSource final : public ChangeSource {
       spdlog::warn("the target of {} was missing: copying the table again", t->qualified_source());
       copy.push_back(t);
     }
-    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options, !created.empty(), QueuedEvents::DeletedByCopy,
+    copy_tables(cfg_, p_, copy, states_, *state_, *sink_, stop, options, !created.empty(), nullptr,
                 delivered_);
     if (stop.load()) return false;
     std::vector<const pipeline::TableSchema*> streaming;
@@ -251,7 +250,7 @@ class OutboxSource final : public ChangeSource {
       states_.add(*t);
       drainer_.add_table(*t);
       copy_tables(cfg_, p_, {t}, states_, *state_, *sink_, stop, options_, /*targets_created=*/false,
-                  QueuedEvents::DeletedByCopy, delivered_);
+                  nullptr, delivered_);
       drainer_.update_stopped_rels();
     }
   }
@@ -285,7 +284,7 @@ class OutboxSource final : public ChangeSource {
     if (requested.empty()) return;
     p_.targets->ensure(requested);  // dropped by hand to be re-created
     copy_tables(cfg_, p_, requested, states_, *state_, *sink_, stop, options_, /*targets_created=*/false,
-                QueuedEvents::DeletedByCopy, delivered_);
+                nullptr, delivered_);
     drainer_.update_stopped_rels();
   }
 

@@ -115,4 +115,9 @@ std::string lock_copy_requests_sql(const OutboxNames& n) {
       n.truncates_table());
 }
 
+std::string delete_copy_requests_sql(const OutboxNames& n) {
+  return fmt::format("DELETE FROM {} WHERE rel = $1::pg_catalog.oid AND part IS NOT NULL AND lsn <= $2::pg_catalog.pg_lsn",
+                     n.truncates_table());
+}
+
 }  // namespace pg2ch::capture::outbox

@@ -18,32 +18,46 @@
 //   lock the request, and every other request of the table before its next TRUNCATE (one copy
 //   serves them all; a TRUNCATE of the whole partitioned table fires every partition's trigger,
 //   which costs one copy of what is left after it), then lock the table's events versioned
-//   before the last of them (waiting for drainers that hold some), copy the table again from a
-//   snapshot taken after these locks (outbox_copy.h: target emptied, rows at version 0), and
-//   delete the requests and those events in the transaction that held them.
+//   before the last of them (waiting for drainers that hold some), take the table's copy lock
+//   (copy_lock.h), mark the table copying (its durable state, table_sync/), delete those events,
+//   and COMMIT: a short transaction. Then, outside any transaction of the drainer, copy the table
+//   again as a start copies it (outbox_copy.h: the table's queued events and rows of the
+//   truncates queue other than these requests deleted with a ClickHouse sink, target emptied, a
+//   snapshot of its own, rows at version 0, ranges recorded), mark it streaming, delete the
+//   requests, and release the lock.
 //
 // Why that is exact. Let R be the last request's version. Every event versioned before R that
-// the lock found is committed, so its change is in the snapshot: deleting it loses nothing, and
-// it cannot bring back a row of the partition (the row payload would). An event versioned before
-// R and not yet committed when the lock looked is not of the partition: writing a partition's
-// rows holds a lock on it that TRUNCATE, DETACH and DROP wait for, so every change of the
-// partition commits before the request's version is read. Such an event, and every event after
-// R, is applied after the copy at its version (> 0), and the key's newest change wins as at any
-// copy (outbox_copy.h). Claims of the table's events after a pending request wait for it, as for
-// a TRUNCATE; events before it that a drainer writes before the request is handled are emptied
-// with the target.
+// the lock found is committed before the COMMIT, and the copy's snapshot is taken after it, so
+// the snapshot holds its change: deleting it loses nothing, and it cannot bring back a row of the
+// partition (the row payload would). An event versioned before R and not yet committed when the
+// lock looked is not of the partition: writing a partition's rows holds a lock on it that
+// TRUNCATE, DETACH and DROP wait for, so every change of the partition commits before the
+// request's version is read. Such an event is exact whenever it is applied: before the target is
+// emptied it was committed before the snapshot, which holds its change; after, at its version
+// (> 0), the key's newest change wins as at any copy (outbox_copy.h). Events after R wait in the
+// queue while the requests are queued (claims check, as for a TRUNCATE), and other drainers
+// handle no TRUNCATE or request of the table while the copy lock is held.
 //
-// Downstream of Kafka (sink = kafka, both) the same holds: the copy goes through the sink after a
-// TRUNCATE of the table (an op "t" event to every partition of its topic), after every message of
-// the table's earlier batches in each partition; the consumer empties its target once every
-// partition reached it (kafka_consumer/truncate_barrier.h), then takes the copy's rows (op "r",
-// version 0) and the later events at their versions, which win as in ClickHouse. The requests
-// and the events are deleted only once the sink reports the TRUNCATE and every row durable (an
-// empty sink transaction after the copy, outbox_drainer.cpp). A request of a stopped table
-// leaves the copy, and its TRUNCATE, to the next start (capture/shared/copy_truncate.h). A crash
-// or a stop during the copy rolls the transaction back: the request stays, and the table, left
-// copying, is copied at the next start, whose whole copy deletes the request with the table's
-// other queued rows (outbox_copy.cpp drop_superseded_events).
+// A crash or a stop at any point: before the COMMIT, the transaction rolls back (the requests
+// and events stay). After it, the requests are still queued and the table is copying: the next
+// start copies it whole (deleting the requests, outbox_copy.cpp drop_superseded_events), or,
+// once its target was emptied and a range recorded, copies the ranges left from a new snapshot,
+// exact by the argument above with the first snapshot, and the requests are served again after
+// it; or, the lock gone with the crashed session, another running drainer takes the requests and
+// copies the table whole (its own copy waiting for that one, or that one for it).
+//
+// Downstream of Kafka (sink = kafka, both) the same holds: a TRUNCATE of the table (an op "t"
+// event to every partition of its topic) goes through the sink in the short transaction, after
+// every message of the table's earlier batches in each partition, and the events are deleted
+// only once the sink reports it durable (an empty sink transaction after it). The consumer
+// empties its target once every partition reached it (kafka_consumer/truncate_barrier.h), then
+// takes the copy's rows (op "r", version 0) and the later events at their versions, which win as
+// in ClickHouse. The table streams and the requests go only once the sink reports every row
+// durable: else it stays copying, and the next start copies it again (a whole copy through Kafka
+// begins with a TRUNCATE of its own, capture/shared/copy_truncate.h, and keeps the queued events,
+// applied after it; the requests still queued are served again). A request of a stopped table
+// records a resync and is deleted in the short transaction: the next start copies the table,
+// its TRUNCATE included.
 //
 // Limits: a partition created while pg2ch runs gets its trigger at the next look (5 s); a
 // TRUNCATE of it before that, or while pg2ch was not running before the next start put the
@@ -85,7 +99,9 @@ void request_copy(pg::Connection& conn, const OutboxNames& n, const pipeline::Ta
                   std::uint32_t partition_oid);
 
 // The drainer's queries: every copy request of table $1 before its next TRUNCATE, locked
-// (ctid, lsn), in version order.
+// (ctid, lsn), in version order; and deleting table $1's requests up to version $2 (the copy of
+// them done).
 std::string lock_copy_requests_sql(const OutboxNames& n);
+std::string delete_copy_requests_sql(const OutboxNames& n);
 
 }  // namespace pg2ch::capture::outbox

@@ -15,10 +15,12 @@
 #include "kafka/kafka_fold.h"
 #include "outbox/outbox_support.h"
 #include "support/background_writer.h"
+#include "support/child_process.h"
 #include "support/kafka_route.h"
 #include "support/partition_changes.h"
 #include "support/pipeline_runner.h"
 #include "support/table_compare.h"
+#include "support/test_config.h"
 
 namespace pg2ch::test {
 namespace {
@@ -165,6 +167,39 @@ TEST_F(OutboxPartitionCopyThroughKafka, TheRequestStaysQueuedUntilKafkaConfirmed
   EXPECT_FALSE(consumer.failed()) << consumer.describe();
   consumer.stop();
   drainer->stop();
+}
+
+// pg2ch dies (PG2CH_CRASH_AT, as a SIGKILL there would) right after the short transaction that
+// sent the TRUNCATE, had Kafka confirm it, marked sales copying and deleted the events before the
+// request, before any row of the copy was sent. The next start copies sales through Kafka (no
+// TRUNCATE: the one sent is durable), its queued events follow, and the request still queued is
+// served again: the consumer ends equal under the writer.
+TEST_F(OutboxPartitionCopyThroughKafka, AKillAfterTheRequestWasTakenEndsEqualAtTheNextStart) {
+  const auto cfg = producer("kafka");
+  const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
+  PipelineRunner consumer(route.consumer);
+  {
+    PipelineRunner drainer(cfg);
+    ASSERT_TRUE(wait_equal(db, q, 90s)) << "the rows that existed at setup, through Kafka";
+    drainer.stop();
+  }
+  auto writer = start_writer();
+  auto cut = ChildProcess::spawn_pg2ch({.args = {"--config", config.string(), "run"},
+                                        .env = {{"PG2CH_CRASH_AT", "outbox_copy_request_taken"}},
+                                        .dir = db.dir(),
+                                        .log_prefix = "cut"});
+  std::this_thread::sleep_for(300ms);
+  db.pg_exec("TRUNCATE sales_asia");
+  ASSERT_EQ(cut.wait(120s), std::optional<int>(137)) << "did not die after the request was taken: " << cut.describe();
+  PipelineRunner drainer(cfg);
+  std::this_thread::sleep_for(1s);
+  writer->finish();
+  EXPECT_TRUE(wait_equal(db, q, 90s)) << "the consumer's target without asia's old rows";
+  EXPECT_TRUE(wait_until([&] { return events_waiting(db, cfg) == "0"; }, 30s)) << "the queue drains";
+  EXPECT_FALSE(drainer.failed()) << drainer.describe();
+  EXPECT_FALSE(consumer.failed()) << consumer.describe();
+  consumer.stop();
+  drainer.stop();
 }
 
 }  // namespace
