@@ -29,6 +29,12 @@ void create_regions(TestDatabase& db) {
   db.pg_exec("INSERT INTO m SELECT g, (ARRAY['us', 'eu', 'jp'])[1 + g % 3], 0 FROM generate_series(1, 6000) g");
 }
 
+// A writer step that changes only m_eu's rows (updates, and inserts from id 10000 on).
+void change_eu(pg::Connection& c, int i) {
+  c.exec("UPDATE m SET n = n + 1 WHERE region = 'eu' AND id % 50 = " + std::to_string(i % 50));
+  c.exec("INSERT INTO m VALUES (" + std::to_string(10000 + i) + ", 'eu', " + std::to_string(i) + ")");
+}
+
 TEST(LogicalPartitionDetach, RowsOfADetachedOrDroppedPartitionLeaveTheTarget) {
   auto db = make_test_database();
   create_regions(db);
@@ -72,10 +78,7 @@ TEST(LogicalPartitionDetach, RowsChangedThroughTheTableDuringAConcurrentDetachLe
   ASSERT_TRUE(wait_equal(db, m));
   // The watch's first look knows m_us (one after the first phase would not: it starts from what it sees).
   ASSERT_TRUE(wait_partition_recorded(cfg, "m", "m_us", 30s, "leaves"));
-  BackgroundWriter writer(db, [](pg::Connection& c, int i) {
-    c.exec("UPDATE m SET n = n + 1 WHERE region = 'eu' AND id % 50 = " + std::to_string(i % 50));
-    c.exec("INSERT INTO m VALUES (" + std::to_string(10000 + i) + ", 'eu', " + std::to_string(i) + ")");
-  }, 1ms);
+  BackgroundWriter writer(db, change_eu, 1ms);
 
   ConcurrentDetach detach(db, "m", "m_us", "UPDATE m SET n = n + 1 WHERE region = 'us' AND id <= 30");
   ASSERT_TRUE(detach.first_phase_committed());
@@ -105,10 +108,7 @@ TEST(LogicalPartitionDetach, AnInterruptedConcurrentDetachIsNamedByStatusAndItsF
   const auto m = same_columns("m", "id, region, n", "id, region");
   ASSERT_TRUE(wait_equal(db, m));
   ASSERT_TRUE(wait_partition_recorded(cfg, "m", "m_us", 30s, "leaves"));
-  BackgroundWriter writer(db, [](pg::Connection& c, int i) {
-    c.exec("UPDATE m SET n = n + 1 WHERE region = 'eu' AND id % 50 = " + std::to_string(i % 50));
-    c.exec("INSERT INTO m VALUES (" + std::to_string(10000 + i) + ", 'eu', " + std::to_string(i) + ")");
-  }, 1ms);
+  BackgroundWriter writer(db, change_eu, 1ms);
   ConcurrentDetach detach(db, "m", "m_us", "UPDATE m SET n = n + 1 WHERE region = 'us' AND id <= 30");
   ASSERT_TRUE(detach.first_phase_committed());
   EXPECT_NE(detach.interrupt().find("canceling statement"), std::string::npos);
@@ -177,10 +177,7 @@ TEST(LogicalPartitionDetach, PartitionsGoneBeforeTheFirstLookAfterTheInitialCopy
   db.pg_exec("DROP TABLE m_jp");
   PipelineRunner runner(cfg);
   runner.wait_ready();
-  BackgroundWriter writer(db, [](pg::Connection& c, int i) {
-    c.exec("UPDATE m SET n = n + 1 WHERE id % 50 = " + std::to_string(i % 50));
-    c.exec("INSERT INTO m VALUES (" + std::to_string(10000 + i) + ", 'eu', " + std::to_string(i) + ")");
-  }, 1ms);
+  BackgroundWriter writer(db, change_eu, 1ms);
   std::this_thread::sleep_for(6s);  // two looks of the watch
   writer.finish();
   EXPECT_TRUE(wait_equal(db, m, 60s)) << "the rows of the partitions gone are still in the target";
