@@ -83,9 +83,8 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
   if (!resume) {
     progress.clear();
     states.set(tables, TablePhase::Copying);
-    // A Kafka sink's consumers learn of a delete only from its event (the copy sends the rows
-    // that exist, and a topic cannot be emptied): there the events stay and are applied after
-    // the copy at their versions, as before.
+    // With a Kafka sink the queued events stay and are applied after the copy at their versions
+    // (another drainer may hold some and send them before the copy's TRUNCATE is delivered).
     if (cfg.sink == "clickhouse") {
       drop_superseded_events(p.source, outbox, tables, requests ? requests->upto : kInvalidLsn);
     }
@@ -94,9 +93,11 @@ void copy_tables(const config::Config& cfg, SourceTables& p, const std::vector<c
     // Through a sink without a bulk load (never resumed: every copy there is whole) consumers
     // drop what earlier messages left them (capture/shared/copy_truncate.h). Position 0, as the
     // copy's rows: a higher one would raise the sink's durable position above the drainer's
-    // batch counter and void its checks; `delivered` confirms it with the rows. A copy request's
-    // drainer sent and confirmed it already (partition_copies.h).
-    if (!requests) truncate_through_sink(sink, tables, 0);
+    // batch counter and void its checks. Confirmed before the snapshot: an event committed after
+    // it that another drainer sends before an unconfirmed TRUNCATE lands would be emptied by it
+    // and be missing from the copy. A copy request's drainer sent and confirmed it already
+    // (partition_copies.h).
+    if (!requests && truncate_through_sink(sink, tables, 0) > 0 && delivered) delivered();
   }
   // The plan reads relation sizes, which locks every partition (AccessShare) until its
   // transaction ends; so on a connection of its own, out of any transaction. On p.source a copy

@@ -29,7 +29,7 @@
 // collapses by key and version. A table rewritten meanwhile (VACUUM FULL, ...) is emptied and
 // copied whole; a resync asked for meanwhile, or a table whose columns or config changed, takes
 // the whole copy again. Sinks without a bulk load copy everything again, after a TRUNCATE
-// through the sink (see `queued` below).
+// through the sink (see `requests` and `delivered` below).
 //
 // Errors: exceptions (pg2ch::Error), as at every start.
 #include <atomic>

@@ -171,9 +171,9 @@ TEST_F(OutboxPartitionCopyThroughKafka, TheRequestStaysQueuedUntilKafkaConfirmed
 
 // pg2ch dies (PG2CH_CRASH_AT, as a SIGKILL there would) right after the short transaction that
 // sent the TRUNCATE, had Kafka confirm it, marked sales copying and deleted the events before the
-// request, before any row of the copy was sent. The next start copies sales through Kafka (no
-// TRUNCATE: the one sent is durable), its queued events follow, and the request still queued is
-// served again: the consumer ends equal under the writer.
+// request, before any row of the copy was sent. The next start copies sales through Kafka (a
+// TRUNCATE of its own first), its queued events follow, and the request still queued is served
+// again: the consumer ends equal under the writer.
 TEST_F(OutboxPartitionCopyThroughKafka, AKillAfterTheRequestWasTakenEndsEqualAtTheNextStart) {
   const auto cfg = producer("kafka");
   const auto config = write_config_file(cfg, db.dir() / "pg2ch.toml");
