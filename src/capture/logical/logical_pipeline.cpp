@@ -247,8 +247,10 @@ class LogicalSource final : public ChangeSource {
           return e;
         });
     so.on_partition_truncated = [this](const pipeline::TableSchema& t) { copy_again(t); };
-    stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
     resync_ = std::make_unique<OnlineResync>(cfg_, p, *state, states, *gate_, *sink_, observer_);
+    so.watcher = resync_.get();
+    stream_ = std::make_unique<LogicalStream>(replication, *gate_, *sink_, std::move(so));
+    resync_->set_stream(*stream_);
     discovery_ = std::make_unique<TableDiscovery>(cfg_, p, states, *gate_, *resync_, *sink_, publication_);
     partitions_ = std::make_unique<PartitionWatch>(
         p.source, [this] { return states.tables(); },
@@ -314,8 +316,10 @@ class LogicalSource final : public ChangeSource {
   SchemaEvolver evolver_;
   std::int64_t retained_wal_warn_bytes_;
   std::unique_ptr<TableGate> gate_;
+  // The stream tells the copies beside it of changes (StreamWatcher) and they send through it:
+  // both are gone before the gate and sink they use; the copies first (they stop their threads).
   std::unique_ptr<LogicalStream> stream_;
-  std::unique_ptr<OnlineResync> resync_;  // after the stream and gate it uses: destroyed first
+  std::unique_ptr<OnlineResync> resync_;
   std::unique_ptr<TableDiscovery> discovery_;
   std::unique_ptr<PartitionWatch> partitions_;
   std::string slot_name_;
@@ -332,11 +336,7 @@ class LogicalSource final : public ChangeSource {
   // copied while the others stream.
   void copy_again(const pipeline::TableSchema& t) {
     table_sync::request_resync(*state, std::vector<const pipeline::TableSchema*>{&t});
-    if (!resync_->copy(t)) {
-      spdlog::warn("{} needs copying again; sink {} copies through the stream, so that happens at the next start "
-                   "(restart pg2ch)",
-                   t.qualified_source(), cfg_.sink);
-    }
+    resync_->copy(t);
   }
   std::string publication_;
 
@@ -558,15 +558,10 @@ void resync(const config::Config& cfg, const std::vector<std::string>& names) {
   auto state_store = state::open_state_store(cfg);
   const auto chosen = p.named(names, cfg);
   table_sync::request_resync(*state_store, chosen);
-  // Only a sink with a bulk load copies beside the stream (online_resync.h).
-  const bool online = cfg.sink == "clickhouse";
   for (const auto* t : chosen) {
-    std::cout << (online ? fmt::format("{} will be copied again: within seconds by pipeline {} if it runs (the other "
-                                       "tables stream on meanwhile), else when it starts next\n",
-                                       t->qualified_source(), cfg.name)
-                         : fmt::format("{} will be copied again when pipeline {} starts next (sink {} copies through "
-                                       "the stream: restart it if it runs)\n",
-                                       t->qualified_source(), cfg.name, cfg.sink));
+    std::cout << fmt::format("{} will be copied again: within seconds by pipeline {} if it runs (the other tables "
+                             "stream on meanwhile), else when it starts next\n",
+                             t->qualified_source(), cfg.name);
   }
 }
 

@@ -137,7 +137,10 @@ void LogicalStream::handle_copy_data(std::string_view data) {
     case pg::ReplicationMessageType::PrimaryKeepalive: {
       const pg::PrimaryKeepalive k = pg::decode_primary_keepalive(data);
       stats_.received = std::max(stats_.received, k.wal_end);
-      if (!in_transaction_) sink_.source_idle(k.wal_end);
+      if (!in_transaction_) {
+        sink_.source_idle(k.wal_end);
+        last_position_ = std::max(last_position_, k.wal_end);
+      }
       if (k.reply_requested) {
         send_status(false);
       } else {
@@ -221,6 +224,7 @@ void LogicalStream::begin_transaction(std::uint32_t xid, std::int64_t commit_tim
 
 void LogicalStream::commit_transaction(Lsn commit_lsn, Lsn end_lsn, std::int64_t commit_time) {
   in_transaction_ = false;
+  last_committed_xid_ = transaction_xid_;
   transaction_xid_ = 0;
   ++stats_.transactions;
   on_relations(commit_lsn);  // none: a Relation always comes right before a change
@@ -231,6 +235,19 @@ void LogicalStream::commit_transaction(Lsn commit_lsn, Lsn end_lsn, std::int64_t
     commit_times_.emplace_back(end_lsn, commit_time);
   }
   sink_.commit_transaction(end_lsn);
+  last_position_ = std::max(last_position_, end_lsn);
+}
+
+void LogicalStream::truncate_here(const pipeline::TableSchema& table) {
+  if (in_transaction_) {
+    sink_.truncate(table);
+    return;
+  }
+  // At a position already handed over: it claims nothing new, and the sink makes it durable
+  // only after everything sent before it (pipeline/ack_tracker.h).
+  sink_.begin_transaction();
+  sink_.truncate(table);
+  sink_.commit_transaction(last_position_);
 }
 
 void LogicalStream::handle_streamed(std::string_view payload) {
@@ -302,8 +319,11 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       changed(m.relation_oid);
       const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
-      apply_change(*t, new_values_,
-                   [&] { sink_.insert(*t, convert(*t, m.new_tuple, new_values_, new_widened_), data_start); });
+      apply_change(*t, new_values_, [&] {
+        const auto row = convert(*t, m.new_tuple, new_values_, new_widened_);
+        sink_.insert(*t, row, data_start);
+        watch(*t, row);
+      });
       return;
     }
     case pgo::MessageType::Update: {
@@ -315,7 +335,10 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       apply_change(*t, new_values_, [&] {
         std::span<const ValueRef> old_row;
         if (m.has_old()) old_row = convert(*t, m.old_tuple, old_values_, old_widened_);
-        sink_.update(*t, old_row, convert(*t, m.new_tuple, new_values_, new_widened_), data_start);
+        const auto new_row = convert(*t, m.new_tuple, new_values_, new_widened_);
+        sink_.update(*t, old_row, new_row, data_start);
+        if (!old_row.empty()) watch(*t, old_row);
+        watch(*t, new_row);
       });
       return;
     }
@@ -325,8 +348,11 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
       changed(m.relation_oid);
       const auto* t = gate_.applies(m.relation_oid);
       if (!t) return;
-      apply_change(*t, old_values_,
-                   [&] { sink_.remove(*t, convert(*t, m.old_tuple, old_values_, old_widened_), data_start); });
+      apply_change(*t, old_values_, [&] {
+        const auto row = convert(*t, m.old_tuple, old_values_, old_widened_);
+        sink_.remove(*t, row, data_start);
+        watch(*t, row);
+      });
       return;
     }
     case pgo::MessageType::Truncate:
@@ -337,6 +363,7 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
           ++stats_.changes;
           sink_.truncate(*t);
           gate_.truncated(*t);
+          if (options_.watcher && options_.watcher->watched() == t) options_.watcher->truncated(transaction_xid_);
         }
       }
       return;
@@ -347,6 +374,10 @@ void LogicalStream::handle_pgoutput(std::string_view payload, Lsn data_start) {
 }
 
 void LogicalStream::on_message(const pgo::LogicalMessage& m) {
+  if (m.prefix == kWatermarkPrefix && !m.transactional()) {
+    if (options_.watcher) options_.watcher->watermark(m.content, m.lsn, in_transaction_);
+    return;
+  }
   if (m.prefix != kMessagePrefix || !m.transactional()) return;
   const auto oids = parse_truncated_message(m.content);
   if (!oids) {

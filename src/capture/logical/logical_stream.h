@@ -19,7 +19,8 @@
 //    (a bad value, a schema change) stops alone, its buffered rows are discarded, and the others
 //    stream on while the slot advances.
 //  * pg_logical_emit_message() messages are asked for (`messages 'true'`) for the TRUNCATE of a
-//    partition, which pgoutput does not send itself (partition_watch.h); others are ignored.
+//    partition, which pgoutput does not send itself (partition_watch.h), and for the watermarks
+//    of a copy beside the stream (watermark_copy.h); others are ignored.
 //  * Status updates go out when the durable position moves, every status_interval, and at once
 //    when the server asks (reply_requested), which keeps wal_sender_timeout from firing.
 #include <atomic>
@@ -28,7 +29,9 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capture/change_source.h"
@@ -40,6 +43,26 @@
 #include "pipeline/change_sink.h"
 
 namespace pg2ch::capture::logical {
+
+// The prefix of a copy's watermark messages (pg_logical_emit_message, not transactional).
+inline constexpr std::string_view kWatermarkPrefix = "pg2ch.copy";
+
+// A copy beside the stream that sends its rows in the stream's order (watermark_copy.h): told, on
+// the loop's thread, of every change the stream applies to the table it copies, and of every
+// watermark message.
+class StreamWatcher {
+ public:
+  virtual ~StreamWatcher() = default;
+  // The table watched, if any (asked for every change: cheap).
+  virtual const pipeline::TableSchema* watched() const = 0;
+  // A row (by source column) a change of transaction `xid` touched: an INSERT's, an UPDATE's old
+  // (when sent) and new, a DELETE's.
+  virtual void changed(std::uint32_t xid, std::span<const pipeline::ValueRef> row) = 0;
+  virtual void truncated(std::uint32_t xid) = 0;
+  // A non-transactional message with prefix kWatermarkPrefix, at `lsn`; `in_transaction` when it
+  // came inside a transaction being decoded.
+  virtual void watermark(std::string_view content, Lsn lsn, bool in_transaction) = 0;
+};
 
 struct StreamOptions {
   std::string slot;
@@ -58,6 +81,8 @@ struct StreamOptions {
   // new bound (at least that position): the slot is never confirmed past a recorded bound, so a
   // slot found past it later was moved by someone else (dropped and created again, or advanced).
   std::function<void(Lsn)> record_confirm_bound;
+  // May be null; must outlive the stream's turns.
+  StreamWatcher* watcher = nullptr;
 };
 
 struct StreamStats {
@@ -90,6 +115,11 @@ class LogicalStream {
   const StreamStats& stats() const { return stats_; }
   // The transaction whose changes are being decoded (pgoutput's 32-bit xid); 0 between them.
   std::uint32_t transaction_xid() const { return transaction_xid_; }
+  // The last transaction whose commit was handed to the sink; 0 before the first.
+  std::uint32_t last_committed_xid() const { return last_committed_xid_; }
+  // Sends a TRUNCATE of `table` through the sink at this point of the stream: inside the
+  // transaction being decoded, or in one of its own at the last position handed to the sink.
+  void truncate_here(const pipeline::TableSchema& table);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -120,6 +150,10 @@ class LogicalStream {
   std::span<const pipeline::ValueRef> convert(const pipeline::TableSchema& table, const pg::pgoutput::Tuple& tuple,
                                               std::vector<pipeline::ValueRef>& scratch,
                                               std::vector<std::string>& widened);
+  // Tells the watcher of a row a change of `table` touched, when it watches the table.
+  void watch(const pipeline::TableSchema& table, std::span<const pipeline::ValueRef> row) {
+    if (options_.watcher && options_.watcher->watched() == &table) options_.watcher->changed(transaction_xid_, row);
+  }
   void maybe_send_status(bool force);
   void send_status(bool reply_requested);
 
@@ -132,6 +166,8 @@ class LogicalStream {
   bool in_stream_ = false;         // between Stream Start and Stream Stop
   std::uint32_t stream_xid_ = 0;   // the transaction of that block
   std::uint32_t transaction_xid_ = 0;  // transaction_xid()
+  std::uint32_t last_committed_xid_ = 0;
+  Lsn last_position_ = kInvalidLsn;  // the last commit or idle position handed to the sink
   std::string streamed_v1_;        // a streamed change rewritten in protocol 1 layout
   std::vector<pipeline::ValueRef> old_values_;
   std::vector<pipeline::ValueRef> new_values_;

@@ -47,6 +47,11 @@ OnlineResync::OnlineResync(const config::Config& cfg, SourceTables& p, state::St
 OnlineResync::~OnlineResync() { cancel(); }
 
 void OnlineResync::cancel() {
+  if (chunked_) {
+    spdlog::info("resync of {}: its copy was cut short; the ranges not done are copied at the next start",
+                 chunked_->table().qualified_source());
+    drop_chunked();
+  }
   if (!worker_) return;
   worker_->stop = true;
   if (worker_->thread.joinable()) worker_->thread.join();
@@ -59,6 +64,11 @@ void OnlineResync::cancel() {
 
 void OnlineResync::forget(const pipeline::TableSchema& table) {
   std::erase(queue_, &table);
+  if (chunked_ && &chunked_->table() == &table) {
+    chunked_->stop();
+    chunked_->clear_progress();  // its target is no longer the pipeline's to resume into
+    drop_chunked();
+  }
   if (worker_ && worker_->table == &table) {
     worker_->stop = true;
     if (worker_->thread.joinable()) worker_->thread.join();
@@ -69,7 +79,8 @@ void OnlineResync::forget(const pipeline::TableSchema& table) {
 
 void OnlineResync::truncated(const pipeline::TableSchema& table) {
   // Even when the worker says it is done: the TRUNCATE ran inside the stream's turn, possibly
-  // while the copy's last INSERT was still landing. A second copy costs time, never rows.
+  // while the copy's last INSERT was still landing. A second copy costs time, never rows. (A
+  // copy through the sink needs none: its chunks leave out what a TRUNCATE emptied.)
   if (!worker_ || worker_->table != &table) return;
   spdlog::info("resync of {}: a TRUNCATE arrived while it was copied; copying it again from a new snapshot",
                table.qualified_source());
@@ -80,12 +91,13 @@ void OnlineResync::truncated(const pipeline::TableSchema& table) {
 void OnlineResync::poll() {
   for (const auto* t : gate_.take_truncated()) truncated(*t);
   if (worker_ && worker_->done) finish_worker();
+  if (chunked_) poll_chunked();
   const auto now = std::chrono::steady_clock::now();
   if (now >= next_read_) {
     next_read_ = now + kRequestCheckEvery;
     read_requests();
   }
-  if (!worker_ && !queue_.empty()) {
+  if (!copying() && !queue_.empty()) {
     const auto* table = queue_.front();
     queue_.pop_front();
     start(*table);
@@ -98,24 +110,14 @@ void OnlineResync::read_requests() {
     if (!store_.get(table_sync::resync_request_key(*t))) continue;
     if (std::find(queue_.begin(), queue_.end(), t) != queue_.end()) continue;
     if (worker_ && worker_->table == t) continue;
-    if (!sink_.bulk_load()) {
-      if (!warned_no_bulk_load_) {
-        warned_no_bulk_load_ = true;
-        spdlog::warn("resync of {}: sink {} copies through the stream, which cannot run beside it; the table is "
-                     "copied again at the next start (restart pg2ch)",
-                     t->qualified_source(), cfg_.sink);
-      }
-      continue;
-    }
+    if (chunked_ && &chunked_->table() == t) continue;
     spdlog::info("resync of {} requested: copying it again while the pipeline streams", t->qualified_source());
     queue_.push_back(t);
   }
 }
 
-bool OnlineResync::copy(const pipeline::TableSchema& table) {
-  if (!sink_.bulk_load()) return false;
+void OnlineResync::copy(const pipeline::TableSchema& table) {
   if (std::find(queue_.begin(), queue_.end(), &table) == queue_.end()) queue_.push_back(&table);
-  return true;
 }
 
 void OnlineResync::start(const pipeline::TableSchema& table) {
@@ -141,8 +143,15 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
   record_leaves_before_copy(p_.source, store_, one);
   p_.targets->ensure(one);
   p_.targets->truncate(table);
+  const bool through_sink = sink_.bulk_load() == nullptr;
+  // In the stream's order, before any change applied from step 2 on and any row of the copy.
+  if (through_sink && sink_.consumers_may_hold(table)) stream_->truncate_here(table);
   // 2. From here on every change of it is applied.
   gate_.copy_again(table);
+  if (through_sink) {
+    start_chunked(table, std::move(progress), stream_->last_committed_xid());
+    return;
+  }
 
   // 3. The copy, on its own thread and connections.
   auto w = std::make_unique<Worker>();
@@ -229,6 +238,61 @@ void OnlineResync::finish_worker() {
   spdlog::info("resync of {}: copied {} rows ({:.1f} MB) in {:.2f} s while streaming; it streams once {} is durable",
                table.qualified_source(), w->result.rows, w->result.bytes / 1e6, w->result.seconds,
                format_lsn(*w->consistent_point));
+}
+
+void OnlineResync::start_chunked(const pipeline::TableSchema& table, std::unique_ptr<SnapshotProgress> progress,
+                                 std::uint32_t last_xid) {
+  pg::TableRef ref{table.relation_oid, table.source_schema, table.source_name, nullptr};
+  for (const auto& r : p_.refs) {
+    if (r.oid == table.relation_oid) ref = r;
+  }
+  if (observer_) observer_->copy_started(row_estimates(p_.source, {&table}));
+  chunked_started_ = std::chrono::steady_clock::now();
+  chunked_ = std::make_unique<WatermarkCopy>(cfg_, table, ref, p_.targets->type_capabilities(), p_.describe_options,
+                                             table_sync::source_digest(table), std::move(progress), last_xid);
+}
+
+void OnlineResync::watermark(std::string_view content, Lsn lsn, bool in_transaction) {
+  // A table stopped meanwhile (a bad value, a column change) gets no more rows (poll_chunked()
+  // ends its copy).
+  if (!chunked_ || states_.phase(chunked_->table()) != TablePhase::Copying) return;
+  const pipeline::TableSchema& table = chunked_->table();
+  if (chunked_->watermark(content, lsn, in_transaction, sink_, observer_) == WatermarkCopy::Met::ColumnsChanged) {
+    spdlog::info("resync of {}: its columns changed while it was copied; copying it again with them",
+                 table.qualified_source());
+    drop_chunked();
+    queue_.push_front(&table);
+  }
+}
+
+void OnlineResync::poll_chunked() {
+  if (const auto phase = states_.phase(chunked_->table()); phase != TablePhase::Copying) {
+    spdlog::info("resync of {}: the table {} while it was copied; it stays so", chunked_->table().qualified_source(),
+                 table_sync::to_string(phase));
+    drop_chunked();
+    return;
+  }
+  if (!chunked_->poll(sink_.durable_position())) return;
+  const std::unique_ptr<WatermarkCopy> c = std::move(chunked_);
+  const pipeline::TableSchema& table = c->table();
+  if (observer_) observer_->copy_finished();
+  c->stop();
+  c->clear_progress();  // before the table leaves copying (snapshot_progress.h)
+  if (states_.phase(table) != TablePhase::Copying) return;
+  // Every row is durable, and every change of it since step 2 was applied in order: it streams
+  // (through the gate, which already sees the position durable).
+  const Lsn durable = c->last_watermark() + 1;
+  states_.set(table, TablePhase::CatchingUp, durable);
+  gate_.catch_up(table);
+  spdlog::info("resync of {}: copied {} rows ({:.1f} MB, {} chunk(s)) in {:.2f} s in the stream's order; it streams",
+               table.qualified_source(), c->rows(), c->bytes() / 1e6, c->chunks(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - chunked_started_).count());
+}
+
+void OnlineResync::drop_chunked() {
+  if (!chunked_) return;
+  chunked_.reset();
+  if (observer_) observer_->copy_finished();
 }
 
 }  // namespace pg2ch::capture::logical

@@ -118,11 +118,7 @@ void TableDiscovery::join(const pg::TableRef& ref) {
   p_.tables.push_back(std::move(table));
   states_.add(t);
   gate_.add(t);
-  if (!copies_.copy(t)) {
-    spdlog::warn("new table {}: sink {} copies through the stream, which cannot run beside it; it is copied at the "
-                 "next start (restart pg2ch)",
-                 t.qualified_source(), cfg_.sink);
-  }
+  copies_.copy(t);
 }
 
 void TableDiscovery::gone(const pipeline::TableSchema& table) {

@@ -2,16 +2,20 @@
 // Folds what a topic holds into the latest state per key, the way a consumer would: per
 // partition in offset order (a key always lives on one partition), c/u/r set the row, d and
 // tombstones remove it, op t empties the partition it was sent to.
+#include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "support/kafka_broker.h"
 #include "support/test_database.h"
+#include "support/wait.h"
 
 namespace pg2ch::test {
 
@@ -75,6 +79,44 @@ inline Rows after_rows(const FoldedTopic& f, const std::vector<std::string>& col
   }
   std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return std::stoll(a[0]) < std::stoll(b[0]); });
   return rows;
+}
+
+inline std::string row_text(const std::vector<std::string>& row) {
+  std::string out;
+  for (const auto& v : row) out += (out.empty() ? "" : "|") + v;
+  return out;
+}
+
+inline std::string first_difference(const Rows& a, const Rows& b) {
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    if (a[i] != b[i]) {
+      return "; first difference at row " + std::to_string(i) + ": " + row_text(a[i]) + " vs " + row_text(b[i]);
+    }
+  }
+  return "";
+}
+
+// Waits until the topic of `table` ("pg2ch.public.<table>", debezium format), folded in offset
+// order as a compacting consumer would (the last event of each key, truncates applied), holds
+// exactly the source's rows of `columns` (the first one an integer key).
+inline ::testing::AssertionResult folded_topic_equals_source(TestDatabase& db, const KafkaBroker& broker,
+                                                             const std::string& table,
+                                                             const std::vector<std::string>& columns,
+                                                             std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  Rows pg, kafka;
+  std::string select;
+  for (const auto& c : columns) select += (select.empty() ? "" : ", ") + c + "::text";
+  if (wait_until(
+          [&] {
+            pg = db.pg_rows("SELECT " + select + " FROM " + table + " ORDER BY " + table + "." + columns.front());
+            kafka = after_rows(fold(broker.read_all("pg2ch.public." + table)), columns);
+            return pg == kafka;
+          },
+          timeout, std::chrono::seconds(1))) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << table << ": PostgreSQL has " << pg.size() << " rows, the folded topic "
+                                       << kafka.size() << first_difference(pg, kafka);
 }
 
 }  // namespace pg2ch::test

@@ -20,21 +20,6 @@ using namespace std::chrono_literals;
 
 constexpr long kRows = 120000;
 
-std::string row_text(const std::vector<std::string>& row) {
-  std::string out;
-  for (const auto& v : row) out += (out.empty() ? "" : "|") + v;
-  return out;
-}
-
-std::string first_difference(const Rows& a, const Rows& b) {
-  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    if (a[i] != b[i]) {
-      return "; first difference at row " + std::to_string(i) + ": " + row_text(a[i]) + " vs " + row_text(b[i]);
-    }
-  }
-  return "";
-}
-
 // ~140 bytes a row: about 16 ranges of 1 MB; its topic has 3 partitions. Returns the config file.
 std::filesystem::path big_table_through(TestDatabase& db, KafkaBroker& broker, const std::string& sink,
                                         const std::vector<std::string>& tables = {"public.big"}) {
@@ -49,23 +34,9 @@ std::filesystem::path big_table_through(TestDatabase& db, KafkaBroker& broker, c
   return write_config_file(cfg, db.dir() / "pg2ch.toml");
 }
 
-// The topic of `table` folded (the last event of each key, truncates applied) equals the source.
 ::testing::AssertionResult topic_equals_source(TestDatabase& db, KafkaBroker& broker, const std::string& table = "big",
                                                const std::vector<std::string>& columns = {"id", "v", "pad"}) {
-  Rows pg, kafka;
-  std::string select;
-  for (const auto& c : columns) select += (select.empty() ? "" : ", ") + c + "::text";
-  if (wait_until(
-          [&] {
-            pg = db.pg_rows("SELECT " + select + " FROM " + table + " ORDER BY " + table + ".id");
-            kafka = after_rows(fold(broker.read_all("pg2ch.public." + table)), columns);
-            return pg == kafka;
-          },
-          120s, 1s)) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << table << ": PostgreSQL has " << pg.size() << " rows, the folded topic "
-                                       << kafka.size() << first_difference(pg, kafka);
+  return folded_topic_equals_source(db, broker, table, columns);
 }
 
 TEST(KafkaSnapshotResume, KilledMidCopyThroughTheSinkResumesTheRangesNotDone) {

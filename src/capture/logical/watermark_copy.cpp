@@ -1,0 +1,268 @@
+#include "capture/logical/watermark_copy.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+#include <unordered_set>
+
+#include "capture/logical/logical_stream.h"
+#include "capture/logical/table_copy.h"
+#include "capture/shared/source_tables.h"
+#include "capture/table_sync/table_states.h"
+#include "common/error.h"
+#include "pg/copy_binary_parser.h"
+#include "pg/copy_out.h"
+#include "pg/transaction_visibility.h"
+
+namespace pg2ch::capture::logical {
+namespace {
+
+using pipeline::ValueRef;
+
+// A key as bytes, the same for a streamed row and a copied one: per key column its length (or
+// 0xffffffff for NULL) and its binary value. A table without a key is keyed by every column.
+void append_value(std::string& out, bool is_null, std::string_view data) {
+  const auto n = is_null ? 0xffffffffu : static_cast<std::uint32_t>(data.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+  out.append(data);
+}
+
+template <typename Each>
+void for_each_key_column(const pipeline::TableSchema& t, Each&& each) {
+  if (t.key_target_indexes.empty()) {
+    for (std::size_t i = 0; i < t.target_columns.size(); ++i) each(i);
+    return;
+  }
+  for (int ti : t.key_target_indexes) each(static_cast<std::size_t>(ti));
+}
+
+std::optional<std::string> stream_key(const pipeline::TableSchema& t, std::span<const ValueRef> row) {
+  std::string key;
+  bool known = true;
+  for_each_key_column(t, [&](std::size_t ti) {
+    const auto si = static_cast<std::size_t>(t.target_columns[ti].source_index);
+    const ValueRef& v = si < row.size() ? row[si] : ValueRef::unchanged();
+    if (v.kind == ValueRef::Kind::UnchangedToast) known = false;
+    append_value(key, v.kind == ValueRef::Kind::Null, v.data);
+  });
+  if (!known) return std::nullopt;
+  return key;
+}
+
+std::string copy_key(const pipeline::TableSchema& t, std::span<const pg::FieldView> fields) {
+  std::string key;
+  for_each_key_column(t, [&](std::size_t ti) { append_value(key, fields[ti].is_null(), fields[ti].view()); });
+  return key;
+}
+
+std::string random_nonce() {
+  std::random_device rd;
+  return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
+// The chunk's rows as inserts through the sink, except those whose key is in `left_out`.
+struct ChunkFeeder {
+  const pipeline::TableSchema& table;
+  pipeline::ChangeSink& sink;
+  const std::unordered_set<std::string>& left_out;
+  std::vector<ValueRef> values;
+  std::uint64_t rows = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t skipped = 0;
+
+  void row(std::span<const pg::FieldView> fields) {
+    if (!left_out.empty() && left_out.contains(copy_key(table, fields))) {
+      ++skipped;
+      return;
+    }
+    values.assign(table.source_columns.size(), ValueRef::null());
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const auto si = static_cast<std::size_t>(table.target_columns[i].source_index);
+      values[si] = fields[i].is_null() ? ValueRef::null() : ValueRef::binary(fields[i].view());
+      bytes += fields[i].view().size();
+    }
+    sink.insert(table, values, pipeline::kSnapshotVersion);
+    ++rows;
+  }
+};
+
+}  // namespace
+
+WatermarkCopy::WatermarkCopy(const config::Config& cfg, const pipeline::TableSchema& table, pg::TableRef ref,
+                             const clickhouse::ServerCapabilities& caps, pg::DescribeOptions describe,
+                             std::string digest, std::unique_ptr<SnapshotProgress> progress, std::uint32_t last_xid)
+    : cfg_(cfg), table_(table), digest_(std::move(digest)), progress_(std::move(progress)), nonce_(random_nonce()) {
+  thread_ = std::thread([this, ref, &caps, describe, last_xid] { run(ref, caps, describe, last_xid); });
+}
+
+WatermarkCopy::~WatermarkCopy() { stop(); }
+
+void WatermarkCopy::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void WatermarkCopy::run(pg::TableRef ref, const clickhouse::ServerCapabilities& caps, pg::DescribeOptions describe,
+                        std::uint32_t last_xid) {
+  try {
+    pg::Connection conn = connect_source(cfg_, false);
+    // The copy reads the columns as they are now; other columns than the pipeline's (altered
+    // before the copy began) would be sent as rows the table's schema does not describe.
+    const pipeline::TableSchema schema = pg::describe_table(conn, ref, caps, describe);
+    check_columns_unchanged(schema, digest_);
+    if (last_xid != 0 && !pg::wait_until_visible(conn, last_xid, std::chrono::seconds(2))) {
+      spdlog::debug("transaction {} not visible after 2 s: the copy's first snapshot is taken all the same", last_xid);
+    }
+    const pipeline::TableSchema* tables[] = {&schema};
+    progress_->start(conn, tables, 1, max_range_blocks(conn, std::min(cfg_.logical.snapshot_range_mb, kChunkMb)));
+    {
+      std::lock_guard lock(mutex_);
+      plan_pending_ = progress_->pending();
+      planned_ = true;
+    }
+    for (;;) {
+      std::pair<std::size_t, std::uint64_t> asked;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || requested_.has_value(); });
+        if (stop_) return;
+        asked = *requested_;
+        requested_.reset();
+      }
+      read_chunk(conn, schema, asked.first, asked.second);
+    }
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    error_ = std::current_exception();
+  }
+}
+
+void WatermarkCopy::read_chunk(pg::Connection& conn, const pipeline::TableSchema& schema, std::size_t range,
+                               std::uint64_t seq) {
+  const CopyRange& r = progress_->range(range);
+  Chunk chunk;
+  chunk.seq = seq;
+  chunk.range = range;
+  conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  // The transaction's snapshot: its first statement takes it, and the COPY reads under it.
+  chunk.snapshot = pg::XidSnapshot::parse(conn.query("SELECT pg_catalog.pg_current_snapshot()::text").text(0, 0));
+  const std::string sql = snapshot_copy_statement(conn, schema, r.first_block, r.end_block, r.leaf);
+  pg::Result started(PQexec(conn.get(), sql.c_str()));
+  if (started.status() != PGRES_COPY_OUT) {
+    throw pg::error_from_result(started, "starting COPY of " + schema.qualified_source());
+  }
+  pg::read_copy_out(
+      conn.get(), "copying " + schema.qualified_source(), [&](std::string_view data) { chunk.data.append(data); },
+      [] {});
+  conn.exec("COMMIT");
+  {
+    std::lock_guard lock(mutex_);
+    ready_ = std::move(chunk);
+  }
+  // After the chunk is ready: the loop may meet the watermark right away.
+  conn.query("SELECT pg_catalog.pg_logical_emit_message(false, $1, $2)",
+             {std::string(kWatermarkPrefix), fmt::format("{} {}", nonce_, seq)});
+}
+
+void WatermarkCopy::request(std::size_t range) {
+  awaited_ = ++seq_;
+  awaited_range_ = range;
+  {
+    std::lock_guard lock(mutex_);
+    requested_ = std::make_pair(range, *awaited_);
+  }
+  wake_.notify_all();
+}
+
+void WatermarkCopy::changed(std::uint32_t xid, std::span<const ValueRef> row) {
+  auto key = stream_key(table_, row);
+  seen_.push_back(Seen{xid, key.value_or(std::string()), false, !key.has_value()});
+}
+
+void WatermarkCopy::truncated(std::uint32_t xid) { seen_.push_back(Seen{xid, {}, true, false}); }
+
+bool WatermarkCopy::poll(std::optional<Lsn> durable) {
+  {
+    std::lock_guard lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+    if (!planned_) return false;
+    if (pending_.empty() && next_ == 0 && !plan_pending_.empty()) pending_ = std::move(plan_pending_);
+  }
+  while (!sent_.empty() && durable && *durable > sent_.front().watermark) {
+    progress_->done(sent_.front().range, sent_.front().rows);
+    sent_.pop_front();
+  }
+  if (awaited_) return false;
+  if (next_ < pending_.size()) {
+    request(pending_[next_++]);
+    return false;
+  }
+  return sent_.empty();
+}
+
+WatermarkCopy::Met WatermarkCopy::watermark(std::string_view content, Lsn lsn, bool in_transaction,
+                                            pipeline::ChangeSink& sink, pipeline::PipelineObserver* observer) {
+  if (!awaited_ || content != fmt::format("{} {}", nonce_, *awaited_)) return Met::NotOurs;
+  std::optional<Chunk> chunk;
+  {
+    std::lock_guard lock(mutex_);
+    chunk = std::exchange(ready_, std::nullopt);
+  }
+  if (!chunk || chunk->seq != *awaited_) {
+    throw Error(ErrorKind::Internal,
+                fmt::format("copy of {}: watermark {} met before its chunk was ready", table_.qualified_source(),
+                            *awaited_));
+  }
+  awaited_.reset();
+  // Columns changed in place while it ran: the chunk's rows have the old ones.
+  if (table_sync::source_digest(table_) != digest_) return Met::ColumnsChanged;
+  if (!send(*chunk, lsn, in_transaction, sink, observer)) {
+    spdlog::info("copy of {}: a change of range {} had a key not sent whole (unchanged TOAST); reading it again",
+                 table_.qualified_source(), chunk->range + 1);
+    request(chunk->range);
+  }
+  return Met::Sent;
+}
+
+bool WatermarkCopy::send(const Chunk& chunk, Lsn lsn, bool in_transaction, pipeline::ChangeSink& sink,
+                         pipeline::PipelineObserver* observer) {
+  std::unordered_set<std::string> left_out;
+  bool all = false;
+  for (const Seen& s : seen_) {
+    if (chunk.snapshot.sees(s.xid)) continue;
+    if (s.unknown) return false;  // seen_ kept: the next read checks them again
+    if (s.all) all = true;
+    else left_out.insert(s.key);
+  }
+  // Seen by this snapshot, so by every later one: no later chunk needs them.
+  std::erase_if(seen_, [&](const Seen& s) { return chunk.snapshot.sees(s.xid); });
+
+  ChunkFeeder feeder{table_, sink, left_out, {}, 0, 0, 0};
+  if (!in_transaction) sink.begin_transaction();
+  if (!all) {
+    pg::CopyBinaryParser parser(static_cast<int>(table_.target_columns.size()));
+    parser.feed(chunk.data, feeder);
+    parser.finish();
+  }
+  if (!in_transaction) sink.commit_transaction(lsn);
+  sent_.push_back({chunk.range, lsn, feeder.rows});
+  last_watermark_ = std::max(last_watermark_, lsn);
+  rows_ += feeder.rows;
+  bytes_ += feeder.bytes;
+  ++chunks_;
+  if (observer) observer->copied(table_, feeder.rows, feeder.bytes);
+  spdlog::info("copy of {}: {} rows of range {}/{} sent in the stream's order at {}{}", table_.qualified_source(),
+               feeder.rows, chunk.range + 1, progress_->size(), format_lsn(lsn),
+               all ? " (none: a TRUNCATE came after its snapshot)"
+                   : feeder.skipped ? fmt::format(" ({} left to the changes the stream carried)", feeder.skipped)
+                                    : std::string());
+  return true;
+}
+
+}  // namespace pg2ch::capture::logical
