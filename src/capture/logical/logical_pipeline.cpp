@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "capture/logical/anonymous_file.h"
 #include "capture/logical/ignored_changes.h"
 #include "capture/logical/logical_stream.h"
 #include "capture/logical/online_resync.h"
@@ -200,14 +200,6 @@ void setup(const config::Config& cfg) {
 }
 
 namespace {
-
-// The spool of streamed transactions: the setting, or beside the state file (a directory the
-// service may write to: StateDirectory= in the systemd unit).
-std::string spool_directory(const config::Config& cfg) {
-  if (!cfg.logical.spool_dir.empty()) return cfg.logical.spool_dir;
-  const auto parent = std::filesystem::path(cfg.state.path).parent_path();
-  return parent.empty() ? "." : parent.string();
-}
 
 // A started pipeline. Members in dependency order: the stream uses the replication connection and
 // the sink, the sink the fetcher, the fetcher the catalog connection (p.source); built in place

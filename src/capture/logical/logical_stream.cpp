@@ -224,7 +224,12 @@ void LogicalStream::begin_transaction(std::uint32_t xid, std::int64_t commit_tim
 
 void LogicalStream::commit_transaction(Lsn commit_lsn, Lsn end_lsn, std::int64_t commit_time) {
   in_transaction_ = false;
-  last_committed_xid_ = transaction_xid_;
+  if (recent_xids_.size() < kRecentTransactions) {
+    recent_xids_.push_back(transaction_xid_);
+  } else {
+    recent_xids_[recent_next_] = transaction_xid_;
+    recent_next_ = (recent_next_ + 1) % kRecentTransactions;
+  }
   transaction_xid_ = 0;
   ++stats_.transactions;
   on_relations(commit_lsn);  // none: a Relation always comes right before a change
@@ -236,6 +241,12 @@ void LogicalStream::commit_transaction(Lsn commit_lsn, Lsn end_lsn, std::int64_t
   }
   sink_.commit_transaction(end_lsn);
   last_position_ = std::max(last_position_, end_lsn);
+}
+
+std::vector<std::uint32_t> LogicalStream::recent_transactions() const {
+  std::vector<std::uint32_t> out = recent_xids_;
+  if (in_transaction_) out.push_back(transaction_xid_);
+  return out;
 }
 
 void LogicalStream::truncate_here(const pipeline::TableSchema& table) {

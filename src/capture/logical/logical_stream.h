@@ -115,8 +115,10 @@ class LogicalStream {
   const StreamStats& stats() const { return stats_; }
   // The transaction whose changes are being decoded (pgoutput's 32-bit xid); 0 between them.
   std::uint32_t transaction_xid() const { return transaction_xid_; }
-  // The last transaction whose commit was handed to the sink; 0 before the first.
-  std::uint32_t last_committed_xid() const { return last_committed_xid_; }
+  // The transactions whose changes the stream handed to the sink lately: the last
+  // kRecentTransactions committed, and the one being decoded. A copy beside the stream checks
+  // its snapshots see them (watermark_copy.h: a commit is decoded a moment before snapshots see it).
+  std::vector<std::uint32_t> recent_transactions() const;
   // Sends a TRUNCATE of `table` through the sink at this point of the stream: inside the
   // transaction being decoded, or in one of its own at the last position handed to the sink.
   void truncate_here(const pipeline::TableSchema& table);
@@ -125,6 +127,7 @@ class LogicalStream {
   using Clock = std::chrono::steady_clock;
 
   static constexpr int kMessagesPerTurn = 1024;
+  static constexpr std::size_t kRecentTransactions = 65536;
 
   bool reached_stop_at() const;
   void handle_copy_data(std::string_view data);
@@ -166,7 +169,8 @@ class LogicalStream {
   bool in_stream_ = false;         // between Stream Start and Stream Stop
   std::uint32_t stream_xid_ = 0;   // the transaction of that block
   std::uint32_t transaction_xid_ = 0;  // transaction_xid()
-  std::uint32_t last_committed_xid_ = 0;
+  std::vector<std::uint32_t> recent_xids_;  // a ring of the last committed (recent_transactions())
+  std::size_t recent_next_ = 0;
   Lsn last_position_ = kInvalidLsn;  // the last commit or idle position handed to the sink
   std::string streamed_v1_;        // a streamed change rewritten in protocol 1 layout
   std::vector<pipeline::ValueRef> old_values_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "capture/logical/anonymous_file.h"
 #include "capture/logical/partition_watch.h"
 #include "capture/logical/replication_slot.h"
 #include "capture/logical/table_copy.h"
@@ -149,7 +150,7 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
   // 2. From here on every change of it is applied.
   gate_.copy_again(table);
   if (through_sink) {
-    start_chunked(table, std::move(progress), stream_->last_committed_xid());
+    start_chunked(table, std::move(progress));
     return;
   }
 
@@ -240,8 +241,7 @@ void OnlineResync::finish_worker() {
                format_lsn(*w->consistent_point));
 }
 
-void OnlineResync::start_chunked(const pipeline::TableSchema& table, std::unique_ptr<SnapshotProgress> progress,
-                                 std::uint32_t last_xid) {
+void OnlineResync::start_chunked(const pipeline::TableSchema& table, std::unique_ptr<SnapshotProgress> progress) {
   pg::TableRef ref{table.relation_oid, table.source_schema, table.source_name, nullptr};
   for (const auto& r : p_.refs) {
     if (r.oid == table.relation_oid) ref = r;
@@ -249,40 +249,49 @@ void OnlineResync::start_chunked(const pipeline::TableSchema& table, std::unique
   if (observer_) observer_->copy_started(row_estimates(p_.source, {&table}));
   chunked_started_ = std::chrono::steady_clock::now();
   chunked_ = std::make_unique<WatermarkCopy>(cfg_, table, ref, p_.targets->type_capabilities(), p_.describe_options,
-                                             table_sync::source_digest(table), std::move(progress), last_xid);
+                                             table_sync::source_digest(table), std::move(progress),
+                                             stream_->recent_transactions(), spool_directory(cfg_));
 }
 
 void OnlineResync::watermark(std::string_view content, Lsn lsn, bool in_transaction) {
   // A table stopped meanwhile (a bad value, a column change) gets no more rows (poll_chunked()
   // ends its copy).
   if (!chunked_ || states_.phase(chunked_->table()) != TablePhase::Copying) return;
-  const pipeline::TableSchema& table = chunked_->table();
-  if (chunked_->watermark(content, lsn, in_transaction, sink_, observer_) == WatermarkCopy::Met::ColumnsChanged) {
-    spdlog::info("resync of {}: its columns changed while it was copied; copying it again with them",
-                 table.qualified_source());
-    drop_chunked();
-    queue_.push_front(&table);
+  chunked_->watermark(content, lsn, in_transaction, sink_, observer_);
+  if (auto refused = chunked_->take_refusal()) {
+    const pipeline::TableSchema& table = chunked_->table();
+    gate_.stop_for_bad_change(table, refused->error, refused->key);
+    sink_.discard(table);
   }
 }
 
 void OnlineResync::poll_chunked() {
-  if (const auto phase = states_.phase(chunked_->table()); phase != TablePhase::Copying) {
-    spdlog::info("resync of {}: the table {} while it was copied; it stays so", chunked_->table().qualified_source(),
+  const pipeline::TableSchema& table = chunked_->table();
+  if (const auto phase = states_.phase(table); phase != TablePhase::Copying) {
+    spdlog::info("resync of {}: the table {} while it was copied; it stays so", table.qualified_source(),
                  table_sync::to_string(phase));
     drop_chunked();
     return;
   }
-  if (!chunked_->poll(sink_.durable_position())) return;
+  switch (chunked_->poll(sink_.durable_position())) {
+    case WatermarkCopy::Progress::Copying: return;
+    case WatermarkCopy::Progress::StartOver:
+      // Its ranges or its columns no longer hold: the copy is taken again from step 1 (a new
+      // TRUNCATE, the columns as they are now).
+      spdlog::info("resync of {}: {} while it was copied; copying it again from the start", table.qualified_source(),
+                   chunked_->start_over_reason());
+      drop_chunked();
+      queue_.push_front(&table);
+      return;
+    case WatermarkCopy::Progress::Done: break;
+  }
   const std::unique_ptr<WatermarkCopy> c = std::move(chunked_);
-  const pipeline::TableSchema& table = c->table();
   if (observer_) observer_->copy_finished();
   c->stop();
   c->clear_progress();  // before the table leaves copying (snapshot_progress.h)
-  if (states_.phase(table) != TablePhase::Copying) return;
   // Every row is durable, and every change of it since step 2 was applied in order: it streams
   // (through the gate, which already sees the position durable).
-  const Lsn durable = c->last_watermark() + 1;
-  states_.set(table, TablePhase::CatchingUp, durable);
+  states_.set(table, TablePhase::CatchingUp, c->last_watermark() + 1);
   gate_.catch_up(table);
   spdlog::info("resync of {}: copied {} rows ({:.1f} MB, {} chunk(s)) in {:.2f} s in the stream's order; it streams",
                table.qualified_source(), c->rows(), c->bytes() / 1e6, c->chunks(),

@@ -28,12 +28,13 @@
 // newest change or, when none came after step 2, at the copy's row (table_gate.h's argument with
 // X = step 2 ≤ C). What the stream wrote before step 1 is emptied away with the target.
 //
-// A crash anywhere leaves the table copying: the next start copies it again (table_copy.h). A
-// TRUNCATE of the table the stream applies between the copy's start and its end (committed after
-// the copy's snapshot, it would empty the rows written so far and leave those written after) takes
-// the copy again from a new snapshot; so does one committed before the snapshot, which needs it
-// not, because the two cannot be told apart cheaply. A table that stops meanwhile (a
-// bad value, a column change) stays stopped: the finished copy does not revive it.
+// A crash anywhere leaves the table copying: the next start copies it again (table_copy.h). With
+// the bulk load, a TRUNCATE of the table the stream applies between the copy's start and its end
+// (committed after the copy's snapshot, it would empty the rows written so far and leave those
+// written after) takes the copy again from a new snapshot; so does one committed before the
+// snapshot, which needs it not, because the two cannot be told apart cheaply (a copy through the
+// sink starts over too: watermark_copy.h). A table that stops meanwhile (a bad value, a column
+// change) stays stopped: the finished copy does not revive it.
 //
 // Errors: the worker's exception is rethrown on the loop's thread by poll() (pg2ch::Error; the
 // service retries a transient one, and the next start copies the table again).
@@ -100,8 +101,7 @@ class OnlineResync final : public StreamWatcher {
   void take_columns_as_they_are(const pipeline::TableSchema& table);
   void finish_worker();
   // Steps 3 and 4 through the sink (watermark_copy.h).
-  void start_chunked(const pipeline::TableSchema& table, std::unique_ptr<SnapshotProgress> progress,
-                     std::uint32_t last_xid);
+  void start_chunked(const pipeline::TableSchema& table, std::unique_ptr<SnapshotProgress> progress);
   void poll_chunked();
   // Ends a copy through the sink without finishing it; the table stays copying.
   void drop_chunked();

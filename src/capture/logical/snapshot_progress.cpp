@@ -37,6 +37,10 @@ SnapshotProgress::SnapshotProgress(state::StateStore& store, std::string prefix)
 
 bool SnapshotProgress::recorded() const { return store_.get(key("plan")).has_value(); }
 
+bool SnapshotProgress::some_done_recorded() const {
+  return recorded() && store_.get(key("done")).value_or("").find_first_not_of(" \n") != std::string::npos;
+}
+
 std::optional<std::string> SnapshotProgress::describe_recorded() const {
   const auto plan = store_.get(key("plan"));
   if (!plan) return std::nullopt;

@@ -58,6 +58,8 @@ class SnapshotProgress {
 
   // Whether a run before recorded a plan (and so may have copied some of it).
   bool recorded() const;
+  // Whether the recorded plan has a range done.
+  bool some_done_recorded() const;
   // For `status`: "k of n ranges copied (r rows)" of a recorded plan, without reading it whole.
   std::optional<std::string> describe_recorded() const;
   // Whether that plan may go on for `tables`: recorded, and every table new (init) or copying

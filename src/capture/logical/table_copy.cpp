@@ -145,8 +145,11 @@ void copy_tables_again(const config::Config& cfg, SourceTables& p, const std::ve
   SnapshotProgress progress(store, kCopyAgainProgress);
   // Read before the states below say copying: resumable() asks what they were. A target gone
   // lost the ranges done (asked before ensure() below makes it anew); a sink that keeps no
-  // tables (Kafka) loses nothing it delivered.
-  const bool resume = recreate.empty() && targets_created.empty() && progress.resumable(states, tables) &&
+  // tables (Kafka) loses nothing it delivered. A plan with no range done keeps nothing, and a
+  // copy beside the stream through the sink records its plan before its TRUNCATE is delivered
+  // (watermark_copy.h): taken whole, the TRUNCATE is sent again.
+  const bool resume = recreate.empty() && targets_created.empty() && progress.some_done_recorded() &&
+                      progress.resumable(states, tables) &&
                       std::all_of(tables.begin(), tables.end(), [&](auto* t) {
                         return !p.targets->keeps_tables() || p.targets->column_types(*t).has_value();
                       });

@@ -15,7 +15,7 @@
 // A table that cannot be replicated (no primary key or usable replica identity, no SELECT, a
 // table pg2ch may not add to the publication) is reported once and left out,
 // before the publication is touched; the pipeline goes on. With a sink that has no bulk load
-// (Kafka), the new table is copied at the next start. On PostgreSQL minors before the fix for
+// (Kafka), the copy goes in the stream's order (watermark_copy.h). On PostgreSQL minors before the fix for
 // invalidations of concurrent transactions (13.21, 14.18, 15.13, 16.9, 17.5), a transaction that
 // began before ALTER PUBLICATION and committed after it has its changes of the new table left
 // out of the stream, so there new tables are only copied at the next start.

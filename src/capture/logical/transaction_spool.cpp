@@ -1,15 +1,12 @@
 #include "capture/logical/transaction_spool.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
+#include "capture/logical/anonymous_file.h"
 #include "common/error.h"
 #include "pg/wire_reader.h"
 #include "pg/wire_writer.h"
@@ -38,23 +35,8 @@ void TransactionSpool::fail(std::string_view doing, std::uint32_t xid) const {
 
 TransactionSpool::Open& TransactionSpool::open_file(std::uint32_t xid) {
   Open o;
-  std::error_code ec;
-  std::filesystem::create_directories(directory_, ec);
-  int fd = ::open(directory_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    // A file system without O_TMPFILE: a named file, unlinked at once.
-    std::string path = directory_;
-    path.append("/pg2ch-spool-XXXXXX");
-    fd = ::mkostemp(path.data(), O_CLOEXEC);
-    if (fd >= 0) ::unlink(path.c_str());
-  }
-  if (fd < 0) fail("creating", xid);
-  o.file.reset(::fdopen(fd, "w+b"));
-  if (!o.file) {
-    ::close(fd);
-    fail("opening", xid);
-  }
-  std::setvbuf(o.file.get(), nullptr, _IOFBF, kFileBuffer);
+  o.file = open_anonymous_file(directory_, kFileBuffer);
+  if (!o.file) fail("creating", xid);
   return open_.insert_or_assign(xid, std::move(o)).first->second;
 }
 

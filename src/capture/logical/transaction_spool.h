@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "capture/logical/anonymous_file.h"
 #include "common/lsn.h"
 
 namespace pg2ch::capture::logical {
@@ -55,11 +56,8 @@ class TransactionSpool {
   const std::string& directory() const { return directory_; }
 
  private:
-  struct FileCloser {
-    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-  };
   struct Open {
-    std::unique_ptr<std::FILE, FileCloser> file;
+    FilePtr file;
     std::uint64_t bytes = 0;
     std::uint64_t changes = 0;
     std::unordered_set<std::uint32_t> aborted_subxids;

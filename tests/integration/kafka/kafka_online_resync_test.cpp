@@ -10,9 +10,10 @@
 //   * with "kafka", the pg2ch consumer's ClickHouse target, made to diverge before the resync,
 //     equal to the source row by row; with "both", the producer's own ClickHouse target so;
 //   * the other table equal, having streamed on.
-// A TRUNCATE in the middle of the copy, and a kill in the middle of it (the next start copies the
-// ranges not done), end equal too. Before, a running producer with these sinks copied the table
-// only at its next start.
+// A TRUNCATE or a VACUUM FULL in the middle of the copy (both start it over), and a kill in the
+// middle of it (the next start copies the ranges not done), end equal too; a value the target
+// cannot hold, met by the copy, stops only its table. Before, a running producer with these sinks
+// copied the table only at its next start.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -42,7 +43,7 @@ class KafkaOnlineResync : public ::testing::Test {
  protected:
   // The producer's config for `sink`, written to producer.toml.
   void prepare(const std::string& sink) {
-    db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text, n int, pad text)");
+    db.pg_exec("CREATE TABLE t (id int PRIMARY KEY, v text, n int, pad text, price numeric(10,2) DEFAULT 1.5)");
     db.pg_exec("CREATE TABLE other (id serial PRIMARY KEY, v text)");
     db.pg_exec("INSERT INTO t SELECT g, 'v' || g, 0, repeat('p', 80) FROM generate_series(1, " +
                std::to_string(kRows) + ") g");
@@ -80,6 +81,53 @@ class KafkaOnlineResync : public ::testing::Test {
   bool copy_done(const ChildProcess& producer) {
     return wait_until([&] { return producer.stderr_text().find(kCopyDone) != std::string::npos; }, 180s);
   }
+  // Once `target` (the consumer's or the producer's ClickHouse table t) holds the source, diverges
+  // it, resyncs t on the running `producer` under the writer (which goes on a little after the
+  // copy), and expects the targets and topics equal to the source.
+  void resync_ends_equal(const ChildProcess& producer, const char* target) {
+    ASSERT_TRUE(wait_equal(db, t_rows, 120s)) << producer.describe();
+    ASSERT_NO_FATAL_FAILURE(diverge("t"));
+    {
+      auto writer = start_writer();
+      std::this_thread::sleep_for(300ms);
+      ASSERT_NO_FATAL_FAILURE(resync());
+      ASSERT_TRUE(copy_done(producer)) << producer.describe();
+      std::this_thread::sleep_for(500ms);  // changes after the copy, too
+    }
+    EXPECT_TRUE(wait_equal(db, t_rows)) << target << " after the resync";
+    EXPECT_TRUE(wait_equal(db, other_rows));
+    expect_topics_equal();
+  }
+  // The kafka route (`before` run on the source first) with the consumer running; once the
+  // consumer holds t, resyncs t under the writer and runs `sql` once `chunks` chunks were sent;
+  // then expects the copy to start over and end, and every target and topic equal to the source.
+  void resync_meeting(int chunks, const std::string& sql, const std::string& before = {}) {
+    prepare("kafka");
+    if (!before.empty()) db.pg_exec(before);
+    PipelineRunner consumer(route.consumer);
+    auto producer = pg2ch_cli(db, producer_file, {"run"}, "producer");
+    ASSERT_TRUE(wait_equal(db, t_rows, 120s)) << producer.describe();
+    {
+      auto writer = start_writer();
+      ASSERT_NO_FATAL_FAILURE(resync());
+      ASSERT_TRUE(wait_until(
+          [&] { return occurrences(producer.stderr_text(), kChunkSent) >= static_cast<std::size_t>(chunks); }, 120s,
+          10ms))
+          << producer.describe();
+      ASSERT_EQ(producer.stderr_text().find(kCopyDone), std::string::npos) << "the copy ended before: " << sql;
+      db.pg_exec(sql);
+      ASSERT_TRUE(copy_done(producer)) << producer.describe();
+      std::this_thread::sleep_for(500ms);
+    }
+    EXPECT_TRUE(wait_equal(db, t_rows)) << "the consumer's target";
+    EXPECT_TRUE(wait_equal(db, other_rows));
+    expect_topics_equal();
+    EXPECT_NE(producer.stderr_text().find("copying it again from the start"), std::string::npos)
+        << producer.describe();
+    EXPECT_FALSE(consumer.failed()) << consumer.describe();
+    EXPECT_EQ(producer.stop(SIGTERM), 0) << producer.describe();
+    consumer.stop();
+  }
   // The topics folded equal the source.
   void expect_topics_equal() {
     EXPECT_TRUE(folded_topic_equals_source(db, broker, "t", {"id", "v", "n", "pad"}));
@@ -98,18 +146,7 @@ TEST_F(KafkaOnlineResync, ARunningProducerRepairsTheConsumersTargetInTheStreamsO
   prepare("kafka");
   PipelineRunner consumer(route.consumer);
   auto producer = pg2ch_cli(db, producer_file, {"run"}, "producer");
-  ASSERT_TRUE(wait_equal(db, t_rows, 120s)) << producer.describe();
-  ASSERT_NO_FATAL_FAILURE(diverge("t"));
-  {
-    auto writer = start_writer();
-    std::this_thread::sleep_for(300ms);
-    ASSERT_NO_FATAL_FAILURE(resync());
-    ASSERT_TRUE(copy_done(producer)) << producer.describe();
-    std::this_thread::sleep_for(500ms);  // changes after the copy, too
-  }
-  EXPECT_TRUE(wait_equal(db, t_rows)) << "the consumer's target after the resync";
-  EXPECT_TRUE(wait_equal(db, other_rows));
-  expect_topics_equal();
+  ASSERT_NO_FATAL_FAILURE(resync_ends_equal(producer, "the consumer's target"));
   const std::string log = producer.stderr_text();
   EXPECT_GE(occurrences(log, kChunkSent), 5u) << "the copy went in several chunks";
   EXPECT_EQ(log.find("restart pg2ch"), std::string::npos) << log;
@@ -121,44 +158,47 @@ TEST_F(KafkaOnlineResync, ARunningProducerRepairsTheConsumersTargetInTheStreamsO
 TEST_F(KafkaOnlineResync, IntoKafkaAndClickHouseBothEndEqual) {
   prepare("both");
   auto producer = pg2ch_cli(db, producer_file, {"run"}, "producer");
-  ASSERT_TRUE(wait_equal(db, t_rows, 120s)) << producer.describe();
-  ASSERT_NO_FATAL_FAILURE(diverge("t"));
-  {
-    auto writer = start_writer();
-    std::this_thread::sleep_for(300ms);
-    ASSERT_NO_FATAL_FAILURE(resync());
-    ASSERT_TRUE(copy_done(producer)) << producer.describe();
-    std::this_thread::sleep_for(500ms);
-  }
-  EXPECT_TRUE(wait_equal(db, t_rows)) << "the producer's ClickHouse target after the resync";
-  EXPECT_TRUE(wait_equal(db, other_rows));
-  expect_topics_equal();
+  ASSERT_NO_FATAL_FAILURE(resync_ends_equal(producer, "the producer's ClickHouse target"));
   EXPECT_EQ(producer.stop(SIGTERM), 0) << producer.describe();
 }
 
-// Committed after some chunks' snapshots: the chunks met after it leave out the rows it emptied,
-// the ones before are emptied by it in every partition.
+// Committed after some chunks: the ones sent before it are emptied by it in every partition, one
+// read before it and met after it leaves its rows out, and the next finds the table rewritten, so
+// the copy starts over.
 TEST_F(KafkaOnlineResync, ATruncateWhileTheTableIsCopiedEndsEqual) {
-  prepare("kafka");
-  PipelineRunner consumer(route.consumer);
+  resync_meeting(3, "BEGIN; TRUNCATE t; INSERT INTO t SELECT g, 'after', 1, 'a' FROM generate_series(1, 500) g; COMMIT");
+}
+
+// VACUUM FULL between two chunks moves rows (toward the table's start, two thirds of it being
+// dead) into ranges already copied, with no change in the stream: the copy starts over. Before,
+// those rows were never copied.
+TEST_F(KafkaOnlineResync, AVacuumFullWhileTheTableIsCopiedStartsTheCopyOver) {
+  resync_meeting(2, "VACUUM FULL t", "DELETE FROM t WHERE id % 3 <> 0");
+}
+
+// A value the producer's ClickHouse target cannot hold (sink = "both": NaN into a Decimal), met
+// in a chunk: the table stops naming the row, as when the stream meets one; the producer and the
+// other table go on. Before, the error stopped the producer.
+TEST_F(KafkaOnlineResync, ABadValueInAChunkStopsOnlyItsTable) {
+  prepare("both");
   auto producer = pg2ch_cli(db, producer_file, {"run"}, "producer");
   ASSERT_TRUE(wait_equal(db, t_rows, 120s)) << producer.describe();
-  {
-    auto writer = start_writer();
-    ASSERT_NO_FATAL_FAILURE(resync());
-    ASSERT_TRUE(wait_until([&] { return occurrences(producer.stderr_text(), kChunkSent) >= 3; }, 120s, 10ms))
-        << producer.describe();
-    ASSERT_EQ(producer.stderr_text().find(kCopyDone), std::string::npos) << "the copy ended before the TRUNCATE";
-    db.pg_exec("BEGIN; TRUNCATE t; INSERT INTO t SELECT g, 'after', 1, 'a' FROM generate_series(1, 500) g; COMMIT");
-    ASSERT_TRUE(copy_done(producer)) << producer.describe();
-    std::this_thread::sleep_for(500ms);
-  }
-  EXPECT_TRUE(wait_equal(db, t_rows)) << "the consumer's target";
-  EXPECT_TRUE(wait_equal(db, other_rows));
-  expect_topics_equal();
-  EXPECT_FALSE(consumer.failed()) << consumer.describe();
+  const auto state = [&] { return status_table_row(pg2ch_status_json(db, producer_file, "status", true), "public.t"); };
+  db.pg_exec("UPDATE t SET price = 'NaN' WHERE id = 50");
+  ASSERT_TRUE(wait_until([&] { return state().state == "stopped"; }, 60s)) << producer.describe();
+  db.pg_exec("UPDATE t SET price = 1 WHERE id = 50");
+  db.pg_exec("UPDATE t SET price = 'NaN' WHERE id = 70");
+  ASSERT_NO_FATAL_FAILURE(resync());
+  ASSERT_TRUE(wait_until(
+      [&] { return producer.stderr_text().find("resync of public.t: the table stopped") != std::string::npos; }, 120s))
+      << producer.describe();
+  const auto row = state();
+  EXPECT_EQ(row.state, "stopped");
+  EXPECT_NE(row.last_error.find("id=70"), std::string::npos) << row.last_error;
+  db.pg_exec("INSERT INTO other (v) VALUES ('after')");
+  EXPECT_TRUE(wait_equal(db, other_rows)) << "the other table streams on";
+  EXPECT_TRUE(producer.running()) << producer.describe();
   EXPECT_EQ(producer.stop(SIGTERM), 0) << producer.describe();
-  consumer.stop();
 }
 
 // PG2CH_CRASH_AT=copy_range_recorded: the producer dies (as a SIGKILL there would) right after the
