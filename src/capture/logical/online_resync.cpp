@@ -291,7 +291,7 @@ void OnlineResync::poll_chunked() {
   c->clear_progress();  // before the table leaves copying (snapshot_progress.h)
   // Every row is durable, and every change of it since step 2 was applied in order: it streams
   // (through the gate, which already sees the position durable).
-  states_.set(table, TablePhase::CatchingUp, c->last_watermark() + 1);
+  states_.set(table, TablePhase::CatchingUp, c->last_position());
   gate_.catch_up(table);
   spdlog::info("resync of {}: copied {} rows ({:.1f} MB, {} chunk(s)) in {:.2f} s in the stream's order; it streams",
                table.qualified_source(), c->rows(), c->bytes() / 1e6, c->chunks(),

@@ -248,7 +248,7 @@ WatermarkCopy::Progress WatermarkCopy::poll(std::optional<Lsn> durable) {
     if (!planned_) return Progress::Copying;
     if (pending_.empty() && next_ == 0 && !plan_pending_.empty()) pending_ = std::move(plan_pending_);
   }
-  while (!sent_.empty() && durable && *durable > sent_.front().watermark) {
+  while (!sent_.empty() && durable && *durable >= sent_.front().position) {
     progress_->done(sent_.front().range, sent_.front().rows);
     sent_.pop_front();
   }
@@ -327,10 +327,14 @@ bool WatermarkCopy::send(Chunk& chunk, Lsn lsn, bool in_transaction, pipeline::C
       refusal_ = Refusal{e, pipeline::key_text(table_, feeder.values)};
     }
   }
-  if (!in_transaction) sink.commit_transaction(lsn);
+  // One past the watermark's start, inside its record: every position the stream handed over
+  // before is at or below the start, every later one past the record's end, so the sink's durable
+  // position reaches it only with this transaction, and needs no later change or keepalive.
+  const Lsn position = lsn + 1;
+  if (!in_transaction) sink.commit_transaction(position);
   if (refusal_) return true;
-  sent_.push_back({chunk.range, lsn, feeder.rows});
-  last_watermark_ = std::max(last_watermark_, lsn);
+  sent_.push_back({chunk.range, position, feeder.rows});
+  last_position_ = std::max(last_position_, position);
   rows_ += feeder.rows;
   bytes_ += feeder.bytes;
   ++chunks_;

@@ -40,10 +40,11 @@
 // in an anonymous file beside the spool of streamed transactions, not in memory (its TOASTed
 // values may be many times its 32 MB of pages).
 //
-// A range is recorded done once the sink's durable position is past its watermark; a kill leaves
-// the table copying with its plan, and the next start copies the ranges not done (table_copy.h,
-// "logical.copy_again"; a plan with none done is taken whole, TRUNCATE included, since the
-// TRUNCATE may not have been delivered). The table streams once its last range is durable.
+// A range is recorded done once the sink's durable position reached its transaction's (one past
+// the watermark's start); a kill leaves the table copying with its plan, and the next start
+// copies the ranges not done (table_copy.h, "logical.copy_again"; a plan with none done is taken
+// whole, TRUNCATE included, since the TRUNCATE may not have been delivered). The table streams
+// once its last range is durable.
 //
 // Threads: the worker only reads PostgreSQL and hands chunks over under a mutex; everything that
 // touches the sink, the gate or the table states is on the loop's thread. Errors: the worker's
@@ -127,7 +128,8 @@ class WatermarkCopy {
   // The plan is no longer needed (done, or the table left the pipeline): after stop().
   void clear_progress() { progress_->clear(); }
 
-  Lsn last_watermark() const { return last_watermark_; }
+  // The sink position of the last chunk sent: durable once it is.
+  Lsn last_position() const { return last_position_; }
   std::uint64_t rows() const { return rows_; }
   std::uint64_t bytes() const { return bytes_; }
   std::size_t chunks() const { return chunks_; }
@@ -143,7 +145,7 @@ class WatermarkCopy {
   };
   struct Sent {
     std::size_t range;
-    Lsn watermark;
+    Lsn position;  // its sink transaction's
     std::uint64_t rows;
   };
   // A change the chunks may not see yet: `all` for a TRUNCATE, `unknown` when its key could not
@@ -185,7 +187,7 @@ class WatermarkCopy {
   std::uint64_t seq_ = 0;
   std::deque<Sent> sent_;
   std::optional<Refusal> refusal_;
-  Lsn last_watermark_ = kInvalidLsn;
+  Lsn last_position_ = kInvalidLsn;
   std::uint64_t rows_ = 0;
   std::uint64_t bytes_ = 0;
   std::size_t chunks_ = 0;
