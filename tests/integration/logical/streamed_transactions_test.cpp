@@ -90,6 +90,10 @@ TEST(LogicalStreamedTransactions, AKillWhileATransactionIsStreamingLosesNothing)
         {.args = {"--config", config.string(), "run"}, .env = {}, .dir = db.dir(), .log_prefix = tag});
   };
   auto first = start("first");
+  // Streaming before the big transaction opens: creating the slot waits for every transaction
+  // with an xid open when it starts (the empty tables are equal as soon as the target exists).
+  ASSERT_TRUE(wait_until([&] { return first.stderr_text().find("streaming from slot") != std::string::npos; }, 60s))
+      << first.describe();
   ASSERT_TRUE(wait_equal(db, kItems)) << first.describe();
 
   auto big = db.pg_connect();
