@@ -120,6 +120,7 @@ WatermarkCopy::WatermarkCopy(const config::Config& cfg, const pipeline::TableSch
 WatermarkCopy::~WatermarkCopy() { stop(); }
 
 void WatermarkCopy::stop() {
+  stopping_ = true;
   {
     std::lock_guard lock(mutex_);
     stop_ = true;
@@ -179,11 +180,13 @@ bool WatermarkCopy::read_chunk(pg::Connection& conn, const pg::TableRef& ref, co
   chunk.seq = seq;
   chunk.range = range;
   conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  // The transaction's snapshot: its first statement takes it, and the COPY reads under it.
-  chunk.snapshot = pg::XidSnapshot::parse(conn.query("SELECT pg_catalog.pg_current_snapshot()::text").text(0, 0));
-  // From here to the COMMIT no ALTER or rewrite of the table commits; one before shows below.
+  // The lock first: from here to the COMMIT no ALTER or rewrite of the table commits, and the
+  // snapshot, taken after it (LOCK takes none, as pg_dump relies on), sees any that came before,
+  // so the catalog read under it below shows the columns the COPY reads.
   conn.exec(
       fmt::format("LOCK TABLE {}.{} IN ACCESS SHARE MODE", pg::quote_ident(ref.schema), pg::quote_ident(ref.name)));
+  // The transaction's snapshot: its first query takes it, and the COPY reads under it.
+  chunk.snapshot = pg::XidSnapshot::parse(conn.query("SELECT pg_catalog.pg_current_snapshot()::text").text(0, 0));
   const pipeline::TableSchema schema = pg::describe_table(conn, ref, caps_, describe);
   std::optional<std::string> changed;
   if (table_sync::source_digest(schema) != digest_) {
@@ -207,6 +210,8 @@ bool WatermarkCopy::read_chunk(pg::Connection& conn, const pg::TableRef& ref, co
   pg::read_copy_out(
       conn.get(), "copying " + schema.qualified_source(),
       [&](std::string_view data) {
+        // A cancel that reached the server between two statements is dropped: end here instead.
+        if (stopping_.load()) throw Error(ErrorKind::Internal, "copy stopped");
         if (std::fwrite(data.data(), 1, data.size(), chunk.data.get()) != data.size()) {
           spool_failed(spool_dir_, "writing");
         }

@@ -32,7 +32,7 @@
 // the stream applied lately before the copy began (LogicalStream::recent_transactions(): the
 // last 65,536, and one being decoded) is read again.
 //
-// Each chunk's transaction locks the table (ACCESS SHARE) after taking its snapshot and checks
+// Each chunk's transaction locks the table (ACCESS SHARE) before taking its snapshot and checks
 // that its columns and relations are still the ones the copy began with: block ranges do not
 // survive a rewrite (VACUUM FULL, CLUSTER, TRUNCATE, a partition attached or detached: its
 // relfilenodes differ, snapshot_progress.h), and rows of other columns would not fit the
@@ -52,6 +52,7 @@
 // for this table alone is handed back (refusal()), as the stream's own are.
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -196,6 +197,7 @@ class WatermarkCopy {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // stop_, read by the worker mid-COPY without the mutex
   bool planned_ = false;
   std::vector<std::size_t> plan_pending_;
   std::optional<std::pair<std::size_t, std::uint64_t>> requested_;  // range, seq
