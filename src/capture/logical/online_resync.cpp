@@ -158,10 +158,7 @@ void OnlineResync::start(const pipeline::TableSchema& table) {
   auto w = std::make_unique<Worker>();
   w->table = &table;
   w->progress = std::move(progress);
-  pg::TableRef ref{table.relation_oid, table.source_schema, table.source_name, nullptr};
-  for (const auto& r : p_.refs) {
-    if (r.oid == table.relation_oid) ref = r;
-  }
+  const pg::TableRef ref = ref_of(table);
   w->thread = std::thread([this, w = w.get(), ref, caps = p_.targets->type_capabilities(),
                            describe = p_.describe_options, load = sink_.bulk_load(),
                            digest = table_sync::source_digest(table)] {
@@ -241,11 +238,15 @@ void OnlineResync::finish_worker() {
                format_lsn(*w->consistent_point));
 }
 
-void OnlineResync::start_chunked(const pipeline::TableSchema& table, std::unique_ptr<SnapshotProgress> progress) {
-  pg::TableRef ref{table.relation_oid, table.source_schema, table.source_name, nullptr};
+pg::TableRef OnlineResync::ref_of(const pipeline::TableSchema& table) const {
   for (const auto& r : p_.refs) {
-    if (r.oid == table.relation_oid) ref = r;
+    if (r.oid == table.relation_oid) return r;
   }
+  return {table.relation_oid, table.source_schema, table.source_name, nullptr};
+}
+
+void OnlineResync::start_chunked(const pipeline::TableSchema& table, std::unique_ptr<SnapshotProgress> progress) {
+  const pg::TableRef ref = ref_of(table);
   if (observer_) observer_->copy_started(row_estimates(p_.source, {&table}));
   chunked_started_ = std::chrono::steady_clock::now();
   chunked_ = std::make_unique<WatermarkCopy>(cfg_, table, ref, p_.targets->type_capabilities(), p_.describe_options,

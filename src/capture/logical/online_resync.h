@@ -100,6 +100,8 @@ class OnlineResync final : public StreamWatcher {
   // holds nothing of it: start() discarded it).
   void take_columns_as_they_are(const pipeline::TableSchema& table);
   void finish_worker();
+  // The table's source reference (its [[tables]] selector when it has one).
+  pg::TableRef ref_of(const pipeline::TableSchema& table) const;
   // Steps 3 and 4 through the sink (watermark_copy.h).
   void start_chunked(const pipeline::TableSchema& table, std::unique_ptr<SnapshotProgress> progress);
   void poll_chunked();
